@@ -1,0 +1,17 @@
+// Shared vitest settings: every package writes a JSON report that scripts/run-tests.mjs sums up.
+import { defineConfig } from 'vitest/config';
+import path from 'node:path';
+
+export function packageConfig(name: string, extra: { testTimeout?: number; include?: string[] } = {}) {
+  const root = path.resolve(import.meta.dirname);
+  return defineConfig({
+    test: {
+      include: extra.include ?? ['src/**/*.test.ts', 'src/**/*.test.tsx'],
+      testTimeout: extra.testTimeout ?? 120_000,
+      hookTimeout: 120_000,
+      pool: 'forks',
+      reporters: ['default', 'json'],
+      outputFile: { json: path.join(root, '.test-results', `${name}.json`) },
+    },
+  });
+}
