@@ -1,0 +1,2 @@
+// @ssmb/trainer: run store, config, training, evaluation, checkpoints, worker.
+export * from './store/index.ts';

@@ -1,0 +1,155 @@
+// Versioned schema of the run store. Append a migration to change the schema; never edit a shipped one.
+// The pinned schema test (schema.test.ts) fails whenever the resulting schema changes.
+//
+// Tables (all times are milliseconds since the Unix epoch, REAL):
+//   schema_version  (version)                       one row: the applied migration version.
+//   experiments     (id, name UNIQUE, description, created_at)
+//   runs            (id, experiment_id, parent_run_id -> runs.id for sweep children, name,
+//                    kind 'train'|'pretrain'|'evaluate'|'sweep'|'noop', method 'ssmb'|'baseline'|NULL,
+//                    status 'queued'|'running'|'completed'|'failed'|'cancelled',
+//                    config_json (full resolved config), seed, engine (tf backend used), code_version
+//                    (git commit or package version), init_from (weights file a run starts from),
+//                    created_at, started_at, finished_at, heartbeat_at, lease_owner, lease_expires_at,
+//                    attempts, max_attempts, step (last step done), total_steps, error, deleted_at
+//                    (archived when not NULL)).
+//   params          (run_id, key, value TEXT)       write-once: a different value for a key is an error.
+//   tags            (run_id, key, value TEXT)       mutable.
+//   metrics         (run_id, key, step, value, time) append-only per-step history.
+//   metrics_latest  (run_id, key, step, value, time) last value logged per (run, key).
+//   eval_metrics    (run_id, protocol, fold, metric, value, count) count = number of comparisons
+//                    behind the value (impostor comparisons for tar@far metrics, probes for rank-k).
+//   curves          (run_id, protocol, fold, kind 'roc'|'cmc', x_json, y_json, thr_json) arrays of points;
+//                    roc: x = FAR, y = TAR, thr = thresholds; cmc: x = rank, y = identification rate.
+//   routing         (run_id, protocol, fold, block, modality, expert, count) probe images per expert.
+//   checkpoints     (id, run_id, step, path, created_at)
+//   artifacts       (id, run_id, kind, path, created_at) e.g. score files, pre-trained weights.
+//
+// Numbers: SQLite has no NaN, so in every REAL value column NULL encodes NaN (see encodeReal /
+// decodeReal in run_store.ts); +-Infinity are stored as native REALs.
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'initial schema: experiments, runs, params, tags, metrics, evaluation, curves, routing, checkpoints',
+    sql: `
+CREATE TABLE experiments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL DEFAULT '',
+  created_at REAL NOT NULL
+);
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+  parent_run_id INTEGER REFERENCES runs(id),
+  name TEXT NOT NULL DEFAULT '',
+  kind TEXT NOT NULL CHECK (kind IN ('train','pretrain','evaluate','sweep','noop')),
+  method TEXT CHECK (method IN ('ssmb','baseline')),
+  status TEXT NOT NULL CHECK (status IN ('queued','running','completed','failed','cancelled')),
+  config_json TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  engine TEXT,
+  code_version TEXT,
+  init_from TEXT,
+  created_at REAL NOT NULL,
+  started_at REAL,
+  finished_at REAL,
+  heartbeat_at REAL,
+  lease_owner TEXT,
+  lease_expires_at REAL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL DEFAULT 3,
+  step INTEGER NOT NULL DEFAULT 0,
+  total_steps INTEGER,
+  error TEXT,
+  deleted_at REAL
+);
+CREATE INDEX runs_status ON runs(status, id);
+CREATE INDEX runs_parent ON runs(parent_run_id);
+CREATE INDEX runs_experiment ON runs(experiment_id, created_at);
+CREATE INDEX runs_created ON runs(created_at);
+CREATE TABLE params (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE tags (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE metrics (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  value REAL,
+  time REAL NOT NULL
+);
+CREATE INDEX metrics_run_key_step ON metrics(run_id, key, step);
+CREATE TABLE metrics_latest (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  value REAL,
+  time REAL NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE eval_metrics (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  protocol TEXT NOT NULL,
+  fold TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  value REAL,
+  count INTEGER,
+  PRIMARY KEY (run_id, protocol, fold, metric)
+) WITHOUT ROWID;
+CREATE INDEX eval_metrics_protocol ON eval_metrics(protocol, metric);
+CREATE TABLE curves (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  protocol TEXT NOT NULL,
+  fold TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('roc','cmc')),
+  x_json TEXT NOT NULL,
+  y_json TEXT NOT NULL,
+  thr_json TEXT,
+  PRIMARY KEY (run_id, protocol, fold, kind)
+) WITHOUT ROWID;
+CREATE TABLE routing (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  protocol TEXT NOT NULL,
+  fold TEXT NOT NULL,
+  block TEXT NOT NULL,
+  modality TEXT NOT NULL,
+  expert INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (run_id, protocol, fold, block, modality, expert)
+) WITHOUT ROWID;
+CREATE TABLE checkpoints (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  UNIQUE (run_id, step)
+);
+CREATE TABLE artifacts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  path TEXT NOT NULL,
+  created_at REAL NOT NULL
+);
+CREATE INDEX artifacts_run ON artifacts(run_id);
+`,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,0 +1,74 @@
+// Assign stored runs to table cells by what they are, not by how they were launched: a run belongs to
+// row R and column C when its resolved config agrees with the table's base + R.set + C.set overrides
+// and it has an evaluation on C's protocol. So tables can be rebuilt from any store (dashboard, CLI).
+import { flattenOverrides, rowsOfColumn, type TableConfig } from './config.ts';
+import type { FoldResult } from './build.ts';
+
+/** What the matcher needs from a run (RunStore records map onto this). */
+export interface MatchableRun {
+  /** The run's resolved config (nested object). */
+  config: unknown;
+  /** Per-fold evaluations; metric values may be plain numbers or `{ value }` objects. */
+  evaluations: Array<{ protocol: string; fold: string; metrics: Record<string, number | { value: number }> }>;
+}
+
+/** Value at a dotted path of a nested object; undefined when any step is missing. */
+export function getPath(obj: unknown, dotted: string): unknown {
+  let cur: unknown = obj;
+  for (const part of dotted.split('.')) {
+    if (cur === null || typeof cur !== 'object' || !(part in (cur as object))) return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+/** Config values compare by JSON so 4 === 4, [1,2] === [1,2], but '4' !== 4 (types matter in configs). */
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Does the run's config carry every override (dotted keys)? */
+export function configMatches(config: unknown, wanted: Record<string, unknown>): boolean {
+  return Object.entries(wanted).every(([k, v]) => same(getPath(config, k), v));
+}
+
+/**
+ * Which row of the table this run config is, for the given column; null if none. Two rows matching
+ * the same run means the table config does not tell its rows apart: that is an error, not a guess.
+ */
+export function matchRow(cfg: TableConfig, columnId: string, config: unknown): string | null {
+  const column = cfg.columns.find((c) => c.id === columnId);
+  if (!column) throw new Error(`matchRow: column "${columnId}" is not in table "${cfg.name}"`);
+  const common = { ...flattenOverrides(cfg.base), ...flattenOverrides(column.set) };
+  if (!configMatches(config, common)) return null;
+  const hits = rowsOfColumn(cfg, column).filter((r) => configMatches(config, flattenOverrides(r.set)));
+  if (hits.length > 1) {
+    throw new Error(
+      `table "${cfg.name}": rows ${hits.map((h) => `"${h.id}"`).join(' and ')} both match the same run; ` +
+        `add a distinguishing override to their "set" so each run belongs to one row`,
+    );
+  }
+  return hits[0]?.id ?? null;
+}
+
+/**
+ * Per-fold results of the table from a list of runs (pass them oldest first: a later run of the same
+ * cell and fold replaces an earlier one). Folds outside a column's fold list are ignored.
+ */
+export function foldResultsFromRuns(cfg: TableConfig, runs: MatchableRun[]): FoldResult[] {
+  const out: FoldResult[] = [];
+  for (const run of runs) {
+    for (const ev of run.evaluations) {
+      for (const column of cfg.columns) {
+        if (column.protocol !== ev.protocol) continue;
+        if (column.folds !== 'all' && !column.folds.includes(String(ev.fold))) continue;
+        const row = matchRow(cfg, column.id, run.config);
+        if (row === null) continue;
+        const metrics: Record<string, number> = {};
+        for (const [k, v] of Object.entries(ev.metrics)) metrics[k] = typeof v === 'number' ? v : v.value;
+        out.push({ row, column: column.id, fold: String(ev.fold), metrics });
+      }
+    }
+  }
+  return out;
+}

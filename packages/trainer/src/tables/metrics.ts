@@ -1,0 +1,55 @@
+// Metric catalogue for paper tables: how a stored per-fold metric is labelled and displayed.
+// Stored values are fractions in [0, 1] (rank1 = 0.93); tables show percentages like papers do.
+
+export type MetricDirection = 'higher' | 'lower';
+
+export interface MetricSpec {
+  /** Name of the per-fold metric in the run store (e.g. `rank1`). */
+  key: string;
+  /** Column header, e.g. `Rank-1`. */
+  label: string;
+  /** Multiply stored values by 100 for display. */
+  percent: boolean;
+  /** Which direction is better (bold best per column). */
+  better: MetricDirection;
+  /** Decimals shown. */
+  decimals: number;
+}
+
+const KNOWN: Record<string, Omit<MetricSpec, 'key'>> = {
+  rank1: { label: 'Rank-1', percent: true, better: 'higher', decimals: 2 },
+  rank5: { label: 'Rank-5', percent: true, better: 'higher', decimals: 2 },
+  tar_far_1e2: { label: 'TAR@FAR=1%', percent: true, better: 'higher', decimals: 2 },
+  tar_far_1e3: { label: 'TAR@FAR=0.1%', percent: true, better: 'higher', decimals: 2 },
+  tar_far_1e4: { label: 'TAR@FAR=0.01%', percent: true, better: 'higher', decimals: 2 },
+  eer: { label: 'EER', percent: true, better: 'lower', decimals: 2 },
+  auc: { label: 'AUC', percent: true, better: 'higher', decimals: 2 },
+};
+
+/** The three numbers every quickstart/paper table shows by default. */
+export const DEFAULT_METRICS = ['rank1', 'tar_far_1e2', 'eer'] as const;
+
+export function knownMetricKeys(): string[] {
+  return Object.keys(KNOWN);
+}
+
+/**
+ * Resolve a metric key (plus optional overrides from a table config) into a full spec.
+ * Unknown keys need at least a label, so a typo fails loudly instead of printing an empty column.
+ */
+export function metricSpec(key: string, overrides: Partial<Omit<MetricSpec, 'key'>> = {}): MetricSpec {
+  const base = KNOWN[key];
+  if (!base && overrides.label === undefined) {
+    throw new Error(
+      `metric "${key}" is not a known metric (${knownMetricKeys().join(', ')}); ` +
+        `give it a label, percent, better and decimals in the table config to use a custom metric`,
+    );
+  }
+  return {
+    key,
+    label: overrides.label ?? base?.label ?? key,
+    percent: overrides.percent ?? base?.percent ?? false,
+    better: overrides.better ?? base?.better ?? 'higher',
+    decimals: overrides.decimals ?? base?.decimals ?? 2,
+  };
+}
