@@ -46,7 +46,7 @@ export interface TableRowOut {
   /** Literature rows: where the numbers come from. */
   source?: string;
   /** cells[columnIndex][metricIndex]; null when the row does not apply to the column. */
-  cells: Array<Array<TableCell | null>>;
+  cells: Array<TableCell[] | null>;
 }
 
 export interface PaperTable {
@@ -92,7 +92,7 @@ export function buildTable(cfg: TableConfig, results: FoldResult[], opts: BuildO
     if (ref.row !== undefined && !rowIds.has(ref.row)) throw new Error(`reference "${ref.method}" names row "${ref.row}"; table "${cfg.name}" has rows: ${[...rowIds].join(', ')}`);
   }
 
-  const rows: TableRowOut[] = cfg.rows.map((row) => ({
+  const rows: TableRowOut[] = cfg.rows.map((row): TableRowOut => ({
     id: row.id,
     label: row.label,
     kind: 'ours',

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { parse as parseCsvLine } from './csv.test-helpers.ts';
+import { buildTable, type FoldResult } from './build.ts';
+import { CSV_HEADER, latexEscape, toCsv, toLatex, toMarkdown, toText } from './format.ts';
+import { parseReferences } from './references.ts';
+import { smallTable } from './fixtures.test-helpers.ts';
+
+const results: FoldResult[] = [
+  { row: 'baseline', column: 'vis-vis', fold: '1', metrics: { rank1: 0.99, tar_far_1e2: 0.98, eer: 0.01 } },
+  { row: 'baseline', column: 'vis-nir', fold: '1', metrics: { rank1: 0.5, tar_far_1e2: 0.4, eer: 0.2 } },
+  { row: 'baseline', column: 'vis-nir', fold: '2', metrics: { rank1: 0.6, tar_far_1e2: 0.5, eer: 0.3 } },
+  { row: 'ssmb', column: 'vis-nir', fold: '1', metrics: { rank1: 0.9, tar_far_1e2: 0.8, eer: 0.05 } },
+];
+const references = parseReferences({
+  references: [
+    { method: 'SSMB, N=4', row: 'ssmb', column: 'vis-nir', metric: 'rank1', mean: 97.5, std: 0.3, source: 'Paper A' },
+    { method: 'Lit & co', column: 'vis-nir', metric: 'rank1', mean: 93.25, source: 'Paper "B", 2020' },
+  ],
+});
+const table = () => buildTable(smallTable(), results, { expectedFolds: { 'vis-vis': 1, 'vis-nir': 2 }, references });
+
+describe('toMarkdown', () => {
+  it('writes one header cell per protocol x metric and mean ± std cells', () => {
+    const md = toMarkdown(table());
+    const lines = md.split('\n');
+    const header = lines.find((l) => l.startsWith('| Method'))!;
+    expect(header.split('|').slice(1, -1).map((s) => s.trim())).toEqual([
+      'Method', 'VIS-VIS Rank-1', 'VIS-VIS TAR@FAR=1%', 'VIS-VIS EER', 'VIS-NIR Rank-1', 'VIS-NIR TAR@FAR=1%', 'VIS-NIR EER',
+    ]);
+    const base = lines.find((l) => l.startsWith('| Baseline'))!.split('|').slice(1, -1).map((s) => s.trim());
+    expect(base[1]).toBe('99.00 ± 0.00');
+    expect(base[4]).toBe('55.00 ± 7.07');
+    const ssmb = lines.find((l) => l.startsWith('| SSMB'))!.split('|').slice(1, -1).map((s) => s.trim());
+    expect(ssmb[1]).toBe(''); // VIS-VIS not applicable to SSMB
+    expect(ssmb[4]).toBe('**90.00 ± 0.00** (1/2 folds) [lit. 97.50 ± 0.30]');
+    expect(md).toContain('| Lit & co (reported) |');
+    expect(md).toMatch(/Lower is better for: EER/);
+  });
+});
+
+describe('toCsv', () => {
+  it('writes one parseable line per cell with display-unit numbers', () => {
+    const csv = toCsv(table());
+    const rows = csv.trim().split('\n').map(parseCsvLine);
+    expect(rows[0]).toEqual([...CSV_HEADER]);
+    const byKey = new Map(rows.slice(1).map((r) => [`${r[1]}/${r[4]}/${r[7]}`, r]));
+    expect(rows.length - 1).toBe(6 + 3 + 1); // baseline 2 cols x 3 metrics, ssmb 1 col, literature 1 cell
+    expect(Number(byKey.get('baseline/vis-nir/rank1')![9])).toBeCloseTo(55, 10);
+    expect(Number(byKey.get('baseline/vis-nir/rank1')![11])).toBe(2);
+    expect(byKey.get('ssmb/vis-nir/rank1')!.slice(13)).toEqual(['97.5', '0.3', 'Paper A']);
+    const lit = byKey.get('lit:Lit & co/vis-nir/rank1')!;
+    expect(lit[2]).toBe('Lit & co');
+    expect(lit[15]).toBe('Paper "B", 2020'); // quotes and commas survive
+  });
+});
+
+describe('toLatex', () => {
+  it('writes a booktabs table with grouped headers and escaped text', () => {
+    const tex = toLatex(table());
+    expect(tex).toContain('\\begin{tabular}{lcccccc}');
+    expect(tex).toContain('& \\multicolumn{3}{c}{VIS-VIS} & \\multicolumn{3}{c}{VIS-NIR} \\\\');
+    expect(tex).toContain('\\cmidrule(lr){2-4} \\cmidrule(lr){5-7}');
+    expect(tex).toContain('TAR@FAR=1\\%');
+    expect(tex).toContain('\\textbf{90.00 $\\pm$ 0.00}');
+    expect(tex).toContain('Lit \\& co (reported)');
+    expect(tex.trim().endsWith('\\end{table}')).toBe(true);
+    expect(latexEscape('a_b%c&d#e$f{g}h~i^j\\')).toBe('a\\_b\\%c\\&d\\#e\\$f\\{g\\}h\\textasciitilde{}i\\textasciicircum{}j\\textbackslash{}');
+  });
+});
+
+describe('toText', () => {
+  it('aligns columns so every body line has the same width', () => {
+    const txt = toText(table());
+    const lines = txt.split('\n');
+    const ruleIdx = lines.findIndex((l) => /^-+$/.test(l));
+    const block = lines.slice(ruleIdx + 1, lines.findIndex((l, i) => i > ruleIdx + 2 && /^-+$/.test(l)));
+    const widths = new Set(block.slice(1).map((l) => l.trimEnd().length > 0 ? l.length : 0));
+    expect(block[0]).toMatch(/VIS-VIS.*VIS-NIR/);
+    expect(widths.size).toBe(1);
+    expect(txt).toContain('55.00 ± 7.07');
+  });
+});
