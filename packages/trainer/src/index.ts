@@ -1,2 +1,3 @@
 // @ssmb/trainer: run store, config, training, evaluation, checkpoints, worker.
 export * from './store/index.ts';
+export * from './config.ts';

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError, defaultConfig, flattenConfig, parseSetOverrides, parseSweepGrid, resolveConfig } from './config.ts';
+
+describe('config', () => {
+  it('has typed defaults', () => {
+    const c = defaultConfig();
+    expect(c.ssmb).toEqual({ numExperts: 4, hiddenWidth: null, positions: ['stem', 'layer1', 'layer2'], expertKind: 'style' });
+    expect(c.loss).toEqual({ margin: 0, lambdaTs: 1, alpha: 0.01 });
+    expect(c.method).toBe('ssmb');
+  });
+
+  it('merges files (JSON and YAML) and --set overrides in order', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
+    const yml = path.join(dir, 'a.yaml');
+    const json = path.join(dir, 'b.json');
+    writeFileSync(yml, 'ssmb:\n  numExperts: 2\n  positions: [stem]\noptim:\n  lr: 0.01\n');
+    writeFileSync(json, JSON.stringify({ optim: { schedule: 'cosine' }, dataset: { fold: 3 } }));
+    const c = resolveConfig({ files: [yml, json], sets: ['optim.lr=5e-4', 'loss.alpha=0', 'backbone.weights=w.safetensors'] });
+    expect(c.ssmb.numExperts).toBe(2);
+    expect(c.ssmb.positions).toEqual(['stem']);
+    expect(c.optim).toMatchObject({ lr: 5e-4, schedule: 'cosine' });
+    expect(c.dataset.fold).toBe('3');
+    expect(c.loss.alpha).toBe(0);
+    expect(c.backbone.weights).toBe('w.safetensors');
+  });
+
+  it('rejects unknown keys and wrong types naming the key and the expected type', () => {
+    expect(() => resolveConfig({ sets: ['ssmb.numExpert=4'] })).toThrow(/unknown config key `ssmb.numExpert`/);
+    expect(() => resolveConfig({ sets: ['bogus=1'] })).toThrow(/unknown config key `bogus`/);
+    expect(() => resolveConfig({ sets: ['ssmb.numExperts=four'] })).toThrow(/config key `ssmb.numExperts`: expected number, got "four"/);
+    expect(() => resolveConfig({ sets: ['optim.schedule=linear'] })).toThrow(/`optim.schedule`: expected one of "constant", "cosine", "step"/);
+    expect(() => resolveConfig({ sets: ['ssmb.numExperts=0'] })).toThrow(/`ssmb.numExperts`/);
+    expect(() => parseSetOverrides(['noequals'])).toThrow(ConfigError);
+    expect(() => resolveConfig({ files: ['/nonexistent/x.yaml'] })).toThrow(/cannot read config file \/nonexistent\/x.yaml/);
+  });
+
+  it('parses sweep grids into the cartesian product of overrides', () => {
+    const grid = parseSweepGrid(['ssmb.numExperts=1,2,4', 'dataset.fold=all', 'ssmb.positions=[stem],[stem,layer1]']);
+    expect(grid).toHaveLength(6);
+    expect(grid[0]).toEqual({ ssmb: { numExperts: 1, positions: ['stem'] }, dataset: { fold: 'all' } });
+    expect(grid[5]).toEqual({ ssmb: { numExperts: 4, positions: ['stem', 'layer1'] }, dataset: { fold: 'all' } });
+    expect(() => parseSweepGrid(['ssmb.nExperts=1,2'])).toThrow(/unknown config key `ssmb.nExperts`/);
+    expect(() => parseSweepGrid(['optim.lr=0.1,abc'])).toThrow(/`optim.lr`: expected number/);
+    expect(() => parseSweepGrid(['seed=1', 'seed=2'])).toThrow(/given twice/);
+  });
+
+  it('flattens for the params table', () => {
+    const f = flattenConfig(defaultConfig());
+    expect(f['ssmb.numExperts']).toBe(4);
+    expect(f['ssmb.positions']).toBe('["stem","layer1","layer2"]');
+  });
+});

@@ -1,0 +1,257 @@
+// Run configuration: typed defaults (zod) + override files (JSON/YAML) + `--set key=value`.
+// Unknown keys and wrong types fail loudly, naming the dotted key and the expected type.
+import { readFileSync } from 'node:fs';
+import YAML from 'yaml';
+import { z } from 'zod';
+
+// Fold ids are strings ('1', 'view2-3'); a bare number from YAML/CLI is accepted and kept as text.
+const foldId = z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().min(1));
+
+const DatasetConfig = z.strictObject({
+  /** Dataset root on disk (native layout). */
+  root: z.string().min(1).default('data/synthetic'),
+  protocol: z.string().min(1).default('synthetic-vis-nir'),
+  /** One fold id, or 'all' (a sweep expands it to one run per fold; evaluation runs every fold). */
+  fold: foldId.default('1'),
+  /** Image side fed to the model; null = the backbone's inputSize. */
+  imageSize: z.number().int().positive().nullable().default(null),
+});
+
+const BackboneConfig = z.strictObject({
+  /** Registered model name (core's registry), e.g. iresnet-synth, iresnet-tiny, iresnet50. */
+  model: z.string().min(1).default('iresnet-synth'),
+  /** Pre-trained weights (safetensors); null = random initialisation (only sensible for tests). */
+  weights: z.string().min(1).nullable().default(null),
+});
+
+const SsmbConfig = z.strictObject({
+  numExperts: z.number().int().min(1).default(4),
+  /** Expert hidden width D; null = max(16, C/2). */
+  hiddenWidth: z.number().int().positive().nullable().default(null),
+  positions: z.array(z.enum(['stem', 'layer1', 'layer2', 'layer3', 'layer4'])).min(1).default(['stem', 'layer1', 'layer2']),
+  expertKind: z.enum(['style', 'style+spatial']).default('style'),
+});
+
+const LossConfig = z.strictObject({
+  margin: z.number().default(0),
+  lambdaTs: z.number().min(0).default(1),
+  alpha: z.number().min(0).default(0.01),
+});
+
+const OptimConfig = z.strictObject({
+  lr: z.number().positive().default(1e-3),
+  schedule: z.enum(['constant', 'cosine', 'step']).default('constant'),
+  /** Linear warm-up steps. */
+  warmup: z.number().int().min(0).default(0),
+  /** 'step' schedule: multiply by gamma every stepSize steps. */
+  stepSize: z.number().int().positive().default(1000),
+  gamma: z.number().positive().default(0.1),
+  /** 'cosine' schedule floor. */
+  minLr: z.number().min(0).default(0),
+});
+
+const EvalConfig = z.strictObject({
+  batchSize: z.number().int().positive().default(64),
+  /** Write score files (reference subject, probe subject, probe path, score) next to the checkpoints. */
+  scoreFiles: z.boolean().default(false),
+});
+
+const PretrainConfig = z.strictObject({
+  steps: z.number().int().positive().default(1500),
+  batchSize: z.number().int().positive().default(64),
+  lr: z.number().positive().default(2e-3),
+  /** ArcFace additive angular margin m and scale s. */
+  margin: z.number().min(0).default(0.5),
+  scale: z.number().positive().default(32),
+  weightDecay: z.number().min(0).default(5e-4),
+  /** Modality whose identities the backbone learns (the FR model is a VIS model). */
+  modality: z.string().default('VIS'),
+  /** Weights file written at the end (safetensors); null = <checkpoint dir>/backbone.safetensors. */
+  output: z.string().min(1).nullable().default(null),
+  /** Random horizontal flip of training images. */
+  flip: z.boolean().default(true),
+});
+
+export const ConfigSchema = z.strictObject({
+  /** ssmb = train SSMB blocks into the frozen backbone; baseline = evaluate the frozen backbone alone. */
+  method: z.enum(['ssmb', 'baseline']).default('ssmb'),
+  dataset: DatasetConfig.prefault({}),
+  backbone: BackboneConfig.prefault({}),
+  ssmb: SsmbConfig.prefault({}),
+  loss: LossConfig.prefault({}),
+  optim: OptimConfig.prefault({}),
+  eval: EvalConfig.prefault({}),
+  pretrain: PretrainConfig.prefault({}),
+  /** Pairs per step (each pair = one VIS anchor + one partner image). */
+  batchSize: z.number().int().positive().default(16),
+  steps: z.number().int().min(0).default(300),
+  /** Evaluate every N steps (0 = only at the end). */
+  evalEvery: z.number().int().min(0).default(0),
+  /** Checkpoint every N steps (0 = only at the end). */
+  checkpointEvery: z.number().int().min(0).default(100),
+  seed: z.number().int().min(0).default(0),
+  /** tf backend: auto = core's initBackend order (SSMB_BACKEND env wins). */
+  engine: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  /** Directory for checkpoints/score files; null = <store file dir>/artifacts. */
+  outputDir: z.string().min(1).nullable().default(null),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigOverride = Record<string, unknown>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const key = issue.path.join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const where = key ? `${key}.` : '';
+    return issue.keys.map((k) => `unknown config key \`${where}${k}\``).join('; ');
+  }
+  if (issue.code === 'invalid_type') {
+    return `config key \`${key}\`: expected ${issue.expected}, got ${issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)}`;
+  }
+  if (issue.code === 'invalid_value') {
+    return `config key \`${key}\`: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(issue.input)}`;
+  }
+  return `config key \`${key}\`: ${issue.message}${'input' in issue && issue.input !== undefined ? ` (got ${JSON.stringify(issue.input)})` : ''}`;
+}
+
+/** Validates a merged override object against the schema and fills in the defaults. */
+export function validateConfig(raw: unknown): Config {
+  const parsed = ConfigSchema.safeParse(raw ?? {}, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(`invalid config: ${parsed.error.issues.map(describeIssue).join('; ')}`);
+  return parsed.data;
+}
+
+export function defaultConfig(): Config {
+  return validateConfig({});
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge; arrays and scalars in `over` replace those in `base`. */
+export function mergeConfig<T>(base: T, over: unknown): T {
+  if (!isPlainObject(base) || !isPlainObject(over)) return (over === undefined ? base : over) as T;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in out ? mergeConfig(out[k], v) : v;
+  return out as T;
+}
+
+/** Reads an override file: .json, or YAML otherwise. */
+export function loadConfigFile(file: string): ConfigOverride {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+  }
+  if (data == null) return {};
+  if (!isPlainObject(data)) throw new ConfigError(`config file ${file} must hold a mapping of config keys, got ${Array.isArray(data) ? 'a list' : typeof data}`);
+  return data;
+}
+
+/** A scalar from the command line, read as YAML (numbers, booleans, null, [lists]); otherwise the string. */
+export function parseScalar(text: string): unknown {
+  try {
+    return YAML.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const KEY_RE = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/;
+
+function splitAssignment(spec: string): [string, string] {
+  const eq = spec.indexOf('=');
+  const key = eq < 0 ? spec : spec.slice(0, eq).trim();
+  if (eq < 0 || !KEY_RE.test(key)) throw new ConfigError(`override "${spec}" must look like dotted.key=value (e.g. ssmb.numExperts=4)`);
+  return [key, spec.slice(eq + 1).trim()];
+}
+
+/** `a.b.c` + value -> { a: { b: { c: value } } } */
+export function overrideFor(key: string, value: unknown): ConfigOverride {
+  return key
+    .split('.')
+    .reverse()
+    .reduce<unknown>((acc, part) => ({ [part]: acc }), value) as ConfigOverride;
+}
+
+/** `--set key=value` list -> one override object. */
+export function parseSetOverrides(specs: string[]): ConfigOverride {
+  return specs.reduce<ConfigOverride>((acc, spec) => {
+    const [key, value] = splitAssignment(spec);
+    return mergeConfig(acc, overrideFor(key, parseScalar(value)));
+  }, {});
+}
+
+/** defaults <- base <- files (in order) <- --set overrides, validated. */
+export function resolveConfig(opts: { base?: ConfigOverride; files?: string[]; sets?: string[] } = {}): Config {
+  let merged: unknown = opts.base ?? {};
+  for (const f of opts.files ?? []) merged = mergeConfig(merged, loadConfigFile(f));
+  merged = mergeConfig(merged, parseSetOverrides(opts.sets ?? []));
+  return validateConfig(merged);
+}
+
+/** Splits `a,b,[c,d]` on top-level commas. */
+function splitValues(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of text) {
+    if (ch === '[' || ch === '{') depth++;
+    if (ch === ']' || ch === '}') depth--;
+    if (ch === ',' && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur.trim());
+  return out.filter((s) => s.length > 0);
+}
+
+/**
+ * Sweep grid: `['ssmb.numExperts=1,2,4,8', 'dataset.fold=all']` -> the cartesian product as a list of
+ * override objects (first spec varies slowest). Every value is checked against the schema, so a bad key
+ * or value fails here, naming the key. `dataset.fold=all` stays 'all'; launch expands it per fold.
+ */
+export function parseSweepGrid(specs: string[]): ConfigOverride[] {
+  const axes = specs.map((spec) => {
+    const [key, text] = splitAssignment(spec);
+    const values = splitValues(text).map(parseScalar);
+    if (values.length === 0) throw new ConfigError(`sweep axis \`${key}\` has no values (write ${key}=v1,v2,...)`);
+    for (const v of values) validateConfig(overrideFor(key, v));
+    return { key, values };
+  });
+  const seen = new Set<string>();
+  for (const a of axes) {
+    if (seen.has(a.key)) throw new ConfigError(`sweep axis \`${a.key}\` is given twice`);
+    seen.add(a.key);
+  }
+  let combos: ConfigOverride[] = [{}];
+  for (const axis of axes) combos = combos.flatMap((c) => axis.values.map((v) => mergeConfig(c, overrideFor(axis.key, v))));
+  return combos;
+}
+
+/** Flattened `dotted.key -> value` view (params table, run labels). */
+export function flattenConfig(obj: unknown, prefix = ''): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  if (isPlainObject(obj)) {
+    for (const [k, v] of Object.entries(obj)) Object.assign(out, flattenConfig(v, prefix ? `${prefix}.${k}` : k));
+  } else if (prefix) {
+    out[prefix] = typeof obj === 'number' || typeof obj === 'boolean' || typeof obj === 'string' ? obj : JSON.stringify(obj);
+  }
+  return out;
+}
