@@ -1,0 +1,75 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import ort from 'onnxruntime-node';
+import { tf } from '../../tf.ts';
+import { IResNet } from '../../models/iresnet.ts';
+import { randomImagesNHWC, randomInsightfaceStateDict } from './onnx_fixtures.ts';
+import { iresnetOnnxBytes, ONNX_INPUT } from './iresnet_onnx_graph.ts';
+import { cosine, nhwcToNchw } from './nchw.ts';
+import { decodeOnnxModel, encodeOnnxModel } from './onnx_proto.ts';
+import { importOnnxGraph } from './import_onnx_graph.ts';
+import { insightfaceToOurs } from './insightface_convert.ts';
+import { archName, type IResNetShape } from './insightface_layout.ts';
+
+const shape: IResNetShape = { depths: [1, 2, 1, 1], widths: [8, 16, 16, 32], stemWidth: 8, inputSize: 32, embeddingSize: 16 };
+const N = 3;
+const S = shape.inputSize;
+const E = shape.embeddingSize;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+async function ortEmbed(bytes: Uint8Array, xNhwc: Float32Array): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(bytes);
+  const r = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', nhwcToNchw(xNhwc, N, S, S, 3), [N, 3, S, S]) });
+  return r.embedding.data as Float32Array;
+}
+
+describe('importOnnxGraph (insightface-layout IResNet)', () => {
+  const sd = randomInsightfaceStateDict(shape, 3);
+  const x = randomImagesNHWC(N, S, 11);
+
+  for (const variant of [{ name: 'named, BN separate', opts: {} }, { name: 'anonymous initializers, BN folded', opts: { foldBn: true, anonymous: true } }]) {
+    it(`${variant.name}: detects the architecture and our embeddings match onnxruntime (cosine >= 0.9999)`, async () => {
+      const bytes = iresnetOnnxBytes(sd, shape, variant.opts);
+      const imp = importOnnxGraph(decodeOnnxModel(bytes));
+      expect(imp.shape).toEqual(shape);
+      expect(imp.folded).toBe(!!variant.opts.foldBn);
+      const ours = insightfaceToOurs(imp.stateDict, imp.shape, 'test');
+      const model = new IResNet({ arch: archName(imp.shape), ...imp.shape, dropout: 0 }, { frozen: true });
+      for (const [k, t] of ours) model.params.get(k)!.assign(tf.tensor(t.data, t.shape));
+      const before = tf.memory().numTensors;
+      const y = model.forward(tf.tensor4d(x, [N, S, S, 3]));
+      const mine = y.dataSync() as Float32Array;
+      tf.dispose(y);
+      const ref = await ortEmbed(bytes, x);
+      for (let i = 0; i < N; i++) expect(cosine(mine.subarray(i * E, (i + 1) * E), ref.subarray(i * E, (i + 1) * E))).toBeGreaterThanOrEqual(0.9999);
+      expect(tf.memory().numTensors).toBeLessThanOrEqual(before + 64); // folded-weight cache only
+      model.dispose();
+    });
+  }
+
+  it('lists unknown tensors by name and shape', () => {
+    const m = decodeOnnxModel(iresnetOnnxBytes(sd, shape, { foldBn: true, anonymous: true }));
+    m.graph.initializers.set('extra.weight', { name: 'extra.weight', dims: [2, 3], dataType: 1, data: new Float32Array(6) });
+    expect(() => importOnnxGraph(decodeOnnxModel(encodeOnnxModel(m)), 'user.onnx')).toThrow(/user\.onnx: unknown tensors not part of the IResNet structure: extra\.weight \[2,3\]/);
+  });
+
+  it('names the node where the structure is not an IResNet', () => {
+    const m = decodeOnnxModel(iresnetOnnxBytes(sd, shape));
+    const prelu = m.graph.nodes.find((n) => n.opType === 'PRelu')!;
+    prelu.opType = 'Relu';
+    prelu.inputs = prelu.inputs.slice(0, 1);
+    m.graph.initializers.delete('prelu.weight');
+    expect(() => importOnnxGraph(m, 'relu.onnx')).toThrow(/relu\.onnx: expected one PRelu node after stem .*found \[Relu/);
+  });
+
+  it('rejects initializer names that contradict the structure', () => {
+    const m = decodeOnnxModel(iresnetOnnxBytes(sd, shape));
+    // the two convs of layer2.1 have the same shape: wire each to the other's initializer
+    const c1 = m.graph.nodes.find((n) => n.opType === 'Conv' && n.inputs[1] === 'layer2.1.conv1.weight')!;
+    const c2 = m.graph.nodes.find((n) => n.opType === 'Conv' && n.inputs[1] === 'layer2.1.conv2.weight')!;
+    [c1.inputs[1], c2.inputs[1]] = [c2.inputs[1], c1.inputs[1]];
+    expect(() => importOnnxGraph(m, 'swapped.onnx')).toThrow(/swapped\.onnx: initializer 'layer2\.1\.conv(1|2)\.weight'.*names disagree with its structure/);
+  });
+});

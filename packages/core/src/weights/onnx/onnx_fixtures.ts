@@ -1,0 +1,44 @@
+// Seeded random insightface-layout weights for tests and benchmarks (never real pre-trained weights).
+import { insightfaceParamShapes, type IResNetShape, type StateDict } from './insightface_layout.ts';
+
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    // mulberry32
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function seededNormal(seed: number): () => number {
+  const u = seededRandom(seed);
+  return () => Math.sqrt(-2 * Math.log(u() + 1e-12)) * Math.cos(2 * Math.PI * u());
+}
+
+/** He-initialised convs/fc, non-trivial BN statistics and PReLU slopes, so every parameter matters. */
+export function randomInsightfaceStateDict(shape: IResNetShape, seed = 1): StateDict {
+  const n = seededNormal(seed);
+  const u = seededRandom(seed + 1);
+  const sd: StateDict = new Map();
+  for (const [name, s] of insightfaceParamShapes(shape)) {
+    const size = s.reduce((a, b) => a * b, 1);
+    const fanIn = s.length > 1 ? size / s[0] : 1;
+    const gen = name.endsWith('running_var') ? () => 0.5 + u()
+      : name.endsWith('running_mean') || name.endsWith('.bias') ? () => 0.1 * n()
+      : name.includes('prelu') ? () => 0.25 + 0.05 * n()
+      : s.length === 1 ? () => 1 + 0.1 * n()
+      : () => n() * Math.sqrt(2 / fanIn);
+    sd.set(name, { shape: s, data: Float32Array.from({ length: size }, gen) });
+  }
+  return sd;
+}
+
+/** Random images in [-1, 1], NHWC. */
+export function randomImagesNHWC(count: number, size: number, seed = 7): Float32Array {
+  const u = seededRandom(seed);
+  return Float32Array.from({ length: count * size * size * 3 }, () => u() * 2 - 1);
+}
+
