@@ -1,0 +1,37 @@
+// Helpers for tests: tiny real images written into fake dataset trees in their native layouts.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import bmp from 'bmp-js';
+import sharp from 'sharp';
+
+export interface TinyImages {
+  jpg: Buffer;
+  png: Buffer;
+  png16: Buffer;
+  bmp: Buffer;
+}
+
+export async function tinyImages(size = 8): Promise<TinyImages> {
+  const rgb = Buffer.alloc(size * size * 3, 128);
+  const raw = { raw: { width: size, height: size, channels: 3 as const } };
+  const g16 = new Uint16Array(size * size).map((_, i) => 3000 + i * 7);
+  const abgr = Buffer.alloc(size * size * 4, 200);
+  return {
+    jpg: await sharp(rgb, raw).jpeg().toBuffer(),
+    png: await sharp(rgb, raw).png().toBuffer(),
+    png16: await sharp(g16, { raw: { width: size, height: size, channels: 1 } }).toColourspace('grey16').png().toBuffer(),
+    bmp: bmp.encode({ data: abgr, width: size, height: size }).data,
+  };
+}
+
+export function tempRoot(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `ssmb-${prefix}-`));
+}
+
+/** Write `data` at root/rel (POSIX rel), creating folders. */
+export function put(root: string, rel: string, data: Buffer | string): void {
+  const file = path.join(root, ...rel.split('/'));
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, data);
+}
