@@ -5,3 +5,4 @@ export * from './references.ts';
 export * from './build.ts';
 export * from './format.ts';
 export * from './match.ts';
+export * from './routing.ts';

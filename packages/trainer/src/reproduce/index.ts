@@ -1,0 +1,5 @@
+// Reproducing paper tables: grid expansion, preflight checks, skip-completed planning, results.
+export * from './grid.ts';
+export * from './preflight.ts';
+export * from './resume.ts';
+export * from './results.ts';

@@ -1,0 +1,115 @@
+// Checks made before any training starts: every dataset root and the weights file must exist, every
+// protocol must be registered. All problems are reported together, each naming the path involved.
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { TableConfig } from '../tables/config.ts';
+
+export interface ResolvedInputs {
+  /** Dataset name -> absolute root (null = no default and none given). */
+  roots: Record<string, string | null>;
+  /** Absolute weights path (null = none configured). */
+  weights: string | null;
+}
+
+export interface InputOptions {
+  /** Directory the table's default paths are relative to (the repo root). */
+  baseDir: string;
+  /** `--root name=DIR` values (relative to cwd). */
+  roots?: Record<string, string>;
+  /** `--weights FILE` (relative to cwd). */
+  weights?: string | null;
+  cwd?: string;
+}
+
+/** Parse repeated `--root name=DIR` flags. */
+export function parseRootFlags(flags: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of flags) {
+    const eq = f.indexOf('=');
+    if (eq <= 0 || eq === f.length - 1) throw new Error(`--root "${f}" must look like dataset=DIR (e.g. --root casia=/data/CASIA-NIR-VIS-2.0)`);
+    out[f.slice(0, eq)] = f.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Command-line values win over the table's defaults; unknown dataset names fail. */
+export function resolveInputs(cfg: TableConfig, opts: InputOptions): ResolvedInputs {
+  const cwd = opts.cwd ?? process.cwd();
+  for (const name of Object.keys(opts.roots ?? {})) {
+    if (!(name in cfg.datasets)) {
+      throw new Error(`--root ${name}=...: table "${cfg.name}" has no dataset "${name}"; its datasets are: ${Object.keys(cfg.datasets).join(', ')}`);
+    }
+  }
+  const roots: Record<string, string | null> = {};
+  for (const [name, ds] of Object.entries(cfg.datasets)) {
+    const given = opts.roots?.[name];
+    roots[name] = given ? path.resolve(cwd, given) : ds.root ? path.resolve(opts.baseDir, ds.root) : null;
+  }
+  const weights = opts.weights ? path.resolve(cwd, opts.weights) : cfg.weights ? path.resolve(opts.baseDir, cfg.weights) : null;
+  return { roots, weights };
+}
+
+export interface PreflightProblem {
+  kind: 'dataset-root' | 'weights' | 'protocol' | 'dataset-files';
+  /** The missing path (or protocol name). */
+  subject: string;
+  message: string;
+}
+
+export interface PreflightChecks {
+  /** Is this protocol registered? (protocols' registry) */
+  hasProtocol?: (name: string) => boolean;
+  /** Deeper check of a root against a protocol; returns missing/unreadable paths. */
+  datasetProblems?: (protocol: string, root: string) => string[];
+  /** Set when the table needs no weights file (e.g. the quickstart builds it just before the grid). */
+  weightsOptional?: boolean;
+}
+
+export function preflight(cfg: TableConfig, inputs: ResolvedInputs, checks: PreflightChecks = {}): PreflightProblem[] {
+  const problems: PreflightProblem[] = [];
+  const used = [...new Set(cfg.columns.map((c) => c.dataset))];
+  const rootOk = new Map<string, boolean>();
+  for (const name of used) {
+    const root = inputs.roots[name];
+    if (!root) {
+      problems.push({ kind: 'dataset-root', subject: name, message: `dataset "${name}" has no root: pass --root ${name}=DIR` });
+      rootOk.set(name, false);
+    } else if (!existsSync(root) || !statSync(root).isDirectory()) {
+      problems.push({ kind: 'dataset-root', subject: root, message: `dataset "${name}": root ${root} does not exist or is not a directory (pass --root ${name}=DIR)` });
+      rootOk.set(name, false);
+    } else rootOk.set(name, true);
+  }
+  if (!checks.weightsOptional) {
+    if (!inputs.weights) {
+      problems.push({ kind: 'weights', subject: '(none)', message: `table "${cfg.name}" needs pre-trained backbone weights: pass --weights FILE` });
+    } else if (!existsSync(inputs.weights) || !statSync(inputs.weights).isFile()) {
+      problems.push({ kind: 'weights', subject: inputs.weights, message: `weights file ${inputs.weights} does not exist (pass --weights FILE)` });
+    }
+  }
+  const seen = new Set<string>();
+  for (const col of cfg.columns) {
+    if (seen.has(col.protocol)) continue;
+    seen.add(col.protocol);
+    if (checks.hasProtocol && !checks.hasProtocol(col.protocol)) {
+      problems.push({ kind: 'protocol', subject: col.protocol, message: `column "${col.id}": protocol "${col.protocol}" is not registered` });
+      continue;
+    }
+    const root = inputs.roots[col.dataset];
+    if (checks.datasetProblems && root && rootOk.get(col.dataset)) {
+      for (const p of checks.datasetProblems(col.protocol, root)) {
+        problems.push({ kind: 'dataset-files', subject: p, message: `protocol "${col.protocol}": ${p}` });
+      }
+    }
+  }
+  return problems;
+}
+
+export class PreflightError extends Error {
+  constructor(readonly problems: PreflightProblem[], table: string) {
+    super(
+      `reproduce ${table}: ${problems.length} problem(s) found before training; nothing was run:\n` +
+        problems.map((p) => `  - ${p.message}`).join('\n'),
+    );
+    this.name = 'PreflightError';
+  }
+}

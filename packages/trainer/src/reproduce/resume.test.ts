@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RunStore } from '../store/run_store.ts';
+import { expandGrid } from './grid.ts';
+import { planGrid, runIdentity, summarisePlan } from './resume.ts';
+import { collectFoldResults, collectRouting } from './results.ts';
+import { demoTable, foldsOf } from './fixtures.test-helpers.ts';
+
+describe('skip-completed planning against a real store', () => {
+  it('skips completed runs, leaves live ones, re-queues failed ones, ignores other configs', () => {
+    const store = RunStore.open(path.join(mkdtempSync(path.join(tmpdir(), 'ssmb-resume-')), 'runs.sqlite'));
+    const grid = expandGrid(demoTable(), { roots: { synth: '/d' }, weights: '/w.safetensors', foldsOf });
+    const first = planGrid(grid, store.listRuns());
+    expect(summarisePlan(first)).toEqual({ total: 7, completed: 0, pending: 0, todo: 7 });
+
+    const add = (i: number, status: 'completed' | 'queued' | 'failed', patch: Record<string, unknown> = {}) =>
+      store.createRun({ experiment: 'table:demo', kind: 'train', method: first[i].config.method, config: { ...first[i].config, ...patch }, seed: 0, status });
+    const done = add(0, 'completed');
+    add(1, 'queued');
+    add(2, 'failed');
+    add(3, 'completed', { steps: 999 }); // different config: not this entry
+    add(4, 'completed', { outputDir: '/elsewhere' }); // only a non-identity key differs: same run
+    const plan = planGrid(grid, store.listRuns());
+    expect(plan.map((p) => p.state)).toEqual(['completed', 'pending', 'todo', 'todo', 'completed', 'todo', 'todo']);
+    expect(plan[0].run!.id).toBe(done);
+    expect(plan[2].run!.status).toBe('failed');
+
+    // results come back per fold, only for completed entries and their own protocol/fold
+    store.recordEvaluation(done, {
+      protocol: 'p-vis-vis', fold: '1', metrics: { rank1: { value: 0.9 }, eer: { value: 0.05 } },
+      routing: [{ block: 'stem', modality: 'VIS', expert: 0, count: 7 }],
+    });
+    store.recordEvaluation(done, { protocol: 'p-vis-nir', fold: '2', metrics: { rank1: { value: 0.1 } } });
+    expect(collectFoldResults(store, plan)).toEqual([{ row: 'baseline', column: 'vv', fold: '1', metrics: { rank1: 0.9, eer: 0.05 } }]);
+    expect(collectRouting(store, plan)).toEqual([{ row: 'baseline', column: 'vv', block: 'stem', modality: 'VIS', expert: 0, count: 7 }]);
+    expect(collectRouting(store, plan, ['vn'])).toEqual([]);
+    store.close();
+  });
+
+  it('identity ignores key order and non-identity keys', () => {
+    expect(runIdentity({ a: 1, b: { c: 2, d: 3 }, outputDir: 'x' })).toBe(runIdentity({ b: { d: 3, c: 2 }, a: 1, outputDir: 'y' }));
+    expect(runIdentity({ a: 1 })).not.toBe(runIdentity({ a: 2 }));
+  });
+});
