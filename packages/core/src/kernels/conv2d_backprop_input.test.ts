@@ -46,7 +46,7 @@ describe('Conv2DBackpropInput (wasm)', () => {
     const xv = seededValues(2 * 9 * 8 * 3, 3);
     const wv = seededValues(3 * 3 * 3 * 5, 4);
     const grads = (which: 0 | 1) => () => {
-      const g = tf.grads((x: tf.Tensor4D, w: tf.Tensor4D) => tf.conv2d(x, w, 2, P1).square().sum());
+      const g = tf.grads((...[x, w]: tf.Tensor[]) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, P1).square().sum());
       return g([tf.tensor4d(xv, xShape), tf.tensor4d(wv, wShape)])[which];
     };
     for (const which of [0, 1] as const) {
