@@ -5,13 +5,13 @@ import path from 'node:path';
 import { parseRootFlags, preflight, PreflightError, resolveInputs } from './preflight.ts';
 import { demoTable } from './fixtures.test-helpers.ts';
 
-describe('preflight', () => {
+describe('preflight', async () => {
   const repo = mkdtempSync(path.join(tmpdir(), 'ssmb-preflight-'));
 
-  it('names every missing path at once: dataset root and weights file', () => {
+  it('names every missing path at once: dataset root and weights file', async () => {
     const cfg = demoTable();
     const inputs = resolveInputs(cfg, { baseDir: repo, roots: { synth: 'nope/synth' }, weights: 'nope/w.safetensors', cwd: repo });
-    const problems = preflight(cfg, inputs);
+    const problems = await preflight(cfg, inputs);
     expect(problems.map((p) => p.kind)).toEqual(['dataset-root', 'weights']);
     expect(problems[0].subject).toBe(path.join(repo, 'nope/synth'));
     expect(problems[1].subject).toBe(path.join(repo, 'nope/w.safetensors'));
@@ -21,20 +21,20 @@ describe('preflight', () => {
     expect(err.message).toMatch(/nothing was run/);
   });
 
-  it('uses the table defaults relative to the repo, and passes when everything exists', () => {
+  it('uses the table defaults relative to the repo, and passes when everything exists', async () => {
     mkdirSync(path.join(repo, 'data/synth'), { recursive: true });
     mkdirSync(path.join(repo, 'weights'), { recursive: true });
     writeFileSync(path.join(repo, 'weights/backbone.safetensors'), 'x');
     const cfg = demoTable();
     const inputs = resolveInputs(cfg, { baseDir: repo, cwd: '/' });
     expect(inputs).toEqual({ roots: { synth: path.join(repo, 'data/synth') }, weights: path.join(repo, 'weights/backbone.safetensors') });
-    expect(preflight(cfg, inputs)).toEqual([]);
+    expect(await preflight(cfg, inputs)).toEqual([]);
   });
 
-  it('reports unregistered protocols and files a protocol check finds missing', () => {
+  it('reports unregistered protocols and files a protocol check finds missing', async () => {
     const cfg = demoTable();
     const inputs = resolveInputs(cfg, { baseDir: repo });
-    const problems = preflight(cfg, inputs, {
+    const problems = await preflight(cfg, inputs, {
       hasProtocol: (p) => p !== 'p-vis-vis',
       datasetProblems: (p, root) => [`${root}/lists/${p}.txt is missing`],
     });
@@ -43,17 +43,17 @@ describe('preflight', () => {
     expect(problems[1].subject).toBe(`${path.join(repo, 'data/synth')}/lists/p-vis-nir.txt is missing`);
   });
 
-  it('asks for roots and weights the table does not default', () => {
+  it('asks for roots and weights the table does not default', async () => {
     const cfg = { ...demoTable(), datasets: { synth: { root: null } }, weights: null };
-    const problems = preflight(cfg, resolveInputs(cfg, { baseDir: repo }));
+    const problems = await preflight(cfg, resolveInputs(cfg, { baseDir: repo }));
     expect(problems.map((p) => p.message)).toEqual([
       'dataset "synth" has no root: pass --root synth=DIR',
       'table "demo" needs pre-trained backbone weights: pass --weights FILE',
     ]);
-    expect(preflight(cfg, resolveInputs(cfg, { baseDir: repo }), { weightsOptional: true })).toHaveLength(1);
+    expect(await preflight(cfg, resolveInputs(cfg, { baseDir: repo }), { weightsOptional: true })).toHaveLength(1);
   });
 
-  it('parses --root flags and rejects unknown dataset names', () => {
+  it('parses --root flags and rejects unknown dataset names', async () => {
     expect(parseRootFlags(['a=/x', 'b=rel/y=z'])).toEqual({ a: '/x', b: 'rel/y=z' });
     expect(() => parseRootFlags(['nodir'])).toThrow(/dataset=DIR/);
     expect(() => resolveInputs(demoTable(), { baseDir: repo, roots: { casia: '/x' } })).toThrow(/no dataset "casia"; its datasets are: synth/);

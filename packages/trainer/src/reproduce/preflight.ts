@@ -60,12 +60,12 @@ export interface PreflightChecks {
   /** Is this protocol registered? (protocols' registry) */
   hasProtocol?: (name: string) => boolean;
   /** Deeper check of a root against a protocol; returns missing/unreadable paths. */
-  datasetProblems?: (protocol: string, root: string) => string[];
+  datasetProblems?: (protocol: string, root: string) => string[] | Promise<string[]>;
   /** Set when the table needs no weights file (e.g. the quickstart builds it just before the grid). */
   weightsOptional?: boolean;
 }
 
-export function preflight(cfg: TableConfig, inputs: ResolvedInputs, checks: PreflightChecks = {}): PreflightProblem[] {
+export async function preflight(cfg: TableConfig, inputs: ResolvedInputs, checks: PreflightChecks = {}): Promise<PreflightProblem[]> {
   const problems: PreflightProblem[] = [];
   const used = [...new Set(cfg.columns.map((c) => c.dataset))];
   const rootOk = new Map<string, boolean>();
@@ -96,7 +96,7 @@ export function preflight(cfg: TableConfig, inputs: ResolvedInputs, checks: Pref
     }
     const root = inputs.roots[col.dataset];
     if (checks.datasetProblems && root && rootOk.get(col.dataset)) {
-      for (const p of checks.datasetProblems(col.protocol, root)) {
+      for (const p of await checks.datasetProblems(col.protocol, root)) {
         problems.push({ kind: 'dataset-files', subject: p, message: `protocol "${col.protocol}": ${p}` });
       }
     }

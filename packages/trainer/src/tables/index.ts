@@ -6,3 +6,4 @@ export * from './build.ts';
 export * from './format.ts';
 export * from './match.ts';
 export * from './routing.ts';
+export * from './load.ts';
