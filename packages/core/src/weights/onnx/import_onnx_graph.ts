@@ -129,6 +129,12 @@ function skipInputNormalisation(w: GraphWalker, input: string): { x: string; raw
   return { x, raw: true };
 }
 
+/** Whether the graph takes 0..255 pixels and normalises them itself, or takes our scaled input. */
+export function inputNormalisation(model: OnnxModel, source = 'ONNX model'): 'raw-pixels' | 'none' {
+  const w = new GraphWalker(model, source);
+  return skipInputNormalisation(w, model.graph.inputs[0]?.name ?? '').raw ? 'raw-pixels' : 'none';
+}
+
 export function importOnnxGraph(model: OnnxModel, source = 'ONNX model'): OnnxImport {
   const w: GraphWalker = new GraphWalker(model, source); // explicit type: lets w.fail() (never) narrow
   const g = model.graph;

@@ -1,0 +1,89 @@
+// onnxruntime-node as an embedding-extraction engine. Callers hand over our usual input (NHWC, scaled
+// (x - 127.5) / 127.5) whatever the file expects: NCHW files are transposed, files that normalise
+// their own input get 0..255 pixels back.
+import { readFileSync } from 'node:fs';
+import ort from 'onnxruntime-node';
+import { decodeOnnxModel } from './onnx_proto.ts';
+import { inputNormalisation } from './import_onnx_graph.ts';
+import { nhwcToNchw } from './nchw.ts';
+
+export interface Embedder {
+  /** 'onnxruntime' or the tfjs engine name */
+  readonly engine: string;
+  readonly inputSize: number;
+  readonly embeddingSize: number;
+  /** x: NHWC batch [B,S,S,3] scaled (v - 127.5) / 127.5 -> embeddings [B,E] row-major */
+  embed(x: Float32Array): Promise<Float32Array>;
+  dispose(): Promise<void>;
+}
+
+export interface OnnxRunResult {
+  embedding: Float32Array;
+  /** every other graph output (e.g. `routing_stem` expert indices of an exported HFR model) */
+  extra: Record<string, Float32Array | BigInt64Array | Int32Array>;
+}
+
+export interface OnnxEmbedder extends Embedder {
+  readonly layout: 'NCHW' | 'NHWC';
+  readonly outputNames: readonly string[];
+  run(x: Float32Array): Promise<OnnxRunResult>;
+}
+
+export interface OnnxEmbedderOptions {
+  /** onnxruntime intra-op threads (default: onnxruntime's choice) */
+  threads?: number;
+  /** graph output holding the embedding (default 'embedding' if present, else the first output) */
+  outputName?: string;
+}
+
+export async function createOnnxEmbedder(file: string, opts: OnnxEmbedderOptions = {}): Promise<OnnxEmbedder> {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new Error(`ONNX embedder: cannot read '${file}' (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected an .onnx model file`);
+  }
+  const model = decodeOnnxModel(bytes, file);
+  if (model.graph.inputs.length !== 1) throw new Error(`${file}: expected one image input, found ${model.graph.inputs.map((i) => i.name).join(', ')}`);
+  const input = model.graph.inputs[0];
+  const dims = input.shape ?? [];
+  const layout = dims[1] === 3 ? 'NCHW' : dims[3] === 3 ? 'NHWC' : null;
+  if (!layout || typeof dims[2] !== 'number') throw new Error(`${file}: input '${input.name}' has shape [${dims}]; expected [B,3,S,S] or [B,S,S,3]`);
+  const inputSize = dims[2];
+  const rawPixels = inputNormalisation(model) === 'raw-pixels';
+  const outputNames = model.graph.outputs.map((o) => o.name);
+  const outName = opts.outputName ?? (outputNames.includes('embedding') ? 'embedding' : outputNames[0]);
+  const outInfo = model.graph.outputs.find((o) => o.name === outName);
+  if (!outInfo) throw new Error(`${file}: no graph output '${outName}' (outputs: ${outputNames.join(', ')})`);
+  const embeddingSize = Number(outInfo.shape?.[1]);
+  const session = await ort.InferenceSession.create(bytes, {
+    ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+    graphOptimizationLevel: 'all',
+  });
+  const perImage = inputSize * inputSize * 3;
+
+  async function run(x: Float32Array): Promise<OnnxRunResult> {
+    if (x.length === 0 || x.length % perImage !== 0) {
+      throw new Error(`ONNX embedder: input has ${x.length} values; expected B*${inputSize}*${inputSize}*3 (NHWC)`);
+    }
+    const b = x.length / perImage;
+    let feed = rawPixels ? x.map((v) => v * 127.5 + 127.5) : x;
+    if (layout === 'NCHW') feed = nhwcToNchw(feed, b, inputSize, inputSize, 3);
+    const shape = layout === 'NCHW' ? [b, 3, inputSize, inputSize] : [b, inputSize, inputSize, 3];
+    const out = await session.run({ [input.name]: new ort.Tensor('float32', feed, shape) });
+    const extra: OnnxRunResult['extra'] = {};
+    for (const name of outputNames) if (name !== outName) extra[name] = out[name].data as Float32Array | BigInt64Array | Int32Array;
+    return { embedding: out[outName].data as Float32Array, extra };
+  }
+
+  return {
+    engine: 'onnxruntime',
+    layout,
+    inputSize,
+    embeddingSize,
+    outputNames,
+    run,
+    embed: async (x) => (await run(x)).embedding,
+    dispose: () => session.release(),
+  };
+}
