@@ -1,3 +1,8 @@
 // @ssmb/trainer: run store, config, training, evaluation, checkpoints, worker.
 export * from './store/index.ts';
 export * from './config.ts';
+export * from './launch.ts';
+export { runWorker, defaultOwner, type WorkerOptions, type WorkerSummary } from './worker/worker.ts';
+export { createProgress, silentProgress, type ProgressReporter } from './worker/progress.ts';
+export { codeVersion } from './worker/code_version.ts';
+export * from './worker/run_context.ts';

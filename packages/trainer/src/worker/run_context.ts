@@ -1,0 +1,35 @@
+// What a run executor gets from the worker: the claimed run, its validated config, where to write,
+// and the hooks that keep the lease alive and honour SIGTERM.
+import path from 'node:path';
+import type { Config } from '../config.ts';
+import type { RunRecord, RunStore } from '../store/run_store.ts';
+import type { ProgressReporter } from './progress.ts';
+
+export interface RunContext {
+  store: RunStore;
+  run: RunRecord;
+  config: Config;
+  /** Directory for this run's checkpoints, score files and weights. */
+  runDir: string;
+  progress: ProgressReporter;
+  /** Heartbeat (throttled) + progress; throws LeaseLostError when another worker took the run. */
+  tick(step: number): void;
+  /** True once the worker was asked to stop (SIGTERM): checkpoint and return 'stopped'. */
+  shouldStop(): boolean;
+}
+
+export type RunOutcome = 'completed' | 'stopped';
+export type RunExecutor = (ctx: RunContext) => Promise<RunOutcome>;
+
+export class LeaseLostError extends Error {
+  constructor(runId: number, owner: string) {
+    super(`worker ${owner} lost the lease on run ${runId} (it expired and the run was re-queued); stopping without writing`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+/** <outputDir or store dir/artifacts>/run-<id> */
+export function runDirFor(store: RunStore, config: Config, runId: number): string {
+  const base = config.outputDir ?? path.join(path.dirname(path.resolve(store.file)), 'artifacts');
+  return path.resolve(base, `run-${runId}`);
+}
