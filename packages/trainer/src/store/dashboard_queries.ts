@@ -5,14 +5,12 @@
 import type Database from 'better-sqlite3';
 import type { RunStatus } from './run_store.ts';
 
-export type { RunStatus };
-
 /** Run columns derived from config_json. Each lists JSON paths tried in order (first non-null wins). */
 export const RUN_CONFIG_COLUMNS = {
-  backbone: ['$.model.backbone', '$.model.arch', '$.backbone'],
-  numExperts: ['$.ssmb.numExperts', '$.model.ssmb.numExperts', '$.numExperts'],
-  protocol: ['$.data.protocol', '$.eval.protocol', '$.protocol'],
-  fold: ['$.data.fold', '$.eval.fold', '$.fold'],
+  backbone: ['$.backbone.model'],
+  numExperts: ['$.ssmb.numExperts'],
+  protocol: ['$.dataset.protocol'],
+  fold: ['$.dataset.fold'],
 } as const;
 export type RunConfigColumn = keyof typeof RUN_CONFIG_COLUMNS;
 
@@ -141,6 +139,15 @@ export interface EvalByKeyRow {
   value: number | null;
 }
 
+/** Which runs an ablation or table reads. */
+export interface EvalScope {
+  experimentId?: number;
+  runIds?: number[];
+  /** 'ssmb' | 'baseline': restrict to one method. */
+  method?: string;
+  includeArchived?: boolean;
+}
+
 export interface ActiveRunState {
   id: number;
   status: RunStatus;
@@ -164,8 +171,10 @@ export function configKeyPath(key: string): string {
   return `$.${key}`;
 }
 
-const coalescePaths = (paths: readonly string[]) =>
-  `coalesce(${paths.map((p) => `json_extract(r.config_json, '${p}')`).join(', ')})`;
+const coalescePaths = (paths: readonly string[]) => {
+  const parts = paths.map((p) => `json_extract(r.config_json, '${p}')`);
+  return parts.length === 1 ? parts[0] : `coalesce(${parts.join(', ')})`;
+};
 
 const DERIVED_SQL = Object.fromEntries(
   Object.entries(RUN_CONFIG_COLUMNS).map(([k, paths]) => [k, coalescePaths(paths)]),
@@ -237,8 +246,8 @@ export interface DashboardQueries {
   evalMetricNames(): string[];
   /** Dotted config keys seen in the newest runs' configs (scalar leaves only). */
   configKeys(sample?: number): string[];
-  ablation(q: { metric: string; key: string; experimentId?: number; runIds?: number[]; includeArchived?: boolean }): AblationPoint[];
-  evalByConfigKey(q: { metrics: string[]; key: string; experimentId?: number; runIds?: number[]; includeArchived?: boolean }): EvalByKeyRow[];
+  ablation(q: EvalScope & { metric: string; key: string }): AblationPoint[];
+  evalByConfigKey(q: EvalScope & { metrics: string[]; key: string }): EvalByKeyRow[];
   /** Change feed for server-sent events. */
   maxRunId(): number;
   maxMetricRowid(): number;
@@ -300,9 +309,13 @@ export function createDashboardQueries(db: Database.Database): DashboardQueries 
     return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
   }
 
-  const scopeFilter = (q: { experimentId?: number; runIds?: number[]; includeArchived?: boolean }) => {
+  const scopeFilter = (q: EvalScope) => {
     const clauses = [q.includeArchived ? '1' : 'r.deleted_at IS NULL'];
     const params: unknown[] = [];
+    if (q.method !== undefined) {
+      clauses.push('r.method = ?');
+      params.push(q.method);
+    }
     if (q.experimentId !== undefined) {
       clauses.push('r.experiment_id = ?');
       params.push(q.experimentId);

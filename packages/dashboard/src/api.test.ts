@@ -1,0 +1,201 @@
+// API tests: fastify.inject against a real temporary SQLite run store seeded through RunStore.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildServer, type DashboardServer } from './server.ts';
+import { wrapStore } from './store.ts';
+import { storeLauncher } from './launch.ts';
+import { seedStore, rank1Of, type SeededStore, STEPS } from './testing/seed.ts';
+
+let root: string;
+let seeded: SeededStore;
+let srv: DashboardServer;
+
+beforeAll(async () => {
+  root = mkdtempSync(path.join(tmpdir(), 'ssmb-dash-api-'));
+  seeded = seedStore(path.join(root, 'store'));
+  srv = await buildServer({ data: wrapStore(seeded.store), webRoot: path.join(root, 'no-web'), launcher: storeLauncher(seeded.store) });
+});
+afterAll(async () => {
+  await srv.app.close();
+  seeded.store.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const get = (url: string, extra: Record<string, unknown> = {}) => srv.app.inject({ method: 'GET', url, ...extra });
+const json = (r: { body: string }) => JSON.parse(r.body);
+
+describe('runs', () => {
+  it('lists runs newest first with config columns and fold-averaged metrics', async () => {
+    const r = await get('/api/runs');
+    expect(r.statusCode).toBe(200);
+    const body = json(r);
+    expect(body.total).toBe(19);
+    expect(body.runs[0].id).toBe(19);
+    const n4 = body.runs.find((x: { id: number }) => x.id === seeded.runs.get('4/synthetic-vis-nir/2'));
+    expect(n4).toMatchObject({ status: 'completed', backbone: 'iresnet-tiny', numExperts: 4, protocol: 'synthetic-vis-nir', fold: '2', method: 'ssmb' });
+    expect(n4.metrics.rank1).toBeCloseTo(rank1Of(4, 'synthetic-vis-nir', '2'), 10);
+  });
+
+  it('filters by status, search and tag, sorts by a metric, pages', async () => {
+    expect(json(await get('/api/runs?status=failed,queued')).runs.map((x: { status: string }) => x.status).sort()).toEqual(['failed', 'queued']);
+    expect(json(await get('/api/runs?search=thermal')).total).toBe(9); // 6 SSMB, 2 baseline, 1 failed
+    expect(json(await get('/api/runs?tag=paper=table2')).runs.map((x: { id: number }) => x.id)).toEqual([seeded.runs.get('1/synthetic-vis-nir/1')]);
+    const sorted = json(await get('/api/runs?sort=rank1&order=desc&limit=2&offset=0'));
+    expect(sorted.runs).toHaveLength(2);
+    expect(sorted.runs[0].metrics.rank1).toBeCloseTo(0.82, 10);
+    const asc = json(await get('/api/runs?sort=rank1&order=asc&limit=1'));
+    expect(asc.runs[0].metrics.rank1).toBeCloseTo(0.4, 10);
+  });
+
+  it('rejects bad queries with 400 naming the field', async () => {
+    for (const [url, field] of [
+      ['/api/runs?limit=abc', 'query.limit'],
+      ['/api/runs?limit=999999', 'query.limit'],
+      ['/api/runs?sort=bogus', 'query.sort'],
+      ['/api/runs?status=done', 'query.status.0'],
+      ['/api/runs?color=red', 'query.color'],
+    ]) {
+      const r = await get(url);
+      expect(r.statusCode, url).toBe(400);
+      expect(json(r).error).toMatchObject({ code: 'VALIDATION', field });
+      expect(json(r).error.message).toContain(field.split('.').slice(0, 2).join('.'));
+    }
+  });
+
+  it('returns a run with resolved config, per-fold evaluations and files; 404 and 400 otherwise', async () => {
+    const id = seeded.runs.get('1/synthetic-vis-nir/1')!;
+    const r = json(await get(`/api/runs/${id}`));
+    expect(r.run.config.ssmb.numExperts).toBe(1);
+    expect(r.run.tags).toEqual({ paper: 'table2' });
+    expect(r.metricKeys.map((k: { key: string }) => k.key)).toEqual(['img_per_s', 'loss', 'loss_cc', 'loss_ts']);
+    expect(r.evaluations.find((e: { metric: string }) => e.metric === 'rank1').value).toBeCloseTo(0.6, 10);
+    expect(r.files.map((f: { kind: string }) => f.kind).sort()).toEqual(['checkpoint', 'scores']);
+    const missing = await get('/api/runs/9999');
+    expect(missing.statusCode).toBe(404);
+    expect(json(missing).error.code).toBe('RUN_NOT_FOUND');
+    expect((await get('/api/runs/abc')).statusCode).toBe(400);
+  });
+
+  it('downsamples metric histories and says how many points it plots', async () => {
+    const id = seeded.runs.get('2/synthetic-vis-nir/1')!;
+    const r = json(await get(`/api/runs/${id}/metrics?keys=loss,img_per_s&maxPoints=40`));
+    expect(r.series.map((s: { key: string }) => s.key)).toEqual(['loss', 'img_per_s']);
+    const loss = r.series[0];
+    expect(loss.total).toBe(STEPS);
+    expect(loss.plotted).toBe(loss.steps.length);
+    expect(loss.plotted).toBeLessThanOrEqual(40);
+    expect(loss.steps[0]).toBe(0);
+    expect(loss.steps.at(-1)).toBe(STEPS - 1);
+    const full = json(await get(`/api/runs/${id}/metrics?keys=loss&maxPoints=1000`)).series[0];
+    expect(full.plotted).toBe(STEPS);
+    expect(Math.max(...loss.values)).toBe(Math.max(...full.values));
+    expect(json(await get(`/api/runs/${id}/metrics?maxPoints=3`)).error.field).toBe('query.maxPoints');
+  });
+
+  it('serves ROC/CMC curves and the routing table', async () => {
+    const id = seeded.runs.get('4/synthetic-vis-thermal/2')!;
+    const c = json(await get(`/api/runs/${id}/curves`));
+    expect(c.curves.map((x: { kind: string }) => x.kind)).toEqual(['cmc', 'roc']);
+    expect(c.curves[1].x[0]).toBe(1e-5);
+    const roc = json(await get(`/api/runs/${id}/curves?kind=roc`));
+    expect(roc.curves).toHaveLength(1);
+    const routing = json(await get(`/api/runs/${id}/routing`)).routing;
+    expect(routing).toHaveLength(2 * 3 * 4);
+    expect(routing.find((x: { block: string; modality: string; expert: number }) => x.block === 'stem' && x.modality === 'NIR' && x.expert === 1).count).toBe(40);
+  });
+});
+
+describe('compare, ablation, tables', () => {
+  it('compares runs: config differences only and metric summaries', async () => {
+    const a = seeded.runs.get('1/synthetic-vis-nir/1')!;
+    const b = seeded.runs.get('4/synthetic-vis-nir/2')!;
+    const r = json(await get(`/api/compare?ids=${a},${b}`));
+    expect(r.configDiff.map((d: { key: string }) => d.key)).toEqual(['dataset.fold', 'ssmb.numExperts']);
+    expect(r.configDiff[1].values).toEqual({ [a]: 1, [b]: 4 });
+    const s = r.summary.find((x: { runId: number; metric: string }) => x.runId === b && x.metric === 'rank1');
+    expect(s.mean).toBeCloseTo(0.82, 10);
+    expect(json(await get(`/api/compare?ids=${a}`)).error.code).toBe('TOO_FEW_RUNS');
+    expect((await get(`/api/compare?ids=${a},9999`)).statusCode).toBe(404);
+  });
+
+  it('ablation: mean +- std over folds per protocol and config value', async () => {
+    const r = json(await get('/api/ablation?metric=rank1&key=ssmb.numExperts&method=ssmb'));
+    const p = r.points.find((x: { protocol: string; x: number }) => x.protocol === 'synthetic-vis-nir' && x.x === 4);
+    expect(p.n).toBe(2);
+    expect(p.mean).toBeCloseTo((0.8 + 0.82) / 2, 10);
+    expect(p.std).toBeCloseTo(Math.SQRT2 * 0.01, 6);
+    expect(r.points.filter((x: { protocol: string }) => x.protocol === 'synthetic-vis-thermal').map((x: { x: number }) => x.x)).toEqual([1, 2, 4]);
+    const bad = await get('/api/ablation?key=ssmb..x');
+    expect(bad.statusCode).toBe(400);
+    expect(json(bad).error.field).toBe('query.key');
+  });
+
+  it('paper table as JSON and exported as CSV, Markdown and LaTeX', async () => {
+    const r = json(await get('/api/tables?rows=ssmb.numExperts&method=ssmb&metrics=rank1,eer'));
+    const t = r.table;
+    expect(t.columns.map((c: { label: string }) => c.label)).toEqual(['synthetic-vis-nir', 'synthetic-vis-thermal']);
+    expect(t.rows.map((x: { label: string }) => x.label)).toEqual(['ssmb.numExperts=1', 'ssmb.numExperts=2', 'ssmb.numExperts=4']);
+    const cell = t.rows[2].cells[0][0];
+    expect(cell.stat.mean).toBeCloseTo(81, 8);
+    expect(cell.stat.n).toBe(2);
+    const csv = await get('/api/tables?rows=ssmb.numExperts&method=ssmb&metrics=rank1&format=csv');
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    expect(csv.body.split('\n')[0]).toMatch(/^table,row,row_label/);
+    expect(csv.body).toContain('ssmb.numExperts=4');
+    const md = (await get('/api/tables?rows=ssmb.numExperts&method=ssmb&metrics=rank1&format=md')).body;
+    expect(md).toMatch(/\| ssmb\.numExperts=4 \| \*\*81\.00 ± 1\.41\*\* \|/);
+    const tex = (await get('/api/tables?rows=method&metrics=rank1&format=latex')).body;
+    expect(tex).toContain('\\begin{tabular}');
+    expect(tex).toContain('baseline');
+    expect((await get('/api/tables?format=pdf')).statusCode).toBe(400);
+  });
+
+  it('meta lists experiments, metrics and config keys; unknown endpoints are JSON 404s', async () => {
+    const m = json(await get('/api/meta'));
+    expect(m.experiments.map((e: { name: string }) => e.name)).toEqual(['experts-ablation', 'baselines']);
+    expect(m.evalMetrics).toEqual(['auc', 'eer', 'rank1', 'tar_far_1e2']);
+    expect(m.configKeys).toContain('ssmb.numExperts');
+    const nf = await get('/api/nope');
+    expect(nf.statusCode).toBe(404);
+    expect(json(nf).error.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('artifacts', () => {
+  const first = () => seeded.runs.get('1/synthetic-vis-nir/1')!;
+  it('serves recorded files from the store folder', async () => {
+    const r = await get(`/api/runs/${first()}/artifact?path=${encodeURIComponent(path.relative(seeded.dir, seeded.scoreFile))}`);
+    expect(r.statusCode).toBe(200);
+    expect(r.body).toContain('s001 s001 NIR/s001/001.bmp 0.91');
+    expect(r.headers['content-disposition']).toContain('scores.txt');
+    const ck = await get(`/api/runs/${first()}/artifact?path=${encodeURIComponent(path.join(seeded.checkpointDir, 'model.safetensors'))}`);
+    expect(ck.statusCode).toBe(200);
+    expect([...ck.rawPayload]).toEqual([1, 2, 3, 4]);
+  });
+
+  it('refuses traversal, absolute paths outside the store, symlinks out and unrecorded files', async () => {
+    const outside = path.join(root, 'secret.txt');
+    writeFileSync(outside, 'TOP-SECRET-CONTENT');
+    symlinkSync(outside, path.join(seeded.dir, 'artifacts', 'link.txt'));
+    writeFileSync(path.join(seeded.dir, 'unrecorded.txt'), 'x');
+    const cases: Array<[string, number]> = [
+      ['../secret.txt', 403],
+      ['artifacts/../../secret.txt', 403],
+      ['..%2fsecret.txt', 403],
+      [encodeURIComponent(outside), 403],
+      ['%2Fetc%2Fpasswd', 403],
+      ['artifacts%2Flink.txt', 403],
+      ['unrecorded.txt', 404],
+      ['artifacts%2F..%2F..%2Fsecret.txt', 403],
+    ];
+    for (const [p, status] of cases) {
+      const r = await get(`/api/runs/${first()}/artifact?path=${p}`);
+      expect(r.statusCode, p).toBe(status);
+      expect(r.body).not.toContain('TOP-SECRET-CONTENT');
+    }
+    // Another run cannot read the first run's files.
+    expect((await get(`/api/runs/${seeded.baselineIds[0]}/artifact?path=${encodeURIComponent(seeded.scoreFile)}`)).statusCode).toBe(404);
+  });
+});

@@ -1,0 +1,164 @@
+// Write endpoints, token enforcement and server-sent events, against a real temporary run store.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildServer, type DashboardServer } from './server.ts';
+import { wrapStore } from './store.ts';
+import { storeLauncher } from './launch.ts';
+import { seedStore, type SeededStore } from './testing/seed.ts';
+import { RunStore } from '@ssmb/trainer';
+
+let root: string;
+let seeded: SeededStore;
+let open: DashboardServer; // loopback, no token
+let exposed: DashboardServer; // bound to 0.0.0.0: token required
+
+beforeAll(async () => {
+  root = mkdtempSync(path.join(tmpdir(), 'ssmb-dash-write-'));
+  seeded = seedStore(path.join(root, 'store'));
+  const data = wrapStore(seeded.store);
+  const common = { data, webRoot: path.join(root, 'no-web'), launcher: storeLauncher(seeded.store) };
+  open = await buildServer({ ...common, host: '127.0.0.1' });
+  exposed = await buildServer({ ...common, host: '0.0.0.0', pollMs: 60_000 });
+});
+afterAll(async () => {
+  await open.app.close();
+  await exposed.app.close();
+  seeded.store.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const json = (r: { body: string }) => JSON.parse(r.body);
+
+describe('tokens', () => {
+  it('generates a token only for non-loopback hosts', () => {
+    expect(open.policy.token).toBeNull();
+    expect(exposed.policy.token).toMatch(/^[\w-]{32}$/);
+  });
+
+  it('exposed server: writes need the token, wrong token is 403, right token works', async () => {
+    const id = seeded.runs.get('2/synthetic-vis-nir/1')!;
+    const put = (headers: Record<string, string>) =>
+      exposed.app.inject({ method: 'PUT', url: `/api/runs/${id}/tags`, payload: { key: 'best', value: 'yes' }, headers });
+    const none = await put({});
+    expect(none.statusCode).toBe(401);
+    expect(json(none).error.code).toBe('TOKEN_REQUIRED');
+    expect(json(none).error.message).toMatch(/Authorization: Bearer/);
+    expect((await put({ authorization: 'Bearer wrong' })).statusCode).toBe(403);
+    const ok = await put({ authorization: `Bearer ${exposed.policy.token}` });
+    expect(ok.statusCode).toBe(200);
+    expect(json(ok).tags).toMatchObject({ best: 'yes' });
+  });
+
+  it('exposed server: reads are open from loopback, need the token from other hosts', async () => {
+    expect((await exposed.app.inject({ url: '/api/runs?limit=1' })).statusCode).toBe(200);
+    const remote = await exposed.app.inject({ url: '/api/runs?limit=1', remoteAddress: '10.1.2.3' });
+    expect(remote.statusCode).toBe(401);
+    expect(json(remote).error.code).toBe('READ_AUTH');
+    expect((await exposed.app.inject({ url: `/api/runs?limit=1&token=${exposed.policy.token}`, remoteAddress: '10.1.2.3' })).statusCode).toBe(200);
+  });
+});
+
+describe('tags and archive', () => {
+  it('sets and removes tags, validating the body', async () => {
+    const id = seeded.runs.get('1/synthetic-vis-thermal/1')!;
+    const r = await open.app.inject({ method: 'PUT', url: `/api/runs/${id}/tags`, payload: { key: 'note', value: 'check lr' } });
+    expect(json(r).tags).toEqual({ note: 'check lr' });
+    const bad = await open.app.inject({ method: 'PUT', url: `/api/runs/${id}/tags`, payload: { key: 'has space' } });
+    expect(bad.statusCode).toBe(400);
+    expect(json(bad).error.field).toBe('body.key');
+    const del = await open.app.inject({ method: 'DELETE', url: `/api/runs/${id}/tags/note` });
+    expect(json(del).tags).toEqual({});
+    expect((await open.app.inject({ method: 'PUT', url: '/api/runs/9999/tags', payload: { key: 'a' } })).statusCode).toBe(404);
+  });
+
+  it('archives and restores a run', async () => {
+    const id = seeded.failedId;
+    const a = await open.app.inject({ method: 'POST', url: `/api/runs/${id}/archive`, payload: { archived: true } });
+    expect(json(a)).toEqual({ runId: id, archived: true });
+    const listed = json(await open.app.inject({ url: '/api/runs?limit=500' })).runs.map((x: { id: number }) => x.id);
+    expect(listed).not.toContain(id);
+    const archived = json(await open.app.inject({ url: '/api/runs?archived=only' })).runs.map((x: { id: number }) => x.id);
+    expect(archived).toEqual([id]);
+    await open.app.inject({ method: 'POST', url: `/api/runs/${id}/archive`, payload: { archived: false } });
+    expect(json(await open.app.inject({ url: '/api/runs?archived=only' })).total).toBe(0);
+    const bad = await open.app.inject({ method: 'POST', url: `/api/runs/${id}/archive`, payload: { archived: 'yes' } });
+    expect(json(bad).error.field).toBe('body.archived');
+  });
+});
+
+describe('launch', () => {
+  it('queues one run with the resolved config', async () => {
+    const r = await open.app.inject({ method: 'POST', url: '/api/launch', payload: { experiment: 'from-ui', set: ['ssmb.numExperts=8', 'dataset.protocol=synthetic-vis-thermal'] } });
+    expect(r.statusCode).toBe(201);
+    const [id] = json(r).runIds;
+    const run = seeded.store.getRun(id)!;
+    expect(run).toMatchObject({ status: 'queued', experimentName: 'from-ui', kind: 'train', method: 'ssmb' });
+    expect((run.config as { ssmb: { numExperts: number } }).ssmb.numExperts).toBe(8);
+  });
+
+  it('queues a sweep with the trainer grid syntax', async () => {
+    const r = await open.app.inject({
+      method: 'POST',
+      url: '/api/launch',
+      payload: { experiment: 'sweep-ui', grid: '# experts x fold\nssmb.numExperts=1,2\n\ndataset.fold=1,2\n' },
+    });
+    expect(r.statusCode).toBe(201);
+    const body = json(r);
+    expect(body.runIds).toHaveLength(4);
+    const cfgs = body.runIds.map((i: number) => seeded.store.getRun(i)!.config as { ssmb: { numExperts: number }; dataset: { fold: string } });
+    expect(cfgs.map((c: { ssmb: { numExperts: number }; dataset: { fold: string } }) => `${c.ssmb.numExperts}/${c.dataset.fold}`)).toEqual(['1/1', '1/2', '2/1', '2/2']);
+    expect(seeded.store.getRun(body.sweepId)!.kind).toBe('sweep');
+  });
+
+  it('rejects unknown keys, bad grids, bad JSON and missing fields with 400s naming the field', async () => {
+    const post = (payload: unknown, headers: Record<string, string> = {}) =>
+      open.app.inject({ method: 'POST', url: '/api/launch', payload: payload as string, headers: { 'content-type': 'application/json', ...headers } });
+    const unknown = await post({ experiment: 'x', set: ['ssmb.nExperts=2'] });
+    expect(unknown.statusCode).toBe(400);
+    expect(json(unknown).error).toMatchObject({ code: 'UNKNOWN_CONFIG_KEY', field: 'body.set' });
+    expect(json(unknown).error.message).toContain('ssmb.nExperts');
+    const grid = await post({ experiment: 'x', grid: 'optim.lr=0.1,abc' });
+    expect(json(grid).error).toMatchObject({ code: 'BAD_SWEEP_GRID', field: 'body.grid' });
+    const badJson = await post('{"experiment": ');
+    expect(badJson.statusCode).toBe(400);
+    expect(json(badJson).error.code).toBe('BAD_JSON');
+    const missing = await post({ set: [] });
+    expect(json(missing).error.field).toBe('body.experiment');
+    const before = seeded.store.listRuns({ experiment: 'x' }).length;
+    expect(before).toBe(0); // nothing was queued by the failed requests
+  });
+});
+
+describe('server-sent events', () => {
+  it('streams new runs, status changes and new metric points', async () => {
+    const srv = await buildServer({ data: wrapStore(seeded.store), webRoot: path.join(root, 'no-web'), pollMs: 50 });
+    const address = await srv.app.listen({ host: '127.0.0.1', port: 0 });
+    const ac = new AbortController();
+    const res = await fetch(`${address}/api/events`, { signal: ac.signal });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    let text = '';
+    const waitFor = async (re: RegExp) => {
+      const deadline = Date.now() + 5000;
+      while (!re.test(text) && Date.now() < deadline) text += dec.decode((await reader.read()).value ?? new Uint8Array());
+      return re.test(text);
+    };
+    expect(await waitFor(/event: hello/)).toBe(true);
+    // A second connection writes, like a worker would.
+    const writer = RunStore.open(seeded.file);
+    const id = writer.createRun({ experiment: 'live', kind: 'noop', config: {}, seed: 0 });
+    writer.claimRun('w', 60_000, { runId: id, kinds: ['noop'] });
+    writer.logMetrics(id, [{ key: 'loss', step: 1, value: 0.5 }]);
+    expect(await waitFor(new RegExp(`event: runs-added\\ndata: \\{"type":"runs-added","ids":\\[${id}\\]`))).toBe(true);
+    expect(await waitFor(new RegExp(`"run-updated","run":\\{"id":${id},"status":"running"`))).toBe(true);
+    expect(await waitFor(new RegExp(`"metrics","points":\\[\\{"runId":${id},"key":"loss","step":1,"value":0.5\\}`))).toBe(true);
+    writer.completeRun(id, 'w');
+    expect(await waitFor(new RegExp(`"run-updated","run":\\{"id":${id},"status":"completed"`))).toBe(true);
+    writer.close();
+    ac.abort();
+    await srv.app.close();
+  });
+});
