@@ -42,3 +42,17 @@ export function randomImagesNHWC(count: number, size: number, seed = 7): Float32
   return Float32Array.from({ length: count * size * size * 3 }, () => u() * 2 - 1);
 }
 
+
+/** Assigns seeded random values (positive variances) to every parameter of a model's param map. */
+export function randomizeParams(params: Map<string, { shape: number[]; assign(t: unknown): void }>, makeTensor: (data: Float32Array, shape: number[]) => unknown, seed = 1): void {
+  const n = seededNormal(seed);
+  for (const [name, v] of params) {
+    const size = v.shape.reduce((a, b) => a * b, 1);
+    const gen = name.endsWith('running_var') ? () => 0.5 + Math.abs(n()) * 0.5
+      : v.shape.length > 1 ? () => n() * Math.sqrt(2 / (size / v.shape[v.shape.length - 1]))
+      : () => (name.endsWith('.weight') ? 1 : 0) + 0.1 * n();
+    const t = makeTensor(Float32Array.from({ length: size }, gen), v.shape);
+    v.assign(t);
+    (t as { dispose?: () => void }).dispose?.();
+  }
+}
