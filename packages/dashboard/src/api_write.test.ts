@@ -112,6 +112,21 @@ describe('launch', () => {
     expect(seeded.store.getRun(body.sweepId)!.kind).toBe('sweep');
   });
 
+  it('expands dataset.fold=all with the folds the launcher is given', async () => {
+    const srv = await buildServer({
+      data: wrapStore(seeded.store),
+      webRoot: path.join(root, 'no-web'),
+      launcher: storeLauncher(seeded.store, (p) => (p === 'synthetic-vis-nir' ? ['1', '2', '3'] : [])),
+    });
+    const r = await srv.app.inject({ method: 'POST', url: '/api/launch', payload: { experiment: 'folds', grid: 'dataset.fold=all' } });
+    expect(r.statusCode).toBe(201);
+    expect(json(r).runIds.map((i: number) => (seeded.store.getRun(i)!.config as { dataset: { fold: string } }).dataset.fold)).toEqual(['1', '2', '3']);
+    await srv.app.close();
+    const refused = await open.app.inject({ method: 'POST', url: '/api/launch', payload: { experiment: 'folds', grid: 'dataset.fold=all' } });
+    expect(json(refused).error).toMatchObject({ code: 'BAD_SWEEP_GRID', field: 'body.grid' });
+    expect(json(refused).error.message).toContain('list the folds explicitly');
+  });
+
   it('rejects unknown keys, bad grids, bad JSON and missing fields with 400s naming the field', async () => {
     const post = (payload: unknown, headers: Record<string, string> = {}) =>
       open.app.inject({ method: 'POST', url: '/api/launch', payload: payload as string, headers: { 'content-type': 'application/json', ...headers } });

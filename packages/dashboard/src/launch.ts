@@ -1,9 +1,8 @@
-// Queue a run or a sweep from the Launch form, with the trainer's own config resolution and sweep grid
-// parser (`parseSweepGrid`), so the form accepts exactly what `ssmb launch --set` / `ssmb sweep` accept.
-import { ConfigError, mergeConfig, parseSetOverrides, parseSweepGrid, resolveConfig, type Config, type RunStore } from '@ssmb/trainer';
+// Queue a run or a sweep from the Launch form through the trainer's own launchRun / launchSweep, so the
+// form accepts exactly what `ssmb launch --set` and `ssmb sweep --grid` accept (parseSweepGrid syntax).
+import { ConfigError, launchRun, launchSweep, mergeConfig, parseSetOverrides, validateConfig, type FoldsOf, type RunStore } from '@ssmb/trainer';
 import { apiError } from './errors.ts';
 import type { Launcher } from './routes_write.ts';
-import type { LaunchRequest } from './schemas.ts';
 
 /** Grid text: one `key=v1,v2` axis per line; blank lines and `#` comments are ignored. */
 export function gridLines(text: string | undefined): string[] {
@@ -13,45 +12,37 @@ export function gridLines(text: string | undefined): string[] {
     .filter(Boolean);
 }
 
-const runName = (req: LaunchRequest, cfg: Config) =>
-  req.name?.trim() || `${cfg.method} ${cfg.backbone.model} N=${cfg.ssmb.numExperts} ${cfg.dataset.protocol}/${cfg.dataset.fold}`;
-
-export function storeLauncher(store: RunStore): Launcher {
-  return (req) => {
-    const lines = gridLines(req.grid);
-    const base = configErrors('UNKNOWN_CONFIG_KEY', 'body.set', () =>
-      mergeConfig(parseSetOverrides(req.set), req.seed !== undefined ? { seed: req.seed } : {}),
-    );
-    const combos = lines.length ? configErrors('BAD_SWEEP_GRID', 'body.grid', () => parseSweepGrid(lines)) : null;
-    const resolve = (over: unknown, field: string) =>
-      configErrors('UNKNOWN_CONFIG_KEY', field, () => resolveConfig({ base: mergeConfig(base, over) as Record<string, unknown> }));
-    const parentCfg = resolve({}, 'body.set');
-    if (!combos) {
-      const id = store.createRun({
-        experiment: req.experiment, kind: req.kind, method: parentCfg.method, config: parentCfg, seed: parentCfg.seed,
-        name: runName(req, parentCfg), totalSteps: parentCfg.steps,
-      });
-      return { runIds: [id] };
-    }
-    const children = combos.map((c) => {
-      const cfg = resolve(c, 'body.grid');
-      return { kind: req.kind, method: cfg.method, config: cfg, seed: cfg.seed, name: runName({ ...req, name: undefined }, cfg), totalSteps: cfg.steps };
-    });
-    const { parentId, childIds } = store.createSweep(
-      { experiment: req.experiment, method: parentCfg.method, config: parentCfg, seed: parentCfg.seed, name: req.name?.trim() || `sweep ${lines.join(' x ')}` },
-      children,
-    );
-    store.setTag(parentId, 'sweep.grid', lines.join('; '));
-    return { runIds: childIds, sweepId: parentId };
-  };
-}
-
 /** Run fn, turning the trainer's ConfigError into a 400 that names the form field. */
-function configErrors<T>(code: 'UNKNOWN_CONFIG_KEY' | 'BAD_SWEEP_GRID', field: string, fn: () => T): T {
+async function configErrors<T>(code: 'UNKNOWN_CONFIG_KEY' | 'BAD_SWEEP_GRID', field: string, fn: () => T | Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (err) {
     if (err instanceof ConfigError) throw apiError(code, err.message, field);
     throw err;
   }
+}
+
+/**
+ * `foldsOf` lists a protocol's folds (from @ssmb/protocols) for `dataset.fold=all`; without it such a
+ * grid is refused with a message saying so.
+ */
+export function storeLauncher(store: RunStore, foldsOf?: FoldsOf): Launcher {
+  const folds: FoldsOf =
+    foldsOf ??
+    ((p) => {
+      throw new ConfigError(`config key \`dataset.fold\`: this server cannot list the folds of ${p}; list the folds explicitly (dataset.fold=1,2,...)`);
+    });
+  return async (req) => {
+    const base = await configErrors('UNKNOWN_CONFIG_KEY', 'body.set', () =>
+      validateConfig(mergeConfig(parseSetOverrides(req.set), req.seed !== undefined ? { seed: req.seed } : {})),
+    );
+    const lines = gridLines(req.grid);
+    const opts = { experiment: req.experiment, kind: req.kind, ...(req.name?.trim() ? { name: req.name.trim() } : {}) };
+    if (lines.length === 0) {
+      const id = await configErrors('UNKNOWN_CONFIG_KEY', 'body.set', () => launchRun(store, base, opts));
+      return { runIds: [id] };
+    }
+    const { parentId, childIds } = await configErrors('BAD_SWEEP_GRID', 'body.grid', () => launchSweep(store, base, lines, folds, opts));
+    return { runIds: childIds, sweepId: parentId };
+  };
 }

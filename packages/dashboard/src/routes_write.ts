@@ -13,7 +13,7 @@ export interface LaunchResult {
 }
 
 /** Queues a run or a sweep; throws ApiError for bad overrides or grids. */
-export type Launcher = (req: LaunchRequest) => LaunchResult;
+export type Launcher = (req: LaunchRequest) => Promise<LaunchResult>;
 
 interface Deps {
   data: DashboardStore;
@@ -56,7 +56,7 @@ export function registerWriteRoutes(app: FastifyInstance, { data, feed, launcher
   app.post('/api/launch', async (req, reply) => {
     const body = parse(LaunchBody, req.body, 'body');
     if (!launcher) throw apiError('INTERNAL', 'This server was started without a launcher.');
-    const result = launcher(body);
+    const result = await launcher(body);
     feed.publish({ type: 'runs-added', ids: result.sweepId ? [result.sweepId, ...result.runIds] : result.runIds });
     return reply.status(201).send(result);
   });
