@@ -4,3 +4,4 @@ export {
   type EngineName, type EngineInfo, type EngineAttempt, type InitBackendOptions,
 } from './backend.ts';
 export { registerWasmConvGradKernels, wasmConvGradKernelsActive } from './kernels/register.ts';
+export * from './metrics/index.ts';
