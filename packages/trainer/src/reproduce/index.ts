@@ -3,3 +3,4 @@ export * from './grid.ts';
 export * from './preflight.ts';
 export * from './resume.ts';
 export * from './results.ts';
+export * from './run_grid.ts';

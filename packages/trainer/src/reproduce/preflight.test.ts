@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseRootFlags, preflight, PreflightError, resolveInputs } from './preflight.ts';
@@ -29,6 +29,13 @@ describe('preflight', async () => {
     const inputs = resolveInputs(cfg, { baseDir: repo, cwd: '/' });
     expect(inputs).toEqual({ roots: { synth: path.join(repo, 'data/synth') }, weights: path.join(repo, 'weights/backbone.safetensors') });
     expect(await preflight(cfg, inputs)).toEqual([]);
+  });
+
+  it('resolves symlinked roots and weights to the real paths (runs record what they read)', () => {
+    mkdirSync(path.join(repo, 'data/synth-abc123'), { recursive: true });
+    symlinkSync(path.join(repo, 'data/synth-abc123'), path.join(repo, 'link-synth'));
+    const inputs = resolveInputs(demoTable(), { baseDir: repo, roots: { synth: 'link-synth' }, cwd: repo });
+    expect(inputs.roots.synth).toBe(path.join(repo, 'data/synth-abc123'));
   });
 
   it('reports unregistered protocols and files a protocol check finds missing', async () => {

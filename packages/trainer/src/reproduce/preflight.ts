@@ -1,6 +1,6 @@
 // Checks made before any training starts: every dataset root and the weights file must exist, every
 // protocol must be registered. All problems are reported together, each naming the path involved.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { TableConfig } from '../tables/config.ts';
 
@@ -32,6 +32,12 @@ export function parseRootFlags(flags: string[]): Record<string, string> {
   return out;
 }
 
+/** Existing paths resolve through symlinks, so a run records the real directory it read (a cache
+ *  link such as .ssmb/synthetic -> synthetic-<hash> never makes two different datasets look alike). */
+function real(p: string): string {
+  return existsSync(p) ? realpathSync(p) : p;
+}
+
 /** Command-line values win over the table's defaults; unknown dataset names fail. */
 export function resolveInputs(cfg: TableConfig, opts: InputOptions): ResolvedInputs {
   const cwd = opts.cwd ?? process.cwd();
@@ -43,10 +49,11 @@ export function resolveInputs(cfg: TableConfig, opts: InputOptions): ResolvedInp
   const roots: Record<string, string | null> = {};
   for (const [name, ds] of Object.entries(cfg.datasets)) {
     const given = opts.roots?.[name];
-    roots[name] = given ? path.resolve(cwd, given) : ds.root ? path.resolve(opts.baseDir, ds.root) : null;
+    const p = given ? path.resolve(cwd, given) : ds.root ? path.resolve(opts.baseDir, ds.root) : null;
+    roots[name] = p && real(p);
   }
   const weights = opts.weights ? path.resolve(cwd, opts.weights) : cfg.weights ? path.resolve(opts.baseDir, cfg.weights) : null;
-  return { roots, weights };
+  return { roots, weights: weights && real(weights) };
 }
 
 export interface PreflightProblem {
