@@ -5,3 +5,8 @@ export {
 } from './backend.ts';
 export { registerWasmConvGradKernels, wasmConvGradKernelsActive } from './kernels/register.ts';
 export * from './metrics/index.ts';
+// models (IResNet backbone + registry)
+export { IResNet, checkTap, type ForwardOptions, type IResNetOptions, type TapHook } from './models/iresnet.ts';
+export { TAP_NAMES, validateIResNetConfig, tapChannels, tapSpatial, type IResNetConfig, type TapName } from './models/iresnet_config.ts';
+export { registerModel, createModel, listModels, getModelConfig, type CreateModelOptions } from './models/registry.ts';
+export { BN_EPS, BN_MOMENTUM } from './models/batch_norm.ts';

@@ -1,0 +1,56 @@
+// IResNet configuration: typed, validated (unknown keys fail loudly), with the derived sizes.
+export const TAP_NAMES = ['stem', 'layer1', 'layer2', 'layer3', 'layer4'] as const;
+export type TapName = (typeof TAP_NAMES)[number];
+
+export interface IResNetConfig {
+  arch: string; // registry name or a free label for custom configs
+  depths: number[]; // 4 stages: IBasicBlocks per stage
+  widths: number[]; // 4 stages: output channels per stage
+  stemWidth: number; // channels of the stem conv3x3 (64 in insightface)
+  inputSize: number; // square input side (112 for aligned faces)
+  embeddingSize: number; // fc / features width (512 in insightface)
+  dropout: number; // dropout rate before fc (training only)
+}
+
+const KEYS: (keyof IResNetConfig)[] = ['arch', 'depths', 'widths', 'stemWidth', 'inputSize', 'embeddingSize', 'dropout'];
+
+const isPosInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
+
+/** Checks a config object; throws naming each offending key with what was received and what was expected. */
+export function validateIResNetConfig(cfg: unknown): IResNetConfig {
+  if (typeof cfg !== 'object' || cfg === null) throw new Error(`IResNet config: expected an object, received ${String(cfg)}`);
+  const c = cfg as Record<string, unknown>;
+  const errors: string[] = [];
+  for (const k of Object.keys(c)) if (!KEYS.includes(k as keyof IResNetConfig)) errors.push(`unknown key "${k}" (known: ${KEYS.join(', ')})`);
+  for (const k of KEYS) if (!(k in c)) errors.push(`missing key "${k}"`);
+  if ('arch' in c && typeof c.arch !== 'string') errors.push(`arch: expected a string, received ${JSON.stringify(c.arch)}`);
+  for (const k of ['depths', 'widths'] as const) {
+    if (k in c && !(Array.isArray(c[k]) && c[k].length === 4 && c[k].every(isPosInt))) {
+      errors.push(`${k}: expected 4 positive integers, received ${JSON.stringify(c[k])}`);
+    }
+  }
+  for (const k of ['stemWidth', 'inputSize', 'embeddingSize'] as const) {
+    if (k in c && !isPosInt(c[k])) errors.push(`${k}: expected a positive integer, received ${JSON.stringify(c[k])}`);
+  }
+  if ('dropout' in c && !(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) {
+    errors.push(`dropout: expected a number in [0, 1), received ${JSON.stringify(c.dropout)}`);
+  }
+  if (errors.length) throw new Error(`IResNet config is invalid:\n  ${errors.join('\n  ')}`);
+  const v = c as unknown as IResNetConfig;
+  return { arch: v.arch, depths: [...v.depths], widths: [...v.widths], stemWidth: v.stemWidth, inputSize: v.inputSize, embeddingSize: v.embeddingSize, dropout: v.dropout };
+}
+
+/** Spatial side after a stride-2 conv3x3 with padding 1 (and the matching 1x1 shortcut): ceil(n / 2). */
+export const halve = (n: number): number => Math.floor((n - 1) / 2) + 1;
+
+/** Spatial side at each tap: stem keeps the input size, every stage halves it (112 -> 56/28/14/7). */
+export function tapSpatial(cfg: IResNetConfig, tap: TapName): number {
+  let s = cfg.inputSize;
+  for (let i = 0; i < TAP_NAMES.indexOf(tap); i++) s = halve(s);
+  return s;
+}
+
+export function tapChannels(cfg: IResNetConfig, tap: TapName): number {
+  const i = TAP_NAMES.indexOf(tap);
+  return i === 0 ? cfg.stemWidth : cfg.widths[i - 1];
+}
