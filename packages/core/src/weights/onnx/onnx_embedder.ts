@@ -36,10 +36,12 @@ export interface OnnxEmbedderOptions {
   outputName?: string;
 }
 
-export async function createOnnxEmbedder(file: string, opts: OnnxEmbedderOptions = {}): Promise<OnnxEmbedder> {
+/** `source`: an .onnx file path, or the model bytes. */
+export async function createOnnxEmbedder(source: string | Uint8Array, opts: OnnxEmbedderOptions = {}): Promise<OnnxEmbedder> {
   let bytes: Uint8Array;
+  const file = typeof source === 'string' ? source : 'ONNX model (in memory)';
   try {
-    bytes = readFileSync(file);
+    bytes = typeof source === 'string' ? readFileSync(source) : source;
   } catch (err) {
     throw new Error(`ONNX embedder: cannot read '${file}' (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected an .onnx model file`);
   }

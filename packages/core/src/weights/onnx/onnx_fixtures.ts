@@ -56,3 +56,41 @@ export function randomizeParams(params: Map<string, { shape: number[]; assign(t:
     (t as { dispose?: () => void }).dispose?.();
   }
 }
+
+/** A PyTorch state dict as `safetensors.torch.save_file` writes it (with int64 num_batches_tracked). */
+export function stateDictToSafetensors(sd: StateDict, opts: { dtype?: 'F32' | 'F16'; prefix?: string } = {}): Uint8Array {
+  const dtype = opts.dtype ?? 'F32';
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  const add = (name: string, dt: string, shape: number[], bytes: Uint8Array) => {
+    header[(opts.prefix ?? '') + name] = { dtype: dt, shape, data_offsets: [offset, offset + bytes.length] };
+    chunks.push(bytes);
+    offset += bytes.length;
+  };
+  for (const [name, t] of sd) {
+    const bytes = dtype === 'F32' ? new Uint8Array(t.data.slice().buffer) : new Uint8Array(Uint16Array.from(t.data, f32ToF16).buffer);
+    add(name, dtype, t.shape, bytes);
+    if (name.endsWith('running_var')) add(name.replace('running_var', 'num_batches_tracked'), 'I64', [], new Uint8Array(new BigInt64Array([100n]).buffer));
+  }
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const out = new Uint8Array(8 + json.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let p = 8 + json.length;
+  for (const c of chunks) { out.set(c, p); p += c.length; }
+  return out;
+}
+
+function f32ToF16(v: number): number {
+  // round-to-nearest half precision for normal-range values (test weights stay well inside it)
+  const f = new Float32Array([v]);
+  const x = new Uint32Array(f.buffer)[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = ((x >>> 23) & 0xff) - 127 + 15;
+  if (exp <= 0) return sign;
+  if (exp >= 31) return sign | 0x7c00;
+  const mant = x & 0x7fffff;
+  const h = sign | (exp << 10) | (mant >> 13);
+  return h + ((mant >> 12) & 1); // rounding carry may bump the exponent, which is still correct
+}
