@@ -5,8 +5,7 @@
 // The expert index k is returned so the exporter can expose it as a graph output.
 import type { OnnxGraphBuilder } from './onnx_graph_builder.ts';
 import type { PlainTensor } from './insightface_layout.ts';
-
-export const SSMB_EPS = 1e-5;
+import { SSMB_EPS, type SSMBBlock } from '../../ssmb/ssmb_block.ts';
 
 /** One block's parameters in matmul layout ([in,out]), experts stacked on the first axis. */
 export interface SsmbBlockTensors {
@@ -20,8 +19,29 @@ export interface SsmbBlockTensors {
   b1: PlainTensor; // [N,D]
   w2: PlainTensor; // [N,D,2C]  output order: dgamma (C) then dbeta (C)
   b2: PlainTensor; // [N,2C]
+  /** 'style+spatial': per expert depthwise [3,3,C] and pointwise [C,C] (ours, NHWC/matmul layout) */
+  spatial?: { dw: PlainTensor; pw: PlainTensor }[];
 }
 
+/** Reads an SSMBBlock's variables. N = 1 has no router: a zero router gives softmax 1, expert 0, gate 1. */
+export function ssmbBlockTensors(tap: string, block: SSMBBlock): SsmbBlockTensors {
+  const get = (name: string): PlainTensor => {
+    const v = block.params.get(name);
+    if (!v) throw new Error(`SSMB export: block at ${tap} has no parameter '${name}'`);
+    return { shape: v.shape, data: v.dataSync() as Float32Array };
+  };
+  const { channels: C, numExperts: N, hidden: D } = block;
+  const routed = N > 1;
+  return {
+    tap, channels: C, numExperts: N, hidden: D,
+    routerW: routed ? get('router.weight') : { shape: [2 * C, 1], data: new Float32Array(2 * C) },
+    routerB: routed ? get('router.bias') : { shape: [1], data: new Float32Array(1) },
+    w1: get('experts.fc1.weight'), b1: get('experts.fc1.bias'), w2: get('experts.fc2.weight'), b2: get('experts.fc2.bias'),
+    spatial: block.kind === 'style+spatial'
+      ? Array.from({ length: N }, (_, k) => ({ dw: get(`experts.${k}.dw.weight`), pw: get(`experts.${k}.pw.weight`) }))
+      : undefined,
+  };
+}
 function checkShape(t: PlainTensor, want: number[], what: string): void {
   if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
     throw new Error(`SSMB export: ${what} has shape [${t.shape}]; expected [${want}]`);
@@ -60,6 +80,30 @@ export function emitSsmbBlock(b: OnnxGraphBuilder, p: SsmbBlockTensors, x: strin
   const [dgamma, dbeta] = b.op('Split', [b.op1('Reshape', [o, b.int64('shape', [0, 2 * C, 1, 1])])], { axis: 1 }, 2); // [B,C,1,1] x2
   const mod = b.op1('Add', [b.op1('Mul', [d, dgamma]), dbeta]); // [B,C,H,W]
   const g4 = b.op1('Reshape', [gate, b.int64('shape', [0, 1, 1, 1])]); // [B,1,1,1]
-  const y = b.op1('Add', [x, b.op1('Mul', [g4, mod])]); // [B,C,H,W]
+  let bracket = mod;
+  if (p.spatial) bracket = b.op1('Add', [mod, emitSpatialExperts(b, p, d, sigma, expert)]);
+  const y = b.op1('Add', [x, b.op1('Mul', [g4, bracket])]); // [B,C,H,W]
   return { y, expert, probs };
+}
+
+/** 'style+spatial': pw_k(dw_k((x - mu) / sigma)). Every expert runs on every sample (ONNX has no cheap
+ *  per-sample dispatch); OneHot(k) picks each sample's result, so only expert k contributes. */
+function emitSpatialExperts(b: OnnxGraphBuilder, p: SsmbBlockTensors, d: string, sigma: string, expert: string): string {
+  const { channels: C, numExperts: N, tap } = p;
+  const xn = b.op1('Div', [d, sigma]); // [B,C,H,W]
+  const outs = p.spatial!.map(({ dw, pw }, k) => {
+    checkShape(dw, [3, 3, C], `${tap} expert ${k} depthwise weight`);
+    checkShape(pw, [C, C], `${tap} expert ${k} pointwise weight`);
+    const dwO = new Float32Array(C * 9); // [C,1,3,3] <- [3,3,C]
+    for (let c = 0; c < C; c++) for (let i = 0; i < 9; i++) dwO[c * 9 + i] = dw.data[i * C + c];
+    const pwO = new Float32Array(C * C); // [O,I,1,1] <- [I,O]
+    for (let i = 0; i < C; i++) for (let o = 0; o < C; o++) pwO[o * C + i] = pw.data[i * C + o];
+    const h = b.op1('Conv', [xn, b.weight(`ssmb.${tap}.experts.${k}.dw.weight`, [C, 1, 3, 3], dwO)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: C });
+    const o = b.op1('Conv', [h, b.weight(`ssmb.${tap}.experts.${k}.pw.weight`, [C, C, 1, 1], pwO)], { kernel_shape: [1, 1] });
+    return b.op1('Unsqueeze', [o, b.int64('axes', [1])]); // [B,1,C,H,W]
+  });
+  const stacked = outs.length === 1 ? outs[0] : b.op1('Concat', outs, { axis: 1 }); // [B,N,C,H,W]
+  const onehot = b.op1('OneHot', [expert, b.int64('depth', [N], []), b.weight(`ssmb.${tap}.onehot_values`, [2], Float32Array.of(0, 1), true)], { axis: -1 }); // [B,N]
+  const sel = b.op1('Reshape', [onehot, b.int64('shape', [0, N, 1, 1, 1])]); // [B,N,1,1,1]
+  return b.op1('ReduceSum', [b.op1('Mul', [stacked, sel]), b.int64('axes', [1])], { keepdims: 0 }); // [B,C,H,W]
 }
