@@ -10,3 +10,5 @@ export { IResNet, checkTap, type ForwardOptions, type IResNetOptions, type TapHo
 export { TAP_NAMES, validateIResNetConfig, tapChannels, tapSpatial, type IResNetConfig, type TapName } from './models/iresnet_config.ts';
 export { registerModel, createModel, listModels, getModelConfig, type CreateModelOptions } from './models/registry.ts';
 export { BN_EPS, BN_MOMENTUM } from './models/batch_norm.ts';
+// SSMB block
+export { SSMBBlock, defaultHidden, SSMB_EPS, EXPERT_KINDS, type ExpertKind, type SSMBConfig, type Routing, type SSMBOutput } from './ssmb/ssmb_block.ts';

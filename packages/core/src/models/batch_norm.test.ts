@@ -18,9 +18,9 @@ describe('batch norm', () => {
     const y = batchNormTraining(x, bn);
     // channel 0: mean 1.25, biased var = (0.0625+3.0625+5.0625+0.5625)/4 = 2.1875
     const m0 = 1.25, v0 = 2.1875;
-    expect(y.arraySync()[0][0]).toBeCloseTo(((1 - m0) / Math.sqrt(v0 + BN_EPS)) * 2 + 0.5, 5);
-    expect(bn.runningMean.arraySync()[0]).toBeCloseTo(0.1 * m0, 6);
-    expect(bn.runningVar.arraySync()[0]).toBeCloseTo(0.9 + 0.1 * v0 * (4 / 3), 6); // unbiased
+    expect(y.dataSync()[0]).toBeCloseTo(((1 - m0) / Math.sqrt(v0 + BN_EPS)) * 2 + 0.5, 5);
+    expect(bn.runningMean.dataSync()[0]).toBeCloseTo(0.1 * m0, 6);
+    expect(bn.runningVar.dataSync()[0]).toBeCloseTo(0.9 + 0.1 * v0 * (4 / 3), 6); // unbiased
     tf.dispose([x, y]);
   });
 

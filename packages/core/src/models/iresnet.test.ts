@@ -94,7 +94,7 @@ describe('IResNet', () => {
         tapHook: (tap, h, keep) => {
           seen.push(`${tap}:${h.shape.join('x')}`);
           kept.push(keep(tf.mean(h)));
-          if (tap === 'layer2') return tf.mul(h, 2);
+          if (tap === 'layer2') return tf.mul(h, 2) as tf.Tensor4D;
         },
       });
       return [e, ...kept];
