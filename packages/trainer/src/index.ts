@@ -6,3 +6,4 @@ export { runWorker, defaultOwner, type WorkerOptions, type WorkerSummary } from 
 export { createProgress, silentProgress, type ProgressReporter } from './worker/progress.ts';
 export { codeVersion } from './worker/code_version.ts';
 export * from './worker/run_context.ts';
+export * from './cli_support.ts';

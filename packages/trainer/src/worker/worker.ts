@@ -118,6 +118,7 @@ async function executeClaimed(
     const outcome: RunOutcome = await (await EXECUTORS[run.kind]())(ctx);
     clearInterval(timer);
     if (lost) throw new LeaseLostError(run.id, owner);
+    if (lastStep !== undefined) store.setProgress(run.id, lastStep);
     if (outcome === 'stopped') {
       store.releaseRun(run.id, owner);
       o.summary.released.push(run.id);

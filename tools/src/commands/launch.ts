@@ -1,0 +1,44 @@
+// `ssmb launch`: queue one run, or a sweep (--grid key=v1,v2 ...), in the run store; --work runs them.
+import type { Command } from 'commander';
+import { collect, configFromCli, launchRun, launchSweep, protocolFoldNames, RunStore, runWorker, type RunKind } from '@ssmb/trainer';
+
+const KINDS = ['train', 'evaluate', 'pretrain', 'noop'];
+
+export function register(program: Command): void {
+  program
+    .command('launch')
+    .description('queue a run (or a sweep with --grid) in the run store')
+    .requiredOption('--store <file>', 'run store (SQLite file; created when missing)')
+    .option('--experiment <name>', 'experiment name', 'default')
+    .option('--name <name>', 'run name')
+    .option('-c, --config <file>', 'config override file (JSON or YAML); repeatable', collect, [])
+    .option('-s, --set <key=value>', 'config override, e.g. ssmb.numExperts=4; repeatable', collect, [])
+    .option('-g, --grid <key=v1,v2>', 'sweep axis, e.g. ssmb.numExperts=1,2,4,8 or dataset.fold=all; repeatable', collect, [])
+    .option('--kind <kind>', `run kind: ${KINDS.join('|')} (default: train, or evaluate for method=baseline)`)
+    .option('--max-attempts <n>', 'attempts before a crashed run is failed', (v) => Number.parseInt(v, 10), 3)
+    .option('--init-from <file>', 'start the new run(s) from these weights (a checkpoint or weights file)')
+    .option('--work', 'then run a worker in this process until the queue is empty')
+    .option('-q, --quiet', 'log lines instead of a progress bar')
+    .action(async (o) => {
+      if (o.kind && !KINDS.includes(o.kind)) throw new Error(`--kind must be one of ${KINDS.join(', ')}, got ${o.kind}`);
+      const config = configFromCli(o);
+      const store = RunStore.open(o.store);
+      try {
+        const opts = { experiment: o.experiment, name: o.name, kind: o.kind as Exclude<RunKind, 'sweep'> | undefined, maxAttempts: o.maxAttempts, initFrom: o.initFrom };
+        if (o.grid.length > 0) {
+          const { parentId, childIds } = await launchSweep(store, config, o.grid, protocolFoldNames, opts);
+          console.log(`queued sweep ${parentId} with ${childIds.length} runs: ${childIds.join(' ')}`);
+        } else {
+          console.log(`queued run ${launchRun(store, config, opts)}`);
+        }
+        if (o.work) {
+          const s = await runWorker({ store, untilEmpty: true, quiet: o.quiet });
+          console.log(`completed ${s.completed.length}, failed ${s.failed.length}`);
+          for (const f of s.failed) console.error(`run ${f.id} failed: ${f.error}`);
+          if (s.failed.length > 0) process.exitCode = 1;
+        }
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,75 @@
+// `ssmb runs ...`: list and inspect runs; cancel, re-queue, archive.
+import type { Command } from 'commander';
+import { RunStore, type RunStatus } from '@ssmb/trainer';
+
+function withStore<T>(file: string, fn: (s: RunStore) => T): T {
+  const store = RunStore.open(file);
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+const runId = (text: string) => {
+  const id = Number.parseInt(text, 10);
+  if (!Number.isInteger(id) || String(id) !== text.trim()) throw new Error(`RUN_ID must be a run number, got "${text}"`);
+  return id;
+};
+
+export function register(program: Command): void {
+  const runs = program.command('runs').description('inspect and manage runs in the run store');
+  runs
+    .command('list')
+    .requiredOption('--store <file>', 'run store')
+    .option('--status <status>', 'queued|running|completed|failed|cancelled')
+    .option('--experiment <name>')
+    .option('--parent <id>', 'children of this sweep', runId)
+    .option('--limit <n>', 'most recent N', (v) => Number.parseInt(v, 10), 50)
+    .option('--archived', 'include archived runs')
+    .option('--json', 'JSON output')
+    .action((o) =>
+      withStore(o.store, (s) => {
+        const rows = s.listRuns({ status: o.status as RunStatus | undefined, experiment: o.experiment, parentRunId: o.parent, limit: o.limit, includeDeleted: !!o.archived });
+        if (o.json) return console.log(JSON.stringify(rows, null, 2));
+        for (const r of rows) {
+          const latest = s.getLatestMetrics(r.id);
+          const loss = latest['loss/total']?.value;
+          console.log(
+            [String(r.id).padStart(5), r.status.padEnd(9), r.kind.padEnd(8), r.experimentName, `${r.step}/${r.totalSteps ?? '-'}`, loss !== undefined ? `loss ${loss.toFixed(4)}` : '', r.name, r.error ? `error: ${r.error}` : '']
+              .filter(Boolean)
+              .join('  '),
+          );
+        }
+      }),
+    );
+  runs
+    .command('show <runId>')
+    .requiredOption('--store <file>', 'run store')
+    .action((id: string, o) =>
+      withStore(o.store, (s) => {
+        const r = s.requireRun(runId(id));
+        console.log(
+          JSON.stringify(
+            { ...r, params: s.getParams(r.id), tags: s.getTags(r.id), latest: s.getLatestMetrics(r.id), evaluation: s.getEvalMetrics(r.id), routing: s.getRouting(r.id), checkpoints: s.listCheckpoints(r.id), artifacts: s.listArtifacts(r.id) },
+            (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v),
+            2,
+          ),
+        );
+      }),
+    );
+  runs.command('cancel <runId>').requiredOption('--store <file>', 'run store').action((id: string, o) => withStore(o.store, (s) => s.cancelRun(runId(id))));
+  runs.command('requeue <runId>').requiredOption('--store <file>', 'run store').action((id: string, o) => withStore(o.store, (s) => s.requeueRun(runId(id))));
+  runs
+    .command('archive <runId>')
+    .requiredOption('--store <file>', 'run store')
+    .option('--restore', 'un-archive')
+    .action((id: string, o) => withStore(o.store, (s) => s.archiveRun(runId(id), !o.restore)));
+  runs
+    .command('tag <runId> <key> [value]')
+    .requiredOption('--store <file>', 'run store')
+    .option('--delete', 'remove the tag')
+    .action((id: string, key: string, value: string | undefined, o) =>
+      withStore(o.store, (s) => (o.delete ? s.deleteTag(runId(id), key) : s.setTag(runId(id), key, value ?? ''))),
+    );
+}
