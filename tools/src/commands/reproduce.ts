@@ -1,0 +1,244 @@
+// `ssmb reproduce --config tables/<name>.yaml`: run a paper table's grid (rows x protocols x folds)
+// with worker processes, skip runs already completed in the store, and write the table as Markdown,
+// CSV and LaTeX. Everything missing (dataset roots, weights, protocol files) is reported before any
+// training starts. The quickstart reuses runReproduce for its synthetic table.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { checkProtocol, getProtocol, protocolFolds } from '@ssmb/protocols';
+import { RunStore, type RunRecord } from '@ssmb/trainer';
+// Bridge until @ssmb/trainer's index re-exports tables/ and reproduce/ (docs/architecture.md names
+// them as part of the package's API); switch these two imports to '@ssmb/trainer' then.
+import {
+  buildTable, flattenOverrides, formatRoutingSummary, loadTableConfig, summariseRouting, toCsv, toLatex, toMarkdown, toText,
+  type Overrides, type PaperTable, type RoutingSummary, type TableConfig,
+} from '../../../packages/trainer/src/tables/index.ts';
+import {
+  collectFoldResults, collectRouting, enqueuePlan, expandGrid, expectedFolds, parseRootFlags, planGrid, preflight, PreflightError,
+  reclaimDeadLeases, resolveInputs, runQueue, summarisePlan, type GridProgress, type PlannedEntry,
+} from '../../../packages/trainer/src/reproduce/index.ts';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
+export const CLI = path.join(REPO_ROOT, 'tools', 'src', 'cli.ts');
+export const STATE_DIR = path.join(REPO_ROOT, '.ssmb');
+export const DEFAULT_STORE = path.join(STATE_DIR, 'runs.sqlite');
+
+export type Log = (line: string) => void;
+
+export interface ReproduceOptions {
+  /** Table config file (YAML). */
+  config: string;
+  /** `--root name=DIR` values. */
+  roots?: Record<string, string>;
+  weights?: string;
+  store?: string;
+  /** Directory for <table>.md/.csv/.tex; default <store dir>/tables. */
+  out?: string;
+  workers?: number;
+  /** Check every listed file of every protocol before training (default true). */
+  checkFiles?: boolean;
+  /** Plan and report only. */
+  dryRun?: boolean;
+  log?: Log;
+  /** Start one worker process on the store (tests inject their own). */
+  spawnWorker?: (store: string, index: number, logFile: string) => ChildProcess;
+  /** Draw a live progress bar (default: when stdout is a terminal). */
+  bar?: boolean;
+  /** Overrides merged over the table's `base` (e.g. shorter training for a smoke test). */
+  base?: Overrides;
+  /** Line printed before the table. */
+  header?: string;
+}
+
+export interface ReproduceResult {
+  config: TableConfig;
+  table: PaperTable;
+  files: { md: string; csv: string; tex: string };
+  plan: { total: number; completed: number; pending: number; todo: number };
+  failed: RunRecord[];
+  routing: RoutingSummary[];
+  seconds: number;
+}
+
+/** A worker process draining the queue of `store`; its output goes to `logFile`. */
+export function spawnCliWorker(store: string, _index: number, logFile: string): ChildProcess {
+  mkdirSync(path.dirname(logFile), { recursive: true });
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'worker', '--store', store, '--until-empty', '--quiet'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', fd, fd],
+    env: process.env,
+  });
+  child.once('spawn', () => closeSync(fd));
+  return child;
+}
+
+const foldsOf = (protocol: string) => protocolFolds(getProtocol(protocol));
+const hasProtocol = (name: string) => {
+  try {
+    getProtocol(name);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Every missing or unreadable file a protocol lists under root (the first 100, then a count). */
+export async function datasetProblems(protocol: string, root: string): Promise<string[]> {
+  const report = await checkProtocol(protocol, root);
+  const abs = (p: string) => (p.includes('/') && !path.isAbsolute(p) ? path.join(root, p) : p); // name real paths
+  const problems = report.folds.flatMap((f) => [
+    ...f.missing.map((m) => `fold ${f.fold}: missing ${m.list && m.list !== m.entry ? `${abs(m.list)}: ` : ''}${abs(m.entry)} (${m.reason})`),
+    ...f.unreadable.map((u) => `fold ${f.fold}: unreadable ${u.path} (${u.reason})`),
+  ]);
+  const unique = [...new Set(problems)];
+  return unique.length > 100 ? [...unique.slice(0, 100), `... and ${unique.length - 100} more (run \`ssmb protocols check\` for the full list)`] : unique;
+}
+
+/** Live progress: a bar on terminals (finished runs logged above it), one line per finished run otherwise. */
+export function gridReporter(store: RunStore, total: number, log: Log, bar: boolean): { update: (p: GridProgress) => void; stop: () => void } {
+  const t0 = Date.now();
+  const multi = bar ? new cliProgress.MultiBar({ format: 'runs |{bar}| {value}/{total} | ETA {eta_formatted} | {running}', hideCursor: true, etaBuffer: 8 }, cliProgress.Presets.shades_classic) : null;
+  const b = multi?.create(total, 0, { running: '' });
+  const rank1 = (r: RunRecord) => {
+    const m = store.getEvalMetrics(r.id).find((x) => x.metric === 'rank1');
+    return m ? ` rank1 ${(m.value * 100).toFixed(1)}%` : '';
+  };
+  return {
+    update(p) {
+      for (const r of p.finished) {
+        const what = r.status === 'completed' ? rank1(r) : ` - ${r.error ?? ''}`;
+        const line = `[${p.completed + p.failed}/${p.total}] ${r.status} ${r.name}${what} (${((Date.now() - t0) / 1000).toFixed(0)} s)`;
+        if (multi) multi.log(`${line}\n`);
+        else log(line);
+      }
+      b?.update(p.completed + p.failed, { running: p.running.map((r) => `${r.name} ${r.step}/${r.totalSteps ?? '?'}`).join(' ; ') });
+    },
+    stop() {
+      multi?.stop();
+    },
+  };
+}
+
+export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceResult> {
+  const t0 = Date.now();
+  const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const loaded = loadTableConfig(opts.config);
+  const references = loaded.references;
+  const config: TableConfig = opts.base ? { ...loaded.config, base: { ...flattenOverrides(loaded.config.base), ...flattenOverrides(opts.base) } as Overrides } : loaded.config;
+  const inputs = resolveInputs(config, { baseDir: REPO_ROOT, roots: opts.roots, weights: opts.weights });
+  const problems = await preflight(config, inputs, {
+    hasProtocol,
+    datasetProblems: opts.checkFiles === false ? undefined : datasetProblems,
+  });
+  if (problems.length) throw new PreflightError(problems, config.name);
+
+  const storeFile = path.resolve(opts.store ?? DEFAULT_STORE);
+  mkdirSync(path.dirname(storeFile), { recursive: true });
+  const store = RunStore.open(storeFile);
+  try {
+    const grid = expandGrid(config, { roots: inputs.roots as Record<string, string>, weights: inputs.weights, foldsOf });
+    const reclaimed = reclaimDeadLeases(store);
+    if (reclaimed.length) log(`resuming ${reclaimed.length} run(s) interrupted by a stopped worker: ${reclaimed.join(', ')}`);
+    let plan = planGrid(grid, store.listRuns());
+    const before = summarisePlan(plan);
+    log(`table ${config.name}: ${before.total} runs (${config.rows.length} rows x ${config.columns.length} columns x folds); ` +
+      `${before.completed} already completed, ${before.pending} queued/running, ${before.todo} to run`);
+    if (!opts.dryRun) {
+      const { launched, requeued } = enqueuePlan(store, plan, `table:${config.name}`);
+      if (launched.length || requeued.length) log(`queued ${launched.length} new run(s)${requeued.length ? `, re-queued ${requeued.length} failed run(s)` : ''}`);
+      const waitFor = plan.filter((p) => p.state !== 'completed').map((p) => p.run!.id);
+      if (waitFor.length) {
+        const workers = Math.max(1, opts.workers ?? 2);
+        log(`running ${waitFor.length} run(s) with ${workers} worker process(es); worker logs in ${path.join(path.dirname(storeFile), 'logs')}`);
+        const reporter = gridReporter(store, waitFor.length, log, opts.bar ?? process.stdout.isTTY === true);
+        const spawnWorker = opts.spawnWorker ?? spawnCliWorker;
+        try {
+          await runQueue({
+            store,
+            runIds: waitFor,
+            workers,
+            spawnWorker: (i) => spawnWorker(storeFile, i, path.join(path.dirname(storeFile), 'logs', `worker-${i}.log`)),
+            onProgress: reporter.update,
+          });
+        } finally {
+          reporter.stop();
+        }
+      }
+      plan = planGrid(grid, store.listRuns());
+    }
+    return finishTable(store, config, plan, references, opts, storeFile, t0, log);
+  } finally {
+    store.close();
+  }
+}
+
+function finishTable(
+  store: RunStore,
+  config: TableConfig,
+  plan: PlannedEntry[],
+  references: ReturnType<typeof loadTableConfig>['references'],
+  opts: ReproduceOptions,
+  storeFile: string,
+  t0: number,
+  log: Log,
+): ReproduceResult {
+  const table = buildTable(config, collectFoldResults(store, plan), { expectedFolds: expectedFolds(config, foldsOf), references });
+  const outDir = path.resolve(opts.out ?? path.join(path.dirname(storeFile), 'tables'));
+  mkdirSync(outDir, { recursive: true });
+  const files = { md: path.join(outDir, `${config.name}.md`), csv: path.join(outDir, `${config.name}.csv`), tex: path.join(outDir, `${config.name}.tex`) };
+  writeFileSync(files.md, toMarkdown(table));
+  writeFileSync(files.csv, toCsv(table));
+  writeFileSync(files.tex, toLatex(table));
+  const failed = plan.filter((p) => p.run && (p.run.status === 'failed' || p.run.status === 'cancelled')).map((p) => p.run!);
+  const routing = summariseRouting(collectRouting(store, plan));
+  log('');
+  if (opts.header) log(opts.header);
+  log(toText(table));
+  log(`table written to ${files.md}, ${files.csv}, ${files.tex}`);
+  if (failed.length) {
+    log(`${failed.length} run(s) failed (rerun the same command to retry them):`);
+    for (const r of failed) log(`  run ${r.id} ${r.name}: ${r.error ?? r.status}`);
+  }
+  return { config, table, files, plan: summarisePlan(plan), failed, routing, seconds: (Date.now() - t0) / 1000 };
+}
+
+export { formatRoutingSummary };
+
+export function register(program: Command): void {
+  program
+    .command('reproduce')
+    .description('run a paper table grid (rows x protocols x folds), skipping completed runs, and write it as Markdown, CSV and LaTeX')
+    .requiredOption('--config <file>', 'table config, e.g. tables/main-casia.yaml')
+    .option('--root <dataset=DIR>', 'dataset root (repeatable), e.g. --root casia=/data/CASIA-NIR-VIS-2.0', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--weights <file>', 'pre-trained backbone weights (safetensors)')
+    .option('--store <file>', 'run store (SQLite)', DEFAULT_STORE)
+    .option('--out <dir>', 'where to write <table>.md/.csv/.tex (default: <store dir>/tables)')
+    .option('--workers <n>', 'worker processes', (v: string) => Number.parseInt(v, 10), 2)
+    .option('--no-check-files', 'skip checking every listed dataset file before training')
+    .option('--dry-run', 'report the plan (and problems) without running anything')
+    .action(async (o: { config: string; root: string[]; weights?: string; store: string; out?: string; workers: number; checkFiles: boolean; dryRun?: boolean }) => {
+      const res = await runReproduce({
+        config: o.config,
+        roots: parseRootFlags(o.root),
+        weights: o.weights,
+        store: o.store,
+        out: o.out,
+        workers: o.workers,
+        checkFiles: o.checkFiles,
+        dryRun: o.dryRun,
+      });
+      if (res.routing.length) process.stdout.write(`\nRouting\n${formatRoutingSummary(res.routing, labelsOf(res.config))}`);
+      if (res.failed.length) process.exitCode = 1;
+    });
+}
+
+/** Row/column id -> label maps for routing summaries. */
+export function labelsOf(cfg: TableConfig): { rows: Record<string, string>; columns: Record<string, string> } {
+  return {
+    rows: Object.fromEntries(cfg.rows.map((r) => [r.id, r.label])),
+    columns: Object.fromEntries(cfg.columns.map((c) => [c.id, c.label])),
+  };
+}
