@@ -15,3 +15,8 @@ export {
 } from './image/align.ts';
 export { emptyAlignStats, loadAlignedBatch, loadAlignedImage, type AlignMethod, type AlignStats } from './image/load.ts';
 export { mulberry32, deriveSeed } from './rng.ts';
+export {
+  DEFAULT_SYNTHETIC_OPTIONS, generateSyntheticDataset, resolveSyntheticOptions, SYNTHETIC_FOLDS, SYNTHETIC_GENERATOR_VERSION,
+  SYNTHETIC_TASKS, type SyntheticManifest, type SyntheticOptions, type SyntheticResult,
+} from './synthetic/generate.ts';
+export { DEFAULT_SEVERITY, SYNTHETIC_MODALITIES, type SyntheticModality } from './synthetic/modalities.ts';

@@ -34,7 +34,9 @@ export async function decodeBuffer(buf: Buffer, file = '<buffer>'): Promise<Deco
   try {
     const is16BitPng = buf.readUInt32BE(0) === 0x89504e47 && buf.length > 24 && buf[24] === 16;
     if (is16BitPng) return await decode16(buf);
-    const { data, info } = await sharp(buf).raw().toBuffer({ resolveWithObject: true });
+    // sharp's raw output is sRGB; keep single-channel files single-channel (a third of the warp work)
+    const img = isGreyEncoded(buf) ? sharp(buf).extractChannel(0) : sharp(buf);
+    const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
     return toGreyOrRgb(data, info.width, info.height, info.channels);
   } catch (err) {
     throw new ImageDecodeError(file, (err as Error).message);
@@ -43,7 +45,8 @@ export async function decodeBuffer(buf: Buffer, file = '<buffer>'): Promise<Deco
 
 // 16-bit sensors (thermal, polarimetric) rarely use the full range: stretch each image's min..max to 0..255.
 async function decode16(buf: Buffer): Promise<DecodedImage> {
-  const { data, info } = await sharp(buf).raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+  const img = isGreyEncoded(buf) ? sharp(buf).extractChannel(0) : sharp(buf);
+  const { data, info } = await img.raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
   const v = new Uint16Array(data.buffer, data.byteOffset, data.length / 2);
   let lo = 65535;
   let hi = 0;
@@ -92,4 +95,18 @@ function toGreyOrRgb(data: Uint8Array, width: number, height: number, channels: 
   const out = new Uint8Array(n * keep);
   for (let i = 0; i < n; i++) for (let c = 0; c < keep; c++) out[i * keep + c] = data[i * channels + c];
   return { data: out, width, height, channels: keep as 1 | 3 };
+}
+
+/** Grey PNG (colour type 0 or 4) or single-component JPEG, read from the header. */
+function isGreyEncoded(buf: Buffer): boolean {
+  if (buf.readUInt32BE(0) === 0x89504e47) return buf.length > 25 && (buf[25] === 0 || buf[25] === 4);
+  if (buf[0] === 0xff && buf[1] === 0xd8) {
+    let p = 2;
+    while (p + 9 < buf.length && buf[p] === 0xff) {
+      const marker = buf[p + 1];
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return buf[p + 9] === 1;
+      p += 2 + buf.readUInt16BE(p + 2);
+    }
+  }
+  return false;
 }
