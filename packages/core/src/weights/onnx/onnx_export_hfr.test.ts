@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tf } from '../../tf.ts';
+import { createModel } from '../../models/registry.ts';
+import { SSMBBlock } from '../../ssmb/ssmb_block.ts';
+import type { TapName } from '../../models/iresnet_config.ts';
+import { randomImagesNHWC, randomizeParams } from './onnx_fixtures.ts';
+import { exportHfrModelToOnnx, routingOutputName } from './onnx_export.ts';
+import { createOnnxEmbedder } from './onnx_embedder.ts';
+import { cosine } from './nchw.ts';
+
+let dir: string;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  dir = mkdtempSync(path.join(os.tmpdir(), 'ssmb-onnx-hfr-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The same faces seen by different "sensors": VIS, NIR-like (grey, gamma), thermal-like (inverted grey), sketch-like (edges). */
+function modalities(vis: Float32Array, n: number, s: number): Float32Array {
+  const per = s * s * 3;
+  const out = new Float32Array(vis.length * 4);
+  const grey = (i: number, p: number) => (vis[i * per + p * 3] + vis[i * per + p * 3 + 1] + vis[i * per + p * 3 + 2]) / 3;
+  for (let i = 0; i < n; i++) {
+    for (let p = 0; p < s * s; p++) {
+      const g = grey(i, p);
+      const right = p % s < s - 1 ? grey(i, p + 1) : g;
+      const values = [
+        null,
+        Math.sign(g) * Math.abs(g) ** 0.7 * 0.8,
+        -g * 0.6 + 0.2,
+        Math.min(1, Math.abs(right - g) * 3) * 2 - 1,
+      ];
+      for (let m = 0; m < 4; m++) for (let c = 0; c < 3; c++) {
+        out[(m * n + i) * per + p * 3 + c] = m === 0 ? vis[i * per + p * 3 + c] : (values[m] as number);
+      }
+    }
+  }
+  return out;
+}
+
+describe('exportHfrModelToOnnx', () => {
+  it('exports backbone + SSMB blocks; onnxruntime embeddings (cosine >= 0.9999) and routing match ours on several modalities', async () => {
+    const backbone = createModel('iresnet-tiny', { frozen: true });
+    randomizeParams(backbone.params, (d, s) => tf.tensor(d, s), 31);
+    const blocks: { tap: TapName; block: SSMBBlock }[] = [
+      { tap: 'stem', block: new SSMBBlock({ channels: backbone.tapChannels('stem'), numExperts: 3, seed: 1 }) },
+      { tap: 'layer1', block: new SSMBBlock({ channels: backbone.tapChannels('layer1'), numExperts: 2, kind: 'style+spatial', seed: 2 }) },
+      { tap: 'layer2', block: new SSMBBlock({ channels: backbone.tapChannels('layer2'), numExperts: 4, seed: 3 }) },
+    ];
+    for (const { block } of blocks) {
+      randomizeParams(block.params, (d, s) => tf.tensor(d, s), 7);
+    }
+    const n = 3, S = 32, E = backbone.config.embeddingSize;
+    const x = modalities(randomImagesNHWC(n, S, 12), n, S); // [4n,S,S,3]
+    const B = 4 * n;
+
+    // a trained router separates styles around their mean: centre each router on this batch's styles
+    // (bias = -mean(s) Wr), block by block, so routing differs between modalities
+    const calibrate = (h: tf.Tensor4D, block: SSMBBlock) => tf.tidy(() => {
+      const { mean, variance } = tf.moments(h, [1, 2]); // [B,C]
+      const s = tf.concat([mean, tf.sqrt(tf.add(variance, 1e-5))], 1); // [B,2C]
+      const w = block.params.get('router.weight')!;
+      block.params.get('router.bias')!.assign(tf.neg(tf.reshape(tf.matMul(tf.mean(s, 0, true), w), [-1])));
+    });
+
+    // ours: the backbone with each block applied at its tap
+    const experts = new Map<string, number[]>();
+    const run = (calib: boolean) => backbone.forward(tf.tensor4d(x, [B, S, S, 3]), {
+      tapHook: (tap, h) => {
+        const hit = blocks.find((b) => b.tap === tap);
+        if (!hit) return;
+        if (calib) calibrate(h, hit.block);
+        const r = hit.block.apply(h);
+        experts.set(tap, Array.from(r.routing.expert.dataSync()));
+        tf.dispose([r.routing.probs, r.routing.gate, r.routing.expert]);
+        return r.y;
+      },
+    });
+    tf.dispose(run(true));
+    const y = run(false);
+    const ours = y.dataSync() as Float32Array;
+    y.dispose();
+
+    const file = path.join(dir, 'hfr.onnx');
+    exportHfrModelToOnnx({ backbone, blocks }, file);
+    const ort = await createOnnxEmbedder(file, { threads: 1 });
+    expect(ort.outputNames).toEqual(['embedding', 'routing_stem', 'probs_stem', 'routing_layer1', 'probs_layer1', 'routing_layer2', 'probs_layer2']);
+    const r = await ort.run(x);
+    await ort.dispose();
+    for (let i = 0; i < B; i++) expect(cosine(ours.subarray(i * E, (i + 1) * E), r.embedding.subarray(i * E, (i + 1) * E))).toBeGreaterThanOrEqual(0.9999);
+    for (const { tap } of blocks) {
+      const mine = experts.get(tap)!;
+      expect(Array.from(r.extra[routingOutputName(tap)] as BigInt64Array, Number)).toEqual(mine);
+      expect(new Set(mine).size).toBeGreaterThan(1); // routing differs across modalities, so agreement means something
+    }
+    backbone.dispose();
+    for (const { block } of blocks) block.dispose();
+  });
+});
