@@ -38,8 +38,6 @@ export function conv2dBackpropInputWasm(args: {
   }
   const scope = new KernelScope(backend as never, 'wasm');
   try {
-    // Correlating dy with the spatially reversed filter, in/out channels swapped, undoes the forward conv.
-    const rev = scope.run('Reverse', { x: scope.transpose(filter, [0, 1, 3, 2]) }, { dims: [0, 1] }); // [kh,kw,Co,Ci]
     const M = Math.ceil(H / sh);
     const L = Math.ceil(W / sw);
     const phases: tf.TensorInfo[] = [];
@@ -51,11 +49,20 @@ export function conv2dBackpropInputWasm(args: {
           phases.push(scope.zeros([B, M, L, Ci]));
           continue;
         }
-        const sub = py.taps === kh && px.taps === kw ? rev : scope.run('StridedSlice', { x: rev }, {
-          begin: [py.start, px.start, 0, 0],
-          end: [py.start + sh * (py.taps - 1) + 1, px.start + sw * (px.taps - 1) + 1, Co, Ci],
-          strides: [sh, sw, 1, 1],
-          beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
+        // Correlating dy with the spatially reversed filter taps of this phase, in/out channels swapped,
+        // undoes the forward conv: sub[u,v,co,ci] = W[kh-1-(start_y + sh*u), kw-1-(start_x + sw*v), ci, co].
+        const sub = scope.build(filter, [py.taps, px.taps, Co, Ci], (dst, src) => {
+          for (let u = 0; u < py.taps; u++) {
+            const a = kh - 1 - (py.start + sh * u);
+            for (let v = 0; v < px.taps; v++) {
+              const b = kw - 1 - (px.start + sw * v);
+              const s0 = (a * kw + b) * Ci * Co;
+              const d0 = (u * px.taps + v) * Co * Ci;
+              for (let ci = 0; ci < Ci; ci++) {
+                for (let co = 0, si = s0 + ci * Co, di = d0 + ci; co < Co; co++, si++, di += Ci) dst[di] = src[si];
+              }
+            }
+          }
         }); // [taps_y,taps_x,Co,Ci]
         phases.push(scope.conv(dy, sub, [py.padBefore, py.padAfter, px.padBefore, px.padAfter])); // [B,M,L,Ci]
       }

@@ -101,6 +101,20 @@ export class KernelScope {
     return out;
   }
 
+  /**
+   * Builds a new float32 tensor of `shape` by writing every element with `fill(dst, src)` in JS, where
+   * `src` views `from` on the heap (for small tensors such as filters: wasm's Reverse and StridedSlice go
+   * element by element through generic index math and are slower than one direct loop).
+   */
+  build(from: TensorInfo, shape: number[], fill: (dst: Float32Array, src: Float32Array) => void): TensorInfo {
+    const { makeOutput, typedArrayFromHeap } = this.backend;
+    if (!makeOutput || !typedArrayFromHeap) throw new Error(`backend '${this.backendName}' exposes no heap views`);
+    const out = makeOutput.call(this.backend, shape, 'float32');
+    this.made.push(out);
+    fill(typedArrayFromHeap.call(this.backend, out), typedArrayFromHeap.call(this.backend, from));
+    return out;
+  }
+
   zeros(shape: number[]): TensorInfo {
     return this.run('Fill', {}, { shape, value: 0, dtype: 'float32' });
   }
