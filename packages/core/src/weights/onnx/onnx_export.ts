@@ -38,10 +38,10 @@ export function exportBackboneToOnnx(model: IResNet, file: string, opts: ExportO
   writeFileSync(file, bytes);
 }
 
-/** What the HFR exporter needs: the frozen backbone and its SSMB blocks by tap. */
+/** What the HFR exporter needs (an HFRModel has it): the frozen backbone and its SSMB blocks by tap. */
 export interface HfrExportable {
   backbone: IResNet;
-  blocks: ReadonlyArray<{ tap: TapName; block: SSMBBlock }>;
+  blocks: ReadonlyMap<TapName, SSMBBlock>;
 }
 
 /** Output names of an exported HFR model: 'embedding' [B,E] plus one int64 [B] per block. */
@@ -52,8 +52,7 @@ export const routingOutputName = (tap: string) => `routing_${tap}`;
  * 'routing_<tap>' (int64 [B], the chosen expert) and 'probs_<tap>' ([B,N] router probabilities).
  */
 export function exportHfrModelToOnnx(model: HfrExportable, file: string, opts: ExportOptions = {}): void {
-  const byTap = new Map(model.blocks.map(({ tap, block }) => [tap as string, block]));
-  if (byTap.size !== model.blocks.length) throw new Error(`exportHfrModelToOnnx: two SSMB blocks share a tap (${model.blocks.map((b) => b.tap).join(', ')})`);
+  const byTap = model.blocks as ReadonlyMap<string, SSMBBlock>;
   const routed: { tap: string; expert: string; probs: string; n: number }[] = [];
   const b = new OnnxGraphBuilder();
   backboneGraph(model.backbone, {
@@ -74,7 +73,7 @@ export function exportHfrModelToOnnx(model: HfrExportable, file: string, opts: E
   const meta = {
     'ssmb.kind': 'hfr',
     'ssmb.config': JSON.stringify(model.backbone.config),
-    'ssmb.blocks': JSON.stringify(model.blocks.map(({ tap, block }) => ({ tap, numExperts: block.numExperts, hidden: block.hidden, kind: block.kind }))),
+    'ssmb.blocks': JSON.stringify([...model.blocks].map(([tap, block]) => ({ tap, numExperts: block.numExperts, hidden: block.hidden, kind: block.kind }))),
   };
   writeFileSync(file, encodeOnnxModel(b.toModel({ graphName: `${model.backbone.config.arch}-ssmb`, metadata: meta })));
 }

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { tf } from '../../tf.ts';
 import { createModel } from '../../models/registry.ts';
-import { SSMBBlock } from '../../ssmb/ssmb_block.ts';
-import type { TapName } from '../../models/iresnet_config.ts';
+import { HFRModel, disposeHFROutput } from '../../models/hfr_model.ts';
+import type { SSMBBlock } from '../../ssmb/ssmb_block.ts';
 import { randomImagesNHWC, randomizeParams } from './onnx_fixtures.ts';
 import { exportHfrModelToOnnx, routingOutputName } from './onnx_export.ts';
 import { createOnnxEmbedder } from './onnx_embedder.ts';
@@ -43,16 +43,10 @@ function modalities(vis: Float32Array, n: number, s: number): Float32Array {
 
 describe('exportHfrModelToOnnx', () => {
   it('exports backbone + SSMB blocks; onnxruntime embeddings (cosine >= 0.9999) and routing match ours on several modalities', async () => {
-    const backbone = createModel('iresnet-tiny', { frozen: true });
+    const backbone = createModel('iresnet-tiny');
     randomizeParams(backbone.params, (d, s) => tf.tensor(d, s), 31);
-    const blocks: { tap: TapName; block: SSMBBlock }[] = [
-      { tap: 'stem', block: new SSMBBlock({ channels: backbone.tapChannels('stem'), numExperts: 3, seed: 1 }) },
-      { tap: 'layer1', block: new SSMBBlock({ channels: backbone.tapChannels('layer1'), numExperts: 2, kind: 'style+spatial', seed: 2 }) },
-      { tap: 'layer2', block: new SSMBBlock({ channels: backbone.tapChannels('layer2'), numExperts: 4, seed: 3 }) },
-    ];
-    for (const { block } of blocks) {
-      randomizeParams(block.params, (d, s) => tf.tensor(d, s), 7);
-    }
+    const model = new HFRModel(backbone, { taps: ['stem', 'layer1', 'layer2'], numExperts: 3, kind: 'style+spatial', seed: 1 });
+    for (const block of model.blocks.values()) randomizeParams(block.params, (d, s) => tf.tensor(d, s), 7);
     const n = 3, S = 32, E = backbone.config.embeddingSize;
     const x = modalities(randomImagesNHWC(n, S, 12), n, S); // [4n,S,S,3]
     const B = 4 * n;
@@ -66,37 +60,36 @@ describe('exportHfrModelToOnnx', () => {
       block.params.get('router.bias')!.assign(tf.neg(tf.reshape(tf.matMul(tf.mean(s, 0, true), w), [-1])));
     });
 
-    // ours: the backbone with each block applied at its tap
-    const experts = new Map<string, number[]>();
-    const run = (calib: boolean) => backbone.forward(tf.tensor4d(x, [B, S, S, 3]), {
-      tapHook: (tap, h) => {
-        const hit = blocks.find((b) => b.tap === tap);
-        if (!hit) return;
-        if (calib) calibrate(h, hit.block);
-        const r = hit.block.apply(h);
-        experts.set(tap, Array.from(r.routing.expert.dataSync()));
-        tf.dispose([r.routing.probs, r.routing.gate, r.routing.expert]);
-        return r.y;
-      },
-    });
-    tf.dispose(run(true));
-    const y = run(false);
-    const ours = y.dataSync() as Float32Array;
-    y.dispose();
+    // calibrate block by block (a later block sees the earlier blocks' output), then run the model
+    for (const tap of model.config.taps) {
+      tf.dispose(backbone.forward(tf.tensor4d(x, [B, S, S, 3]), {
+        tapHook: (t, h) => {
+          const block = model.blocks.get(t);
+          if (!block) return;
+          if (t === tap) calibrate(h, block);
+          const r = block.apply(h);
+          tf.dispose([r.routing.probs, r.routing.gate, r.routing.expert]);
+          return r.y;
+        },
+      }));
+    }
+    const out = model.forward(tf.tensor4d(x, [B, S, S, 3]));
+    const ours = out.embedding.dataSync() as Float32Array;
+    const experts = new Map(out.routings.map((r) => [r.tap as string, Array.from(r.expert.dataSync())]));
+    disposeHFROutput(out);
 
     const file = path.join(dir, 'hfr.onnx');
-    exportHfrModelToOnnx({ backbone, blocks }, file);
+    exportHfrModelToOnnx(model, file);
     const ort = await createOnnxEmbedder(file, { threads: 1 });
     expect(ort.outputNames).toEqual(['embedding', 'routing_stem', 'probs_stem', 'routing_layer1', 'probs_layer1', 'routing_layer2', 'probs_layer2']);
     const r = await ort.run(x);
     await ort.dispose();
     for (let i = 0; i < B; i++) expect(cosine(ours.subarray(i * E, (i + 1) * E), r.embedding.subarray(i * E, (i + 1) * E))).toBeGreaterThanOrEqual(0.9999);
-    for (const { tap } of blocks) {
+    for (const tap of model.config.taps) {
       const mine = experts.get(tap)!;
       expect(Array.from(r.extra[routingOutputName(tap)] as BigInt64Array, Number)).toEqual(mine);
       expect(new Set(mine).size).toBeGreaterThan(1); // routing differs across modalities, so agreement means something
     }
-    backbone.dispose();
-    for (const { block } of blocks) block.dispose();
+    model.dispose();
   });
 });
