@@ -12,3 +12,9 @@ export { registerModel, createModel, listModels, getModelConfig, type CreateMode
 export { BN_EPS, BN_MOMENTUM } from './models/batch_norm.ts';
 // SSMB block
 export { SSMBBlock, defaultHidden, SSMB_EPS, EXPERT_KINDS, type ExpertKind, type SSMBConfig, type Routing, type SSMBOutput } from './ssmb/ssmb_block.ts';
+// losses
+export { crossModalContrastiveLoss } from './losses/cross_modal_contrastive.ts';
+export { teacherStudentLoss } from './losses/teacher_student.ts';
+export { loadBalancingLoss } from './losses/load_balancing.ts';
+export { arcfaceLoss, arcfaceLogits, type ArcFaceOptions } from './losses/arcface.ts';
+export { rowCosine, l2Normalize } from './losses/cosine.ts';
