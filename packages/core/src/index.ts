@@ -18,3 +18,5 @@ export { teacherStudentLoss } from './losses/teacher_student.ts';
 export { loadBalancingLoss } from './losses/load_balancing.ts';
 export { arcfaceLoss, arcfaceLogits, type ArcFaceOptions } from './losses/arcface.ts';
 export { rowCosine, l2Normalize } from './losses/cosine.ts';
+// ONNX / insightface interop (weights/onnx): import, export, onnxruntime embedder
+export * from './weights/onnx/index.ts';
