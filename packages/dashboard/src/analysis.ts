@@ -1,5 +1,5 @@
 // Pure helpers behind compare, eval-curve and paper-table endpoints (no SQL, no HTTP).
-import { buildTable, knownMetricKeys, meanStd, parseTableConfig, type EvalByKeyRow, type EvalRow, type FoldResult, type PaperTable } from './store.ts';
+import { buildTable, knownMetricKeys, meanStd, metricSpec, parseTableConfig, type MetricSpec, type EvalByKeyRow, type EvalRow, type FoldResult, type PaperTable } from './store.ts';
 
 
 /** Flatten a nested config into dotted keys; arrays are leaves. */
@@ -121,4 +121,9 @@ export function paperTableFromEvals(rows: EvalByKeyRow[], rowsKey: string, metri
 /** Metrics the tables module does not know get a plain label, so any stored metric can be tabled. */
 function knownOrCustom(m: string): string | { key: string; label: string; percent: boolean; better: 'higher' | 'lower'; decimals: number } {
   return knownMetricKeys().includes(m) ? m : { key: m, label: m, percent: false, better: 'higher', decimals: 4 };
+}
+
+/** Display spec of every metric name: the tables module's for known ones, a plain one otherwise. */
+export function metricSpecs(names: string[]): Record<string, MetricSpec> {
+  return Object.fromEntries(names.map((n) => [n, knownMetricKeys().includes(n) ? metricSpec(n) : metricSpec(n, { label: n, decimals: 4 })]));
 }

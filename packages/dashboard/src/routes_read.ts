@@ -5,7 +5,7 @@ import path from 'node:path';
 import { apiError } from './errors.ts';
 import { downsample } from './downsample.ts';
 import { resolveArtifact } from './artifacts.ts';
-import { configDiff, paperTableFromEvals, summarizeEvals, thinRoc } from './analysis.ts';
+import { configDiff, metricSpecs, paperTableFromEvals, summarizeEvals, thinRoc } from './analysis.ts';
 import { AblationQuery, ArtifactQuery, CompareQuery, CurvesQuery, EvalCurvesQuery, RunIdParams, RunListQuery, TableQuery, parse } from './schemas.ts';
 import { RUN_LIST_METRICS, toCsv, toLatex, toMarkdown, type DashboardStore } from './store.ts';
 import type { ChangeFeed } from './events.ts';
@@ -39,6 +39,7 @@ export function registerReadRoutes(app: FastifyInstance, { data, feed, artifactR
     store: data.store.file,
     experiments: q.experiments(),
     evalMetrics: q.evalMetricNames(),
+    metricSpecs: metricSpecs([...new Set([...q.evalMetricNames(), ...RUN_LIST_METRICS])]),
     configKeys: q.configKeys(),
     listMetrics: RUN_LIST_METRICS,
     auth: { writeTokenRequired: policy.token !== null, exposed: policy.exposed },

@@ -8,8 +8,8 @@ import { RunStore } from '@ssmb/trainer';
 import { createDashboardQueries, type DashboardQueries } from '../../trainer/src/store/dashboard_queries.ts';
 
 export * from '../../trainer/src/store/dashboard_queries.ts';
-export { buildTable, knownMetricKeys, meanStd, parseTableConfig, toCsv, toLatex, toMarkdown } from '../../trainer/src/tables/index.ts';
-export type { FoldResult, PaperTable } from '../../trainer/src/tables/index.ts';
+export { buildTable, knownMetricKeys, meanStd, metricSpec, parseTableConfig, toCsv, toLatex, toMarkdown } from '../../trainer/src/tables/index.ts';
+export type { FoldResult, MetricSpec, PaperTable } from '../../trainer/src/tables/index.ts';
 export { RunStore };
 
 export interface DashboardStore {

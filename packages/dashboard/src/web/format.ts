@@ -1,0 +1,68 @@
+// Display helpers shared by the views.
+import type { MetricSpec } from './api.ts';
+
+export const STATUS_COLORS: Record<string, string> = {
+  queued: '#8a8f98', running: '#1f77b4', completed: '#2ca02c', failed: '#d62728', cancelled: '#b58900',
+};
+export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+
+export function specOf(specs: Record<string, MetricSpec> | undefined, key: string): MetricSpec {
+  return specs?.[key] ?? { key, label: key, percent: false, better: 'higher', decimals: 4 };
+}
+
+export function fmtMetric(v: number | null | undefined, spec: MetricSpec): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  return (spec.percent ? v * 100 : v).toFixed(spec.decimals);
+}
+
+export function fmtMeanStd(mean: number | null, std: number | null, spec: MetricSpec): string {
+  if (mean === null) return '–';
+  return std === null ? fmtMetric(mean, spec) : `${fmtMetric(mean, spec)} ± ${fmtMetric(std, spec)}`;
+}
+
+export function fmtNumber(v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5 ? v.toExponential(3) : String(+v.toPrecision(6));
+  if (v === null || v === undefined) return '–';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+export function fmtTime(ms: number | null): string {
+  if (!ms) return '–';
+  const d = new Date(ms);
+  return `${d.toISOString().slice(0, 10)} ${d.toTimeString().slice(0, 5)}`;
+}
+
+export function fmtDuration(a: number | null, b: number | null): string {
+  if (!a) return '–';
+  const s = Math.round(((b ?? Date.now()) - a) / 1000);
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** TensorBoard-style exponential moving average with debiasing. */
+export function smooth(values: number[], weight: number): number[] {
+  if (weight <= 0) return values;
+  let last = 0;
+  let n = 0;
+  return values.map((v) => {
+    last = last * weight + (1 - weight) * v;
+    n++;
+    return last / (1 - weight ** n);
+  });
+}
+
+/** Inverse standard normal CDF (Acklam), for DET plots on probit axes. */
+export function probit(p: number): number {
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const q0 = Math.min(Math.max(p, 1e-9), 1 - 1e-9);
+  if (q0 < 0.02425) {
+    const q = Math.sqrt(-2 * Math.log(q0));
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  if (q0 > 1 - 0.02425) return -probit(1 - q0);
+  const q = q0 - 0.5;
+  const r = q * q;
+  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
