@@ -17,6 +17,6 @@ export { emptyAlignStats, loadAlignedBatch, loadAlignedImage, type AlignMethod, 
 export { mulberry32, deriveSeed } from './rng.ts';
 export {
   DEFAULT_SYNTHETIC_OPTIONS, generateSyntheticDataset, resolveSyntheticOptions, SYNTHETIC_FOLDS, SYNTHETIC_GENERATOR_VERSION,
-  SYNTHETIC_TASKS, type SyntheticManifest, type SyntheticOptions, type SyntheticResult,
+  SYNTHETIC_TASKS, type SyntheticManifest, type SyntheticOptions, type SyntheticOverrides, type SyntheticResult,
 } from './synthetic/generate.ts';
 export { DEFAULT_SEVERITY, SYNTHETIC_MODALITIES, type SyntheticModality } from './synthetic/modalities.ts';

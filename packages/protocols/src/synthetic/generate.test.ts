@@ -51,7 +51,7 @@ describe('generateSyntheticDataset', () => {
 
   it('is deterministic from the seed, and a second run with the same options is a no-op', async () => {
     const rel = 'THERMAL/h0003/001.png';
-    const again = await generateSyntheticDataset(root, small);
+    const again = await generateSyntheticDataset({ root, ...small }); // contract form
     expect(again.cached).toBe(true);
     const other = await generateSyntheticDataset(path.join(base, 'b'), small);
     expect(fs.readFileSync(path.join(base, 'b', rel)).equals(fs.readFileSync(path.join(root, rel)))).toBe(true);

@@ -86,7 +86,22 @@ function readManifest(root: string): SyntheticManifest | null {
   }
 }
 
-export async function generateSyntheticDataset(root: string, overrides: Overrides = {}): Promise<SyntheticResult> {
+export type SyntheticOverrides = Overrides;
+
+/**
+ * Writes (or finds cached) the synthetic benchmark under root. Call as
+ * generateSyntheticDataset({ root, seed, ... }) (the contract form) or generateSyntheticDataset(root, { seed, ... }).
+ */
+export async function generateSyntheticDataset(rootOrOptions: string | (Overrides & { root: string }), more: Overrides = {}): Promise<SyntheticResult> {
+  let root: string;
+  let overrides: Overrides;
+  if (typeof rootOrOptions === 'string') {
+    root = rootOrOptions;
+    overrides = more;
+  } else {
+    ({ root, ...overrides } = rootOrOptions);
+    if (typeof root !== 'string' || !root) throw new Error('generateSyntheticDataset: options.root (the output directory) is required');
+  }
   const options = resolveSyntheticOptions(overrides);
   const t0 = performance.now();
   const prev = readManifest(root);
