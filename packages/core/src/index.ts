@@ -20,3 +20,5 @@ export { arcfaceLoss, arcfaceLogits, type ArcFaceOptions } from './losses/arcfac
 export { rowCosine, l2Normalize } from './losses/cosine.ts';
 // ONNX / insightface interop (weights/onnx): import, export, onnxruntime embedder
 export * from './weights/onnx/index.ts';
+// HFR model (frozen backbone + SSMBs)
+export { HFRModel, DEFAULT_HFR_CONFIG, resolveHFRConfig, disposeHFROutput, type HFRConfig, type HFROutput, type BlockRouting } from './models/hfr_model.ts';

@@ -1,0 +1,103 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '../tf.ts';
+import { crossModalContrastiveLoss } from '../losses/cross_modal_contrastive.ts';
+import { loadBalancingLoss } from '../losses/load_balancing.ts';
+import { teacherStudentLoss } from '../losses/teacher_student.ts';
+import { disposeHFROutput, HFRModel } from './hfr_model.ts';
+import { createModel } from './registry.ts';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const B = 4;
+const input = (seed: number) => tf.randomUniform([B, 32, 32, 3], -1, 1, 'float32', seed) as tf.Tensor4D;
+
+describe('HFRModel', () => {
+  it('starts exactly as the backbone; teacher = backbone; only SSMB parameters train', () => {
+    const model = new HFRModel(createModel('iresnet-tiny', { seed: 1 }), { numExperts: 3 });
+    expect(model.backbone.trainableVariables).toHaveLength(0);
+    expect(model.trainableVariables.length).toBe(3 * 6); // 3 blocks x (router w,b + fc1 w,b + fc2 w,b)
+    expect([...model.blocks.keys()]).toEqual(['stem', 'layer1', 'layer2']);
+    expect(model.blocks.get('layer2')!.channels).toBe(8);
+    const x = input(1);
+    const before = tf.memory().numTensors;
+    const out = model.forward(x);
+    const t = model.teacherForward(x);
+    expect(out.routings.map((r) => r.tap)).toEqual(['stem', 'layer1', 'layer2']);
+    expect(out.routings[0].probs.shape).toEqual([B, 3]);
+    expect(Array.from(out.embedding.dataSync())).toEqual(Array.from(t.dataSync()));
+    disposeHFROutput(out);
+    t.dispose();
+    // forward + teacher leave nothing behind apart from the backbone's fold cache built on first use
+    const mid = tf.memory().numTensors;
+    disposeHFROutput(model.forward(x));
+    expect(tf.memory().numTensors).toBe(mid);
+    expect(mid - before).toBeLessThan(60);
+    x.dispose();
+    model.dispose();
+  });
+
+  it('trains with Adam: used experts get gradient, backbone untouched, no tensor leaks', () => {
+    const model = new HFRModel(createModel('iresnet-tiny', { seed: 2 }), { numExperts: 2, seed: 3 });
+    const v = input(2), t = input(3);
+    const y = [1, 0, 1, 0];
+    const tv = model.teacherForward(v);
+    const opt = tf.train.adam(1e-2);
+    const vars = model.trainableVariables;
+    const backboneBefore = Array.from(model.backbone.params.get('layer1.0.conv1.weight')!.dataSync());
+    const lossFn = () => {
+      const sv = model.forward(v), st = model.forward(t);
+      return tf.addN([
+        crossModalContrastiveLoss(sv.embedding, st.embedding, y),
+        teacherStudentLoss(sv.embedding, st.embedding, tv, y),
+        tf.mul(0.01, loadBalancingLoss([...sv.routings, ...st.routings])),
+      ]) as tf.Scalar;
+    };
+    // Gradients: every expert that received samples has a non-zero gradient (fc2 starts at zero, so the
+    // first gradient reaches fc2; the rest follows once fc2 moves).
+    const routed = tf.tidy(() => model.forward(v).routings.map((r) => Array.from(r.expert.dataSync())));
+    const routedT = tf.tidy(() => model.forward(t).routings.map((r) => Array.from(r.expert.dataSync())));
+    const { value, grads } = tf.variableGrads(lossFn, vars);
+    [...model.blocks.values()].forEach((block, i) => {
+      const used = new Set([...routed[i], ...routedT[i]]);
+      for (let k = 0; k < 2; k++) {
+        const g = grads[block.params.get('experts.fc2.weight')!.name];
+        const norm = tf.tidy(() => tf.sum(tf.abs(tf.gather(g, [k]))).dataSync()[0]);
+        expect(norm > 0).toBe(used.has(k));
+      }
+    });
+    tf.dispose([value, ...Object.values(grads)]);
+    // Adam steps: the first creates the optimizer's slots; later steps must not grow the tensor count.
+    const step = () => tf.dispose(opt.minimize(lossFn, true, vars));
+    step();
+    const n1 = tf.memory().numTensors;
+    step();
+    step();
+    expect(tf.memory().numTensors).toBe(n1);
+    expect(Array.from(model.backbone.params.get('layer1.0.conv1.weight')!.dataSync())).toEqual(backboneBefore);
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(model.forward(v).embedding, tv))).dataSync()[0]);
+    expect(diff).toBeGreaterThan(0); // the SSMBs now modulate the features
+    opt.dispose();
+    tf.dispose([v, t, tv]);
+    model.dispose();
+  });
+
+  it('supports style+spatial experts and other taps; rejects unknown taps and keys', () => {
+    const model = new HFRModel(createModel('iresnet-tiny'), { taps: ['layer3', 'stem'], numExperts: 2, kind: 'style+spatial' });
+    expect([...model.blocks.keys()]).toEqual(['stem', 'layer3']);
+    const x = input(4);
+    const out = model.forward(x);
+    const t = model.teacherForward(x);
+    expect(Array.from(out.embedding.dataSync())).toEqual(Array.from(t.dataSync()));
+    disposeHFROutput(out);
+    tf.dispose([x, t]);
+    model.dispose();
+    const bb = createModel('iresnet-tiny');
+    expect(() => new HFRModel(bb, { taps: ['layer5' as never] })).toThrow(/unknown tap "layer5"; valid taps: stem, layer1, layer2, layer3, layer4/);
+    expect(() => new HFRModel(bb, { taps: [] })).toThrow(/taps must name at least one/);
+    expect(() => new HFRModel(bb, { experts: 2 } as never)).toThrow(/unknown key\(s\) experts/);
+    expect(() => new HFRModel(bb, { numExperts: 0 })).toThrow(/numExperts must be an integer >= 1, received 0/);
+    bb.dispose();
+  });
+});

@@ -1,0 +1,99 @@
+// HFR model = frozen IResNet backbone + SSMB blocks at chosen taps (DESIGN section 4).
+// The student is forward(); the teacher is the same backbone without SSMBs (teacherForward()).
+import { tf } from '../tf.ts';
+import { EXPERT_KINDS, SSMBBlock, type ExpertKind, type Routing } from '../ssmb/ssmb_block.ts';
+import { checkTap, IResNet } from './iresnet.ts';
+import { TAP_NAMES, type TapName } from './iresnet_config.ts';
+
+export interface HFRConfig {
+  taps: TapName[]; // where SSMBs sit, in any order (applied in backbone order)
+  numExperts: number; // N >= 1 per block
+  hidden?: number; // expert hidden width; default max(16, C/2) per block
+  kind: ExpertKind;
+  seed: number;
+}
+
+export const DEFAULT_HFR_CONFIG: HFRConfig = { taps: ['stem', 'layer1', 'layer2'], numExperts: 4, kind: 'style', seed: 0 };
+const HFR_KEYS = ['taps', 'numExperts', 'hidden', 'kind', 'seed'];
+
+export interface BlockRouting extends Routing {
+  tap: TapName;
+}
+
+export interface HFROutput {
+  embedding: tf.Tensor2D; // [B,E]
+  routings: BlockRouting[]; // one per SSMB, in backbone order
+}
+
+export function resolveHFRConfig(overrides: Partial<HFRConfig> = {}): HFRConfig {
+  const unknown = Object.keys(overrides).filter((k) => !HFR_KEYS.includes(k));
+  if (unknown.length) throw new Error(`HFR config: unknown key(s) ${unknown.join(', ')}; known: ${HFR_KEYS.join(', ')}`);
+  const cfg: HFRConfig = { ...DEFAULT_HFR_CONFIG, ...overrides, taps: [...(overrides.taps ?? DEFAULT_HFR_CONFIG.taps)] };
+  if (!Array.isArray(cfg.taps) || cfg.taps.length === 0) throw new Error(`HFR config: taps must name at least one of ${TAP_NAMES.join(', ')}, received ${JSON.stringify(cfg.taps)}`);
+  cfg.taps.forEach((t) => checkTap(t));
+  if (new Set(cfg.taps).size !== cfg.taps.length) throw new Error(`HFR config: taps contain duplicates: ${JSON.stringify(cfg.taps)}`);
+  cfg.taps.sort((a, b) => TAP_NAMES.indexOf(a) - TAP_NAMES.indexOf(b));
+  if (!EXPERT_KINDS.includes(cfg.kind)) throw new Error(`HFR config: kind must be one of ${EXPERT_KINDS.join(', ')}, received "${cfg.kind}"`);
+  if (cfg.hidden === undefined) delete cfg.hidden;
+  return cfg;
+}
+
+export class HFRModel {
+  readonly config: HFRConfig;
+  readonly blocks = new Map<TapName, SSMBBlock>();
+
+  /** Freezes `backbone` (no trainable variables, BN on running statistics). */
+  constructor(readonly backbone: IResNet, config: Partial<HFRConfig> = {}) {
+    this.config = resolveHFRConfig(config);
+    backbone.setFrozen(true);
+    this.config.taps.forEach((tap, i) => {
+      this.blocks.set(tap, new SSMBBlock({
+        channels: backbone.tapChannels(tap), numExperts: this.config.numExperts, hidden: this.config.hidden,
+        kind: this.config.kind, seed: this.config.seed * 16 + i,
+      }));
+    });
+  }
+
+  /** Every weight under one namespace: `backbone.<insightface key>` and `ssmb.<tap>.<block key>`. */
+  get params(): Map<string, tf.Variable> {
+    const m = new Map<string, tf.Variable>();
+    for (const [k, v] of this.backbone.params) m.set(`backbone.${k}`, v);
+    for (const [tap, b] of this.blocks) for (const [k, v] of b.params) m.set(`ssmb.${tap}.${k}`, v);
+    return m;
+  }
+
+  /** SSMB parameters only: the backbone stays frozen. */
+  get trainableVariables(): tf.Variable[] {
+    return [...this.blocks.values()].flatMap((b) => b.trainableVariables);
+  }
+
+  /** Student: backbone with the SSMBs applied at their taps. */
+  forward(x: tf.Tensor4D): HFROutput {
+    const routings: BlockRouting[] = [];
+    const embedding = this.backbone.forward(x, {
+      tapHook: (tap, h, keep) => {
+        const block = this.blocks.get(tap);
+        if (!block) return;
+        const { y, routing } = block.apply(h);
+        routings.push({ tap, probs: keep(routing.probs), expert: keep(routing.expert), gate: keep(routing.gate) });
+        return y;
+      },
+    });
+    return { embedding, routings };
+  }
+
+  /** Teacher: the frozen backbone alone. */
+  teacherForward(x: tf.Tensor4D): tf.Tensor2D {
+    return this.backbone.forward(x);
+  }
+
+  dispose(): void {
+    for (const b of this.blocks.values()) b.dispose();
+    this.backbone.dispose();
+  }
+}
+
+/** Disposes every tensor of an HFR forward result. */
+export function disposeHFROutput(out: HFROutput): void {
+  tf.dispose([out.embedding, ...out.routings.flatMap((r) => [r.probs, r.expert, r.gate])]);
+}
