@@ -69,7 +69,7 @@ describe('HFRModel', () => {
     });
     tf.dispose([value, ...Object.values(grads)]);
     // Adam steps: the first creates the optimizer's slots; later steps must not grow the tensor count.
-    const step = () => tf.dispose(opt.minimize(lossFn, true, vars));
+    const step = () => tf.dispose(opt.minimize(lossFn, true, vars) ?? []);
     step();
     const n1 = tf.memory().numTensors;
     step();
