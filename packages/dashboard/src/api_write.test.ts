@@ -7,7 +7,7 @@ import { buildServer, type DashboardServer } from './server.ts';
 import { wrapStore } from './store.ts';
 import { storeLauncher } from './launch.ts';
 import { seedStore, type SeededStore } from './testing/seed.ts';
-import { RunStore } from '@ssmb/trainer';
+import { RunStore, protocolFoldNames } from '@ssmb/trainer';
 
 let root: string;
 let seeded: SeededStore;
@@ -122,9 +122,15 @@ describe('launch', () => {
     expect(r.statusCode).toBe(201);
     expect(json(r).runIds.map((i: number) => (seeded.store.getRun(i)!.config as { dataset: { fold: string } }).dataset.fold)).toEqual(['1', '2', '3']);
     await srv.app.close();
-    const refused = await open.app.inject({ method: 'POST', url: '/api/launch', payload: { experiment: 'folds', grid: 'dataset.fold=all' } });
+    // The default launcher asks the protocols registry, like `ssmb launch --grid dataset.fold=all`.
+    const all = await open.app.inject({ method: 'POST', url: '/api/launch', payload: { experiment: 'folds', grid: 'dataset.fold=all' } });
+    expect(all.statusCode).toBe(201);
+    expect(json(all).runIds.length).toBe((await protocolFoldNames('synthetic-vis-nir')).length);
+    const refused = await open.app.inject({
+      method: 'POST', url: '/api/launch', payload: { experiment: 'folds', set: ['dataset.protocol=no-such-protocol'], grid: 'dataset.fold=all' },
+    });
     expect(json(refused).error).toMatchObject({ code: 'BAD_SWEEP_GRID', field: 'body.grid' });
-    expect(json(refused).error.message).toContain('list the folds explicitly');
+    expect(json(refused).error.message).toContain("unknown protocol 'no-such-protocol'");
   });
 
   it('rejects unknown keys, bad grids, bad JSON and missing fields with 400s naming the field', async () => {

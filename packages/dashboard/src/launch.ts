@@ -1,6 +1,6 @@
 // Queue a run or a sweep from the Launch form through the trainer's own launchRun / launchSweep, so the
 // form accepts exactly what `ssmb launch --set` and `ssmb sweep --grid` accept (parseSweepGrid syntax).
-import { ConfigError, launchRun, launchSweep, mergeConfig, parseSetOverrides, validateConfig, type FoldsOf, type RunStore } from '@ssmb/trainer';
+import { ConfigError, launchRun, launchSweep, mergeConfig, parseSetOverrides, protocolFoldNames, validateConfig, type FoldsOf, type RunStore } from '@ssmb/trainer';
 import { apiError } from './errors.ts';
 import type { Launcher } from './routes_write.ts';
 
@@ -23,15 +23,17 @@ async function configErrors<T>(code: 'UNKNOWN_CONFIG_KEY' | 'BAD_SWEEP_GRID', fi
 }
 
 /**
- * `foldsOf` lists a protocol's folds (from @ssmb/protocols) for `dataset.fold=all`; without it such a
- * grid is refused with a message saying so.
+ * `foldsOf` lists a protocol's folds for `dataset.fold=all` (default: the protocols registry, as the CLI
+ * does); an unknown protocol becomes a 400 naming it.
  */
-export function storeLauncher(store: RunStore, foldsOf?: FoldsOf): Launcher {
-  const folds: FoldsOf =
-    foldsOf ??
-    ((p) => {
-      throw new ConfigError(`config key \`dataset.fold\`: this server cannot list the folds of ${p}; list the folds explicitly (dataset.fold=1,2,...)`);
-    });
+export function storeLauncher(store: RunStore, foldsOf: FoldsOf = protocolFoldNames): Launcher {
+  const folds: FoldsOf = async (p) => {
+    try {
+      return await foldsOf(p);
+    } catch (err) {
+      throw err instanceof ConfigError ? err : new ConfigError(`config key \`dataset.protocol\`: ${(err as Error).message}`);
+    }
+  };
   return async (req) => {
     const base = await configErrors('UNKNOWN_CONFIG_KEY', 'body.set', () =>
       validateConfig(mergeConfig(parseSetOverrides(req.set), req.seed !== undefined ? { seed: req.seed } : {})),
