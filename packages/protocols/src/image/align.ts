@@ -97,9 +97,20 @@ export function warpAffineNormalized(img: DecodedImage, m: Affine, size: number,
       }
       const fx = x - x0, fy = y - y0;
       const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
-      // zero padding: out-of-range neighbours contribute nothing
-      const in0 = y0 >= 0, in1 = y0 + 1 < h, ix0 = x0 >= 0, ix1 = x0 + 1 < w;
       const p00 = (y0 * w + x0) * ch, p01 = p00 + ch, p10 = p00 + w * ch, p11 = p10 + ch;
+      if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
+        // interior: all four neighbours exist (nearly every pixel of a face crop)
+        if (ch === 3) {
+          out[o] = (w00 * data[p00] + w01 * data[p01] + w10 * data[p10] + w11 * data[p11]) * k - 1;
+          out[o + 1] = (w00 * data[p00 + 1] + w01 * data[p01 + 1] + w10 * data[p10 + 1] + w11 * data[p11 + 1]) * k - 1;
+          out[o + 2] = (w00 * data[p00 + 2] + w01 * data[p01 + 2] + w10 * data[p10 + 2] + w11 * data[p11 + 2]) * k - 1;
+        } else {
+          out[o] = out[o + 1] = out[o + 2] = (w00 * data[p00] + w01 * data[p01] + w10 * data[p10] + w11 * data[p11]) * k - 1;
+        }
+        continue;
+      }
+      // border: zero padding, out-of-range neighbours contribute nothing
+      const in0 = y0 >= 0, in1 = y0 + 1 < h, ix0 = x0 >= 0, ix1 = x0 + 1 < w;
       for (let c = 0; c < 3; c++) {
         const cc = ch === 1 ? 0 : c;
         let s = 0;

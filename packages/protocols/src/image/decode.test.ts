@@ -51,6 +51,37 @@ describe('decodeImage', () => {
     expect(row[W - 1]).toBe(255);
   });
 
+  it('BMP: the 24-bit fast path matches bmp-js pixel for pixel; 8-bit palette BMPs go through bmp-js', async () => {
+    const w = 7, h = 5; // odd width: rows are padded to 4 bytes
+    const abgr = Buffer.alloc(w * h * 4);
+    for (let i = 0; i < w * h; i++) abgr.set([255, (i * 3) & 255, (i * 5) & 255, (i * 11) & 255], i * 4);
+    const file = path.join(dir, 'grad.bmp');
+    fs.writeFileSync(file, bmp.encode({ data: abgr, width: w, height: h }).data);
+    const mine = await decodeImage(file);
+    const ref = bmp.decode(fs.readFileSync(file));
+    for (let i = 0; i < w * h; i++) {
+      expect([...mine.data.subarray(i * 3, i * 3 + 3)]).toEqual([ref.data[i * 4 + 3], ref.data[i * 4 + 2], ref.data[i * 4 + 1]]);
+    }
+    // 8-bit grey palette, bottom-up, 4x2: row 0 (top) = 10,20,30,40 ; row 1 = 50,60,70,80
+    const pal = Buffer.alloc(256 * 4);
+    for (let v = 0; v < 256; v++) pal.set([v, v, v, 0], v * 4);
+    const pixels = Buffer.from([50, 60, 70, 80, 10, 20, 30, 40]); // bottom row first
+    const header = Buffer.alloc(54);
+    header.write('BM', 0);
+    header.writeUInt32LE(54 + pal.length + pixels.length, 2);
+    header.writeUInt32LE(54 + pal.length, 10);
+    header.writeUInt32LE(40, 14);
+    header.writeInt32LE(4, 18);
+    header.writeInt32LE(2, 22);
+    header.writeUInt16LE(1, 26);
+    header.writeUInt16LE(8, 28);
+    header.writeUInt32LE(256, 46);
+    fs.writeFileSync(path.join(dir, 'grey8.bmp'), Buffer.concat([header, pal, pixels]));
+    const g = await decodeImage(path.join(dir, 'grey8.bmp'));
+    expect([g.width, g.height]).toEqual([4, 2]);
+    expect(Array.from({ length: 8 }, (_, i) => g.data[i * 3])).toEqual([10, 20, 30, 40, 50, 60, 70, 80]);
+  });
+
   it('names the file when an image is truncated or corrupt', async () => {
     const jpg = fs.readFileSync(path.join(dir, 'a.jpg'));
     fs.writeFileSync(path.join(dir, 'trunc.jpg'), jpg.subarray(0, jpg.length >> 1));

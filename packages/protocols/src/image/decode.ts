@@ -70,6 +70,10 @@ function decodeBmp(buf: Buffer, file: string): DecodedImage {
   if (offset + rowBytes * height > buf.length) {
     throw new ImageDecodeError(file, `truncated BMP: ${buf.length} bytes, header promises ${offset + rowBytes * height}`);
   }
+  const compression = buf.readUInt32LE(30);
+  const topDown = buf.readInt32LE(22) < 0;
+  if (compression === 0 && (bpp === 24 || bpp === 32)) return decodeBmpDirect(buf, offset, width, height, bpp, rowBytes, topDown);
+  // palettes (1/4/8 bit), RLE and bitfields: bmp-js
   let img: { data: Buffer; width: number; height: number };
   try {
     img = bmp.decode(buf);
@@ -85,6 +89,23 @@ function decodeBmp(buf: Buffer, file: string): DecodedImage {
     rgb[i * 3 + 2] = img.data[i * 4 + 1];
   }
   return toGreyOrRgb(rgb, img.width, img.height, 3);
+}
+
+/** Uncompressed 24/32-bit BMP (the common camera output): rows of BGR(A), bottom-up unless height < 0.
+ * bmp-js handles these too, but ~10x slower (it is per-pixel JS with closures), and this is the hot path. */
+function decodeBmpDirect(buf: Buffer, offset: number, width: number, height: number, bpp: number, rowBytes: number, topDown: boolean): DecodedImage {
+  const rgb = new Uint8Array(width * height * 3);
+  const step = bpp / 8;
+  for (let y = 0; y < height; y++) {
+    let src = offset + (topDown ? y : height - 1 - y) * rowBytes;
+    let dst = y * width * 3;
+    for (let x = 0; x < width; x++, src += step, dst += 3) {
+      rgb[dst] = buf[src + 2];
+      rgb[dst + 1] = buf[src + 1];
+      rgb[dst + 2] = buf[src];
+    }
+  }
+  return { data: rgb, width, height, channels: 3 };
 }
 
 /** Drop alpha; keep single-channel as 1 channel (the warp repeats it to 3). */
