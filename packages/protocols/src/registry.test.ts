@@ -4,6 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { getProtocol, listProtocols, loadFold, loadSpecDir, protocolFolds, readFold } from './registry.ts';
 import { formatSplitFile, makeIdentitySplits, SPLIT_DEFINITIONS, SPLITS_DIR } from './splits.ts';
 import { tempRoot, put } from './testing/fake_tree.ts';
+import { parseSpec } from './spec.ts';
+import YAML from 'yaml';
 
 const tmp = tempRoot('registry');
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -31,6 +33,14 @@ describe('protocol registry', () => {
     const dir = path.join(tmp, 'specs');
     put(dir, 'bad-spec.yaml', 'name: bad-spec\ndescription: x\nreader: tufts-face\norigin: ssmb\nflavour: 1\nroles: {train: {modalities: [VIS]}, gallery: {modalities: [VIS]}, probe: {modalities: [NIR]}}\nfolds: {kind: fixed-test, name: "1", test: [1]}\n');
     expect(() => loadSpecDir(dir)).toThrow(/bad-spec\.yaml[\s\S]*flavour/);
+  });
+
+  it('the README worked-example spec is a valid spec', () => {
+    const readme = fs.readFileSync(path.join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    const block = /```yaml\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## Adding a modality protocol')))![1];
+    const spec = parseSpec(YAML.parse(block.replace(/^ {3}/gm, '')), 'README.md');
+    expect(spec.name).toBe('ssmb-exampleswir-vis-swir-s5-seed2026');
+    expect(spec.roles.probe.modalities).toEqual(['SWIR']);
   });
 
   it('shipped split files are exactly what the seeded generator produces', () => {
