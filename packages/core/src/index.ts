@@ -22,3 +22,9 @@ export { rowCosine, l2Normalize } from './losses/cosine.ts';
 export * from './weights/onnx/index.ts';
 // HFR model (frozen backbone + SSMBs)
 export { HFRModel, DEFAULT_HFR_CONFIG, resolveHFRConfig, disposeHFROutput, type HFRConfig, type HFROutput, type BlockRouting } from './models/hfr_model.ts';
+// weights save/load (safetensors + model config)
+export { encodeSafetensors, decodeSafetensors, type SafeTensor, type SafeDtype } from './weights/safetensors.ts';
+export {
+  saveWeights, loadWeightsInto, loadModel, readWeightsFile, parseWeights, serializeWeights, describeModel,
+  WEIGHTS_FORMAT, WEIGHTS_FORMAT_VERSION, type SavableModel, type ModelDescription, type WeightsFile,
+} from './weights/weights_io.ts';
