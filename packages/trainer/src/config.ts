@@ -57,9 +57,14 @@ const EvalConfig = z.strictObject({
 });
 
 const PretrainConfig = z.strictObject({
+  /** Identities to learn: the protocol's training split (its `modality` images), fold as declared. */
+  protocol: z.string().min(1).default('synthetic-pretrain-vis'),
+  fold: foldId.default('all'),
   steps: z.number().int().positive().default(1500),
   batchSize: z.number().int().positive().default(64),
   lr: z.number().positive().default(2e-3),
+  schedule: z.enum(['constant', 'cosine', 'step']).default('cosine'),
+  warmup: z.number().int().min(0).default(50),
   /** ArcFace additive angular margin m and scale s. */
   margin: z.number().min(0).default(0.5),
   scale: z.number().positive().default(32),

@@ -1,0 +1,105 @@
+// Evaluates one protocol fold with any embedding function: loads gallery and probe images, embeds them
+// in batches, scores (fold_metrics.ts), counts routing per block x probe modality x expert, and
+// optionally writes the score file.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tf } from '@ssmb/core';
+import type { EvaluationRecord, RoutingCount } from '../store/run_store.ts';
+import { loadFoldChecked, loadImages, type ImageSet } from '../train/data.ts';
+import { evaluateFold, scoreFileLines } from './fold_metrics.ts';
+
+/** x [B,S,S,3] -> embedding [B,E] and, for SSMB models, the expert chosen per block [B]. */
+export type EmbedFn = (x: tf.Tensor4D) => { embedding: tf.Tensor2D; experts?: { block: string; expert: tf.Tensor1D }[] };
+
+export interface Embedded {
+  emb: Float32Array; // [N,E]
+  dim: number;
+  experts: Map<string, Int32Array>; // block -> expert per image [N]
+}
+
+export function embedAll(fn: EmbedFn, set: ImageSet, batchSize: number): Embedded {
+  const n = set.samples.length;
+  const per = set.size * set.size * 3;
+  let emb = new Float32Array(0);
+  let dim = 0;
+  const experts = new Map<string, Int32Array>();
+  for (let i = 0; i < n; i += batchSize) {
+    const b = Math.min(batchSize, n - i);
+    let blocks: string[] = [];
+    const [e, ...ks] = tf.tidy(() => {
+      const x = tf.tensor4d(set.data.subarray(i * per, (i + b) * per), [b, set.size, set.size, 3]); // [B,S,S,3]
+      const r = fn(x);
+      blocks = (r.experts ?? []).map((k) => k.block);
+      return [r.embedding, ...(r.experts ?? []).map((k) => k.expert)] as tf.Tensor[];
+    });
+    if (i === 0) {
+      dim = e.shape[1]!;
+      emb = new Float32Array(n * dim);
+    }
+    emb.set(e.dataSync() as Float32Array, i * dim);
+    ks.forEach((k, j) => {
+      if (!experts.has(blocks[j])) experts.set(blocks[j], new Int32Array(n));
+      experts.get(blocks[j])!.set(k.dataSync() as Int32Array, i);
+    });
+    tf.dispose([e, ...ks]);
+  }
+  return { emb, dim, experts };
+}
+
+/** Routing table: probe images per (block, modality, expert). */
+export function routingTable(experts: Map<string, Int32Array>, modalities: string[]): RoutingCount[] {
+  const out: RoutingCount[] = [];
+  for (const [block, ks] of experts) {
+    const counts = new Map<string, number>();
+    ks.forEach((k, i) => {
+      const key = `${modalities[i]}\u0000${k}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    });
+    for (const [key, count] of [...counts].sort()) {
+      const [modality, expert] = key.split('\u0000');
+      out.push({ block, modality, expert: Number(expert), count });
+    }
+  }
+  return out;
+}
+
+export interface FoldEvalOptions {
+  protocol: string;
+  fold: string;
+  root: string;
+  size: number;
+  batchSize: number;
+  /** Write `<dir>/scores-<protocol>-<fold>.txt` when set. */
+  scoreDir?: string | null;
+}
+
+export async function evaluateProtocolFold(fn: EmbedFn, o: FoldEvalOptions): Promise<{ record: EvaluationRecord; scoreFile?: string }> {
+  const fold = await loadFoldChecked(o.protocol, o.root, o.fold);
+  if (fold.gallery.length === 0 || fold.probe.length === 0) {
+    throw new Error(`protocol ${o.protocol} fold ${o.fold}: ${fold.gallery.length} gallery and ${fold.probe.length} probe images found under ${o.root}; both are needed`);
+  }
+  const gallery = embedAll(fn, await loadImages(fold.gallery, o.size), o.batchSize);
+  const probe = embedAll(fn, await loadImages(fold.probe, o.size), o.batchSize);
+  const result = evaluateFold({
+    dim: gallery.dim,
+    gallery: { emb: gallery.emb, subjects: fold.gallery.map((s) => s.subject) },
+    probe: { emb: probe.emb, subjects: fold.probe.map((s) => s.subject) },
+  });
+  let scoreFile: string | undefined;
+  if (o.scoreDir) {
+    mkdirSync(o.scoreDir, { recursive: true });
+    scoreFile = path.join(o.scoreDir, `scores-${o.protocol}-${o.fold}.txt`);
+    const lines = scoreFileLines(result, fold.probe.map((s) => s.subject), fold.probe.map((s) => s.path));
+    writeFileSync(scoreFile, `# reference_subject probe_subject probe_path score\n${lines.join('\n')}\n`);
+  }
+  return {
+    record: {
+      protocol: o.protocol,
+      fold: o.fold,
+      metrics: result.metrics,
+      curves: result.curves,
+      routing: routingTable(probe.experts, fold.probe.map((s) => s.modality)),
+    },
+    scoreFile,
+  };
+}

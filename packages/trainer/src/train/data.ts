@@ -1,0 +1,34 @@
+// Loads a fold and decodes its images once per run into one Float32Array (the synthetic benchmark is
+// small), so training steps only copy rows and stay compute-bound.
+import { loadAlignedBatch, loadFold, type Fold, type Sample } from '@ssmb/protocols';
+
+export interface ImageSet {
+  samples: Sample[];
+  size: number;
+  /** [N,size,size,3] scaled (x - 127.5) / 127.5 */
+  data: Float32Array;
+}
+
+export async function loadFoldChecked(protocol: string, root: string, fold: string): Promise<Fold> {
+  const f = await loadFold(protocol, root, fold);
+  const empty = (['train', 'gallery', 'probe'] as const).filter((r) => f[r].length === 0);
+  if (empty.length === 3) throw new Error(`protocol ${protocol} fold ${fold} under ${root} lists no readable images; run \`ssmb protocols check\` on the root`);
+  return f;
+}
+
+export async function loadImages(samples: Sample[], size: number): Promise<ImageSet> {
+  try {
+    const { data } = await loadAlignedBatch(samples, size, { concurrency: 8 });
+    return { samples, size, data };
+  } catch (err) {
+    throw new Error(`cannot load training/evaluation images: ${(err as Error).message}`);
+  }
+}
+
+/** Copies rows `indices` of `set` into one [B,size,size,3] buffer. */
+export function gather(set: ImageSet, indices: ArrayLike<number>, out?: Float32Array): Float32Array {
+  const per = set.size * set.size * 3;
+  const buf = out ?? new Float32Array(indices.length * per);
+  for (let i = 0; i < indices.length; i++) buf.set(set.data.subarray(indices[i] * per, (indices[i] + 1) * per), i * per);
+  return buf;
+}

@@ -1,0 +1,70 @@
+// One SSMB training step (DESIGN section 4): L = L_cc + lambda_ts L_ts + alpha L_lb over a batch of
+// (VIS anchor, partner) pairs; the teacher is the frozen backbone; only SSMB parameters get gradients.
+import { crossModalContrastiveLoss, loadBalancingLoss, teacherStudentLoss, tf, type HFRModel } from '@ssmb/core';
+import type { Config } from '../config.ts';
+import type { Adam } from './adam.ts';
+import { gather, type ImageSet } from './data.ts';
+import type { PairBatch } from './pair_sampler.ts';
+
+export interface StepResult {
+  metrics: Record<string, number>;
+}
+
+/** Mean per-sample router entropy (nats) and the share of samples routed to each expert. */
+export function routingStats(probs: Float32Array, experts: Int32Array, n: number): { entropy: number; shares: number[] } {
+  const b = experts.length;
+  let h = 0;
+  for (let i = 0; i < probs.length; i++) if (probs[i] > 0) h -= probs[i] * Math.log(probs[i]);
+  const shares = new Array<number>(n).fill(0);
+  for (const k of experts) shares[k] += 1 / b;
+  return { entropy: h / b, shares };
+}
+
+export function ssmbStep(model: HFRModel, adam: Adam, images: ImageSet, batch: PairBatch, loss: Config['loss'], lr: number): StepResult {
+  const B = batch.anchors.length;
+  const S = images.size;
+  const xv = gather(images, batch.anchors); // [B,S,S,3]
+  const pairs = new Float32Array(2 * xv.length);
+  pairs.set(xv, 0);
+  gather(images, batch.partners, pairs.subarray(xv.length)); // [B,S,S,3] after the anchors
+  const names = new Map<string, string>();
+  for (const [key, v] of adam.vars) names.set(v.name, key);
+  const vars = [...adam.vars.values()];
+  const kept: tf.Tensor[] = [];
+  const taps: string[] = [];
+  const y = tf.tensor1d(batch.labels);
+  const tv = tf.tidy(() => model.teacherForward(tf.tensor4d(xv, [B, S, S, 3]))); // [B,E], no gradient needed
+  const { value, grads } = tf.variableGrads(() => {
+    const out = model.forward(tf.tensor4d(pairs, [2 * B, S, S, 3])); // student on [2B,S,S,3]
+    const sv = tf.slice(out.embedding, [0, 0], [B, -1]) as tf.Tensor2D; // [B,E]
+    const st = tf.slice(out.embedding, [B, 0], [B, -1]) as tf.Tensor2D; // [B,E]
+    const lcc = crossModalContrastiveLoss(sv, st, y, loss.margin);
+    const lts = teacherStudentLoss(sv, st, tv, y);
+    const llb = loadBalancingLoss(out.routings);
+    kept.push(tf.keep(lcc), tf.keep(lts), tf.keep(llb));
+    for (const r of out.routings) {
+      taps.push(r.tap);
+      kept.push(tf.keep(r.probs), tf.keep(r.expert));
+    }
+    return tf.add(tf.add(lcc, tf.mul(lts, loss.lambdaTs)), tf.mul(llb, loss.alpha)) as tf.Scalar;
+  }, vars);
+  const named: Record<string, tf.Tensor> = {};
+  for (const [engineName, g] of Object.entries(grads)) named[names.get(engineName)!] = g;
+  adam.apply(named, lr);
+  const metrics: Record<string, number> = {
+    loss: value.dataSync()[0],
+    'loss/cc': kept[0].dataSync()[0],
+    'loss/ts': kept[1].dataSync()[0],
+    'loss/lb': kept[2].dataSync()[0],
+    lr,
+  };
+  for (let i = 0; i < taps.length; i++) {
+    const probs = kept[3 + 2 * i].dataSync() as Float32Array;
+    const experts = kept[4 + 2 * i].dataSync() as Int32Array;
+    const { entropy, shares } = routingStats(probs, experts, model.config.numExperts);
+    metrics[`routing/${taps[i]}/entropy`] = entropy;
+    shares.forEach((s, k) => (metrics[`routing/${taps[i]}/share/${k}`] = s));
+  }
+  tf.dispose([value, y, tv, ...kept, ...Object.values(grads)]);
+  return { metrics };
+}

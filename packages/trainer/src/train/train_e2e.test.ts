@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { launchRun } from '../launch.ts';
+import { RunStore } from '../store/run_store.ts';
+import { runWorker, silentProgress } from '../worker/worker.ts';
+import { readWeightsFile } from './weights.ts';
+import { tinyConfig, tinyDataset } from './test_fixtures.ts';
+
+let root: string;
+let pretrained: string;
+let store: RunStore;
+const work = () => runWorker({ store, untilEmpty: true, progress: silentProgress, log: () => {}, handleSignals: false });
+
+beforeAll(async () => {
+  root = await tinyDataset();
+  store = RunStore.open(path.join(path.dirname(root), 'runs.sqlite'));
+});
+afterAll(() => {
+  store.close();
+  rmSync(path.dirname(root), { recursive: true, force: true });
+});
+
+describe('end to end on a tiny synthetic dataset (wasm)', () => {
+  it('pre-trains a backbone with ArcFace, writes weights and evaluates VIS-VIS', async () => {
+    const id = launchRun(store, tinyConfig(root), { experiment: 'pre', kind: 'pretrain' });
+    const s = await work();
+    expect(s.failed).toEqual([]);
+    expect(store.getRun(id)).toMatchObject({ status: 'completed', engine: 'wasm', step: 8 });
+    expect(store.getRun(id)!.codeVersion).toMatch(/^(git:|@ssmb)/);
+    const weights = store.listArtifacts(id).find((a) => a.kind === 'weights')!;
+    pretrained = weights.path;
+    expect(readWeightsFile(weights.path).get('conv1.weight')!.shape).toEqual([3, 3, 3, 8]);
+    expect(store.getMetricHistory(id, 'loss')).toHaveLength(8);
+    expect(store.getEvalMetrics(id).map((m) => m.metric)).toContain('rank1');
+    expect(store.listCheckpoints(id).map((c) => c.step)).toEqual([4, 8]);
+  });
+
+  it('trains SSMB blocks: loss decreases, per-step metrics, evaluation, routing and checkpoints recorded', async () => {
+    const id = launchRun(store, tinyConfig(root, ['steps=40', 'checkpointEvery=10', 'batchSize=16', 'optim.lr=0.003', 'eval.scoreFiles=true', `backbone.weights=${pretrained}`]), { experiment: 'e2e' });
+    const s = await work();
+    expect(s.failed).toEqual([]);
+    const run = store.getRun(id)!;
+    expect(run).toMatchObject({ status: 'completed', kind: 'train', method: 'ssmb', engine: 'wasm', step: 40, totalSteps: 40, attempts: 1 });
+    const loss = store.getMetricHistory(id, 'loss').map((p) => p.value);
+    expect(loss).toHaveLength(40);
+    const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+    expect(mean(loss.slice(-10))).toBeLessThan(mean(loss.slice(0, 10)));
+    const keys = store.metricKeys(id);
+    for (const k of ['loss/cc', 'loss/ts', 'loss/lb', 'lr', 'perf/img_per_sec', 'routing/stem/entropy', 'routing/layer1/share/0', 'routing/layer1/share/1']) expect(keys).toContain(k);
+    const ev = Object.fromEntries(store.getEvalMetrics(id).map((m) => [m.metric, m]));
+    expect(ev.rank1.fold).toBe('1');
+    expect(ev.rank1.value).toBeGreaterThanOrEqual(0);
+    expect(ev.tar_far_1e2.count).toBe(ev.impostor.value);
+    expect(store.getCurves(id).map((c) => c.kind)).toEqual(['cmc', 'roc']);
+    const routing = store.getRouting(id);
+    const probes = ev.rank1.count!;
+    for (const block of ['stem', 'layer1']) {
+      const rows = routing.filter((r) => r.block === block);
+      expect(rows.every((r) => r.modality === 'NIR')).toBe(true);
+      expect(rows.reduce((a, r) => a + r.count, 0)).toBe(probes);
+    }
+    expect(store.listCheckpoints(id).map((c) => c.step)).toEqual([10, 20, 30, 40]);
+    const scores = store.listArtifacts(id).find((a) => a.kind === 'scores')!;
+    expect(existsSync(scores.path)).toBe(true);
+    expect(store.getParams(id)['ssmb.numExperts']).toBe('2');
+    expect(store.integrityCheck()).toBe('ok');
+  });
+
+  it('evaluates the frozen baseline on every fold', async () => {
+    const id = launchRun(store, tinyConfig(root, ['method=baseline', 'dataset.fold=all']), { experiment: 'base' });
+    expect(store.getRun(id)!.kind).toBe('evaluate');
+    const s = await work();
+    expect(s.failed).toEqual([]);
+    const folds = [...new Set(store.getEvalMetrics(id).map((m) => m.fold))];
+    expect(folds).toEqual(['1', '2', '3']);
+    expect(store.getRouting(id)).toEqual([]);
+  });
+
+  it('bad input fails the run with the error text and touches nothing else', async () => {
+    const done = store.listRuns({ status: 'completed' }).length;
+    const missing = launchRun(store, tinyConfig(root, ['dataset.root=/nonexistent/data']), { experiment: 'bad' });
+    const unknownProtocol = launchRun(store, tinyConfig(root, ['dataset.protocol=nope']), { experiment: 'bad' });
+    const unknownFold = launchRun(store, tinyConfig(root, ['dataset.fold=9']), { experiment: 'bad' });
+    const s = await work();
+    expect(s.failed.map((f) => f.id)).toEqual([missing, unknownProtocol, unknownFold]);
+    expect(store.getRun(missing)!.error).toMatch(/dataset root \/nonexistent\/data does not exist/);
+    expect(store.getRun(unknownProtocol)!.error).toMatch(/unknown protocol 'nope'/);
+    expect(store.getRun(unknownFold)!.error).toMatch(/has no fold '9'/);
+    expect(store.listRuns({ status: 'completed' })).toHaveLength(done);
+    // An unreadable image: corrupt one training file of fold 1.
+    const corrupt = path.join(root, 'NIR', 'h0001', '000.png');
+    const trainList = path.join(root, 'protocols', 'vis-nir', '1', 'train.txt');
+    const { readFileSync } = await import('node:fs');
+    const rel = readFileSync(trainList, 'utf8').split('\n').find((l) => l.startsWith('NIR/'))!;
+    const target = path.join(root, rel);
+    const original = readFileSync(target);
+    writeFileSync(target, 'not a png');
+    try {
+      const bad = launchRun(store, tinyConfig(root), { experiment: 'bad' });
+      await work();
+      expect(store.getRun(bad)!.status).toBe('failed');
+      expect(store.getRun(bad)!.error).toContain(path.basename(target));
+    } finally {
+      writeFileSync(target, original);
+    }
+    void corrupt;
+    expect(store.listRuns({ status: 'completed' })).toHaveLength(done);
+  });
+});

@@ -1,0 +1,105 @@
+// The `train` run kind: SSMB training on one protocol fold, checkpointed and resumable, then evaluated.
+import { HFRModel, type tf } from '@ssmb/core';
+import path from 'node:path';
+import { ConfigError, type Config } from '../config.ts';
+import { checkpointPath, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts';
+import { evaluateProtocolFold } from '../eval/evaluate_fold.ts';
+import { hfrEmbedFn } from '../eval/embed_fns.ts';
+import { useEngine } from './engine.ts';
+import type { RunContext, RunOutcome } from '../worker/run_context.ts';
+import { Adam } from './adam.ts';
+import { loadFoldChecked, loadImages } from './data.ts';
+import { runLoop } from './loop.ts';
+import { learningRate } from './lr_schedule.ts';
+import { buildBackbone, imageSizeOf } from './model.ts';
+import { PairSampler } from './pair_sampler.ts';
+import { ssmbStep } from './ssmb_step.ts';
+import { loadWeightsInto, readVariables, readWeightsFile } from './weights.ts';
+
+/** Backbone + SSMBs from the config; `initFrom` may hold backbone weights or a whole SSMB model. */
+export function buildHfr(config: Config, initFrom: string | null): HFRModel {
+  const initTensors = initFrom ? readWeightsFile(initFrom) : undefined;
+  const hasSsmb = initTensors ? [...initTensors.keys()].some((k) => k.startsWith('ssmb.')) : false;
+  const backbone = buildBackbone(config, initFrom && !hasSsmb ? initFrom : null);
+  const model = new HFRModel(backbone, {
+    taps: config.ssmb.positions,
+    numExperts: config.ssmb.numExperts,
+    hidden: config.ssmb.hiddenWidth ?? undefined,
+    kind: config.ssmb.expertKind,
+    seed: config.seed,
+  });
+  if (initFrom && hasSsmb) loadWeightsInto(ssmbParams(model), initFrom, { what: 'the SSMB blocks of this config' });
+  return model;
+}
+
+export function ssmbParams(model: HFRModel): Map<string, tf.Variable> {
+  return new Map([...model.params].filter(([k]) => k.startsWith('ssmb.')));
+}
+
+export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
+  const { config, run, store } = ctx;
+  if (config.method !== 'ssmb') throw new ConfigError(`config key \`method\`: a train run needs method ssmb, got ${config.method} (baseline runs are kind evaluate)`);
+  if (config.dataset.fold === 'all') throw new ConfigError('config key `dataset.fold`: a training run needs one fold, got all');
+  await useEngine(ctx);
+  const model = buildHfr(config, run.initFrom);
+  try {
+    const size = imageSizeOf(config, model.backbone);
+    const fold = await loadFoldChecked(config.dataset.protocol, config.dataset.root, config.dataset.fold);
+    const images = await loadImages(fold.train, size);
+    const sampler = new PairSampler(fold.train, config.seed);
+    const vars = ssmbParams(model);
+    const adam = new Adam(vars);
+    let startStep = 0;
+    const last = store.latestCheckpoint(run.id);
+    if (last) {
+      const ck = loadCheckpoint(last.path);
+      loadWeightsInto(vars, last.path, { what: `run ${run.id}'s SSMB blocks` });
+      adam.load({ t: ck.optimizerT, m: pick(ck.tensors, 'adam.m/'), v: pick(ck.tensors, 'adam.v/') });
+      sampler.rng.state = ck.rngState;
+      startStep = ck.step;
+      store.truncateMetricsAfter(run.id, startStep);
+    }
+    const outcome = await runLoop(ctx, `run ${run.id} train`, {
+      startStep,
+      totalSteps: config.steps,
+      imagesPerStep: 2 * config.batchSize,
+      checkpointEvery: config.checkpointEvery,
+      evalEvery: config.evalEvery,
+      step: (step) => ssmbStep(model, adam, images, sampler.next(config.batchSize), config.loss, learningRate(config.optim, step - 1, config.steps)).metrics,
+      checkpoint: (step) => {
+        const file = checkpointPath(ctx.runDir, step);
+        const st = adam.state();
+        const tensors = readVariables(vars, 'model/');
+        for (const [k, v] of vars) {
+          tensors.set(`adam.m/${k}`, { data: st.m.get(k)!, shape: v.shape });
+          tensors.set(`adam.v/${k}`, { data: st.v.get(k)!, shape: v.shape });
+        }
+        saveCheckpoint(file, { kind: 'train', step, rngState: sampler.rng.state, optimizerT: st.t, config, runId: run.id, tensors });
+        return file;
+      },
+      evaluate: async (step) => {
+        const { record } = await evaluateProtocolFold(hfrEmbedFn(model), evalOptions(config, size, null));
+        const log = store.metricLogger(run.id);
+        for (const [k, v] of Object.entries(record.metrics)) log.log(`eval/${k}`, v.value, step);
+        log.flush();
+      },
+    });
+    adam.dispose();
+    if (outcome === 'stopped') return outcome;
+    const scoreDir = config.eval.scoreFiles ? path.join(ctx.runDir, 'scores') : null;
+    const { record, scoreFile } = await evaluateProtocolFold(hfrEmbedFn(model), evalOptions(config, size, scoreDir));
+    store.recordEvaluation(run.id, record);
+    if (scoreFile) store.addArtifact(run.id, 'scores', scoreFile);
+    return 'completed';
+  } finally {
+    model.dispose();
+  }
+}
+
+export function evalOptions(config: Config, size: number, scoreDir: string | null, fold = config.dataset.fold) {
+  return { protocol: config.dataset.protocol, fold, root: config.dataset.root, size, batchSize: config.eval.batchSize, scoreDir };
+}
+
+function pick<T>(m: Map<string, { data: Float32Array }>, prefix: string): Map<string, Float32Array> {
+  return new Map([...m].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v.data]));
+}
