@@ -1,10 +1,13 @@
-// Checkpoints: one file per (run, step) in safetensors layout (safetensors.ts), so any safetensors
+// Checkpoints: one file per (run, step) in safetensors layout (core's codec), so any safetensors
 // reader can open them. Written atomically: temp file, fsync, rename, fsync the directory.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { decodeSafetensors, encodeSafetensors, type NamedArray } from './safetensors.ts';
+import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '@ssmb/core';
 
-export type { NamedArray };
+export interface NamedArray {
+  data: Float32Array;
+  shape: number[];
+}
 
 export const CHECKPOINT_FORMAT = 'ssmb-checkpoint/1';
 
@@ -29,7 +32,8 @@ export function checkpointPath(runDir: string, step: number): string {
 }
 
 export function encodeCheckpoint(s: CheckpointState): Buffer {
-  return encodeSafetensors(s.tensors, {
+  const tensors = new Map<string, SafeTensor>([...s.tensors].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, t]) => [k, { dtype: 'F32', shape: t.shape, data: t.data }]));
+  const bytes = encodeSafetensors(tensors, {
     format: CHECKPOINT_FORMAT,
     kind: s.kind,
     step: String(s.step),
@@ -39,10 +43,16 @@ export function encodeCheckpoint(s: CheckpointState): Buffer {
     config: JSON.stringify(s.config),
     ...s.extra,
   });
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 export function decodeCheckpoint(buf: Buffer, source = 'checkpoint'): CheckpointState {
-  const { metadata: meta, tensors } = decodeSafetensors(buf, source);
+  const { metadata: meta, tensors: raw } = decodeSafetensors(buf, source);
+  const tensors = new Map<string, NamedArray>();
+  for (const [k, t] of raw) {
+    if (t.dtype !== 'F32') throw new Error(`${source}: tensor ${k} is ${t.dtype}, expected F32`);
+    tensors.set(k, { data: t.data as Float32Array, shape: t.shape });
+  }
   if (meta.format !== CHECKPOINT_FORMAT) throw new Error(`${source} is not an ssmb checkpoint (format ${meta.format ?? 'missing'}, expected ${CHECKPOINT_FORMAT})`);
   const { format: _f, kind, step, rng_state, optimizer_t, run_id, config, ...extra } = meta;
   return {

@@ -1,7 +1,7 @@
 // The `pretrain` run kind: the backbone learns VIS identities with an ArcFace (additive angular margin)
 // softmax, BN in training mode; writes a weights file (the synthetic benchmark's pre-trained model) and
 // evaluates it VIS-VIS on the protocol's gallery/probe lists when it has them.
-import { arcfaceLoss, tf } from '@ssmb/core';
+import { arcfaceLoss, saveWeights, tf } from '@ssmb/core';
 import path from 'node:path';
 import { checkpointPath, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts';
 import { baselineEmbedFn } from '../eval/embed_fns.ts';
@@ -14,7 +14,7 @@ import { learningRate } from './lr_schedule.ts';
 import { buildBackbone, imageSizeOf } from './model.ts';
 import { Rng } from './rng.ts';
 import { useEngine } from './engine.ts';
-import { loadWeightsInto, readVariables, saveWeights } from './weights.ts';
+import { loadWeightsInto, readVariables } from './weights.ts';
 
 // Decoupled weight decay on conv/linear weights only (not BN, PReLU or biases), as in insightface.
 const DECAYED = /(conv\d*\.weight|downsample\.0\.weight|^fc\.weight|^arcface\.weight)$/;
@@ -109,7 +109,7 @@ export async function runPretraining(ctx: RunContext): Promise<RunOutcome> {
     });
     if (outcome === 'stopped') return outcome;
     const output = path.resolve(p.output ?? path.join(ctx.runDir, 'backbone.safetensors'));
-    saveWeights(output, backbone.params, backbone.config, { run_id: String(run.id), identities: String(subjects.length), steps: String(p.steps) });
+    saveWeights(backbone, output, { run_id: String(run.id), identities: String(subjects.length), steps: String(p.steps) });
     store.addArtifact(run.id, 'weights', output);
     if (fold.gallery.length > 0 && fold.probe.length > 0) {
       const { record } = await evaluateProtocolFold(baselineEmbedFn(backbone), {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { launchRun } from '../launch.ts';
 import { RunStore } from '../store/run_store.ts';
 import { runWorker, silentProgress } from '../worker/worker.ts';
-import { readWeightsFile } from './weights.ts';
+import { readModelTensors } from './weights.ts';
 import { tinyConfig, tinyDataset } from './test_fixtures.ts';
 
 let root: string;
@@ -30,7 +30,7 @@ describe('end to end on a tiny synthetic dataset (wasm)', () => {
     expect(store.getRun(id)!.codeVersion).toMatch(/^(git:|@ssmb)/);
     const weights = store.listArtifacts(id).find((a) => a.kind === 'weights')!;
     pretrained = weights.path;
-    expect(readWeightsFile(weights.path).get('conv1.weight')!.shape).toEqual([3, 3, 3, 8]);
+    expect(readModelTensors(weights.path).get('conv1.weight')!.shape).toEqual([3, 3, 3, 8]);
     expect(store.getMetricHistory(id, 'loss')).toHaveLength(8);
     expect(store.getEvalMetrics(id).map((m) => m.metric)).toContain('rank1');
     expect(store.listCheckpoints(id).map((c) => c.step)).toEqual([4, 8]);
@@ -64,6 +64,8 @@ describe('end to end on a tiny synthetic dataset (wasm)', () => {
     const scores = store.listArtifacts(id).find((a) => a.kind === 'scores')!;
     expect(existsSync(scores.path)).toBe(true);
     expect(store.getParams(id)['ssmb.numExperts']).toBe('2');
+    const model = store.listArtifacts(id).find((a) => a.kind === 'weights')!;
+    expect([...readModelTensors(model.path).keys()]).toContain('ssmb.layer1.experts.fc2.weight');
     expect(store.integrityCheck()).toBe('ok');
   });
 

@@ -1,5 +1,5 @@
 // The `train` run kind: SSMB training on one protocol fold, checkpointed and resumable, then evaluated.
-import { HFRModel, type tf } from '@ssmb/core';
+import { HFRModel, saveWeights, type tf } from '@ssmb/core';
 import path from 'node:path';
 import { ConfigError, type Config } from '../config.ts';
 import { checkpointPath, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts';
@@ -14,11 +14,11 @@ import { learningRate } from './lr_schedule.ts';
 import { buildBackbone, imageSizeOf } from './model.ts';
 import { PairSampler } from './pair_sampler.ts';
 import { ssmbStep } from './ssmb_step.ts';
-import { loadWeightsInto, readVariables, readWeightsFile } from './weights.ts';
+import { loadWeightsInto, readModelTensors, readVariables } from './weights.ts';
 
 /** Backbone + SSMBs from the config; `initFrom` may hold backbone weights or a whole SSMB model. */
 export function buildHfr(config: Config, initFrom: string | null): HFRModel {
-  const initTensors = initFrom ? readWeightsFile(initFrom) : undefined;
+  const initTensors = initFrom ? readModelTensors(initFrom) : undefined;
   const hasSsmb = initTensors ? [...initTensors.keys()].some((k) => k.startsWith('ssmb.')) : false;
   const backbone = buildBackbone(config, initFrom && !hasSsmb ? initFrom : null);
   const model = new HFRModel(backbone, {
@@ -90,6 +90,9 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
     const { record, scoreFile } = await evaluateProtocolFold(hfrEmbedFn(model), evalOptions(config, size, scoreDir));
     store.recordEvaluation(run.id, record);
     if (scoreFile) store.addArtifact(run.id, 'scores', scoreFile);
+    const weights = path.join(ctx.runDir, 'model.safetensors');
+    saveWeights(model, weights, { run_id: String(run.id), config: JSON.stringify(config) });
+    store.addArtifact(run.id, 'weights', weights);
     return 'completed';
   } finally {
     model.dispose();
