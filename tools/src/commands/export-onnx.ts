@@ -42,10 +42,11 @@ function assignAll(vars: Map<string, tf.Variable>, tensors: Map<string, PlainTen
   if (problems.length) throw new Error(`${what} does not fit the model: ${problems.join('; ')}`);
 }
 
-/** Backbone weights file (ours, or a checkpoint holding `model/<name>` tensors) into `backbone`. */
+/** Backbone weights into `backbone` from an IResNet weights file (`<name>`), an HFR weights file
+ *  (`backbone.<name>`) or a checkpoint (`model/<name>`, `model/backbone.<name>`). */
 function loadBackboneFile(backbone: IResNet, file: string): void {
   const tensors = readTensors(file, 'backbone weights file');
-  const prefix = [...tensors.keys()].some((k) => k.startsWith(CHECKPOINT_MODEL_PREFIX)) ? CHECKPOINT_MODEL_PREFIX : '';
+  const prefix = ['model/backbone.', 'model/', 'backbone.'].find((p) => tensors.has(`${p}conv1.weight`)) ?? '';
   assignAll(backbone.params, tensors, prefix, `backbone weights file ${file}`);
 }
 

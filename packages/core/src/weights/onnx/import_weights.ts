@@ -6,7 +6,7 @@ import { IResNet } from '../../models/iresnet.ts';
 import type { IResNetConfig } from '../../models/iresnet_config.ts';
 import { decodeOnnxModel } from './onnx_proto.ts';
 import { importOnnxGraph } from './import_onnx_graph.ts';
-import { readSafetensorsStateDict } from './import_safetensors.ts';
+import { readSafetensorsStateDict } from './safetensors_file.ts';
 import { detectIResNetShape, insightfaceToOurs, oursToInsightface } from './insightface_convert.ts';
 import { archName, type IResNetShape, type StateDict } from './insightface_layout.ts';
 import { iresnetOnnxBytes } from './iresnet_onnx_graph.ts';

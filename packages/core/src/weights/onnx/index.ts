@@ -2,7 +2,7 @@
 // our backbone or HFR model to ONNX, onnxruntime-node as an embedding engine.
 export { decodeOnnxModel, encodeOnnxModel, type OnnxModel, type OnnxGraph, type OnnxNode, type OnnxTensor } from './onnx_proto.ts';
 export { importOnnxGraph, inputNormalisation, type OnnxImport } from './import_onnx_graph.ts';
-export { readSafetensorsStateDict } from './import_safetensors.ts';
+export { readSafetensorsStateDict } from './safetensors_file.ts';
 export { insightfaceParamShapes, archName, type IResNetShape, type PlainTensor, type StateDict } from './insightface_layout.ts';
 export { detectIResNetShape, insightfaceToOurs, oursToInsightface } from './insightface_convert.ts';
 export { iresnetOnnxBytes, ONNX_INPUT } from './iresnet_onnx_graph.ts';

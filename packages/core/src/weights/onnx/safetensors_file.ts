@@ -1,6 +1,6 @@
-// Reads a PyTorch state dict saved as safetensors (e.g. `safetensors.torch.save_file(model.state_dict())`)
-// into a float32 StateDict. Accepts the dtypes such exports use (F32, F16, BF16, F64); integer tensors
-// (BN's num_batches_tracked) carry no weights and are skipped.
+// Reads a PyTorch state dict saved as safetensors (`safetensors.torch.save_file(model.state_dict())`) into
+// a float32 StateDict. Unlike our own weights files (weights/safetensors.ts: F32/I32), such exports use
+// F32, F16, BF16 or F64; integer tensors (BN's num_batches_tracked) carry no weights and are skipped.
 import type { StateDict } from './insightface_layout.ts';
 
 interface HeaderEntry {

@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createModel, createOnnxEmbedder, cosineSimilarity, initBackend, iresnetOnnxBytes, randomImagesNHWC, randomInsightfaceStateDict,
+  loadModel, readWeightsFile, stateDictToSafetensors, tf, type IResNet, type IResNetShape,
+} from '@ssmb/core';
+import { importWeights } from './import-weights.ts';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ssmb-cli-import-weights-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+afterEach(() => {
+  process.exitCode = undefined;
+});
+beforeAll(async () => {
+  await initBackend({ prefer: 'cpu' }); // tiny models: the pure-JS engine is fastest to start
+});
+
+const shape: IResNetShape = { depths: [1, 2, 1, 1], widths: [8, 8, 16, 16], stemWidth: 8, inputSize: 32, embeddingSize: 16 };
+const sd = randomInsightfaceStateDict(shape, 17);
+
+describe('ssmb import-weights', () => {
+  it('--onnx (BN folded, anonymous tensors) --out --verify: writes our weights with the config, and the check passes', async () => {
+    const onnx = path.join(tmp, 'r-folded.onnx');
+    fs.writeFileSync(onnx, iresnetOnnxBytes(sd, shape, { foldBn: true, anonymous: true }));
+    const out = path.join(tmp, 'ours.safetensors');
+    const lines: string[] = [];
+    const r = await importWeights({ onnx, out, verify: true, count: 3 }, (l) => lines.push(l));
+    expect(lines[0]).toContain('iresnet-d1-2-1-1-w8-8-16-16 (depths [1,2,1,1], widths [8,8,16,16], stem 8, input 32, embedding 16)');
+    expect(lines[0]).toContain('BN folded into convs');
+    expect(lines.at(-1)).toMatch(/verify \(ours on cpu vs onnxruntime, 3 random images\): cosine min (1\.000000|0\.9999\d+).*PASS/);
+    expect(r.verify!.passed).toBe(true);
+    expect(process.exitCode).toBeUndefined();
+
+    // the written file is our weights format: loadModel rebuilds the IResNet from its config alone
+    const wf = readWeightsFile(out);
+    expect(wf.description).toEqual({ kind: 'iresnet', config: { arch: 'iresnet-d1-2-1-1-w8-8-16-16', ...shape, dropout: 0 } });
+    expect(wf.metadata).toMatchObject({ source: onnx, source_format: 'onnx', bn_folded_in_source: 'true' });
+    const model = loadModel(out, { frozen: true }) as IResNet;
+    const x = randomImagesNHWC(2, 32, 99);
+    const y = model.forward(tf.tensor4d(x, [2, 32, 32, 3]));
+    const ours = y.dataSync() as Float32Array;
+    y.dispose();
+    const ort = await createOnnxEmbedder(onnx, { threads: 1 });
+    const ref = await ort.embed(x);
+    await ort.dispose();
+    for (let i = 0; i < 2; i++) expect(cosineSimilarity(ours.subarray(i * 16, i * 16 + 16), ref.subarray(i * 16, i * 16 + 16))).toBeGreaterThanOrEqual(0.9999);
+    model.dispose();
+  });
+
+  it('--safetensors (PyTorch state dict, F16) --verify with given image files', async () => {
+    const file = path.join(tmp, 'r.safetensors');
+    fs.writeFileSync(file, stateDictToSafetensors(sd, { dtype: 'F16' }));
+    const images = await Promise.all([0, 1].map(async (i) => {
+      const p = path.join(tmp, `face${i}.png`);
+      const raw = Buffer.from(Array.from({ length: 40 * 40 * 3 }, (_, k) => (k * (7 + i * 13)) % 251));
+      await sharp(raw, { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(p);
+      return p;
+    }));
+    const lines: string[] = [];
+    const r = await importWeights({ safetensors: file, verify: true, images }, (l) => lines.push(l));
+    expect(r.out).toBeUndefined();
+    expect(lines.at(-1)).toMatch(/on the PyTorch-layout tensors, 2 given images\): cosine min (1\.000000|0\.9999\d+).*PASS/);
+  });
+
+  it('rejects ambiguous or incomplete arguments, and names missing tensors', async () => {
+    await expect(importWeights({ onnx: 'a', safetensors: 'b', verify: true })).rejects.toThrow(/exactly one of --onnx FILE or --safetensors FILE/);
+    await expect(importWeights({ onnx: 'a' })).rejects.toThrow(/give --out FILE/);
+    const partial = new Map(sd);
+    partial.delete('fc.bias');
+    const file = path.join(tmp, 'partial.safetensors');
+    fs.writeFileSync(file, stateDictToSafetensors(partial));
+    await expect(importWeights({ safetensors: file, out: path.join(tmp, 'x.safetensors') })).rejects.toThrow(/missing tensors: fc\.bias \[16\]/);
+    expect(fs.existsSync(path.join(tmp, 'x.safetensors'))).toBe(false);
+  });
+});
