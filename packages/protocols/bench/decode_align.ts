@@ -11,6 +11,11 @@ import { decodeImage } from '../src/image/decode.ts';
 import { loadAlignedBatch } from '../src/image/load.ts';
 import { generateSyntheticDataset } from '../src/synthetic/generate.ts';
 import type { Sample } from '../src/types.ts';
+import { mulberry32 } from '../src/rng.ts';
+import { sampleIdentity, sampleJitter } from '../src/synthetic/identity.ts';
+import { DEFAULT_SEVERITY, renderModality, SYNTHETIC_MODALITIES } from '../src/synthetic/modalities.ts';
+import { encodePng } from '../src/synthetic/png.ts';
+import { allocLayers, renderFace } from '../src/synthetic/render.ts';
 
 const N = Number(process.env.BENCH_N ?? 200);
 const W = 640, H = 480;
@@ -58,6 +63,25 @@ async function main(): Promise<void> {
   for (let i = 0; i < reps; i++) warpAffineNormalized(img, m, 112, out);
   console.log(`warp only (bilinear, 112x112x3 from ${W}x${H}) ${(reps / ((performance.now() - t) / 1000)).toFixed(0)} img/s`);
 
+  // synthetic rendering on one core without the disk: identity + pose/expression/lighting + modality + PNG encode
+  {
+    const rng = mulberry32(1);
+    const layers = allocLayers(64);
+    let n = 0;
+    const t0 = performance.now();
+    for (let i = 0; i < 50; i++) {
+      const id = sampleIdentity(rng);
+      for (const mod of SYNTHETIC_MODALITIES) {
+        for (let k = 0; k < 4; k++) {
+          renderFace(id, sampleJitter(rng), layers);
+          const img = renderModality(mod, layers, mod === 'VIS' ? 0 : DEFAULT_SEVERITY[mod], rng);
+          encodePng(img.data, 64, 64, img.channels);
+          n++;
+        }
+      }
+    }
+    console.log(`synthetic render + transform + PNG encode, 64x64, no disk: ${(n / ((performance.now() - t0) / 1000)).toFixed(0)} images/s (${n} images, one core)`);
+  }
   const synthRoot = path.join(dir, 'synthetic');
   const r = await generateSyntheticDataset(synthRoot, {});
   console.log(`synthetic generation (defaults: ${r.manifest.options.size}x${r.manifest.options.size}, ${r.manifest.counts.images} images incl. PNG write) ${r.imagesPerSecond.toFixed(0)} images/s in ${r.seconds.toFixed(2)} s`);

@@ -144,17 +144,23 @@ export function gaussianBlur(src: Float32Array, size: number, sigma: number): Fl
   const tmp = new Float32Array(src.length);
   const dst = new Float32Array(src.length);
   const last = size - 1;
+  const taps = 2 * r + 1;
+  // horizontal pass: clamped taps only near the borders
   for (let y = 0; y < size; y++) {
+    const row = y * size;
     for (let x = 0; x < size; x++) {
       let a = 0;
-      for (let t = -r; t <= r; t++) a += kern[t + r] * src[y * size + Math.min(last, Math.max(0, x + t))];
-      tmp[y * size + x] = a;
+      if (x >= r && x + r <= last) for (let t = 0, p = row + x - r; t < taps; t++, p++) a += kern[t] * src[p];
+      else for (let t = -r; t <= r; t++) a += kern[t + r] * src[row + (x + t < 0 ? 0 : x + t > last ? last : x + t)];
+      tmp[row + x] = a;
     }
   }
   for (let y = 0; y < size; y++) {
+    const inner = y >= r && y + r <= last;
     for (let x = 0; x < size; x++) {
       let a = 0;
-      for (let t = -r; t <= r; t++) a += kern[t + r] * tmp[Math.min(last, Math.max(0, y + t)) * size + x];
+      if (inner) for (let t = 0, p = (y - r) * size + x; t < taps; t++, p += size) a += kern[t] * tmp[p];
+      else for (let t = -r; t <= r; t++) a += kern[t + r] * tmp[(y + t < 0 ? 0 : y + t > last ? last : y + t) * size + x];
       dst[y * size + x] = a;
     }
   }
