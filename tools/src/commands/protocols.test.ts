@@ -68,6 +68,18 @@ describe('ssmb protocols / synth', () => {
     expect(text).toMatch(/FAILED: \d+ missing, \d+ unreadable/);
   });
 
+  it('`synth generate` parses its options into the manifest', async () => {
+    const root = path.join(tmp, 'opts');
+    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    await program().parseAsync(
+      ['synth', 'generate', '--root', root, '--seed', '5', '--identities', '4', '--images', '2', '--pretrain-identities', '0', '--size', '16', '--severity', 'NIR=0.2', '--severity', 'sketch=0.9'],
+      { from: 'user' },
+    );
+    const m = JSON.parse(fs.readFileSync(path.join(root, 'manifest.json'), 'utf8'));
+    expect(m.options).toMatchObject({ seed: 5, identities: 4, imagesPerIdentity: 2, pretrainIdentities: 0, size: 16, severity: { NIR: 0.2, THERMAL: 0.7, SKETCH: 0.9 } });
+    expect(m.counts.images).toBe(32);
+  });
+
   it('clear errors for an unknown protocol, an unknown fold and a missing root', async () => {
     await expect(protocolsCheck('no-such', { root: tmp })).rejects.toThrow(/unknown protocol 'no-such'; known protocols: .*synthetic-vis-nir/);
     await expect(protocolsCheck('synthetic-vis-nir', { root: tmp, fold: ['7'] })).rejects.toThrow("protocol 'synthetic-vis-nir' has no fold '7'; its folds: 1, 2, 3");

@@ -31,7 +31,8 @@ beforeAll(async () => {
     // lists say .bmp for VIS images that are .jpg on disk, and .JPG for BMPs: extension is not reliable
     put(root, `protocols/vis_train_${fold}.txt`, crlf(train.flatMap((id) => [p(id, 'VIS', 1, 'bmp'), p(id, 'VIS', 2, 'jpg')])));
     put(root, `protocols/nir_train_${fold}.txt`, crlf(train.flatMap((id) => [1, 2, 3, 4].map((n) => p(id, 'NIR', n, 'JPG')))));
-    put(root, `protocols/vis_gallery_${fold}.txt`, crlf(test.map((id) => p(id, 'VIS', 1, 'jpg'))));
+    // gallery entries carry the distribution's parent folder in front of the session
+    put(root, `protocols/vis_gallery_${fold}.txt`, crlf(test.map((id) => `NIR-VIS-2.0\\${p(id, 'VIS', 1, 'jpg')}`)));
     put(root, `protocols/nir_probe_${fold}.txt`, crlf([...test.flatMap((id) => [1, 2, 3].map((n) => p(id, 'NIR', n, 'bmp'))), 's2\\NIR\\00099\\001.bmp']));
   }
 });

@@ -26,7 +26,10 @@ export const casiaReader: DatasetReader = {
     const missing: MissingEntry[] = [];
     for (const line of readLines(path.join(root, listFile))) {
       const entry = line.split(/\s+/)[0]; // the lists carry no label, but tolerate trailing columns
-      const parts = splitListPath(entry);
+      let parts = splitListPath(entry);
+      // some copies list paths under a parent folder (NIR-VIS-2.0\s1\...): start at the session folder
+      const session = parts.findIndex((p) => /^s\d+$/i.test(p));
+      if (session > 0) parts = parts.slice(session);
       const mod = parts.find((p) => /^(nir|vis)$/i.test(p))?.toUpperCase();
       if (parts.length < 2 || !mod) {
         missing.push({ list: listFile, entry, reason: 'entry has no NIR/VIS folder in its path' });
