@@ -1,0 +1,92 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Command } from 'commander';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RunStore } from '@ssmb/trainer';
+import * as launch from './launch.ts';
+import * as resume from './resume.ts';
+import * as runs from './runs.ts';
+import * as store from './store.ts';
+import * as worker from './worker.ts';
+
+let dir: string;
+let file: string;
+let out: string[];
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'cli-'));
+  file = path.join(dir, 'runs.sqlite');
+  out = [];
+  vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
+  vi.spyOn(console, 'error').mockImplementation((...a) => void out.push(a.join(' ')));
+  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  process.exitCode = undefined;
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  process.exitCode = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function ssmb(...args: string[]): Promise<void> {
+  const program = new Command('ssmb').exitOverride();
+  for (const m of [launch, worker, resume, runs, store]) m.register(program);
+  await program.parseAsync(args, { from: 'user' });
+}
+
+describe('ssmb launch / worker / runs / resume / store', () => {
+  it('queues a sweep, works it off, lists and shows runs', async () => {
+    await ssmb('launch', '--store', file, '--kind', 'noop', '--set', 'steps=3', '--grid', 'ssmb.numExperts=1,2', '--grid', 'seed=0,1');
+    expect(out.at(-1)).toMatch(/^queued sweep 1 with 4 runs: 2 3 4 5$/);
+    await ssmb('worker', '--store', file, '--until-empty', '--quiet');
+    expect(out.at(-1)).toMatch(/completed 4, failed 0/);
+    out = [];
+    await ssmb('runs', 'list', '--store', file);
+    expect(out).toHaveLength(5);
+    expect(out[0]).toMatch(/^\s+5\s+completed\s+noop/);
+    out = [];
+    await ssmb('runs', 'show', '3', '--store', file);
+    const shown = JSON.parse(out.join('\n'));
+    expect(shown).toMatchObject({ id: 3, status: 'completed', params: { 'ssmb.numExperts': '1', seed: '1' } });
+    expect(shown.latest['noop/value'].value).toBe(3);
+  });
+
+  it('rejects an invalid config without creating a run', async () => {
+    await expect(ssmb('launch', '--store', file, '--set', 'ssmb.numExperts=lots')).rejects.toThrow(/config key `ssmb.numExperts`: expected number/);
+    await expect(ssmb('launch', '--store', file, '--grid', 'optim.shedule=cosine')).rejects.toThrow(/unknown config key `optim.shedule`/);
+    const s = RunStore.open(file);
+    expect(s.listRuns()).toEqual([]);
+    s.close();
+  });
+
+  it('a failing run makes the worker exit non-zero with the message; resume re-runs it', async () => {
+    await ssmb('launch', '--store', file, '--set', 'dataset.root=/no/such/root', '--set', 'steps=2');
+    await ssmb('worker', '--store', file, '--until-empty', '--quiet');
+    expect(process.exitCode).toBe(1);
+    expect(out.join('\n')).toMatch(/run 1 failed: .*dataset root \/no\/such\/root does not exist/);
+    process.exitCode = undefined;
+    await ssmb('resume', '1', '--store', file, '--quiet');
+    expect(process.exitCode).toBe(1);
+    const s = RunStore.open(file);
+    expect(s.getRun(1)).toMatchObject({ status: 'failed', attempts: 1 });
+    s.close();
+    await expect(ssmb('resume', 'x1', '--store', file)).rejects.toThrow(/RUN_ID must be a run number/);
+    await expect(ssmb('resume', '99', '--store', file)).rejects.toThrow(/run 99 does not exist/);
+  });
+
+  it('store migrate upgrades an old store; opening it before says what to run', async () => {
+    RunStore.open(file).close();
+    const raw = new Database(file);
+    raw.exec('DROP TABLE artifacts; UPDATE schema_version SET version = 0');
+    raw.close();
+    await expect(ssmb('runs', 'list', '--store', file)).rejects.toThrow(`run \`ssmb store migrate --store ${file}\``);
+    const raw2 = new Database(file);
+    for (const t of ['checkpoints', 'routing', 'curves', 'eval_metrics', 'metrics_latest', 'metrics', 'tags', 'params', 'runs', 'experiments']) raw2.exec(`DROP TABLE ${t}`);
+    raw2.close();
+    await ssmb('store', 'migrate', '--store', file);
+    expect(out.at(-1)).toMatch(/migrated schema 0 -> 1/);
+    await ssmb('store', 'check', '--store', file);
+    expect(out.at(-1)).toMatch(/schema version 1, integrity ok/);
+  });
+});
