@@ -1,0 +1,94 @@
+// The quickstart pipeline end to end at tiny sizes: dataset -> backbone pre-training -> grid with two
+// worker processes -> table, routing, findings; then a second call that reuses everything.
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { RunStore } from '@ssmb/trainer';
+import { QUICKSTART_TABLE, runQuickstart, summariseFindings, type QuickstartSizes } from './quickstart.ts';
+
+const TINY: QuickstartSizes = {
+  synthetic: { identities: 8, imagesPerIdentity: 2, pretrainIdentities: 12, pretrainImagesPerIdentity: 2, size: 32 },
+  pretrain: { pretrain: { steps: 4, batchSize: 8 } },
+  grid: { 'backbone.model': 'iresnet-tiny', steps: 2, batchSize: 4 },
+};
+
+/** The quickstart table reduced to baseline + N = 1, 2 on three protocols and two folds. */
+function reducedTable(dir: string): string {
+  const cfg = parse(readFileSync(QUICKSTART_TABLE, 'utf8'));
+  cfg.rows = cfg.rows.filter((r: { id: string }) => ['baseline', 'ssmb-n1', 'ssmb-n2'].includes(r.id));
+  cfg.columns = cfg.columns
+    .filter((c: { id: string }) => ['vis-vis', 'vis-thermal', 'vis-universal'].includes(c.id))
+    .map((c: Record<string, unknown>) => ({ ...c, folds: ['1', '2'] }));
+  const file = path.join(dir, 'quick.yaml');
+  writeFileSync(file, stringify(cfg));
+  return file;
+}
+
+describe('quickstart (reduced)', () => {
+  it('runs dataset, backbone, grid, table and routing; a second call reuses everything', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ssmb-quickstart-'));
+    const table = reducedTable(dir);
+    const lines: string[] = [];
+    const log = (l: string) => lines.push(l);
+    const res = await runQuickstart({ stateDir: dir, table, sizes: TINY, workers: 2, serve: false, log, bar: false });
+
+    // 1-2: cached artefacts exist, behind stable links
+    expect(existsSync(path.join(res.datasetRoot, 'manifest.json'))).toBe(true);
+    expect(realpathSync(path.join(dir, 'synthetic'))).toBe(res.datasetRoot);
+    expect(realpathSync(path.join(dir, 'backbone.safetensors'))).toBe(res.weights);
+    // 3: every run of the grid completed: baseline 3 columns x 2 folds, SSMB 2 rows x 2 columns x 2 folds
+    expect(res.plan).toEqual({ total: 14, completed: 14, pending: 0, todo: 0 });
+    expect(res.failed).toEqual([]);
+    // 4: every Rank-1 and EER cell averages both folds (TAR@FAR=1% needs more impostor scores per
+    // fold, which this tiny gallery does not have, so it stays empty), routing covers pooled modalities
+    for (const row of res.table.rows) {
+      for (const col of row.cells) {
+        if (!col) continue;
+        for (const cell of col.filter((c) => c.metric !== 'tar_far_1e2')) {
+          expect(cell.stat?.n).toBe(2);
+          expect(Number.isFinite(cell.stat!.mean)).toBe(true);
+        }
+      }
+    }
+    expect(res.table.rows.find((r) => r.id === 'ssmb-n1')!.cells[0]).toBeNull(); // VIS-VIS is the baseline's only
+    expect(res.routingText).toMatch(/SSMB N=2 on VIS-UNIVERSAL \(2 experts\)/);
+    for (const m of ['NIR', 'THERMAL', 'SKETCH']) expect(res.routingText).toContain(`${m} -> e`);
+    expect(res.findings.some((f) => f.startsWith('VIS-THERMAL: baseline Rank-1'))).toBe(true);
+    expect(res.findings.some((f) => f.startsWith('VIS-UNIVERSAL: SSMB N=1'))).toBe(true);
+    for (const f of Object.values(res.files)) expect(existsSync(f)).toBe(true);
+    expect(lines.join('\n')).toMatch(/Frozen baseline \(no SSMB\)/);
+    const store = RunStore.open(path.join(dir, 'runs.sqlite'));
+    expect(store.listRuns({ kind: 'pretrain', status: 'completed' })).toHaveLength(1);
+    store.close();
+
+    // again: nothing is regenerated, retrained or rerun, and the table is the same
+    const again: string[] = [];
+    const res2 = await runQuickstart({ stateDir: dir, table, sizes: TINY, workers: 2, serve: false, log: (l) => again.push(l), bar: false });
+    expect(again.join('\n')).toMatch(/synthetic benchmark: cached/);
+    expect(again.join('\n')).toMatch(/backbone: cached/);
+    expect(again.join('\n')).toMatch(/14 already completed, 0 queued\/running, 0 to run/);
+    expect(res2.table).toEqual(res.table);
+  });
+});
+
+describe('summariseFindings', () => {
+  it('states the drop, the recovery and N = 1 against N > 1', () => {
+    const stat = (mean: number) => [{ metric: 'rank1', stat: { mean, std: 0, n: 3 }, expected: 3, best: false }];
+    const t = {
+      name: 't', title: 'T', metrics: [{ key: 'rank1', label: 'Rank-1', percent: true, better: 'higher' as const, decimals: 2 }],
+      columns: [{ id: 'vis-vis', label: 'VIS-VIS', protocol: 'a' }, { id: 'vis-thermal', label: 'VIS-THERMAL', protocol: 'b' }, { id: 'vis-universal', label: 'VIS-UNIVERSAL', protocol: 'c' }],
+      rows: [
+        { id: 'baseline', label: 'Frozen baseline', kind: 'ours' as const, cells: [stat(100), stat(40), stat(50)] },
+        { id: 'ssmb-n1', label: 'SSMB N=1', kind: 'ours' as const, cells: [null, stat(70), stat(60)] },
+        { id: 'ssmb-n4', label: 'SSMB N=4', kind: 'ours' as const, cells: [null, stat(85), stat(75)] },
+      ],
+    };
+    expect(summariseFindings(t)).toEqual([
+      'VIS-THERMAL: baseline Rank-1 40.0% (VIS-VIS 100.0%, drop 60.0 points); best SSMB SSMB N=4 85.0% (+45.0), recovering 75% of the drop',
+      'VIS-UNIVERSAL: baseline Rank-1 50.0% (VIS-VIS 100.0%, drop 50.0 points); best SSMB SSMB N=4 75.0% (+25.0), recovering 50% of the drop',
+      'VIS-UNIVERSAL: SSMB N=1 60.0% vs SSMB N=4 75.0% (+15.0)',
+    ]);
+  });
+});

@@ -1,0 +1,294 @@
+// `ssmb quickstart` (npm run quickstart): the main job on a fresh clone.
+//  1. generate the synthetic multi-modal benchmark (cached under .ssmb/synthetic-<hash>),
+//  2. pre-train a small IResNet on its VIS pre-training identities (cached under .ssmb/backbone-<hash>),
+//  3. run tables/synthetic.yaml: frozen baseline and SSMB N = 1, 2, 4 on VIS-NIR/THERMAL/SKETCH/UNIVERSAL,
+//     every fold, with worker processes recording into .ssmb/runs.sqlite,
+//  4. print the table, the routing summary and what the table says,
+//  5. serve the dashboard (unless --no-serve).
+// Interrupted? Run it again: the dataset and backbone are reused, completed runs skipped, and
+// interrupted runs resume from their checkpoints.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { generateSyntheticDataset, resolveSyntheticOptions, SYNTHETIC_GENERATOR_VERSION } from '@ssmb/protocols';
+import { launchRun, resolveConfig, RunStore, type Config, type ConfigOverride } from '@ssmb/trainer';
+import { flattenOverrides, formatRoutingSummary, loadTableConfig, type Overrides, type PaperTable } from '../../../packages/trainer/src/tables/index.ts';
+import { reclaimDeadLeases, runIdentity, runQueue } from '../../../packages/trainer/src/reproduce/index.ts';
+import { CLI, DEFAULT_STORE, gridReporter, labelsOf, REPO_ROOT, runReproduce, spawnCliWorker, STATE_DIR, type Log, type ReproduceResult } from './reproduce.ts';
+
+export const QUICKSTART_TABLE = path.join(REPO_ROOT, 'tables', 'synthetic.yaml');
+
+/** Sizes of the dataset and the backbone pre-training; the grid's own sizes live in tables/synthetic.yaml. */
+export interface QuickstartSizes {
+  /** generateSyntheticDataset options (identities, images, size, severities, seed). */
+  synthetic: Parameters<typeof resolveSyntheticOptions>[0];
+  /** Trainer config overrides for the pre-training run (pretrain.*, batchSize, seed...). */
+  pretrain: ConfigOverride;
+  /** Overrides merged into the table's `base` (tests shrink the grid with these). */
+  grid?: Overrides;
+}
+
+export const QUICKSTART_SIZES: QuickstartSizes = {
+  synthetic: { identities: 60, imagesPerIdentity: 4, pretrainIdentities: 300, pretrainImagesPerIdentity: 8, size: 64 },
+  pretrain: { pretrain: { steps: 600, batchSize: 64 } },
+};
+
+export interface QuickstartOptions {
+  /** Table config (default tables/synthetic.yaml; tests pass a reduced one). */
+  table?: string;
+  stateDir?: string;
+  store?: string;
+  sizes?: QuickstartSizes;
+  workers?: number;
+  /** Start the dashboard at the end (default true). */
+  serve?: boolean;
+  port?: number;
+  log?: Log;
+  spawnWorker?: (store: string, index: number, logFile: string) => ChildProcess;
+  bar?: boolean;
+}
+
+export interface QuickstartResult extends ReproduceResult {
+  datasetRoot: string;
+  weights: string;
+  findings: string[];
+  routingText: string;
+  dashboard?: { url: string; process: ChildProcess };
+}
+
+const hash = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 10);
+
+/** Point `link` at `target` (a relative symlink next to it), replacing an older link. */
+function relink(link: string, target: string): void {
+  try {
+    if (lstatSync(link).isSymbolicLink()) unlinkSync(link);
+    else return; // a real file/dir the user put there: leave it alone
+  } catch {
+    /* no link yet */
+  }
+  symlinkSync(path.basename(target), link);
+}
+
+/** Step 1: the synthetic benchmark, in a directory named after its options (so runs on another
+ *  version of the data can never be mistaken for runs on this one). */
+export async function ensureDataset(stateDir: string, sizes: QuickstartSizes, log: Log): Promise<string> {
+  const options = resolveSyntheticOptions(sizes.synthetic);
+  const root = path.join(stateDir, `synthetic-${hash({ options, version: SYNTHETIC_GENERATOR_VERSION })}`);
+  if (existsSync(path.join(root, 'manifest.json'))) {
+    log(`[1/5] synthetic benchmark: cached at ${path.relative(REPO_ROOT, root)}`);
+  } else {
+    const partial = `${root}.partial`;
+    rmSync(partial, { recursive: true, force: true }); // an interrupted generation starts over
+    log(`[1/5] generating the synthetic benchmark (${options.identities} HFR identities x 4 modalities x ${options.imagesPerIdentity} images, ` +
+      `${options.pretrainIdentities} VIS pre-training identities x ${options.pretrainImagesPerIdentity}, ${options.size}px)...`);
+    const res = await generateSyntheticDataset(partial, options);
+    renameSync(partial, root);
+    log(`      ${res.manifest.counts.images} images in ${res.seconds.toFixed(1)} s -> ${path.relative(REPO_ROOT, root)}`);
+  }
+  relink(path.join(stateDir, 'synthetic'), root);
+  return root;
+}
+
+/** The pre-training run's config: VIS pre-training identities of the dataset, the table's model. */
+export function pretrainConfig(datasetRoot: string, model: string, sizes: QuickstartSizes, output: string | null): Config {
+  return resolveConfig({
+    base: {
+      ...sizes.pretrain,
+      dataset: { root: datasetRoot, protocol: 'synthetic-pretrain-vis', fold: 'all' },
+      backbone: { model, weights: null },
+      pretrain: { ...((sizes.pretrain.pretrain as object) ?? {}), output },
+    },
+  });
+}
+
+/** Step 2: pre-train the backbone once per (dataset, model, pre-training config); resumable. */
+export async function ensureBackbone(
+  store: RunStore,
+  stateDir: string,
+  datasetRoot: string,
+  model: string,
+  sizes: QuickstartSizes,
+  o: { log: Log; spawnWorker: QuickstartOptions['spawnWorker']; bar: boolean },
+): Promise<string> {
+  const key = hash(runIdentity(pretrainConfig(datasetRoot, model, sizes, null)));
+  const output = path.join(stateDir, `backbone-${key}.safetensors`);
+  const link = path.join(stateDir, 'backbone.safetensors');
+  if (existsSync(output)) {
+    o.log(`[2/5] backbone: cached at ${path.relative(REPO_ROOT, output)}`);
+    relink(link, output);
+    return output;
+  }
+  const config = pretrainConfig(datasetRoot, model, sizes, output);
+  const identity = runIdentity(config);
+  reclaimDeadLeases(store);
+  const previous = store.listRuns({ kind: 'pretrain' }).find((r) => runIdentity(r.config) === identity && r.status !== 'completed');
+  let id: number;
+  if (previous && (previous.status === 'failed' || previous.status === 'cancelled')) {
+    store.requeueRun(previous.id);
+    id = previous.id;
+  } else if (previous) id = previous.id;
+  else id = launchRun(store, config, { experiment: 'quickstart:backbone', kind: 'pretrain', name: `pretrain ${model} on synthetic VIS` });
+  o.log(`[2/5] pre-training ${model} on the VIS pre-training identities (${config.pretrain.steps} steps, ArcFace)${previous ? ', resuming' : ''}...`);
+  const reporter = gridReporter(store, 1, o.log, o.bar);
+  const storeFile = store.file;
+  const spawnWorker = o.spawnWorker ?? spawnCliWorker;
+  const t0 = Date.now();
+  try {
+    await runQueue({
+      store,
+      runIds: [id],
+      workers: 1,
+      spawnWorker: (i) => spawnWorker(storeFile, i, path.join(path.dirname(storeFile), 'logs', `worker-${i}.log`)),
+      onProgress: reporter.update,
+    });
+  } finally {
+    reporter.stop();
+  }
+  const run = store.requireRun(id);
+  if (run.status !== 'completed' || !existsSync(output)) {
+    throw new Error(`backbone pre-training (run ${id}) ended ${run.status}${run.error ? `: ${run.error}` : ''}; ` +
+      `see ${path.join(path.dirname(storeFile), 'logs')} and rerun the quickstart to retry`);
+  }
+  o.log(`      backbone written to ${path.relative(REPO_ROOT, output)} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  relink(link, output);
+  return output;
+}
+
+/** Mean of a cell in display units, or null. */
+function cellMean(t: PaperTable, row: string, column: string, metric: string): number | null {
+  const ci = t.columns.findIndex((c) => c.id === column);
+  const mi = t.metrics.findIndex((m) => m.key === metric);
+  const r = t.rows.find((x) => x.id === row);
+  if (ci < 0 || mi < 0 || !r) return null;
+  return r.cells[ci]?.[mi]?.stat?.mean ?? null;
+}
+
+/**
+ * What the table says, in words: the baseline's drop from VIS-VIS to each cross-modal protocol, how
+ * much of that drop the best SSMB row recovers, and N = 1 against N > 1 on VIS-UNIVERSAL (Rank-1).
+ */
+export function summariseFindings(t: PaperTable): string[] {
+  const out: string[] = [];
+  const ceiling = cellMean(t, 'baseline', 'vis-vis', 'rank1');
+  const ssmbRows = t.rows.filter((r) => r.kind === 'ours' && r.id !== 'baseline');
+  for (const col of t.columns.filter((c) => c.id !== 'vis-vis')) {
+    const base = cellMean(t, 'baseline', col.id, 'rank1');
+    if (base === null) continue;
+    const best = ssmbRows
+      .map((r) => ({ r, v: cellMean(t, r.id, col.id, 'rank1') }))
+      .filter((x): x is { r: (typeof ssmbRows)[number]; v: number } => x.v !== null)
+      .sort((a, b) => b.v - a.v)[0];
+    let line = `${col.label}: baseline Rank-1 ${base.toFixed(1)}%`;
+    if (ceiling !== null) line += ` (VIS-VIS ${ceiling.toFixed(1)}%, drop ${(ceiling - base).toFixed(1)} points)`;
+    if (best) {
+      line += `; best SSMB ${best.r.label} ${best.v.toFixed(1)}% (${best.v - base >= 0 ? '+' : ''}${(best.v - base).toFixed(1)})`;
+      if (ceiling !== null && ceiling - base > 1) line += `, recovering ${(((best.v - base) / (ceiling - base)) * 100).toFixed(0)}% of the drop`;
+    }
+    out.push(line);
+  }
+  const uni = t.columns.find((c) => c.id === 'vis-universal');
+  if (uni) {
+    const n1 = cellMean(t, 'ssmb-n1', uni.id, 'rank1');
+    const more = ssmbRows.filter((r) => r.id !== 'ssmb-n1').map((r) => ({ label: r.label, v: cellMean(t, r.id, uni.id, 'rank1') })).filter((x) => x.v !== null);
+    if (n1 !== null && more.length) {
+      out.push(`${uni.label}: SSMB N=1 ${n1.toFixed(1)}% vs ${more.map((m) => `${m.label} ${m.v!.toFixed(1)}% (${m.v! - n1 >= 0 ? '+' : ''}${(m.v! - n1).toFixed(1)})`).join(', ')}`);
+    }
+  }
+  return out;
+}
+
+/** Step 5: `ssmb dashboard serve` in a child process; resolves with the URL it prints. */
+export function startDashboard(store: string, port: number | undefined, log: Log): Promise<{ url: string; process: ChildProcess }> {
+  const args = ['--import', 'tsx', CLI, 'dashboard', 'serve', '--store', store, ...(port ? ['--port', String(port)] : [])];
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (d: Buffer) => {
+      seen += d.toString();
+      const m = seen.match(/https?:\/\/[^\s]+/);
+      if (m) {
+        child.stdout!.off('data', onData);
+        child.stdout!.on('data', (x: Buffer) => process.stdout.write(x));
+        resolve({ url: m[0].replace(/[.,;]$/, ''), process: child });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => (seen += d.toString()));
+    child.once('exit', (code) => reject(new Error(`the dashboard exited (code ${code}) before printing its URL:\n${seen.trim()}`)));
+    log('[5/5] starting the dashboard...');
+  });
+}
+
+export async function runQuickstart(opts: QuickstartOptions = {}): Promise<QuickstartResult> {
+  const t0 = Date.now();
+  const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const stateDir = path.resolve(opts.stateDir ?? STATE_DIR);
+  const storeFile = path.resolve(opts.store ?? (opts.stateDir ? path.join(stateDir, 'runs.sqlite') : DEFAULT_STORE));
+  const sizes = opts.sizes ?? QUICKSTART_SIZES;
+  const bar = opts.bar ?? process.stdout.isTTY === true;
+  mkdirSync(stateDir, { recursive: true });
+
+  const datasetRoot = await ensureDataset(stateDir, sizes, log);
+  const tableFile = path.resolve(opts.table ?? QUICKSTART_TABLE);
+  const table = loadTableConfig(tableFile).config;
+  // The backbone is pre-trained for the model the grid uses.
+  const model = String({ ...flattenOverrides(table.base), ...flattenOverrides(sizes.grid ?? {}) }['backbone.model'] ?? 'iresnet-synth');
+  const store = RunStore.open(storeFile);
+  let weights: string;
+  try {
+    weights = await ensureBackbone(store, stateDir, datasetRoot, model, sizes, { log, spawnWorker: opts.spawnWorker, bar });
+  } finally {
+    store.close();
+  }
+
+  log(`[3/5] running the grid of ${path.relative(REPO_ROOT, tableFile)}: ${table.rows.map((r) => r.label).join(', ')} on every protocol and fold`);
+  const res = await runReproduce({
+    config: tableFile,
+    roots: { synthetic: datasetRoot },
+    weights,
+    store: storeFile,
+    workers: opts.workers ?? 2,
+    base: sizes.grid,
+    log,
+    spawnWorker: opts.spawnWorker,
+    bar,
+    header: '[4/5] results',
+  });
+  const uni = res.routing.filter((r) => r.column === 'vis-universal');
+  const routingText = formatRoutingSummary(uni.length ? uni : res.routing, labelsOf(res.config));
+  log('Routing (which expert each modality goes to; VIS-UNIVERSAL probes, summed over folds):');
+  log(routingText.trimEnd() || '  (no routing recorded)');
+  const findings = summariseFindings(res.table);
+  log('');
+  log('What the table says (Rank-1):');
+  for (const f of findings) log(`  ${f}`);
+  log('');
+  log(`quickstart finished in ${((Date.now() - t0) / 1000 / 60).toFixed(1)} min (store: ${path.relative(REPO_ROOT, storeFile)})`);
+  const result: QuickstartResult = { ...res, datasetRoot, weights, findings, routingText };
+  if (opts.serve !== false) {
+    result.dashboard = await startDashboard(storeFile, opts.port, log);
+    log(`dashboard: ${result.dashboard.url}  (Ctrl-C to stop)`);
+  }
+  return result;
+}
+
+export function register(program: Command): void {
+  program
+    .command('quickstart')
+    .description('generate the synthetic benchmark, pre-train a small IResNet, run baseline vs SSMB (N = 1, 2, 4) on every protocol, print the table, serve the dashboard')
+    .option('--workers <n>', 'worker processes', (v: string) => Number.parseInt(v, 10), 2)
+    .option('--store <file>', 'run store (SQLite)', DEFAULT_STORE)
+    .option('--port <n>', 'dashboard port (default: the dashboard\'s own, 7077)', (v: string) => Number.parseInt(v, 10))
+    .option('--no-serve', 'do not start the dashboard at the end (tests, CI)')
+    .action(async (o: { workers: number; store: string; port?: number; serve: boolean }) => {
+      const res = await runQuickstart({ workers: o.workers, store: o.store, port: o.port, serve: o.serve });
+      if (res.failed.length) process.exitCode = 1;
+      if (res.dashboard) await new Promise((resolve) => res.dashboard!.process.once('exit', resolve));
+    });
+}
+
