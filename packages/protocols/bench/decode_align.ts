@@ -30,6 +30,18 @@ function frame(seed: number): Buffer {
   return rgb;
 }
 
+/** Wall-clock and CPU seconds (user + system, all threads of this process): on a shared, loaded machine
+ * the CPU figure (images per CPU-second) is the one that says what one free core would do. */
+async function timed(fn: () => unknown): Promise<{ wall: number; cpu: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const c = process.cpuUsage(c0);
+  return { wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
+}
+const rate = (n: number, t: { wall: number; cpu: number }) =>
+  `${(n / t.wall).toFixed(0).padStart(6)} img/s wall, ${(n / t.cpu).toFixed(0).padStart(6)} img/CPU-s`;
+
 async function main(): Promise<void> {
   console.log(`decode + align benchmark: ${N} images per format, ${W}x${H} inputs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${os.cpus().length} cores`);
   const eyes: [[number, number], [number, number]] = [[280, 220], [360, 226]];
@@ -47,28 +59,31 @@ async function main(): Promise<void> {
   }
   for (const [fmt, list] of Object.entries(samples)) {
     await loadAlignedBatch(list.slice(0, 10), 112); // warm-up
-    let t = performance.now();
-    for (const s of list) await decodeImage(s.path);
-    const dec = list.length / ((performance.now() - t) / 1000);
-    t = performance.now();
-    const { stats } = await loadAlignedBatch(list, 112, { concurrency: 4 });
-    const both = list.length / ((performance.now() - t) / 1000);
-    console.log(`${fmt.padEnd(5)} decode only (serial) ${dec.toFixed(0).padStart(6)} img/s   decode + align 112x112 (concurrency 4) ${both.toFixed(0).padStart(6)} img/s   (${stats.eyes} aligned by eyes, ${stats.fallback} fallbacks)`);
+    const dec = await timed(async () => {
+      for (const s of list) await decodeImage(s.path);
+    });
+    let stats = { eyes: 0, fallback: 0 };
+    const both = await timed(async () => {
+      ({ stats } = await loadAlignedBatch(list, 112, { concurrency: 4 }));
+    });
+    console.log(`${fmt.padEnd(5)} decode only (serial):                   ${rate(list.length, dec)}`);
+    console.log(`${fmt.padEnd(5)} decode + align 112x112 (concurrency 4): ${rate(list.length, both)}  (${stats.eyes} aligned by eyes, ${stats.fallback} fallbacks)`);
   }
   const img = await decodeImage(samples.jpeg[0].path);
   const m = similarityFromPoints(eyes, arcfaceEyes(112));
   const out = new Float32Array(112 * 112 * 3);
   const reps = 2000;
-  let t = performance.now();
-  for (let i = 0; i < reps; i++) warpAffineNormalized(img, m, 112, out);
-  console.log(`warp only (bilinear, 112x112x3 from ${W}x${H}) ${(reps / ((performance.now() - t) / 1000)).toFixed(0)} img/s`);
+  const warp = await timed(() => {
+    for (let i = 0; i < reps; i++) warpAffineNormalized(img, m, 112, out);
+  });
+  console.log(`warp only (bilinear, 112x112x3 from ${W}x${H}):        ${rate(reps, warp)}`);
 
   // synthetic rendering on one core without the disk: identity + pose/expression/lighting + modality + PNG encode
   {
     const rng = mulberry32(1);
     const layers = allocLayers(64);
     let n = 0;
-    const t0 = performance.now();
+    const t = await timed(() => {
     for (let i = 0; i < 50; i++) {
       const id = sampleIdentity(rng);
       for (const mod of SYNTHETIC_MODALITIES) {
@@ -80,14 +95,18 @@ async function main(): Promise<void> {
         }
       }
     }
-    console.log(`synthetic render + transform + PNG encode, 64x64, no disk: ${(n / ((performance.now() - t0) / 1000)).toFixed(0)} images/s (${n} images, one core)`);
+    });
+    console.log(`synthetic render + transform + PNG encode, 64x64, no disk (${n} images): ${rate(n, t)}`);
   }
   const synthRoot = path.join(dir, 'synthetic');
-  const r = await generateSyntheticDataset(synthRoot, {});
-  console.log(`synthetic generation (defaults: ${r.manifest.options.size}x${r.manifest.options.size}, ${r.manifest.counts.images} images incl. PNG write) ${r.imagesPerSecond.toFixed(0)} images/s in ${r.seconds.toFixed(2)} s`);
-  t = performance.now();
+  let r!: Awaited<ReturnType<typeof generateSyntheticDataset>>;
+  const gen = await timed(async () => {
+    r = await generateSyntheticDataset(synthRoot, {});
+  });
+  console.log(`synthetic generation, defaults (${r.manifest.counts.images} images ${r.manifest.options.size}x${r.manifest.options.size}, PNG files written): ${rate(r.manifest.counts.images, gen)}  (${r.seconds.toFixed(2)} s)`);
+  const t0 = performance.now();
   const cached = await generateSyntheticDataset(synthRoot, {});
-  console.log(`synthetic generation again (cache hit: ${cached.cached}) ${((performance.now() - t) * 1000).toFixed(0)} us`);
+  console.log(`synthetic generation again (cache hit: ${cached.cached}) ${((performance.now() - t0) * 1000).toFixed(0)} us`);
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
