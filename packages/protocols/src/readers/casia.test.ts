@@ -66,4 +66,15 @@ describe('CASIA NIR-VIS 2.0 reader', () => {
     const r = await checkProtocol('casia-nir-vis-2.0-view2', root, { folds: ['1'] });
     expect(r.folds[0].unreadable).toEqual([{ path: path.join(root, 's1/NIR/00001/004.bmp'), reason: 'not a BMP, JPEG or PNG file' }]);
   });
+
+  it('--deep decodes every image and catches a truncated JPEG whose header looks fine', async () => {
+    const file = path.join(root, 's1/VIS/00002/002.jpg');
+    const jpg = fs.readFileSync(file);
+    fs.writeFileSync(file, jpg.subarray(0, jpg.length >> 1));
+    const shallow = await checkProtocol('casia-nir-vis-2.0-view2', root, { folds: ['1'] });
+    expect(shallow.folds[0].unreadable.map((u) => u.path)).not.toContain(file);
+    const deep = await checkProtocol('casia-nir-vis-2.0-view2', root, { folds: ['1'], deep: true });
+    const hit = deep.folds[0].unreadable.find((u) => u.path === file)!;
+    expect(hit.reason).toContain(`cannot decode image ${file}`);
+  });
 });
