@@ -17,7 +17,8 @@ export interface Embedded {
   experts: Map<string, Int32Array>; // block -> expert per image [N]
 }
 
-export function embedAll(fn: EmbedFn, set: ImageSet, batchSize: number): Embedded {
+/** Embeds every image in batches, yielding to the event loop between batches (lease heartbeats keep running). */
+export async function embedAll(fn: EmbedFn, set: ImageSet, batchSize: number): Promise<Embedded> {
   const n = set.samples.length;
   const per = set.size * set.size * 3;
   let emb = new Float32Array(0);
@@ -42,6 +43,7 @@ export function embedAll(fn: EmbedFn, set: ImageSet, batchSize: number): Embedde
       experts.get(blocks[j])!.set(k.dataSync() as Int32Array, i);
     });
     tf.dispose([e, ...ks]);
+    await new Promise((r) => setImmediate(r));
   }
   return { emb, dim, experts };
 }
@@ -78,8 +80,8 @@ export async function evaluateProtocolFold(fn: EmbedFn, o: FoldEvalOptions): Pro
   if (fold.gallery.length === 0 || fold.probe.length === 0) {
     throw new Error(`protocol ${o.protocol} fold ${o.fold}: ${fold.gallery.length} gallery and ${fold.probe.length} probe images found under ${o.root}; both are needed`);
   }
-  const gallery = embedAll(fn, await loadImages(fold.gallery, o.size), o.batchSize);
-  const probe = embedAll(fn, await loadImages(fold.probe, o.size), o.batchSize);
+  const gallery = await embedAll(fn, await loadImages(fold.gallery, o.size), o.batchSize);
+  const probe = await embedAll(fn, await loadImages(fold.probe, o.size), o.batchSize);
   const result = evaluateFold({
     dim: gallery.dim,
     gallery: { emb: gallery.emb, subjects: fold.gallery.map((s) => s.subject) },
