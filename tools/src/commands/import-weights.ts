@@ -52,7 +52,7 @@ export async function importWeights(o: ImportWeightsOptions, log: (line: string)
       const images = await verificationImages(o, c.inputSize);
       const v = await verifyAgainstOnnxRuntime({ model, reference }, images, o.threshold ?? 0.9999);
       const mean = v.cosines.reduce((a, b) => a + b, 0) / v.cosines.length;
-      log(`verify (ours on ${engine} vs onnxruntime${imp.format === 'safetensors' ? ' on the PyTorch-layout tensors' : ''}, ${v.cosines.length} ${o.images?.length ? 'given' : 'random'} images): cosine min ${v.min.toFixed(6)}, mean ${mean.toFixed(6)} -> ${v.passed ? 'PASS' : `FAIL (threshold ${v.threshold})`}`);
+      log(`verify (ours on ${engine} vs onnxruntime${imp.format === 'safetensors' ? ' on the PyTorch-layout tensors' : ''}, ${v.cosines.length} ${o.images?.length ? 'given' : 'random'} images): cosine min ${v.min.toPrecision(8)}, mean ${mean.toPrecision(8)} -> ${v.passed ? 'PASS' : `FAIL (threshold ${v.threshold})`}`);
       if (!v.passed) process.exitCode = 1;
       result.verify = v;
     }

@@ -28,6 +28,7 @@ async function ortEmbed(bytes: Uint8Array, xNhwc: Float32Array): Promise<Float32
 describe('importOnnxGraph (insightface-layout IResNet)', () => {
   const sd = randomInsightfaceStateDict(shape, 3);
   const x = randomImagesNHWC(N, S, 11);
+  const x0 = x;
 
   for (const variant of [{ name: 'named, BN separate', opts: {} }, { name: 'anonymous initializers, BN folded', opts: { foldBn: true, anonymous: true } }]) {
     it(`${variant.name}: detects the architecture and our embeddings match onnxruntime (cosine >= 0.9999)`, async () => {
@@ -48,6 +49,31 @@ describe('importOnnxGraph (insightface-layout IResNet)', () => {
       model.dispose();
     });
   }
+
+  it('follows the dynamic Shape/Gather/Unsqueeze/Concat/Reshape flatten of older PyTorch exports', async () => {
+    const m = decodeOnnxModel(iresnetOnnxBytes(sd, shape, { foldBn: true, anonymous: true }));
+    const at = m.graph.nodes.findIndex((n) => n.opType === 'Flatten');
+    const [x, out] = [m.graph.nodes[at].inputs[0], m.graph.nodes[at].outputs[0]];
+    const i64 = (name: string, values: number[], dims: number[]) => m.graph.initializers.set(name, { name, dims, dataType: 7, data: BigInt64Array.from(values.map(BigInt)) });
+    i64('c0', [0], []);
+    i64('axes0', [0], [1]);
+    i64('minus1', [-1], [1]);
+    const node = (opType: string, inputs: string[], output: string, attrs = {}) => ({ name: output, opType, domain: '', inputs, outputs: [output], attrs });
+    m.graph.nodes.splice(at, 1,
+      node('Shape', [x], 'shp'), node('Gather', ['shp', 'c0'], 'bsz', { axis: 0 }), node('Unsqueeze', ['bsz', 'axes0'], 'bsz1'),
+      node('Concat', ['bsz1', 'minus1'], 'target', { axis: 0 }), node('Reshape', [x, 'target'], out));
+    const bytes = encodeOnnxModel(m);
+    const imp = importOnnxGraph(decodeOnnxModel(bytes));
+    expect(imp.shape).toEqual(shape);
+    const model = new IResNet({ arch: 'x', ...imp.shape, dropout: 0 }, { frozen: true });
+    for (const [k, t] of insightfaceToOurs(imp.stateDict, imp.shape, 'test')) model.params.get(k)!.assign(tf.tensor(t.data, t.shape));
+    const y = model.forward(tf.tensor4d(x0, [N, S, S, 3]));
+    const mine = y.dataSync() as Float32Array;
+    y.dispose();
+    const ref = await ortEmbed(bytes, x0);
+    for (let i = 0; i < N; i++) expect(cosine(mine.subarray(i * E, (i + 1) * E), ref.subarray(i * E, (i + 1) * E))).toBeGreaterThanOrEqual(0.9999);
+    model.dispose();
+  });
 
   it('lists unknown tensors by name and shape', () => {
     const m = decodeOnnxModel(iresnetOnnxBytes(sd, shape, { foldBn: true, anonymous: true }));
