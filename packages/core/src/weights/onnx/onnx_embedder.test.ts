@@ -46,7 +46,10 @@ describe('createOnnxEmbedder', () => {
     for (const [k, t] of insightfaceToOurs(sd, shape, 'test')) model.params.get(k)!.assign(tf.tensor(t.data, t.shape));
     const ours = createTfjsEmbedder({ inputSize: 32, embeddingSize: 16, forward: (t) => model.forward(t) });
     const x = randomImagesNHWC(2, 32, 9);
-    const ref = await ours.embed(x);
+    const ref = await ours.embed(x); // first call also builds the frozen model's folded-weight cache
+    const before = tf.memory().numTensors;
+    await ours.embed(x);
+    expect(tf.memory().numTensors).toBe(before); // the tfjs embedder leaks nothing per batch
     for (const file of [plain, raw]) {
       const e = await createOnnxEmbedder(file, { threads: 1 });
       expect([e.layout, e.inputSize, e.embeddingSize]).toEqual(['NCHW', 32, 16]);

@@ -15,7 +15,7 @@ beforeAll(async () => {
 const B = 8, H = 5, C = 6;
 
 describe('emitSsmbBlock', () => {
-  for (const [numExperts, kind] of [[3, 'style'], [2, 'style+spatial']] as [number, ExpertKind][]) {
+  for (const [numExperts, kind] of [[3, 'style'], [1, 'style'], [2, 'style+spatial']] as [number, ExpertKind][]) {
     it(`N=${numExperts} ${kind}: onnxruntime matches SSMBBlock.apply and picks the same experts`, async () => {
       const block = new SSMBBlock({ channels: C, numExperts, kind, seed: 2 });
       randomizeParams(block.params, (d, s) => tf.tensor(d, s), 5); // non-zero experts, spread-out router
