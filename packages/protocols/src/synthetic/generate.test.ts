@@ -66,6 +66,14 @@ describe('generateSyntheticDataset', () => {
     fs.mkdirSync(foreign);
     fs.writeFileSync(path.join(foreign, 'thesis.tex'), 'precious');
     await expect(generateSyntheticDataset(foreign, small)).rejects.toThrow(/not empty and holds no synthetic manifest/);
+    expect(fs.readFileSync(path.join(foreign, 'thesis.tex'), 'utf8')).toBe('precious');
+    // an interrupted generation (marker, no manifest) is ours: it is cleaned and regenerated
+    const interrupted = path.join(base, 'interrupted');
+    fs.mkdirSync(path.join(interrupted, 'VIS', 'h0001'), { recursive: true });
+    fs.writeFileSync(path.join(interrupted, '.partial'), '');
+    const redo = await generateSyntheticDataset(interrupted, { ...small, pretrainIdentities: 0 });
+    expect(redo.manifest.counts.images).toBe(96);
+    expect(fs.existsSync(path.join(interrupted, '.partial'))).toBe(false);
     await expect(generateSyntheticDataset(path.join(base, 'c'), { ...small, colour: 1 } as never)).rejects.toThrow(/unknown synthetic option 'colour'/);
     await expect(generateSyntheticDataset(path.join(base, 'c'), { ...small, severity: { NIR: 2 } })).rejects.toThrow(/severity.NIR must be in \[0, 1\]/);
   });

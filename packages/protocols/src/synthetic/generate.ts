@@ -76,7 +76,9 @@ const preId = (i: number) => `p${pad(i + 1, 4)}`;
 const imageRel = (mod: string, id: string, n: number) => `${mod}/${id}/${pad(n, 3)}.png`;
 
 /** Paths we own inside a root (removed before regenerating with other options). */
-const OWNED = ['VIS', 'NIR', 'THERMAL', 'SKETCH', 'pretrain', 'protocols', 'eyes.txt', 'manifest.json'];
+const OWNED = ['VIS', 'NIR', 'THERMAL', 'SKETCH', 'pretrain', 'protocols', 'eyes.txt', 'manifest.json', '.partial'];
+/** Written first and removed last: a root holding it is an interrupted generation of ours. */
+const PARTIAL = '.partial';
 
 function readManifest(root: string): SyntheticManifest | null {
   try {
@@ -109,12 +111,14 @@ export async function generateSyntheticDataset(rootOrOptions: string | (Override
     return { root, manifest: prev, cached: true, seconds: (performance.now() - t0) / 1000, imagesPerSecond: 0 };
   }
   if (fs.existsSync(root)) {
-    if (!prev && fs.readdirSync(root).length > 0) {
+    const ours = prev ? prev.generator === 'ssmb-synthetic' : fs.existsSync(path.join(root, PARTIAL));
+    if (!ours && fs.readdirSync(root).length > 0) {
       throw new Error(`synthetic root ${root} is not empty and holds no synthetic manifest.json: choose an empty or new directory`);
     }
     for (const p of OWNED) fs.rmSync(path.join(root, p), { recursive: true, force: true });
   }
   fs.mkdirSync(root, { recursive: true });
+  fs.writeFileSync(path.join(root, PARTIAL), 'generation in progress or interrupted; rerun to regenerate\n');
 
   const { size } = options;
   const layers = allocLayers(size);
@@ -180,7 +184,8 @@ export async function generateSyntheticDataset(rootOrOptions: string | (Override
     options,
     counts: { images, hfrImages, pretrainImages: pretrain.length },
   };
-  fs.writeFileSync(path.join(root, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n'); // last: marks completion
+  fs.writeFileSync(path.join(root, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n'); // marks completion
+  fs.rmSync(path.join(root, PARTIAL));
   const seconds = (performance.now() - t0) / 1000;
   return { root, manifest, cached: false, seconds, imagesPerSecond: images / seconds };
 }
