@@ -152,6 +152,33 @@ describe('launch', () => {
   });
 });
 
+describe('response cache', () => {
+  it('reuses GET responses only while the store is unchanged (own writes and other connections)', async () => {
+    const id = seeded.runs.get('2/synthetic-vis-thermal/2')!;
+    const url = `/api/runs/${id}`;
+    await open.app.inject({ url });
+    const hit = await open.app.inject({ url });
+    expect(hit.headers['x-cache']).toBe('hit');
+    await open.app.inject({ method: 'PUT', url: `${url}/tags`, payload: { key: 'own', value: '1' } });
+    const afterOwn = await open.app.inject({ url });
+    expect(afterOwn.headers['x-cache']).toBeUndefined();
+    expect(json(afterOwn).run.tags).toMatchObject({ own: '1' });
+    const writer = RunStore.open(seeded.file); // like a worker in another process
+    writer.setTag(id, 'other', '2');
+    writer.close();
+    const afterOther = await open.app.inject({ url });
+    expect(afterOther.headers['x-cache']).toBeUndefined();
+    expect(json(afterOther).run.tags).toMatchObject({ own: '1', other: '2' });
+  });
+
+  it('can be turned off', async () => {
+    const srv = await buildServer({ data: wrapStore(seeded.store), webRoot: path.join(root, 'no-web'), cache: false });
+    await srv.app.inject({ url: '/api/runs?limit=1' });
+    expect((await srv.app.inject({ url: '/api/runs?limit=1' })).headers['x-cache']).toBeUndefined();
+    await srv.app.close();
+  });
+});
+
 describe('server-sent events', () => {
   it('streams new runs, status changes and new metric points', async () => {
     const srv = await buildServer({ data: wrapStore(seeded.store), webRoot: path.join(root, 'no-web'), pollMs: 50 });

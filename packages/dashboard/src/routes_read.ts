@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { apiError } from './errors.ts';
-import { downsample } from './downsample.ts';
+import { downsample, type Downsampled } from './downsample.ts';
+import { LruCache } from './cache.ts';
 import { resolveArtifact } from './artifacts.ts';
 import { configDiff, metricSpecs, paperTableFromEvals, summarizeEvals, thinRoc } from './analysis.ts';
 import { AblationQuery, ArtifactQuery, CompareQuery, CurvesQuery, EvalCurvesQuery, RunIdParams, RunListQuery, TableQuery, parse } from './schemas.ts';
@@ -16,6 +17,7 @@ interface Deps {
   feed: ChangeFeed;
   artifactRoots: string[];
   policy: AuthPolicy;
+  useCache: boolean;
 }
 
 export const ENDPOINTS = [
@@ -25,8 +27,10 @@ export const ENDPOINTS = [
   'POST /api/runs/:id/archive', 'POST /api/launch',
 ];
 
-export function registerReadRoutes(app: FastifyInstance, { data, feed, artifactRoots, policy }: Deps): void {
+export function registerReadRoutes(app: FastifyInstance, { data, feed, artifactRoots, policy, useCache }: Deps): void {
   const q = data.queries;
+  // Downsampled histories keyed by the series' last (step, time): a live run's new points only miss its own entries.
+  const seriesCache = new LruCache<Downsampled>(128);
   const requireRun = (params: unknown) => {
     const { id } = parse(RunIdParams, params, 'params');
     if (!q.runExists(id)) throw apiError('RUN_NOT_FOUND', `Received id ${id}.`, 'params.id');
@@ -72,11 +76,18 @@ export function registerReadRoutes(app: FastifyInstance, { data, feed, artifactR
   app.get('/api/runs/:id/metrics', async (req) => {
     const id = requireRun(req.params);
     const p = parse(CurvesQuery, req.query, 'query');
-    const keys = p.keys ?? q.metricKeys(id).map((k) => k.key);
+    const latest = new Map(q.metricKeys(id).map((k) => [k.key, k]));
+    const keys = p.keys ?? [...latest.keys()];
     const series = keys.map((key) => {
-      const raw = q.metricSeries(id, key).filter((pt): pt is { step: number; value: number } => pt.value !== null);
-      const d = downsample(raw, p.maxPoints);
-      return { key, total: d.total, plotted: d.points.length, steps: d.points.map((pt) => pt.step), values: d.points.map((pt) => pt.value) };
+      const l = latest.get(key);
+      const cacheKey = `${id}|${key}|${p.maxPoints}|${l?.lastStep}|${l?.lastTime}`;
+      let d = useCache ? seriesCache.get(cacheKey) : undefined;
+      if (!d) {
+        const raw = q.metricSeries(id, key);
+        d = downsample(raw.steps, raw.values, p.maxPoints);
+        if (useCache) seriesCache.set(cacheKey, d);
+      }
+      return { key, total: d.total, plotted: d.steps.length, steps: d.steps, values: d.values };
     });
     return { runId: id, maxPoints: p.maxPoints, series };
   });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { ApiError, apiError } from './errors.ts';
 import { authPolicy, checkAuth, type AuthPolicy } from './auth.ts';
 import { ChangeFeed } from './events.ts';
+import { LruCache, StoreVersion } from './cache.ts';
 import { registerReadRoutes } from './routes_read.ts';
 import { registerWriteRoutes, type Launcher } from './routes_write.ts';
 import type { DashboardStore } from './store.ts';
@@ -24,6 +25,8 @@ export interface ServerOptions {
   logger?: boolean;
   /** Queues runs and sweeps (POST /api/launch); default uses the trainer's config and sweep grid. */
   launcher?: Launcher;
+  /** Reuse GET responses while the store is unchanged (default true; the benchmark measures both). */
+  cache?: boolean;
 }
 
 export interface DashboardServer {
@@ -59,8 +62,11 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
     checkAuth(policy, req, req.method !== 'GET' && req.method !== 'HEAD');
   });
 
-  registerReadRoutes(app, { data: opts.data, feed, artifactRoots, policy });
-  registerWriteRoutes(app, { data: opts.data, feed, launcher: opts.launcher });
+  const version = new StoreVersion(() => opts.data.queries.dataVersion());
+  if (opts.cache !== false) registerResponseCache(app, version);
+
+  registerReadRoutes(app, { data: opts.data, feed, artifactRoots, policy, useCache: opts.cache !== false });
+  registerWriteRoutes(app, { data: opts.data, feed, launcher: opts.launcher, version });
 
   const webRoot = opts.webRoot ?? DEFAULT_WEB_ROOT;
   const hasWeb = existsSync(path.join(webRoot, 'index.html'));
@@ -76,4 +82,26 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
 
   app.addHook('onClose', async () => feed.close());
   return { app, policy, feed };
+}
+
+const UNCACHED = /^\/api\/(events|runs\/\d+\/artifact)(\?|$)/;
+
+/** GET /api responses are cached per URL and store version (see cache.ts). */
+function registerResponseCache(app: FastifyInstance, version: StoreVersion): void {
+  const cache = new LruCache<{ version: string; type: string; body: string }>(256);
+  const versions = new WeakMap<FastifyRequest, string>();
+  app.addHook('preHandler', async (req, reply) => {
+    if (req.method !== 'GET' || !req.url.startsWith('/api/') || UNCACHED.test(req.url)) return;
+    const v = version.current();
+    versions.set(req, v);
+    const hit = cache.get(req.url);
+    if (hit && hit.version === v) return reply.header('x-cache', 'hit').type(hit.type).send(hit.body);
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    const v = versions.get(req);
+    if (v !== undefined && reply.statusCode === 200 && typeof payload === 'string' && reply.getHeader('x-cache') !== 'hit') {
+      cache.set(req.url, { version: v, type: String(reply.getHeader('content-type') ?? 'application/json'), body: payload });
+    }
+    return payload;
+  });
 }
