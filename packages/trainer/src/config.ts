@@ -60,8 +60,9 @@ const PretrainConfig = z.strictObject({
   /** Identities to learn: the protocol's training split (its `modality` images), fold as declared. */
   protocol: z.string().min(1).default('synthetic-pretrain-vis'),
   fold: foldId.default('all'),
-  steps: z.number().int().positive().default(1500),
-  batchSize: z.number().int().positive().default(64),
+  // Sized for the 2-core wasm quickstart (~10-30 img/s for iresnet-synth in training mode).
+  steps: z.number().int().positive().default(400),
+  batchSize: z.number().int().positive().default(32),
   lr: z.number().positive().default(2e-3),
   schedule: z.enum(['constant', 'cosine', 'step']).default('cosine'),
   warmup: z.number().int().min(0).default(50),

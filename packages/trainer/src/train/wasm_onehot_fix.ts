@@ -24,7 +24,7 @@ export function fixWasmOneHot(): boolean {
       if (attrs.dtype === 'int32') return original.kernelFunc(args);
       const ints = original.kernelFunc({ ...args, attrs: { ...args.attrs, dtype: 'int32' } }) as tf.TensorInfo;
       const out = cast.kernelFunc({ inputs: { x: ints }, attrs: { dtype: attrs.dtype }, backend: args.backend }) as tf.TensorInfo;
-      args.backend.disposeData(ints.dataId);
+      (args.backend as { disposeData(id: object): void }).disposeData(ints.dataId);
       return out;
     },
   });
