@@ -81,19 +81,21 @@ export async function launchSweep(
   opts: LaunchOptions,
 ): Promise<{ parentId: number; childIds: number[] }> {
   const plan = await planSweep(base, grid, foldsOf);
-  const kind = kindFor(opts, base);
   const res = store.createSweep(
     { experiment: opts.experiment, config: { base, grid }, seed: base.seed, name: opts.name ?? `sweep ${grid.join(' ')}`, method: null },
-    plan.map((p) => ({
-      kind: kindFor(opts, p.config),
-      method: kind === 'noop' || kind === 'pretrain' ? null : p.config.method,
-      config: p.config,
-      seed: p.config.seed,
-      name: label(p.override),
-      maxAttempts: opts.maxAttempts,
-      initFrom: opts.initFrom ?? null,
-      totalSteps: totalStepsOf(kindFor(opts, p.config), p.config),
-    })),
+    plan.map((p) => {
+      const kind = kindFor(opts, p.config);
+      return {
+        kind,
+        method: kind === 'noop' || kind === 'pretrain' ? null : p.config.method,
+        config: p.config,
+        seed: p.config.seed,
+        name: label(p.override),
+        maxAttempts: opts.maxAttempts,
+        initFrom: opts.initFrom ?? null,
+        totalSteps: totalStepsOf(kind, p.config),
+      };
+    }),
   );
   store.transaction(() => res.childIds.forEach((id, i) => store.logParams(id, flattenConfig(plan[i].config))));
   return res;

@@ -34,7 +34,7 @@ export function register(program: Command): void {
         if (o.json) return console.log(JSON.stringify(rows, null, 2));
         for (const r of rows) {
           const latest = s.getLatestMetrics(r.id);
-          const loss = latest['loss/total']?.value;
+          const loss = latest.loss?.value;
           console.log(
             [String(r.id).padStart(5), r.status.padEnd(9), r.kind.padEnd(8), r.experimentName, `${r.step}/${r.totalSteps ?? '-'}`, loss !== undefined ? `loss ${loss.toFixed(4)}` : '', r.name, r.error ? `error: ${r.error}` : '']
               .filter(Boolean)

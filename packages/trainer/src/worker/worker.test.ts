@@ -101,3 +101,15 @@ describe('worker', () => {
     store.close();
   });
 });
+
+describe('launchSweep', () => {
+  it('gives each child the kind and method of its own config (a grid over method)', async () => {
+    const store = RunStore.open(file);
+    const { childIds } = await launchSweep(store, noop(2), ['method=baseline,ssmb'], () => ['1'], { experiment: 's' });
+    expect(childIds.map((id) => [store.getRun(id)!.kind, store.getRun(id)!.method])).toEqual([
+      ['evaluate', 'baseline'],
+      ['train', 'ssmb'],
+    ]);
+    store.close();
+  });
+});
