@@ -20,7 +20,7 @@ beforeEach(() => {
   out = [];
   vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
   vi.spyOn(console, 'error').mockImplementation((...a) => void out.push(a.join(' ')));
-  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (out.push(String(chunk).trimEnd()), true));
   process.exitCode = undefined;
 });
 afterEach(() => {

@@ -34,7 +34,6 @@ export function register(program: Command): void {
         if (o.work) {
           const s = await runWorker({ store, untilEmpty: true, quiet: o.quiet });
           console.log(`completed ${s.completed.length}, failed ${s.failed.length}`);
-          for (const f of s.failed) console.error(`run ${f.id} failed: ${f.error}`);
           if (s.failed.length > 0) process.exitCode = 1;
         }
       } finally {

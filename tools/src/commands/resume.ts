@@ -24,7 +24,6 @@ export function register(program: Command): void {
         const ckpt = store.latestCheckpoint(runId);
         console.error(`resuming run ${runId} from ${ckpt ? `step ${ckpt.step} (${ckpt.path})` : 'the start (no checkpoint yet)'}`);
         const s = await runWorker({ store, runId, quiet: !!o.quiet });
-        for (const f of s.failed) console.error(`run ${f.id} failed: ${f.error}`);
         if (s.failed.length > 0 || s.completed.length === 0) process.exitCode = 1;
         else console.log(`run ${runId} completed`);
       } finally {

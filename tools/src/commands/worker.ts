@@ -24,7 +24,6 @@ export function register(program: Command): void {
         quiet: !!o.quiet,
       });
       console.log(`worker ${s.owner}: completed ${s.completed.length}, failed ${s.failed.length}, released ${s.released.length}, lost ${s.lost.length}`);
-      for (const f of s.failed) console.error(`run ${f.id} failed: ${f.error}`);
       if (s.failed.length > 0) process.exitCode = 1;
     });
 }
