@@ -3,6 +3,7 @@
 // Without easy margin, where theta_y + m would pass pi (cos theta_y <= cos(pi - m)) the target logit becomes
 // cos theta_y - m sin(m) so it stays monotonic; with easy margin the margin applies only where cos theta_y > 0.
 import { tf } from '../tf.ts';
+import { matMulT } from '../models/linear.ts';
 import { l2Normalize } from './cosine.ts';
 
 export interface ArcFaceOptions {
@@ -24,7 +25,7 @@ export function arcfaceLogits(embeddings: tf.Tensor2D, classWeights: tf.Tensor2D
   if (len !== B) throw new Error(`arcface: labels has ${len} entries; expected ${B}`);
   return tf.tidy(() => {
     const lab = Array.isArray(labels) ? tf.tensor1d(labels, 'int32') : (tf.cast(labels, 'int32') as tf.Tensor1D);
-    const cos = tf.matMul(l2Normalize(embeddings), tf.transpose(l2Normalize(tf.transpose(classWeights)))); // [B,K]
+    const cos = matMulT(l2Normalize(embeddings), tf.transpose(l2Normalize(tf.transpose(classWeights)))); // [B,K]
     const onehot = tf.oneHot(lab, K, 1, 0, 'float32'); // [B,K]
     const cosY = tf.sum(tf.mul(cos, onehot), 1); // [B]
     const sinY = tf.sqrt(tf.maximum(tf.sub(1, tf.square(cosY)), 1e-12)); // clamp keeps the gradient finite at |cos| = 1

@@ -41,34 +41,44 @@ export function batchNormInference<T extends tf.Tensor>(x: T, bn: BatchNorm): T 
   });
 }
 
+/** Per-channel sum over every axis but the last. For NHWC maps a global average pool does the big
+ *  reduction (on wasm tf.sum over leading axes transposes the whole map, and a ones-matmul repacks it). */
+function channelSum(x: tf.Tensor): tf.Tensor1D {
+  if (x.rank !== 4) return tf.sum(x, x.shape.slice(0, -1).map((_, i) => i)) as tf.Tensor1D;
+  const [, H, W] = x.shape;
+  return tf.mul(tf.sum(tf.avgPool(x as tf.Tensor4D, [H, W], [H, W], 'valid'), [0, 1, 2]), H * W) as tf.Tensor1D;
+}
+
 /**
  * Training-mode BN: normalises with the batch statistics over every axis but the last and updates the
- * running statistics. A custom gradient (the closed-form BN backward) replaces autodiff through moments,
- * which would cost several extra full-size ops per layer.
+ * running statistics. Closed-form custom gradient (autodiff through moments costs several extra full-size
+ * ops per layer):  xc = x - mean, k1 = w / sigma,
+ *   dx = k1 (dy - S1/N - xc S2 / (N sigma^2)),  dw = S2 / sigma,  db = S1,  S1 = sum dy, S2 = sum dy xc.
  */
 export function batchNormTraining<T extends tf.Tensor>(x: T, bn: BatchNorm, momentum = BN_MOMENTUM): T {
-  const axes = x.shape.slice(0, -1).map((_, i) => i);
-  const n = x.size / x.shape[x.rank - 1];
+  const c = x.shape[x.rank - 1];
+  const n = x.size / c;
   if (n < 2) throw new Error(`batchNormTraining: need more than one value per channel, got input shape [${x.shape}]`);
   const op = tf.customGrad((xIn, w, b, save) => {
-    const { mean, variance } = tf.moments(xIn as tf.Tensor, axes); // [C], [C] (biased)
+    const mean = tf.div(channelSum(xIn as tf.Tensor), n); // [C]
+    const xc = tf.sub(xIn as tf.Tensor, mean); // like x
+    const variance = tf.div(channelSum(tf.square(xc)), n); // [C] biased
     const invStd = tf.rsqrt(tf.add(variance, BN_EPS)); // [C]
-    const xhat = tf.mul(tf.sub(xIn as tf.Tensor, mean), invStd); // like x
+    const k1 = tf.mul(w as tf.Tensor, invStd); // [C]
     tf.tidy(() => {
       bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - momentum), tf.mul(mean, momentum)));
       const unbiased = tf.mul(variance, n / (n - 1));
       bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - momentum), tf.mul(unbiased, momentum)));
     });
-    (save as tf.GradSaveFunc)([xhat, invStd, w as tf.Tensor]);
-    const value = tf.add(tf.mul(xhat, w as tf.Tensor), b as tf.Tensor);
-    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xh, is, wS] = saved;
-      const dxhat = tf.mul(dy, wS);
-      const dx = tf.mul(
-        tf.sub(tf.sub(dxhat, tf.mean(dxhat, axes)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), axes))),
-        is,
-      );
-      return [dx, tf.sum(tf.mul(dy, xh), axes), tf.sum(dy, axes)];
+    (save as tf.GradSaveFunc)([xc, invStd, k1]);
+    const value = tf.add(tf.mul(xc, k1), b as tf.Tensor);
+    const gradFunc = (dy: tf.Tensor, [xcS, is, k]: tf.Tensor[]) => {
+      const s1 = channelSum(dy); // [C]
+      const s2 = channelSum(tf.mul(dy, xcS)); // [C]
+      const kx = tf.neg(tf.mul(tf.mul(k, tf.square(is)), tf.div(s2, n))); // [C]
+      const k0 = tf.neg(tf.mul(k, tf.div(s1, n))); // [C]
+      const dx = tf.add(tf.mul(dy, k), tf.add(tf.mul(xcS, kx), k0));
+      return [dx, tf.mul(s2, is), s1];
     };
     return { value, gradFunc };
   });

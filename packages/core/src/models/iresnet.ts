@@ -11,6 +11,7 @@ import { tf } from '../tf.ts';
 import { batchNormInference, batchNormTraining, bnScaleShift, createBatchNorm, type BatchNorm } from './batch_norm.ts';
 import { conv, convBias, foldConvBn, preluOp, taping } from './conv_bn.ts';
 import { IBasicBlock, type FoldedBlock, type RunMode } from './ibasic_block.ts';
+import { frozenLinear, matMulT } from './linear.ts';
 import { halve, TAP_NAMES, tapChannels, tapSpatial, validateIResNetConfig, type IResNetConfig, type TapName } from './iresnet_config.ts';
 import { ParamStore } from './param_store.ts';
 
@@ -32,7 +33,7 @@ interface Folded {
   ids: unknown[]; // dataIds of all params when folded: a reassigned variable invalidates the cache
   stemW: tf.Tensor4D; stemB: tf.Tensor1D;
   blocks: FoldedBlock[][];
-  headW: tf.Tensor2D; headB: tf.Tensor1D;
+  headW: tf.Tensor2D; headWT: tf.Tensor2D; headB: tf.Tensor1D;
 }
 
 export class IResNet {
@@ -151,15 +152,12 @@ export class IResNet {
   private head(h: tf.Tensor4D, mode: RunMode, f?: Folded): tf.Tensor2D {
     return tf.tidy(() => {
       const flat = (t: tf.Tensor) => tf.reshape(t, [t.shape[0], -1]) as tf.Tensor2D; // NHWC flatten [B,S*S*C]
-      if (f) {
-        if (!taping()) return tf.fused.matMul({ a: flat(h), b: f.headW, bias: f.headB });
-        return tf.add(tf.matMul(flat(h), f.headW), f.headB) as tf.Tensor2D;
-      }
+      if (f) return frozenLinear(flat(h), f.headW, f.headWT, f.headB);
       const train = mode === 'train';
       const bn = train ? batchNormTraining : batchNormInference;
       let z = flat(bn(h, this.bn2));
       if (train && this.config.dropout > 0) z = tf.dropout(z, this.config.dropout) as tf.Tensor2D;
-      z = tf.add(tf.matMul(z, this.fcW as tf.Tensor2D), this.fcB) as tf.Tensor2D; // [B,E]
+      z = tf.add(matMulT(z, this.fcW as tf.Tensor2D), this.fcB) as tf.Tensor2D; // [B,E]
       return bn(z, this.features);
     }) as tf.Tensor2D;
   }
@@ -181,9 +179,9 @@ export class IResNet {
       const w = tf.mul(tf.mul(this.fcW, tf.reshape(sIn, [-1, 1])), fe.scale) as tf.Tensor2D; // [S*S*C,E]
       const b0 = tf.add(tf.reshape(tf.matMul(tf.reshape(tIn, [1, -1]), this.fcW as tf.Tensor2D), [-1]), this.fcB);
       const b = tf.add(tf.mul(b0, fe.scale), fe.shift) as tf.Tensor1D; // [E]
-      return { w, b };
+      return { w, wT: tf.transpose(w), b };
     });
-    this.folded = { ids, stemW: stem.w, stemB: stem.b, blocks, headW: head.w, headB: head.b };
+    this.folded = { ids, stemW: stem.w, stemB: stem.b, blocks, headW: head.w, headWT: head.wT, headB: head.b };
     // Kept: the cache outlives whatever tidy scope the first frozen forward ran in.
     for (const t of this.foldedTensors()) tf.keep(t);
     return this.folded;
@@ -197,8 +195,8 @@ export class IResNet {
 
   private foldedTensors(): tf.Tensor[] {
     if (!this.folded) return [];
-    const { stemW, stemB, blocks, headW, headB } = this.folded;
-    const ts: tf.Tensor[] = [stemW, stemB, headW, headB];
+    const { stemW, stemB, blocks, headW, headWT, headB } = this.folded;
+    const ts: tf.Tensor[] = [stemW, stemB, headW, headWT, headB];
     for (const st of blocks) for (const b of st) ts.push(...(Object.values(b).filter(Boolean) as tf.Tensor[]));
     return ts;
   }

@@ -7,6 +7,8 @@
 // oneHot @ stacked weights: with exact 0/1 coefficients this is exactly W_k, so only the chosen expert's
 // parameters affect a sample, and only chosen experts receive gradient.
 import { tf } from '../tf.ts';
+import { modulate } from './modulate.ts';
+import { instanceStats } from './instance_stats.ts';
 
 export const SSMB_EPS = 1e-5;
 
@@ -95,7 +97,8 @@ export class SSMBBlock {
     const [B, , , C] = x.shape;
     const N = this.numExperts, D = this.hidden;
     return tf.tidy(() => {
-      const { mean, variance } = tf.moments(x, [1, 2], true); // [B,1,1,C]
+      // Full-size work is kept to pooled reductions and one fused affine (see modulate.ts / spatial_*.ts).
+      const { mu: mean, variance } = instanceStats(x); // [B,1,1,C] each
       const sigma = tf.sqrt(tf.add(variance, SSMB_EPS)); // [B,1,1,C]
       const s = tf.concat([tf.reshape(mean, [B, C]), tf.reshape(sigma, [B, C])], 1) as tf.Tensor2D; // [B,2C]
       const probs: tf.Tensor2D = N > 1
@@ -113,12 +116,13 @@ export class SSMBBlock {
         tf.reshape(tf.matMul(tf.reshape(h, [B, 1, D]), pick('experts.fc2.weight', D, 2 * C)), [B, 2 * C]),
         tf.matMul(onehot, this.p('experts.fc2.bias') as tf.Tensor2D)); // [B,2C]
       const g4 = tf.reshape(gate, [B, 1, 1, 1]);
-      const a = tf.mul(g4, tf.reshape(tf.slice(mod, [0, 0], [B, C]), [B, 1, 1, C])); // g*dgamma [B,1,1,C]
+      const a = <tf.Tensor4D>tf.mul(g4, tf.reshape(tf.slice(mod, [0, 0], [B, C]), [B, 1, 1, C])); // g*dgamma [B,1,1,C]
       const c = tf.mul(g4, tf.reshape(tf.slice(mod, [0, C], [B, C]), [B, 1, 1, C])); // g*dbeta  [B,1,1,C]
       // x + g((x - mu) dgamma + dbeta) rearranged as x (1 + a) + (c - mu a): two full-size ops instead of five.
-      let y = tf.add(tf.mul(x, tf.add(a, 1)), tf.sub(c, tf.mul(mean, a))) as tf.Tensor4D; // [B,H,W,C]
+      let y = modulate(x, a, tf.sub(c, tf.mul(mean, a)) as tf.Tensor4D); // [B,H,W,C]
       if (this.kind === 'style+spatial') {
-        const xn = tf.div(tf.sub(x, mean), sigma) as tf.Tensor4D; // instance-normalised [B,H,W,C]
+        const inv = tf.reciprocal(sigma); // (x - mu) / sigma = x (1 + (1/sigma - 1)) - mu/sigma
+        const xn = modulate(x, tf.sub(inv, 1) as tf.Tensor4D, tf.neg(tf.mul(mean, inv)) as tf.Tensor4D); // [B,H,W,C]
         y = tf.add(y, tf.mul(g4, this.spatial(xn, expert.dataSync()))) as tf.Tensor4D;
       }
       return { y, routing: { probs, expert, gate } };
