@@ -18,7 +18,7 @@ describe('linear ops with explicit-transpose gradients', () => {
     const [h1, h2] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y), r)))([a, w]);
     const f1 = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(frozenLinear(x as tf.Tensor2D, w, wT, bias), r)))(a);
     const y1 = frozenLinear(a, w, wT, bias);
-    const y2 = tf.add(tf.matMul(a, w), bias);
+    const y2 = tf.tidy(() => tf.add(tf.matMul(a, w), bias));
     expect(tf.memory().numTensors).toBe(before + 7);
     const d = (p: tf.Tensor, q: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0]);
     expect(d(g1, h1)).toBeLessThan(1e-5);
