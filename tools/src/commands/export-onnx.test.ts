@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  cosineSimilarity, createModel, createOnnxEmbedder, disposeHFROutput, HFRModel, randomImagesNHWC, stateDictToSafetensors, tf,
+  cosineSimilarity, createModel, createOnnxEmbedder, disposeHFROutput, HFRModel, initBackend, randomImagesNHWC, stateDictToSafetensors, tf,
   type PlainTensor,
 } from '@ssmb/core';
 import { launchRun, resolveConfig, RunStore } from '@ssmb/trainer';
@@ -12,7 +12,7 @@ import { exportOnnx } from './export-onnx.ts';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ssmb-cli-export-onnx-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await initBackend({ prefer: 'cpu' }); // the command's own initBackend() then keeps it
 });
 
 /** Seeded, non-trivial values for every variable (so a wrong mapping changes the output). */

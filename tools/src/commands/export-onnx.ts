@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
-  createModel, exportBackboneToOnnx, exportHfrModelToOnnx, HFRModel, readSafetensorsStateDict, tf,
+  createModel, exportBackboneToOnnx, exportHfrModelToOnnx, HFRModel, initBackend, readSafetensorsStateDict, tf,
   type IResNet, type PlainTensor,
 } from '@ssmb/core';
 import { RunStore, validateConfig } from '@ssmb/trainer';
@@ -51,6 +51,7 @@ function loadBackboneFile(backbone: IResNet, file: string): void {
 }
 
 export async function exportOnnx(runId: number, o: ExportOnnxOptions, log: (line: string) => void = console.log): Promise<{ kind: 'hfr' | 'backbone'; checkpoint: string }> {
+  await initBackend(); // reading the weights back goes through tfjs variables
   const store = RunStore.open(o.store);
   let run, ck;
   try {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { tf } from '../../tf.ts';
 import { IResNet } from '../../models/iresnet.ts';
 import type { IResNetConfig } from '../../models/iresnet_config.ts';
+import { getModelConfig, listModels } from '../../models/registry.ts';
 import { decodeOnnxModel } from './onnx_proto.ts';
 import { importOnnxGraph } from './import_onnx_graph.ts';
 import { readSafetensorsStateDict } from './safetensors_file.ts';
@@ -37,8 +38,12 @@ function readBytes(file: string, what: string): Uint8Array {
   }
 }
 
+/** The config of detected tensors; named after a registered model with the same shape when there is one. */
 export function iresnetConfigFromShape(shape: IResNetShape): IResNetConfig {
-  return { arch: archName(shape), ...shape, dropout: 0 };
+  const same = (c: IResNetConfig) => c.depths.join() === shape.depths.join() && c.widths.join() === shape.widths.join()
+    && c.stemWidth === shape.stemWidth && c.inputSize === shape.inputSize && c.embeddingSize === shape.embeddingSize;
+  const registered = listModels().find((name) => same(getModelConfig(name)));
+  return { arch: registered ?? archName(shape), ...shape, dropout: 0 };
 }
 
 /** Builds our (frozen) IResNet from PyTorch-layout insightface tensors. */
