@@ -3,27 +3,15 @@
 //   npm run bench -w @ssmb/core          (SSMB_BACKEND=cpu|wasm|node|gpu to force an engine)
 //   BENCH_REPS=5 npm run bench           (timed repetitions per measurement, default 3)
 //   BENCH_ONLY=kernels|inference|train   (run one section: the whole script takes a few minutes)
+//   BENCH_CLOCK=cpu|wall                 (see timing.ts; cpu by default on wasm/cpu)
 import os from 'node:os';
 import { tf, initBackend, engineInfo } from '../src/index.ts';
 import { displacedWasmKernel } from '../src/kernels/register.ts';
 import { benchInference, benchTraining } from './model_bench.ts';
+import { setClock, timeIt } from './timing.ts';
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const ONLY = process.env.BENCH_ONLY;
-
-/** Mean wall time (ms) of `reps` runs of fn after `warmup` untimed ones; fn's tensors are disposed. */
-export function timeIt(fn: () => tf.Tensor | tf.Tensor[], reps = REPS, warmup = 1): number {
-  const run = () => {
-    const out = fn();
-    const list = Array.isArray(out) ? out : [out];
-    for (const t of list) t.dataSync(); // wait for the backend to finish
-    tf.dispose(list);
-  };
-  for (let i = 0; i < warmup; i++) run();
-  const t0 = performance.now();
-  for (let i = 0; i < reps; i++) run();
-  return (performance.now() - t0) / reps;
-}
 
 const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
@@ -50,9 +38,9 @@ function benchKernels(): void {
     const dy = tf.randomNormal(y.shape) as tf.Tensor4D;
     const gflop = (2 * y.size * ws[0] * ws[1] * ws[2]) / 1e9;
     const attrs = { strides: [s, s], pad, dataFormat: 'NHWC' };
-    const fwd = timeIt(() => tf.conv2d(x, w, s, pad));
-    const dx = timeIt(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: xs }) as tf.Tensor);
-    const dw = timeIt(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: ws }) as tf.Tensor);
+    const fwd = timeIt(() => tf.conv2d(x, w, s, pad), REPS);
+    const dx = timeIt(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: xs }) as tf.Tensor, REPS);
+    const dw = timeIt(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: ws }) as tf.Tensor, REPS);
     let dxBefore = NaN;
     if (wasm && builtin) {
       // The displaced tfjs-backend-wasm kernel, called directly (slow: one repetition).
@@ -74,11 +62,13 @@ async function main(): Promise<void> {
   const info = engineInfo();
   console.log(`engine: ${info.engine} - ${info.description}`);
   for (const t of info.tried.filter((a) => !a.ok)) console.log(`  skipped ${t.engine}: ${t.reason}`);
-  console.log(`repetitions per measurement: ${REPS} (after one warm-up); ${os.cpus().length} cores, load average ` +
-    `${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (others' work on a shared machine slows every figure)`);
+  const clock = setClock(info.engine);
+  console.log(`clock: ${clock} time${clock === 'cpu' ? ' of this process (single-threaded engine: excludes waiting for a core)' : ''}; ` +
+    `repetitions per measurement: ${REPS} after one warm-up; ${os.cpus().length} cores, load average ` +
+    `${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   if (!ONLY || ONLY === 'kernels') benchKernels();
-  if (!ONLY || ONLY === 'inference') await benchInference(timeIt, REPS);
-  if (!ONLY || ONLY === 'train') await benchTraining(timeIt, REPS);
+  if (!ONLY || ONLY === 'inference') await benchInference(REPS);
+  if (!ONLY || ONLY === 'train') await benchTraining(REPS);
   console.log(`\ntf.memory(): ${tf.memory().numTensors} tensors live at exit`);
 }
 

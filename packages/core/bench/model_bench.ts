@@ -5,8 +5,8 @@ import { HFRModel } from '../src/models/hfr_model.ts';
 import { crossModalContrastiveLoss } from '../src/losses/cross_modal_contrastive.ts';
 import { teacherStudentLoss } from '../src/losses/teacher_student.ts';
 import { loadBalancingLoss } from '../src/losses/load_balancing.ts';
+import { timeIt } from './timing.ts';
 
-type TimeIt = (fn: () => tf.Tensor | tf.Tensor[], reps?: number, warmup?: number) => number;
 
 export const BATCH = 16;
 export const INPUT = 112;
@@ -20,7 +20,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 const imgPerSec = (images: number, ms: number) => images / (ms / 1e3);
 
-export async function benchInference(timeIt: TimeIt, reps: number): Promise<InferenceResult> {
+export async function benchInference(reps: number): Promise<InferenceResult> {
   console.log(`\n== IResNet-18 inference (frozen, batch ${BATCH}, ${INPUT}x${INPUT}) and SSMB overhead`);
   const hfr = new HFRModel(createModel('iresnet18', { frozen: true, seed: 0 }), {
     taps: ['stem', 'layer1', 'layer2'], numExperts: 4, kind: 'style', seed: 0,
@@ -47,6 +47,19 @@ export async function benchInference(timeIt: TimeIt, reps: number): Promise<Infe
   const overhead = ssmbMs / backboneMs - 1;
   console.log(`SSMB overhead: ratio ${(ssmbMs / backboneMs).toFixed(3)} (${(overhead * 100).toFixed(1)}%; target <= 5%: ` +
     `${overhead <= 0.05 ? 'met' : 'NOT met'}) [per-run ms plain ${a.map((v) => v.toFixed(0)).join(',')}; ssmb ${b.map((v) => v.toFixed(0)).join(',')}]`);
+  // The same overhead from its parts: the three SSMB blocks alone on tap-shaped inputs (small, steady
+  // timings) against the backbone, less sensitive to load drift than the difference of two long runs.
+  let blocksMs = 0;
+  for (const [tap, block] of hfr.blocks) {
+    const side = hfr.backbone.tapSpatial(tap);
+    const h = tf.randomNormal([BATCH, side, side, hfr.backbone.tapChannels(tap)]) as tf.Tensor4D;
+    blocksMs += timeIt(() => {
+      const { y, routing } = block.apply(h);
+      return [y, routing.probs, routing.expert, routing.gate];
+    }, reps);
+    h.dispose();
+  }
+  console.log(`SSMB blocks alone: ${blocksMs.toFixed(0)} ms/batch -> overhead ${((100 * blocksMs) / backboneMs).toFixed(1)}% of the backbone`);
   x.dispose();
   hfr.dispose();
   return { backboneMs, ssmbMs };
@@ -57,7 +70,7 @@ export async function benchInference(timeIt: TimeIt, reps: number): Promise<Infe
  * genuine; teacher T(v) without a tape; student on all BATCH images; L = L_cc + L_ts + 0.01 L_lb; Adam
  * on the SSMB parameters only (the backbone is frozen, so gradients flow back to the stem SSMB as dx only).
  */
-export async function benchTraining(timeIt: TimeIt, reps: number): Promise<void> {
+export async function benchTraining(reps: number): Promise<void> {
   const pairs = BATCH / 2;
   console.log(`\n== SSMB training step (frozen iresnet18, SSMB at stem/layer1/layer2, N=4, batch ${BATCH} images = ` +
     `${pairs} pairs, Adam)`);
