@@ -15,10 +15,11 @@ import type { Command } from 'commander';
 import { generateSyntheticDataset, resolveSyntheticOptions, SYNTHETIC_GENERATOR_VERSION } from '@ssmb/protocols';
 import { launchRun, resolveConfig, RunStore, type Config, type ConfigOverride } from '@ssmb/trainer';
 import { flattenOverrides, formatRoutingSummary, loadTableConfig, type Overrides, type PaperTable } from '../../../packages/trainer/src/tables/index.ts';
-import { reclaimDeadLeases, runIdentity, runQueue } from '../../../packages/trainer/src/reproduce/index.ts';
-import { CLI, DEFAULT_STORE, gridReporter, labelsOf, REPO_ROOT, runReproduce, spawnCliWorker, STATE_DIR, type Log, type ReproduceResult } from './reproduce.ts';
+import { cancelStaleQueued, reclaimDeadLeases, runIdentity, runQueue } from '../../../packages/trainer/src/reproduce/index.ts';
+import { CLI, DEFAULT_STORE, gridReporter, InterruptedError, labelsOf, REPO_ROOT, runReproduce, spawnCliWorker, STATE_DIR, type Log, type ReproduceResult } from './reproduce.ts';
 
 export const QUICKSTART_TABLE = path.join(REPO_ROOT, 'tables', 'synthetic.yaml');
+const BACKBONE_EXPERIMENT = 'quickstart:backbone';
 
 /** Sizes of the dataset and the backbone pre-training; the grid's own sizes live in tables/synthetic.yaml. */
 export interface QuickstartSizes {
@@ -32,7 +33,7 @@ export interface QuickstartSizes {
 
 export const QUICKSTART_SIZES: QuickstartSizes = {
   synthetic: { identities: 60, imagesPerIdentity: 4, pretrainIdentities: 300, pretrainImagesPerIdentity: 8, size: 64 },
-  pretrain: { pretrain: { steps: 600, batchSize: 64 } },
+  pretrain: { pretrain: { steps: 250, batchSize: 32 }, checkpointEvery: 50 },
 };
 
 export interface QuickstartOptions {
@@ -96,7 +97,7 @@ export function pretrainConfig(datasetRoot: string, model: string, sizes: Quicks
   return resolveConfig({
     base: {
       ...sizes.pretrain,
-      dataset: { root: datasetRoot, protocol: 'synthetic-pretrain-vis', fold: 'all' },
+      dataset: { root: datasetRoot },
       backbone: { model, weights: null },
       pretrain: { ...((sizes.pretrain.pretrain as object) ?? {}), output },
     },
@@ -123,29 +124,32 @@ export async function ensureBackbone(
   const config = pretrainConfig(datasetRoot, model, sizes, output);
   const identity = runIdentity(config);
   reclaimDeadLeases(store);
-  const previous = store.listRuns({ kind: 'pretrain' }).find((r) => runIdentity(r.config) === identity && r.status !== 'completed');
+  const previous = store.listRuns({ kind: 'pretrain', experiment: BACKBONE_EXPERIMENT }).find((r) => runIdentity(r.config) === identity && r.status !== 'completed');
   let id: number;
   if (previous && (previous.status === 'failed' || previous.status === 'cancelled')) {
     store.requeueRun(previous.id);
     id = previous.id;
   } else if (previous) id = previous.id;
-  else id = launchRun(store, config, { experiment: 'quickstart:backbone', kind: 'pretrain', name: `pretrain ${model} on synthetic VIS` });
+  else id = launchRun(store, config, { experiment: BACKBONE_EXPERIMENT, kind: 'pretrain', name: `pretrain ${model} on synthetic VIS` });
+  cancelStaleQueued(store, BACKBONE_EXPERIMENT, [id]); // other sizes' pre-training must not take the worker
   o.log(`[2/5] pre-training ${model} on the VIS pre-training identities (${config.pretrain.steps} steps, ArcFace)${previous ? ', resuming' : ''}...`);
   const reporter = gridReporter(store, 1, o.log, o.bar);
   const storeFile = store.file;
   const spawnWorker = o.spawnWorker ?? spawnCliWorker;
   const t0 = Date.now();
+  let interrupted = false;
   try {
-    await runQueue({
+    ({ interrupted } = await runQueue({
       store,
       runIds: [id],
       workers: 1,
       spawnWorker: (i) => spawnWorker(storeFile, i, path.join(path.dirname(storeFile), 'logs', `worker-${i}.log`)),
       onProgress: reporter.update,
-    });
+    }));
   } finally {
     reporter.stop();
   }
+  if (interrupted) throw new InterruptedError();
   const run = store.requireRun(id);
   if (run.status !== 'completed' || !existsSync(output)) {
     throw new Error(`backbone pre-training (run ${id}) ended ${run.status}${run.error ? `: ${run.error}` : ''}; ` +

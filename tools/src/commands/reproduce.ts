@@ -16,7 +16,7 @@ import {
   type Overrides, type PaperTable, type RoutingSummary, type TableConfig,
 } from '../../../packages/trainer/src/tables/index.ts';
 import {
-  collectFoldResults, collectRouting, enqueuePlan, expandGrid, expectedFolds, parseRootFlags, planGrid, preflight, PreflightError,
+  cancelStaleQueued, collectFoldResults, collectRouting, enqueuePlan, expandGrid, expectedFolds, parseRootFlags, planGrid, preflight, PreflightError,
   reclaimDeadLeases, resolveInputs, runQueue, summarisePlan, type GridProgress, type PlannedEntry,
 } from '../../../packages/trainer/src/reproduce/index.ts';
 
@@ -26,6 +26,14 @@ export const STATE_DIR = path.join(REPO_ROOT, '.ssmb');
 export const DEFAULT_STORE = path.join(STATE_DIR, 'runs.sqlite');
 
 export type Log = (line: string) => void;
+
+/** Stopped by Ctrl-C / SIGTERM: the workers checkpointed and released their runs. */
+export class InterruptedError extends Error {
+  constructor() {
+    super('interrupted: running runs were checkpointed and released; run the same command again to resume where it stopped');
+    this.name = 'InterruptedError';
+  }
+}
 
 export interface ReproduceOptions {
   /** Table config file (YAML). */
@@ -147,7 +155,10 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
     log(`table ${config.name}: ${before.total} runs (${config.rows.length} rows x ${config.columns.length} columns x folds); ` +
       `${before.completed} already completed, ${before.pending} queued/running, ${before.todo} to run`);
     if (!opts.dryRun) {
-      const { launched, requeued } = enqueuePlan(store, plan, `table:${config.name}`);
+      const experiment = `table:${config.name}`;
+      const { launched, requeued } = enqueuePlan(store, plan, experiment);
+      const stale = cancelStaleQueued(store, experiment, plan.map((p) => p.run!.id));
+      if (stale.length) log(`cancelled ${stale.length} queued run(s) of an earlier version of this table: ${stale.join(', ')}`);
       if (launched.length || requeued.length) log(`queued ${launched.length} new run(s)${requeued.length ? `, re-queued ${requeued.length} failed run(s)` : ''}`);
       const waitFor = plan.filter((p) => p.state !== 'completed').map((p) => p.run!.id);
       if (waitFor.length) {
@@ -155,17 +166,19 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
         log(`running ${waitFor.length} run(s) with ${workers} worker process(es); worker logs in ${path.join(path.dirname(storeFile), 'logs')}`);
         const reporter = gridReporter(store, waitFor.length, log, opts.bar ?? process.stdout.isTTY === true);
         const spawnWorker = opts.spawnWorker ?? spawnCliWorker;
+        let interrupted = false;
         try {
-          await runQueue({
+          ({ interrupted } = await runQueue({
             store,
             runIds: waitFor,
             workers,
             spawnWorker: (i) => spawnWorker(storeFile, i, path.join(path.dirname(storeFile), 'logs', `worker-${i}.log`)),
             onProgress: reporter.update,
-          });
+          }));
         } finally {
           reporter.stop();
         }
+        if (interrupted) throw new InterruptedError();
       }
       plan = planGrid(grid, store.listRuns());
     }

@@ -9,7 +9,7 @@ import { launchRun } from '../launch.ts';
 import { RunStore } from '../store/run_store.ts';
 import { expandGrid } from './grid.ts';
 import { planGrid } from './resume.ts';
-import { enqueuePlan, ownerIsDeadLocal, reclaimDeadLeases, runQueue, type GridProgress } from './run_grid.ts';
+import { cancelStaleQueued, enqueuePlan, ownerIsDeadLocal, reclaimDeadLeases, runQueue, type GridProgress } from './run_grid.ts';
 import { demoTable, foldsOf } from './fixtures.test-helpers.ts';
 
 const tmpStore = () => path.join(mkdtempSync(path.join(tmpdir(), 'ssmb-rungrid-')), 'runs.sqlite');
@@ -29,6 +29,19 @@ describe('enqueuePlan', () => {
     const second = enqueuePlan(store, again, 'table:demo');
     expect(second).toEqual({ launched: [], requeued: [first.launched[2]] });
     expect(store.listRuns()).toHaveLength(7);
+    store.close();
+  });
+});
+
+describe('cancelStaleQueued', () => {
+  it('cancels queued runs of the experiment that the plan does not keep, nothing else', () => {
+    const store = RunStore.open(tmpStore());
+    const cfg = resolveConfig({ sets: ['steps=3'] });
+    const [a, b, c] = [0, 1, 2].map(() => launchRun(store, cfg, { experiment: 'table:demo', kind: 'noop' }));
+    const other = launchRun(store, cfg, { experiment: 'mine', kind: 'noop' });
+    store.claimRun('w', 60_000, { runId: c });
+    expect(cancelStaleQueued(store, 'table:demo', [a])).toEqual([b]);
+    expect([a, b, c, other].map((id) => store.requireRun(id).status)).toEqual(['queued', 'cancelled', 'running', 'queued']);
     store.close();
   });
 });
@@ -75,6 +88,35 @@ describe('runQueue', () => {
     expect(res.failed).toEqual([]);
     expect(reports.at(-1)).toMatchObject({ total: 4, completed: 4, failed: 0 });
     expect(reports.flatMap((r) => r.finished.map((f) => f.id)).sort()).toEqual([...ids].sort()); // each reported once
+    expect(res.interrupted).toBe(false);
+    store.close();
+  });
+
+  it('stops on request: workers release their runs, none is restarted, the runs can resume', async () => {
+    const file = tmpStore();
+    const store = RunStore.open(file);
+    const id = launchRun(store, resolveConfig({ sets: ['steps=100000', 'checkpointEvery=10'] }), { experiment: 'x', kind: 'noop' });
+    const url = pathToFileURL(path.resolve(import.meta.dirname, '../worker/worker.ts')).href;
+    const script = `const { runWorker, silentProgress } = await import(${JSON.stringify(url)});
+      await runWorker({ store: ${JSON.stringify(file)}, untilEmpty: true, progress: silentProgress, log: () => {} });`;
+    const abort = new AbortController();
+    let spawned = 0;
+    const res = await runQueue({
+      store,
+      runIds: [id],
+      workers: 1,
+      pollMs: 100,
+      spawnWorker: () => (spawned++, spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: 'ignore' })),
+      onProgress: (p) => {
+        if (p.running.length && p.running[0].step > 0) abort.abort();
+      },
+      signal: abort.signal,
+    });
+    expect(res.interrupted).toBe(true);
+    expect(spawned).toBe(1);
+    const run = store.requireRun(id);
+    expect(run.status).toBe('queued'); // released, not failed: the next call resumes it
+    expect(run.step).toBeGreaterThan(0);
     store.close();
   });
 });

@@ -33,6 +33,17 @@ export function enqueuePlan(store: RunStore, plan: PlannedEntry[], experiment: s
   return res;
 }
 
+/**
+ * Queued runs of `experiment` that are not in `keep` (left by an earlier version of the table or of
+ * the sizes) would be executed by our workers, which drain the whole queue: cancel them.
+ */
+export function cancelStaleQueued(store: RunStore, experiment: string, keep: number[]): number[] {
+  const keepSet = new Set(keep);
+  const stale = store.listRuns({ experiment, status: 'queued' }).filter((r) => r.kind !== 'sweep' && !keepSet.has(r.id));
+  for (const r of stale) store.cancelRun(r.id);
+  return stale.map((r) => r.id);
+}
+
 /** Is the lease owner (`host:pid:rand`, the worker's default) a process on this host that is gone? */
 export function ownerIsDeadLocal(owner: string | null): boolean {
   if (!owner) return false;
@@ -80,30 +91,39 @@ export interface RunQueueOptions {
   pollMs?: number;
   /** Worker processes may be restarted this many times in total when they die with runs left. */
   maxRestarts?: number;
+  /** Aborting stops the workers (they checkpoint and release their runs) and returns. SIGINT and
+   *  SIGTERM of this process do the same. */
+  signal?: AbortSignal;
 }
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
-/** Start the workers and wait until every run is finished (or the workers cannot go on). */
-export async function runQueue(opts: RunQueueOptions): Promise<{ completed: number[]; failed: RunRecord[] }> {
+/**
+ * Start the workers and wait until every run is finished, the workers cannot go on, or a stop was
+ * requested (`interrupted`: the workers released their runs, which resume on the next call).
+ */
+export async function runQueue(opts: RunQueueOptions): Promise<{ completed: number[]; failed: RunRecord[]; interrupted: boolean }> {
   const { store, runIds } = opts;
   const live = new Set<ChildProcess>();
   let restarts = opts.maxRestarts ?? 2;
+  let stopping = false;
   const seen = new Set<number>();
   const start = (i: number) => {
     const child = opts.spawnWorker(i);
     live.add(child);
     child.on('exit', () => live.delete(child));
   };
-  const unfinished = () => runIds.map((id) => store.requireRun(id)).filter((r) => !TERMINAL.has(r.status));
   const stopAll = () => {
+    stopping = true;
     for (const c of live) c.kill('SIGTERM');
   };
-  process.once('SIGINT', stopAll);
-  process.once('SIGTERM', stopAll);
+  if (opts.signal?.aborted) stopping = true;
+  opts.signal?.addEventListener('abort', stopAll, { once: true });
+  process.on('SIGINT', stopAll);
+  process.on('SIGTERM', stopAll);
   try {
-    const n = Math.min(opts.workers, Math.max(1, unfinished().length));
-    for (let i = 0; i < n; i++) start(i);
+    const unfinished = runIds.filter((id) => !TERMINAL.has(store.requireRun(id).status));
+    if (!stopping) for (let i = 0; i < Math.min(opts.workers, Math.max(1, unfinished.length)); i++) start(i);
     for (;;) {
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
       const runs = runIds.map((id) => store.requireRun(id));
@@ -116,21 +136,24 @@ export async function runQueue(opts: RunQueueOptions): Promise<{ completed: numb
         running: runs.filter((r) => r.status === 'running').map((r) => ({ id: r.id, name: r.name, step: r.step, totalSteps: r.totalSteps })),
         finished,
       });
-      const left = runs.filter((r) => !TERMINAL.has(r.status));
-      if (left.length === 0) break;
-      if (live.size === 0) {
-        // Workers drained the queue yet runs are unfinished: a worker died mid-run (its lease will
-        // expire) or another process holds them. Restart a worker a bounded number of times.
-        if (restarts-- <= 0) break;
-        reclaimDeadLeases(store);
-        start(0);
-      }
+      if (runs.every((r) => TERMINAL.has(r.status))) break;
+      if (live.size > 0) continue;
+      // No worker left: stopped on request, or the workers drained the queue while runs are unfinished
+      // (a worker died mid-run, or another process holds them): restart one a bounded number of times.
+      if (stopping || restarts-- <= 0) break;
+      reclaimDeadLeases(store);
+      start(0);
     }
   } finally {
+    opts.signal?.removeEventListener('abort', stopAll);
     process.off('SIGINT', stopAll);
     process.off('SIGTERM', stopAll);
-    await Promise.all([...live].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    await Promise.all([...live].map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)))));
   }
   const runs = runIds.map((id) => store.requireRun(id));
-  return { completed: runs.filter((r) => r.status === 'completed').map((r) => r.id), failed: runs.filter((r) => r.status !== 'completed') };
+  return {
+    completed: runs.filter((r) => r.status === 'completed').map((r) => r.id),
+    failed: runs.filter((r) => r.status === 'failed' || r.status === 'cancelled'),
+    interrupted: stopping,
+  };
 }
