@@ -169,6 +169,8 @@ describe('response cache', () => {
     const afterOther = await open.app.inject({ url });
     expect(afterOther.headers['x-cache']).toBeUndefined();
     expect(json(afterOther).run.tags).toMatchObject({ own: '1', other: '2' });
+    seeded.store.setTag(id, 'same', '3'); // in-process writer on the server's own connection
+    expect(json(await open.app.inject({ url })).run.tags).toMatchObject({ same: '3' });
   });
 
   it('can be turned off', async () => {

@@ -1,6 +1,6 @@
-// Response caching for GET endpoints. A cached body is reused only while the store is unchanged:
-// the key includes SQLite's data_version (bumped by every commit from another connection, e.g. a worker)
-// and a counter of this server's own writes (tags, archive, launch). Small LRU: reads stay exact.
+// Response caching for GET endpoints. A cached body is reused only while the store is unchanged: the key
+// includes the store's data version (SQLite's data_version for other connections' commits, e.g. a worker,
+// plus total_changes() for this connection's own writes). Small LRU; reads stay exact.
 
 export class LruCache<V> {
   private map = new Map<string, V>();
@@ -23,19 +23,5 @@ export class LruCache<V> {
 
   get size(): number {
     return this.map.size;
-  }
-}
-
-export class StoreVersion {
-  private localWrites = 0;
-  constructor(private readonly dataVersion: () => number) {}
-
-  /** Call after this server wrote to the store. */
-  bump(): void {
-    this.localWrites++;
-  }
-
-  current(): string {
-    return `${this.dataVersion()}.${this.localWrites}`;
   }
 }

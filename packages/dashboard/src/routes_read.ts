@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { apiError } from './errors.ts';
-import { downsample, type Downsampled } from './downsample.ts';
-import { LruCache } from './cache.ts';
+import { downsample } from './downsample.ts';
+import { SeriesCache } from './series_cache.ts';
 import { resolveArtifact } from './artifacts.ts';
 import { configDiff, metricSpecs, paperTableFromEvals, summarizeEvals, thinRoc } from './analysis.ts';
 import { AblationQuery, ArtifactQuery, CompareQuery, CurvesQuery, EvalCurvesQuery, RunIdParams, RunListQuery, TableQuery, parse } from './schemas.ts';
@@ -29,8 +29,8 @@ export const ENDPOINTS = [
 
 export function registerReadRoutes(app: FastifyInstance, { data, feed, artifactRoots, policy, useCache }: Deps): void {
   const q = data.queries;
-  // Downsampled histories keyed by the series' last (step, time): a live run's new points only miss its own entries.
-  const seriesCache = new LruCache<Downsampled>(128);
+  // Histories stay in memory; a live run's request reads only its new points.
+  const series = useCache ? new SeriesCache(q) : undefined;
   const requireRun = (params: unknown) => {
     const { id } = parse(RunIdParams, params, 'params');
     if (!q.runExists(id)) throw apiError('RUN_NOT_FOUND', `Received id ${id}.`, 'params.id');
@@ -78,18 +78,13 @@ export function registerReadRoutes(app: FastifyInstance, { data, feed, artifactR
     const p = parse(CurvesQuery, req.query, 'query');
     const latest = new Map(q.metricKeys(id).map((k) => [k.key, k]));
     const keys = p.keys ?? [...latest.keys()];
-    const series = keys.map((key) => {
-      const l = latest.get(key);
-      const cacheKey = `${id}|${key}|${p.maxPoints}|${l?.lastStep}|${l?.lastTime}`;
-      let d = useCache ? seriesCache.get(cacheKey) : undefined;
-      if (!d) {
-        const raw = q.metricSeries(id, key);
-        d = downsample(raw.steps, raw.values, p.maxPoints);
-        if (useCache) seriesCache.set(cacheKey, d);
-      }
+    const attempts = q.runStates([id])[0].attempts;
+    const out = keys.map((key) => {
+      const raw = series ? series.get(id, key, latest.get(key), attempts) : q.metricSeries(id, key);
+      const d = downsample(raw.steps, raw.values, p.maxPoints);
       return { key, total: d.total, plotted: d.steps.length, steps: d.steps, values: d.values };
     });
-    return { runId: id, maxPoints: p.maxPoints, series };
+    return { runId: id, maxPoints: p.maxPoints, series: out };
   });
 
   app.get('/api/runs/:id/curves', async (req) => {

@@ -4,7 +4,6 @@ import { apiError } from './errors.ts';
 import { ArchiveBody, LaunchBody, RunIdParams, TagBody, TagParams, parse, type LaunchRequest } from './schemas.ts';
 import type { DashboardStore } from './store.ts';
 import type { ChangeFeed } from './events.ts';
-import type { StoreVersion } from './cache.ts';
 
 export interface LaunchResult {
   /** Queued runs (the sweep's children for a sweep). */
@@ -20,14 +19,9 @@ interface Deps {
   data: DashboardStore;
   feed: ChangeFeed;
   launcher?: Launcher;
-  version: StoreVersion;
 }
 
-export function registerWriteRoutes(app: FastifyInstance, { data, feed, launcher, version }: Deps): void {
-  // Every write invalidates cached GET responses, whether or not it succeeded halfway.
-  app.addHook('onResponse', async (req) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD' && req.url.startsWith('/api/')) version.bump();
-  });
+export function registerWriteRoutes(app: FastifyInstance, { data, feed, launcher }: Deps): void {
   const { store, queries } = data;
   const requireRun = (params: unknown) => {
     const { id } = parse(RunIdParams, params, 'params');

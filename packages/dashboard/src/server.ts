@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ApiError, apiError } from './errors.ts';
 import { authPolicy, checkAuth, type AuthPolicy } from './auth.ts';
 import { ChangeFeed } from './events.ts';
-import { LruCache, StoreVersion } from './cache.ts';
+import { LruCache } from './cache.ts';
 import { registerReadRoutes } from './routes_read.ts';
 import { registerWriteRoutes, type Launcher } from './routes_write.ts';
 import type { DashboardStore } from './store.ts';
@@ -62,11 +62,10 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
     checkAuth(policy, req, req.method !== 'GET' && req.method !== 'HEAD');
   });
 
-  const version = new StoreVersion(() => opts.data.queries.dataVersion());
-  if (opts.cache !== false) registerResponseCache(app, version);
+  if (opts.cache !== false) registerResponseCache(app, () => opts.data.queries.dataVersion());
 
   registerReadRoutes(app, { data: opts.data, feed, artifactRoots, policy, useCache: opts.cache !== false });
-  registerWriteRoutes(app, { data: opts.data, feed, launcher: opts.launcher, version });
+  registerWriteRoutes(app, { data: opts.data, feed, launcher: opts.launcher });
 
   const webRoot = opts.webRoot ?? DEFAULT_WEB_ROOT;
   const hasWeb = existsSync(path.join(webRoot, 'index.html'));
@@ -87,12 +86,12 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
 const UNCACHED = /^\/api\/(events|runs\/\d+\/artifact)(\?|$)/;
 
 /** GET /api responses are cached per URL and store version (see cache.ts). */
-function registerResponseCache(app: FastifyInstance, version: StoreVersion): void {
+function registerResponseCache(app: FastifyInstance, version: () => string): void {
   const cache = new LruCache<{ version: string; type: string; body: string }>(256);
   const versions = new WeakMap<FastifyRequest, string>();
   app.addHook('preHandler', async (req, reply) => {
     if (req.method !== 'GET' || !req.url.startsWith('/api/') || UNCACHED.test(req.url)) return;
-    const v = version.current();
+    const v = version();
     versions.set(req, v);
     const hit = cache.get(req.url);
     if (hit && hit.version === v) return reply.header('x-cache', 'hit').type(hit.type).send(hit.body);

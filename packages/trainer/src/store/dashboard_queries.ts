@@ -155,6 +155,8 @@ export interface ActiveRunState {
   status: RunStatus;
   step: number;
   archived: boolean;
+  /** Claims so far; a resumed run (new attempt) may have rewritten its metrics after the checkpoint. */
+  attempts: number;
 }
 
 export interface MetricPointRow {
@@ -237,8 +239,14 @@ export interface DashboardQueries {
   configs(ids: number[]): Map<number, unknown>;
   experiments(): Array<{ id: number; name: string; description: string; runs: number }>;
   metricKeys(runId: number): MetricKeyInfo[];
-  /** One metric's history in step order, as columns; NaN values (stored as NULL) are left out. */
-  metricSeries(runId: number, key: string): { steps: number[]; values: number[] };
+  /**
+   * One metric's history in step order, as columns; NaN values (stored as NULL) are left out of the
+   * columns but counted in `rows`. With `afterRowid`, only rows inserted after that rowid (metrics are
+   * append-only, so a live run's new points); `maxRowid` and `minStep` describe the rows read.
+   */
+  metricSeries(runId: number, key: string, afterRowid?: number): { steps: number[]; values: number[]; rows: number; maxRowid: number; minStep: number };
+  /** Rows stored for one metric (NULLs included); an index-only count. */
+  metricRowCount(runId: number, key: string): number;
   evalMetrics(runIds: number[]): EvalRow[];
   curves(runId: number, kind?: 'roc' | 'cmc'): CurveRow[];
   routing(runId: number): RoutingRow[];
@@ -249,8 +257,11 @@ export interface DashboardQueries {
   configKeys(sample?: number): string[];
   ablation(q: EvalScope & { metric: string; key: string }): AblationPoint[];
   evalByConfigKey(q: EvalScope & { metrics: string[]; key: string }): EvalByKeyRow[];
-  /** Changes whenever another connection commits to the store (PRAGMA data_version): a cache key. */
-  dataVersion(): number;
+  /**
+   * Changes whenever anything is written to the store: PRAGMA data_version counts other connections'
+   * commits, total_changes() this connection's own writes. A cache key for responses.
+   */
+  dataVersion(): string;
   /** Change feed for server-sent events. */
   maxRunId(): number;
   maxMetricRowid(): number;
@@ -406,18 +417,28 @@ export function createDashboardQueries(db: Database.Database): DashboardQueries 
       }));
     },
 
-    metricSeries(runId, key) {
+    metricSeries(runId, key, afterRowid = 0) {
       // raw() rows and columnar output: about twice as fast as objects for 100k-point histories.
       const steps: number[] = [];
       const values: number[] = [];
-      for (const [step, value] of stmt('SELECT step, value FROM metrics WHERE run_id = ? AND key = ? ORDER BY step')
+      let rows = 0;
+      let maxRowid = afterRowid;
+      let minStep = Number.POSITIVE_INFINITY;
+      for (const [step, value, rowid] of stmt('SELECT step, value, rowid FROM metrics WHERE run_id = ? AND key = ? AND rowid > ? ORDER BY step')
         .raw(true)
-        .iterate(runId, key) as IterableIterator<[number, number | null]>) {
+        .iterate(runId, key, afterRowid) as IterableIterator<[number, number | null, number]>) {
+        rows++;
+        if (rowid > maxRowid) maxRowid = rowid;
+        if (step < minStep) minStep = step;
         if (value === null) continue;
         steps.push(step);
         values.push(value);
       }
-      return { steps, values };
+      return { steps, values, rows, maxRowid, minStep };
+    },
+
+    metricRowCount(runId, key) {
+      return (stmt('SELECT count(*) FROM metrics WHERE run_id = ? AND key = ?').raw(true).get(runId, key) as [number])[0];
     },
 
     evalMetrics(runIds) {
@@ -535,7 +556,8 @@ export function createDashboardQueries(db: Database.Database): DashboardQueries 
     },
 
     dataVersion() {
-      return db.pragma('data_version', { simple: true }) as number;
+      const [changes] = stmt('SELECT total_changes()').raw(true).get() as [number];
+      return `${db.pragma('data_version', { simple: true }) as number}.${changes}`;
     },
 
     maxRunId() {
@@ -555,15 +577,15 @@ export function createDashboardQueries(db: Database.Database): DashboardQueries 
     },
 
     runStates(ids) {
-      return (stmt(`SELECT id, status, step, deleted_at FROM runs WHERE id IN (${idList(ids)})`).all() as Row[]).map(toState);
+      return (stmt(`SELECT id, status, step, deleted_at, attempts FROM runs WHERE id IN (${idList(ids)})`).all() as Row[]).map(toState);
     },
 
     liveRunStates(since) {
       // runs_status index covers the queued/running part; finished runs are few per poll window.
       return (
         stmt(
-          `SELECT id, status, step, deleted_at FROM runs WHERE status IN ('queued','running')
-           UNION SELECT id, status, step, deleted_at FROM runs WHERE finished_at >= ?`,
+          `SELECT id, status, step, deleted_at, attempts FROM runs WHERE status IN ('queued','running')
+           UNION SELECT id, status, step, deleted_at, attempts FROM runs WHERE finished_at >= ?`,
         ).all(since) as Row[]
       ).map(toState);
     },
@@ -571,7 +593,7 @@ export function createDashboardQueries(db: Database.Database): DashboardQueries 
 }
 
 function toState(r: Row): ActiveRunState {
-  return { id: r.id as number, status: r.status as RunStatus, step: r.step as number, archived: r.deleted_at != null };
+  return { id: r.id as number, status: r.status as RunStatus, step: r.step as number, archived: r.deleted_at != null, attempts: r.attempts as number };
 }
 
 function curveArray(json: string): Array<number | null> {
