@@ -47,7 +47,7 @@ describe('exportHfrModelToOnnx', () => {
     randomizeParams(backbone.params, (d, s) => tf.tensor(d, s), 31);
     const model = new HFRModel(backbone, { taps: ['stem', 'layer1', 'layer2'], numExperts: 3, kind: 'style+spatial', seed: 1 });
     for (const block of model.blocks.values()) randomizeParams(block.params, (d, s) => tf.tensor(d, s), 7);
-    const n = 3, S = 32, E = backbone.config.embeddingSize;
+    const n = 2, S = 32, E = backbone.config.embeddingSize;
     const x = modalities(randomImagesNHWC(n, S, 12), n, S); // [4n,S,S,3]
     const B = 4 * n;
 
@@ -60,19 +60,18 @@ describe('exportHfrModelToOnnx', () => {
       block.params.get('router.bias')!.assign(tf.neg(tf.reshape(tf.matMul(tf.mean(s, 0, true), w), [-1])));
     });
 
-    // calibrate block by block (a later block sees the earlier blocks' output), then run the model
-    for (const tap of model.config.taps) {
-      tf.dispose(backbone.forward(tf.tensor4d(x, [B, S, S, 3]), {
-        tapHook: (t, h) => {
-          const block = model.blocks.get(t);
-          if (!block) return;
-          if (t === tap) calibrate(h, block);
-          const r = block.apply(h);
-          tf.dispose([r.routing.probs, r.routing.gate, r.routing.expert]);
-          return r.y;
-        },
-      }));
-    }
+    // one calibrating pass: each hook centres its block on the map that already carries the earlier
+    // (calibrated) blocks' modulation, exactly what the model computes afterwards
+    tf.dispose(backbone.forward(tf.tensor4d(x, [B, S, S, 3]), {
+      tapHook: (t, h) => {
+        const block = model.blocks.get(t);
+        if (!block) return;
+        calibrate(h, block);
+        const r = block.apply(h);
+        tf.dispose([r.routing.probs, r.routing.gate, r.routing.expert]);
+        return r.y;
+      },
+    }));
     const out = model.forward(tf.tensor4d(x, [B, S, S, 3]));
     const ours = out.embedding.dataSync() as Float32Array;
     const experts = new Map(out.routings.map((r) => [r.tap as string, Array.from(r.expert.dataSync())]));
