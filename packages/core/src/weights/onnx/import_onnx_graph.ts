@@ -18,6 +18,9 @@ export interface OnnxImport {
 
 const PASS_THROUGH = new Set(['Identity', 'Dropout']);
 
+/** A tensor read from the graph, with the name of the initializer it came from. */
+type Sourced = PlainTensor & { source?: string };
+
 class GraphWalker {
   readonly consumers = new Map<string, OnnxNode[]>();
   readonly producer = new Map<string, OnnxNode>();
@@ -62,24 +65,25 @@ class GraphWalker {
     return t;
   }
 
-  floats(name: string | undefined, where: string): PlainTensor {
+  /** The initializer as floats, remembering which initializer it came from (for the name check). */
+  floats(name: string | undefined, where: string): Sourced {
     const t = this.init(name, where);
-    return { shape: t.dims, data: tensorFloats(t) };
+    return { shape: t.dims, data: tensorFloats(t), source: t.name };
   }
 }
 
 interface ConvBn {
   out: string;
-  weight: PlainTensor;
-  bias?: PlainTensor;
-  bn?: PlainTensor[];
+  weight: Sourced;
+  bias?: Sourced;
+  bn?: Sourced[];
 }
 
-function readBn(w: GraphWalker, n: OnnxNode): PlainTensor[] {
+function readBn(w: GraphWalker, n: OnnxNode): Sourced[] {
   const parts = n.inputs.slice(1, 5).map((i, k) => w.floats(i, `BatchNormalization '${n.name}' ${BN_PARTS[k]}`));
   const eps = typeof n.attrs.epsilon === 'number' ? n.attrs.epsilon : 1e-5;
   // our BN uses eps 1e-5: move any other epsilon into the running variance
-  if (Math.abs(eps - BN_EPS) > 1e-12) parts[3] = { shape: parts[3].shape, data: parts[3].data.map((v) => v + eps - BN_EPS) };
+  if (Math.abs(eps - BN_EPS) > 1e-12) parts[3] = { ...parts[3], data: parts[3].data.map((v) => v + eps - BN_EPS) };
   return parts;
 }
 
@@ -101,10 +105,10 @@ function readConv(w: GraphWalker, n: OnnxNode, kernel: number, stride: number, w
   return { out: n.outputs[0], weight, bias };
 }
 
-function readPrelu(w: GraphWalker, v: string, where: string): { out: string; slope: PlainTensor } {
+function readPrelu(w: GraphWalker, v: string, where: string): { out: string; slope: Sourced } {
   const n = w.only(v, 'PRelu', where);
   const s = w.floats(n.inputs[1], `${where} PRelu '${n.name}' slope`);
-  return { out: n.outputs[0], slope: { shape: [s.data.length], data: s.data } };
+  return { out: n.outputs[0], slope: { ...s, shape: [s.data.length] } };
 }
 
 /** Affine input normalisation in front of the stem (insightface files sometimes embed it). */
@@ -142,13 +146,17 @@ export function importOnnxGraph(model: OnnxModel, source = 'ONNX model'): OnnxIm
   const inputName = g.inputs[0].name;
   const { x: x0, raw } = skipInputNormalisation(w, inputName);
   const sd: StateDict = new Map();
-  const put = (name: string, t: PlainTensor) => sd.set(name, t);
+  const origin = new Map<string, string>(); // parameter -> initializer it was read from
+  const put = (name: string, t: Sourced) => {
+    sd.set(name, { shape: t.shape, data: t.data });
+    if (t.source) origin.set(name, t.source);
+  };
   const putConv = (conv: string, bn: string, c: ConvBn) => {
     put(`${conv}.weight`, c.weight);
     if (c.bn) {
       c.bn.forEach((t, k) => put(`${bn}.${BN_PARTS[k]}`, t));
       // a conv bias in front of a BN shifts the running mean
-      if (c.bias) put(`${bn}.running_mean`, { shape: c.bn[2].shape, data: c.bn[2].data.map((m, i) => m - c.bias!.data[i]) });
+      if (c.bias) put(`${bn}.running_mean`, { ...c.bn[2], data: c.bn[2].data.map((m, i) => m - c.bias!.data[i]) });
     } else if (c.bias) put(`${conv}.bias`, c.bias);
     else w.fail(`conv ${conv} has neither a bias nor a BatchNormalization after it`);
   };
@@ -203,10 +211,10 @@ export function importOnnxGraph(model: OnnxModel, source = 'ONNX model'): OnnxIm
   const flat = w.only(bn2.outputs[0], ['Flatten', 'Reshape'], 'bn2');
   if (flat.opType === 'Reshape') w.usedInits.add(flat.inputs[1]);
   let fc = w.only(flat.outputs[0], ['Gemm', 'MatMul'], 'the flatten');
-  let weight = w.floats(fc.inputs[1], `fc '${fc.name}' weight`);
-  let bias: PlainTensor;
+  let weight: Sourced = w.floats(fc.inputs[1], `fc '${fc.name}' weight`);
+  let bias: Sourced;
   const transB = fc.opType === 'Gemm' && fc.attrs.transB === 1;
-  if (!transB) weight = transpose2d(weight);
+  if (!transB) weight = { ...transpose2d(weight), source: weight.source };
   if (fc.opType === 'Gemm') {
     const alpha = (fc.attrs.alpha as number | undefined) ?? 1;
     const beta = (fc.attrs.beta as number | undefined) ?? 1;
@@ -218,7 +226,7 @@ export function importOnnxGraph(model: OnnxModel, source = 'ONNX model'): OnnxIm
     bias = w.floats(fc.inputs.find((i) => model.graph.initializers.has(i)), `fc bias Add '${fc.name}'`);
   }
   put('fc.weight', weight);
-  put('fc.bias', { shape: [weight.shape[0]], data: bias.data });
+  put('fc.bias', { ...bias, shape: [weight.shape[0]] });
   let out = fc.outputs[0];
   const feat = w.next(out).filter((n) => n.opType === 'BatchNormalization');
   const e = weight.shape[0];
@@ -245,7 +253,7 @@ export function importOnnxGraph(model: OnnxModel, source = 'ONNX model'): OnnxIm
   if (unused.length > 0) {
     w.fail(`unknown tensors not part of the IResNet structure: ${unused.map((t) => `${t.name} ${shapeStr(t.dims)}`).join(', ')}`);
   }
-  checkNames(w, model, sd, shape);
+  checkNames(w, origin, shape);
   return { stateDict: sd, shape, folded, inputName, outputName, rawPixelInput: raw };
 }
 
@@ -256,16 +264,12 @@ function transpose2d(t: PlainTensor): PlainTensor {
   return { shape: [c, r], data: out };
 }
 
-/** Where initializers do carry insightface names, they must agree with the structural mapping
- * (compared by size and L1 mass, which survives the transposes and epsilon shifts applied above). */
-function checkNames(w: GraphWalker, model: OnnxModel, sd: StateDict, shape: IResNetShape): void {
+/** Where initializers carry insightface names, they must be the names the structure gives them. */
+function checkNames(w: GraphWalker, origin: Map<string, string>, shape: IResNetShape): void {
   const expected = insightfaceParamShapes(shape);
-  const l1 = (a: Float32Array) => a.reduce((acc, v) => acc + Math.abs(v), 0);
-  for (const t of model.graph.initializers.values()) {
-    if (!expected.has(t.name)) continue;
-    const mapped = sd.get(t.name);
-    const data = tensorFloats(t);
-    if (mapped && mapped.data.length === data.length && Math.abs(l1(mapped.data) - l1(data)) <= 1e-3 * (1 + l1(data))) continue;
-    w.fail(`initializer '${t.name}' ${shapeStr(t.dims)} sits where the graph structure expects a different parameter; the file's names disagree with its structure`);
+  for (const [param, source] of origin) {
+    if (expected.has(source) && source !== param) {
+      w.fail(`initializer '${source}' sits where the graph structure expects '${param}'; the file's names disagree with its structure`);
+    }
   }
 }
