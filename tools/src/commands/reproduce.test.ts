@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { stringify } from 'yaml';
+import { createModel, initBackend, saveWeights } from '@ssmb/core';
+import { generateSyntheticDataset } from '@ssmb/protocols';
+import { RunStore } from '@ssmb/trainer';
 import { REPO_ROOT, runReproduce } from './reproduce.ts';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'ssmb-reproduce-'));
@@ -32,5 +36,51 @@ describe('reproduce preflight', () => {
     expect(err.message).toContain('protocols/vis_gallery_1.txt');
     expect(err.message).toContain('protocols/nir_probe_10.txt');
     expect(err.message).toContain(path.join(dir, 'w.safetensors'));
+  });
+});
+
+describe('reproduce on the synthetic benchmark', () => {
+  it('runs the grid with workers, writes Markdown/CSV/LaTeX, and skips completed runs when called again', async () => {
+    const dir = tmp();
+    const root = path.join(dir, 'synth');
+    await generateSyntheticDataset({ root, identities: 8, imagesPerIdentity: 2, pretrainIdentities: 0, size: 32 });
+    const weights = path.join(dir, 'tiny.safetensors');
+    await initBackend({ prefer: 'cpu' });
+    saveWeights(createModel('iresnet-tiny', { seed: 1 }), weights); // a fixed (untrained) backbone is enough here
+    const config = path.join(dir, 'table.yaml');
+    writeFileSync(config, stringify({
+      name: 'repro-test',
+      title: 'Reproduce test',
+      datasets: { synth: { root: null } },
+      base: { backbone: { model: 'iresnet-tiny' }, steps: 2, batchSize: 4 },
+      rows: [
+        { id: 'baseline', label: 'Baseline', set: { method: 'baseline' } },
+        { id: 'n2', label: 'SSMB N=2', set: { method: 'ssmb', 'ssmb.numExperts': 2 } },
+      ],
+      columns: [
+        { id: 'nir', label: 'VIS-NIR', dataset: 'synth', protocol: 'synthetic-vis-nir', folds: [1, 2] },
+        { id: 'sketch', label: 'VIS-SKETCH', dataset: 'synth', protocol: 'synthetic-vis-sketch', folds: [1] },
+      ],
+    }));
+    const store = path.join(dir, 'runs.sqlite');
+    const out = path.join(dir, 'out');
+    const lines: string[] = [];
+    const res = await runReproduce({ config, roots: { synth: root }, weights, store, out, workers: 2, log: (l) => lines.push(l), bar: false });
+    expect(res.plan).toEqual({ total: 6, completed: 6, pending: 0, todo: 0 });
+    expect(res.failed).toEqual([]);
+    const rank1 = res.table.metrics.findIndex((m) => m.key === 'rank1');
+    expect(res.table.rows.map((r) => r.cells.map((c) => c?.[rank1].stat?.n))).toEqual([[2, 1], [2, 1]]);
+    expect(readFileSync(res.files.md, 'utf8')).toContain('| Method | VIS-NIR Rank-1 |');
+    expect(readFileSync(res.files.csv, 'utf8').trim().split('\n')).toHaveLength(1 + 2 * 2 * 3);
+    expect(readFileSync(res.files.tex, 'utf8')).toContain('\\multicolumn{3}{c}{VIS-SKETCH}');
+    expect(lines.join('\n')).toMatch(/0 already completed, 0 queued\/running, 6 to run/);
+
+    const again: string[] = [];
+    const res2 = await runReproduce({ config, roots: { synth: root }, weights, store, out, workers: 2, log: (l) => again.push(l), bar: false });
+    expect(again.join('\n')).toMatch(/6 already completed, 0 queued\/running, 0 to run/);
+    expect(res2.table).toEqual(res.table);
+    const s = RunStore.open(store);
+    expect(s.listRuns()).toHaveLength(6); // nothing was run twice
+    s.close();
   });
 });
