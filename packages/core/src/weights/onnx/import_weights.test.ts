@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { tf } from '../../tf.ts';
 import { randomImagesNHWC, randomInsightfaceStateDict, stateDictToSafetensors } from './onnx_fixtures.ts';
-import { iresnetOnnxBytes } from './iresnet_onnx_graph.ts';
+import { foldStateDict, iresnetOnnxBytes } from './iresnet_onnx_graph.ts';
+import { cosine } from './nchw.ts';
 import { importInsightfaceBackbone, verifyAgainstOnnxRuntime } from './import_weights.ts';
 import type { IResNetShape } from './insightface_layout.ts';
 
@@ -47,6 +48,25 @@ describe('importInsightfaceBackbone', () => {
       imp.model.dispose();
     });
   }
+
+  it('imports a BN-folded state dict (biased convs, no conv BN tensors) and verifies it against the folded tensors', async () => {
+    const file = path.join(dir, 'r-folded.safetensors');
+    writeFileSync(file, stateDictToSafetensors(foldStateDict(sd, shape)));
+    const imp = importInsightfaceBackbone({ safetensors: file });
+    expect(imp.folded).toBe(true);
+    expect((await verifyAgainstOnnxRuntime(imp, images)).min).toBeGreaterThanOrEqual(0.9999);
+    // and it computes what the unfolded original computes
+    const plain = path.join(dir, 'r-plain.onnx');
+    writeFileSync(plain, iresnetOnnxBytes(sd, shape));
+    const orig = importInsightfaceBackbone({ onnx: plain });
+    const a = imp.model.forward(tf.tensor4d(images, [3, 32, 32, 3]));
+    const b = orig.model.forward(tf.tensor4d(images, [3, 32, 32, 3]));
+    const [ya, yb] = [a.dataSync() as Float32Array, b.dataSync() as Float32Array];
+    tf.dispose([a, b]);
+    for (let i = 0; i < 3; i++) expect(cosine(ya.subarray(i * 16, i * 16 + 16), yb.subarray(i * 16, i * 16 + 16))).toBeGreaterThanOrEqual(0.9999);
+    imp.model.dispose();
+    orig.model.dispose();
+  });
 
   it('lists missing and unknown tensors of a safetensors file by name and shape', () => {
     const broken = new Map(sd);

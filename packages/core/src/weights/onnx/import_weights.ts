@@ -8,7 +8,7 @@ import { getModelConfig, listModels } from '../../models/registry.ts';
 import { decodeOnnxModel } from './onnx_proto.ts';
 import { importOnnxGraph } from './import_onnx_graph.ts';
 import { readSafetensorsStateDict } from './safetensors_file.ts';
-import { detectIResNetShape, insightfaceToOurs, oursToInsightface } from './insightface_convert.ts';
+import { detectIResNetShape, insightfaceToOurs } from './insightface_convert.ts';
 import { archName, type IResNetShape, type StateDict } from './insightface_layout.ts';
 import { iresnetOnnxBytes } from './iresnet_onnx_graph.ts';
 import { createOnnxEmbedder } from './onnx_embedder.ts';
@@ -70,19 +70,9 @@ export function importInsightfaceBackbone(src: WeightsSource): ImportedBackbone 
   const shape = detectIResNetShape(stateDict, src.safetensors);
   const model = iresnetFromStateDict(stateDict, shape, src.safetensors);
   const folded = [...stateDict.keys()].some((k) => /conv\d?\.bias$|downsample\.0\.bias$/.test(k));
-  const reference = iresnetOnnxBytes(folded ? unfoldForReference(stateDict, shape) : stateDict, shape);
+  // written from the PyTorch-layout tensors as they are (folded convs stay biased convs): independent of our conversion
+  const reference = iresnetOnnxBytes(stateDict, shape);
   return { model, config: model.config, format: 'safetensors', file: src.safetensors, folded, reference, numTensors: stateDict.size };
-}
-
-/** Folded safetensors dicts: the reference graph needs BN tensors, so use the same identity BN as the import. */
-function unfoldForReference(sd: StateDict, shape: IResNetShape): StateDict {
-  // insightfaceToOurs already validated and unfolded; read the unfolded tensors back in PyTorch layout
-  const model = iresnetFromStateDict(sd, shape, 'reference');
-  try {
-    return oursToInsightface(new Map([...model.params].map(([k, v]) => [k, { shape: v.shape, data: v.dataSync() as Float32Array }])), shape);
-  } finally {
-    model.dispose();
-  }
 }
 
 export interface VerifyResult {

@@ -3,7 +3,7 @@
 // torch.onnx.export does in eval mode. Used by the backbone/HFR exporter and by the import tests.
 import { OnnxGraphBuilder, type GraphBuilderOptions } from './onnx_graph_builder.ts';
 import { encodeOnnxModel } from './onnx_proto.ts';
-import { blockPrefixes, BN_PARTS, type IResNetShape, type StateDict } from './insightface_layout.ts';
+import { blockPrefixes, BN_PARTS, convSlots, type IResNetShape, type PlainTensor, type StateDict } from './insightface_layout.ts';
 
 export const BN_EPS = 1e-5;
 export type StageTap = 'stem' | 'layer1' | 'layer2' | 'layer3' | 'layer4';
@@ -38,15 +38,36 @@ function batchNorm(b: OnnxGraphBuilder, sd: StateDict, x: string, bn: string): s
   return b.op1('BatchNormalization', [x, ...ins], { epsilon: BN_EPS, momentum: 0.9 });
 }
 
+/** conv -> BN as one biased conv: W * scale (per output channel), bias = shift. */
+export function foldConvBn(sd: StateDict, conv: string, bn: string): { weight: PlainTensor; bias: PlainTensor } {
+  const w = param(sd, `${conv}.weight`);
+  const { scale, shift } = bnScaleShift(sd, bn);
+  const per = w.data.length / w.shape[0];
+  return { weight: { shape: w.shape, data: w.data.map((v, i) => v * scale[Math.floor(i / per)]) }, bias: { shape: [w.shape[0]], data: shift } };
+}
+
+/** The state dict with every conv->BN pair folded (biased convs, no BN tensors), as folded exports hold it. */
+export function foldStateDict(sd: StateDict, shape: IResNetShape): StateDict {
+  const out: StateDict = new Map(sd);
+  for (const slot of convSlots(shape)) {
+    const { weight, bias } = foldConvBn(sd, slot.conv, slot.bn);
+    out.set(`${slot.conv}.weight`, weight);
+    out.set(`${slot.conv}.bias`, bias);
+    for (const p of BN_PARTS) out.delete(`${slot.bn}.${p}`);
+  }
+  return out;
+}
+
 function convBn(b: OnnxGraphBuilder, sd: StateDict, x: string, conv: string, bn: string, stride: number, fold: boolean): string {
   const w = param(sd, `${conv}.weight`);
   const k = w.shape[2];
   const attrs = { kernel_shape: [k, k], pads: k === 3 ? [1, 1, 1, 1] : [0, 0, 0, 0], strides: [stride, stride], dilations: [1, 1], group: 1 };
-  if (!fold) return batchNorm(b, sd, b.op1('Conv', [x, b.weight(`${conv}.weight`, w.shape, w.data)], attrs), bn);
-  const { scale, shift } = bnScaleShift(sd, bn);
-  const per = w.data.length / w.shape[0];
-  const folded = w.data.map((v, i) => v * scale[Math.floor(i / per)]);
-  return b.op1('Conv', [x, b.weight(`${conv}.weight`, w.shape, folded), b.weight(`${conv}.bias`, [w.shape[0]], shift)], attrs);
+  const conv2 = (weight: PlainTensor, bias: PlainTensor) =>
+    b.op1('Conv', [x, b.weight(`${conv}.weight`, weight.shape, weight.data), b.weight(`${conv}.bias`, bias.shape, bias.data)], attrs);
+  const sourceBias = sd.get(`${conv}.bias`);
+  if (sourceBias && !sd.has(`${bn}.weight`)) return conv2(w, sourceBias); // the source was folded already
+  if (fold) { const f = foldConvBn(sd, conv, bn); return conv2(f.weight, f.bias); }
+  return batchNorm(b, sd, b.op1('Conv', [x, b.weight(`${conv}.weight`, w.shape, w.data)], attrs), bn);
 }
 
 function prelu(b: OnnxGraphBuilder, sd: StateDict, x: string, name: string): string {
