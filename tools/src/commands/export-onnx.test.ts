@@ -49,9 +49,10 @@ describe('ssmb export-onnx', () => {
 
     const out = path.join(tmp, 'run.onnx');
     const lines: string[] = [];
-    const r = await exportOnnx(runId, { store: storeFile, out }, (l) => lines.push(l));
-    expect(r).toEqual({ kind: 'hfr', checkpoint: ckFile });
+    const r = await exportOnnx(runId, { store: storeFile, out, verify: true, count: 4 }, (l) => lines.push(l));
+    expect(r).toMatchObject({ kind: 'hfr', checkpoint: ckFile, check: { passed: true, routingAgreement: { stem: 1, layer2: 1 } } });
     expect(lines[0]).toMatch(/run \d+ step 7: iresnet-tiny \+ SSMB at stem, layer2 \(3 experts, style\)/);
+    expect(lines[1]).toMatch(/verify \(4 random images\): cosine min (1\.0+|0\.9999\d+), routing agreement stem 100%, layer2 100% -> PASS/);
 
     const x = randomImagesNHWC(6, 32, 3);
     const ours = model.forward(tf.tensor4d(x, [6, 32, 32, 3]));

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
-  createModel, exportBackboneToOnnx, exportHfrModelToOnnx, HFRModel, initBackend, readSafetensorsStateDict, tf,
+  checkOnnxExport, createModel, exportBackboneToOnnx, exportHfrModelToOnnx, HFRModel, initBackend, randomImagesNHWC, readSafetensorsStateDict, tf,
+  type ExportCheck,
   type IResNet, type PlainTensor,
 } from '@ssmb/core';
 import { RunStore, validateConfig } from '@ssmb/trainer';
@@ -16,6 +17,9 @@ export interface ExportOnnxOptions {
   out: string;
   foldBn?: boolean;
   backboneOnly?: boolean;
+  /** compare the file with our model on `count` seeded random images (embedding cosine, routing) */
+  verify?: boolean;
+  count?: number;
 }
 
 const CHECKPOINT_MODEL_PREFIX = 'model/';
@@ -50,7 +54,17 @@ function loadBackboneFile(backbone: IResNet, file: string): void {
   assignAll(backbone.params, tensors, prefix, `backbone weights file ${file}`);
 }
 
-export async function exportOnnx(runId: number, o: ExportOnnxOptions, log: (line: string) => void = console.log): Promise<{ kind: 'hfr' | 'backbone'; checkpoint: string }> {
+async function verifyExport(model: Parameters<typeof checkOnnxExport>[0], o: ExportOnnxOptions, log: (line: string) => void): Promise<ExportCheck | undefined> {
+  if (!o.verify) return undefined;
+  const size = ('backbone' in model ? model.backbone : model).config.inputSize;
+  const c = await checkOnnxExport(model, o.out, randomImagesNHWC(o.count ?? 8, size, 1));
+  const routing = Object.entries(c.routingAgreement).map(([tap, a]) => `${tap} ${(a * 100).toFixed(0)}%`).join(', ');
+  log(`verify (${c.cosines.length} random images): cosine min ${c.minCosine.toPrecision(8)}${routing ? `, routing agreement ${routing}` : ''} -> ${c.passed ? 'PASS' : 'FAIL'}`);
+  if (!c.passed) process.exitCode = 1;
+  return c;
+}
+
+export async function exportOnnx(runId: number, o: ExportOnnxOptions, log: (line: string) => void = console.log): Promise<{ kind: 'hfr' | 'backbone'; checkpoint: string; check?: ExportCheck }> {
   await initBackend(); // reading the weights back goes through tfjs variables
   const store = RunStore.open(o.store);
   let run, ck;
@@ -77,7 +91,7 @@ export async function exportOnnx(runId: number, o: ExportOnnxOptions, log: (line
       backbone.setFrozen(true);
       exportBackboneToOnnx(backbone, o.out, { foldBn: o.foldBn });
       log(`run ${runId} step ${ck.step}: backbone ${backbone.config.arch} -> ${o.out}`);
-      return { kind: 'backbone', checkpoint: ck.path };
+      return { kind: 'backbone', checkpoint: ck.path, check: await verifyExport(backbone, o, log) };
     }
     const initFile = run.initFrom ?? config.backbone.weights;
     if (initFile) loadBackboneFile(backbone, initFile);
@@ -87,10 +101,13 @@ export async function exportOnnx(runId: number, o: ExportOnnxOptions, log: (line
     });
     const ssmb = new Map([...model.params].filter(([k]) => k.startsWith('ssmb.')));
     assignAll(ssmb, tensors, CHECKPOINT_MODEL_PREFIX, `checkpoint ${ck.path}`);
-    exportHfrModelToOnnx(model, o.out, { foldBn: o.foldBn });
-    for (const b of model.blocks.values()) b.dispose();
-    log(`run ${runId} step ${ck.step}: ${backbone.config.arch} + SSMB at ${config.ssmb.positions.join(', ')} (${config.ssmb.numExperts} experts, ${config.ssmb.expertKind}) -> ${o.out}; outputs embedding, ${config.ssmb.positions.map((t) => `routing_${t}`).join(', ')}`);
-    return { kind: 'hfr', checkpoint: ck.path };
+    try {
+      exportHfrModelToOnnx(model, o.out, { foldBn: o.foldBn });
+      log(`run ${runId} step ${ck.step}: ${backbone.config.arch} + SSMB at ${config.ssmb.positions.join(', ')} (${config.ssmb.numExperts} experts, ${config.ssmb.expertKind}) -> ${o.out}; outputs embedding, ${config.ssmb.positions.map((t) => `routing_${t}`).join(', ')}`);
+      return { kind: 'hfr', checkpoint: ck.path, check: await verifyExport(model, o, log) };
+    } finally {
+      for (const b of model.blocks.values()) b.dispose();
+    }
   } finally {
     backbone.dispose();
   }
@@ -104,6 +121,8 @@ export function register(program: Command): void {
     .requiredOption('-o, --out <file>', 'ONNX file to write')
     .option('--fold-bn', 'fold conv->BN pairs (smaller, faster graph)')
     .option('--backbone-only', 'export the backbone alone, without the SSMB blocks')
+    .option('--verify', 'compare the file with our model on random images (embedding cosine >= 0.9999, same experts)')
+    .option('--count <n>', 'random images for --verify', (v) => Number.parseInt(v, 10), 8)
     .action(async (id: string, o: ExportOnnxOptions) => {
       const runId = Number.parseInt(id, 10);
       if (!Number.isInteger(runId) || String(runId) !== id.trim()) throw new Error(`RUN_ID must be a run number, got "${id}"`);

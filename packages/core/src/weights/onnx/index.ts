@@ -14,6 +14,7 @@ export {
   exportBackboneToOnnx, exportHfrModelToOnnx, routingOutputName, backboneStateDict,
   type ExportOptions, type HfrExportable,
 } from './onnx_export.ts';
+export { checkOnnxExport, type ExportCheck } from './export_verify.ts';
 export { createOnnxEmbedder, type Embedder, type OnnxEmbedder, type OnnxEmbedderOptions, type OnnxRunResult } from './onnx_embedder.ts';
 export { createTfjsEmbedder, type TfjsEmbedderSource } from './tfjs_embedder.ts';
 export { cosine as cosineSimilarity, nhwcToNchw } from './nchw.ts';
