@@ -105,24 +105,40 @@ export async function datasetProblems(protocol: string, root: string): Promise<s
   return unique.length > 100 ? [...unique.slice(0, 100), `... and ${unique.length - 100} more (run \`ssmb protocols check\` for the full list)`] : unique;
 }
 
-/** Live progress: a bar on terminals (finished runs logged above it), one line per finished run otherwise. */
-export function gridReporter(store: RunStore, total: number, log: Log, bar: boolean): { update: (p: GridProgress) => void; stop: () => void } {
+/**
+ * Live progress. Terminal: a bar over runs (or over steps when a single long run is waited for, like
+ * the backbone pre-training), with finished runs logged above it. Otherwise: one line per finished
+ * run plus a status line every `everyMs` naming the running runs and their steps.
+ */
+export function gridReporter(store: RunStore, total: number, log: Log, bar: boolean, everyMs = 30_000): { update: (p: GridProgress) => void; stop: () => void } {
   const t0 = Date.now();
-  const multi = bar ? new cliProgress.MultiBar({ format: 'runs |{bar}| {value}/{total} | ETA {eta_formatted} | {running}', hideCursor: true, etaBuffer: 8 }, cliProgress.Presets.shades_classic) : null;
-  const b = multi?.create(total, 0, { running: '' });
+  let lastLine = t0;
+  const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
+  const multi = bar ? new cliProgress.MultiBar({ format: '{what} |{bar}| {value}/{total} | ETA {eta_formatted} | {running}', hideCursor: true, etaBuffer: 20 }, cliProgress.Presets.shades_classic) : null;
+  let b: cliProgress.SingleBar | undefined;
   const rank1 = (r: RunRecord) => {
     const m = store.getEvalMetrics(r.id).find((x) => x.metric === 'rank1');
     return m ? ` rank1 ${(m.value * 100).toFixed(1)}%` : '';
   };
+  const describe = (p: GridProgress) => p.running.map((r) => `${r.name} step ${r.step}/${r.totalSteps ?? '?'}`).join(' ; ');
   return {
     update(p) {
       for (const r of p.finished) {
         const what = r.status === 'completed' ? rank1(r) : ` - ${r.error ?? ''}`;
-        const line = `[${p.completed + p.failed}/${p.total}] ${r.status} ${r.name}${what} (${((Date.now() - t0) / 1000).toFixed(0)} s)`;
+        const line = `[${p.completed + p.failed}/${p.total}] ${r.status} ${r.name}${what} (${elapsed()})`;
         if (multi) multi.log(`${line}\n`);
         else log(line);
       }
-      b?.update(p.completed + p.failed, { running: p.running.map((r) => `${r.name} ${r.step}/${r.totalSteps ?? '?'}`).join(' ; ') });
+      if (multi) {
+        const single = total === 1 && p.running.length === 1 && (p.running[0].totalSteps ?? 0) > 0;
+        const [value, of, what] = single ? [p.running[0].step, p.running[0].totalSteps!, 'steps'] : [p.completed + p.failed, total, 'runs'];
+        if (!b) b = multi.create(of, value, { what, running: '' });
+        b.setTotal(of);
+        b.update(value, { what, running: single ? p.running[0].name : describe(p) });
+      } else if (Date.now() - lastLine >= everyMs && p.running.length) {
+        lastLine = Date.now();
+        log(`      ${p.completed + p.failed}/${p.total} runs done, running: ${describe(p)} (${elapsed()})`);
+      }
     },
     stop() {
       multi?.stop();
