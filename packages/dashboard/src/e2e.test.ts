@@ -60,6 +60,19 @@ describe('dashboard in chromium', () => {
     await page.getByTestId('runs-count').filter({ hasText: '9 of 9' }).waitFor();
     await page.getByLabel('search').fill('');
     await page.getByTestId('runs-count').filter({ hasText: '19 of 19' }).waitFor();
+    // Tag a run (the prompt takes key=value), then archive and restore the failed run.
+    page.once('dialog', (d) => void d.accept('best=yes'));
+    await row.getByRole('button', { name: '+tag' }).click();
+    await row.locator('.tag', { hasText: 'best=yes' }).waitFor();
+    const failed = page.locator(`tr[data-run-id="${seeded.failedId}"]`);
+    await failed.getByRole('button', { name: 'archive' }).click();
+    await page.getByTestId('runs-count').filter({ hasText: '18 of 18' }).waitFor();
+    await page.getByLabel('archived').selectOption('only');
+    await page.getByTestId('runs-count').filter({ hasText: '1 of 1' }).waitFor();
+    await failed.getByRole('button', { name: 'restore' }).click();
+    await page.getByTestId('runs-count').filter({ hasText: '0 of 0' }).waitFor();
+    await page.getByLabel('archived').selectOption('exclude');
+    await page.getByTestId('runs-count').filter({ hasText: '19 of 19' }).waitFor();
     await shot('01-runs');
   });
 

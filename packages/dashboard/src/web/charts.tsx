@@ -118,7 +118,9 @@ export function CmcChart({ curves }: { curves: EvalCurve[] }) {
 
 /** Routing heatmap: one modality x expert table per SSMB block; colour = share of the modality's probes. */
 export function RoutingHeatmap({ rows }: { rows: RoutingRow[] }) {
-  const blocks = [...new Set(rows.map((r) => r.block))];
+  // Blocks in network order (stem, layer1..layer4), then any other names.
+  const order = (b: string) => { const i = ['stem', 'layer1', 'layer2', 'layer3', 'layer4'].indexOf(b); return i < 0 ? 99 : i; };
+  const blocks = [...new Set(rows.map((r) => r.block))].sort((a, b) => order(a) - order(b) || a.localeCompare(b));
   const modalities = [...new Set(rows.map((r) => r.modality))].sort();
   const experts = [...new Set(rows.map((r) => r.expert))].sort((a, b) => a - b);
   const count = new Map<string, number>();

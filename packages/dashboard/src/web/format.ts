@@ -29,7 +29,8 @@ export function fmtNumber(v: unknown): string {
 export function fmtTime(ms: number | null): string {
   if (!ms) return '–';
   const d = new Date(ms);
-  return `${d.toISOString().slice(0, 10)} ${d.toTimeString().slice(0, 5)}`;
+  const date = d.getFullYear() === new Date().getFullYear() ? d.toISOString().slice(5, 10) : d.toISOString().slice(0, 10);
+  return `${date} ${d.toTimeString().slice(0, 5)}`;
 }
 
 export function fmtDuration(a: number | null, b: number | null): string {

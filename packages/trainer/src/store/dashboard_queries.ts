@@ -544,11 +544,11 @@ export function createDashboardQueries(db: Database.Database): DashboardQueries 
     evalByConfigKey(q) {
       const path = configKeyPath(q.key);
       const scope = scopeFilter(q);
-      // The config is parsed once per run (CTE), not once per evaluation row.
+      // The config is parsed once per run (materialized CTE driving the join), not once per evaluation row.
       const rows = stmt(
-        `WITH rx AS (SELECT r.id, r.method, json_extract(r.config_json, ?) AS x FROM runs r WHERE ${scope.where})
+        `WITH rx AS MATERIALIZED (SELECT r.id, r.method, json_extract(r.config_json, ?) AS x FROM runs r WHERE ${scope.where})
          SELECT em.run_id, rx.x, rx.method, em.protocol, em.fold, em.metric, em.value
-         FROM eval_metrics em JOIN rx ON rx.id = em.run_id
+         FROM rx CROSS JOIN eval_metrics em ON em.run_id = rx.id
          WHERE em.metric IN (${q.metrics.map(() => '?').join(',') || 'NULL'})
          ORDER BY rx.x, em.protocol, em.fold, em.run_id`,
       ).raw(true).all(path, ...scope.params, ...q.metrics) as Array<[number, unknown, string | null, string, string, string, number | null]>;

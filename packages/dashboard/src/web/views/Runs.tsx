@@ -63,7 +63,7 @@ export function RunsView() {
       <div className="toolbar">
         <h1 style={{ margin: 0 }}>Runs</h1>
         <span className="dim" data-testid="runs-count">{data ? `${data.runs.length} of ${data.total}` : '…'}</span>
-        <input placeholder="filter: name, protocol, backbone…" value={search} onChange={(e) => setSearch(e.target.value)} style={{ width: 260 }} aria-label="search" />
+        <input placeholder="filter: name, protocol, backbone…" value={search} onChange={(e) => setSearch(e.target.value)} style={{ width: 210 }} aria-label="search" />
         <select value={experiment} onChange={(e) => setExperiment(e.target.value)} aria-label="experiment">
           <option value="">all experiments</option>
           {meta?.experiments.map((e) => (
