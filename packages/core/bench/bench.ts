@@ -16,13 +16,17 @@ const ONLY = process.env.BENCH_ONLY;
 const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 type Shape4 = [number, number, number, number];
-// IResNet-18 conv shapes at batch 16, 112x112 input: [x shape, filter shape, stride]
+// IResNet-18 conv shapes at batch 16, 112x112 input, then iresnet-synth ones: [x shape, filter shape, stride]
 const CONV_CASES: [string, Shape4, Shape4, number][] = [
   ['layer1.0.conv1 3x3 s1 112x112x64', [16, 112, 112, 64], [3, 3, 64, 64], 1],
   ['layer1.0.conv2 3x3 s2 112->56 x64', [16, 112, 112, 64], [3, 3, 64, 64], 2],
   ['layer2.1.conv1 3x3 s1 28x28x128', [16, 28, 28, 128], [3, 3, 128, 128], 1],
   ['layer3.0.conv2 3x3 s2 28->14 x256', [16, 28, 28, 256], [3, 3, 256, 256], 2],
   ['layer3.0.downsample 1x1 s2 x128->256', [16, 28, 28, 128], [1, 1, 128, 256], 2],
+  // iresnet-synth (the quickstart's backbone, pre-trained with trainable convs) at batch 64, 64x64 input
+  ['synth layer1.0.conv1 3x3 s1 64x64x16', [64, 64, 64, 16], [3, 3, 16, 16], 1],
+  ['synth layer2.0.conv2 3x3 s2 32->16 x32', [64, 32, 32, 32], [3, 3, 32, 32], 2],
+  ['synth layer4.0.conv1 3x3 s1 8x8 64->128', [64, 8, 8, 64], [3, 3, 64, 128], 1],
 ];
 
 function benchKernels(): void {

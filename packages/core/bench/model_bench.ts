@@ -112,7 +112,7 @@ export async function benchTraining(reps: number): Promise<void> {
     perKernel.set(k.name, (perKernel.get(k.name) ?? 0) + Number(k.kernelTimeMs));
   }
   const total = [...perKernel.values()].reduce((s, ms) => s + ms, 0);
-  console.log('profile of one step (kernel ms, share):');
+  console.log('profile of one step (tf.profile kernel time, wall clock: inflated by load, shares still tell):');
   for (const [name, ms] of [...perKernel].sort((p, q) => q[1] - p[1]).slice(0, 10)) {
     console.log(`  ${name.padEnd(24)} ${ms.toFixed(0).padStart(7)}  ${((100 * ms) / total).toFixed(1)}%`);
   }
