@@ -39,7 +39,7 @@ describe('end to end on a tiny synthetic dataset (wasm)', () => {
   });
 
   it('trains SSMB blocks: loss decreases, per-step metrics, evaluation, routing and checkpoints recorded', async () => {
-    const id = launchRun(store, tinyConfig(root, ['steps=40', 'checkpointEvery=10', 'batchSize=16', 'optim.lr=0.003', 'eval.scoreFiles=true', `backbone.weights=${pretrained}`]), { experiment: 'e2e' });
+    const id = launchRun(store, tinyConfig(root, ['steps=40', 'checkpointEvery=10', 'evalEvery=20', 'batchSize=16', 'optim.lr=0.003', 'eval.scoreFiles=true', `backbone.weights=${pretrained}`]), { experiment: 'e2e' });
     const s = await work();
     expect(s.failed).toEqual([]);
     const run = store.getRun(id)!;
@@ -63,12 +63,28 @@ describe('end to end on a tiny synthetic dataset (wasm)', () => {
       expect(rows.reduce((a, r) => a + r.count, 0)).toBe(probes);
     }
     expect(store.listCheckpoints(id).map((c) => c.step)).toEqual([10, 20, 30, 40]);
+    expect(store.getMetricHistory(id, 'eval/rank1').map((p) => p.step)).toEqual([20]);
     const scores = store.listArtifacts(id).find((a) => a.kind === 'scores')!;
     expect(existsSync(scores.path)).toBe(true);
     expect(store.getParams(id)['ssmb.numExperts']).toBe('2');
     const model = store.listArtifacts(id).find((a) => a.kind === 'weights')!;
     expect([...readModelTensors(model.path).keys()]).toContain('ssmb.layer1.experts.fc2.weight');
     expect(store.integrityCheck()).toBe('ok');
+  });
+
+  it('SIGTERM mid-training checkpoints and releases the run; the next worker completes it', async () => {
+    const id = launchRun(store, tinyConfig(root, ['steps=12', 'checkpointEvery=5']), { experiment: 'term' });
+    const running = runWorker({ store, untilEmpty: true, progress: silentProgress, log: () => {}, heartbeatMs: 5 });
+    while (store.getRun(id)!.step < 2) await new Promise((r) => setTimeout(r, 5));
+    process.emit('SIGTERM');
+    const s = await running;
+    expect(s.released).toEqual([id]);
+    const stopped = store.latestCheckpoint(id)!.step;
+    expect(stopped).toBeGreaterThanOrEqual(2);
+    expect(stopped).toBeLessThan(12);
+    expect(store.getRun(id)).toMatchObject({ status: 'queued', attempts: 0, leaseOwner: null });
+    expect((await work()).completed).toEqual([id]);
+    expect(store.getMetricHistory(id, 'loss').map((p) => p.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
   });
 
   it('evaluates the frozen baseline on every fold', async () => {
