@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../tf.ts';
-import { conv, convBias } from './conv_bn.ts';
+import { conv } from './conv_bn.ts';
+import { frozenConvPrelu } from './frozen_taped.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -14,7 +15,7 @@ describe('conv padding', () => {
     expect(Array.from(y.dataSync())).toEqual([4, 6, 6, 9]);
     const b = tf.tensor1d([1]);
     const before = tf.memory().numTensors;
-    const z = convBias(x, w, b, 2, tf.tensor1d([0.25]));
+    const z = frozenConvPrelu(x, w, b, tf.tensor1d([0.25]), true, 2);
     expect(Array.from(z.dataSync())).toEqual([5, 7, 7, 10]);
     expect(tf.memory().numTensors).toBe(before + 2); // z and the alpha
     tf.dispose([x, w, y, b, z]);

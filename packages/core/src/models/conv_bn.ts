@@ -21,25 +21,6 @@ export function foldConvBn(w: tf.Tensor4D, bn: BatchNorm): { w: tf.Tensor4D; b: 
   });
 }
 
-/**
- * conv + bias (+ optional PReLU) on folded weights. Outside a gradient tape this is one fused kernel; under a
- * tape it is split into plain ops because the fused op's gradient always computes the filter gradient (a
- * wasted Conv2DBackpropFilter for frozen weights) and cannot differentiate PReLU.
- */
-export function convBias(
-  x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, stride: number, prelu?: tf.Tensor1D,
-): tf.Tensor4D {
-  const pad = convPad(w);
-  if (!taping()) {
-    return tf.fused.conv2d({
-      x, filter: w, strides: stride, pad, bias: b,
-      activation: prelu ? 'prelu' : 'linear', preluActivationWeights: prelu,
-    });
-  }
-  const y = tf.add(tf.conv2d(x, w, stride, pad), b) as tf.Tensor4D;
-  return prelu ? preluOp(y, prelu) : y;
-}
-
 /** Plain conv with PyTorch padding (training / unfolded paths). */
 export function conv(x: tf.Tensor4D, w: tf.Tensor4D, stride: number): tf.Tensor4D {
   return tf.conv2d(x, w, stride, convPad(w));

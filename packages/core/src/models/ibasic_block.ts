@@ -2,7 +2,8 @@
 // where the shape changes. Parameter keys are the insightface ones under `prefix` (e.g. `layer1.0`).
 import { tf } from '../tf.ts';
 import { batchNormInference, batchNormTraining, bnScaleShift, createBatchNorm, type BatchNorm } from './batch_norm.ts';
-import { conv, convBias, foldConvBn, preluOp } from './conv_bn.ts';
+import { conv, foldConvBn, preluOp } from './conv_bn.ts';
+import { frozenBlock } from './frozen_taped.ts';
 import type { ParamStore } from './param_store.ts';
 
 /** 'train': batch-stat BN; 'eval': running-stat BN from the variables; 'frozen': folded, cached weights. */
@@ -13,6 +14,7 @@ export interface FoldedBlock {
   w1: tf.Tensor4D; b1: tf.Tensor1D; // conv1 with bn2 folded in
   w2: tf.Tensor4D; b2: tf.Tensor1D; // conv2 with bn3 folded in
   dw?: tf.Tensor4D; db?: tf.Tensor1D; // downsample conv with its BN folded in
+  alphaPositive: boolean; // every PReLU alpha > 0 (lets the taped op save the fused output as its mask)
 }
 
 export class IBasicBlock {
@@ -37,25 +39,21 @@ export class IBasicBlock {
 
   /** Folded inference weights; the caller owns (and disposes) the returned tensors. */
   fold(): FoldedBlock {
-    return tf.tidy((): tf.TensorContainer => {
+    const f = tf.tidy((): tf.TensorContainer => {
       const { scale: s1, shift: t1 } = bnScaleShift(this.bn1);
       const c1 = foldConvBn(this.conv1 as tf.Tensor4D, this.bn2);
       const c2 = foldConvBn(this.conv2 as tf.Tensor4D, this.bn3);
       const ds = this.downsample ? foldConvBn(this.downsample.conv as tf.Tensor4D, this.downsample.bn) : undefined;
       return { s1, t1, w1: c1.w, b1: c1.b, w2: c2.w, b2: c2.b, dw: ds?.w, db: ds?.b } as tf.TensorContainer;
     }) as unknown as FoldedBlock;
+    f.alphaPositive = tf.tidy(() => tf.min(this.prelu).dataSync()[0] > 0);
+    return f;
   }
 
   forward(x: tf.Tensor4D, mode: RunMode, folded?: FoldedBlock): tf.Tensor4D {
     return tf.tidy(() => {
-      if (mode === 'frozen') {
-        const f = folded!;
-        let out = tf.add(tf.mul(x, f.s1), f.t1) as tf.Tensor4D; // [B,H,W,Cin]
-        out = convBias(out, f.w1, f.b1, 1, this.prelu as tf.Tensor1D); // [B,H,W,Cout]
-        out = convBias(out, f.w2, f.b2, this.stride); // [B,H/s,W/s,Cout]
-        const id = f.dw ? convBias(x, f.dw, f.db!, this.stride) : x;
-        return tf.add(out, id) as tf.Tensor4D;
-      }
+      // One op with a hand-written input gradient (see frozen_taped.ts); off the tape it is plain inference.
+      if (mode === 'frozen') return frozenBlock(x, folded!, this.prelu as tf.Tensor1D, folded!.alphaPositive, this.stride);
       const bn = mode === 'train' ? batchNormTraining : batchNormInference;
       let out = bn(x, this.bn1);
       out = bn(conv(out, this.conv1 as tf.Tensor4D, 1), this.bn2);

@@ -9,9 +9,10 @@
 // Padding is PyTorch's (explicit 1 for 3x3, 0 for 1x1), not TF 'same'.
 import { tf } from '../tf.ts';
 import { batchNormInference, batchNormTraining, bnScaleShift, createBatchNorm, type BatchNorm } from './batch_norm.ts';
-import { conv, convBias, foldConvBn, preluOp, taping } from './conv_bn.ts';
+import { conv, foldConvBn, preluOp, taping } from './conv_bn.ts';
 import { IBasicBlock, type FoldedBlock, type RunMode } from './ibasic_block.ts';
 import { frozenLinear, matMulT } from './linear.ts';
+import { frozenConvPrelu } from './frozen_taped.ts';
 import { halve, TAP_NAMES, tapChannels, tapSpatial, validateIResNetConfig, type IResNetConfig, type TapName } from './iresnet_config.ts';
 import { ParamStore } from './param_store.ts';
 
@@ -31,7 +32,7 @@ export interface IResNetOptions {
 
 interface Folded {
   ids: unknown[]; // dataIds of all params when folded: a reassigned variable invalidates the cache
-  stemW: tf.Tensor4D; stemB: tf.Tensor1D;
+  stemW: tf.Tensor4D; stemB: tf.Tensor1D; stemAlphaPositive: boolean;
   blocks: FoldedBlock[][];
   headW: tf.Tensor2D; headWT: tf.Tensor2D; headB: tf.Tensor1D;
 }
@@ -144,7 +145,7 @@ export class IResNet {
   }
 
   private stem(x: tf.Tensor4D, mode: RunMode, f?: Folded): tf.Tensor4D {
-    if (f) return convBias(x, f.stemW, f.stemB, 1, this.prelu as tf.Tensor1D);
+    if (f) return frozenConvPrelu(x, f.stemW, f.stemB, this.prelu as tf.Tensor1D, f.stemAlphaPositive, 1);
     const bn = mode === 'train' ? batchNormTraining : batchNormInference;
     return preluOp(bn(conv(x, this.conv1 as tf.Tensor4D, 1), this.bn1), this.prelu);
   }
@@ -181,7 +182,8 @@ export class IResNet {
       const b = tf.add(tf.mul(b0, fe.scale), fe.shift) as tf.Tensor1D; // [E]
       return { w, wT: tf.transpose(w), b };
     });
-    this.folded = { ids, stemW: stem.w, stemB: stem.b, blocks, headW: head.w, headWT: head.wT, headB: head.b };
+    const stemAlphaPositive = tf.tidy(() => tf.min(this.prelu).dataSync()[0] > 0);
+    this.folded = { ids, stemW: stem.w, stemB: stem.b, stemAlphaPositive, blocks, headW: head.w, headWT: head.wT, headB: head.b };
     // Kept: the cache outlives whatever tidy scope the first frozen forward ran in.
     for (const t of this.foldedTensors()) tf.keep(t);
     return this.folded;
@@ -197,7 +199,7 @@ export class IResNet {
     if (!this.folded) return [];
     const { stemW, stemB, blocks, headW, headWT, headB } = this.folded;
     const ts: tf.Tensor[] = [stemW, stemB, headW, headWT, headB];
-    for (const st of blocks) for (const b of st) ts.push(...(Object.values(b).filter(Boolean) as tf.Tensor[]));
+    for (const st of blocks) for (const b of st) ts.push(...(Object.values(b).filter((t) => t instanceof tf.Tensor) as tf.Tensor[]));
     return ts;
   }
 }
