@@ -4,7 +4,7 @@ import { initBackend } from '../backend.ts';
 import { conv2dBackpropFilterWasm } from './conv2d_backprop_filter.ts';
 import { maxRelDiff, runOn, seededValues } from './test_utils.ts';
 
-type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
+type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 const P1: Pad = [[0, 0], [1, 1], [1, 1], [0, 0]];
 
 const CASES: [[number, number, number, number], [number, number, number, number], number, Pad][] = [
@@ -16,6 +16,8 @@ const CASES: [[number, number, number, number], [number, number, number, number]
   [[1, 10, 9, 3], [3, 3, 3, 2], 2, 'valid'],
   [[2, 8, 8, 4], [3, 3, 4, 8], 2, P1],
   [[1, 7, 7, 6], [3, 3, 6, 3], 2, P1],
+  [[2, 9, 8, 4], [3, 3, 4, 5], 2, 1], // numeric pads, as the frozen IResNet backward passes them
+  [[2, 9, 8, 4], [1, 1, 4, 5], 2, 0],
 ];
 
 function backpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: number[], stride: number, pad: Pad): tf.Tensor {
