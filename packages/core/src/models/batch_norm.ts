@@ -43,7 +43,7 @@ export function batchNormInference<T extends tf.Tensor>(x: T, bn: BatchNorm): T 
 
 /** Per-channel sum over every axis but the last. For NHWC maps a global average pool does the big
  *  reduction (on wasm tf.sum over leading axes transposes the whole map, and a ones-matmul repacks it). */
-function channelSum(x: tf.Tensor): tf.Tensor1D {
+export function channelSum(x: tf.Tensor): tf.Tensor1D {
   if (x.rank !== 4) return tf.sum(x, x.shape.slice(0, -1).map((_, i) => i)) as tf.Tensor1D;
   const [, H, W] = x.shape;
   return tf.mul(tf.sum(tf.avgPool(x as tf.Tensor4D, [H, W], [H, W], 'valid'), [0, 1, 2]), H * W) as tf.Tensor1D;

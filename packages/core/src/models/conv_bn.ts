@@ -25,8 +25,3 @@ export function foldConvBn(w: tf.Tensor4D, bn: BatchNorm): { w: tf.Tensor4D; b: 
 export function conv(x: tf.Tensor4D, w: tf.Tensor4D, stride: number): tf.Tensor4D {
   return tf.conv2d(x, w, stride, convPad(w));
 }
-
-/** PReLU with a per-channel alpha [C] broadcast over the last axis. */
-export function preluOp<T extends tf.Tensor>(x: T, alpha: tf.Tensor): T {
-  return tf.prelu(x, alpha as unknown as T);
-}

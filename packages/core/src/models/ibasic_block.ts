@@ -2,7 +2,8 @@
 // where the shape changes. Parameter keys are the insightface ones under `prefix` (e.g. `layer1.0`).
 import { tf } from '../tf.ts';
 import { batchNormInference, batchNormTraining, bnScaleShift, createBatchNorm, type BatchNorm } from './batch_norm.ts';
-import { conv, foldConvBn, preluOp } from './conv_bn.ts';
+import { conv, foldConvBn } from './conv_bn.ts';
+import { prelu } from './prelu.ts';
 import { frozenBlock } from './frozen_taped.ts';
 import type { ParamStore } from './param_store.ts';
 
@@ -57,7 +58,7 @@ export class IBasicBlock {
       const bn = mode === 'train' ? batchNormTraining : batchNormInference;
       let out = bn(x, this.bn1);
       out = bn(conv(out, this.conv1 as tf.Tensor4D, 1), this.bn2);
-      out = preluOp(out, this.prelu);
+      out = prelu(out, this.prelu as tf.Tensor1D);
       out = bn(conv(out, this.conv2 as tf.Tensor4D, this.stride), this.bn3);
       const id = this.downsample ? bn(conv(x, this.downsample.conv as tf.Tensor4D, this.stride), this.downsample.bn) : x;
       return tf.add(out, id) as tf.Tensor4D;

@@ -9,7 +9,8 @@
 // Padding is PyTorch's (explicit 1 for 3x3, 0 for 1x1), not TF 'same'.
 import { tf } from '../tf.ts';
 import { batchNormInference, batchNormTraining, bnScaleShift, createBatchNorm, type BatchNorm } from './batch_norm.ts';
-import { conv, foldConvBn, preluOp, taping } from './conv_bn.ts';
+import { conv, foldConvBn, taping } from './conv_bn.ts';
+import { prelu } from './prelu.ts';
 import { IBasicBlock, type FoldedBlock, type RunMode } from './ibasic_block.ts';
 import { frozenLinear, matMulT } from './linear.ts';
 import { frozenConvPrelu } from './frozen_taped.ts';
@@ -147,7 +148,7 @@ export class IResNet {
   private stem(x: tf.Tensor4D, mode: RunMode, f?: Folded): tf.Tensor4D {
     if (f) return frozenConvPrelu(x, f.stemW, f.stemB, this.prelu as tf.Tensor1D, f.stemAlphaPositive, 1);
     const bn = mode === 'train' ? batchNormTraining : batchNormInference;
-    return preluOp(bn(conv(x, this.conv1 as tf.Tensor4D, 1), this.bn1), this.prelu);
+    return prelu(bn(conv(x, this.conv1 as tf.Tensor4D, 1), this.bn1), this.prelu as tf.Tensor1D);
   }
 
   private head(h: tf.Tensor4D, mode: RunMode, f?: Folded): tf.Tensor2D {
