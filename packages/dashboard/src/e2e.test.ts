@@ -157,6 +157,10 @@ describe('dashboard in chromium', () => {
     await page.getByRole('button', { name: 'Queue sweep' }).click();
     await expect(page.getByTestId('launch-result').innerText()).resolves.toMatch(/Queued 4 runs in sweep #\d+/);
     await shot('06-launch');
+    await page.getByTestId('launch-result').getByRole('link').first().click(); // the sweep
+    await page.getByTestId('sweep-runs').locator('tbody tr').nth(3).waitFor();
+    await expect(page.getByTestId('sweep-runs').locator('tbody tr').count()).resolves.toBe(4);
+    await expect(page.getByTestId('sweep-runs').innerText()).resolves.toMatch(/ssmb\.numExperts=8 dataset\.fold=2/);
     await page.goto(`${base}/#/runs`);
     await page.getByTestId('runs-count').filter({ hasText: '24 of 24' }).waitFor();
     // A run queued by someone else shows up without a reload (server-sent events).

@@ -1,6 +1,6 @@
 // Run detail: resolved config, learning curves with smoothing, per-fold evaluation, ROC/DET/CMC, routing.
 import { useMemo, useState } from 'react';
-import { qs, useApi, useLiveEvents, useThrottled, type EvalCurve, type MetricsResponse, type RoutingRow, type RunResponse } from '../api.ts';
+import { qs, useApi, useLiveEvents, useThrottled, type EvalCurve, type MetricsResponse, type RoutingRow, type RunResponse, type RunsResponse } from '../api.ts';
 import { useMeta } from '../App.tsx';
 import { CmcChart, CurveChart, DetChart, RocChart, RoutingHeatmap } from '../charts.tsx';
 import { fmtDuration, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, specOf } from '../format.ts';
@@ -32,6 +32,7 @@ export function RunDetailView({ id }: { id: number }) {
   const metrics = useApi<MetricsResponse>(`/api/runs/${id}/metrics${qs({ maxPoints })}`, curveVersion + version);
   const curves = useApi<{ curves: EvalCurve[] }>(`/api/runs/${id}/curves`, version);
   const routing = useApi<{ routing: RoutingRow[] }>(`/api/runs/${id}/routing`, version);
+  const children = useApi<RunsResponse>(data?.run.kind === 'sweep' ? `/api/runs${qs({ parent: id, limit: 1000, sort: 'id', order: 'asc' })}` : null, version);
 
   const protocols = useMemo(() => [...new Set((data?.evaluations ?? []).map((e) => e.protocol))], [data]);
   const evalMetrics = useMemo(() => [...new Set((data?.evaluations ?? []).map((e) => e.metric))].sort(), [data]);
@@ -55,6 +56,33 @@ export function RunDetailView({ id }: { id: number }) {
         {Object.entries(r.tags).map(([k, v]) => <span key={k} className="tag">{v ? `${k}=${v}` : k}</span>)}
       </div>
       {r.error && <div className="error">failed: {r.error}</div>}
+      {r.parentRunId !== null && <div className="dim" style={{ marginBottom: 8 }}>part of sweep <a href={`#/runs/${r.parentRunId}`}>#{r.parentRunId}</a></div>}
+      {children.data && (
+        <div className="panel">
+          <div className="toolbar">
+            <h2 style={{ margin: 0 }}>Sweep runs</h2>
+            <span className="dim">{children.data.total} runs</span>
+            {children.data.runs.length >= 2 && <a href={`#/compare?ids=${children.data.runs.slice(0, 8).map((c) => c.id).join(',')}`}>compare {Math.min(8, children.data.runs.length)}</a>}
+          </div>
+          <table className="grid" data-testid="sweep-runs">
+            <thead><tr><th>#</th><th>name</th><th>status</th><th>N</th><th>protocol</th><th>fold</th>
+              {(meta?.listMetrics ?? []).map((m) => <th key={m} className="num">{specOf(meta?.metricSpecs, m).label}</th>)}</tr></thead>
+            <tbody>
+              {children.data.runs.map((c) => (
+                <tr key={c.id}>
+                  <td><a href={`#/runs/${c.id}`}>{c.id}</a></td>
+                  <td><a href={`#/runs/${c.id}`}>{c.name}</a></td>
+                  <td><StatusBadge status={c.status} /></td>
+                  <td>{c.numExperts ?? '–'}</td>
+                  <td>{c.protocol ?? '–'}</td>
+                  <td>{c.fold ?? '–'}</td>
+                  {(meta?.listMetrics ?? []).map((m) => <td key={m} className="num">{fmtMetric(c.metrics[m], specOf(meta?.metricSpecs, m))}</td>)}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
       <div className="row">
         <div className="panel grow" style={{ flex: 3 }}>
           <div className="toolbar">
