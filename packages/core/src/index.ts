@@ -28,3 +28,4 @@ export {
   saveWeights, loadWeightsInto, loadModel, readWeightsFile, parseWeights, serializeWeights, describeModel,
   WEIGHTS_FORMAT, WEIGHTS_FORMAT_VERSION, type SavableModel, type ModelDescription, type WeightsFile,
 } from './weights/weights_io.ts';
+export { oneHotFloat } from './models/one_hot.ts';
