@@ -108,7 +108,8 @@ export async function benchTraining(reps: number): Promise<void> {
   const prof = await tf.profile(() => step());
   const perKernel = new Map<string, number>();
   for (const k of prof.kernels) {
-    if (k.name.endsWith('__op')) continue; // op wrappers: their kernels are listed too
+    // Op wrappers and customGrad scopes ('unnamed scope'): the kernels inside them are listed too.
+    if (k.name.endsWith('__op') || k.name === 'unnamed scope') continue;
     perKernel.set(k.name, (perKernel.get(k.name) ?? 0) + Number(k.kernelTimeMs));
   }
   const total = [...perKernel.values()].reduce((s, ms) => s + ms, 0);
