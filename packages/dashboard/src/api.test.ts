@@ -150,6 +150,10 @@ describe('compare, ablation, tables', () => {
     expect(tex).toContain('\\begin{tabular}');
     expect(tex).toContain('baseline');
     expect((await get('/api/tables?format=pdf')).statusCode).toBe(400);
+    expect(json(await get('/api/tables?experiment=999')).table).toBeNull();
+    const none = await get('/api/tables?experiment=999&format=csv');
+    expect(none.statusCode).toBe(404);
+    expect(json(none).error.code).toBe('NO_RESULTS');
   });
 
   it('meta lists experiments, metrics and config keys; unknown endpoints are JSON 404s', async () => {

@@ -14,6 +14,7 @@ export const ERRORS = {
   ARTIFACT_NOT_FOUND: { status: 404, message: 'No such artifact in this run\'s folders: list them with GET /api/runs/:id/artifacts.' },
   PATH_OUTSIDE_STORE: { status: 403, message: 'Artifacts are served only from the store\'s own folders: pass a path relative to the run\'s artifact folder without "..".' },
   NOT_FOUND: { status: 404, message: 'No such endpoint: see GET /api for the list.' },
+  NO_RESULTS: { status: 404, message: 'Nothing to export: no evaluated run matches; widen the filters (experiment, method, archived) or evaluate runs first.' },
   TOO_FEW_RUNS: { status: 400, message: 'Compare needs at least two run ids: pass ?ids=1,2.' },
   STORE_UNAVAILABLE: { status: 503, message: 'The run store could not be read: check that --store points to an existing SQLite file written by the trainer.' },
   INTERNAL: { status: 500, message: 'Unexpected server error: see the server log; the store was not modified.' },

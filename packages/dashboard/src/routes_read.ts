@@ -147,6 +147,10 @@ export function registerReadRoutes(app: FastifyInstance, { data, feed, artifactR
       method: p.method,
       includeArchived: p.archived === 'include',
     });
+    if (rows.length === 0) {
+      if (p.format === 'json') return { rowsKey: p.rows, table: null };
+      throw apiError('NO_RESULTS', 'No evaluated run matches these filters.');
+    }
     const title = `Results by ${p.rows} (mean ± std over folds)`;
     let table;
     try {

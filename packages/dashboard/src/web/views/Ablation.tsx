@@ -12,6 +12,12 @@ export function AblationView() {
   const meta = useMeta();
   const [metric, setMetric] = useState('rank1');
   const [key, setKey] = useState('ssmb.numExperts');
+  const [keyDraft, setKeyDraft] = useState(key);
+  // Apply the config key when it is a known key (or on blur / Enter), not on every keystroke.
+  const editKey = (v: string) => {
+    setKeyDraft(v);
+    if (meta?.configKeys.includes(v)) setKey(v);
+  };
   const [method, setMethod] = useState('ssmb');
   const [experiment, setExperiment] = useState('');
   const { data, error } = useApi<{ points: AblationPoint[] }>(`/api/ablation${qs({ metric, key, method, experiment })}`);
@@ -34,7 +40,8 @@ export function AblationView() {
           </select>
         </label>
         <label className="check">against
-          <input value={key} onChange={(e) => setKey(e.target.value)} list="config-keys" aria-label="config key" style={{ width: 200 }} />
+          <input value={keyDraft} onChange={(e) => editKey(e.target.value.trim())} onBlur={() => keyDraft && setKey(keyDraft)}
+            onKeyDown={(e) => e.key === 'Enter' && keyDraft && setKey(keyDraft)} list="config-keys" aria-label="config key" style={{ width: 200 }} />
           <datalist id="config-keys">{meta?.configKeys.map((k) => <option key={k} value={k} />)}</datalist>
         </label>
         <label className="check">method

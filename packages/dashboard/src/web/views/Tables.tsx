@@ -15,12 +15,18 @@ function cellText(c: Cell | null, decimals: number): string {
 export function TablesView() {
   const meta = useMeta();
   const [rows, setRows] = useState('method');
+  const [rowsDraft, setRowsDraft] = useState('method');
+  // Apply the row key when it is a known key (or on blur / Enter), not on every keystroke.
+  const editRows = (v: string) => {
+    setRowsDraft(v);
+    if (v === 'method' || meta?.configKeys.includes(v)) setRows(v);
+  };
   const [metrics, setMetrics] = useState<string[]>(['rank1', 'tar_far_1e2', 'eer']);
   const [method, setMethod] = useState('');
   const [experiment, setExperiment] = useState('');
   const [preview, setPreview] = useState<'' | 'md' | 'latex' | 'csv'>('');
   const params = { rows, metrics, method, experiment };
-  const { data, error } = useApi<{ table: PaperTable }>(metrics.length ? `/api/tables${qs(params)}` : null);
+  const { data, error } = useApi<{ table: PaperTable | null }>(metrics.length ? `/api/tables${qs(params)}` : null);
   const exportUrl = (format: string) => `/api/tables${qs({ ...params, format, token: getToken() || undefined })}`;
   const previewText = useApi<string>(preview ? exportUrl(preview) : null);
   const available = meta?.evalMetrics ?? metrics;
@@ -31,7 +37,8 @@ export function TablesView() {
       <div className="toolbar">
         <h1 style={{ margin: 0 }}>Paper tables</h1>
         <label className="check">rows
-          <input value={rows} onChange={(e) => setRows(e.target.value.trim() || 'method')} list="row-keys" aria-label="rows" style={{ width: 200 }} />
+          <input value={rowsDraft} onChange={(e) => editRows(e.target.value.trim())} onBlur={() => setRows(rowsDraft || 'method')}
+            onKeyDown={(e) => e.key === 'Enter' && setRows(rowsDraft || 'method')} list="row-keys" aria-label="rows" style={{ width: 200 }} />
           <datalist id="row-keys"><option value="method" />{meta?.configKeys.map((k) => <option key={k} value={k} />)}</datalist>
         </label>
         <label className="check">method
@@ -52,6 +59,7 @@ export function TablesView() {
         ))}
       </div>
       {error && <div className="error">{error.message}</div>}
+      {data && !t && <div className="panel dim">No evaluated runs match these filters.</div>}
       {t && (
         <div className="panel" style={{ overflow: 'auto' }}>
           <div className="toolbar">
