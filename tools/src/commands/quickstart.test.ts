@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { RunStore } from '@ssmb/trainer';
-import { QUICKSTART_TABLE, runQuickstart, summariseFindings, type QuickstartSizes } from './quickstart.ts';
+import { QUICKSTART_TABLE, runQuickstart, startDashboard, summariseFindings, type QuickstartSizes } from './quickstart.ts';
 
 const TINY: QuickstartSizes = {
   synthetic: { identities: 8, imagesPerIdentity: 2, pretrainIdentities: 12, pretrainImagesPerIdentity: 2, size: 32 },
@@ -70,6 +70,15 @@ describe('quickstart (reduced)', () => {
     expect(again.join('\n')).toMatch(/backbone: cached/);
     expect(again.join('\n')).toMatch(/14 already completed, 0 queued\/running, 0 to run/);
     expect(res2.table).toEqual(res.table);
+
+    // 5: the dashboard serves this store and lists the runs
+    const dash = await startDashboard(path.join(dir, 'runs.sqlite'), 17000 + (process.pid % 1000), () => {});
+    try {
+      const body = (await (await fetch(`${dash.url}/api/runs`)).json()) as { runs: unknown[] };
+      expect(body.runs.length).toBeGreaterThanOrEqual(15); // 14 grid runs + the pre-training
+    } finally {
+      dash.process.kill('SIGTERM');
+    }
   });
 });
 
