@@ -98,6 +98,17 @@ describe('dashboard in chromium', () => {
     await shot('02-run-detail');
   });
 
+  it('Live: a running run\'s curves and progress update without a reload, keeping the view state', async () => {
+    await page.goto(`${base}/#/runs/${seeded.runningId}`);
+    await page.getByTestId('points-plotted').filter({ hasText: 'plotting 1 of 1 points' }).waitFor();
+    await page.getByLabel('smoothing').fill('0.9');
+    seeded.store.logMetrics(seeded.runningId, Array.from({ length: 50 }, (_, i) => ({ key: 'loss', step: i + 1, value: 1 / (i + 2) })));
+    seeded.store.heartbeat(seeded.runningId, 'test-worker', 3_600_000, 51);
+    await page.getByTestId('points-plotted').filter({ hasText: 'plotting 51 of 51 points' }).waitFor();
+    await expect(page.getByLabel('smoothing').inputValue()).resolves.toBe('0.9');
+    await page.getByTestId('run-step').filter({ hasText: /^51$/ }).waitFor();
+  });
+
   it('Compare: pick runs in the table, see config differences, metrics and overlaid curves', async () => {
     const a = seeded.runs.get('1/synthetic-vis-nir/1')!;
     const b = seeded.runs.get('4/synthetic-vis-nir/1')!;

@@ -118,7 +118,7 @@ export function RunDetailView({ id }: { id: number }) {
             <span className="k">created</span><span>{fmtTime(r.createdAt)}</span>
             <span className="k">started</span><span>{fmtTime(r.startedAt)}</span>
             <span className="k">duration</span><span>{fmtDuration(r.startedAt, r.finishedAt)}</span>
-            <span className="k">step</span><span>{r.step}{r.totalSteps ? ` / ${r.totalSteps}` : ''}</span>
+            <span className="k">step</span><span data-testid="run-step">{r.step}{r.totalSteps ? ` / ${r.totalSteps}` : ''}</span>
             <span className="k">engine</span><span>{r.engine ?? '–'}</span>
             <span className="k">code</span><span>{r.codeVersion ?? '–'}</span>
             <span className="k">seed</span><span>{r.seed}</span>
