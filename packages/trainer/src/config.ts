@@ -54,6 +54,9 @@ const EvalConfig = z.strictObject({
   batchSize: z.number().int().positive().default(64),
   /** Write score files (reference subject, probe subject, probe path, score) next to the checkpoints. */
   scoreFiles: z.boolean().default(false),
+  /** Embedding extraction: tfjs = our model on the run's tf backend; onnxruntime = the model exported to a
+   *  temporary ONNX file and run by onnxruntime-node (routing from the file's routing outputs). */
+  engine: z.enum(['tfjs', 'onnxruntime']).default('tfjs'),
 });
 
 const PretrainConfig = z.strictObject({

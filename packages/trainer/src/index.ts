@@ -7,3 +7,6 @@ export { createProgress, silentProgress, type ProgressReporter } from './worker/
 export { codeVersion } from './worker/code_version.ts';
 export * from './worker/run_context.ts';
 export * from './cli_support.ts';
+export { loadRunModel, buildRunModel, type RunModel, type LoadRunModelOptions } from './train/run_model.ts';
+export { createEvalEmbedder, withEvalEmbedder, type EvalEmbedder, type EvalEngine, type RoutedEmbeddings } from './eval/embedders.ts';
+export { EVAL_ENGINE_TAG } from './eval/evaluate_fold.ts';

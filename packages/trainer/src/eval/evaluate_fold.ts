@@ -1,15 +1,12 @@
-// Evaluates one protocol fold with any embedding function: loads gallery and probe images, embeds them
+// Evaluates one protocol fold with any evaluation engine (embedders.ts): loads gallery and probe images, embeds them
 // in batches, scores (fold_metrics.ts), counts routing per block x probe modality x expert, and
 // optionally writes the score file.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tf } from '@ssmb/core';
-import type { EvaluationRecord, RoutingCount } from '../store/run_store.ts';
+import type { EvaluationRecord, RoutingCount, RunStore } from '../store/run_store.ts';
 import { loadFoldChecked, loadImages, type ImageSet } from '../train/data.ts';
 import { evaluateFold, scoreFileLines } from './fold_metrics.ts';
-
-/** x [B,S,S,3] -> embedding [B,E] and, for SSMB models, the expert chosen per block [B]. */
-export type EmbedFn = (x: tf.Tensor4D) => { embedding: tf.Tensor2D; experts?: { block: string; expert: tf.Tensor1D }[] };
+import type { EvalEmbedder } from './embedders.ts';
 
 export interface Embedded {
   emb: Float32Array; // [N,E]
@@ -18,7 +15,7 @@ export interface Embedded {
 }
 
 /** Embeds every image in batches, yielding to the event loop between batches (lease heartbeats keep running). */
-export async function embedAll(fn: EmbedFn, set: ImageSet, batchSize: number): Promise<Embedded> {
+export async function embedAll(embedder: EvalEmbedder, set: ImageSet, batchSize: number): Promise<Embedded> {
   const n = set.samples.length;
   const per = set.size * set.size * 3;
   let emb = new Float32Array(0);
@@ -26,24 +23,17 @@ export async function embedAll(fn: EmbedFn, set: ImageSet, batchSize: number): P
   const experts = new Map<string, Int32Array>();
   for (let i = 0; i < n; i += batchSize) {
     const b = Math.min(batchSize, n - i);
-    let blocks: string[] = [];
-    const [e, ...ks] = tf.tidy(() => {
-      const x = tf.tensor4d(set.data.subarray(i * per, (i + b) * per), [b, set.size, set.size, 3]); // [B,S,S,3]
-      const r = fn(x);
-      blocks = (r.experts ?? []).map((k) => k.block);
-      return [r.embedding, ...(r.experts ?? []).map((k) => k.expert)] as tf.Tensor[];
-    });
+    const r = await embedder.embedRouted(set.data.subarray(i * per, (i + b) * per)); // [B,S,S,3] -> [B,E]
     if (i === 0) {
-      dim = e.shape[1]!;
+      dim = r.embedding.length / b;
       emb = new Float32Array(n * dim);
     }
-    emb.set(e.dataSync() as Float32Array, i * dim);
-    ks.forEach((k, j) => {
-      if (!experts.has(blocks[j])) experts.set(blocks[j], new Int32Array(n));
-      experts.get(blocks[j])!.set(k.dataSync() as Int32Array, i);
-    });
-    tf.dispose([e, ...ks]);
-    await new Promise((r) => setImmediate(r));
+    emb.set(r.embedding, i * dim);
+    for (const [block, ks] of r.experts) {
+      if (!experts.has(block)) experts.set(block, new Int32Array(n));
+      experts.get(block)!.set(ks, i);
+    }
+    await new Promise((res) => setImmediate(res));
   }
   return { emb, dim, experts };
 }
@@ -75,13 +65,20 @@ export interface FoldEvalOptions {
   scoreDir?: string | null;
 }
 
-export async function evaluateProtocolFold(fn: EmbedFn, o: FoldEvalOptions): Promise<{ record: EvaluationRecord; scoreFile?: string }> {
+export interface FoldEvaluation {
+  record: EvaluationRecord;
+  scoreFile?: string;
+  /** the embedder's label: 'onnxruntime' or 'tfjs-<backend>' */
+  engine: string;
+}
+
+export async function evaluateProtocolFold(embedder: EvalEmbedder, o: FoldEvalOptions): Promise<FoldEvaluation> {
   const fold = await loadFoldChecked(o.protocol, o.root, o.fold);
   if (fold.gallery.length === 0 || fold.probe.length === 0) {
     throw new Error(`protocol ${o.protocol} fold ${o.fold}: ${fold.gallery.length} gallery and ${fold.probe.length} probe images found under ${o.root}; both are needed`);
   }
-  const gallery = await embedAll(fn, await loadImages(fold.gallery, o.size), o.batchSize);
-  const probe = await embedAll(fn, await loadImages(fold.probe, o.size), o.batchSize);
+  const gallery = await embedAll(embedder, await loadImages(fold.gallery, o.size), o.batchSize);
+  const probe = await embedAll(embedder, await loadImages(fold.probe, o.size), o.batchSize);
   const result = evaluateFold({
     dim: gallery.dim,
     gallery: { emb: gallery.emb, subjects: fold.gallery.map((s) => s.subject) },
@@ -103,5 +100,17 @@ export async function evaluateProtocolFold(fn: EmbedFn, o: FoldEvalOptions): Pro
       routing: routingTable(probe.experts, fold.probe.map((s) => s.modality)),
     },
     scoreFile,
+    engine: embedder.label,
   };
 }
+
+/** Stores the fold's results, the engine that produced them (tag `eval.engine`) and the score file. */
+export function recordFoldEvaluation(store: RunStore, runId: number, ev: FoldEvaluation): void {
+  store.transaction(() => {
+    store.recordEvaluation(runId, ev.record);
+    store.setTag(runId, EVAL_ENGINE_TAG, ev.engine);
+    if (ev.scoreFile) store.addArtifact(runId, 'scores', ev.scoreFile);
+  });
+}
+
+export const EVAL_ENGINE_TAG = 'eval.engine';

@@ -4,8 +4,8 @@
 import { arcfaceLoss, saveWeights, tf } from '@ssmb/core';
 import path from 'node:path';
 import { checkpointPath, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts';
-import { baselineEmbedFn } from '../eval/embed_fns.ts';
-import { evaluateProtocolFold } from '../eval/evaluate_fold.ts';
+import { withEvalEmbedder } from '../eval/embedders.ts';
+import { evaluateProtocolFold, recordFoldEvaluation } from '../eval/evaluate_fold.ts';
 import type { RunContext, RunOutcome } from '../worker/run_context.ts';
 import { Adam } from './adam.ts';
 import { loadFoldChecked, loadImages, type ImageSet } from './data.ts';
@@ -112,14 +112,8 @@ export async function runPretraining(ctx: RunContext): Promise<RunOutcome> {
     saveWeights(backbone, output, { run_id: String(run.id), identities: String(subjects.length), steps: String(p.steps) });
     store.addArtifact(run.id, 'weights', output);
     if (fold.gallery.length > 0 && fold.probe.length > 0) {
-      const { record } = await evaluateProtocolFold(baselineEmbedFn(backbone), {
-        protocol: p.protocol,
-        fold: p.fold,
-        root: config.dataset.root,
-        size,
-        batchSize: config.eval.batchSize,
-      });
-      store.recordEvaluation(run.id, record);
+      const fo = { protocol: p.protocol, fold: p.fold, root: config.dataset.root, size, batchSize: config.eval.batchSize };
+      recordFoldEvaluation(store, run.id, await withEvalEmbedder(backbone, config.eval.engine, (e) => evaluateProtocolFold(e, fo)));
     }
     return 'completed';
   } finally {

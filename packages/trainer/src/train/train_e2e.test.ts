@@ -5,6 +5,7 @@ import { launchRun } from '../launch.ts';
 import { RunStore } from '../store/run_store.ts';
 import { runWorker, silentProgress } from '../worker/worker.ts';
 import { readModelTensors } from './weights.ts';
+import { loadRunModel } from './run_model.ts';
 import { tinyConfig, tinyDataset } from './test_fixtures.ts';
 
 let root: string;
@@ -36,6 +37,15 @@ describe('end to end on a tiny synthetic dataset (wasm)', () => {
     expect(Math.min(...loss)).toBeGreaterThan(0.1); // a real softmax cross-entropy (wasm one-hots are correct)
     expect(store.getEvalMetrics(id).map((m) => m.metric)).toContain('rank1');
     expect(store.listCheckpoints(id).map((c) => c.step)).toEqual([4, 8]);
+    // loadRunModel: the backbone of the last checkpoint, i.e. the weights the run wrote at the end
+    const loaded = loadRunModel(store, id);
+    expect(loaded).toMatchObject({ kind: 'backbone', checkpoint: { step: 8 }, config: { pretrain: { steps: 8 } } });
+    const written = readModelTensors(weights.path);
+    for (const [name, v] of loaded.model.params) expect(Array.from(v.dataSync()), name).toEqual(Array.from(written.get(name)!.data));
+    loaded.model.dispose();
+    const queued = launchRun(store, tinyConfig(root), { experiment: 'pre' });
+    expect(() => loadRunModel(store, queued)).toThrow(new RegExp(`run ${queued} \\(queued\\) has no checkpoint yet`));
+    store.cancelRun(queued);
   });
 
   it('trains SSMB blocks: loss decreases, per-step metrics, evaluation, routing and checkpoints recorded', async () => {

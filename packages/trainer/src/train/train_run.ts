@@ -1,40 +1,20 @@
 // The `train` run kind: SSMB training on one protocol fold, checkpointed and resumable, then evaluated.
-import { HFRModel, saveWeights, type tf } from '@ssmb/core';
+import { saveWeights } from '@ssmb/core';
 import path from 'node:path';
 import { ConfigError, type Config } from '../config.ts';
 import { checkpointPath, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts';
-import { evaluateProtocolFold } from '../eval/evaluate_fold.ts';
-import { hfrEmbedFn } from '../eval/embed_fns.ts';
+import { evaluateProtocolFold, EVAL_ENGINE_TAG, recordFoldEvaluation } from '../eval/evaluate_fold.ts';
+import { withEvalEmbedder } from '../eval/embedders.ts';
 import { useEngine } from './engine.ts';
 import type { RunContext, RunOutcome } from '../worker/run_context.ts';
 import { Adam } from './adam.ts';
 import { loadFoldChecked, loadImages } from './data.ts';
 import { runLoop } from './loop.ts';
 import { learningRate } from './lr_schedule.ts';
-import { buildBackbone, imageSizeOf } from './model.ts';
+import { buildHfr, imageSizeOf, ssmbParams } from './model.ts';
 import { PairSampler } from './pair_sampler.ts';
 import { ssmbStep } from './ssmb_step.ts';
-import { loadWeightsInto, readModelTensors, readVariables } from './weights.ts';
-
-/** Backbone + SSMBs from the config; `initFrom` may hold backbone weights or a whole SSMB model. */
-export function buildHfr(config: Config, initFrom: string | null): HFRModel {
-  const initTensors = initFrom ? readModelTensors(initFrom) : undefined;
-  const hasSsmb = initTensors ? [...initTensors.keys()].some((k) => k.startsWith('ssmb.')) : false;
-  const backbone = buildBackbone(config, initFrom && !hasSsmb ? initFrom : null);
-  const model = new HFRModel(backbone, {
-    taps: config.ssmb.positions,
-    numExperts: config.ssmb.numExperts,
-    hidden: config.ssmb.hiddenWidth ?? undefined,
-    kind: config.ssmb.expertKind,
-    seed: config.seed,
-  });
-  if (initFrom && hasSsmb) loadWeightsInto(ssmbParams(model), initFrom, { what: 'the SSMB blocks of this config' });
-  return model;
-}
-
-export function ssmbParams(model: HFRModel): Map<string, tf.Variable> {
-  return new Map([...model.params].filter(([k]) => k.startsWith('ssmb.')));
-}
+import { loadWeightsInto, readVariables } from './weights.ts';
 
 export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
   const { config, run, store } = ctx;
@@ -78,7 +58,8 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
         return file;
       },
       evaluate: async (step) => {
-        const { record } = await evaluateProtocolFold(hfrEmbedFn(model), evalOptions(config, size, null));
+        const { record, engine } = await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, evalOptions(config, size, null)));
+        store.setTag(run.id, EVAL_ENGINE_TAG, engine);
         const log = store.metricLogger(run.id);
         for (const [k, v] of Object.entries(record.metrics)) log.log(`eval/${k}`, v.value, step);
         log.flush();
@@ -87,9 +68,7 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
     adam.dispose();
     if (outcome === 'stopped') return outcome;
     const scoreDir = config.eval.scoreFiles ? path.join(ctx.runDir, 'scores') : null;
-    const { record, scoreFile } = await evaluateProtocolFold(hfrEmbedFn(model), evalOptions(config, size, scoreDir));
-    store.recordEvaluation(run.id, record);
-    if (scoreFile) store.addArtifact(run.id, 'scores', scoreFile);
+    recordFoldEvaluation(store, run.id, await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, evalOptions(config, size, scoreDir))));
     const weights = path.join(ctx.runDir, 'model.safetensors');
     saveWeights(model, weights, { run_id: String(run.id), config: JSON.stringify(config) });
     store.addArtifact(run.id, 'weights', weights);

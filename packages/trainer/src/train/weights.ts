@@ -1,11 +1,13 @@
 // Reading model tensors from any file a run may start from, by parameter name:
 //   core weights files (format ssmb-weights): an IResNet (insightface keys) or an HFR model
 //     (`backbone.<key>` -> `<key>`, `ssmb.<tap>.<key>` kept);
-//   ssmb checkpoints: their `model/<name>` tensors.
+//   ssmb checkpoints (and plain safetensors files in their layout): their `model/<name>` tensors.
+// Files other than checkpoints go through core's safetensors state-dict reader: float tensors (F32, F16,
+// BF16, F64) as float32; integer bookkeeping (BN num_batches_tracked) is skipped.
 // Writing weights files is core's saveWeights.
 import { readFileSync } from 'node:fs';
-import { decodeSafetensors, tf } from '@ssmb/core';
-import { CHECKPOINT_FORMAT, decodeCheckpoint, type NamedArray } from '../checkpoint/checkpoint.ts';
+import { readSafetensorsStateDict, tf } from '@ssmb/core';
+import { CHECKPOINT_FORMAT, type NamedArray } from '../checkpoint/checkpoint.ts';
 
 export function readVariables(vars: Map<string, tf.Variable>, prefix = ''): Map<string, NamedArray> {
   return new Map([...vars].map(([name, v]) => [`${prefix}${name}`, { data: v.dataSync() as Float32Array, shape: v.shape }]));
@@ -18,15 +20,14 @@ export function readModelTensors(file: string): Map<string, NamedArray> {
   } catch (err) {
     throw new Error(`cannot read weights file ${file}: ${(err as Error).message}`);
   }
-  const { metadata, tensors } = decodeSafetensors(buf, `weights file ${file}`);
-  if (metadata.format === CHECKPOINT_FORMAT) {
-    const ck = decodeCheckpoint(buf, `checkpoint ${file}`);
-    return new Map([...ck.tensors].filter(([k]) => k.startsWith('model/')).map(([k, v]) => [k.slice('model/'.length), v]));
-  }
+  const { metadata, stateDict } = readSafetensorsStateDict(buf, `weights file ${file}`);
+  const checkpoint = metadata.format === CHECKPOINT_FORMAT; // model/<name> plus optimiser state (skipped)
   const out = new Map<string, NamedArray>();
-  for (const [k, t] of tensors) {
-    if (t.dtype !== 'F32') continue;
-    out.set(k.startsWith('backbone.') ? k.slice('backbone.'.length) : k, { data: t.data as Float32Array, shape: t.shape });
+  for (const [k, t] of stateDict) {
+    // checkpoint-layout tensors (`model/<name>`) in a plain safetensors file read like a checkpoint's
+    if (checkpoint && !k.startsWith('model/')) continue;
+    const name = k.startsWith('model/') ? k.slice('model/'.length) : k;
+    out.set(name.startsWith('backbone.') ? name.slice('backbone.'.length) : name, { data: t.data, shape: t.shape });
   }
   return out;
 }
