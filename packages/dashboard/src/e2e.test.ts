@@ -52,7 +52,8 @@ describe('dashboard in chromium', () => {
     await page.getByTestId('runs-count').filter({ hasText: '19 of 19' }).waitFor();
     const n4 = seeded.runs.get('4/synthetic-vis-nir/2')!;
     const row = page.locator(`tr[data-run-id="${n4}"]`);
-    await expect(row.locator('td[data-metric="rank1"]').innerText()).resolves.toBe('82.00');
+    // Percent formatting comes with /api/meta, which may land after the runs: wait for it, do not read once.
+    await row.locator('td[data-metric="rank1"]').filter({ hasText: /^82\.00$/ }).waitFor();
     await expect(row.innerText()).resolves.toContain('iresnet-tiny');
     await page.locator('th[data-sort="rank1"]').click(); // desc on first click
     await page.locator('tbody tr').first().locator('td[data-metric="rank1"]').filter({ hasText: '82.00' }).waitFor();
@@ -88,7 +89,7 @@ describe('dashboard in chromium', () => {
     expect(n).toBeLessThanOrEqual(800);
     expect(n).toBeGreaterThan(100);
     expect(await page.locator('[data-testid="curve-losses"] path.recharts-curve').count()).toBeGreaterThanOrEqual(3);
-    await expect(page.getByTestId('eval-table').innerText()).resolves.toContain('80.00');
+    await page.getByTestId('eval-table').filter({ hasText: '80.00' }).waitFor();
     for (const chart of ['roc-chart', 'det-chart', 'cmc-chart']) {
       expect(await page.locator(`[data-testid="${chart}"] path.recharts-curve`).count(), chart).toBeGreaterThanOrEqual(1);
     }
@@ -120,7 +121,7 @@ describe('dashboard in chromium', () => {
     expect(page.url()).toContain(`ids=${a},${b}`);
     await expect(cellTexts('[data-testid="config-diff"] tbody td:first-child')).resolves.toEqual(['ssmb.numExperts']);
     await expect(page.getByTestId('config-diff').innerText()).resolves.toMatch(/ssmb\.numExperts\s+1\s+4/);
-    await expect(page.getByTestId('compare-metrics').innerText()).resolves.toMatch(/Rank-1\s+60\.00 ± 0\.00\s+80\.00 ± 0\.00/);
+    await page.getByTestId('compare-metrics').filter({ hasText: /Rank-1\s*60\.00 ± 0\.00\s*80\.00 ± 0\.00/ }).waitFor();
     await page.getByTestId('compare-points').filter({ hasText: `plotting ${2 * STEPS} of ${2 * STEPS} points` }).waitFor();
     expect(await page.locator('[data-testid="compare-curves"] path.recharts-curve').count()).toBeGreaterThanOrEqual(2);
     await shot('03-compare');
@@ -131,7 +132,7 @@ describe('dashboard in chromium', () => {
     const table = page.getByTestId('ablation-table');
     await table.locator('tbody tr').nth(2).waitFor();
     await expect(cellTexts('[data-testid="ablation-table"] tbody td:first-child')).resolves.toEqual(['1', '2', '4']);
-    await expect(table.locator('tbody tr').nth(2).innerText()).resolves.toMatch(/4\s+81\.00 ± 1\.41 n=2\s+71\.00 ± 1\.41 n=2/);
+    await table.locator('tbody tr').nth(2).filter({ hasText: /4\s*81\.00 ± 1\.41\s*n=2\s*71\.00 ± 1\.41\s*n=2/ }).waitFor();
     expect(await page.locator('[data-testid="ablation-chart"] path.recharts-curve').count()).toBe(2);
     expect(await page.locator('[data-testid="ablation-chart"] .recharts-errorBar').count()).toBeGreaterThanOrEqual(6);
     await page.getByLabel('metric').selectOption('eer');
@@ -145,7 +146,7 @@ describe('dashboard in chromium', () => {
     await page.getByLabel('method').selectOption('ssmb');
     const table = page.getByTestId('paper-table');
     await table.filter({ hasText: 'ssmb.numExperts=4' }).waitFor();
-    await expect(table.locator('tr', { hasText: 'ssmb.numExperts=4' }).innerText()).resolves.toContain('81.00 ± 1.41');
+    await table.locator('tr', { hasText: 'ssmb.numExperts=4' }).filter({ hasText: '81.00 ± 1.41' }).waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
     const file = path.join(SHOTS, 'table.csv');
     await download.saveAs(file);
