@@ -23,7 +23,10 @@ export * from './weights/onnx/index.ts';
 // HFR model (frozen backbone + SSMBs)
 export { HFRModel, DEFAULT_HFR_CONFIG, resolveHFRConfig, disposeHFROutput, type HFRConfig, type HFROutput, type BlockRouting } from './models/hfr_model.ts';
 // weights save/load (safetensors + model config)
-export { encodeSafetensors, decodeSafetensors, type SafeTensor, type SafeDtype } from './weights/safetensors.ts';
+export {
+  encodeSafetensors, decodeSafetensors, decodeSafetensorsFloat32, parseSafetensorsHeader, SAFETENSORS_DTYPE_BYTES,
+  type SafeTensor, type SafeDtype, type SafetensorsEntry, type SafetensorsHeader,
+} from './weights/safetensors.ts';
 export {
   saveWeights, loadWeightsInto, loadModel, readWeightsFile, parseWeights, serializeWeights, describeModel,
   WEIGHTS_FORMAT, WEIGHTS_FORMAT_VERSION, type SavableModel, type ModelDescription, type WeightsFile,
