@@ -1,15 +1,16 @@
 // The dashboard's one bridge to @ssmb/trainer: RunStore (writes: tags, archive, queueing runs), the
-// read-only dashboard queries beside it in the trainer's store module, and the paper-table builder.
-//
-// @ssmb/trainer's index does not (yet) re-export store/dashboard_queries.ts nor tables/, and its package
-// "exports" map blocks subpath imports, so this file alone imports those by path. Switch to
-// `from '@ssmb/trainer'` once the trainer's index re-exports them.
-import { RunStore } from '@ssmb/trainer';
-import { createDashboardQueries, type DashboardQueries } from '../../trainer/src/store/dashboard_queries.ts';
+// read-only dashboard queries of the trainer's store module, and the paper-table builder.
+import { RunStore, createDashboardQueries, type DashboardQueries } from '@ssmb/trainer';
 
-export * from '../../trainer/src/store/dashboard_queries.ts';
-export { buildTable, knownMetricKeys, meanStd, metricSpec, parseTableConfig, toCsv, toLatex, toMarkdown } from '../../trainer/src/tables/index.ts';
-export type { FoldResult, MetricSpec, PaperTable } from '../../trainer/src/tables/index.ts';
+export {
+  RUN_CONFIG_COLUMNS, RUN_LIST_METRICS, RUN_SORT_KEYS, configKeyPath, createDashboardQueries,
+  buildTable, knownMetricKeys, meanStd, metricSpec, parseTableConfig, toCsv, toLatex, toMarkdown,
+} from '@ssmb/trainer';
+export type {
+  AblationPoint, ActiveRunState, CurveRow, DashboardQueries, EvalByKeyRow, EvalRow, EvalScope, FileRow, MetricKeyInfo,
+  MetricPointRow, RoutingRow, RunConfigColumn, RunDetail, RunListQuery, RunSortKey, RunSummary,
+  FoldResult, MetricSpec, PaperTable,
+} from '@ssmb/trainer';
 export { RunStore };
 
 export interface DashboardStore {

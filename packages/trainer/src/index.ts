@@ -10,3 +10,4 @@ export * from './cli_support.ts';
 export { loadRunModel, buildRunModel, type RunModel, type LoadRunModelOptions } from './train/run_model.ts';
 export { createEvalEmbedder, withEvalEmbedder, type EvalEmbedder, type EvalEngine, type RoutedEmbeddings } from './eval/embedders.ts';
 export { EVAL_ENGINE_TAG } from './eval/evaluate_fold.ts';
+export * from './tables/index.ts';
