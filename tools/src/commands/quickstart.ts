@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { generateSyntheticDataset, resolveSyntheticOptions, SYNTHETIC_GENERATOR_VERSION } from '@ssmb/protocols';
 import { launchRun, resolveConfig, RunStore, type Config, type ConfigOverride } from '@ssmb/trainer';
-import { flattenOverrides, formatRoutingSummary, loadTableConfig, type Overrides, type PaperTable } from '../../../packages/trainer/src/tables/index.ts';
+import { flattenOverrides, formatRoutingSummary, loadTableConfig, type Overrides, type PaperTable } from '@ssmb/trainer';
 import { cancelStaleQueued, reclaimDeadLeases, runIdentity, runQueue } from '../../../packages/trainer/src/reproduce/index.ts';
 import { CLI, DEFAULT_STORE, gridReporter, InterruptedError, labelsOf, REPO_ROOT, runReproduce, spawnCliWorker, STATE_DIR, type Log, type ReproduceResult } from './reproduce.ts';
 
@@ -33,7 +33,7 @@ export interface QuickstartSizes {
 
 export const QUICKSTART_SIZES: QuickstartSizes = {
   synthetic: { identities: 60, imagesPerIdentity: 4, pretrainIdentities: 300, pretrainImagesPerIdentity: 8, size: 64 },
-  pretrain: { pretrain: { steps: 250, batchSize: 32 }, checkpointEvery: 50 },
+  pretrain: { pretrain: { steps: 200, batchSize: 32 }, checkpointEvery: 50 },
 };
 
 export interface QuickstartOptions {
@@ -160,6 +160,18 @@ export async function ensureBackbone(
   return output;
 }
 
+/** The quickstart's own store (a cache under .ssmb): upgraded in place when an older schema wrote it. */
+export function openOwnStore(file: string, log: Log): RunStore {
+  try {
+    return RunStore.open(file);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'STORE_SCHEMA_OLDER') throw err;
+    const { from, to } = RunStore.migrate(file);
+    log(`upgraded the run store ${path.relative(REPO_ROOT, file)} from schema ${from} to ${to}`);
+    return RunStore.open(file);
+  }
+}
+
 /** Mean of a cell in display units, or null. */
 function cellMean(t: PaperTable, row: string, column: string, metric: string): number | null {
   const ci = t.columns.findIndex((c) => c.id === column);
@@ -242,7 +254,7 @@ export async function runQuickstart(opts: QuickstartOptions = {}): Promise<Quick
   const table = loadTableConfig(tableFile).config;
   // The backbone is pre-trained for the model the grid uses.
   const model = String({ ...flattenOverrides(table.base), ...flattenOverrides(sizes.grid ?? {}) }['backbone.model'] ?? 'iresnet-synth');
-  const store = RunStore.open(storeFile);
+  const store = openOwnStore(storeFile, log);
   let weights: string;
   try {
     weights = await ensureBackbone(store, stateDir, datasetRoot, model, sizes, { log, spawnWorker: opts.spawnWorker, bar });

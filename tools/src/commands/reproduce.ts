@@ -9,12 +9,12 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { checkProtocol, getProtocol, protocolFolds } from '@ssmb/protocols';
 import { RunStore, type RunRecord } from '@ssmb/trainer';
-// Bridge until @ssmb/trainer's index re-exports tables/ and reproduce/ (docs/architecture.md names
-// them as part of the package's API); switch these two imports to '@ssmb/trainer' then.
+// Bridge until @ssmb/trainer's index re-exports reproduce/ (docs/architecture.md names it as part of the
+// package's API); switch the reproduce import to '@ssmb/trainer' then.
 import {
   buildTable, flattenOverrides, formatRoutingSummary, loadTableConfig, summariseRouting, toCsv, toLatex, toMarkdown, toText,
   type Overrides, type PaperTable, type RoutingSummary, type TableConfig,
-} from '../../../packages/trainer/src/tables/index.ts';
+} from '@ssmb/trainer';
 import {
   cancelStaleQueued, collectFoldResults, collectRouting, enqueuePlan, expandGrid, expectedFolds, parseRootFlags, planGrid, preflight, PreflightError,
   reclaimDeadLeases, resolveInputs, runQueue, summarisePlan, type GridProgress, type PlannedEntry,
@@ -113,6 +113,7 @@ export async function datasetProblems(protocol: string, root: string): Promise<s
 export function gridReporter(store: RunStore, total: number, log: Log, bar: boolean, everyMs = 30_000): { update: (p: GridProgress) => void; stop: () => void } {
   const t0 = Date.now();
   let lastLine = t0;
+  let done = 0; // finished runs reported so far (numbering stays right when several finish in one poll)
   const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
   const multi = bar ? new cliProgress.MultiBar({ format: '{what} |{bar}| {value}/{total} | ETA {eta_formatted} | {running}', hideCursor: true, etaBuffer: 20 }, cliProgress.Presets.shades_classic) : null;
   let b: cliProgress.SingleBar | undefined;
@@ -125,7 +126,7 @@ export function gridReporter(store: RunStore, total: number, log: Log, bar: bool
     update(p) {
       for (const r of p.finished) {
         const what = r.status === 'completed' ? rank1(r) : ` - ${r.error ?? ''}`;
-        const line = `[${p.completed + p.failed}/${p.total}] ${r.status} ${r.name}${what} (${elapsed()})`;
+        const line = `[${++done}/${p.total}] ${r.status} ${r.name}${what} (${elapsed()})`;
         if (multi) multi.log(`${line}\n`);
         else log(line);
       }
