@@ -1,9 +1,9 @@
 // Picks the tensor engine once: tfjs-node-gpu, tfjs-node, wasm, cpu (SSMB_BACKEND forces one) and
-// installs the fast wasm conv gradient kernels. Runs record `activeEngine()` / `engineInfo()`.
+// installs our wasm kernels (fast conv gradients, a correct OneHot). Runs record `activeEngine()` / `engineInfo()`.
 import { createRequire } from 'node:module';
 import { tf } from './tf.ts';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
-import { registerWasmConvGradKernels } from './kernels/register.ts';
+import { registerWasmKernels } from './kernels/register.ts';
 
 export type EngineName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -94,7 +94,7 @@ async function tryEngine(engine: EngineName, load: (name: string) => unknown): P
   }
   if (!(await tf.setBackend(engine))) throw new Error(`tfjs backend '${engine}' failed to initialise`);
   await tf.ready();
-  if (engine === 'wasm') registerWasmConvGradKernels();
+  if (engine === 'wasm') registerWasmKernels();
   return engine;
 }
 

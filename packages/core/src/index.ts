@@ -3,7 +3,7 @@ export {
   initBackend, activeEngine, engineInfo, parseEngineName, ENGINE_ORDER, ENGINE_ALIASES,
   type EngineName, type EngineInfo, type EngineAttempt, type InitBackendOptions,
 } from './backend.ts';
-export { registerWasmConvGradKernels, wasmConvGradKernelsActive } from './kernels/register.ts';
+export { registerWasmKernels, wasmKernelsActive } from './kernels/register.ts';
 export * from './metrics/index.ts';
 // models (IResNet backbone + registry)
 export { IResNet, checkTap, type ForwardOptions, type IResNetOptions, type TapHook } from './models/iresnet.ts';
@@ -31,4 +31,3 @@ export {
   saveWeights, loadWeightsInto, loadModel, readWeightsFile, parseWeights, serializeWeights, describeModel,
   WEIGHTS_FORMAT, WEIGHTS_FORMAT_VERSION, type SavableModel, type ModelDescription, type WeightsFile,
 } from './weights/weights_io.ts';
-export { oneHotFloat } from './models/one_hot.ts';

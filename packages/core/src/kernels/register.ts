@@ -1,14 +1,17 @@
-// Installs the fast conv gradient kernels on the wasm backend (overriding tfjs-backend-wasm's slow
-// Conv2DBackpropInput and adding the missing Conv2DBackpropFilter). Idempotent.
+// Installs our kernels on the wasm backend: the fast conv gradients (overriding tfjs-backend-wasm's slow
+// Conv2DBackpropInput and adding the missing Conv2DBackpropFilter) and a correct OneHot (wasm's writes
+// int32 whatever dtype is asked for). Idempotent.
 import { tf } from '../tf.ts';
 import { conv2dBackpropInputWasm } from './conv2d_backprop_input.ts';
 import { conv2dBackpropFilterWasm } from './conv2d_backprop_filter.ts';
+import { oneHotWasm } from './one_hot.ts';
 
 const displaced = new Map<string, tf.KernelConfig>();
 
 const OURS = new Set<tf.KernelFunc>([
   conv2dBackpropInputWasm as unknown as tf.KernelFunc,
   conv2dBackpropFilterWasm as unknown as tf.KernelFunc,
+  oneHotWasm as unknown as tf.KernelFunc,
 ]);
 
 export const WASM_CONV_GRAD_KERNELS: readonly tf.KernelConfig[] = [
@@ -16,10 +19,17 @@ export const WASM_CONV_GRAD_KERNELS: readonly tf.KernelConfig[] = [
   { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dBackpropFilterWasm as unknown as tf.KernelFunc },
 ];
 
-/** Registers our kernels for backend 'wasm', replacing any other registration. Returns the names replaced. */
-export function registerWasmConvGradKernels(): string[] {
+export const WASM_FIXED_KERNELS: readonly tf.KernelConfig[] = [
+  { kernelName: 'OneHot', backendName: 'wasm', kernelFunc: oneHotWasm as unknown as tf.KernelFunc },
+];
+
+const ALL = [...WASM_CONV_GRAD_KERNELS, ...WASM_FIXED_KERNELS];
+
+/** Registers all our kernels (conv gradients and OneHot) for backend 'wasm', replacing any other
+ *  registration. Returns the names replaced. */
+export function registerWasmKernels(): string[] {
   const replaced: string[] = [];
-  for (const config of WASM_CONV_GRAD_KERNELS) {
+  for (const config of ALL) {
     const existing = tf.getKernel(config.kernelName, 'wasm');
     if (existing && OURS.has(existing.kernelFunc)) continue;
     if (existing) {
@@ -37,7 +47,7 @@ export function displacedWasmKernel(kernelName: string): tf.KernelConfig | undef
   return displaced.get(kernelName);
 }
 
-/** True when both of our kernels are the ones registered for 'wasm'. */
-export function wasmConvGradKernelsActive(): boolean {
-  return WASM_CONV_GRAD_KERNELS.every((c) => OURS.has(tf.getKernel(c.kernelName, 'wasm')?.kernelFunc as tf.KernelFunc));
+/** True when all of our kernels are the ones registered for 'wasm'. */
+export function wasmKernelsActive(): boolean {
+  return ALL.every((c) => OURS.has(tf.getKernel(c.kernelName, 'wasm')?.kernelFunc as tf.KernelFunc));
 }

@@ -4,7 +4,6 @@
 // cos theta_y - m sin(m) so it stays monotonic; with easy margin the margin applies only where cos theta_y > 0.
 import { tf } from '../tf.ts';
 import { matMulT } from '../models/linear.ts';
-import { oneHotFloat } from '../models/one_hot.ts';
 import { l2Normalize } from './cosine.ts';
 
 export interface ArcFaceOptions {
@@ -27,7 +26,7 @@ export function arcfaceLogits(embeddings: tf.Tensor2D, classWeights: tf.Tensor2D
   return tf.tidy(() => {
     const lab = Array.isArray(labels) ? tf.tensor1d(labels, 'int32') : (tf.cast(labels, 'int32') as tf.Tensor1D);
     const cos = matMulT(l2Normalize(embeddings), tf.transpose(l2Normalize(tf.transpose(classWeights)))); // [B,K]
-    const onehot = oneHotFloat(lab, K); // [B,K]
+    const onehot = tf.oneHot(lab, K, 1, 0, 'float32'); // [B,K]
     const cosY = tf.sum(tf.mul(cos, onehot), 1); // [B]
     const sinY = tf.sqrt(tf.maximum(tf.sub(1, tf.square(cosY)), 1e-12)); // clamp keeps the gradient finite at |cos| = 1
     const phi = tf.sub(tf.mul(cosY, Math.cos(margin)), tf.mul(sinY, Math.sin(margin))); // cos(theta + m)
@@ -46,6 +45,6 @@ export function arcfaceLoss(embeddings: tf.Tensor2D, classWeights: tf.Tensor2D, 
     const logits = arcfaceLogits(embeddings, classWeights, labels, opts);
     const lab = Array.isArray(labels) ? tf.tensor1d(labels, 'int32') : (tf.cast(labels, 'int32') as tf.Tensor1D);
     const logp = tf.logSoftmax(logits); // [B,K]
-    return tf.neg(tf.mean(tf.sum(tf.mul(logp, oneHotFloat(lab, logits.shape[1])), 1))) as tf.Scalar;
+    return tf.neg(tf.mean(tf.sum(tf.mul(logp, tf.oneHot(lab, logits.shape[1], 1, 0, 'float32')), 1))) as tf.Scalar;
   });
 }

@@ -1,7 +1,6 @@
 // L_lb = mean over SSMB blocks of N * sum_i f_i P_i   (DESIGN section 4)
 // f_i = share of the batch routed to expert i (a count: carries no gradient); P_i = mean router probability.
 import { tf } from '../tf.ts';
-import { oneHotFloat } from '../models/one_hot.ts';
 
 export function loadBalancingLoss(routings: { probs: tf.Tensor2D; expert: tf.Tensor1D }[]): tf.Scalar {
   if (routings.length === 0) throw new Error('loadBalancingLoss: routings is empty; expected one entry per SSMB block');
@@ -11,7 +10,7 @@ export function loadBalancingLoss(routings: { probs: tf.Tensor2D; expert: tf.Ten
         throw new Error(`loadBalancingLoss: routing ${i} has probs [${probs.shape}] and expert [${expert.shape}]; expected [B,N] and [B]`);
       }
       const N = probs.shape[1];
-      const f = N > 1 ? tf.mean(oneHotFloat(expert, N), 0) : tf.ones([1]); // [N]
+      const f = N > 1 ? tf.mean(tf.oneHot(tf.cast(expert, 'int32') as tf.Tensor1D, N, 1, 0, 'float32'), 0) : tf.ones([1]); // [N]
       const P = tf.mean(probs, 0); // [N]
       return tf.mul(N, tf.sum(tf.mul(f, P)));
     });

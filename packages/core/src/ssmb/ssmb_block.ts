@@ -7,7 +7,6 @@
 // oneHot @ stacked weights: with exact 0/1 coefficients this is exactly W_k, so only the chosen expert's
 // parameters affect a sample, and only chosen experts receive gradient.
 import { tf } from '../tf.ts';
-import { oneHotFloat } from '../models/one_hot.ts';
 import { modulate } from './modulate.ts';
 import { instanceStats } from './instance_stats.ts';
 
@@ -106,7 +105,7 @@ export class SSMBBlock {
         ? tf.softmax(tf.add(tf.matMul(s, this.p('router.weight') as tf.Tensor2D), this.p('router.bias')) as tf.Tensor2D)
         : tf.ones([B, 1]); // [B,N]
       const expert = N > 1 ? (tf.argMax(probs, 1) as tf.Tensor1D) : (tf.zeros([B], 'int32') as tf.Tensor1D); // [B]
-      const onehot = (N > 1 ? oneHotFloat(expert, N) : tf.ones([B, 1])) as tf.Tensor2D; // [B,N]
+      const onehot = (N > 1 ? tf.oneHot(expert, N, 1, 0, 'float32') : tf.ones([B, 1])) as tf.Tensor2D; // [B,N]
       const gate = tf.sum(tf.mul(probs, onehot), 1) as tf.Tensor1D; // [B]
       const pick = (name: string, rows: number, cols: number) => // per-sample W_k = onehot @ stacked: [B,rows,cols]
         tf.reshape(tf.matMul(onehot, tf.reshape(this.p(name), [N, rows * cols])), [B, rows, cols]) as tf.Tensor3D;
