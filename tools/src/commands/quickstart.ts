@@ -16,7 +16,7 @@ import { generateSyntheticDataset, resolveSyntheticOptions, SYNTHETIC_GENERATOR_
 import { launchRun, resolveConfig, RunStore, type Config, type ConfigOverride } from '@ssmb/trainer';
 import { flattenOverrides, formatRoutingSummary, loadTableConfig, type Overrides, type PaperTable } from '@ssmb/trainer';
 import { cancelStaleQueued, reclaimDeadLeases, runIdentity, runQueue } from '../../../packages/trainer/src/reproduce/index.ts';
-import { CLI, DEFAULT_STORE, gridReporter, InterruptedError, labelsOf, REPO_ROOT, runReproduce, spawnCliWorker, STATE_DIR, type Log, type ReproduceResult } from './reproduce.ts';
+import { CLI, DEFAULT_STORE, gridReporter, InterruptedError, labelsOf, REPO_ROOT, runReproduce, spawnCliCommand, STATE_DIR, type Log, type ReproduceResult } from './reproduce.ts';
 
 export const QUICKSTART_TABLE = path.join(REPO_ROOT, 'tables', 'synthetic.yaml');
 const BACKBONE_EXPERIMENT = 'quickstart:backbone';
@@ -111,7 +111,7 @@ export async function ensureBackbone(
   datasetRoot: string,
   model: string,
   sizes: QuickstartSizes,
-  o: { log: Log; spawnWorker: QuickstartOptions['spawnWorker']; bar: boolean },
+  o: { log: Log; bar: boolean },
 ): Promise<string> {
   const key = hash(runIdentity(pretrainConfig(datasetRoot, model, sizes, null)));
   const output = path.join(stateDir, `backbone-${key}.safetensors`);
@@ -135,7 +135,8 @@ export async function ensureBackbone(
   o.log(`[2/5] pre-training ${model} on the VIS pre-training identities (${config.pretrain.steps} steps, ArcFace)${previous ? ', resuming' : ''}...`);
   const reporter = gridReporter(store, 1, o.log, o.bar);
   const storeFile = store.file;
-  const spawnWorker = o.spawnWorker ?? spawnCliWorker;
+  // `ssmb resume <id>` executes this run only: other queued runs of the store must not go first.
+  const spawnWorker = (_s: string, _i: number, logFile: string) => spawnCliCommand(['resume', String(id), '--store', storeFile, '--quiet'], logFile);
   const t0 = Date.now();
   let interrupted = false;
   try {
@@ -257,7 +258,7 @@ export async function runQuickstart(opts: QuickstartOptions = {}): Promise<Quick
   const store = openOwnStore(storeFile, log);
   let weights: string;
   try {
-    weights = await ensureBackbone(store, stateDir, datasetRoot, model, sizes, { log, spawnWorker: opts.spawnWorker, bar });
+    weights = await ensureBackbone(store, stateDir, datasetRoot, model, sizes, { log, bar });
   } finally {
     store.close();
   }

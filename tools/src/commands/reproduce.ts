@@ -70,17 +70,19 @@ export interface ReproduceResult {
   seconds: number;
 }
 
-/** A worker process draining the queue of `store`; its output goes to `logFile`. */
-export function spawnCliWorker(store: string, _index: number, logFile: string): ChildProcess {
+/** `ssmb <args>` in a child process, its output appended to `logFile`. */
+export function spawnCliCommand(args: string[], logFile: string): ChildProcess {
   mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'worker', '--store', store, '--until-empty', '--quiet'], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', fd, fd],
-    env: process.env,
-  });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', fd, fd], env: process.env });
   child.once('spawn', () => closeSync(fd));
+  child.once('error', () => closeSync(fd));
   return child;
+}
+
+/** A worker process draining the queue of `store`; its output goes to `logFile`. */
+export function spawnCliWorker(store: string, _index: number, logFile: string): ChildProcess {
+  return spawnCliCommand(['worker', '--store', store, '--until-empty', '--quiet'], logFile);
 }
 
 const foldsOf = (protocol: string) => protocolFolds(getProtocol(protocol));
