@@ -29,6 +29,6 @@ const weights = store.listArtifacts(pre.id).find((a) => a.kind === 'weights')!.p
 const baseline = await run({ method: 'baseline', backbone: { weights } });
 const ssmb = await run({ steps: Number(process.env.TRAIN_STEPS ?? 150), batchSize: 16, backbone: { weights } });
 console.log(`pretrain: ${pre.seconds.toFixed(0)} s, ${median(pre.id).toFixed(1)} img/s (batch 32, training-mode BN)`);
-console.log(`ssmb train: ${ssmb.seconds.toFixed(0)} s, ${median(ssmb.id).toFixed(1)} img/s (16 pairs = 32 student images + 16 teacher per step)`);
+console.log(`ssmb train: ${ssmb.seconds.toFixed(0)} s, ${median(ssmb.id).toFixed(1)} img/s (16 pairs = 32 student images per step; teacher embeddings computed once per run, not per step)`);
 console.log(`VIS-NIR fold 1 rank-1: baseline ${rank1(baseline.id).toFixed(1)}%, ssmb ${rank1(ssmb.id).toFixed(1)}% (ratio ${(rank1(ssmb.id) / rank1(baseline.id)).toFixed(2)})`);
 store.close();

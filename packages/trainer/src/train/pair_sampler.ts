@@ -33,6 +33,11 @@ export class PairSampler {
     this.rng = new Rng(seed);
   }
 
+  /** Every image that can be an anchor (the teacher sees only these). */
+  get anchorPool(): readonly number[] {
+    return this.vis;
+  }
+
   next(batchSize: number): PairBatch {
     const anchors = new Int32Array(batchSize);
     const partners = new Int32Array(batchSize);

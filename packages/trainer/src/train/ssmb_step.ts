@@ -1,10 +1,12 @@
 // One SSMB training step (DESIGN section 4): L = L_cc + lambda_ts L_ts + alpha L_lb over a batch of
 // (VIS anchor, partner) pairs; the teacher is the frozen backbone; only SSMB parameters get gradients.
+// With a TeacherCache the teacher embeddings are looked up instead of recomputed (same values).
 import { crossModalContrastiveLoss, loadBalancingLoss, teacherStudentLoss, tf, type HFRModel } from '@ssmb/core';
 import type { Config } from '../config.ts';
 import type { Adam } from './adam.ts';
 import { gather, type ImageSet } from './data.ts';
 import type { PairBatch } from './pair_sampler.ts';
+import type { TeacherCache } from './teacher_cache.ts';
 
 export interface StepResult {
   metrics: Record<string, number>;
@@ -20,7 +22,7 @@ export function routingStats(probs: Float32Array, experts: Int32Array, n: number
   return { entropy: h / b, shares };
 }
 
-export function ssmbStep(model: HFRModel, adam: Adam, images: ImageSet, batch: PairBatch, loss: Config['loss'], lr: number): StepResult {
+export function ssmbStep(model: HFRModel, adam: Adam, images: ImageSet, batch: PairBatch, loss: Config['loss'], lr: number, teacher?: TeacherCache): StepResult {
   const B = batch.anchors.length;
   const S = images.size;
   const xv = gather(images, batch.anchors); // [B,S,S,3]
@@ -33,7 +35,9 @@ export function ssmbStep(model: HFRModel, adam: Adam, images: ImageSet, batch: P
   const kept: tf.Tensor[] = [];
   const taps: string[] = [];
   const y = tf.tensor1d(batch.labels);
-  const tv = tf.tidy(() => model.teacherForward(tf.tensor4d(xv, [B, S, S, 3]))); // [B,E], no gradient needed
+  const tv = teacher
+    ? teacher.lookup(batch.anchors) // [B,E]
+    : tf.tidy(() => model.teacherForward(tf.tensor4d(xv, [B, S, S, 3]))); // [B,E], no gradient needed
   const { value, grads } = tf.variableGrads(() => {
     const out = model.forward(tf.tensor4d(pairs, [2 * B, S, S, 3])); // student on [2B,S,S,3]
     const sv = tf.slice(out.embedding, [0, 0], [B, -1]) as tf.Tensor2D; // [B,E]

@@ -14,6 +14,7 @@ import { learningRate } from './lr_schedule.ts';
 import { buildHfr, imageSizeOf, ssmbParams } from './model.ts';
 import { PairSampler } from './pair_sampler.ts';
 import { ssmbStep } from './ssmb_step.ts';
+import { TeacherCache } from './teacher_cache.ts';
 import { loadWeightsInto, readVariables } from './weights.ts';
 
 export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
@@ -39,13 +40,15 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
       startStep = ck.step;
       store.truncateMetricsAfter(run.id, startStep);
     }
+    // After a resume too: the cache is a pure function of the frozen backbone and the images.
+    const teacher = TeacherCache.build(model, images, sampler.anchorPool, config.eval.batchSize);
     const outcome = await runLoop(ctx, `run ${run.id} train`, {
       startStep,
       totalSteps: config.steps,
       imagesPerStep: 2 * config.batchSize,
       checkpointEvery: config.checkpointEvery,
       evalEvery: config.evalEvery,
-      step: (step) => ssmbStep(model, adam, images, sampler.next(config.batchSize), config.loss, learningRate(config.optim, step - 1, config.steps)).metrics,
+      step: (step) => ssmbStep(model, adam, images, sampler.next(config.batchSize), config.loss, learningRate(config.optim, step - 1, config.steps), teacher).metrics,
       checkpoint: (step) => {
         const file = checkpointPath(ctx.runDir, step);
         const st = adam.state();
