@@ -1,10 +1,10 @@
 // API latency benchmark: seeds a run store with 1,000 runs and 1,000,000 metric points through RunStore,
 // serves it on 127.0.0.1 and times real HTTP requests. Prints p50/p95/p99 per endpoint (target p95 < 50 ms).
 //   npm run bench -w @ssmb/dashboard            (env BENCH_REQUESTS=200 to change the sample size)
-// Three passes: "cold" with caching off (every request reads SQLite); "cached", the default server on an
-// idle store (responses reused while the store's data version is unchanged); "live", the default server
-// while a worker in another connection logs a metric point to another run before every request (response
-// cache always misses; histories already in memory are reused).
+// Three passes: "cold" with the response cache off (every request reads SQLite; long histories are
+// downsampled in SQL); "cached", the default server on an idle store (responses reused while the store's
+// data version is unchanged); "live", the default server while a worker in another connection logs a
+// metric point to another run before every request (the response cache always misses).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';

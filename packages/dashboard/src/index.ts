@@ -5,4 +5,3 @@ export { ERRORS, ApiError, type ErrorCode } from './errors.ts';
 export { openDashboardStore, wrapStore, type DashboardStore } from './store.ts';
 export { storeLauncher, gridLines } from './launch.ts';
 export { ensureWebBuild, webBuildIsStale } from './build_web.ts';
-export { downsample } from './downsample.ts';

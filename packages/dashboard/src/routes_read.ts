@@ -3,8 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { apiError } from './errors.ts';
-import { downsample } from './downsample.ts';
-import { SeriesCache } from './series_cache.ts';
 import { resolveArtifact } from './artifacts.ts';
 import { configDiff, metricSpecs, paperTableFromEvals, summarizeEvals, thinRoc } from './analysis.ts';
 import { AblationQuery, ArtifactQuery, CompareQuery, CurvesQuery, EvalCurvesQuery, RunIdParams, RunListQuery, TableQuery, parse } from './schemas.ts';
@@ -17,7 +15,6 @@ interface Deps {
   feed: ChangeFeed;
   artifactRoots: string[];
   policy: AuthPolicy;
-  useCache: boolean;
 }
 
 export const ENDPOINTS = [
@@ -27,10 +24,8 @@ export const ENDPOINTS = [
   'POST /api/runs/:id/archive', 'POST /api/launch',
 ];
 
-export function registerReadRoutes(app: FastifyInstance, { data, feed, artifactRoots, policy, useCache }: Deps): void {
+export function registerReadRoutes(app: FastifyInstance, { data, feed, artifactRoots, policy }: Deps): void {
   const q = data.queries;
-  // Histories stay in memory; a live run's request reads only its new points.
-  const series = useCache ? new SeriesCache(q) : undefined;
   const requireRun = (params: unknown) => {
     const { id } = parse(RunIdParams, params, 'params');
     if (!q.runExists(id)) throw apiError('RUN_NOT_FOUND', `Received id ${id}.`, 'params.id');
@@ -76,12 +71,10 @@ export function registerReadRoutes(app: FastifyInstance, { data, feed, artifactR
   app.get('/api/runs/:id/metrics', async (req) => {
     const id = requireRun(req.params);
     const p = parse(CurvesQuery, req.query, 'query');
-    const latest = new Map(q.metricKeys(id).map((k) => [k.key, k]));
-    const keys = p.keys ?? [...latest.keys()];
-    const attempts = q.runStates([id])[0].attempts;
+    const keys = p.keys ?? q.metricKeys(id).map((k) => k.key);
+    // Downsampled in SQL (first/last/min/max per step bucket): a long history costs index reads, not JS.
     const out = keys.map((key) => {
-      const raw = series ? series.get(id, key, latest.get(key), attempts) : q.metricSeries(id, key);
-      const d = downsample(raw.steps, raw.values, p.maxPoints);
+      const d = q.metricSeries(id, key, p.maxPoints);
       return { key, total: d.total, plotted: d.steps.length, steps: d.steps, values: d.values };
     });
     return { runId: id, maxPoints: p.maxPoints, series: out };

@@ -64,7 +64,7 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
 
   if (opts.cache !== false) registerResponseCache(app, () => opts.data.queries.dataVersion());
 
-  registerReadRoutes(app, { data: opts.data, feed, artifactRoots, policy, useCache: opts.cache !== false });
+  registerReadRoutes(app, { data: opts.data, feed, artifactRoots, policy });
   registerWriteRoutes(app, { data: opts.data, feed, launcher: opts.launcher });
 
   const webRoot = opts.webRoot ?? DEFAULT_WEB_ROOT;

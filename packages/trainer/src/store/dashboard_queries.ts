@@ -159,6 +159,13 @@ export interface ActiveRunState {
   attempts: number;
 }
 
+export interface MetricSeries {
+  steps: number[];
+  values: number[];
+  /** Non-NaN points the store holds for this series (before downsampling). */
+  total: number;
+}
+
 export interface MetricPointRow {
   rowid: number;
   runId: number;
@@ -173,6 +180,28 @@ export function configKeyPath(key: string): string {
     throw new Error(`config key "${key}" is not a dotted identifier like ssmb.numExperts`);
   }
   return `$.${key}`;
+}
+
+// One metric's non-NaN points; the covering index metrics(run_id, key, step, value) serves every read below.
+const SERIES = 'run_id = ? AND key = ? AND value IS NOT NULL';
+const IN_BUCKET = 'FROM metrics WHERE run_id = @run AND key = @key AND value IS NOT NULL AND step BETWEEN bk.s0 AND bk.s1';
+// Per step-range bucket ([s0, s1] pairs in @bounds): the rowids of its first and last points (index
+// seeks) and of its minimum and maximum (one index range scan each; SQLite takes a bare column from the
+// row holding min()/max(), the first in step order on ties). The chosen rows are then read by rowid.
+const DOWNSAMPLE_SQL = `
+WITH bk(s0, s1) AS (SELECT value ->> 0, value ->> 1 FROM json_each(@bounds)),
+pick(id) AS (
+  SELECT (SELECT rowid ${IN_BUCKET} ORDER BY step LIMIT 1) FROM bk
+  UNION ALL SELECT (SELECT rowid ${IN_BUCKET} ORDER BY step DESC LIMIT 1) FROM bk
+  UNION ALL SELECT (SELECT id FROM (SELECT rowid AS id, min(value) ${IN_BUCKET})) FROM bk
+  UNION ALL SELECT (SELECT id FROM (SELECT rowid AS id, max(value) ${IN_BUCKET})) FROM bk)
+SELECT DISTINCT m.step, m.value, m.rowid FROM pick JOIN metrics m ON m.rowid = pick.id ORDER BY m.step, m.rowid`;
+
+/** Cuts the integer steps [lo, hi] into at most `buckets` contiguous, non-empty [s0, s1] ranges. */
+export function stepBuckets(lo: number, hi: number, buckets: number): Array<[number, number]> {
+  const span = hi - lo + 1;
+  const n = Math.max(1, Math.min(buckets, span));
+  return Array.from({ length: n }, (_, b) => [lo + Math.ceil((b * span) / n), lo + Math.ceil(((b + 1) * span) / n) - 1]);
 }
 
 const coalescePaths = (paths: readonly string[]) => {
@@ -240,13 +269,12 @@ export interface DashboardQueries {
   experiments(): Array<{ id: number; name: string; description: string; runs: number }>;
   metricKeys(runId: number): MetricKeyInfo[];
   /**
-   * One metric's history in step order, as columns; NaN values (stored as NULL) are left out of the
-   * columns but counted in `rows`. With `afterRowid`, only rows inserted after that rowid (metrics are
-   * append-only, so a live run's new points); `maxRowid` and `minStep` describe the rows read.
+   * One metric's history in step order, as columns, downsampled in SQL to at most `maxPoints` points:
+   * the step range is cut into floor(maxPoints / 4) buckets and each keeps its first, last, minimum and
+   * maximum point (ties: the earliest step), so spikes and the curve's ends survive. NaN values (stored
+   * as NULL) are left out; `total` counts the points kept out of (all non-NaN points).
    */
-  metricSeries(runId: number, key: string, afterRowid?: number): { steps: number[]; values: number[]; rows: number; maxRowid: number; minStep: number };
-  /** Rows stored for one metric (NULLs included); an index-only count. */
-  metricRowCount(runId: number, key: string): number;
+  metricSeries(runId: number, key: string, maxPoints: number): MetricSeries;
   evalMetrics(runIds: number[]): EvalRow[];
   curves(runId: number, kind?: 'roc' | 'cmc'): CurveRow[];
   routing(runId: number): RoutingRow[];
@@ -417,29 +445,22 @@ export function createDashboardQueries(db: Database.Database): DashboardQueries 
       }));
     },
 
-    metricSeries(runId, key, afterRowid = 0) {
-      // raw() rows and columnar output: about twice as fast as objects for 100k-point histories.
+    metricSeries(runId, key, maxPoints) {
+      if (!Number.isInteger(maxPoints) || maxPoints < 4) {
+        throw new RangeError(`metricSeries: maxPoints must be an integer >= 4, received ${maxPoints}`);
+      }
+      const [total, lo, hi] = stmt(`SELECT count(value), min(step), max(step) FROM metrics WHERE ${SERIES}`).raw(true).get(runId, key) as [number, number, number];
+      const rows =
+        total <= maxPoints
+          ? stmt(`SELECT step, value FROM metrics WHERE ${SERIES} ORDER BY step`).raw(true).all(runId, key)
+          : stmt(DOWNSAMPLE_SQL).raw(true).all({ run: runId, key, bounds: JSON.stringify(stepBuckets(lo, hi, Math.floor(maxPoints / 4))) });
       const steps: number[] = [];
       const values: number[] = [];
-      let rows = 0;
-      let maxRowid = afterRowid;
-      let minStep = Number.POSITIVE_INFINITY;
-      // all() costs about a third less CPU than iterate() here.
-      for (const [step, value, rowid] of stmt('SELECT step, value, rowid FROM metrics WHERE run_id = ? AND key = ? AND rowid > ? ORDER BY step')
-        .raw(true)
-        .all(runId, key, afterRowid) as Array<[number, number | null, number]>) {
-        rows++;
-        if (rowid > maxRowid) maxRowid = rowid;
-        if (step < minStep) minStep = step;
-        if (value === null) continue;
+      for (const [step, value] of rows as Array<[number, number]>) {
         steps.push(step);
         values.push(value);
       }
-      return { steps, values, rows, maxRowid, minStep };
-    },
-
-    metricRowCount(runId, key) {
-      return (stmt('SELECT count(*) FROM metrics WHERE run_id = ? AND key = ?').raw(true).get(runId, key) as [number])[0];
+      return { steps, values, total };
     },
 
     evalMetrics(runIds) {

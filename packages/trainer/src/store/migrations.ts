@@ -14,7 +14,8 @@
 //                    (archived when not NULL)).
 //   params          (run_id, key, value TEXT)       write-once: a different value for a key is an error.
 //   tags            (run_id, key, value TEXT)       mutable.
-//   metrics         (run_id, key, step, value, time) append-only per-step history.
+//   metrics         (run_id, key, step, value, time) append-only per-step history; index
+//                    (run_id, key, step, value) covers history reads and the dashboard's downsampling (v2).
 //   metrics_latest  (run_id, key, step, value, time) last value logged per (run, key).
 //   eval_metrics    (run_id, protocol, fold, metric, value, count) count = number of comparisons
 //                    behind the value (impostor comparisons for tar@far metrics, probes for rank-k).
@@ -148,6 +149,14 @@ CREATE TABLE artifacts (
   created_at REAL NOT NULL
 );
 CREATE INDEX artifacts_run ON artifacts(run_id);
+`,
+  },
+  {
+    version: 2,
+    description: 'metrics index covers value: downsampled histories are read from the index alone',
+    sql: `
+DROP INDEX metrics_run_key_step;
+CREATE INDEX metrics_run_key_step_value ON metrics(run_id, key, step, value);
 `,
   },
 ];

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RunStore, StoreError } from './run_store.ts';
-import { SCHEMA_VERSION } from './migrations.ts';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
 
 let dir: string;
 let file: string;
@@ -58,6 +58,25 @@ describe('RunStore schema', () => {
     expect(RunStore.migrate(file)).toEqual({ from: 0, to: SCHEMA_VERSION });
     const store = RunStore.open(file);
     expect(store.integrityCheck()).toBe('ok');
+    store.close();
+  });
+
+  it('versions are 1..N in order, and migrate upgrades a version-1 store keeping its data (v2: covering metrics index)', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    expect(SCHEMA_VERSION).toBe(2);
+    const raw = new Database(file);
+    raw.exec(`CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);`);
+    raw.exec(MIGRATIONS[0].sql);
+    raw.exec(`INSERT INTO experiments (name, created_at) VALUES ('e', 0);
+      INSERT INTO runs (experiment_id, kind, status, config_json, seed, created_at) VALUES (1, 'noop', 'completed', '{}', 0, 0);
+      INSERT INTO metrics (run_id, key, step, value, time) VALUES (1, 'loss', 0, 0.5, 0), (1, 'loss', 1, 0.25, 0);`);
+    raw.close();
+    expect(() => RunStore.open(file)).toThrow(/schema version 1, this code expects version 2/);
+    expect(RunStore.migrate(file)).toEqual({ from: 1, to: 2 });
+    const store = RunStore.open(file);
+    expect(store.getMetricHistory(1, 'loss').map((p) => p.value)).toEqual([0.5, 0.25]);
+    const indexes = store.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'metrics'`).all() as { name: string }[];
+    expect(indexes.map((i) => i.name)).toEqual(['metrics_run_key_step_value']);
     store.close();
   });
 });
@@ -187,6 +206,7 @@ describe('RunStore data', () => {
     expect(t1 - t0).toBeLessThan(50);
     expect(t2 - t1).toBeLessThan(500);
     const plan = store.db.prepare(`EXPLAIN QUERY PLAN SELECT step, value FROM metrics WHERE run_id = ? AND key = ? ORDER BY step`).all(1, 'loss') as { detail: string }[];
-    expect(plan.map((p) => p.detail).join(' ')).toContain('metrics_run_key_step');
+    expect(plan.map((p) => p.detail).join(' ')).toContain('USING COVERING INDEX metrics_run_key_step_value');
+    expect(plan.map((p) => p.detail).join(' ')).not.toContain('TEMP B-TREE');
   });
 });

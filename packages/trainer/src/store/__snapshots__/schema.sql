@@ -1,6 +1,6 @@
 CREATE INDEX artifacts_run ON artifacts(run_id);
 CREATE INDEX eval_metrics_protocol ON eval_metrics(protocol, metric);
-CREATE INDEX metrics_run_key_step ON metrics(run_id, key, step);
+CREATE INDEX metrics_run_key_step_value ON metrics(run_id, key, step, value);
 CREATE INDEX runs_created ON runs(created_at);
 CREATE INDEX runs_experiment ON runs(experiment_id, created_at);
 CREATE INDEX runs_parent ON runs(parent_run_id);
