@@ -95,8 +95,8 @@ describe('summariseFindings', () => {
       ],
     };
     expect(summariseFindings(t)).toEqual([
-      'VIS-THERMAL: baseline Rank-1 40.0% (VIS-VIS 100.0%, drop 60.0 points); best SSMB SSMB N=4 85.0% (+45.0), recovering 75% of the drop',
-      'VIS-UNIVERSAL: baseline Rank-1 50.0% (VIS-VIS 100.0%, drop 50.0 points); best SSMB SSMB N=4 75.0% (+25.0), recovering 50% of the drop',
+      'VIS-THERMAL: baseline Rank-1 40.0% (VIS-VIS 100.0%, drop 60.0 points); best SSMB N=4 85.0% (+45.0), recovering 75% of the drop',
+      'VIS-UNIVERSAL: baseline Rank-1 50.0% (VIS-VIS 100.0%, drop 50.0 points); best SSMB N=4 75.0% (+25.0), recovering 50% of the drop',
       'VIS-UNIVERSAL: SSMB N=1 60.0% vs SSMB N=4 75.0% (+15.0)',
     ]);
   });

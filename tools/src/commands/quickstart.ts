@@ -200,7 +200,7 @@ export function summariseFindings(t: PaperTable): string[] {
     let line = `${col.label}: baseline Rank-1 ${base.toFixed(1)}%`;
     if (ceiling !== null) line += ` (VIS-VIS ${ceiling.toFixed(1)}%, drop ${(ceiling - base).toFixed(1)} points)`;
     if (best) {
-      line += `; best SSMB ${best.r.label} ${best.v.toFixed(1)}% (${best.v - base >= 0 ? '+' : ''}${(best.v - base).toFixed(1)})`;
+      line += `; best ${best.r.label} ${best.v.toFixed(1)}% (${best.v - base >= 0 ? '+' : ''}${(best.v - base).toFixed(1)})`;
       if (ceiling !== null && ceiling - base > 1) line += `, recovering ${(((best.v - base) / (ceiling - base)) * 100).toFixed(0)}% of the drop`;
     }
     out.push(line);

@@ -69,14 +69,20 @@ describe('toLatex', () => {
 });
 
 describe('toText', () => {
-  it('aligns columns so every body line has the same width', () => {
-    const txt = toText(table());
+  it('aligns columns so every body line has the same width, best marked *', () => {
+    const txt = toText(table(), { maxWidth: 1000 });
     const lines = txt.split('\n');
-    const ruleIdx = lines.findIndex((l) => /^-+$/.test(l));
-    const block = lines.slice(ruleIdx + 1, lines.findIndex((l, i) => i > ruleIdx + 2 && /^-+$/.test(l)));
-    const widths = new Set(block.slice(1).map((l) => l.trimEnd().length > 0 ? l.length : 0));
-    expect(block[0]).toMatch(/VIS-VIS.*VIS-NIR/);
-    expect(widths.size).toBe(1);
+    expect(lines[2]).toMatch(/VIS-VIS.*VIS-NIR/);
+    const body = lines.filter((l) => l.startsWith('Baseline') || l.startsWith('SSMB') || l.startsWith('Method'));
+    expect(new Set(body.map((l) => l.length)).size).toBe(1);
     expect(txt).toContain('55.00 ± 7.07');
+    expect(txt).toContain('90.00 ± 0.00* (1/2 folds)');
+  });
+
+  it('switches to one block per metric when the wide table would not fit', () => {
+    const txt = toText(table(), { maxWidth: 60 });
+    expect(txt).toMatch(/^Rank-1 +VIS-VIS +VIS-NIR$/m);
+    expect(txt).toMatch(/^EER \(lower is better\) +VIS-VIS +VIS-NIR$/m);
+    expect(Math.max(...txt.split('\n').filter((l) => !l.startsWith('Mean') && !l.startsWith('"')).map((l) => l.length))).toBeLessThan(100);
   });
 });

@@ -5,7 +5,7 @@ import type { MetricSpec } from './metrics.ts';
 
 type Style = { pm: string; bold: (s: string) => string; dash: string };
 const MD: Style = { pm: ' ± ', bold: (s) => `**${s}**`, dash: '–' };
-const TEXT: Style = { pm: ' ± ', bold: (s) => s, dash: '-' };
+const TEXT: Style = { pm: ' ± ', bold: (s) => `${s}*`, dash: '-' };
 const TEX: Style = { pm: ' $\\pm$ ', bold: (s) => `\\textbf{${s}}`, dash: '--' };
 
 function fmtStat(stat: Stat, m: MetricSpec, pm: string): string {
@@ -33,8 +33,8 @@ function rowLabel(r: PaperTable['rows'][number]): string {
   return r.kind === 'literature' ? `${r.label} (reported)` : r.label;
 }
 
-function notes(t: PaperTable): string[] {
-  const out = ['Mean ± sample standard deviation over folds; percentages except where noted. Best of our rows in bold.'];
+function notes(t: PaperTable, best = 'in bold'): string[] {
+  const out = [`Mean ± sample standard deviation over folds; percentages except where noted. Best of our rows ${best}.`];
   const lower = t.metrics.filter((m) => m.better === 'lower').map((m) => m.label);
   if (lower.length) out.push(`Lower is better for: ${lower.join(', ')}.`);
   const lit = t.rows.filter((r) => r.kind === 'literature');
@@ -131,26 +131,50 @@ export function toLatex(t: PaperTable): string {
   return out.join('\n') + '\n';
 }
 
-/** Aligned plain text for terminals: a protocol header line over a metric header line. */
-export function toText(t: PaperTable): string {
+/** Aligned columns: first column left-aligned, the others right-aligned. */
+function grid(rows: string[][], sep: (i: number) => string): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).map((c, i) => (i === 0 ? c : sep(i) + c)).join(''));
+}
+
+/**
+ * Aligned plain text for terminals: protocol groups over metric sub-columns; when that is wider than
+ * `maxWidth`, one block per metric (rows x protocols) instead. Best of our rows marked with "*".
+ */
+export function toText(t: PaperTable, opts: { maxWidth?: number } = {}): string {
   const k = t.metrics.length;
-  const body = t.rows.map((r) => [rowLabel(r), ...r.cells.flatMap((col) => t.metrics.map((m, mi) => formatCell(col ? col[mi] : null, m, TEXT)))]);
+  const label = (r: PaperTable['rows'][number]) => rowLabel(r);
+  const cell = (r: PaperTable['rows'][number], ci: number, mi: number) => formatCell(r.cells[ci] ? r.cells[ci]![mi] : null, t.metrics[mi], TEXT);
+  // Wide layout: a group header line, a metric header line, then the rows.
   const metricHead = ['Method', ...t.columns.flatMap(() => t.metrics.map((m) => m.label))];
-  const widths = metricHead.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  // Widen each protocol group so its label fits over its metric columns.
+  const body = t.rows.map((r) => [label(r), ...t.columns.flatMap((_, ci) => t.metrics.map((__, mi) => cell(r, ci, mi)))]);
+  const sep = (i: number) => ((i - 1) % k === 0 ? ' | ' : '  ');
+  let lines = grid([metricHead, ...body], sep);
+  const colStart = (ci: number) => {
+    // character offset where protocol ci's first metric column starts in the aligned lines
+    const widths = metricHead.map((_, i) => Math.max(...[metricHead, ...body].map((r) => r[i].length)));
+    let x = widths[0];
+    for (let i = 1; i < 1 + ci * k; i++) x += sep(i).length + widths[i];
+    return x + 3;
+  };
+  let groupHead = '';
   t.columns.forEach((c, ci) => {
-    const span = widths.slice(1 + ci * k, 1 + (ci + 1) * k).reduce((a, b) => a + b, 0) + 2 * (k - 1);
-    if (c.label.length > span) widths[1 + ci * k] += c.label.length - span;
+    groupHead = groupHead.padEnd(colStart(ci)) + c.label;
   });
-  const pad = (s: string, w: number, left = false) => (left ? s.padEnd(w) : s.padStart(w));
-  const groupHead = [''.padEnd(widths[0]), ...t.columns.map((c, ci) => {
-    const span = widths.slice(1 + ci * k, 1 + (ci + 1) * k).reduce((a, b) => a + b, 0) + 2 * (k - 1);
-    const left = Math.floor((span - c.label.length) / 2);
-    return (' '.repeat(left) + c.label).padEnd(span);
-  })].join(' | ');
-  const line = (cells: string[]) =>
-    [pad(cells[0], widths[0], true), ...t.columns.map((_, ci) => cells.slice(1 + ci * k, 1 + (ci + 1) * k).map((c, j) => pad(c, widths[1 + ci * k + j])).join('  '))].join(' | ');
-  const rule = '-'.repeat(groupHead.length);
-  const out = [t.title, rule, groupHead, line(metricHead), rule, ...body.map(line), rule, ...notes(t)];
+  const width = Math.max(...lines.map((l) => l.length));
+  if (width <= (opts.maxWidth ?? 140) || k === 1) {
+    const rule = '-'.repeat(width);
+    return [t.title, rule, groupHead, lines[0], rule, ...lines.slice(1), rule, ...notes(t, 'marked *')].join('\n') + '\n';
+  }
+  // Per-metric layout: narrower, one block per metric.
+  const out = [t.title];
+  t.metrics.forEach((m, mi) => {
+    const head = [`${m.label}${m.better === 'lower' ? ' (lower is better)' : ''}`, ...t.columns.map((c) => c.label)];
+    const rows = t.rows.map((r) => [label(r), ...t.columns.map((_, ci) => cell(r, ci, mi))]);
+    lines = grid([head, ...rows], () => '   ');
+    const rule = '-'.repeat(Math.max(...lines.map((l) => l.length)));
+    out.push(rule, lines[0], rule, ...lines.slice(1));
+  });
+  out.push('', ...notes(t, 'marked *'));
   return out.join('\n') + '\n';
 }
