@@ -31,3 +31,4 @@ export {
   saveWeights, loadWeightsInto, loadModel, readWeightsFile, parseWeights, serializeWeights, describeModel,
   WEIGHTS_FORMAT, WEIGHTS_FORMAT_VERSION, type SavableModel, type ModelDescription, type WeightsFile,
 } from './weights/weights_io.ts';
+export { tfSeed } from './random_seed.ts';

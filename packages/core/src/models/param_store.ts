@@ -1,6 +1,7 @@
 // Named parameter store shared by the models: one tf.Variable per insightface state-dict key.
 // tf variable names must be globally unique in the engine, so the insightface-style key lives in the
 // map and the engine name is left automatic (several models can coexist in one process).
+import { tfSeed } from '../random_seed.ts';
 import { tf } from '../tf.ts';
 
 export class ParamStore {
@@ -42,6 +43,6 @@ export class ParamStore {
   }
 
   nextSeed(): number {
-    return this.seedCounter++;
+    return tfSeed(this.seedCounter++);
   }
 }

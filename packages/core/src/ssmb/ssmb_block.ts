@@ -7,6 +7,7 @@
 // oneHot @ stacked weights: with exact 0/1 coefficients this is exactly W_k, so only the chosen expert's
 // parameters affect a sample, and only chosen experts receive gradient.
 import { tf } from '../tf.ts';
+import { tfSeed } from '../random_seed.ts';
 import { modulate } from './modulate.ts';
 import { instanceStats } from './instance_stats.ts';
 
@@ -63,19 +64,19 @@ export class SSMBBlock {
       this.params.set(name, tf.variable(t, true));
       t.dispose();
     };
-    const uniform = (shape: number[], fanIn: number) => tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), 'float32', seed++);
+    const uniform = (shape: number[], fanIn: number) => tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), 'float32', tfSeed(seed++));
     if (N > 1) {
       add('router.weight', uniform([2 * C, N], 2 * C));
       add('router.bias', tf.zeros([N]));
     }
-    add('experts.fc1.weight', tf.randomNormal([N, 2 * C, D], 0, Math.sqrt(2 / (2 * C)), 'float32', seed++)); // He
+    add('experts.fc1.weight', tf.randomNormal([N, 2 * C, D], 0, Math.sqrt(2 / (2 * C)), 'float32', tfSeed(seed++))); // He
     add('experts.fc1.bias', tf.zeros([N, D]));
     add('experts.fc2.weight', tf.zeros([N, D, 2 * C])); // zero-init: every block starts as the identity
     add('experts.fc2.bias', tf.zeros([N, 2 * C]));
     if (kind === 'style+spatial') {
       for (let k = 0; k < N; k++) {
         // depthwise random, pointwise zero: the branch starts at 0 and both layers still receive gradient.
-        add(`experts.${k}.dw.weight`, tf.randomNormal([3, 3, C], 0, Math.sqrt(2 / 9), 'float32', seed++));
+        add(`experts.${k}.dw.weight`, tf.randomNormal([3, 3, C], 0, Math.sqrt(2 / 9), 'float32', tfSeed(seed++)));
         add(`experts.${k}.pw.weight`, tf.zeros([C, C]));
       }
     }

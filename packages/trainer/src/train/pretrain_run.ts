@@ -1,7 +1,7 @@
 // The `pretrain` run kind: the backbone learns VIS identities with an ArcFace (additive angular margin)
 // softmax, BN in training mode; writes a weights file (the synthetic benchmark's pre-trained model) and
 // evaluates it VIS-VIS on the protocol's gallery/probe lists when it has them.
-import { arcfaceLoss, saveWeights, tf } from '@ssmb/core';
+import { arcfaceLoss, saveWeights, tf, tfSeed } from '@ssmb/core';
 import path from 'node:path';
 import { checkpointPath, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts';
 import { withEvalEmbedder } from '../eval/embedders.ts';
@@ -52,7 +52,7 @@ export async function runPretraining(ctx: RunContext): Promise<RunOutcome> {
     const labelsAll = Int32Array.from(samples, (s) => classOf.get(s.subject)!);
     const images = await loadImages(samples, size);
     const E = backbone.config.embeddingSize;
-    const head = tf.tidy(() => tf.variable(tf.randomNormal([E, subjects.length], 0, 0.01, 'float32', config.seed + 7), true)); // [E,K]
+    const head = tf.tidy(() => tf.variable(tf.randomNormal([E, subjects.length], 0, 0.01, 'float32', tfSeed(config.seed + 7)), true)); // [E,K]
     for (const v of backbone.trainableVariables) vars.set([...backbone.params].find(([, x]) => x === v)![0], v);
     vars.set('arcface.weight', head);
     adam = new Adam(vars, { weightDecay: p.weightDecay, decay: (n) => DECAYED.test(n) });
