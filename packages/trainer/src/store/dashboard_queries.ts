@@ -449,9 +449,14 @@ export function createDashboardQueries(db: Database.Database): DashboardQueries 
       if (!Number.isInteger(maxPoints) || maxPoints < 4) {
         throw new RangeError(`metricSeries: maxPoints must be an integer >= 4, received ${maxPoints}`);
       }
-      const [total, lo, hi] = stmt(`SELECT count(value), min(step), max(step) FROM metrics WHERE ${SERIES}`).raw(true).get(runId, key) as [number, number, number];
+      // The count is kept in metrics_latest and the step range comes from two index seeks: no scan here.
+      const [total, lo, hi] = stmt(
+        `SELECT (SELECT points FROM metrics_latest WHERE run_id = @run AND key = @key),
+                (SELECT min(step) FROM metrics WHERE run_id = @run AND key = @key AND value IS NOT NULL),
+                (SELECT max(step) FROM metrics WHERE run_id = @run AND key = @key AND value IS NOT NULL)`,
+      ).raw(true).get({ run: runId, key }) as [number | null, number, number];
       const rows =
-        total <= maxPoints
+        (total ?? 0) <= maxPoints
           ? stmt(`SELECT step, value FROM metrics WHERE ${SERIES} ORDER BY step`).raw(true).all(runId, key)
           : stmt(DOWNSAMPLE_SQL).raw(true).all({ run: runId, key, bounds: JSON.stringify(stepBuckets(lo, hi, Math.floor(maxPoints / 4))) });
       const steps: number[] = [];
@@ -460,7 +465,7 @@ export function createDashboardQueries(db: Database.Database): DashboardQueries 
         steps.push(step);
         values.push(value);
       }
-      return { steps, values, total };
+      return { steps, values, total: total ?? 0 };
     },
 
     evalMetrics(runIds) {

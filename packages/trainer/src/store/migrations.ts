@@ -16,7 +16,8 @@
 //   tags            (run_id, key, value TEXT)       mutable.
 //   metrics         (run_id, key, step, value, time) append-only per-step history; index
 //                    (run_id, key, step, value) covers history reads and the dashboard's downsampling (v2).
-//   metrics_latest  (run_id, key, step, value, time) last value logged per (run, key).
+//   metrics_latest  (run_id, key, step, value, time, points) last value logged per (run, key); points =
+//                    non-NaN values in that history (v3), so the dashboard's totals need no count scan.
 //   eval_metrics    (run_id, protocol, fold, metric, value, count) count = number of comparisons
 //                    behind the value (impostor comparisons for tar@far metrics, probes for rank-k).
 //   curves          (run_id, protocol, fold, kind 'roc'|'cmc', x_json, y_json, thr_json) arrays of points;
@@ -157,6 +158,14 @@ CREATE INDEX artifacts_run ON artifacts(run_id);
     sql: `
 DROP INDEX metrics_run_key_step;
 CREATE INDEX metrics_run_key_step_value ON metrics(run_id, key, step, value);
+`,
+  },
+  {
+    version: 3,
+    description: 'metrics_latest.points: how many non-NaN points each history holds',
+    sql: `
+ALTER TABLE metrics_latest ADD COLUMN points INTEGER NOT NULL DEFAULT 0;
+UPDATE metrics_latest SET points = (SELECT count(m.value) FROM metrics m WHERE m.run_id = metrics_latest.run_id AND m.key = metrics_latest.key);
 `,
   },
 ];

@@ -61,20 +61,22 @@ describe('RunStore schema', () => {
     store.close();
   });
 
-  it('versions are 1..N in order, and migrate upgrades a version-1 store keeping its data (v2: covering metrics index)', () => {
+  it('versions are 1..N in order, and migrate upgrades a version-1 store keeping its data (v2 covering metrics index, v3 point counts)', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
-    expect(SCHEMA_VERSION).toBe(2);
+    expect(SCHEMA_VERSION).toBe(3);
     const raw = new Database(file);
     raw.exec(`CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);`);
     raw.exec(MIGRATIONS[0].sql);
     raw.exec(`INSERT INTO experiments (name, created_at) VALUES ('e', 0);
       INSERT INTO runs (experiment_id, kind, status, config_json, seed, created_at) VALUES (1, 'noop', 'completed', '{}', 0, 0);
-      INSERT INTO metrics (run_id, key, step, value, time) VALUES (1, 'loss', 0, 0.5, 0), (1, 'loss', 1, 0.25, 0);`);
+      INSERT INTO metrics (run_id, key, step, value, time) VALUES (1, 'loss', 0, 0.5, 0), (1, 'loss', 1, 0.25, 0), (1, 'loss', 2, NULL, 0);
+      INSERT INTO metrics_latest (run_id, key, step, value, time) VALUES (1, 'loss', 2, NULL, 0);`);
     raw.close();
-    expect(() => RunStore.open(file)).toThrow(/schema version 1, this code expects version 2/);
-    expect(RunStore.migrate(file)).toEqual({ from: 1, to: 2 });
+    expect(() => RunStore.open(file)).toThrow(/schema version 1, this code expects version 3/);
+    expect(RunStore.migrate(file)).toEqual({ from: 1, to: 3 });
     const store = RunStore.open(file);
-    expect(store.getMetricHistory(1, 'loss').map((p) => p.value)).toEqual([0.5, 0.25]);
+    expect(store.getMetricHistory(1, 'loss').map((p) => p.value)).toEqual([0.5, 0.25, Number.NaN]);
+    expect(store.db.prepare('SELECT points FROM metrics_latest').pluck().get()).toBe(2); // backfilled, NaN not counted
     const indexes = store.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'metrics'`).all() as { name: string }[];
     expect(indexes.map((i) => i.name)).toEqual(['metrics_run_key_step_value']);
     store.close();
@@ -85,6 +87,16 @@ describe('RunStore data', () => {
   let store: RunStore;
   beforeEach(() => (store = RunStore.open(file)));
   afterEach(() => store.close());
+
+  it('metrics_latest keeps the latest step and counts non-NaN points through out-of-order logs and truncation', () => {
+    const id = store.createRun({ experiment: 'e', kind: 'noop', config: {}, seed: 1 });
+    const latest = () => store.db.prepare('SELECT step, value, points FROM metrics_latest WHERE run_id = ? AND key = ?').get(id, 'loss');
+    store.logMetrics(id, [0, 1, 2, 3].map((step) => ({ key: 'loss', step, value: step / 10 })));
+    store.logMetrics(id, [{ key: 'loss', step: 4, value: Number.NaN }, { key: 'loss', step: 1, value: 9 }]); // NaN, then an older step
+    expect(latest()).toEqual({ step: 4, value: null, points: 5 });
+    store.truncateMetricsAfter(id, 2);
+    expect(latest()).toEqual({ step: 2, value: 0.2, points: 4 });
+  });
 
   it('stores NaN and +-Infinity faithfully in metrics, eval metrics and curves', () => {
     const id = store.createRun({ experiment: 'e', kind: 'noop', config: {}, seed: 1 });

@@ -551,9 +551,13 @@ export class RunStore {
     if (points.length === 0) return;
     const ins = this.stmt('INSERT INTO metrics (run_id, key, step, value, time) VALUES (?, ?, ?, ?, ?)');
     const latest = this.stmt(
-      `INSERT INTO metrics_latest (run_id, key, step, value, time) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step, value = excluded.value, time = excluded.time
-       WHERE excluded.step >= metrics_latest.step`,
+      // The latest point moves only forward in steps; `points` counts every non-NaN point (NaN is NULL).
+      // (SET expressions read the row as it was before the update.)
+      `INSERT INTO metrics_latest (run_id, key, step, value, time, points) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, key) DO UPDATE SET points = points + excluded.points,
+         step = CASE WHEN excluded.step >= step THEN excluded.step ELSE step END,
+         value = CASE WHEN excluded.step >= step THEN excluded.value ELSE value END,
+         time = CASE WHEN excluded.step >= step THEN excluded.time ELSE time END`,
     );
     this.transaction(() => {
       const now = Date.now();
@@ -561,7 +565,7 @@ export class RunStore {
         const t = p.time ?? now;
         const v = encodeReal(p.value);
         ins.run(runId, p.key, p.step, v, t);
-        latest.run(runId, p.key, p.step, v, t);
+        latest.run(runId, p.key, p.step, v, t, v === null ? 0 : 1);
       }
     });
   }
@@ -596,8 +600,9 @@ export class RunStore {
       this.stmt('DELETE FROM metrics WHERE run_id = ? AND step > ?').run(runId, step);
       this.stmt('DELETE FROM metrics_latest WHERE run_id = ?').run(runId);
       this.stmt(
-        `INSERT INTO metrics_latest (run_id, key, step, value, time)
-         SELECT m.run_id, m.key, m.step, m.value, m.time FROM metrics m
+        `INSERT INTO metrics_latest (run_id, key, step, value, time, points)
+         SELECT m.run_id, m.key, m.step, m.value, m.time,
+                (SELECT count(m3.value) FROM metrics m3 WHERE m3.run_id = m.run_id AND m3.key = m.key) FROM metrics m
          WHERE m.run_id = ? AND m.rowid = (SELECT m2.rowid FROM metrics m2 WHERE m2.run_id = m.run_id AND m2.key = m.key ORDER BY m2.step DESC, m2.rowid DESC LIMIT 1)`,
       ).run(runId);
     });
