@@ -305,7 +305,16 @@ export function register(program: Command): void {
     .action(async (o: { workers: number; store: string; port?: number; serve: boolean }) => {
       const res = await runQuickstart({ workers: o.workers, store: o.store, port: o.port, serve: o.serve });
       if (res.failed.length) process.exitCode = 1;
-      if (res.dashboard) await new Promise((resolve) => res.dashboard!.process.once('exit', resolve));
+      if (res.dashboard) {
+        // Ctrl-C in a terminal reaches both processes; a signal sent to this one alone is passed on.
+        const child = res.dashboard.process;
+        const forward = (sig: NodeJS.Signals) => child.kill(sig);
+        process.on('SIGINT', forward);
+        process.on('SIGTERM', forward);
+        await new Promise((resolve) => child.once('exit', resolve));
+        process.off('SIGINT', forward);
+        process.off('SIGTERM', forward);
+      }
     });
 }
 
