@@ -3,10 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { RunStore } from '@ssmb/trainer';
-import { QUICKSTART_TABLE, runQuickstart, startDashboard, summariseFindings, type QuickstartSizes } from './quickstart.ts';
+import { freePort, QUICKSTART_TABLE, runQuickstart, startDashboard, summariseFindings, type QuickstartSizes } from './quickstart.ts';
 
 const TINY: QuickstartSizes = {
   synthetic: { identities: 8, imagesPerIdentity: 2, pretrainIdentities: 12, pretrainImagesPerIdentity: 2, size: 32 },
@@ -72,7 +73,12 @@ describe('quickstart (reduced)', () => {
     expect(res2.table).toEqual(res.table);
 
     // 5: the dashboard serves this store and lists the runs
-    const dash = await startDashboard(path.join(dir, 'runs.sqlite'), 17000 + (process.pid % 1000), () => {});
+    const port = await freePort(17000 + (process.pid % 1000));
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(port, '127.0.0.1', () => r()));
+    expect(await freePort(port)).toBe(port + 1); // a busy port is skipped
+    busy.close();
+    const dash = await startDashboard(path.join(dir, 'runs.sqlite'), port, () => {});
     try {
       const body = (await (await fetch(`${dash.url}/api/runs`)).json()) as { runs: unknown[] };
       expect(body.runs.length).toBeGreaterThanOrEqual(15); // 14 grid runs + the pre-training

@@ -9,6 +9,7 @@
 // interrupted runs resume from their checkpoints.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import net from 'node:net';
 import { existsSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -216,6 +217,19 @@ export function summariseFindings(t: PaperTable): string[] {
   return out;
 }
 
+/** The first port from `start` that nothing listens on (127.0.0.1), so a busy 7077 never fails step 5. */
+export async function freePort(start: number, tries = 20): Promise<number> {
+  for (let port = start; port < start + tries; port++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (ok) return port;
+  }
+  throw new Error(`no free port in ${start}-${start + tries - 1} for the dashboard; pass --port N`);
+}
+
 /** Step 5: `ssmb dashboard serve` in a child process; resolves with the URL it prints. */
 export function startDashboard(store: string, port: number | undefined, log: Log): Promise<{ url: string; process: ChildProcess }> {
   const args = ['--import', 'tsx', CLI, 'dashboard', 'serve', '--store', store, ...(port ? ['--port', String(port)] : [])];
@@ -288,7 +302,7 @@ export async function runQuickstart(opts: QuickstartOptions = {}): Promise<Quick
   log(`quickstart finished in ${((Date.now() - t0) / 1000 / 60).toFixed(1)} min (store: ${path.relative(REPO_ROOT, storeFile)})`);
   const result: QuickstartResult = { ...res, datasetRoot, weights, findings, routingText };
   if (opts.serve !== false) {
-    result.dashboard = await startDashboard(storeFile, opts.port, log);
+    result.dashboard = await startDashboard(storeFile, opts.port ?? (await freePort(7077)), log);
     log(`dashboard: ${result.dashboard.url}  (Ctrl-C to stop)`);
   }
   return result;
@@ -300,7 +314,7 @@ export function register(program: Command): void {
     .description('generate the synthetic benchmark, pre-train a small IResNet, run baseline vs SSMB (N = 1, 2, 4) on every protocol, print the table, serve the dashboard')
     .option('--workers <n>', 'worker processes', (v: string) => Number.parseInt(v, 10), 2)
     .option('--store <file>', 'run store (SQLite)', DEFAULT_STORE)
-    .option('--port <n>', 'dashboard port (default: the dashboard\'s own, 7077)', (v: string) => Number.parseInt(v, 10))
+    .option('--port <n>', 'dashboard port (default: 7077, or the next free one)', (v: string) => Number.parseInt(v, 10))
     .option('--no-serve', 'do not start the dashboard at the end (tests, CI)')
     .action(async (o: { workers: number; store: string; port?: number; serve: boolean }) => {
       const res = await runQuickstart({ workers: o.workers, store: o.store, port: o.port, serve: o.serve });
