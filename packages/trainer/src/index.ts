@@ -11,3 +11,4 @@ export { loadRunModel, buildRunModel, type RunModel, type LoadRunModelOptions } 
 export { createEvalEmbedder, withEvalEmbedder, type EvalEmbedder, type EvalEngine, type RoutedEmbeddings } from './eval/embedders.ts';
 export { EVAL_ENGINE_TAG } from './eval/evaluate_fold.ts';
 export * from './tables/index.ts';
+export * from './reproduce/index.ts';

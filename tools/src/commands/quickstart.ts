@@ -14,9 +14,10 @@ import { existsSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, unli
 import path from 'node:path';
 import type { Command } from 'commander';
 import { generateSyntheticDataset, resolveSyntheticOptions, SYNTHETIC_GENERATOR_VERSION } from '@ssmb/protocols';
-import { launchRun, resolveConfig, RunStore, type Config, type ConfigOverride } from '@ssmb/trainer';
-import { flattenOverrides, formatRoutingSummary, loadTableConfig, type Overrides, type PaperTable } from '@ssmb/trainer';
-import { cancelStaleQueued, reclaimDeadLeases, runIdentity, runQueue } from '../../../packages/trainer/src/reproduce/index.ts';
+import {
+  cancelStaleQueued, flattenOverrides, formatRoutingSummary, launchRun, loadTableConfig, reclaimDeadLeases, resolveConfig, runIdentity, runQueue,
+  RunStore, type Config, type ConfigOverride, type Overrides, type PaperTable,
+} from '@ssmb/trainer';
 import { CLI, DEFAULT_STORE, gridReporter, InterruptedError, labelsOf, REPO_ROOT, runReproduce, spawnCliCommand, STATE_DIR, type Log, type ReproduceResult } from './reproduce.ts';
 
 export const QUICKSTART_TABLE = path.join(REPO_ROOT, 'tables', 'synthetic.yaml');

@@ -8,17 +8,13 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { checkProtocol, getProtocol, protocolFolds } from '@ssmb/protocols';
-import { RunStore, type RunRecord } from '@ssmb/trainer';
-// Bridge until @ssmb/trainer's index re-exports reproduce/ (docs/architecture.md names it as part of the
-// package's API); switch the reproduce import to '@ssmb/trainer' then.
 import {
+  RunStore, type RunRecord,
   buildTable, flattenOverrides, formatRoutingSummary, loadTableConfig, summariseRouting, toCsv, toLatex, toMarkdown, toText,
   type Overrides, type PaperTable, type RoutingSummary, type TableConfig,
-} from '@ssmb/trainer';
-import {
   cancelStaleQueued, collectFoldResults, collectRouting, enqueuePlan, expandGrid, expectedFolds, parseRootFlags, planGrid, preflight, PreflightError,
   reclaimDeadLeases, resolveInputs, runQueue, summarisePlan, type GridProgress, type PlannedEntry,
-} from '../../../packages/trainer/src/reproduce/index.ts';
+} from '@ssmb/trainer';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 export const CLI = path.join(REPO_ROOT, 'tools', 'src', 'cli.ts');
