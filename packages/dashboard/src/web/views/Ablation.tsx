@@ -3,6 +3,7 @@
 import { useMemo, useState } from 'react';
 import { qs, useApi, type AblationPoint } from '../api.ts';
 import { useMeta } from '../App.tsx';
+import { MethodExperimentFilters } from '../filters.tsx';
 import { AblationChart } from '../charts.tsx';
 import { fmtMeanStd, specOf } from '../format.ts';
 
@@ -44,15 +45,7 @@ export function AblationView() {
             onKeyDown={(e) => e.key === 'Enter' && keyDraft && setKey(keyDraft)} list="config-keys" aria-label="config key" style={{ width: 200 }} />
           <datalist id="config-keys">{meta?.configKeys.map((k) => <option key={k} value={k} />)}</datalist>
         </label>
-        <label className="check">method
-          <select value={method} onChange={(e) => setMethod(e.target.value)} aria-label="method">
-            <option value="">any</option><option value="ssmb">ssmb</option><option value="baseline">baseline</option>
-          </select>
-        </label>
-        <select value={experiment} onChange={(e) => setExperiment(e.target.value)} aria-label="experiment">
-          <option value="">all experiments</option>
-          {meta?.experiments.map((e) => <option key={e.id} value={e.id}>{e.name}</option>)}
-        </select>
+        <MethodExperimentFilters method={method} setMethod={setMethod} experiment={experiment} setExperiment={setExperiment} />
       </div>
       {error && <div className="error">{error.message}</div>}
       <div className="row">

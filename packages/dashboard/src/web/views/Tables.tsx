@@ -3,6 +3,7 @@
 import { useState } from 'react';
 import { getToken, qs, useApi, type PaperTable } from '../api.ts';
 import { useMeta } from '../App.tsx';
+import { MethodExperimentFilters } from '../filters.tsx';
 
 type Cell = NonNullable<PaperTable['rows'][number]['cells'][number]>[number];
 
@@ -41,15 +42,7 @@ export function TablesView() {
             onKeyDown={(e) => e.key === 'Enter' && setRows(rowsDraft || 'method')} list="row-keys" aria-label="rows" style={{ width: 200 }} />
           <datalist id="row-keys"><option value="method" />{meta?.configKeys.map((k) => <option key={k} value={k} />)}</datalist>
         </label>
-        <label className="check">method
-          <select value={method} onChange={(e) => setMethod(e.target.value)} aria-label="method">
-            <option value="">any</option><option value="ssmb">ssmb</option><option value="baseline">baseline</option>
-          </select>
-        </label>
-        <select value={experiment} onChange={(e) => setExperiment(e.target.value)} aria-label="experiment">
-          <option value="">all experiments</option>
-          {meta?.experiments.map((e) => <option key={e.id} value={e.id}>{e.name}</option>)}
-        </select>
+        <MethodExperimentFilters method={method} setMethod={setMethod} experiment={experiment} setExperiment={setExperiment} />
         <span className="dim">metrics:</span>
         {available.map((m) => (
           <label key={m} className="check">
