@@ -32,3 +32,4 @@ export {
   WEIGHTS_FORMAT, WEIGHTS_FORMAT_VERSION, type SavableModel, type ModelDescription, type WeightsFile,
 } from './weights/weights_io.ts';
 export { tfSeed } from './random_seed.ts';
+export { mulberry32, mulberry32Step } from './rng.ts';

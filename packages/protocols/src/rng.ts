@@ -1,16 +1,6 @@
-// Seeded PRNG (mulberry32): splits and the synthetic generator must be reproducible from a seed alone.
+// Seeded PRNG (core's mulberry32): splits and the synthetic generator must be reproducible from a seed alone.
+export { mulberry32 } from '@ssmb/core/rng';
 export type Rng = () => number;
-
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Derive an independent stream seed from a base seed and labels (FNV-1a over the text). */
 export function deriveSeed(seed: number, ...labels: (string | number)[]): number {

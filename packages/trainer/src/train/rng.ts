@@ -1,4 +1,6 @@
-// Seeded PRNG whose whole state is one uint32 (mulberry32), so a checkpoint can store and restore it
+import { mulberry32Step } from '@ssmb/core/rng';
+
+// Seeded PRNG whose whole state is one uint32 (core's mulberry32), so a checkpoint can store and restore it
 // and a resumed run draws exactly the same pairs as an uninterrupted one.
 export class Rng {
   private s: number;
@@ -18,11 +20,9 @@ export class Rng {
 
   /** Uniform in [0, 1). */
   next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    const { state, value } = mulberry32Step(this.s);
+    this.s = state;
+    return value;
   }
 
   /** Integer in [0, n). */

@@ -1,17 +1,6 @@
 // Seeded random insightface-layout weights for tests and benchmarks (never real pre-trained weights).
+import { mulberry32 as seededRandom } from '../../rng.ts';
 import { insightfaceParamShapes, type IResNetShape, type StateDict } from './insightface_layout.ts';
-
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    // mulberry32
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function seededNormal(seed: number): () => number {
   const u = seededRandom(seed);
