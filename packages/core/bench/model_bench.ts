@@ -1,6 +1,6 @@
 // Model-level measurements for bench.ts: IResNet-18 inference, SSMB overhead and the SSMB training step.
 import { tf } from '../src/index.ts';
-import { createModel } from '../src/models/registry.ts';
+import { createIResNet, requireTap } from '../src/models/registry.ts';
 import { HFRModel } from '../src/models/hfr_model.ts';
 import { crossModalContrastiveLoss } from '../src/losses/cross_modal_contrastive.ts';
 import { teacherStudentLoss } from '../src/losses/teacher_student.ts';
@@ -22,7 +22,7 @@ const imgPerSec = (images: number, ms: number) => images / (ms / 1e3);
 
 export async function benchInference(reps: number): Promise<InferenceResult> {
   console.log(`\n== IResNet-18 inference (frozen, batch ${BATCH}, ${INPUT}x${INPUT}) and SSMB overhead`);
-  const hfr = new HFRModel(createModel('iresnet18', { frozen: true, seed: 0 }), {
+  const hfr = new HFRModel(createIResNet('iresnet18', { frozen: true, seed: 0 }), {
     taps: ['stem', 'layer1', 'layer2'], numExperts: 4, kind: 'style', seed: 0,
   });
   const x = tf.randomNormal([BATCH, INPUT, INPUT, 3]) as tf.Tensor4D;
@@ -51,8 +51,8 @@ export async function benchInference(reps: number): Promise<InferenceResult> {
   // timings) against the backbone, less sensitive to load drift than the difference of two long runs.
   let blocksMs = 0;
   for (const [tap, block] of hfr.blocks) {
-    const side = hfr.backbone.tapSpatial(tap);
-    const h = tf.randomNormal([BATCH, side, side, hfr.backbone.tapChannels(tap)]) as tf.Tensor4D;
+    const t = requireTap(hfr.backbone, tap);
+    const h = tf.randomNormal([BATCH, t.spatial, t.spatial, t.channels]) as tf.Tensor4D;
     blocksMs += timeIt(() => {
       const { y, routing } = block.apply(h);
       return [y, routing.probs, routing.expert, routing.gate];
@@ -74,7 +74,7 @@ export async function benchTraining(reps: number): Promise<void> {
   const pairs = BATCH / 2;
   console.log(`\n== SSMB training step (frozen iresnet18, SSMB at stem/layer1/layer2, N=4, batch ${BATCH} images = ` +
     `${pairs} pairs, Adam)`);
-  const hfr = new HFRModel(createModel('iresnet18', { frozen: true, seed: 0 }), {
+  const hfr = new HFRModel(createIResNet('iresnet18', { frozen: true, seed: 0 }), {
     taps: ['stem', 'layer1', 'layer2'], numExperts: 4, kind: 'style', seed: 0,
   });
   const v = tf.randomNormal([pairs, INPUT, INPUT, 3]) as tf.Tensor4D;

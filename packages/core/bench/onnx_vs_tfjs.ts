@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { initBackend, engineInfo } from '../src/backend.ts';
 import { tf } from '../src/tf.ts';
-import { getModelConfig } from '../src/models/registry.ts';
+import { iresnetConfig } from '../src/models/registry.ts';
 import { IResNet } from '../src/models/iresnet.ts';
 import { randomImagesNHWC, randomInsightfaceStateDict } from '../src/weights/onnx/onnx_fixtures.ts';
 import { iresnetOnnxBytes } from '../src/weights/onnx/iresnet_onnx_graph.ts';
@@ -21,7 +21,7 @@ const arg = (name: string, dflt: string) => {
 };
 const BATCH = Number(arg('batch', '16'));
 const BATCHES = Number(arg('batches', '5'));
-const cfg = getModelConfig(arg('model', 'iresnet18'));
+const cfg = iresnetConfig(arg('model', 'iresnet18'));
 
 /** Seconds per batch of each engine, timed in alternation so that load from other processes on a
  *  shared machine hits all engines alike; the median is reported. */

@@ -5,10 +5,22 @@ export {
 } from './backend.ts';
 export { registerWasmKernels, wasmKernelsActive } from './kernels/register.ts';
 export * from './metrics/index.ts';
-// models (IResNet backbone + registry)
-export { IResNet, checkTap, type ForwardOptions, type IResNetOptions, type TapHook } from './models/iresnet.ts';
-export { TAP_NAMES, validateIResNetConfig, tapChannels, tapSpatial, type IResNetConfig, type TapName } from './models/iresnet_config.ts';
-export { registerModel, createModel, listModels, getModelConfig, type CreateModelOptions } from './models/registry.ts';
+// backbones: the Backbone interface + registry (every family registered), and the IResNet family
+export {
+  backboneFromConfig, backboneInfo, createBackbone, hasBackbone, listBackboneFamilies, listBackbones,
+  registerBackbone, registerBackboneFamily, requireTap,
+  createIResNet, iresnetConfig, listIResNets, registerIResNet, type CreateIResNetOptions,
+} from './models/registry.ts';
+export {
+  checkBackboneInput,
+  type Backbone, type BackboneConfig, type BackboneFactory, type BackboneFamily, type BackboneForwardOptions, type BackboneMeta,
+  type CreateBackboneOptions, type EmitOnnxOptions, type InputContract, type TapHook, type TapInfo, type WeightsSourceInfo,
+} from './models/backbone.ts';
+export { IResNet, checkTap, type ForwardOptions, type IResNetOptions } from './models/iresnet.ts';
+export {
+  TAP_NAMES, IRESNET_FAMILY, ARCFACE_TEMPLATE_112, validateIResNetConfig, tapChannels, tapSpatial, iresnetTaps, iresnetInput,
+  type IResNetConfig, type IResNetBackboneConfig, type TapName,
+} from './models/iresnet_config.ts';
 export { BN_EPS, BN_MOMENTUM } from './models/batch_norm.ts';
 // SSMB block
 export { SSMBBlock, defaultHidden, SSMB_EPS, EXPERT_KINDS, type ExpertKind, type SSMBConfig, type Routing, type SSMBOutput } from './ssmb/ssmb_block.ts';
@@ -28,8 +40,9 @@ export {
   type SafeTensor, type SafeDtype, type SafetensorsEntry, type SafetensorsHeader,
 } from './weights/safetensors.ts';
 export {
-  saveWeights, loadWeightsInto, loadModel, readWeightsFile, parseWeights, serializeWeights, describeModel,
-  WEIGHTS_FORMAT, WEIGHTS_FORMAT_VERSION, type SavableModel, type ModelDescription, type WeightsFile,
+  saveWeights, loadWeightsInto, loadModel, readWeightsFile, readNamedTensors, namedTensorsOf, parseWeights, serializeWeights,
+  describeModel, describeWeights, WEIGHTS_FORMAT, WEIGHTS_FORMAT_VERSION, WEIGHTS_FORMAT_VERSIONS_READ,
+  type SavableModel, type ModelDescription, type WeightsFile, type NamedTensors, type LoadWeightsOptions, type LoadReport,
 } from './weights/weights_io.ts';
 export { tfSeed } from './random_seed.ts';
 export { mulberry32, mulberry32Step } from './rng.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createModel } from './models/registry.ts';
+import { createIResNet } from './models/registry.ts';
 import { SSMBBlock } from './ssmb/ssmb_block.ts';
 import { tfSeed } from './random_seed.ts';
 import { tf } from './tf.ts';
@@ -24,8 +24,8 @@ describe('tfSeed', () => {
   it('makes model and SSMB initialisation reproducible for seed 0', async () => {
     await tf.setBackend('cpu');
     const before = tf.memory().numTensors;
-    const m1 = createModel('iresnet-tiny', { seed: 0 });
-    const m2 = createModel('iresnet-tiny', { seed: 0 });
+    const m1 = createIResNet('iresnet-tiny', { seed: 0 });
+    const m2 = createIResNet('iresnet-tiny', { seed: 0 });
     expect(snapshot(m1.params)).toEqual(snapshot(m2.params));
     const b1 = new SSMBBlock({ channels: 8, numExperts: 3, seed: 0 });
     const b2 = new SSMBBlock({ channels: 8, numExperts: 3, seed: 0 });

@@ -37,6 +37,19 @@ describe('config', () => {
     expect(() => resolveConfig({ files: ['/nonexistent/x.yaml'] })).toThrow(/cannot read config file \/nonexistent\/x.yaml/);
   });
 
+  it('checks backbone.model against the backbone registry and ssmb.positions against its taps, listing both', () => {
+    expect(() => resolveConfig({ sets: ['backbone.model=iresnet-synht'] })).toThrow(ConfigError);
+    expect(() => resolveConfig({ sets: ['backbone.model=iresnet-synht'] })).toThrow(
+      /config key `backbone.model`: unknown backbone "iresnet-synht"; registered backbones: iresnet18, iresnet34, iresnet50, iresnet100, iresnet-tiny, iresnet-synth/);
+    expect(() => resolveConfig({ sets: ['ssmb.positions=[stem,block3,layer9]'] })).toThrow(
+      /config key `ssmb.positions`: "block3", "layer9" are not taps of backbone iresnet-synth; its taps: stem, layer1, layer2, layer3, layer4/);
+    expect(() => resolveConfig({ sets: ['ssmb.positions=[stem,stem]'] })).toThrow(/`ssmb.positions`: "stem" given twice/);
+    expect(() => resolveConfig({ sets: ['dataset.imageSize=112'] })).toThrow(/`dataset.imageSize`: 112 does not match the input size 64 of backbone iresnet-synth/);
+    // a sweep axis is checked the same way, before anything is launched
+    expect(() => parseSweepGrid(['backbone.model=iresnet-tiny,resnet50'])).toThrow(/unknown backbone "resnet50"; registered backbones:/);
+    expect(resolveConfig({ sets: ['backbone.model=iresnet50', 'ssmb.positions=[layer3,layer4]'] }).ssmb.positions).toEqual(['layer3', 'layer4']);
+  });
+
   it('parses sweep grids into the cartesian product of overrides', () => {
     const grid = parseSweepGrid(['ssmb.numExperts=1,2,4', 'dataset.fold=all', 'ssmb.positions=[stem],[stem,layer1]']);
     expect(grid).toHaveLength(6);

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { backboneInfo, hasBackbone, listBackbones } from '@ssmb/core';
 
 // Fold ids are strings ('1', 'view2-3'); a bare number from YAML/CLI is accepted and kept as text.
 const foldId = z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().min(1));
@@ -18,7 +19,8 @@ const DatasetConfig = z.strictObject({
 });
 
 const BackboneConfig = z.strictObject({
-  /** Registered model name (core's registry), e.g. iresnet-synth, iresnet-tiny, iresnet50. */
+  /** Registered backbone name (core's backbone registry, checked by validateConfig), e.g. iresnet-synth,
+   *  iresnet50, dlib-resnet29, faceres-mobilenet. */
   model: z.string().min(1).default('iresnet-synth'),
   /** Pre-trained weights (safetensors); null = random initialisation (only sensible for tests). */
   weights: z.string().min(1).nullable().default(null),
@@ -28,7 +30,8 @@ const SsmbConfig = z.strictObject({
   numExperts: z.number().int().min(1).default(4),
   /** Expert hidden width D; null = max(16, C/2). */
   hiddenWidth: z.number().int().positive().nullable().default(null),
-  positions: z.array(z.enum(['stem', 'layer1', 'layer2', 'layer3', 'layer4'])).min(1).default(['stem', 'layer1', 'layer2']),
+  /** Taps of the backbone where SSMB blocks sit (its `taps`, checked by validateConfig against backbone.model). */
+  positions: z.array(z.string().min(1)).min(1).default(['stem', 'layer1', 'layer2']),
   expertKind: z.enum(['style', 'style+spatial']).default('style'),
 });
 
@@ -130,10 +133,30 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `config key \`${key}\`: ${issue.message}${'input' in issue && issue.input !== undefined ? ` (got ${JSON.stringify(issue.input)})` : ''}`;
 }
 
-/** Validates a merged override object against the schema and fills in the defaults. */
+/** What the schema cannot know: the backbone must be registered, the SSMB positions must be its taps,
+ *  a fixed image size must be its input size. */
+function backboneProblems(c: Config): string[] {
+  const name = c.backbone.model;
+  if (!hasBackbone(name)) return [`config key \`backbone.model\`: unknown backbone ${JSON.stringify(name)}; registered backbones: ${listBackbones().join(', ')}`];
+  const info = backboneInfo(name);
+  const taps = info.taps.map((t) => t.name);
+  const problems: string[] = [];
+  const bad = c.ssmb.positions.filter((p) => !taps.includes(p));
+  if (bad.length) problems.push(`config key \`ssmb.positions\`: ${bad.map((p) => JSON.stringify(p)).join(', ')} ${bad.length === 1 ? 'is not a tap' : 'are not taps'} of backbone ${name}; its taps: ${taps.join(', ')}`);
+  const dup = c.ssmb.positions.filter((p, i) => c.ssmb.positions.indexOf(p) !== i);
+  if (dup.length) problems.push(`config key \`ssmb.positions\`: ${dup.map((p) => JSON.stringify(p)).join(', ')} given twice`);
+  if (c.dataset.imageSize !== null && c.dataset.imageSize !== info.input.size) {
+    problems.push(`config key \`dataset.imageSize\`: ${c.dataset.imageSize} does not match the input size ${info.input.size} of backbone ${name} (leave it null to use the backbone's)`);
+  }
+  return problems;
+}
+
+/** Validates a merged override object against the schema and the backbone registry, and fills in the defaults. */
 export function validateConfig(raw: unknown): Config {
   const parsed = ConfigSchema.safeParse(raw ?? {}, { reportInput: true });
   if (!parsed.success) throw new ConfigError(`invalid config: ${parsed.error.issues.map(describeIssue).join('; ')}`);
+  const problems = backboneProblems(parsed.data);
+  if (problems.length) throw new ConfigError(`invalid config: ${problems.join('; ')}`);
   return parsed.data;
 }
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  cosineSimilarity, createModel, createOnnxEmbedder, disposeHFROutput, HFRModel, initBackend, randomImagesNHWC, stateDictToSafetensors, tf,
+  cosineSimilarity, createIResNet, createOnnxEmbedder, disposeHFROutput, HFRModel, initBackend, randomImagesNHWC, stateDictToSafetensors, tf,
   type PlainTensor,
 } from '@ssmb/core';
 import { launchRun, resolveConfig, RunStore } from '@ssmb/trainer';
@@ -34,7 +34,7 @@ describe('ssmb export-onnx', () => {
     const storeFile = path.join(tmp, 'runs.sqlite');
     const config = resolveConfig({ base: { backbone: { model: 'iresnet-tiny' }, ssmb: { numExperts: 3, positions: ['stem', 'layer2'] }, seed: 4 } });
     // the "pre-trained" backbone file and the trained SSMB blocks, as the trainer writes them
-    const backbone = createModel('iresnet-tiny', { seed: 4 });
+    const backbone = createIResNet('iresnet-tiny', { seed: 4 });
     const backboneFile = path.join(tmp, 'backbone.safetensors');
     fs.writeFileSync(backboneFile, stateDictToSafetensors(perturb(backbone.params, 1)));
     const model = new HFRModel(backbone, { taps: ['stem', 'layer2'], numExperts: 3, kind: 'style', seed: 4 });

@@ -21,7 +21,7 @@ export interface ExportOnnxOptions {
 
 async function verifyExport(model: Parameters<typeof checkOnnxExport>[0], o: ExportOnnxOptions, log: (line: string) => void): Promise<ExportCheck | undefined> {
   if (!o.verify) return undefined;
-  const size = ('backbone' in model ? model.backbone : model).config.inputSize;
+  const size = ('backbone' in model ? model.backbone : model).input.size;
   const c = await checkOnnxExport(model, o.out, randomImagesNHWC(o.count ?? 8, size, 1));
   const routing = Object.entries(c.routingAgreement).map(([tap, a]) => `${tap} ${(a * 100).toFixed(0)}%`).join(', ');
   log(`verify (${c.cosines.length} random images): cosine min ${c.minCosine.toPrecision(8)}${routing ? `, routing agreement ${routing}` : ''} -> ${c.passed ? 'PASS' : 'FAIL'}`);
@@ -43,12 +43,12 @@ export async function exportOnnx(runId: number, o: ExportOnnxOptions, log: (line
   try {
     if (loaded.kind === 'backbone') {
       exportBackboneToOnnx(loaded.model, o.out, { foldBn: o.foldBn });
-      log(`${at}: backbone ${loaded.model.config.arch} -> ${o.out}`);
+      log(`${at}: backbone ${loaded.model.name} (${loaded.model.family}) -> ${o.out}`);
       return { kind: 'backbone', checkpoint: checkpoint?.path ?? null, check: await verifyExport(loaded.model, o, log) };
     }
     const s = config.ssmb;
     exportHfrModelToOnnx(loaded.model, o.out, { foldBn: o.foldBn });
-    log(`${at}: ${loaded.model.backbone.config.arch} + SSMB at ${s.positions.join(', ')} (${s.numExperts} experts, ${s.expertKind}) -> ${o.out}; outputs embedding, ${s.positions.map((t) => `routing_${t}`).join(', ')}`);
+    log(`${at}: ${loaded.model.backbone.name} + SSMB at ${s.positions.join(', ')} (${s.numExperts} experts, ${s.expertKind}) -> ${o.out}; outputs embedding, ${s.positions.map((t) => `routing_${t}`).join(', ')}`);
     return { kind: 'hfr', checkpoint: checkpoint?.path ?? null, check: await verifyExport(loaded.model, o, log) };
   } finally {
     loaded.model.dispose();

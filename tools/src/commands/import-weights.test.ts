@@ -4,7 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createModel, createOnnxEmbedder, cosineSimilarity, initBackend, iresnetOnnxBytes, randomImagesNHWC, randomInsightfaceStateDict,
+  createIResNet, createOnnxEmbedder, cosineSimilarity, initBackend, iresnetOnnxBytes, randomImagesNHWC, randomInsightfaceStateDict,
   loadModel, readWeightsFile, stateDictToSafetensors, tf, type IResNet, type IResNetShape,
 } from '@ssmb/core';
 import { importWeights } from './import-weights.ts';
@@ -36,7 +36,8 @@ describe('ssmb import-weights', () => {
 
     // the written file is our weights format: loadModel rebuilds the IResNet from its config alone
     const wf = readWeightsFile(out);
-    expect(wf.description).toEqual({ kind: 'iresnet', config: { arch: 'iresnet-d1-2-1-1-w8-8-16-16', ...shape, dropout: 0 } });
+    const arch = 'iresnet-d1-2-1-1-w8-8-16-16';
+    expect(wf.description).toEqual({ kind: 'backbone', family: 'iresnet', config: { family: 'iresnet', name: arch, arch, ...shape, dropout: 0 } });
     expect(wf.metadata).toMatchObject({ source: onnx, source_format: 'onnx', bn_folded_in_source: 'true' });
     const model = loadModel(out, { frozen: true }) as IResNet;
     const x = randomImagesNHWC(2, 32, 99);

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { createModel, initBackend, saveWeights } from '@ssmb/core';
+import { createIResNet, initBackend, saveWeights } from '@ssmb/core';
 import { generateSyntheticDataset } from '@ssmb/protocols';
 import { RunStore } from '@ssmb/trainer';
 import { REPO_ROOT, runReproduce } from './reproduce.ts';
@@ -46,7 +46,7 @@ describe('reproduce on the synthetic benchmark', () => {
     await generateSyntheticDataset({ root, identities: 8, imagesPerIdentity: 2, pretrainIdentities: 0, size: 32 });
     const weights = path.join(dir, 'tiny.safetensors');
     await initBackend({ prefer: 'cpu' });
-    saveWeights(createModel('iresnet-tiny', { seed: 1 }), weights); // a fixed (untrained) backbone is enough here
+    saveWeights(createIResNet('iresnet-tiny', { seed: 1 }), weights); // a fixed (untrained) backbone is enough here
     const config = path.join(dir, 'table.yaml');
     writeFileSync(config, stringify({
       name: 'repro-test',

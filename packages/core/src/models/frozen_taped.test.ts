@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../tf.ts';
-import { createModel } from './registry.ts';
+import { createIResNet } from './registry.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -8,7 +8,7 @@ beforeAll(async () => {
 
 describe('frozen backbone under a gradient tape (frozenBlock / frozenConvPrelu)', () => {
   it.each([true, false])('input gradient equals autodiff of the unfolded model (all alphas > 0: %s)', (positive) => {
-    const m = createModel('iresnet-tiny', { seed: 7, overrides: { inputSize: 16 } });
+    const m = createIResNet('iresnet-tiny', { seed: 7, overrides: { inputSize: 16 } });
     let i = 0;
     for (const [n, v] of m.params) {
       if (n.includes('running_var')) v.assign(tf.randomUniform(v.shape, 0.5, 2, 'float32', i++));

@@ -4,7 +4,7 @@ import { crossModalContrastiveLoss } from '../losses/cross_modal_contrastive.ts'
 import { loadBalancingLoss } from '../losses/load_balancing.ts';
 import { teacherStudentLoss } from '../losses/teacher_student.ts';
 import { disposeHFROutput, HFRModel } from './hfr_model.ts';
-import { createModel } from './registry.ts';
+import { createIResNet } from './registry.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -15,7 +15,7 @@ const input = (seed: number) => tf.randomUniform([B, 32, 32, 3], -1, 1, 'float32
 
 describe('HFRModel', () => {
   it('starts exactly as the backbone; teacher = backbone; only SSMB parameters train', () => {
-    const model = new HFRModel(createModel('iresnet-tiny', { seed: 1 }), { numExperts: 3 });
+    const model = new HFRModel(createIResNet('iresnet-tiny', { seed: 1 }), { numExperts: 3 });
     expect(model.backbone.trainableVariables).toHaveLength(0);
     expect(model.trainableVariables.length).toBe(3 * 6); // 3 blocks x (router w,b + fc1 w,b + fc2 w,b)
     expect([...model.blocks.keys()]).toEqual(['stem', 'layer1', 'layer2']);
@@ -39,7 +39,7 @@ describe('HFRModel', () => {
   });
 
   it('trains with Adam: used experts get gradient, backbone untouched, no tensor leaks', () => {
-    const model = new HFRModel(createModel('iresnet-tiny', { seed: 2 }), { numExperts: 2, seed: 3 });
+    const model = new HFRModel(createIResNet('iresnet-tiny', { seed: 2 }), { numExperts: 2, seed: 3 });
     const v = input(2), t = input(3);
     const y = [1, 0, 1, 0];
     const tv = model.teacherForward(v);
@@ -84,7 +84,7 @@ describe('HFRModel', () => {
   });
 
   it('supports style+spatial experts and other taps; rejects unknown taps and keys', () => {
-    const model = new HFRModel(createModel('iresnet-tiny'), { taps: ['layer3', 'stem'], numExperts: 2, kind: 'style+spatial' });
+    const model = new HFRModel(createIResNet('iresnet-tiny'), { taps: ['layer3', 'stem'], numExperts: 2, kind: 'style+spatial' });
     expect([...model.blocks.keys()]).toEqual(['stem', 'layer3']);
     const x = input(4);
     const out = model.forward(x);
@@ -93,8 +93,8 @@ describe('HFRModel', () => {
     disposeHFROutput(out);
     tf.dispose([x, t]);
     model.dispose();
-    const bb = createModel('iresnet-tiny');
-    expect(() => new HFRModel(bb, { taps: ['layer5' as never] })).toThrow(/unknown tap "layer5"; valid taps: stem, layer1, layer2, layer3, layer4/);
+    const bb = createIResNet('iresnet-tiny');
+    expect(() => new HFRModel(bb, { taps: ['layer5' as never] })).toThrow(/backbone iresnet-tiny has no tap "layer5"; its taps: stem, layer1, layer2, layer3, layer4/);
     expect(() => new HFRModel(bb, { taps: [] })).toThrow(/taps must name at least one/);
     expect(() => new HFRModel(bb, { experts: 2 } as never)).toThrow(/unknown key\(s\) experts/);
     expect(() => new HFRModel(bb, { numExperts: 0 })).toThrow(/numExperts must be an integer >= 1, received 0/);

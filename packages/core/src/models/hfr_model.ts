@@ -1,12 +1,12 @@
-// HFR model = frozen IResNet backbone + SSMB blocks at chosen taps (DESIGN section 4).
-// The student is forward(); the teacher is the same backbone without SSMBs (teacherForward()).
+// HFR model = frozen backbone (any registered family, through the Backbone interface) + SSMB blocks at
+// chosen taps (DESIGN section 4). The student is forward(); the teacher is the same backbone without
+// SSMBs (teacherForward()).
 import { tf } from '../tf.ts';
 import { EXPERT_KINDS, SSMBBlock, type ExpertKind, type Routing } from '../ssmb/ssmb_block.ts';
-import { checkTap, IResNet } from './iresnet.ts';
-import { TAP_NAMES, type TapName } from './iresnet_config.ts';
+import { requireTap, type Backbone, type TapInfo } from './backbone.ts';
 
 export interface HFRConfig {
-  taps: TapName[]; // where SSMBs sit, in any order (applied in backbone order)
+  taps: string[]; // where SSMBs sit (names from backbone.taps), in any order (applied in backbone order)
   numExperts: number; // N >= 1 per block
   hidden?: number; // expert hidden width; default max(16, C/2) per block
   kind: ExpertKind;
@@ -17,7 +17,7 @@ export const DEFAULT_HFR_CONFIG: HFRConfig = { taps: ['stem', 'layer1', 'layer2'
 const HFR_KEYS = ['taps', 'numExperts', 'hidden', 'kind', 'seed'];
 
 export interface BlockRouting extends Routing {
-  tap: TapName;
+  tap: string;
 }
 
 export interface HFROutput {
@@ -25,14 +25,16 @@ export interface HFROutput {
   routings: BlockRouting[]; // one per SSMB, in backbone order
 }
 
-export function resolveHFRConfig(overrides: Partial<HFRConfig> = {}): HFRConfig {
+/** Checks and completes an HFR config against the taps the backbone offers (its `taps`, in forward order). */
+export function resolveHFRConfig(overrides: Partial<HFRConfig> = {}, backbone: { name: string; taps: readonly TapInfo[] }): HFRConfig {
   const unknown = Object.keys(overrides).filter((k) => !HFR_KEYS.includes(k));
   if (unknown.length) throw new Error(`HFR config: unknown key(s) ${unknown.join(', ')}; known: ${HFR_KEYS.join(', ')}`);
   const cfg: HFRConfig = { ...DEFAULT_HFR_CONFIG, ...overrides, taps: [...(overrides.taps ?? DEFAULT_HFR_CONFIG.taps)] };
-  if (!Array.isArray(cfg.taps) || cfg.taps.length === 0) throw new Error(`HFR config: taps must name at least one of ${TAP_NAMES.join(', ')}, received ${JSON.stringify(cfg.taps)}`);
-  cfg.taps.forEach((t) => checkTap(t));
+  const order = backbone.taps.map((t) => t.name);
+  if (!Array.isArray(cfg.taps) || cfg.taps.length === 0) throw new Error(`HFR config: taps must name at least one of ${order.join(', ')} (the taps of ${backbone.name}), received ${JSON.stringify(cfg.taps)}`);
+  cfg.taps.forEach((t) => requireTap(backbone, t));
   if (new Set(cfg.taps).size !== cfg.taps.length) throw new Error(`HFR config: taps contain duplicates: ${JSON.stringify(cfg.taps)}`);
-  cfg.taps.sort((a, b) => TAP_NAMES.indexOf(a) - TAP_NAMES.indexOf(b));
+  cfg.taps.sort((a, b) => order.indexOf(a) - order.indexOf(b));
   if (!EXPERT_KINDS.includes(cfg.kind)) throw new Error(`HFR config: kind must be one of ${EXPERT_KINDS.join(', ')}, received "${cfg.kind}"`);
   if (cfg.hidden === undefined) delete cfg.hidden;
   return cfg;
@@ -40,21 +42,21 @@ export function resolveHFRConfig(overrides: Partial<HFRConfig> = {}): HFRConfig 
 
 export class HFRModel {
   readonly config: HFRConfig;
-  readonly blocks = new Map<TapName, SSMBBlock>();
+  readonly blocks = new Map<string, SSMBBlock>();
 
   /** Freezes `backbone` (no trainable variables, BN on running statistics). */
-  constructor(readonly backbone: IResNet, config: Partial<HFRConfig> = {}) {
-    this.config = resolveHFRConfig(config);
+  constructor(readonly backbone: Backbone, config: Partial<HFRConfig> = {}) {
+    this.config = resolveHFRConfig(config, backbone);
     backbone.setFrozen(true);
     this.config.taps.forEach((tap, i) => {
       this.blocks.set(tap, new SSMBBlock({
-        channels: backbone.tapChannels(tap), numExperts: this.config.numExperts, hidden: this.config.hidden,
+        channels: requireTap(backbone, tap).channels, numExperts: this.config.numExperts, hidden: this.config.hidden,
         kind: this.config.kind, seed: this.config.seed * 16 + i,
       }));
     });
   }
 
-  /** Every weight under one namespace: `backbone.<insightface key>` and `ssmb.<tap>.<block key>`. */
+  /** Every weight under one namespace: `backbone.<family key>` and `ssmb.<tap>.<block key>`. */
   get params(): Map<string, tf.Variable> {
     const m = new Map<string, tf.Variable>();
     for (const [k, v] of this.backbone.params) m.set(`backbone.${k}`, v);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../tf.ts';
 import { IResNet } from './iresnet.ts';
-import { createModel, getModelConfig } from './registry.ts';
+import { createIResNet, iresnetConfig } from './registry.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -33,7 +33,7 @@ function randomiseBn(m: IResNet, seed: number): void {
 }
 
 describe('IResNet', () => {
-  const tiny = createModel('iresnet-tiny', { seed: 1 });
+  const tiny = createIResNet('iresnet-tiny', { seed: 1 });
   randomiseBn(tiny, 10);
   const x = tf.randomUniform([3, 32, 32, 3], -1, 1, 'float32', 5) as tf.Tensor4D;
   afterAll(() => {
@@ -42,7 +42,7 @@ describe('IResNet', () => {
   });
 
   it('iresnet18 has insightface keys with the documented shapes', () => {
-    const m = createModel('iresnet18');
+    const m = createIResNet('iresnet18');
     expect([...m.params.keys()].sort()).toEqual(insightfaceKeys([2, 2, 2, 2]).sort());
     const shape = (k: string) => m.params.get(k)!.shape;
     expect(shape('conv1.weight')).toEqual([3, 3, 3, 64]);
@@ -107,7 +107,7 @@ describe('IResNet', () => {
   });
 
   it('training mode updates running stats, uses batch statistics and leaks nothing', () => {
-    const m = createModel('iresnet-tiny', { seed: 2 });
+    const m = createIResNet('iresnet-tiny', { seed: 2 });
     const rm = m.params.get('bn1.running_mean')!;
     const before = tf.memory().numTensors;
     const y = m.forward(x, { training: true });
@@ -122,7 +122,7 @@ describe('IResNet', () => {
   it('rejects inputs of the wrong shape and unknown config keys', () => {
     expect(() => tiny.forward(tf.zeros([2, 32, 32, 1]) as tf.Tensor4D)).toThrow(/\[2,32,32,1\].*expected \[B,32,32,3\]/);
     expect(() => tiny.forward(tf.zeros([32, 32, 3]) as unknown as tf.Tensor4D)).toThrow(/shape \[32,32,3\]/);
-    expect(() => new IResNet({ ...getModelConfig('iresnet-tiny'), width: 3 } as never)).toThrow(/unknown key "width"/);
-    expect(() => createModel('iresnet-tiny', { overrides: { depths: [1, 1, 1] } })).toThrow(/depths: expected 4 positive integers, received \[1,1,1\]/);
+    expect(() => new IResNet({ ...iresnetConfig('iresnet-tiny'), width: 3 } as never)).toThrow(/unknown key "width"/);
+    expect(() => createIResNet('iresnet-tiny', { overrides: { depths: [1, 1, 1] } })).toThrow(/depths: expected 4 positive integers, received \[1,1,1\]/);
   });
 });

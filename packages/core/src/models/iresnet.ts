@@ -14,17 +14,19 @@ import { prelu } from './prelu.ts';
 import { IBasicBlock, type FoldedBlock, type RunMode } from './ibasic_block.ts';
 import { frozenLinear, matMulT } from './linear.ts';
 import { frozenConvPrelu } from './frozen_taped.ts';
-import { halve, TAP_NAMES, tapChannels, tapSpatial, validateIResNetConfig, type IResNetConfig, type TapName } from './iresnet_config.ts';
+import {
+  halve, iresnetInput, iresnetTaps, IRESNET_FAMILY, TAP_NAMES, tapChannels, tapSpatial, validateIResNetConfig,
+  type IResNetBackboneConfig, type IResNetConfig, type TapName,
+} from './iresnet_config.ts';
 import { ParamStore } from './param_store.ts';
+import { checkBackboneInput, type Backbone, type BackboneForwardOptions, type EmitOnnxOptions, type InputContract, type TapInfo } from './backbone.ts';
+import type { OnnxGraphBuilder } from '../weights/onnx/onnx_graph_builder.ts';
+import { emitIResNet } from '../weights/onnx/iresnet_onnx_graph.ts';
+import { oursToInsightface } from '../weights/onnx/insightface_convert.ts';
+import type { PlainTensor, StateDict } from '../weights/onnx/insightface_layout.ts';
 
-/** Called with each stage output; may return a replacement (e.g. an SSMB-modulated map). `keep` hands extra
- *  tensors (e.g. routing) out of forward's internal tidy into the caller's scope. */
-export type TapHook = (tap: TapName, x: tf.Tensor4D, keep: <T extends tf.Tensor>(t: T) => T) => tf.Tensor4D | void;
-
-export interface ForwardOptions {
-  training?: boolean; // BN batch statistics + running-stat updates + dropout; requires a non-frozen model
-  tapHook?: TapHook;
-}
+export type { TapHook } from './backbone.ts';
+export type ForwardOptions = BackboneForwardOptions;
 
 export interface IResNetOptions {
   seed?: number;
@@ -38,10 +40,13 @@ interface Folded {
   headW: tf.Tensor2D; headWT: tf.Tensor2D; headB: tf.Tensor1D;
 }
 
-export class IResNet {
-  readonly config: IResNetConfig;
+export class IResNet implements Backbone {
+  readonly family = IRESNET_FAMILY;
+  readonly config: IResNetBackboneConfig;
   readonly params: Map<string, tf.Variable>;
   readonly finalSpatial: number;
+  readonly input: InputContract;
+  readonly taps: readonly TapInfo[];
   private readonly conv1: tf.Variable; private readonly bn1: BatchNorm; private readonly prelu: tf.Variable;
   private readonly layers: IBasicBlock[][] = [];
   private readonly bn2: BatchNorm; private readonly fcW: tf.Variable; private readonly fcB: tf.Variable;
@@ -72,7 +77,17 @@ export class IResNet {
     this.fcB = store.uniformFanIn('fc.bias', [c.embeddingSize], fcIn);
     this.features = createBatchNorm(store, 'features', c.embeddingSize, true);
     this.params = store.params;
+    this.input = iresnetInput(c);
+    this.taps = iresnetTaps(c);
     this.setFrozen(opts.frozen ?? false);
+  }
+
+  get name(): string {
+    return this.config.arch;
+  }
+
+  get embeddingSize(): number {
+    return this.config.embeddingSize;
   }
 
   get frozen(): boolean {
@@ -105,12 +120,9 @@ export class IResNet {
     return tapSpatial(this.config, checkTap(tap));
   }
 
-  /** x [B,S,S,3] scaled (v - 127.5) / 127.5 -> embedding [B,E]. */
+  /** x [B,S,S,3] scaled (v - 127.5) / 127.5 (canonical = IResNet's native input) -> embedding [B,E]. */
   forward(x: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor2D {
-    const s = this.config.inputSize;
-    if (x.rank !== 4 || x.shape[1] !== s || x.shape[2] !== s || x.shape[3] !== 3) {
-      throw new Error(`IResNet.forward: x has shape [${x.shape}]; expected [B,${s},${s},3] for ${this.config.arch}`);
-    }
+    checkBackboneInput(this, x);
     const training = opts.training ?? false;
     if (training && this.frozen) throw new Error('IResNet.forward: training=true on a frozen model; call setFrozen(false) first');
     const mode: RunMode = training ? 'train' : this.frozen ? 'frozen' : 'eval';
@@ -138,6 +150,18 @@ export class IResNet {
       return [this.head(h, mode, f), ...kept];
     });
     return out[0] as tf.Tensor2D;
+  }
+
+  /** Our parameters as insightface PyTorch-layout tensors (reads the variables once). */
+  stateDict(): StateDict {
+    const ours = new Map<string, PlainTensor>();
+    for (const [name, v] of this.params) ours.set(name, { shape: v.shape, data: v.dataSync() as Float32Array });
+    return oursToInsightface(ours, this.config);
+  }
+
+  /** insightface's export layout (Conv/BatchNormalization/PRelu/Gemm), BN folded on request. */
+  emitOnnx(b: OnnxGraphBuilder, x: string, opts: EmitOnnxOptions = {}): string {
+    return emitIResNet(b, this.stateDict(), this.config, x, { foldBn: opts.foldBn, afterStage: opts.afterTap });
   }
 
   dispose(): void {
@@ -205,6 +229,7 @@ export class IResNet {
   }
 }
 
+/** The IResNet tap named `tap`, or an error listing the taps. */
 export function checkTap(tap: string): TapName {
   if (!(TAP_NAMES as readonly string[]).includes(tap)) {
     throw new Error(`unknown tap "${tap}"; valid taps: ${TAP_NAMES.join(', ')}`);

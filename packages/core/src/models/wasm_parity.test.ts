@@ -7,10 +7,10 @@ import { arcfaceLoss } from '../losses/arcface.ts';
 import { crossModalContrastiveLoss } from '../losses/cross_modal_contrastive.ts';
 import { loadBalancingLoss } from '../losses/load_balancing.ts';
 import { HFRModel } from './hfr_model.ts';
-import { createModel } from './registry.ts';
+import { createIResNet } from './registry.ts';
 
 function run(): number[][] {
-  const m = createModel('iresnet-tiny', { seed: 4, overrides: { inputSize: 16 } }); // small: cpu's filter gradient is slow
+  const m = createIResNet('iresnet-tiny', { seed: 4, overrides: { inputSize: 16 } }); // small: cpu's filter gradient is slow
   let i = 0;
   for (const [n, v] of m.params) {
     if (n.includes('running_var')) v.assign(tf.randomUniform(v.shape, 0.5, 2, 'float32', i++));

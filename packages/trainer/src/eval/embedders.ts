@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   createOnnxEmbedder, createTfjsEmbedder, exportBackboneToOnnx, exportHfrModelToOnnx, HFRModel, routingOutputName, tf,
-  type Embedder, type IResNet,
+  type Backbone, type Embedder,
 } from '@ssmb/core';
 
 import type { Config } from '../config.ts';
@@ -29,17 +29,17 @@ export interface EvalEmbedder extends Embedder {
   embedRouted(x: Float32Array): Promise<RoutedEmbeddings>;
 }
 
-function backboneOf(model: HFRModel | IResNet): IResNet {
+function backboneOf(model: HFRModel | Backbone): Backbone {
   return model instanceof HFRModel ? model.backbone : model;
 }
 
-export function tfjsEvalEmbedder(model: HFRModel | IResNet): EvalEmbedder {
+export function tfjsEvalEmbedder(model: HFRModel | Backbone): EvalEmbedder {
   const backbone = backboneOf(model);
   backbone.setFrozen(true);
-  const size = backbone.config.inputSize;
+  const size = backbone.input.size;
   const base = createTfjsEmbedder({
     inputSize: size,
-    embeddingSize: backbone.config.embeddingSize,
+    embeddingSize: backbone.embeddingSize,
     forward: (x) => (model instanceof HFRModel ? model.forward(x).embedding : model.forward(x)), // [B,E]; inside core's tidy
   });
   const routed = async (x: Float32Array): Promise<RoutedEmbeddings> => {
@@ -65,7 +65,7 @@ export function tfjsEvalEmbedder(model: HFRModel | IResNet): EvalEmbedder {
 }
 
 /** Exports the model (unfolded BN: the same arithmetic as ours) and opens it with onnxruntime. */
-export async function onnxEvalEmbedder(model: HFRModel | IResNet): Promise<EvalEmbedder> {
+export async function onnxEvalEmbedder(model: HFRModel | Backbone): Promise<EvalEmbedder> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ssmb-eval-onnx-'));
   const file = path.join(dir, 'model.onnx');
   let ort;
@@ -101,12 +101,12 @@ export async function onnxEvalEmbedder(model: HFRModel | IResNet): Promise<EvalE
   };
 }
 
-export async function createEvalEmbedder(model: HFRModel | IResNet, engine: EvalEngine): Promise<EvalEmbedder> {
+export async function createEvalEmbedder(model: HFRModel | Backbone, engine: EvalEngine): Promise<EvalEmbedder> {
   return engine === 'onnxruntime' ? onnxEvalEmbedder(model) : tfjsEvalEmbedder(model);
 }
 
 /** Runs `fn` with an embedder of the model's current weights and disposes it (and its temp file) after. */
-export async function withEvalEmbedder<T>(model: HFRModel | IResNet, engine: EvalEngine, fn: (e: EvalEmbedder) => Promise<T>): Promise<T> {
+export async function withEvalEmbedder<T>(model: HFRModel | Backbone, engine: EvalEngine, fn: (e: EvalEmbedder) => Promise<T>): Promise<T> {
   const e = await createEvalEmbedder(model, engine);
   try {
     return await fn(e);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { getModelConfig } from '@ssmb/core';
+import { iresnetConfig } from '@ssmb/core';
 import { getProtocol, protocolFolds } from '@ssmb/protocols';
 import { loadTableConfig } from './load.ts';
 import { expandGrid } from '../reproduce/grid.ts';
@@ -30,7 +30,7 @@ describe('shipped table configs', () => {
     for (const e of grid) {
       const cfg = resolveConfig({ base: e.overrides }); // throws on unknown keys / bad values
       expect(cfg.dataset.protocol).toBe(e.protocol);
-      expect(getModelConfig(cfg.backbone.model).arch).toBe(cfg.backbone.model); // a registered model
+      expect(iresnetConfig(cfg.backbone.model).arch).toBe(cfg.backbone.model); // a registered model
       identities.add(JSON.stringify(cfg));
     }
     expect(identities.size).toBe(grid.length); // every cell x fold is a distinct run

@@ -1,15 +1,16 @@
-// Builds the run's backbone from its config: registry name (core), seeded by the run seed, weights from
-// a file when given (pre-trained weights or an ssmb checkpoint); the HFR model (backbone + SSMB blocks).
-import { createModel, HFRModel, type IResNet, type tf } from '@ssmb/core';
+// Builds the run's backbone from its config: any registered backbone (core's registry, through the
+// Backbone interface), seeded by the run seed, weights from a file when given (pre-trained weights, an
+// imported package model or an ssmb checkpoint); the HFR model (backbone + SSMB blocks).
+import { createBackbone, HFRModel, loadWeightsInto, readNamedTensors, type Backbone, type tf } from '@ssmb/core';
 import type { Config } from '../config.ts';
-import { loadWeightsInto, readModelTensors } from './weights.ts';
 
-export function buildBackbone(config: Config, weightsFile?: string | null): IResNet {
-  const model = createModel(config.backbone.model, { seed: config.seed });
+export function buildBackbone(config: Config, weightsFile?: string | null): Backbone {
+  const model = createBackbone(config.backbone.model, { seed: config.seed });
   const file = weightsFile ?? config.backbone.weights;
   if (file) {
     try {
-      loadWeightsInto(model.params, file, { what: `backbone ${config.backbone.model}` });
+      // an HFR file's SSMB tensors or a pre-training checkpoint's ArcFace head are not the backbone's
+      loadWeightsInto(model, file, { what: `backbone ${config.backbone.model}`, unused: 'allow' });
     } catch (err) {
       model.dispose();
       throw err;
@@ -20,18 +21,25 @@ export function buildBackbone(config: Config, weightsFile?: string | null): IRes
 
 /** Backbone + SSMBs from the config; `initFrom` may hold backbone weights or a whole SSMB model. */
 export function buildHfr(config: Config, initFrom: string | null): HFRModel {
-  const initTensors = initFrom ? readModelTensors(initFrom) : undefined;
-  const hasSsmb = initTensors ? [...initTensors.keys()].some((k) => k.startsWith('ssmb.')) : false;
+  const init = initFrom ? readNamedTensors(initFrom) : undefined;
+  const hasSsmb = init ? [...init.tensors.keys()].some((k) => k.startsWith('ssmb.')) : false;
   const backbone = buildBackbone(config, initFrom && !hasSsmb ? initFrom : null);
-  const model = new HFRModel(backbone, {
-    taps: config.ssmb.positions,
-    numExperts: config.ssmb.numExperts,
-    hidden: config.ssmb.hiddenWidth ?? undefined,
-    kind: config.ssmb.expertKind,
-    seed: config.seed,
-  });
+  let model: HFRModel;
   try {
-    if (initFrom && hasSsmb) loadWeightsInto(ssmbParams(model), initFrom, { what: 'the SSMB blocks of this config' });
+    model = new HFRModel(backbone, {
+      taps: config.ssmb.positions,
+      numExperts: config.ssmb.numExperts,
+      hidden: config.ssmb.hiddenWidth ?? undefined,
+      kind: config.ssmb.expertKind,
+      seed: config.seed,
+    });
+  } catch (err) {
+    backbone.dispose();
+    throw err;
+  }
+  try {
+    // the backbone itself comes from config.backbone.weights, as when the blocks were trained
+    if (init && hasSsmb) loadWeightsInto(ssmbParams(model), init, { what: 'the SSMB blocks of this config', unused: 'allow' });
   } catch (err) {
     model.dispose();
     throw err;
@@ -44,10 +52,10 @@ export function ssmbParams(model: HFRModel): Map<string, tf.Variable> {
 }
 
 /** The image side the model expects; a configured size must agree with it. */
-export function imageSizeOf(config: Config, backbone: IResNet): number {
-  const s = config.dataset.imageSize ?? backbone.config.inputSize;
-  if (s !== backbone.config.inputSize) {
-    throw new Error(`config key \`dataset.imageSize\`: ${s} does not match the input size ${backbone.config.inputSize} of backbone ${config.backbone.model}`);
+export function imageSizeOf(config: Config, backbone: Backbone): number {
+  const s = config.dataset.imageSize ?? backbone.input.size;
+  if (s !== backbone.input.size) {
+    throw new Error(`config key \`dataset.imageSize\`: ${s} does not match the input size ${backbone.input.size} of backbone ${config.backbone.model}`);
   }
   return s;
 }

@@ -51,7 +51,7 @@ export async function runPretraining(ctx: RunContext): Promise<RunOutcome> {
     const classOf = new Map(subjects.map((s, i) => [s, i]));
     const labelsAll = Int32Array.from(samples, (s) => classOf.get(s.subject)!);
     const images = await loadImages(samples, size);
-    const E = backbone.config.embeddingSize;
+    const E = backbone.embeddingSize;
     const head = tf.tidy(() => tf.variable(tf.randomNormal([E, subjects.length], 0, 0.01, 'float32', tfSeed(config.seed + 7)), true)); // [E,K]
     for (const v of backbone.trainableVariables) vars.set([...backbone.params].find(([, x]) => x === v)![0], v);
     vars.set('arcface.weight', head);

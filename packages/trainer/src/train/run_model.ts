@@ -1,20 +1,20 @@
 // The model a run stands for, built the way the trainer builds it: `buildRunModel` is what an evaluate
 // run evaluates; `loadRunModel` adds the run's latest checkpoint exactly as a resumed run reads it
 // (buildHfr / buildBackbone + loadWeightsInto), for export and inference outside the worker.
-import { HFRModel, type IResNet } from '@ssmb/core';
+import { HFRModel, type Backbone } from '@ssmb/core';
 import { ConfigError, validateConfig, type Config } from '../config.ts';
 import type { RunRecord, RunStore } from '../store/run_store.ts';
 import { buildBackbone, buildHfr, ssmbParams } from './model.ts';
 import { loadWeightsInto } from './weights.ts';
 
 /** method baseline: the backbone (weights from `initFrom` or the config); ssmb: the HFR model in `initFrom`. */
-export function buildRunModel(config: Config, initFrom: string | null): HFRModel | IResNet {
+export function buildRunModel(config: Config, initFrom: string | null): HFRModel | Backbone {
   if (config.method === 'baseline') return buildBackbone(config, initFrom);
   if (!initFrom) throw new ConfigError('an ssmb evaluation needs the trained model: pass --checkpoint FILE (or use method=baseline)');
   return buildHfr(config, initFrom);
 }
 
-export type RunModel = ({ kind: 'hfr'; model: HFRModel } | { kind: 'backbone'; model: IResNet }) & {
+export type RunModel = ({ kind: 'hfr'; model: HFRModel } | { kind: 'backbone'; model: Backbone }) & {
   run: RunRecord;
   /** the run's resolved config */
   config: Config;
@@ -44,12 +44,13 @@ export function loadRunModel(store: RunStore, runId: number, opts: LoadRunModelO
   if (run.kind !== 'evaluate' && !checkpoint) {
     throw new Error(`run ${runId} (${run.status}) has no checkpoint yet; its model needs a checkpointed run (see \`ssmb runs show ${runId} --store ${store.file}\`)`);
   }
-  let model: HFRModel | IResNet;
+  let model: HFRModel | Backbone;
   if (run.kind === 'evaluate') {
     model = buildRunModel(config, run.initFrom);
   } else if (run.kind === 'pretrain') {
     model = buildBackbone(config, run.initFrom);
-    loadInto(model, () => loadWeightsInto((model as IResNet).params, checkpoint!.path, { what: `run ${runId}'s backbone` }));
+    // the checkpoint also holds the ArcFace head, which is not part of the backbone
+    loadInto(model, () => loadWeightsInto(model as Backbone, checkpoint!.path, { what: `run ${runId}'s backbone`, unused: 'allow' }));
   } else {
     model = buildHfr(config, run.initFrom);
     loadInto(model, () => loadWeightsInto(ssmbParams(model as HFRModel), checkpoint!.path, { what: `run ${runId}'s SSMB blocks` }));

@@ -1,7 +1,7 @@
 // Checks an exported ONNX file against the model it came from: per-image embedding cosine and, for HFR
 // models, the per-block expert choice.
 import { tf } from '../../tf.ts';
-import type { IResNet } from '../../models/iresnet.ts';
+import type { Backbone } from '../../models/backbone.ts';
 import { createOnnxEmbedder } from './onnx_embedder.ts';
 import { routingOutputName, type HfrExportable } from './onnx_export.ts';
 import { cosine } from './nchw.ts';
@@ -14,14 +14,15 @@ export interface ExportCheck {
   passed: boolean;
 }
 
-function isHfr(m: HfrExportable | IResNet): m is HfrExportable {
+function isHfr(m: HfrExportable | Backbone): m is HfrExportable {
   return 'backbone' in m && 'blocks' in m;
 }
 
 /** `images` NHWC scaled [B,S,S,3]. Passes when every cosine >= threshold and every routing agrees fully. */
-export async function checkOnnxExport(model: HfrExportable | IResNet, file: string, images: Float32Array, threshold = 0.9999): Promise<ExportCheck> {
+export async function checkOnnxExport(model: HfrExportable | Backbone, file: string, images: Float32Array, threshold = 0.9999): Promise<ExportCheck> {
   const backbone = isHfr(model) ? model.backbone : model;
-  const { inputSize: s, embeddingSize: e } = backbone.config;
+  const s = backbone.input.size;
+  const e = backbone.embeddingSize;
   const b = images.length / (s * s * 3);
   const experts = new Map<string, number[]>();
   const x = tf.tensor4d(images, [b, s, s, 3]);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { tf } from '../../tf.ts';
 import { IResNet } from '../../models/iresnet.ts';
 import type { IResNetConfig } from '../../models/iresnet_config.ts';
-import { getModelConfig, listModels } from '../../models/registry.ts';
+import { iresnetConfig, listIResNets } from '../../models/registry.ts';
 import { decodeOnnxModel } from './onnx_proto.ts';
 import { importOnnxGraph } from './import_onnx_graph.ts';
 import { readSafetensorsStateDict } from './safetensors_file.ts';
@@ -42,7 +42,7 @@ function readBytes(file: string, what: string): Uint8Array {
 export function iresnetConfigFromShape(shape: IResNetShape): IResNetConfig {
   const same = (c: IResNetConfig) => c.depths.join() === shape.depths.join() && c.widths.join() === shape.widths.join()
     && c.stemWidth === shape.stemWidth && c.inputSize === shape.inputSize && c.embeddingSize === shape.embeddingSize;
-  const registered = listModels().find((name) => same(getModelConfig(name)));
+  const registered = listIResNets().find((name) => same(iresnetConfig(name)));
   return { arch: registered ?? archName(shape), ...shape, dropout: 0 };
 }
 

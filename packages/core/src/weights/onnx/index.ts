@@ -11,8 +11,8 @@ export {
   type ImportedBackbone, type WeightsSource, type VerifyResult,
 } from './import_weights.ts';
 export {
-  exportBackboneToOnnx, exportHfrModelToOnnx, routingOutputName, backboneStateDict,
-  type ExportOptions, type HfrExportable,
+  exportBackboneToOnnx, exportHfrModelToOnnx, routingOutputName, backboneGraph,
+  type ExportOptions, type HfrExportable, type BackboneGraphOptions,
 } from './onnx_export.ts';
 export { checkOnnxExport, type ExportCheck } from './export_verify.ts';
 export { createOnnxEmbedder, type Embedder, type OnnxEmbedder, type OnnxEmbedderOptions, type OnnxRunResult } from './onnx_embedder.ts';

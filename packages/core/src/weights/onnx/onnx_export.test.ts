@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tf } from '../../tf.ts';
-import { createModel } from '../../models/registry.ts';
+import { createIResNet } from '../../models/registry.ts';
 import { randomImagesNHWC, randomizeParams } from './onnx_fixtures.ts';
 import { exportBackboneToOnnx } from './onnx_export.ts';
 import { createOnnxEmbedder } from './onnx_embedder.ts';
@@ -21,7 +21,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('exportBackboneToOnnx', () => {
   it('writes an IResNet that onnxruntime runs like ours and that imports back to the same parameters', async () => {
-    const model = createModel('iresnet-tiny', { frozen: true });
+    const model = createIResNet('iresnet-tiny', { frozen: true });
     randomizeParams(model.params, (d, s) => tf.tensor(d, s), 21);
     const x = randomImagesNHWC(3, 32, 4);
     const y = model.forward(tf.tensor4d(x, [3, 32, 32, 3]));

@@ -1,14 +1,13 @@
-// Export of our models to ONNX (NCHW input 'input.1' [B,3,S,S] scaled (x - 127.5) / 127.5, like
-// insightface's files): the plain backbone, and the HFR model (backbone + SSMB blocks with routing).
+// Export of our models to ONNX: input 'input.1' [B,3,S,S] NCHW, RGB scaled (x - 127.5) / 127.5 (our
+// canonical input, like insightface's files; each backbone converts to its native normalisation inside
+// its graph), output 'embedding' [B,E]. The plain backbone, and the HFR model (backbone + SSMB blocks
+// with routing). The network itself is the backbone's own emitOnnx (Backbone interface).
 import { writeFileSync } from 'node:fs';
-import type { IResNet } from '../../models/iresnet.ts';
+import type { Backbone, EmitOnnxOptions } from '../../models/backbone.ts';
 import { OnnxGraphBuilder } from './onnx_graph_builder.ts';
-import { emitIResNet, ONNX_INPUT, type EmitIResNetOptions } from './iresnet_onnx_graph.ts';
-import { oursToInsightface } from './insightface_convert.ts';
+import { ONNX_INPUT } from './iresnet_onnx_graph.ts';
 import { encodeOnnxModel, ONNX_INT64 } from './onnx_proto.ts';
-import type { PlainTensor } from './insightface_layout.ts';
 import type { SSMBBlock } from '../../ssmb/ssmb_block.ts';
-import type { TapName } from '../../models/iresnet_config.ts';
 import { emitSsmbBlock, ssmbBlockTensors } from './ssmb_onnx_graph.ts';
 
 export interface ExportOptions {
@@ -16,32 +15,32 @@ export interface ExportOptions {
   foldBn?: boolean;
 }
 
-/** Our parameters as plain PyTorch-layout tensors (reads the variables once). */
-export function backboneStateDict(model: IResNet) {
-  const ours = new Map<string, PlainTensor>();
-  for (const [name, v] of model.params) ours.set(name, { shape: v.shape, data: v.dataSync() as Float32Array });
-  return oursToInsightface(ours, model.config);
+export interface BackboneGraphOptions extends ExportOptions {
+  afterTap?: EmitOnnxOptions['afterTap'];
+  /** the pre-interface name of afterTap (IResNet's emitIResNet hook), still accepted */
+  afterStage?: EmitOnnxOptions['afterTap'];
 }
 
-export function backboneGraph(model: IResNet, opts: ExportOptions & Pick<EmitIResNetOptions, 'afterStage'> = {}, b = new OnnxGraphBuilder()) {
-  const s = model.config.inputSize;
+/** Graph input 'input.1' + the backbone's network + output 'embedding'. */
+export function backboneGraph(model: Backbone, opts: BackboneGraphOptions = {}, b = new OnnxGraphBuilder()) {
+  const s = model.input.size;
   const x = b.input(ONNX_INPUT, ['batch', 3, s, s]);
-  const emb = emitIResNet(b, backboneStateDict(model), model.config, x, opts);
-  b.output(emb, 'embedding', ['batch', model.config.embeddingSize]);
+  const emb = model.emitOnnx(b, x, { foldBn: opts.foldBn, afterTap: opts.afterTap ?? opts.afterStage });
+  b.output(emb, 'embedding', ['batch', model.embeddingSize]);
   return b;
 }
 
-/** Writes the backbone alone (an insightface-layout IResNet that our importer and insightface tools read). */
-export function exportBackboneToOnnx(model: IResNet, file: string, opts: ExportOptions = {}): void {
+/** Writes the backbone alone (an IResNet in insightface's layout, which our importer and insightface tools read). */
+export function exportBackboneToOnnx(model: Backbone, file: string, opts: ExportOptions = {}): void {
   const b = backboneGraph(model, opts);
-  const bytes = encodeOnnxModel(b.toModel({ graphName: model.config.arch, metadata: { 'ssmb.kind': 'backbone', 'ssmb.config': JSON.stringify(model.config) } }));
+  const bytes = encodeOnnxModel(b.toModel({ graphName: model.name, metadata: { 'ssmb.kind': 'backbone', 'ssmb.family': model.family, 'ssmb.config': JSON.stringify(model.config) } }));
   writeFileSync(file, bytes);
 }
 
 /** What the HFR exporter needs (an HFRModel has it): the frozen backbone and its SSMB blocks by tap. */
 export interface HfrExportable {
-  backbone: IResNet;
-  blocks: ReadonlyMap<TapName, SSMBBlock>;
+  backbone: Backbone;
+  blocks: ReadonlyMap<string, SSMBBlock>;
 }
 
 /** Output names of an exported HFR model: 'embedding' [B,E] plus one int64 [B] per block. */
@@ -52,12 +51,12 @@ export const routingOutputName = (tap: string) => `routing_${tap}`;
  * 'routing_<tap>' (int64 [B], the chosen expert) and 'probs_<tap>' ([B,N] router probabilities).
  */
 export function exportHfrModelToOnnx(model: HfrExportable, file: string, opts: ExportOptions = {}): void {
-  const byTap = model.blocks as ReadonlyMap<string, SSMBBlock>;
+  const byTap = model.blocks;
   const routed: { tap: string; expert: string; probs: string; n: number }[] = [];
   const b = new OnnxGraphBuilder();
   backboneGraph(model.backbone, {
     ...opts,
-    afterStage: (tap, x) => {
+    afterTap: (tap, x) => {
       const block = byTap.get(tap);
       if (!block) return x;
       const t = ssmbBlockTensors(tap, block);
@@ -72,8 +71,9 @@ export function exportHfrModelToOnnx(model: HfrExportable, file: string, opts: E
   }
   const meta = {
     'ssmb.kind': 'hfr',
+    'ssmb.family': model.backbone.family,
     'ssmb.config': JSON.stringify(model.backbone.config),
     'ssmb.blocks': JSON.stringify([...model.blocks].map(([tap, block]) => ({ tap, numExperts: block.numExperts, hidden: block.hidden, kind: block.kind }))),
   };
-  writeFileSync(file, encodeOnnxModel(b.toModel({ graphName: `${model.backbone.config.arch}-ssmb`, metadata: meta })));
+  writeFileSync(file, encodeOnnxModel(b.toModel({ graphName: `${model.backbone.name}-ssmb`, metadata: meta })));
 }

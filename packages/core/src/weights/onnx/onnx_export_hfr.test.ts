@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tf } from '../../tf.ts';
-import { createModel } from '../../models/registry.ts';
+import { createIResNet } from '../../models/registry.ts';
 import { HFRModel, disposeHFROutput } from '../../models/hfr_model.ts';
 import type { SSMBBlock } from '../../ssmb/ssmb_block.ts';
 import { randomImagesNHWC, randomizeParams } from './onnx_fixtures.ts';
@@ -43,7 +43,7 @@ function modalities(vis: Float32Array, n: number, s: number): Float32Array {
 
 describe('exportHfrModelToOnnx', () => {
   it('exports backbone + SSMB blocks; onnxruntime embeddings (cosine >= 0.9999) and routing match ours on several modalities', async () => {
-    const backbone = createModel('iresnet-tiny');
+    const backbone = createIResNet('iresnet-tiny');
     randomizeParams(backbone.params, (d, s) => tf.tensor(d, s), 31);
     const model = new HFRModel(backbone, { taps: ['stem', 'layer1', 'layer2'], numExperts: 3, kind: 'style+spatial', seed: 1 });
     for (const block of model.blocks.values()) randomizeParams(block.params, (d, s) => tf.tensor(d, s), 7);
