@@ -1,7 +1,9 @@
-// `protocols check`: per fold, role and modality counts, plus every missing or unreadable file.
-import fs from 'node:fs';
+// `protocols check`: per fold, role and modality counts, plus every missing or unreadable file, every
+// image whose bit depth is not the spec's, and how long the deep check (a full decode) would take.
 import { decodeImage } from './image/decode.ts';
-import { getProtocol, protocolFolds, readFold } from './registry.ts';
+import { readImageHeader, type ImageHeader } from './image/header.ts';
+import { getProtocol, loadProtocolReader, protocolFolds, readFold } from './registry.ts';
+import { bitDepthOf, type ProtocolSpec } from './spec.ts';
 import { ROLES, type MissingEntry, type Role, type Sample } from './types.ts';
 
 export interface FoldReport {
@@ -10,7 +12,20 @@ export interface FoldReport {
   subjects: Record<Role, number>;
   missing: MissingEntry[];
   unreadable: { path: string; reason: string }[];
+  /** images whose bit depth differs from the spec's `bitDepth` (read from the file header) */
+  bitDepthMismatch: BitDepthMismatch[];
   notes: string[];
+  /** system files (._*, .DS_Store, Thumbs.db, ...) left out */
+  ignored: number;
+}
+
+export interface BitDepthMismatch {
+  modality: string;
+  declared: 8 | 16;
+  found: 8 | 16;
+  count: number;
+  /** first few files */
+  examples: string[];
 }
 
 export interface CheckReport {
@@ -18,33 +33,76 @@ export interface CheckReport {
   root: string;
   folds: FoldReport[];
   ok: boolean; // nothing missing, nothing unreadable, no empty gallery/probe
+  /** distinct image files checked over all folds */
+  images: number;
+  deep: boolean;
+  /** wall-clock seconds of the full decode (deep), or its estimate: measured per-image decode time x images */
+  deepSeconds: number;
+  /** images the estimate's per-image time was measured on (0 when deep) */
+  deepSampled: number;
+  /** total bit-depth mismatches (warnings, never a failure) */
+  warnings: number;
 }
 
-const MAGIC: [string, number[]][] = [
-  ['BMP', [0x42, 0x4d]],
-  ['JPEG', [0xff, 0xd8, 0xff]],
-  ['PNG', [0x89, 0x50, 0x4e, 0x47]],
-];
+const EXAMPLES = 3;
 
-/** Cheap readability test: non-empty and starts like a BMP/JPEG/PNG. `deep` decodes the whole image. */
-async function unreadableReason(s: Sample, deep: boolean): Promise<string | null> {
-  if (deep) {
-    try {
-      await decodeImage(s.path);
-      return null;
-    } catch (err) {
-      return (err as Error).message;
-    }
+/** Per modality: how many of `samples` have a bit depth other than the spec declares. */
+export function bitDepthMismatches(spec: ProtocolSpec, samples: Sample[], header = (s: Sample) => readImageHeader(s.path)): BitDepthMismatch[] {
+  const by = new Map<string, BitDepthMismatch>();
+  for (const s of samples) {
+    const h = header(s);
+    if (!('format' in h)) continue; // unreadable: reported as such
+    const declared = bitDepthOf(spec, s.modality);
+    if (h.bitDepth === declared) continue;
+    const key = `${s.modality}\0${h.bitDepth}`;
+    let m = by.get(key);
+    if (!m) by.set(key, (m = { modality: s.modality, declared, found: h.bitDepth, count: 0, examples: [] }));
+    m.count++;
+    if (m.examples.length < EXAMPLES) m.examples.push(s.path);
   }
-  const fd = fs.openSync(s.path, 'r');
+  return [...by.values()].sort((a, b) => a.modality.localeCompare(b.modality) || a.found - b.found);
+}
+
+/** One line per mismatch group, e.g. for `protocols check` and run logs. */
+export function describeBitDepthMismatch(m: BitDepthMismatch): string {
+  const effect = m.found === 16
+    ? 'each is stretched from its own min..max to 0..255'
+    : 'they are used as they are, unlike the stretched 16-bit images';
+  return `${m.count} ${m.modality} image${m.count > 1 ? 's are' : ' is'} ${m.found}-bit where the spec declares bitDepth ${m.declared} (${effect}; ` +
+    `set bitDepth in the spec if this is the data's real depth), e.g. ${m.examples[0]}`;
+}
+
+/** Readability from the header (cheap), or a full decode (`deep`). */
+async function unreadableReason(s: Sample, header: ImageHeader | { error: string }, deep: boolean): Promise<string | null> {
+  if ('error' in header) return header.error;
+  if (!deep) return null;
   try {
-    const head = Buffer.alloc(4);
-    const n = fs.readSync(fd, head, 0, 4, 0);
-    if (n === 0) return 'empty file';
-    return MAGIC.some(([, m]) => m.every((b, i) => head[i] === b)) ? null : 'not a BMP, JPEG or PNG file';
-  } finally {
-    fs.closeSync(fd);
+    await decodeImage(s.path);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
   }
+}
+
+/** Images decoded to time a deep check: enough to average out one slow file, few enough to stay cheap. */
+const DEEP_SAMPLE = 8;
+
+async function timeDecodes(files: string[]): Promise<{ perImage: number; sampled: number }> {
+  const step = Math.max(1, Math.floor(files.length / DEEP_SAMPLE));
+  const pick = files.filter((_, i) => i % step === 0).slice(0, DEEP_SAMPLE);
+  let seconds = 0;
+  let n = 0;
+  for (const f of pick) {
+    const t0 = performance.now();
+    try {
+      await decodeImage(f);
+    } catch {
+      // a broken file is reported by the check itself; its (short) time still counts
+    }
+    seconds += (performance.now() - t0) / 1000;
+    n++;
+  }
+  return { perImage: n ? seconds / n : 0, sampled: n };
 }
 
 export async function checkProtocol(
@@ -53,34 +111,73 @@ export async function checkProtocol(
   opts: { folds?: string[]; deep?: boolean } = {},
 ): Promise<CheckReport> {
   const spec = getProtocol(name);
+  await loadProtocolReader(spec);
   const folds = opts.folds ?? protocolFolds(spec);
+  const deep = opts.deep ?? false;
   const reports: FoldReport[] = [];
   const checked = new Map<string, string | null>(); // files shared by folds are checked once
+  const headers = new Map<string, ImageHeader | { error: string }>();
+  const headerOf = (s: Sample) => {
+    let h = headers.get(s.path);
+    if (!h) headers.set(s.path, (h = readImageHeader(s.path)));
+    return h;
+  };
+  const t0 = performance.now();
   for (const fold of folds) {
-    const { fold: f, missing, notes } = readFold(spec, root, fold);
+    const { fold: f, missing, notes, ignored } = readFold(spec, root, fold);
     const counts = { train: {}, gallery: {}, probe: {} } as FoldReport['counts'];
     const subjects = { train: 0, gallery: 0, probe: 0 };
     const unreadable: FoldReport['unreadable'] = [];
+    const unique = new Map<string, Sample>(); // a file in two roles counts once
     for (const role of ROLES) {
       for (const s of f[role]) {
         counts[role][s.modality] = (counts[role][s.modality] ?? 0) + 1;
-        if (!checked.has(s.path)) checked.set(s.path, await unreadableReason(s, opts.deep ?? false));
+        if (!checked.has(s.path)) checked.set(s.path, await unreadableReason(s, headerOf(s), deep));
         const reason = checked.get(s.path);
         if (reason && !unreadable.some((u) => u.path === s.path)) unreadable.push({ path: s.path, reason });
+        unique.set(s.path, s);
       }
       subjects[role] = new Set(f[role].map((s) => s.subject)).size;
     }
     for (const role of ['gallery', 'probe'] as Role[]) {
       if (f[role].length === 0) missing.push({ role, entry: `${role} set`, reason: `no ${role} samples were found` });
     }
-    reports.push({ fold, counts, subjects, missing, unreadable, notes });
+    reports.push({ fold, counts, subjects, missing, unreadable, bitDepthMismatch: bitDepthMismatches(spec, [...unique.values()], headerOf), notes, ignored });
+  }
+  const files = [...checked.keys()];
+  let deepSeconds = (performance.now() - t0) / 1000;
+  let deepSampled = 0;
+  if (!deep) {
+    const t = await timeDecodes(files.filter((f) => checked.get(f) === null));
+    deepSeconds = t.perImage * files.length;
+    deepSampled = t.sampled;
   }
   return {
     protocol: name,
     root,
     folds: reports,
     ok: reports.every((r) => r.missing.length === 0 && r.unreadable.length === 0),
+    images: files.length,
+    deep,
+    deepSeconds,
+    deepSampled,
+    warnings: reports.reduce((a, r) => a + r.bitDepthMismatch.reduce((b, m) => b + m.count, 0), 0),
   };
+}
+
+function duration(seconds: number): string {
+  if (seconds < 1) return 'under a second';
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/** What the deep check costs or cost, for the footer. */
+function deepAdvice(r: CheckReport): string {
+  const n = r.images.toLocaleString('en-US');
+  if (r.deep) return `deep check: all ${n} images decoded in ${duration(r.deepSeconds)}`;
+  return `headers only: run again with --deep to decode all ${n} images and catch truncated or corrupt files ` +
+    `(about ${duration(r.deepSeconds)} on this machine, from ${r.deepSampled} timed decodes)`;
 }
 
 /** Human-readable report, one block per fold. */
@@ -94,10 +191,16 @@ export function formatCheckReport(r: CheckReport): string {
     }
     for (const m of f.missing) lines.push(`  MISSING ${m.role ? m.role + ' ' : ''}${m.list && m.list !== m.entry ? `${m.list}: ` : ''}${m.entry} (${m.reason})`);
     for (const u of f.unreadable) lines.push(`  UNREADABLE ${u.path} (${u.reason})`);
+    for (const m of f.bitDepthMismatch) lines.push(`  WARNING ${describeBitDepthMismatch(m)}`);
     for (const n of f.notes) lines.push(`  note: ${n}`);
   }
   const nMiss = r.folds.reduce((a, f) => a + f.missing.length, 0);
   const nBad = r.folds.reduce((a, f) => a + f.unreadable.length, 0);
-  lines.push(r.ok ? 'OK: every listed file is present and readable' : `FAILED: ${nMiss} missing, ${nBad} unreadable`);
+  const warned = r.warnings ? ` (${r.warnings} bit-depth warning${r.warnings > 1 ? 's' : ''} above)` : '';
+  lines.push(
+    r.ok
+      ? `OK: every listed file is present and readable${warned}; ${deepAdvice(r)}`
+      : `FAILED: ${nMiss} missing, ${nBad} unreadable${warned}; ${deepAdvice(r)}`,
+  );
   return lines.join('\n');
 }

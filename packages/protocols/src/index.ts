@@ -1,14 +1,24 @@
 // @ssmb/protocols: dataset readers, protocol registry, aligned image loading, synthetic benchmark.
 export * from './types.ts';
-export { parseSpec, protocolSpecSchema, type ProtocolSpec, type RoleSelect } from './spec.ts';
+export { bitDepthOf, isReaderModule, parseSpec, protocolSpecSchema, type ProtocolSpec, type RoleSelect } from './spec.ts';
 export {
-  getProtocol, listProtocols, loadFold, loadSpecDir, protocolFolds, protocolSource, readFold, registerProtocol,
-  SPECS_DIR, type FoldRead,
+  getProtocol, listInvalidProtocols, listProtocols, loadFold, loadProtocolReader, loadSpecDir, MissingFilesError, protocolFolds,
+  protocolReader, protocolSource, protocolSplit, readFold, readSpecFile, registerProtocol, reloadProtocols, SPECS_DIR,
+  type FoldRead, type InvalidSpec, type LoadedFold, type LoadFoldOptions,
 } from './registry.ts';
-export { checkProtocol, formatCheckReport, type CheckReport, type FoldReport } from './check.ts';
+export {
+  bitDepthMismatches, checkProtocol, describeBitDepthMismatch, formatCheckReport, type BitDepthMismatch, type CheckReport, type FoldReport,
+} from './check.ts';
 export { getReader, listReaders, registerReader } from './readers/index.ts';
-export type { DatasetReader, ListContext } from './readers/reader.ts';
-export { makeIdentitySplits, readSplitFile, SPLIT_DEFINITIONS, type SplitFile } from './splits.ts';
+export { gapNotes, type DatasetReader, type ListContext, type ScanContext } from './readers/reader.ts';
+export {
+  assertUniqueSubjects, DuplicateSubjectError, FileResolver, isImageName, isSystemFile, subjectKey, SYSTEM_FILE_PATTERNS, type SubjectFolder,
+} from './paths.ts';
+export {
+  formatSplitFile, isSplitFile, makeIdentitySplits, readSplitFile, SPLIT_DEFINITIONS, splitDefinitionFromSpec, type SplitFile,
+} from './splits.ts';
+export { writeProtocolSplit, type WrittenSplit } from './spec_splits.ts';
+export { readImageHeader, type ImageHeader } from './image/header.ts';
 export { decodeImage, decodeBuffer, ImageDecodeError, type DecodedImage } from './image/decode.ts';
 export {
   arcfaceEyes, centreCropAffine, insightfaceTemplate, similarityFromPoints, warpAffineNormalized, type Affine,

@@ -29,10 +29,14 @@ describe('protocol registry', () => {
     await expect(loadFold('synthetic-vis-nir', path.join(tmp, 'absent'), '1')).rejects.toThrow(`dataset root ${path.join(tmp, 'absent')} does not exist`);
   });
 
-  it('rejects a spec with an unknown key, naming the file and the key', () => {
+  it('rejects a spec with an unknown key, naming the file and the key (built-in dirs throw, user dirs record it)', () => {
     const dir = path.join(tmp, 'specs');
     put(dir, 'bad-spec.yaml', 'name: bad-spec\ndescription: x\nreader: tufts-face\norigin: ssmb\nflavour: 1\nroles: {train: {modalities: [VIS]}, gallery: {modalities: [VIS]}, probe: {modalities: [NIR]}}\nfolds: {kind: fixed-test, name: "1", test: [1]}\n');
-    expect(() => loadSpecDir(dir)).toThrow(/bad-spec\.yaml[\s\S]*flavour/);
+    expect(() => loadSpecDir(dir, { strict: true })).toThrow(/bad-spec\.yaml[\s\S]*flavour/);
+    const { specs, invalid } = loadSpecDir(dir);
+    expect(specs).toEqual([]);
+    expect(invalid).toEqual([{ name: 'bad-spec', source: path.join(dir, 'bad-spec.yaml'), reason: expect.stringContaining('flavour') }]);
+    expect(() => getProtocol('bad-spec')).toThrow(`protocol spec ${path.join(dir, 'bad-spec.yaml')} is invalid: `);
   });
 
   it('the README worked-example spec is a valid spec', () => {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { deriveSeed, mulberry32, shuffle } from './rng.ts';
 import { compareIds } from './readers/reader.ts';
+import type { SplitDefinitionSpec } from './spec.ts';
 
 export interface SplitFold {
   name: string;
@@ -26,11 +27,18 @@ export interface SplitDefinition {
   train: number; // subjects per fold used for training; the rest are test
 }
 
+/** What wrote the shipped split files (kept in them, so they stay byte-stable). */
+export const SHIPPED_GENERATOR = 'packages/protocols/scripts/make-splits.ts';
+/** What writes user split files (next to their spec). */
+export const SPEC_GENERATOR = 'ssmb protocols splits';
+
 /** Fold k shuffles the subject list with seed derive(seed, k); the first `train` ids train, the rest test. */
-export function makeIdentitySplits(def: SplitDefinition): SplitFile {
+export function makeIdentitySplits(def: SplitDefinition, generator = SHIPPED_GENERATOR): SplitFile {
   if (def.train <= 0 || def.train >= def.subjects.length) {
     throw new Error(`split ${def.name}: train must be in 1..${def.subjects.length - 1}, received ${def.train}`);
   }
+  const dup = def.subjects.find((id, i) => def.subjects.indexOf(id) !== i);
+  if (dup !== undefined) throw new Error(`split ${def.name}: subject ${dup} is listed twice`);
   const folds: SplitFold[] = [];
   for (let k = 1; k <= def.folds; k++) {
     const order = shuffle(def.subjects, mulberry32(deriveSeed(def.seed, def.name, k)));
@@ -40,7 +48,7 @@ export function makeIdentitySplits(def: SplitDefinition): SplitFile {
       test: order.slice(def.train).sort(compareIds),
     });
   }
-  return { name: def.name, seed: def.seed, generator: 'packages/protocols/scripts/make-splits.ts', subjects: def.subjects, folds };
+  return { name: def.name, seed: def.seed, generator, subjects: def.subjects, folds };
 }
 
 const range = (a: number, b: number, skip: number[] = []) =>
@@ -56,10 +64,54 @@ export const SPLIT_DEFINITIONS: SplitDefinition[] = [
 
 export const SPLITS_DIR = path.join(import.meta.dirname, '..', 'splits');
 
-export function readSplitFile(name: string): SplitFile {
-  const file = path.join(SPLITS_DIR, name.endsWith('.json') ? name : `${name}.json`);
-  if (!fs.existsSync(file)) throw new Error(`split file ${file} not found: run \`npm run splits -w @ssmb/protocols\``);
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as SplitFile;
+/**
+ * A split file by name: `<name>.json` in the first of `dirs` that has it (a user spec's own folder
+ * first), else in the shipped splits/. Missing: an error naming every place looked in and `fix`.
+ */
+export function readSplitFile(name: string, dirs: string[] = [], fix = 'run `npm run splits -w @ssmb/protocols`'): SplitFile {
+  const base = name.endsWith('.json') ? name : `${name}.json`;
+  const places = [...dirs, SPLITS_DIR];
+  const file = places.map((d) => path.join(d, base)).find((f) => fs.existsSync(f));
+  if (!file) throw new Error(`split file ${base} not found in ${places.join(' or ')}: ${fix}`);
+  let split: unknown;
+  try {
+    split = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`split file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isSplitFile(split)) throw new Error(`split file ${file} must hold { name, seed, subjects, folds: [{ name, train, test }] }`);
+  return split;
+}
+
+/** A split file's `folds` is a list; a spec's `folds` is an object: that is how a folder of both is told apart. */
+export function isSplitFile(raw: unknown): raw is SplitFile {
+  const r = raw as SplitFile;
+  return (
+    typeof r === 'object' && r !== null && Array.isArray(r.folds) && Array.isArray(r.subjects) &&
+    r.folds.every((f) => typeof f?.name === 'string' && Array.isArray(f.train) && Array.isArray(f.test))
+  );
+}
+
+/** A spec's split definition with the split's name; numeric ranges expanded. */
+export function splitDefinitionFromSpec(split: string, def: SplitDefinitionSpec): SplitDefinition {
+  const subjects = Array.isArray(def.subjects)
+    ? def.subjects
+    : range(def.subjects.from, def.subjects.to, def.subjects.except ?? []);
+  const out: SplitDefinition = { name: split, seed: def.seed, subjects, folds: def.folds, train: def.train };
+  // our naming, ssmb-<dataset>-<train>-<test>-s<folds>-seed<seed>, must say what the definition does
+  const m = /-(\d+)-(\d+)-s(\d+)-seed(\d+)$/.exec(split);
+  if (m) {
+    const named = { train: Number(m[1]), test: Number(m[2]), folds: Number(m[3]), seed: Number(m[4]) };
+    const actual = { train: def.train, test: subjects.length - def.train, folds: def.folds, seed: def.seed };
+    const wrong = (Object.keys(named) as (keyof typeof named)[]).filter((k) => named[k] !== actual[k]);
+    if (wrong.length) {
+      throw new Error(
+        `split ${split}: its name says ${wrong.map((k) => `${k} ${named[k]}`).join(', ')} but the definition gives ` +
+          `${wrong.map((k) => `${k} ${actual[k]}`).join(', ')}; rename the split or fix the definition`,
+      );
+    }
+  }
+  return out;
 }
 
 export function writeSplitFiles(dir = SPLITS_DIR): string[] {

@@ -21,9 +21,15 @@ export interface Fold {
   probe: Sample[];
 }
 
-/** A list entry or expected file that could not be resolved on disk. */
+/**
+ * A list entry or expected file that could not be resolved on disk. `kind`: `entry` = one image a list
+ * names (the default), `subject` = a subject a split names that has no image at all, `list` = a whole
+ * list file. Entries and subjects of a role can be skipped by a run (`onMissing: 'skip'`, counted);
+ * a missing list file, or an entry with no role, always fails a run: nobody can say what it held.
+ */
 export interface MissingEntry {
   role?: Role;
+  kind?: 'entry' | 'subject' | 'list';
   list?: string; // list file the entry came from, when there is one
   entry: string; // the entry as written (or the expected path)
   reason: string;
@@ -33,5 +39,9 @@ export interface MissingEntry {
 export interface ReadResult {
   samples: Sample[];
   missing: MissingEntry[];
-  notes: string[]; // tolerated gaps, e.g. "participant 12 has no TD_CS images"
+  notes: string[]; // tolerated oddities, e.g. "TD_3D_Set1: sensor 3D is not read"
 }
+
+/** What to do with list entries whose file is missing when a fold is loaded for a run. */
+export type OnMissing = 'error' | 'skip';
+export const ON_MISSING: readonly OnMissing[] = ['error', 'skip'];

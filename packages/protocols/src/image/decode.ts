@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import bmp from 'bmp-js';
 import sharp from 'sharp';
+import { parseImageHeader } from './header.ts';
 
 export interface DecodedImage {
   data: Uint8Array; // interleaved, row-major
@@ -32,8 +33,8 @@ export async function decodeBuffer(buf: Buffer, file = '<buffer>'): Promise<Deco
   if (buf.length < 8) throw new ImageDecodeError(file, `file is ${buf.length} bytes, too short to be an image`);
   if (buf[0] === 0x42 && buf[1] === 0x4d) return decodeBmp(buf, file);
   try {
-    const is16BitPng = buf.readUInt32BE(0) === 0x89504e47 && buf.length > 24 && buf[24] === 16;
-    if (is16BitPng) return await decode16(buf);
+    const head = parseImageHeader(buf);
+    if ('format' in head && head.format === 'PNG' && head.bitDepth === 16) return await decode16(buf);
     // sharp's raw output is sRGB; keep single-channel files single-channel (a third of the warp work)
     const img = isGreyEncoded(buf) ? sharp(buf).extractChannel(0) : sharp(buf);
     const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkProtocol } from '../check.ts';
+import { checkProtocol, formatCheckReport } from '../check.ts';
 import { readFold } from '../registry.ts';
+import { loadEyeFiles } from './reader.ts';
 import { put, tempRoot, tinyImages } from '../testing/fake_tree.ts';
 
 const root = tempRoot('casia');
@@ -59,6 +60,33 @@ describe('CASIA NIR-VIS 2.0 reader', () => {
     expect(f1.missing.map((m) => m.entry)).toEqual(['s2\\NIR\\00099\\001.bmp']);
     expect(f2.missing.map((m) => m.entry)).toContain('protocols/vis_gallery_2.txt');
     expect(r.ok).toBe(false);
+  });
+
+  it('a 16-bit PNG where the spec declares 8-bit is a counted warning per protocol; list gaps are noted like every reader', async () => {
+    const { png16 } = await tinyImages();
+    // the lists name .bmp/.JPG; the stem is found as a 16-bit PNG (a sensor export dropped into the tree)
+    fs.rmSync(path.join(root, 's1/NIR/00002/003.bmp'));
+    put(root, 's1/NIR/00002/003.png', png16);
+    const r = await checkProtocol('casia-nir-vis-2.0-view2', root, { folds: ['1'] });
+    const f = r.folds[0];
+    expect(f.bitDepthMismatch).toEqual([{ modality: 'NIR', declared: 8, found: 16, count: 1, examples: [path.join(root, 's1/NIR/00002/003.png')] }]);
+    expect(r.warnings).toBe(1);
+    expect(formatCheckReport(r)).toContain(
+      `WARNING 1 NIR image is 16-bit where the spec declares bitDepth 8 (each is stretched from its own min..max to 0..255; set bitDepth in the spec if this is the data's real depth), e.g. ${path.join(root, 's1/NIR/00002/003.png')}`,
+    );
+    // the AppleDouble twin of an eye file (._NIR_eyes.txt) is not an eye file
+    const eyesDir = path.join(root, 'eyes-only');
+    put(eyesDir, 'NIR_eyes.txt', 's1\\NIR\\00001\\001.bmp 30 40 60 41\n');
+    put(eyesDir, '._VIS_eyes.txt', 's1\\VIS\\00001\\001.bmp 1 2 3 4\n');
+    expect([...loadEyeFiles([eyesDir]).keys()]).toEqual(['nir/00001/001']);
+    fs.rmSync(path.join(root, 's1/NIR/00002/003.png'));
+    put(root, 's1/NIR/00002/003.bmp', (await tinyImages()).bmp);
+    // a training subject listed with VIS images but no NIR image
+    const lists = path.join(root, 'protocols');
+    const nirTrain = fs.readFileSync(path.join(lists, 'nir_train_1.txt'), 'utf8');
+    fs.writeFileSync(path.join(lists, 'nir_train_1.txt'), nirTrain.split('\r\n').filter((l) => !l.includes('00002')).join('\r\n'));
+    expect(readFold('casia-nir-vis-2.0-view2', root, '1').notes).toContain('NIR: no images for subject 00002');
+    fs.writeFileSync(path.join(lists, 'nir_train_1.txt'), nirTrain);
   });
 
   it('reports an unreadable image by name', async () => {

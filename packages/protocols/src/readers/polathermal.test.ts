@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkProtocol } from '../check.ts';
+import { checkProtocol, formatCheckReport } from '../check.ts';
 import { loadAlignedImage } from '../image/load.ts';
 import { readFold } from '../registry.ts';
 import { put, tempRoot, tinyImages } from '../testing/fake_tree.ts';
@@ -41,6 +41,42 @@ describe('Polathermal reader', () => {
     }
     const f = readFold('ssmb-polathermal-vis-thermal-overall-s5-seed2026', root, '1').fold;
     expect(f.train).toHaveLength(25 * (3 + 4)); // all VIS + all S0 of the training subjects
+  });
+
+  it('reports a subject missing a modality like every reader does, ignores ._* files and notes unparsed names', async () => {
+    const { png16 } = await tinyImages();
+    const junk = Buffer.from('AppleDouble');
+    for (const name of ['R1_B_S0', 'R1_E_S0', 'R2_B_S0', 'R3_B_S0']) fs.rmSync(`${root}/Polarimetric/S007_${name}_f01.png`);
+    put(root, 'Polarimetric/._S001_R1_B_S0_f01.png', junk);
+    put(root, 'Visible/IOD87_B/._S001_IOD87_B_VI_f01.png', junk);
+    put(root, 'Visible/IOD87_B/.DS_Store', junk);
+    put(root, 'Visible/IOD87_B/S001_IOD87_B_VI_f01 copy.png', png16);
+    const r = await checkProtocol('ssmb-polathermal-vis-thermal-overall-s5-seed2026', root, { folds: ['1'] });
+    const f = r.folds[0];
+    expect(f.notes).toContain('THERMAL: no images for subject 7');
+    expect(f.notes).toContain('ignored 3 system files (._*, .DS_Store, __MACOSX, Thumbs.db, desktop.ini)');
+    expect(f.notes).toContain(
+      `Visible: 1 file does not follow <subject>_IOD87_<B|E>_VI_f<nn>.png and is not read (first: ${root}/Visible/IOD87_B/S001_IOD87_B_VI_f01 copy.png)`,
+    );
+    expect(f.unreadable).toEqual([]);
+    expect(r.ok).toBe(true);
+    fs.rmSync(`${root}/Visible/IOD87_B/S001_IOD87_B_VI_f01 copy.png`);
+    for (const name of ['R1_B_S0', 'R1_E_S0', 'R2_B_S0', 'R3_B_S0']) put(root, `Polarimetric/S007_${name}_f01.png`, png16);
+  });
+
+  it('an 8-bit PNG where the spec declares 16-bit is a counted warning, not a failure', async () => {
+    const { png, png16 } = await tinyImages();
+    put(root, 'Polarimetric/S001_R1_B_S0_f01.png', png); // subject 1 is a test subject of fold 1
+    put(root, 'Polarimetric/S003_R1_B_S0_f01.png', png);
+    const r = await checkProtocol('ssmb-polathermal-vis-thermal-overall-s5-seed2026', root, { folds: ['1'] });
+    expect(r.folds[0].bitDepthMismatch).toEqual([
+      { modality: 'THERMAL', declared: 16, found: 8, count: 2, examples: [`${root}/Polarimetric/S001_R1_B_S0_f01.png`, `${root}/Polarimetric/S003_R1_B_S0_f01.png`] },
+    ]);
+    expect(r.warnings).toBe(2);
+    expect(r.ok).toBe(true);
+    expect(formatCheckReport(r)).toContain(`WARNING 2 THERMAL images are 8-bit where the spec declares bitDepth 16`);
+    expect(formatCheckReport(r)).toMatch(/^OK: .*\(2 bit-depth warnings above\)/m);
+    for (const s of ['S001', 'S003']) put(root, `Polarimetric/${s}_R1_B_S0_f01.png`, png16);
   });
 
   it('aligns a 16-bit image with the fixed eye positions', async () => {

@@ -1,7 +1,6 @@
 // Polathermal (ARL polarimetric thermal): Visible/IOD87_{B,E}/*.png and Polarimetric/*_R<r>_<B|E>_<S>_f<nn>.png.
-import fs from 'node:fs';
 import path from 'node:path';
-import { subjectKey } from '../paths.ts';
+import { subjectKey, type FileResolver } from '../paths.ts';
 import type { Point, Sample } from '../types.ts';
 import type { DatasetReader } from './reader.ts';
 
@@ -17,17 +16,12 @@ export const POLATHERMAL_STOKES: Record<string, string> = { S0: 'THERMAL', DP: '
 const VIS_RE = /^(.+?)_IOD87_([BE])_VI_f(\d+)\.png$/i;
 const POL_RE = /^(.+?)_R([1-3])_([BE])_(S0|S1|S2|DP)_f(\d+)\.png$/i;
 
-function walk(dir: string, out: string[] = []): string[] {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
-    else out.push(p);
+/** Every file under root/parts (subfolders tolerated), through the resolver so system files are left out. */
+function walk(resolver: FileResolver, parts: string[], out: string[] = []): string[] {
+  for (const name of resolver.list(parts)) {
+    const rel = [...parts, name];
+    if (resolver.isDir(rel)) walk(resolver, rel, out);
+    else out.push(path.join(resolver.resolve(parts)!, name));
   }
   return out;
 }
@@ -42,9 +36,16 @@ export const polathermalReader: DatasetReader = {
     const pol = resolver.resolve(['Polarimetric']);
     if (!vis) notes.push('no Visible/ folder');
     if (!pol) notes.push('no Polarimetric/ folder');
-    for (const file of vis ? walk(vis) : []) {
+    const unmatched = (folder: string, files: string[], pattern: string) => {
+      if (files.length) notes.push(`${folder}: ${files.length} file${files.length > 1 ? 's do' : ' does'} not follow ${pattern} and ${files.length > 1 ? 'are' : 'is'} not read (first: ${files[0]})`);
+    };
+    const visOther: string[] = [];
+    for (const file of vis ? walk(resolver, [path.basename(vis)]) : []) {
       const m = VIS_RE.exec(path.basename(file));
-      if (!m) continue;
+      if (!m) {
+        visOther.push(file);
+        continue;
+      }
       samples.push({
         path: file,
         subject: subjectKey(m[1]),
@@ -53,9 +54,14 @@ export const polathermalReader: DatasetReader = {
         attributes: { condition: m[2].toUpperCase() },
       });
     }
-    for (const file of pol ? walk(pol) : []) {
+    unmatched('Visible', visOther, '<subject>_IOD87_<B|E>_VI_f<nn>.png');
+    const polOther: string[] = [];
+    for (const file of pol ? walk(resolver, [path.basename(pol)]) : []) {
       const m = POL_RE.exec(path.basename(file));
-      if (!m) continue;
+      if (!m) {
+        polOther.push(file);
+        continue;
+      }
       const stokes = m[4].toUpperCase();
       samples.push({
         path: file,
@@ -65,6 +71,7 @@ export const polathermalReader: DatasetReader = {
         attributes: { range: `R${m[2]}`, condition: m[3].toUpperCase(), stokes },
       });
     }
+    unmatched('Polarimetric', polOther, '<subject>_R<1-3>_<B|E>_<S0|S1|S2|DP>_f<nn>.png');
     return { samples, missing: [], notes };
   },
 };

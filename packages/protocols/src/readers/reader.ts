@@ -1,8 +1,8 @@
 // The reader interface: a dataset reader either parses the dataset's own list files or scans its tree.
 import fs from 'node:fs';
 import path from 'node:path';
-import { FileResolver, readLines, splitListPath } from '../paths.ts';
-import type { Point, ReadResult, Role } from '../types.ts';
+import { FileResolver, isSystemFile, readLines, splitListPath } from '../paths.ts';
+import type { Point, ReadResult, Role, Sample } from '../types.ts';
 
 export interface ListContext {
   root: string;
@@ -12,13 +12,27 @@ export interface ListContext {
   options: Record<string, unknown>;
 }
 
+export interface ScanContext {
+  root: string;
+  resolver: FileResolver;
+  /** Reader-specific options from the spec. */
+  options: Record<string, unknown>;
+}
+
+/**
+ * A dataset reader. Built-in ones are registered in readers/index.ts; a user's is a module file a spec
+ * names (`reader: ./my_reader.mjs`) whose default export is this object. Readers list directories
+ * through the resolver (case-insensitive, system files such as `._*` left out) and return every sample
+ * with an absolute path; gaps (a subject without some modality) are reported by the registry, the same
+ * way for every reader, so a reader does not write them.
+ */
 export interface DatasetReader {
   name: string;
   description: string;
   /** Parse one list file (path relative to root, already checked to exist) into samples. */
   readList?(listFile: string, ctx: ListContext): ReadResult;
   /** Enumerate every sample of the tree; specs then split by subject and select by modality/attributes. */
-  scan?(root: string, resolver: FileResolver): ReadResult;
+  scan?(root: string, resolver: FileResolver, ctx: ScanContext): ReadResult;
 }
 
 /**
@@ -57,7 +71,7 @@ export function loadEyeFiles(dirs: string[]): Map<string, [Point, Point]> {
     } catch {
       continue;
     }
-    for (const n of names) if (/eye.*\.txt$/i.test(n)) readEyeFile(path.join(dir, n), eyes);
+    for (const n of names) if (/eye.*\.txt$/i.test(n) && !isSystemFile(n)) readEyeFile(path.join(dir, n), eyes);
   }
   return eyes;
 }
@@ -65,4 +79,24 @@ export function loadEyeFiles(dirs: string[]): Map<string, [Point, Point]> {
 /** Sorted integer-ish comparison so '10' follows '9'. */
 export function compareIds(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
+}
+
+/** "a, b, c" for at most `max` ids, then "and N more". */
+export function idList(ids: string[], max = 30): string {
+  return ids.length <= max ? ids.join(', ') : `${ids.slice(0, max).join(', ')} and ${ids.length - max} more`;
+}
+
+/**
+ * Gaps, worded the same for every reader: "THERMAL: no images for subjects 5, 90" for each of the
+ * `modalities` that some subject of `samples` has no image of.
+ */
+export function gapNotes(samples: Sample[], modalities: string[]): string[] {
+  const subjects = [...new Set(samples.map((s) => s.subject))].sort(compareIds);
+  const notes: string[] = [];
+  for (const mod of [...new Set(modalities)].sort()) {
+    const have = new Set(samples.filter((s) => s.modality === mod).map((s) => s.subject));
+    const lack = subjects.filter((id) => !have.has(id));
+    if (lack.length) notes.push(`${mod}: no images for subject${lack.length > 1 ? 's' : ''} ${idList(lack)}`);
+  }
+  return notes;
 }

@@ -1,8 +1,8 @@
 // Tufts Face: TD_<MOD>_Set<N>/<participant>/TD_*.jpg or flattened TD_<MOD>/<participant>/; gaps tolerated.
 import path from 'node:path';
-import { isImageName, subjectKey } from '../paths.ts';
+import { assertUniqueSubjects, isImageName, subjectKey } from '../paths.ts';
 import type { Modality, Sample } from '../types.ts';
-import { compareIds, type DatasetReader } from './reader.ts';
+import type { DatasetReader } from './reader.ts';
 
 /** Sensor folder -> modality. Other Tufts sensors (3D, LYT, video) are not face images we read. */
 export const TUFTS_SENSORS: Record<string, Modality> = {
@@ -22,9 +22,10 @@ export const tuftsReader: DatasetReader = {
   scan(root, resolver) {
     const samples: Sample[] = [];
     const notes: string[] = [];
+    const folders: { subject: string; folder: string }[] = [];
     for (const dir of resolver.list([])) {
       const m = DIR_RE.exec(dir);
-      if (!m) continue;
+      if (!m || !resolver.isDir([dir])) continue;
       const sensor = m[1].toUpperCase();
       const modality = TUFTS_SENSORS[sensor];
       if (!modality) {
@@ -32,41 +33,44 @@ export const tuftsReader: DatasetReader = {
         continue;
       }
       const attributes = { sensor: `TD_${sensor}`, ...(m[2] ? { set: m[2] } : {}) };
-      for (const entry of resolver.list([dir])) {
-        const full = path.join(root, dir, entry);
-        if (resolver.isDir([dir, entry])) {
-          if (!/^\d+$/.test(entry)) {
-            notes.push(`${dir}/${entry}: not a participant folder (participant ids are integers)`);
-            continue;
+      // The released zips hold their own top folder: extracted into a folder of the same name they give
+      // TD_IR_A_Set4/TD_IR_A_Set4/<participant>/. Read through such nesting, at any depth.
+      const readSensorDir = (parts: string[]): void => {
+        for (const entry of resolver.list(parts)) {
+          const rel = [...parts, entry];
+          const full = path.join(root, ...rel);
+          if (resolver.isDir(rel)) {
+            const nested = DIR_RE.exec(entry);
+            if (nested) {
+              if (nested[1].toUpperCase() !== sensor || (nested[2] ?? '') !== (m[2] ?? '')) {
+                throw new Error(
+                  `Tufts: sensor folder ${rel.join('/')} is inside sensor folder ${parts.join('/')} under ${root}; ` +
+                    `move it to the dataset root (${path.join(root, entry)})`,
+                );
+              }
+              notes.push(`${rel.join('/')}: read through the zip's double nesting (${parts.join('/')}/${entry}/<participant>/)`);
+              readSensorDir(rel);
+              continue;
+            }
+            if (!/^\d+$/.test(entry)) {
+              notes.push(`${rel.join('/')}: not a participant folder (participant ids are integers)`);
+              continue;
+            }
+            folders.push({ subject: subjectKey(entry), folder: `${rel.join('/')}` });
+            for (const f of resolver.images(rel)) samples.push({ path: path.join(full, f), subject: subjectKey(entry), modality, attributes });
+          } else if (isImageName(entry)) {
+            // some releases keep sketches flat: the participant id leads the file name
+            const id = /^(?:TD_[A-Z_]*?)?(\d+)/i.exec(entry)?.[1];
+            if (id) samples.push({ path: full, subject: subjectKey(id), modality, attributes });
+            else notes.push(`${rel.join('/')}: no participant id in the file name`);
           }
-          for (const f of resolver.list([dir, entry])) {
-            if (isImageName(f)) samples.push({ path: path.join(full, f), subject: subjectKey(entry), modality, attributes });
-          }
-        } else if (isImageName(entry)) {
-          // some releases keep sketches flat: the participant id leads the file name
-          const id = /^(?:TD_[A-Z_]*?)?(\d+)/i.exec(entry)?.[1];
-          if (id) samples.push({ path: full, subject: subjectKey(id), modality, attributes });
-          else notes.push(`${dir}/${entry}: no participant id in the file name`);
         }
-      }
+      };
+      const before = folders.length;
+      readSensorDir([dir]);
+      // `010/` beside `10/` (or a participant both at the top and inside a nested copy) would merge silently
+      assertUniqueSubjects(folders.slice(before), root);
     }
-    notes.push(...gapNotes(samples));
     return { samples, missing: [], notes };
   },
 };
-
-/** "THERMAL: no images for participants 5, 9" for every modality some participants lack. */
-export function gapNotes(samples: Sample[]): string[] {
-  const subjects = [...new Set(samples.map((s) => s.subject))].sort(compareIds);
-  const byMod = new Map<string, Set<string>>();
-  for (const s of samples) {
-    if (!byMod.has(s.modality)) byMod.set(s.modality, new Set());
-    byMod.get(s.modality)!.add(s.subject);
-  }
-  const notes: string[] = [];
-  for (const [mod, have] of [...byMod].sort()) {
-    const lack = subjects.filter((id) => !have.has(id));
-    if (lack.length) notes.push(`${mod}: no images for participant${lack.length > 1 ? 's' : ''} ${lack.join(', ')}`);
-  }
-  return notes;
-}
