@@ -166,7 +166,7 @@ export async function checkProtocol(
 }
 
 function duration(seconds: number): string {
-  if (seconds < 1) return 'under a second';
+  if (seconds < 1) return 'under 1 s';
   if (seconds < 90) return `${Math.round(seconds)} s`;
   if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
   return `${(seconds / 3600).toFixed(1)} h`;
@@ -177,7 +177,7 @@ function deepAdvice(r: CheckReport): string {
   const n = r.images.toLocaleString('en-US');
   if (r.deep) return `deep check: all ${n} images decoded in ${duration(r.deepSeconds)}`;
   return `headers only: run again with --deep to decode all ${n} images and catch truncated or corrupt files ` +
-    `(about ${duration(r.deepSeconds)} on this machine, from ${r.deepSampled} timed decodes)`;
+    `(${r.deepSeconds < 1 ? '' : 'about '}${duration(r.deepSeconds)} on this machine, from ${r.deepSampled} timed decodes)`;
 }
 
 /** Human-readable report, one block per fold. */

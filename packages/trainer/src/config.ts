@@ -16,6 +16,9 @@ const DatasetConfig = z.strictObject({
   fold: foldId.default('1'),
   /** Image side fed to the model; null = the backbone's inputSize. */
   imageSize: z.number().int().positive().nullable().default(null),
+  /** A list entry whose file is missing: error = the run fails naming them; skip = leave them out and
+   *  record how many of each role were skipped (eval metrics skipped_train/gallery/probe). */
+  onMissing: z.enum(['error', 'skip']).default('error'),
 });
 
 const BackboneConfig = z.strictObject({

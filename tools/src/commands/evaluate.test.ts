@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Command } from 'commander';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateSyntheticDataset } from '@ssmb/protocols';
@@ -60,14 +60,70 @@ describe('ssmb pretrain / evaluate / launch --work', () => {
     s2.close();
   });
 
+  it('a missing probe file fails the run naming it; --on-missing skip scores the rest and records the count per role', async () => {
+    const weights = path.join(dir, 'backbone.safetensors');
+    const probeList = readFileSync(path.join(root, 'protocols/vis-nir/2/probe.txt'), 'utf8').trim().split('\n');
+    const gone = path.join(root, probeList[0]);
+    const bytes = readFileSync(gone);
+    rmSync(gone);
+    try {
+      const args = [...tiny, `dataset.root=${root}`, 'method=baseline', 'dataset.fold=2', `backbone.weights=${weights}`];
+      await expect(ssmb('evaluate', '--store', file, '--quiet', ...sets(args))).rejects.toThrow(
+        new RegExp(`run \\d+ failed: protocol synthetic-vis-nir fold 2 under ${root}: 1 entry has no file:\n  probe protocols/vis-nir/2/probe.txt: ${probeList[0]} \\(no such image\\)`),
+      );
+      await expect(ssmb('evaluate', '--store', file, '--quiet', '--on-missing', 'sometimes', ...sets(args))).rejects.toThrow('--on-missing must be one of error, skip, received "sometimes"');
+      out = [];
+      await ssmb('evaluate', '--store', file, '--quiet', '--on-missing', 'skip', ...sets(args));
+      const runId = Number(/^run (\d+)$/.exec(out[0])![1]);
+      expect(out).toContain('synthetic-vis-nir fold 2 skipped 1 probe entry (file missing; dataset.onMissing=skip)');
+      const store = RunStore.open(file);
+      const m = Object.fromEntries(store.getEvalMetrics(runId).map((x) => [x.metric, x]));
+      store.close();
+      expect([m.skipped_gallery.value, m.skipped_probe.value]).toEqual([0, 1]);
+      expect(m.skipped_train).toBeUndefined(); // an evaluation reads no training images
+      expect(m.rank1.count).toBe(probeList.length - 1); // scored every probe that exists
+      expect(m.bitdepth_mismatch).toBeUndefined();
+    } finally {
+      writeFileSync(gone, bytes);
+    }
+  });
+
+  it('training inside a run: a missing training image fails it, or with dataset.onMissing=skip is counted as skipped_train', async () => {
+    const weights = path.join(dir, 'backbone.safetensors');
+    const trainList = readFileSync(path.join(root, 'protocols/vis-nir/1/train.txt'), 'utf8').trim().split('\n');
+    const gone = path.join(root, trainList.at(-1)!);
+    const bytes = readFileSync(gone);
+    rmSync(gone);
+    try {
+      const args = [...tiny, `dataset.root=${root}`, 'steps=2', 'batchSize=4', `backbone.weights=${weights}`];
+      out = [];
+      await ssmb('launch', '--store', file, '--work', '--quiet', ...sets(args));
+      expect(out.at(-1)).toBe('completed 0, failed 1');
+      const s1 = RunStore.open(file);
+      const failed = s1.listRuns({ status: 'failed' }).find((r) => r.kind === 'train')!;
+      expect(failed.error).toContain(`train protocols/vis-nir/1/train.txt: ${trainList.at(-1)} (no such image)`);
+      s1.close();
+      out = [];
+      await ssmb('launch', '--store', file, '--work', '--quiet', ...sets([...args, 'dataset.onMissing=skip']));
+      expect(out.at(-1)).toBe('completed 1, failed 0');
+      const s2 = RunStore.open(file);
+      const run = s2.listRuns({ status: 'completed' }).find((r) => r.kind === 'train' && (r.config as { dataset: { onMissing: string } }).dataset.onMissing === 'skip')!;
+      const m = Object.fromEntries(s2.getEvalMetrics(run.id).map((x) => [x.metric, x.value]));
+      s2.close();
+      expect([m.skipped_train, m.skipped_gallery, m.skipped_probe]).toEqual([1, 0, 0]);
+    } finally {
+      writeFileSync(gone, bytes);
+    }
+  });
+
   it('fails with the message when the dataset root is missing, and marks the run failed', async () => {
     await expect(ssmb('evaluate', '--store', file, '--quiet', ...sets([...tiny, 'dataset.root=/missing/root', 'method=baseline']))).rejects.toThrow(
       /run \d+ failed: dataset root \/missing\/root does not exist/,
     );
     await expect(ssmb('evaluate', '--store', file, '--quiet', ...sets([...tiny, `dataset.root=${root}`]))).rejects.toThrow(/needs the trained model: pass --checkpoint/);
     const store = RunStore.open(file);
-    expect(store.listRuns({ status: 'failed' })).toHaveLength(2);
-    expect(store.listRuns({ status: 'completed' })).toHaveLength(4);
+    expect(store.listRuns({ status: 'failed' })).toHaveLength(4);
+    expect(store.listRuns({ status: 'completed' })).toHaveLength(6);
     store.close();
   });
 });

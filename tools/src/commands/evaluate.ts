@@ -1,6 +1,17 @@
 // `ssmb evaluate`: evaluate the frozen backbone (method=baseline) or an SSMB checkpoint on protocol folds.
 import type { Command } from 'commander';
-import { collect, configFromCli, launchAndRun } from '@ssmb/trainer';
+import { ON_MISSING } from '@ssmb/protocols';
+import { BITDEPTH_MISMATCH_METRIC, collect, configFromCli, launchAndRun, SKIPPED_METRICS } from '@ssmb/trainer';
+
+const SCORES = ['rank1', 'tar_far_1e2', 'tar_far_1e3', 'eer', 'auc'];
+const ROLE_OF = new Map<string, string>(Object.entries(SKIPPED_METRICS).map(([role, key]) => [key, role]));
+
+/** `--on-missing skip` is `--set dataset.onMissing=skip`, checked here so a typo names the flag. */
+export function onMissingSet(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  if (!(ON_MISSING as readonly string[]).includes(value)) throw new Error(`--on-missing must be one of ${ON_MISSING.join(', ')}, received ${JSON.stringify(value)}`);
+  return [`dataset.onMissing=${value}`];
+}
 
 export function register(program: Command): void {
   program
@@ -11,13 +22,20 @@ export function register(program: Command): void {
     .option('-c, --config <file>', 'config override file (JSON or YAML); repeatable', collect, [])
     .option('-s, --set <key=value>', 'config override, e.g. dataset.fold=all method=baseline; repeatable', collect, [])
     .option('--checkpoint <file>', 'SSMB training checkpoint to evaluate (method=ssmb)')
+    .option('--on-missing <error|skip>', 'list entries whose file is missing: error (default) fails naming them; skip leaves them out and records how many (dataset.onMissing)')
     .option('-q, --quiet', 'log lines instead of a progress bar')
     .action(async (o) => {
-      const config = configFromCli(o);
+      const config = configFromCli({ ...o, set: [...(o.set ?? []), ...onMissingSet(o.onMissing)] });
       const { runId, store } = await launchAndRun(o.store, config, { experiment: o.experiment, kind: 'evaluate', initFrom: o.checkpoint, quiet: o.quiet });
-      const rows = store.getEvalMetrics(runId).filter((m) => ['rank1', 'tar_far_1e2', 'tar_far_1e3', 'eer', 'auc'].includes(m.metric));
+      const metrics = store.getEvalMetrics(runId);
       store.close();
       console.log(`run ${runId}`);
-      for (const r of rows) console.log(`${r.protocol} fold ${r.fold} ${r.metric} ${r.value.toFixed(4)}${r.metric.startsWith('tar') ? ` (${r.count} impostors)` : ''}`);
+      for (const r of metrics.filter((m) => SCORES.includes(m.metric))) {
+        console.log(`${r.protocol} fold ${r.fold} ${r.metric} ${r.value.toFixed(4)}${r.metric.startsWith('tar') ? ` (${r.count} impostors)` : ''}`);
+      }
+      for (const r of metrics) {
+        if (ROLE_OF.has(r.metric) && r.value > 0) console.log(`${r.protocol} fold ${r.fold} skipped ${r.value} ${ROLE_OF.get(r.metric)} entr${r.value === 1 ? 'y' : 'ies'} (file missing; dataset.onMissing=skip)`);
+        if (r.metric === BITDEPTH_MISMATCH_METRIC) console.log(`${r.protocol} fold ${r.fold} warning: ${r.value} image(s) not of the bit depth the protocol spec declares (\`ssmb protocols check\` names them)`);
+      }
     });
 }

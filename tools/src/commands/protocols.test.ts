@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { reloadProtocols } from '@ssmb/protocols';
 import { protocolsCheck, protocolsList, register as registerProtocols } from './protocols.ts';
 import { register as registerSynth, synthGenerate } from './synth.ts';
 
@@ -48,7 +49,51 @@ describe('ssmb protocols / synth', () => {
     expect(text).toMatch(/train\s+3 subjects\s+THERMAL 6, VIS 6/);
     expect(text).toMatch(/gallery\s+3 subjects\s+VIS 3/);
     expect(text).toMatch(/probe\s+3 subjects\s+THERMAL 6/);
-    expect(text).toContain('OK');
+    // the OK footer says the check read headers only, and what --deep costs here: measured decode time x images
+    expect(text.split('\n').at(-1)).toMatch(
+      /^OK: every listed file is present and readable; headers only: run again with --deep to decode all 21 images and catch truncated or corrupt files \((under 1 s|about \d+ s) on this machine, from 8 timed decodes\)$/,
+    );
+    const deep: string[] = [];
+    expect(await protocolsCheck('synthetic-vis-thermal', { root, fold: ['2'], deep: true }, (l) => deep.push(l))).toBe(0);
+    expect(deep.join('\n').split('\n').at(-1)).toMatch(/^OK: every listed file is present and readable; deep check: all 21 images decoded in (under 1 s|\d+ s)$/);
+  });
+
+  it('`protocols list` shows a malformed user spec as invalid with the reason; `protocols splits` writes a split beside its spec', async () => {
+    const dir = path.join(tmp, 'user-specs');
+    const head = 'description: x\norigin: ssmb\nroles: {train: {modalities: [VIS]}, gallery: {modalities: [VIS]}, probe: {modalities: [NIR]}}\n';
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'bad-one.yaml'), `name: bad-one\nreader: tufts-face\nflavour: 1\n${head}folds: {kind: fixed-test, name: "1", test: [1]}\n`);
+    fs.writeFileSync(path.join(dir, 'ssmb-mine-vis-nir-s2-seed3.yaml'), `name: ssmb-mine-vis-nir-s2-seed3\nreader: tufts-face\n${head}folds: {kind: subjects, split: ssmb-mine-4-4-s2-seed3, definition: {seed: 3, subjects: [1, 2, 3, 4, 5, 6, 7, 8], folds: 2, train: 4}}\n`);
+    const previous = process.env.SSMB_PROTOCOLS_DIR;
+    process.env.SSMB_PROTOCOLS_DIR = dir;
+    reloadProtocols();
+    try {
+      const lines: string[] = [];
+      expect(protocolsList({}, (l) => lines.push(l))).toBe(1);
+      const text = lines.join('\n');
+      expect(text).toContain('casia-nir-vis-2.0-view2'); // built-ins unaffected
+      expect(text).toMatch(new RegExp(`^bad-one\\s+INVALID\\s+${path.join(dir, 'bad-one.yaml')}: \\(root\\): Unrecognized key: "flavour"`, 'm'));
+      expect(text).toMatch(/^ssmb-mine-vis-nir-s2-seed3\s+ssmb\s+tufts-face\s+no split file/m);
+      expect(text).toContain(`run \`ssmb protocols splits ${path.join(dir, 'ssmb-mine-vis-nir-s2-seed3.yaml')}\``);
+      const logs: string[] = [];
+      vi.spyOn(console, 'log').mockImplementation((l: string) => void logs.push(l));
+      await program().parseAsync(['protocols', 'splits', path.join(dir, 'ssmb-mine-vis-nir-s2-seed3.yaml')], { from: 'user' });
+      await program().parseAsync(['protocols', 'splits', 'ssmb-mine-vis-nir-s2-seed3'], { from: 'user' });
+      expect(logs).toEqual([
+        `wrote ${path.join(dir, 'ssmb-mine-4-4-s2-seed3.json')}: 2 folds of 4 train / 4 test subjects (seed 3)`,
+        `${path.join(dir, 'ssmb-mine-4-4-s2-seed3.json')} is up to date: 2 folds of 4 train / 4 test subjects (seed 3)`,
+      ]);
+      reloadProtocols();
+      const again: string[] = [];
+      protocolsList({}, (l) => again.push(l));
+      expect(again.join('\n')).toMatch(/^ssmb-mine-vis-nir-s2-seed3\s+ssmb\s+tufts-face\s+2 folds/m);
+      expect(again.join('\n')).not.toContain('ssmb-mine-4-4-s2-seed3.json:'); // the split file is not read as a spec
+      await expect(program().parseAsync(['protocols', 'splits', path.join(dir, 'nope.yaml')], { from: 'user' })).rejects.toThrow(`spec file ${path.join(dir, 'nope.yaml')} does not exist`);
+    } finally {
+      if (previous === undefined) delete process.env.SSMB_PROTOCOLS_DIR;
+      else process.env.SSMB_PROTOCOLS_DIR = previous;
+      reloadProtocols();
+    }
   });
 
   it('names every missing file and exits non-zero through the command', async () => {

@@ -1,20 +1,54 @@
-// `ssmb protocols list` and `ssmb protocols check <name> --root DIR [--fold F] [--deep]`.
+// `ssmb protocols list`, `ssmb protocols check <name> --root DIR [--fold F] [--deep]` and
+// `ssmb protocols splits <spec>` (writes a user protocol's split file next to its spec).
 import type { Command } from 'commander';
-import { checkProtocol, formatCheckReport, getProtocol, listProtocols, protocolFolds, protocolSource } from '@ssmb/protocols';
+import {
+  checkProtocol, formatCheckReport, getProtocol, listInvalidProtocols, listProtocols, protocolFolds, protocolSource, writeProtocolSplit,
+  type ProtocolSpec,
+} from '@ssmb/protocols';
 
 type Log = (line: string) => void;
 
-/** One line per protocol: name, whose split it is, reader, fold count, description. */
-export function protocolsList(opts: { json?: boolean }, log: Log = console.log): void {
+/** Fold count, or why it cannot be known yet (a user split file not written). */
+function foldsOrReason(s: ProtocolSpec): { folds: string[] } | { error: string } {
+  try {
+    return { folds: protocolFolds(s) };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+/**
+ * One line per protocol: name, whose split it is, reader, fold count, description; then every user
+ * spec file that did not load, with the reason (listing still succeeds: one bad file breaks nothing).
+ * Returns how many spec files are invalid.
+ */
+export function protocolsList(opts: { json?: boolean }, log: Log = console.log): number {
   const specs = listProtocols();
+  const invalid = listInvalidProtocols();
   if (opts.json) {
-    log(JSON.stringify(specs.map((s) => ({ ...s, folds: protocolFolds(s), source: protocolSource(s.name) })), null, 2));
-    return;
+    log(JSON.stringify([
+      ...specs.map((s) => {
+        const f = foldsOrReason(s);
+        return { ...s, ...('folds' in f ? { folds: f.folds } : { foldsError: f.error }), source: protocolSource(s.name) };
+      }),
+      ...invalid.map((i) => ({ name: i.name, source: i.source, invalid: i.reason })),
+    ], null, 2));
+    return invalid.length;
   }
-  const width = Math.max(...specs.map((s) => s.name.length));
+  const width = Math.max(...specs.map((s) => s.name.length), ...invalid.map((i) => i.name.length));
+  const readerWidth = Math.max(18, ...specs.map((s) => s.reader.length));
   for (const s of specs) {
-    log(`${s.name.padEnd(width)}  ${s.origin.padEnd(10)} ${s.reader.padEnd(18)} ${String(protocolFolds(s).length).padStart(2)} folds  ${s.description}`);
+    const f = foldsOrReason(s);
+    const folds = 'folds' in f ? `${String(f.folds.length).padStart(2)} folds` : 'no split file';
+    log(`${s.name.padEnd(width)}  ${s.origin.padEnd(10)} ${s.reader.padEnd(readerWidth)} ${folds}  ${s.description}`);
+    if ('error' in f) log(`${''.padEnd(width)}  ${f.error}`);
   }
+  for (const i of invalid) {
+    const [first, ...rest] = i.reason.split('\n');
+    log(`${i.name.padEnd(width)}  INVALID    ${i.source}: ${first.trim()}`);
+    for (const line of rest) log(`${''.padEnd(width)}             ${line.trim()}`);
+  }
+  return invalid.length;
 }
 
 /** Returns the exit code: 0 when every listed file is present and readable, 1 otherwise. */
@@ -33,24 +67,37 @@ export async function protocolsCheck(
   return report.ok ? 0 : 1;
 }
 
+/** `ssmb protocols splits <spec file | protocol>`: the split file from the spec's folds.definition, next to the spec. */
+export function protocolsSplits(target: string, opts: { force?: boolean }, log: Log = console.log): void {
+  const w = writeProtocolSplit(target, opts);
+  const f = w.split.folds[0];
+  const what = `${w.split.folds.length} folds of ${f.train.length} train / ${f.test.length} test subjects (seed ${w.split.seed})`;
+  log(w.status === 'unchanged' ? `${w.file} is up to date: ${what}` : `${w.status === 'replaced' ? 'replaced' : 'wrote'} ${w.file}: ${what}`);
+}
+
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function register(program: Command): void {
-  const protocols = program.command('protocols').description('list protocols; check a dataset root against one');
+  const protocols = program.command('protocols').description('list protocols; check a dataset root against one; write a user split file');
   protocols
     .command('list')
-    .description('every registered protocol (built-in specs plus SSMB_PROTOCOLS_DIR)')
+    .description('every registered protocol (built-in specs plus SSMB_PROTOCOLS_DIR), then user spec files that are invalid, with the reason')
     .option('--json', 'full specs as JSON')
-    .action((o) => protocolsList(o));
+    .action((o) => void protocolsList(o));
   protocols
     .command('check <name>')
     .description('count samples per fold, role and modality; name every missing or unreadable file (exit 1 if any)')
     .requiredOption('--root <dir>', 'dataset root on disk')
     .option('--fold <fold>', 'check only this fold (repeatable)', collect)
-    .option('--deep', 'decode every image fully instead of checking its header')
+    .option('--deep', 'decode every image fully instead of checking its header (the footer says how long that takes)')
     .option('--json', 'machine-readable report')
     .action(async (name: string, o) => {
       const code = await protocolsCheck(name, o);
       if (code !== 0) process.exitCode = code;
     });
+  protocols
+    .command('splits <spec>')
+    .description("write a protocol's split file next to its spec from the spec's folds.definition (seed, subjects, folds, train)")
+    .option('--force', 'replace a split file that differs from the definition')
+    .action((spec: string, o) => protocolsSplits(spec, o));
 }

@@ -7,7 +7,7 @@ import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { checkProtocol, getProtocol, protocolFolds } from '@ssmb/protocols';
+import { checkProtocol, getProtocol, ON_MISSING, protocolFolds, type OnMissing } from '@ssmb/protocols';
 import {
   RunStore, type RunRecord,
   buildTable, flattenOverrides, formatRoutingSummary, loadTableConfig, summariseRouting, toCsv, toLatex, toMarkdown, toText,
@@ -52,6 +52,9 @@ export interface ReproduceOptions {
   bar?: boolean;
   /** Overrides merged over the table's `base` (e.g. shorter training for a smoke test). */
   base?: Overrides;
+  /** dataset.onMissing for every run: 'skip' lets list entries without a file be left out (counted, and
+   *  marked in the table) instead of stopping the table before it starts. */
+  onMissing?: OnMissing;
   /** Line printed before the table. */
   header?: string;
 }
@@ -91,12 +94,16 @@ const hasProtocol = (name: string) => {
   }
 };
 
-/** Every missing or unreadable file a protocol lists under root (the first 100, then a count). */
-export async function datasetProblems(protocol: string, root: string): Promise<string[]> {
+/**
+ * Every missing or unreadable file a protocol lists under root (the first 100, then a count). With
+ * onMissing 'skip', missing entries and subjects of a role are not problems: the runs skip and count them.
+ */
+export async function datasetProblems(protocol: string, root: string, onMissing: OnMissing = 'error'): Promise<string[]> {
   const report = await checkProtocol(protocol, root);
   const abs = (p: string) => (p.includes('/') && !path.isAbsolute(p) ? path.join(root, p) : p); // name real paths
+  const skippable = (m: { role?: string; kind?: string }) => onMissing === 'skip' && m.role !== undefined && m.kind !== 'list' && m.kind !== undefined;
   const problems = report.folds.flatMap((f) => [
-    ...f.missing.map((m) => `fold ${f.fold}: missing ${m.list && m.list !== m.entry ? `${abs(m.list)}: ` : ''}${abs(m.entry)} (${m.reason})`),
+    ...f.missing.filter((m) => !skippable(m)).map((m) => `fold ${f.fold}: missing ${m.list && m.list !== m.entry ? `${abs(m.list)}: ` : ''}${abs(m.entry)} (${m.reason})`),
     ...f.unreadable.map((u) => `fold ${f.fold}: unreadable ${u.path} (${u.reason})`),
   ]);
   const unique = [...new Set(problems)];
@@ -150,11 +157,16 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   const loaded = loadTableConfig(opts.config);
   const references = loaded.references;
-  const config: TableConfig = opts.base ? { ...loaded.config, base: { ...flattenOverrides(loaded.config.base), ...flattenOverrides(opts.base) } as Overrides } : loaded.config;
+  if (opts.onMissing !== undefined && !ON_MISSING.includes(opts.onMissing)) {
+    throw new Error(`--on-missing must be one of ${ON_MISSING.join(', ')}, received ${JSON.stringify(opts.onMissing)}`);
+  }
+  const base = { ...(opts.base ? flattenOverrides(opts.base) : {}), ...(opts.onMissing ? { 'dataset.onMissing': opts.onMissing } : {}) };
+  const config: TableConfig = Object.keys(base).length ? { ...loaded.config, base: { ...flattenOverrides(loaded.config.base), ...base } as Overrides } : loaded.config;
   const inputs = resolveInputs(config, { baseDir: REPO_ROOT, roots: opts.roots, weights: opts.weights });
+  const onMissing = (flattenOverrides(config.base)['dataset.onMissing'] as OnMissing | undefined) ?? 'error';
   const problems = await preflight(config, inputs, {
     hasProtocol,
-    datasetProblems: opts.checkFiles === false ? undefined : datasetProblems,
+    datasetProblems: opts.checkFiles === false ? undefined : (protocol, root) => datasetProblems(protocol, root, onMissing),
   });
   if (problems.length) throw new PreflightError(problems, config.name);
 
@@ -247,7 +259,8 @@ export function register(program: Command): void {
     .option('--workers <n>', 'worker processes', (v: string) => Number.parseInt(v, 10), 2)
     .option('--no-check-files', 'skip checking every listed dataset file before training')
     .option('--dry-run', 'report the plan (and problems) without running anything')
-    .action(async (o: { config: string; root: string[]; weights?: string; store: string; out?: string; workers: number; checkFiles: boolean; dryRun?: boolean }) => {
+    .option('--on-missing <error|skip>', 'list entries whose file is missing: error (default) stops before any run; skip leaves them out, counted and marked in the table')
+    .action(async (o: { config: string; root: string[]; weights?: string; store: string; out?: string; workers: number; checkFiles: boolean; dryRun?: boolean; onMissing?: OnMissing }) => {
       const res = await runReproduce({
         config: o.config,
         roots: parseRootFlags(o.root),
@@ -257,6 +270,7 @@ export function register(program: Command): void {
         workers: o.workers,
         checkFiles: o.checkFiles,
         dryRun: o.dryRun,
+        onMissing: o.onMissing,
       });
       if (res.routing.length) process.stdout.write(`\nRouting\n${formatRoutingSummary(res.routing, labelsOf(res.config))}`);
       if (res.failed.length) process.exitCode = 1;

@@ -67,3 +67,18 @@ export function probit(p: number): number {
   const r = q * q;
   return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
+
+/**
+ * List entries a run left out because their files were missing (dataset.onMissing=skip): the eval
+ * metrics skipped_train / skipped_gallery / skipped_probe (trainer tables/metrics.ts SKIPPED_METRICS),
+ * summed over folds: "1 gallery, 3 probe", or null when nothing was skipped.
+ */
+export function skippedEntries(evals: { metric: string; value: number | null }[]): string | null {
+  const sum = new Map<string, number>();
+  for (const e of evals) {
+    const role = /^skipped_(train|gallery|probe)$/.exec(e.metric)?.[1];
+    if (role && e.value) sum.set(role, (sum.get(role) ?? 0) + e.value);
+  }
+  const parts = ['train', 'gallery', 'probe'].filter((r) => sum.get(r)).map((r) => `${sum.get(r)} ${r}`);
+  return parts.length ? parts.join(', ') : null;
+}

@@ -99,10 +99,19 @@ describe('CASIA NIR-VIS 2.0 reader', () => {
     const file = path.join(root, 's1/VIS/00002/002.jpg');
     const jpg = fs.readFileSync(file);
     fs.writeFileSync(file, jpg.subarray(0, jpg.length >> 1));
+    fs.rmSync(path.join(root, 's1/NIR/00001/004.bmp')); // the garbage file of the test above
     const shallow = await checkProtocol('casia-nir-vis-2.0-view2', root, { folds: ['1'] });
     expect(shallow.folds[0].unreadable.map((u) => u.path)).not.toContain(file);
+    // the shallow OK line says what it did not do, and what doing it costs: decode time x image count
+    expect(shallow.images).toBe(6 + 12 + 3 + 9 - 1); // the listed 4th NIR image of subject 1 is gone
+    expect(shallow.deepSampled).toBe(8);
+    expect(shallow.deepSeconds).toBeGreaterThan(0);
+    expect(formatCheckReport({ ...shallow, ok: true, deepSeconds: 42 })).toMatch(
+      /^OK: every listed file is present and readable; headers only: run again with --deep to decode all 29 images and catch truncated or corrupt files \(about 42 s on this machine, from 8 timed decodes\)$/m,
+    );
     const deep = await checkProtocol('casia-nir-vis-2.0-view2', root, { folds: ['1'], deep: true });
     const hit = deep.folds[0].unreadable.find((u) => u.path === file)!;
     expect(hit.reason).toContain(`cannot decode image ${file}`);
+    expect(formatCheckReport(deep)).toMatch(/^FAILED: \d+ missing, 1 unreadable; deep check: all 29 images decoded in (under 1 s|\d+ s)$/m);
   });
 });

@@ -3,7 +3,9 @@
 // optionally writes the score file.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { EvaluationRecord, RoutingCount, RunStore } from '../store/run_store.ts';
+import { bitDepthMismatches, describeBitDepthMismatch, getProtocol, type OnMissing, type Role } from '@ssmb/protocols';
+import type { EvalMetricValue, EvaluationRecord, RoutingCount, RunStore } from '../store/run_store.ts';
+import { BITDEPTH_MISMATCH_METRIC, SKIPPED_METRICS } from '../tables/metrics.ts';
 import { loadFoldChecked, loadImages, type ImageSet } from '../train/data.ts';
 import { evaluateFold, scoreFileLines } from './fold_metrics.ts';
 import type { EvalEmbedder } from './embedders.ts';
@@ -63,6 +65,21 @@ export interface FoldEvalOptions {
   batchSize: number;
   /** Write `<dir>/scores-<protocol>-<fold>.txt` when set. */
   scoreDir?: string | null;
+  /** config dataset.onMissing (default error). */
+  onMissing?: OnMissing;
+  /** Roles the run read, whose skipped entries the record counts: gallery + probe (default), plus train
+   *  for a run that trained on the fold. */
+  roles?: readonly Role[];
+}
+
+/** What the run left out of the fold or read differently from the spec, stored as eval metrics beside the scores. */
+export interface FoldDataAccount {
+  /** list entries skipped per role (only with onMissing 'skip'; null otherwise) */
+  skipped: Partial<Record<Role, number>> | null;
+  /** images whose bit depth is not the spec's */
+  bitDepthMismatch: number;
+  /** one line per problem, for logs */
+  warnings: string[];
 }
 
 export interface FoldEvaluation {
@@ -70,10 +87,29 @@ export interface FoldEvaluation {
   scoreFile?: string;
   /** the embedder's label: 'onnxruntime' or 'tfjs-<backend>' */
   engine: string;
+  data: FoldDataAccount;
+}
+
+/** The account's eval metrics: skipped_<role> for every role read (with onMissing 'skip'), bitdepth_mismatch when > 0. */
+export function dataAccountMetrics(a: FoldDataAccount): Record<string, EvalMetricValue> {
+  const out: Record<string, EvalMetricValue> = {};
+  for (const [role, n] of Object.entries(a.skipped ?? {}) as [Role, number][]) out[SKIPPED_METRICS[role]] = { value: n, count: n };
+  if (a.bitDepthMismatch > 0) out[BITDEPTH_MISMATCH_METRIC] = { value: a.bitDepthMismatch, count: a.bitDepthMismatch };
+  return out;
 }
 
 export async function evaluateProtocolFold(embedder: EvalEmbedder, o: FoldEvalOptions): Promise<FoldEvaluation> {
-  const fold = await loadFoldChecked(o.protocol, o.root, o.fold);
+  const roles = o.roles ?? (['gallery', 'probe'] as const);
+  const onMissing = o.onMissing ?? 'error';
+  const fold = await loadFoldChecked(o.protocol, o.root, o.fold, { onMissing, roles });
+  const spec = getProtocol(o.protocol);
+  const mismatches = bitDepthMismatches(spec, [...new Map(roles.flatMap((r) => fold[r]).map((s) => [s.path, s])).values()]);
+  const skipped = onMissing === 'skip' ? Object.fromEntries(roles.map((r) => [r, fold.skipped[r]])) : null;
+  const warnings = [
+    ...roles.filter((r) => skipped?.[r]).map((r) => `${o.protocol} fold ${o.fold}: skipped ${skipped![r]} ${r} entr${skipped![r] === 1 ? 'y' : 'ies'} whose file is missing (dataset.onMissing=skip)`),
+    ...mismatches.map((m) => `${o.protocol} fold ${o.fold}: ${describeBitDepthMismatch(m)}`),
+  ];
+  const data: FoldDataAccount = { skipped, bitDepthMismatch: mismatches.reduce((a, m) => a + m.count, 0), warnings };
   if (fold.gallery.length === 0 || fold.probe.length === 0) {
     throw new Error(`protocol ${o.protocol} fold ${o.fold}: ${fold.gallery.length} gallery and ${fold.probe.length} probe images found under ${o.root}; both are needed`);
   }
@@ -101,13 +137,19 @@ export async function evaluateProtocolFold(embedder: EvalEmbedder, o: FoldEvalOp
     },
     scoreFile,
     engine: embedder.label,
+    data,
   };
 }
 
-/** Stores the fold's results, the engine that produced them (tag `eval.engine`) and the score file. */
+/**
+ * Stores the fold's results with its data account (skipped entries, bit-depth mismatches: eval metrics
+ * beside the scores, so tables and the dashboard read them like any metric), the engine that produced
+ * them (tag `eval.engine`) and the score file. Warnings go to stderr: the worker log.
+ */
 export function recordFoldEvaluation(store: RunStore, runId: number, ev: FoldEvaluation): void {
+  for (const w of ev.data.warnings) process.stderr.write(`run ${runId} warning: ${w}\n`);
   store.transaction(() => {
-    store.recordEvaluation(runId, ev.record);
+    store.recordEvaluation(runId, { ...ev.record, metrics: { ...ev.record.metrics, ...dataAccountMetrics(ev.data) } });
     store.setTag(runId, EVAL_ENGINE_TAG, ev.engine);
     if (ev.scoreFile) store.addArtifact(runId, 'scores', ev.scoreFile);
   });

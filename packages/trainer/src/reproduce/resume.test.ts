@@ -44,5 +44,8 @@ describe('skip-completed planning against a real store', () => {
     expect(runIdentity({ a: 1 })).not.toBe(runIdentity({ a: 2 }));
     // the evaluation engine (tfjs or onnxruntime) agrees to float tolerance: stores from before the key existed still match
     expect(runIdentity({ a: 1, eval: { batchSize: 8 } })).toBe(runIdentity({ a: 1, eval: { batchSize: 64, engine: 'onnxruntime' } }));
+    // dataset.onMissing at its default is what every run did before the key existed; skipping entries is another run
+    expect(runIdentity({ dataset: { root: 'r' } })).toBe(runIdentity({ dataset: { root: 'r', onMissing: 'error' } }));
+    expect(runIdentity({ dataset: { root: 'r' } })).not.toBe(runIdentity({ dataset: { root: 'r', onMissing: 'skip' } }));
   });
 });

@@ -27,9 +27,18 @@ function without(obj: unknown, dotted: string): unknown {
   return copy;
 }
 
+/** Keys added after stores existed whose default is what runs did before them: at the default they are left
+ *  out of the identity, so a stored run without the key still matches (dataset.onMissing: skip does not). */
+export const DEFAULTED_IDENTITY_KEYS: Record<string, unknown> = { 'dataset.onMissing': 'error' };
+
+function valueAt(obj: unknown, dotted: string): unknown {
+  return dotted.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
+}
+
 /** Canonical JSON of the result-defining part of a config. */
 export function runIdentity(config: unknown): string {
-  const stripped = NON_IDENTITY_KEYS.reduce<unknown>((c, k) => without(c, k), config);
+  const defaulted = Object.entries(DEFAULTED_IDENTITY_KEYS).filter(([k, v]) => valueAt(config, k) === v).map(([k]) => k);
+  const stripped = [...NON_IDENTITY_KEYS, ...defaulted].reduce<unknown>((c, k) => without(c, k), config);
   return JSON.stringify(canonical(stripped));
 }
 

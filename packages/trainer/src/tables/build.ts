@@ -1,7 +1,7 @@
 // Paper table = rows (methods/settings) x columns (protocols) x metrics; each cell is mean +- std over
 // folds, with literature numbers beside ours. Pure: callers pass per-fold results, no I/O here.
 import { rowsOfColumn, tableMetricSpec, type TableConfig } from './config.ts';
-import type { MetricSpec } from './metrics.ts';
+import { SKIPPED_METRICS, type MetricSpec } from './metrics.ts';
 import type { Reference } from './references.ts';
 
 /** One evaluated fold of one run, already assigned to a table row and column. */
@@ -31,6 +31,20 @@ export interface TableCell {
   best: boolean;
   /** Literature number placed beside ours. */
   reference?: Reference;
+  /** List entries the cell's folds left out because their files are missing (dataset.onMissing=skip),
+   *  summed over folds per role; absent when none were. Exporters mark the cell and footnote the counts. */
+  skipped?: Partial<Record<keyof typeof SKIPPED_METRICS, number>>;
+}
+
+/** Skipped entries per role summed over a cell's folds; undefined when there are none. */
+export function skippedOf(folds: Iterable<Record<string, number>>): TableCell['skipped'] {
+  const out: NonNullable<TableCell['skipped']> = {};
+  for (const f of folds) {
+    for (const [role, key] of Object.entries(SKIPPED_METRICS) as [keyof typeof SKIPPED_METRICS, string][]) {
+      if (Number.isFinite(f[key]) && f[key] > 0) out[role] = (out[role] ?? 0) + f[key];
+    }
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 export interface TableColumnOut {
@@ -99,11 +113,12 @@ export function buildTable(cfg: TableConfig, results: FoldResult[], opts: BuildO
     cells: cfg.columns.map((col) => {
       if (!rowsOfColumn(cfg, col).some((r) => r.id === row.id)) return null;
       const folds = byCell.get(`${row.id}\0${col.id}`) ?? new Map<string, Record<string, number>>();
+      const skipped = skippedOf(folds.values());
       return metrics.map((m): TableCell => {
         const values = [...folds.values()].map((f) => f[m.key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
         const stat = values.length ? meanStd(values.map((v) => (m.percent ? v * 100 : v))) : null;
         const reference = refs.find((x) => x.row === row.id && x.column === col.id && x.metric === m.key);
-        return { metric: m.key, stat, expected: opts.expectedFolds?.[col.id] ?? null, best: false, ...(reference ? { reference } : {}) };
+        return { metric: m.key, stat, expected: opts.expectedFolds?.[col.id] ?? null, best: false, ...(reference ? { reference } : {}), ...(skipped ? { skipped } : {}) };
       });
     }),
   }));

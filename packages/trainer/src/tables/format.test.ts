@@ -47,7 +47,7 @@ describe('toCsv', () => {
     expect(rows.length - 1).toBe(6 + 3 + 1); // baseline 2 cols x 3 metrics, ssmb 1 col, literature 1 cell
     expect(Number(byKey.get('baseline/vis-nir/rank1')![9])).toBeCloseTo(55, 10);
     expect(Number(byKey.get('baseline/vis-nir/rank1')![11])).toBe(2);
-    expect(byKey.get('ssmb/vis-nir/rank1')!.slice(13)).toEqual(['97.5', '0.3', 'Paper A']);
+    expect(byKey.get('ssmb/vis-nir/rank1')!.slice(13)).toEqual(['97.5', '0.3', 'Paper A', '']); // last: skipped entries (none)
     const lit = byKey.get('lit:Lit & co/vis-nir/rank1')!;
     expect(lit[2]).toBe('Lit & co');
     expect(lit[15]).toBe('Paper "B", 2020'); // quotes and commas survive
@@ -84,5 +84,36 @@ describe('toText', () => {
     expect(txt).toMatch(/^Rank-1 +VIS-VIS +VIS-NIR$/m);
     expect(txt).toMatch(/^EER \(lower is better\) +VIS-VIS +VIS-NIR$/m);
     expect(Math.max(...txt.split('\n').filter((l) => !l.startsWith('Mean') && !l.startsWith('"')).map((l) => l.length))).toBeLessThan(100);
+  });
+});
+
+describe('cells with skipped list entries (dataset.onMissing=skip)', () => {
+  it('are marked in every format and footnoted with the counts per role, summed over folds', () => {
+    const skipping: FoldResult[] = [
+      { row: 'baseline', column: 'vis-vis', fold: '1', metrics: { rank1: 0.99, tar_far_1e2: 0.98, eer: 0.01 } },
+      { row: 'baseline', column: 'vis-nir', fold: '1', metrics: { rank1: 0.5, tar_far_1e2: 0.4, eer: 0.2, skipped_gallery: 0, skipped_probe: 2 } },
+      { row: 'baseline', column: 'vis-nir', fold: '2', metrics: { rank1: 0.6, tar_far_1e2: 0.5, eer: 0.3, skipped_gallery: 1, skipped_probe: 1 } },
+      { row: 'ssmb', column: 'vis-nir', fold: '1', metrics: { rank1: 0.9, tar_far_1e2: 0.8, eer: 0.05, skipped_train: 0, skipped_gallery: 0, skipped_probe: 0 } },
+    ];
+    const t = buildTable(smallTable(), skipping, { expectedFolds: { 'vis-vis': 1, 'vis-nir': 2 } });
+    expect(t.rows[0].cells[1]!.map((c) => c.skipped)).toEqual([{ gallery: 1, probe: 3 }, { gallery: 1, probe: 3 }, { gallery: 1, probe: 3 }]);
+    expect(t.rows[0].cells[0]![0].skipped).toBeUndefined();
+    expect(t.rows[1].cells[1]![0].skipped).toBeUndefined(); // skipping allowed, nothing skipped: no mark
+
+    const md = toMarkdown(t);
+    const base = md.split('\n').find((l) => l.startsWith('| Baseline'))!.split('|').slice(1, -1).map((s) => s.trim());
+    expect(base[1]).toBe('99.00 ± 0.00');
+    expect(base[4]).toBe('55.00 ± 7.07†');
+    expect(base[6]).toBe('25.00 ± 7.07†');
+    expect(md).toContain('_† List entries left out because their files are missing (dataset.onMissing=skip), over all folds: Baseline / VIS-NIR: 1 gallery, 3 probe._');
+    expect(toText(t, { maxWidth: 1000 })).toContain('55.00 ± 7.07†');
+    expect(toText(t, { maxWidth: 1000 })).toContain('Baseline / VIS-NIR: 1 gallery, 3 probe.');
+    const tex = toLatex(t);
+    expect(tex).toContain('55.00 $\\pm$ 7.07$^\\dagger$');
+    expect(tex).toContain('$^\\dagger$ List entries left out');
+    const rows = toCsv(t).trim().split('\n').map(parseCsvLine);
+    const col = CSV_HEADER.indexOf('skipped');
+    expect(rows.find((r) => r[1] === 'baseline' && r[4] === 'vis-nir' && r[7] === 'eer')![col]).toBe('1 gallery; 3 probe');
+    expect(rows.find((r) => r[1] === 'baseline' && r[4] === 'vis-vis' && r[7] === 'eer')![col]).toBe('');
   });
 });

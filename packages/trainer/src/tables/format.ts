@@ -3,10 +3,12 @@
 import type { PaperTable, Stat, TableCell } from './build.ts';
 import type { MetricSpec } from './metrics.ts';
 
-type Style = { pm: string; bold: (s: string) => string; dash: string };
-const MD: Style = { pm: ' ± ', bold: (s) => `**${s}**`, dash: '–' };
-const TEXT: Style = { pm: ' ± ', bold: (s) => `${s}*`, dash: '-' };
-const TEX: Style = { pm: ' $\\pm$ ', bold: (s) => `\\textbf{${s}}`, dash: '--' };
+type Style = { pm: string; bold: (s: string) => string; dash: string; skipMark: string };
+const MD: Style = { pm: ' ± ', bold: (s) => `**${s}**`, dash: '–', skipMark: '†' };
+const TEXT: Style = { pm: ' ± ', bold: (s) => `${s}*`, dash: '-', skipMark: '†' };
+const TEX: Style = { pm: ' $\\pm$ ', bold: (s) => `\\textbf{${s}}`, dash: '--', skipMark: '$^\\dagger$' };
+/** Marks a cell whose folds skipped list entries (files missing); the notes give the counts. */
+export const SKIPPED_MARK = '†';
 
 function fmtStat(stat: Stat, m: MetricSpec, pm: string): string {
   const mean = stat.mean.toFixed(m.decimals);
@@ -18,6 +20,7 @@ export function formatCell(cell: TableCell | null, m: MetricSpec, style: Style =
   if (cell === null) return '';
   let s = cell.stat ? fmtStat(cell.stat, m, style.pm) : style.dash;
   if (cell.stat && cell.best) s = style.bold(s);
+  if (cell.stat && cell.skipped) s += style.skipMark;
   if (cell.stat && cell.stat.n !== null && cell.expected !== null && cell.stat.n < cell.expected) {
     s += ` (${cell.stat.n}/${cell.expected} folds)`;
   }
@@ -45,7 +48,19 @@ function notes(t: PaperTable, best = 'in bold'): string[] {
     for (const r of t.rows) for (const c of r.cells) for (const x of c ?? []) if (x.reference) sources.add(x.reference.source);
     out.push(`"(reported)" rows and [lit. ...] values are copied from the literature: ${[...sources].join('; ')}.`);
   }
+  const skipped = t.rows.flatMap((r) =>
+    r.cells.flatMap((c, ci) => {
+      const sk = c?.find((x) => x.stat && x.skipped)?.skipped;
+      return sk ? [`${rowLabel(r)} / ${t.columns[ci].label}: ${skippedText(sk, ', ')}`] : [];
+    }),
+  );
+  if (skipped.length) out.push(`${SKIPPED_MARK} List entries left out because their files are missing (dataset.onMissing=skip), over all folds: ${skipped.join('; ')}.`);
   return out;
+}
+
+/** "3 probe, 1 gallery" (roles in train, gallery, probe order). */
+function skippedText(sk: NonNullable<TableCell['skipped']>, sep: string): string {
+  return (['train', 'gallery', 'probe'] as const).filter((r) => sk[r]).map((r) => `${sk[r]} ${r}`).join(sep);
 }
 
 const mdEscape = (s: string) => s.replace(/\|/g, '\\|');
@@ -72,7 +87,7 @@ function csvField(v: string | number | null | undefined): string {
 
 export const CSV_HEADER = [
   'table', 'row', 'row_label', 'kind', 'column', 'column_label', 'protocol', 'metric', 'metric_label',
-  'mean', 'std', 'n', 'expected', 'reference_mean', 'reference_std', 'reference_source',
+  'mean', 'std', 'n', 'expected', 'reference_mean', 'reference_std', 'reference_source', 'skipped',
 ] as const;
 
 /** Long format: one line per (row, column, metric); values in display units. */
@@ -91,6 +106,7 @@ export function toCsv(t: PaperTable): string {
             t.name, r.id, r.label, r.kind, c.id, c.label, c.protocol, m.key, m.label,
             cell.stat?.mean, cell.stat?.std, cell.stat?.n, cell.expected,
             ref?.mean, ref?.std, ref?.source ?? (r.kind === 'literature' ? r.source : undefined),
+            cell.skipped ? skippedText(cell.skipped, '; ') : undefined,
           ].map(csvField).join(','),
         );
       });
@@ -126,7 +142,7 @@ export function toLatex(t: PaperTable): string {
     out.push([latexEscape(rowLabel(r)), ...cells.map((c) => c.replace(/\[lit\. /g, '[lit.~'))].join(' & ') + ' \\\\');
   }
   out.push('\\bottomrule', '\\end{tabular}');
-  out.push(`\\par\\smallskip{\\footnotesize ${notes(t).map((n) => latexEscape(n).replace(/±/g, '$\\pm$')).join(' ')}}`);
+  out.push(`\\par\\smallskip{\\footnotesize ${notes(t).map((n) => latexEscape(n).replace(/±/g, '$\\pm$').replaceAll(SKIPPED_MARK, TEX.skipMark)).join(' ')}}`);
   out.push('\\end{table}');
   return out.join('\n') + '\n';
 }

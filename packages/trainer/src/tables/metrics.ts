@@ -24,7 +24,18 @@ const KNOWN: Record<string, Omit<MetricSpec, 'key'>> = {
   tar_far_1e4: { label: 'TAR@FAR=0.01%', percent: true, better: 'higher', decimals: 2 },
   eer: { label: 'EER', percent: true, better: 'lower', decimals: 2 },
   auc: { label: 'AUC', percent: true, better: 'higher', decimals: 2 },
+  // Data accounting recorded with a fold's scores (counts, not scores): what the run left out or read
+  // differently from its spec. Tables mark cells whose folds skipped entries.
+  skipped_train: { label: 'Skipped train entries', percent: false, better: 'lower', decimals: 0 },
+  skipped_gallery: { label: 'Skipped gallery entries', percent: false, better: 'lower', decimals: 0 },
+  skipped_probe: { label: 'Skipped probe entries', percent: false, better: 'lower', decimals: 0 },
+  bitdepth_mismatch: { label: 'Bit-depth mismatches', percent: false, better: 'lower', decimals: 0 },
 };
+
+/** Eval metric per role: list entries a run left out because their file is missing (dataset.onMissing=skip). */
+export const SKIPPED_METRICS = { train: 'skipped_train', gallery: 'skipped_gallery', probe: 'skipped_probe' } as const;
+/** Eval metric: images of the fold whose bit depth is not the one the protocol spec declares. */
+export const BITDEPTH_MISMATCH_METRIC = 'bitdepth_mismatch';
 
 /** The three numbers every quickstart/paper table shows by default. */
 export const DEFAULT_METRICS = ['rank1', 'tar_far_1e2', 'eer'] as const;

@@ -1,6 +1,6 @@
 // Loads a fold and decodes its images once per run into one Float32Array (the synthetic benchmark is
 // small), so training steps only copy rows and stay compute-bound.
-import { loadAlignedBatch, loadFold, type Fold, type Sample } from '@ssmb/protocols';
+import { loadAlignedBatch, loadFold, ROLES, type LoadedFold, type OnMissing, type Role, type Sample } from '@ssmb/protocols';
 
 export interface ImageSet {
   samples: Sample[];
@@ -9,10 +9,22 @@ export interface ImageSet {
   data: Float32Array;
 }
 
-export async function loadFoldChecked(protocol: string, root: string, fold: string): Promise<Fold> {
-  const f = await loadFold(protocol, root, fold);
-  const empty = (['train', 'gallery', 'probe'] as const).filter((r) => f[r].length === 0);
-  if (empty.length === 3) throw new Error(`protocol ${protocol} fold ${fold} under ${root} lists no readable images; run \`ssmb protocols check\` on the root`);
+export interface FoldLoadOptions {
+  /** config dataset.onMissing: 'error' (default) fails naming the missing files; 'skip' counts them in `skipped`. */
+  onMissing?: OnMissing;
+  /** The roles this run reads (default all): an evaluation does not fail on a missing training image. */
+  roles?: readonly Role[];
+}
+
+/**
+ * The fold's samples for a run. Every list entry of the roles used must have its file, unless
+ * onMissing is 'skip': then the fold comes back without them and `skipped` counts them per role.
+ */
+export async function loadFoldChecked(protocol: string, root: string, fold: string, opts: FoldLoadOptions = {}): Promise<LoadedFold> {
+  const roles = opts.roles ?? ROLES;
+  const f = await loadFold(protocol, root, fold, { onMissing: opts.onMissing ?? 'error', roles });
+  const empty = roles.filter((r) => f[r].length === 0);
+  if (empty.length === roles.length) throw new Error(`protocol ${protocol} fold ${fold} under ${root} lists no readable ${roles.join('/')} images; run \`ssmb protocols check\` on the root`);
   return f;
 }
 

@@ -44,7 +44,7 @@ export async function runPretraining(ctx: RunContext): Promise<RunOutcome> {
   let adam: Adam | undefined;
   try {
     const size = imageSizeOf(config, backbone);
-    const fold = await loadFoldChecked(p.protocol, config.dataset.root, p.fold);
+    const fold = await loadFoldChecked(p.protocol, config.dataset.root, p.fold, { onMissing: config.dataset.onMissing });
     const samples = fold.train.filter((s) => s.modality === p.modality);
     const subjects = [...new Set(samples.map((s) => s.subject))].sort();
     if (subjects.length < 2) throw new Error(`pretrain: protocol ${p.protocol} fold ${p.fold} has ${subjects.length} ${p.modality} training identities under ${config.dataset.root}; at least 2 are needed`);
@@ -112,7 +112,7 @@ export async function runPretraining(ctx: RunContext): Promise<RunOutcome> {
     saveWeights(backbone, output, { run_id: String(run.id), identities: String(subjects.length), steps: String(p.steps) });
     store.addArtifact(run.id, 'weights', output);
     if (fold.gallery.length > 0 && fold.probe.length > 0) {
-      const fo = { protocol: p.protocol, fold: p.fold, root: config.dataset.root, size, batchSize: config.eval.batchSize };
+      const fo = { protocol: p.protocol, fold: p.fold, root: config.dataset.root, size, batchSize: config.eval.batchSize, onMissing: config.dataset.onMissing, roles: ['train', 'gallery', 'probe'] as const };
       recordFoldEvaluation(store, run.id, await withEvalEmbedder(backbone, config.eval.engine, (e) => evaluateProtocolFold(e, fo)));
     }
     return 'completed';

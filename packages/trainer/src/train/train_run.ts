@@ -25,7 +25,7 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
   const model = buildHfr(config, run.initFrom);
   try {
     const size = imageSizeOf(config, model.backbone);
-    const fold = await loadFoldChecked(config.dataset.protocol, config.dataset.root, config.dataset.fold);
+    const fold = await loadFoldChecked(config.dataset.protocol, config.dataset.root, config.dataset.fold, { onMissing: config.dataset.onMissing, roles: ['train'] });
     const images = await loadImages(fold.train, size);
     const sampler = new PairSampler(fold.train, config.seed);
     const vars = ssmbParams(model);
@@ -71,7 +71,8 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
     adam.dispose();
     if (outcome === 'stopped') return outcome;
     const scoreDir = config.eval.scoreFiles ? path.join(ctx.runDir, 'scores') : null;
-    recordFoldEvaluation(store, run.id, await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, evalOptions(config, size, scoreDir))));
+    const trained = { ...evalOptions(config, size, scoreDir), roles: ['train', 'gallery', 'probe'] as const }; // skipped training entries counted too
+    recordFoldEvaluation(store, run.id, await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, trained)));
     const weights = path.join(ctx.runDir, 'model.safetensors');
     saveWeights(model, weights, { run_id: String(run.id), config: JSON.stringify(config) });
     store.addArtifact(run.id, 'weights', weights);
@@ -82,7 +83,7 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
 }
 
 export function evalOptions(config: Config, size: number, scoreDir: string | null, fold = config.dataset.fold) {
-  return { protocol: config.dataset.protocol, fold, root: config.dataset.root, size, batchSize: config.eval.batchSize, scoreDir };
+  return { protocol: config.dataset.protocol, fold, root: config.dataset.root, size, batchSize: config.eval.batchSize, scoreDir, onMissing: config.dataset.onMissing };
 }
 
 function pick<T>(m: Map<string, { data: Float32Array }>, prefix: string): Map<string, Float32Array> {

@@ -3,7 +3,7 @@ import { useMemo, useState } from 'react';
 import { qs, useApi, useLiveEvents, useThrottled, type EvalCurve, type MetricsResponse, type RoutingRow, type RunResponse, type RunsResponse } from '../api.ts';
 import { useMeta } from '../App.tsx';
 import { CmcChart, CurveChart, DetChart, RocChart, RoutingHeatmap } from '../charts.tsx';
-import { fmtDuration, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, specOf } from '../format.ts';
+import { fmtDuration, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, skippedEntries, specOf } from '../format.ts';
 import { StatusBadge } from './Runs.tsx';
 import { flatten } from './Compare.tsx';
 
@@ -144,6 +144,11 @@ export function RunDetailView({ id }: { id: number }) {
 
       <div className="panel">
         <h2 style={{ marginTop: 0 }}>Evaluation per fold</h2>
+        {skippedEntries(data.evaluations) && (
+          <div className="error" data-testid="skipped-entries">
+            {skippedEntries(data.evaluations)} list entries left out: their files are missing (dataset.onMissing=skip); per fold in the skipped columns below
+          </div>
+        )}
         {folds.length === 0 ? (
           <div className="dim">Not evaluated yet.</div>
         ) : (
