@@ -39,12 +39,15 @@ describe('protocol registry', () => {
     expect(() => getProtocol('bad-spec')).toThrow(`protocol spec ${path.join(dir, 'bad-spec.yaml')} is invalid: `);
   });
 
-  it('the README worked-example spec is a valid spec', () => {
+  it('the README walk-through spec is a valid spec (tools/src/commands/protocols_readme.test.ts runs all of it)', () => {
     const readme = fs.readFileSync(path.join(import.meta.dirname, '..', 'README.md'), 'utf8');
-    const block = /```yaml\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## Adding a modality protocol')))![1];
-    const spec = parseSpec(YAML.parse(block.replace(/^ {3}/gm, '')), 'README.md');
+    const section = readme.indexOf('## Adding a protocol without touching the package');
+    expect(section).toBeGreaterThan(0);
+    const block = /```yaml\n([\s\S]*?)```/.exec(readme.slice(section))![1];
+    const spec = parseSpec(YAML.parse(block), 'README.md');
     expect(spec.name).toBe('ssmb-exampleswir-vis-swir-s5-seed2026');
     expect(spec.roles.probe.modalities).toEqual(['SWIR']);
+    expect(spec.folds).toMatchObject({ kind: 'subjects', definition: { seed: 2026, folds: 5, train: 20 } });
   });
 
   it('shipped split files are exactly what the seeded generator produces', () => {
