@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Command } from 'commander';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { generateSyntheticDataset } from '@ssmb/protocols';
+import { generateSyntheticDataset, listInvalidProtocols, reloadProtocols } from '@ssmb/protocols';
+import { greyPng } from '@ssmb/protocols/testing';
 import { RunStore } from '@ssmb/trainer';
 import * as evaluate from './evaluate.ts';
 import * as launch from './launch.ts';
@@ -35,6 +36,7 @@ async function ssmb(...args: string[]): Promise<void> {
   await program.parseAsync(args, { from: 'user' });
 }
 const sets = (list: string[]) => list.flatMap((s) => ['--set', s]);
+const file2 = () => path.join(dir, 'other.sqlite'); // a store of its own: the run counts below stay the main store's
 
 describe('ssmb pretrain / evaluate / launch --work', () => {
   it('pre-trains, evaluates the baseline on every fold, trains SSMB and evaluates its model', async () => {
@@ -113,6 +115,33 @@ describe('ssmb pretrain / evaluate / launch --work', () => {
       expect([m.skipped_train, m.skipped_gallery, m.skipped_probe]).toEqual([1, 0, 0]);
     } finally {
       writeFileSync(gone, bytes);
+    }
+  });
+
+  it('a malformed user spec in SSMB_PROTOCOLS_DIR does not stop evaluate; a 16-bit probe where the spec says 8-bit is counted', async () => {
+    const weights = path.join(dir, 'backbone.safetensors');
+    const specs = path.join(dir, 'user-specs');
+    mkdirSync(specs, { recursive: true });
+    writeFileSync(path.join(specs, 'broken.yaml'), 'name: broken\nroles: [unclosed\n');
+    writeFileSync(path.join(specs, 'unknown-key.yaml'), 'name: unknown-key\nflavour: 1\n');
+    const probeList = readFileSync(path.join(root, 'protocols/vis-nir/1/probe.txt'), 'utf8').trim().split('\n');
+    const file = path.join(root, probeList[0]);
+    const bytes = readFileSync(file);
+    writeFileSync(file, await greyPng(32, 32, (x, y) => 1000 + 32 * y + x, 16));
+    const previous = process.env.SSMB_PROTOCOLS_DIR;
+    process.env.SSMB_PROTOCOLS_DIR = specs;
+    reloadProtocols();
+    try {
+      expect(listInvalidProtocols().map((i) => i.name)).toEqual(['broken', 'unknown-key']);
+      out = [];
+      await ssmb('evaluate', '--store', file2(), '--quiet', ...sets([...tiny, `dataset.root=${root}`, 'method=baseline', 'dataset.fold=1', `backbone.weights=${weights}`]));
+      expect(out.filter((l) => /synthetic-vis-nir fold 1 rank1 /.test(l))).toHaveLength(1);
+      expect(out).toContain("synthetic-vis-nir fold 1 warning: 1 image(s) not of the bit depth the protocol spec declares (`ssmb protocols check` names them)");
+    } finally {
+      writeFileSync(file, bytes);
+      if (previous === undefined) delete process.env.SSMB_PROTOCOLS_DIR;
+      else process.env.SSMB_PROTOCOLS_DIR = previous;
+      reloadProtocols();
     }
   });
 

@@ -6,9 +6,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModel, initBackend, saveWeights } from '@ssmb/core';
+import { greyPng } from '@ssmb/protocols/testing';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..', '..');
 const README = fs.readFileSync(path.join(REPO, 'packages/protocols/README.md'), 'utf8');
@@ -24,11 +24,8 @@ function savedFiles(text: string): [string, string][] {
 }
 
 /** A face-like grey image that differs per subject and modality (the pipeline decodes and aligns it). */
-async function image(seed: number): Promise<Buffer> {
-  const size = 40;
-  const px = Buffer.alloc(size * size);
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) px[y * size + x] = (Math.sin((x + seed) * 0.3) * 60 + Math.cos((y * seed) * 0.05) * 60 + 128) & 255;
-  return sharp(px, { raw: { width: size, height: size, channels: 1 } }).png().toBuffer();
+function image(seed: number): Promise<Buffer> {
+  return greyPng(40, 40, (x, y) => Math.round(Math.sin((x + seed) * 0.3) * 60 + Math.cos(y * seed * 0.05) * 60 + 128));
 }
 
 let data: string;

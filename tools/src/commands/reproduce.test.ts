@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { createIResNet, initBackend, saveWeights } from '@ssmb/core';
 import { generateSyntheticDataset } from '@ssmb/protocols';
 import { RunStore } from '@ssmb/trainer';
-import { REPO_ROOT, runReproduce } from './reproduce.ts';
+import { datasetProblems, REPO_ROOT, runReproduce } from './reproduce.ts';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'ssmb-reproduce-'));
 
@@ -82,5 +82,21 @@ describe('reproduce on the synthetic benchmark', () => {
     const s = RunStore.open(store);
     expect(s.listRuns()).toHaveLength(6); // nothing was run twice
     s.close();
+
+    // a probe file gone: the table stops before any run, naming it; --on-missing skip plans new runs (skipping is
+    // part of a run's identity) and the preflight lets the skippable entry through
+    const probe = readFileSync(path.join(root, 'protocols/vis-nir/2/probe.txt'), 'utf8').trim().split('\n')[0];
+    rmSync(path.join(root, probe));
+    const problems = await datasetProblems('synthetic-vis-nir', root); // the image is listed by other folds' training lists too
+    expect(problems).toContain(`fold 2: missing ${path.join(root, 'protocols/vis-nir/2/probe.txt')}: ${path.join(root, probe)} (no such image)`);
+    expect(problems.every((p) => p.endsWith(`${path.join(root, probe)} (no such image)`))).toBe(true);
+    expect(await datasetProblems('synthetic-vis-nir', root, 'skip')).toEqual([]);
+    const stopped = await runReproduce({ config, roots: { synth: root }, weights, store, out, log: () => {}, bar: false }).catch((e) => e);
+    expect(stopped.name).toBe('PreflightError');
+    expect(stopped.message).toContain(path.join(root, probe));
+    const planned: string[] = [];
+    await runReproduce({ config, roots: { synth: root }, weights, store, out, log: (l) => planned.push(l), bar: false, dryRun: true, onMissing: 'skip' });
+    expect(planned.join('\n')).toMatch(/0 already completed, 0 queued\/running, 6 to run/);
+    await expect(runReproduce({ config, roots: { synth: root }, weights, store, out, log: () => {}, onMissing: 'always' as never })).rejects.toThrow('--on-missing must be one of error, skip, received "always"');
   });
 });

@@ -1,4 +1,5 @@
 // Helpers for tests: tiny real images written into fake dataset trees in their native layouts.
+// Exported as `@ssmb/protocols/testing` so other packages' tests write trees the same way.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,4 +35,12 @@ export function put(root: string, rel: string, data: Buffer | string): void {
   const file = path.join(root, ...rel.split('/'));
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, data);
+}
+
+/** A grey PNG of `width` x `height` with pixel values `value(x, y)` (0..255, or 0..65535 when `depth` is 16). */
+export async function greyPng(width: number, height: number, value: (x: number, y: number) => number, depth: 8 | 16 = 8): Promise<Buffer> {
+  const px = depth === 16 ? new Uint16Array(width * height) : new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) px[y * width + x] = value(x, y);
+  const img = sharp(px, { raw: { width, height, channels: 1 } });
+  return (depth === 16 ? img.toColourspace('grey16') : img).png().toBuffer();
 }
