@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createModel, initBackend, saveWeights } from '@ssmb/core';
+import { createIResNet, initBackend, saveWeights } from '@ssmb/core';
 import { greyPng } from '@ssmb/protocols/testing';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..', '..');
@@ -47,7 +47,7 @@ beforeAll(async () => {
   weights = path.join(home, 'models', 'backbone.safetensors');
   fs.mkdirSync(path.dirname(weights), { recursive: true });
   await initBackend();
-  const model = createModel('iresnet-tiny', { seed: 3 });
+  const model = createIResNet('iresnet-tiny', { seed: 3 });
   saveWeights(model, weights);
   model.dispose();
 });
