@@ -73,14 +73,15 @@ beforeAll(async () => {
   put(specs, 'no-module.yaml', `name: no-module\nreader: ./readers/absent.mjs\n${head}`);
   put(specs, 'tufts-vis-thermal-90-22.yaml', `name: tufts-vis-thermal-90-22\nreader: tufts-face\n${head}`);
   put(specs, '._notes.yaml', 'AppleDouble');
-  process.env.SSMB_PROTOCOLS_DIR = specs;
+  process.env.SSMB_PROTOCOLS_DIR = [specs, path.join(specs, 'absent-dir')].join(path.delimiter); // a typo in the path list too
   reloadProtocols();
 });
 
 describe('user protocols (SSMB_PROTOCOLS_DIR)', () => {
   it('malformed user specs are listed as invalid with the reason; built-ins and the good spec still load', async () => {
     const bad = Object.fromEntries(listInvalidProtocols().map((i) => [i.name, i.reason]));
-    expect(Object.keys(bad).sort()).toEqual(['broken-yaml', 'no-module', 'tufts-vis-thermal-90-22', 'unknown-key', 'unknown-reader']);
+    expect(Object.keys(bad).sort()).toEqual(['absent-dir', 'broken-yaml', 'no-module', 'tufts-vis-thermal-90-22', 'unknown-key', 'unknown-reader']);
+    expect(bad['absent-dir']).toBe(`protocol directory ${path.join(specs, 'absent-dir')} cannot be read (ENOENT); check SSMB_PROTOCOLS_DIR`);
     expect(bad['broken-yaml']).toMatch(/^is not valid YAML: /);
     expect(bad['unknown-key']).toContain('flavour');
     expect(bad['unknown-reader']).toMatch(/unknown dataset reader 'nosuch'; known readers: casia-nir-vis-2.0, /);
