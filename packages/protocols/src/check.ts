@@ -87,22 +87,29 @@ async function unreadableReason(s: Sample, header: ImageHeader | { error: string
 /** Images decoded to time a deep check: enough to average out one slow file, few enough to stay cheap. */
 const DEEP_SAMPLE = 8;
 
+/** Median decode time of up to DEEP_SAMPLE images spread over the list (after one untimed decode: the
+ *  decoder's first call pays its start-up, which the deep check pays once, not per image). */
 async function timeDecodes(files: string[]): Promise<{ perImage: number; sampled: number }> {
   const step = Math.max(1, Math.floor(files.length / DEEP_SAMPLE));
   const pick = files.filter((_, i) => i % step === 0).slice(0, DEEP_SAMPLE);
-  let seconds = 0;
-  let n = 0;
-  for (const f of pick) {
-    const t0 = performance.now();
+  const decode = async (f: string) => {
     try {
       await decodeImage(f);
     } catch {
       // a broken file is reported by the check itself; its (short) time still counts
     }
-    seconds += (performance.now() - t0) / 1000;
-    n++;
+  };
+  if (pick.length) await decode(pick[0]);
+  const times: number[] = [];
+  for (const f of pick) {
+    const t0 = performance.now();
+    await decode(f);
+    times.push((performance.now() - t0) / 1000);
   }
-  return { perImage: n ? seconds / n : 0, sampled: n };
+  times.sort((a, b) => a - b);
+  const mid = times.length >> 1;
+  const median = times.length === 0 ? 0 : times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+  return { perImage: median, sampled: times.length };
 }
 
 export async function checkProtocol(
