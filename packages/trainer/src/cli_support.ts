@@ -18,11 +18,7 @@ export function configFromCli(o: ConfigCliOptions): Config {
   return resolveConfig({ files: o.config ?? [], sets: o.set ?? [] });
 }
 
-/** Fold names of a registered protocol (sweeps expand `dataset.fold=all` with it). */
-export async function protocolFoldNames(protocol: string): Promise<string[]> {
-  const p = await import('@ssmb/protocols');
-  return p.protocolFolds(p.getProtocol(protocol));
-}
+export { protocolFoldNames } from './protocol_folds.ts';
 
 /** Queues one run and executes it in this process (pretrain/evaluate commands); throws on failure. */
 export async function launchAndRun(

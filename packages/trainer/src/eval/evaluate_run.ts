@@ -2,7 +2,7 @@
 // --init-from (method ssmb), on one fold or every fold of the protocol (dataset.fold=all), with the
 // evaluation engine of config eval.engine.
 import path from 'node:path';
-import { protocolFoldNames } from '../cli_support.ts';
+import { protocolFoldNames } from '../protocol_folds.ts';
 import { imageSizeOf } from '../train/model.ts';
 import { buildRunModel } from '../train/run_model.ts';
 import { useEngine } from '../train/engine.ts';
