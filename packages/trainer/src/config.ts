@@ -87,6 +87,17 @@ const PretrainConfig = z.strictObject({
   flip: z.boolean().default(true),
 });
 
+const CheckpointConfig = z.strictObject({
+  /** Checkpoints kept besides the best one: the newest N (0 = keep every checkpoint). The newest is always
+   *  kept, whatever N is: a resume starts from it. */
+  keepLast: z.number().int().min(0).default(3),
+  /** Also keep the checkpoint with the best value of this per-step metric (e.g. eval/rank1, loss), among
+   *  checkpoint steps where it was logged; null = keep only the newest keepLast. */
+  keepBest: z.string().min(1).nullable().default('eval/rank1'),
+  /** Which way keepBest is better; null = from the metric (losses and eer lower, other eval/ metrics higher). */
+  bestMode: z.enum(['max', 'min']).nullable().default(null),
+});
+
 export const ConfigSchema = z.strictObject({
   /** ssmb = train SSMB blocks into the frozen backbone; baseline = evaluate the frozen backbone alone. */
   method: z.enum(['ssmb', 'baseline']).default('ssmb'),
@@ -104,6 +115,8 @@ export const ConfigSchema = z.strictObject({
   evalEvery: z.number().int().min(0).default(0),
   /** Checkpoint every N steps (0 = only at the end). */
   checkpointEvery: z.number().int().min(0).default(100),
+  /** Which checkpoints are kept (older ones are deleted, file and store row together). */
+  checkpoint: CheckpointConfig.prefault({}),
   seed: z.number().int().min(0).default(0),
   /** tf backend: auto = core's initBackend order (SSMB_BACKEND env wins). */
   engine: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),

@@ -1,6 +1,7 @@
 // Creating queued runs: one run, or a sweep (parent + one child per grid point, `dataset.fold=all`
 // expanded to every fold of the child's protocol). Configs are validated before anything is written.
 import { ConfigError, flattenConfig, mergeConfig, parseSweepGrid, validateConfig, type Config, type ConfigOverride } from './config.ts';
+import { bestModeOf } from './checkpoint/retention.ts';
 import type { RunKind, RunStore } from './store/run_store.ts';
 
 export type FoldsOf = (protocol: string) => string[] | Promise<string[]>;
@@ -33,6 +34,7 @@ function label(c: ConfigOverride): string {
 /** Queues one run with a fully resolved config. */
 export function launchRun(store: RunStore, config: Config, opts: LaunchOptions): number {
   const c = validateConfig(config);
+  bestModeOf(c.checkpoint); // an unknown keepBest direction fails now, not after the first checkpoints
   if (c.dataset.fold === 'all' && kindFor(opts, c) === 'train') {
     throw new ConfigError('config key `dataset.fold`: a training run needs one fold; use a sweep (--grid dataset.fold=all) to train every fold');
   }
@@ -81,6 +83,7 @@ export async function launchSweep(
   opts: LaunchOptions,
 ): Promise<{ parentId: number; childIds: number[] }> {
   const plan = await planSweep(base, grid, foldsOf);
+  for (const p of plan) bestModeOf(p.config.checkpoint);
   const res = store.createSweep(
     { experiment: opts.experiment, config: { base, grid }, seed: base.seed, name: opts.name ?? `sweep ${grid.join(' ')}`, method: null },
     plan.map((p) => {

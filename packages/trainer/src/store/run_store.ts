@@ -674,6 +674,13 @@ export class RunStore {
     return this.listCheckpoints(runId).at(-1);
   }
 
+  /** Forgets checkpoint rows, in one transaction (checkpoint/retention.ts deletes the files after). */
+  removeCheckpoints(runId: number, steps: number[]): void {
+    this.transaction(() => {
+      for (const step of steps) this.stmt('DELETE FROM checkpoints WHERE run_id = ? AND step = ?').run(runId, step);
+    });
+  }
+
   addArtifact(runId: number, kind: string, path: string): void {
     this.stmt('INSERT INTO artifacts (run_id, kind, path, created_at) VALUES (?, ?, ?, ?)').run(runId, kind, path, Date.now());
   }

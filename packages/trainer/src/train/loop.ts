@@ -1,5 +1,9 @@
 // The step loop shared by SSMB training and backbone pre-training: per-step metrics (buffered),
-// img/s, lease heartbeat, progress, periodic checkpoints/evaluation, and a clean stop on SIGTERM.
+// img/s, lease heartbeat, progress, periodic checkpoints/evaluation, checkpoint pruning, and a clean stop
+// on SIGTERM. A restart (resume, or a crashed attempt re-claimed) is exact: history after the restart
+// step is dropped before the steps are logged again, and scheduled evaluations that a kill lost are run.
+import { pruneCheckpoints } from '../checkpoint/retention.ts';
+import type { RunStore } from '../store/run_store.ts';
 import type { RunContext, RunOutcome } from '../worker/run_context.ts';
 
 export interface LoopHooks {
@@ -13,16 +17,60 @@ export interface LoopHooks {
   step(step: number): Record<string, number>;
   /** Writes a checkpoint after `step` and returns its path. */
   checkpoint(step: number): string;
+  /** Mid-run evaluation after `step` (every evalEvery steps, not at the last step); logs `eval/<metric>` at `step`. */
   evaluate?(step: number): Promise<void>;
 }
 
+/** Per-step metric keys of mid-run evaluations start with this. */
+export const EVAL_KEY_PREFIX = 'eval/';
+
+/** Steps at which mid-run evaluation metrics (`eval/*`) are recorded. */
+export function evaluatedSteps(store: RunStore, runId: number): Set<number> {
+  const steps = new Set<number>();
+  for (const key of store.metricKeys(runId)) {
+    if (key.startsWith(EVAL_KEY_PREFIX)) for (const p of store.getMetricHistory(runId, key)) steps.add(p.step);
+  }
+  return steps;
+}
+
+/** Steps <= `upTo` at which the schedule evaluates (multiples of evalEvery, the last step excluded). */
+export function scheduledEvalSteps(evalEvery: number, totalSteps: number, upTo: number): number[] {
+  if (evalEvery <= 0) return [];
+  const out: number[] = [];
+  for (let s = evalEvery; s <= Math.min(upTo, totalSteps - 1); s += evalEvery) out.push(s);
+  return out;
+}
+
+/** Run tag listing scheduled evaluations that were lost and cannot be re-run (their weights are gone). */
+export const LOST_EVAL_TAG = 'eval.lost_steps';
+
 export async function runLoop(ctx: RunContext, label: string, h: LoopHooks): Promise<RunOutcome> {
   const { store, run } = ctx;
+  // Steps after the restart point are logged again below: drop what an earlier attempt logged for them,
+  // checkpoint or not (a run killed before its first checkpoint restarts from 0).
+  store.truncateMetricsAfter(run.id, h.startStep);
   const log = store.metricLogger(run.id, 512);
+  const prune = () => pruneCheckpoints(store, run.id, ctx.config.checkpoint);
   const save = (step: number) => {
     log.flush();
     store.addCheckpoint(run.id, step, h.checkpoint(step));
+    prune();
   };
+  const evaluate = async (step: number) => {
+    log.flush();
+    await h.evaluate!(step);
+    prune(); // the new value may make this checkpoint the best
+  };
+  if (h.evaluate) {
+    // A kill during the evaluation after checkpoint `startStep` loses it: the model is at that step
+    // again now, so run it. Earlier lost ones (stores written before this check) cannot be re-run from
+    // the current weights; they are recorded as a run tag rather than dropped silently.
+    const done = evaluatedSteps(store, run.id);
+    const missing = scheduledEvalSteps(h.evalEvery, h.totalSteps, h.startStep).filter((s) => !done.has(s));
+    const lost = missing.filter((s) => s !== h.startStep);
+    if (lost.length > 0) store.setTag(run.id, LOST_EVAL_TAG, lost.join(','));
+    if (missing.includes(h.startStep)) await evaluate(h.startStep);
+  }
   ctx.progress.start(label, h.totalSteps, h.startStep);
   let ema: number | undefined;
   try {
@@ -37,10 +85,7 @@ export async function runLoop(ctx: RunContext, label: string, h: LoopHooks): Pro
       ctx.progress.update(step, { loss: m.loss, imgPerSec: ema });
       const last = step === h.totalSteps;
       if (last || (h.checkpointEvery > 0 && step % h.checkpointEvery === 0)) save(step);
-      if (h.evaluate && !last && h.evalEvery > 0 && step % h.evalEvery === 0) {
-        log.flush();
-        await h.evaluate(step);
-      }
+      if (h.evaluate && !last && h.evalEvery > 0 && step % h.evalEvery === 0) await evaluate(step);
       // Let timers (heartbeat) and signal handlers run between steps.
       await new Promise((r) => setImmediate(r));
       if (ctx.shouldStop() && !last) {

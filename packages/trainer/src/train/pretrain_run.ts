@@ -4,6 +4,7 @@
 import { arcfaceLoss, saveWeights, tf, tfSeed } from '@ssmb/core';
 import path from 'node:path';
 import { checkpointPath, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts';
+import { resumeCheckpoint } from '../checkpoint/retention.ts';
 import { withEvalEmbedder } from '../eval/embedders.ts';
 import { evaluateProtocolFold, recordFoldEvaluation } from '../eval/evaluate_fold.ts';
 import type { RunContext, RunOutcome } from '../worker/run_context.ts';
@@ -59,7 +60,7 @@ export async function runPretraining(ctx: RunContext): Promise<RunOutcome> {
     const all = new Map([...backbone.params, ['arcface.weight', head] as const]);
     const rng = new Rng(config.seed);
     let startStep = 0;
-    const last = store.latestCheckpoint(run.id);
+    const last = resumeCheckpoint(ctx); // also removes temp files of a killed writer
     if (last) {
       const ck = loadCheckpoint(last.path);
       loadWeightsInto(all, last.path, { what: `run ${run.id}'s backbone and ArcFace head` });
@@ -67,7 +68,6 @@ export async function runPretraining(ctx: RunContext): Promise<RunOutcome> {
       adam.load({ t: ck.optimizerT, m: strip('adam.m/'), v: strip('adam.v/') });
       rng.state = ck.rngState;
       startStep = ck.step;
-      store.truncateMetricsAfter(run.id, startStep);
     }
     const names = new Map([...vars].map(([k, v]) => [v.name, k]));
     const schedule = { ...config.optim, lr: p.lr, schedule: p.schedule, warmup: p.warmup };

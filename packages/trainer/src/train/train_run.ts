@@ -3,6 +3,7 @@ import { saveWeights } from '@ssmb/core';
 import path from 'node:path';
 import { ConfigError, type Config } from '../config.ts';
 import { checkpointPath, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts';
+import { resumeCheckpoint } from '../checkpoint/retention.ts';
 import { evaluateProtocolFold, EVAL_ENGINE_TAG, recordFoldEvaluation } from '../eval/evaluate_fold.ts';
 import { withEvalEmbedder } from '../eval/embedders.ts';
 import { useEngine } from './engine.ts';
@@ -31,14 +32,13 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
     const vars = ssmbParams(model);
     const adam = new Adam(vars);
     let startStep = 0;
-    const last = store.latestCheckpoint(run.id);
+    const last = resumeCheckpoint(ctx); // also removes temp files of a killed writer
     if (last) {
       const ck = loadCheckpoint(last.path);
       loadWeightsInto(vars, last.path, { what: `run ${run.id}'s SSMB blocks` });
       adam.load({ t: ck.optimizerT, m: pick(ck.tensors, 'adam.m/'), v: pick(ck.tensors, 'adam.v/') });
       sampler.rng.state = ck.rngState;
       startStep = ck.step;
-      store.truncateMetricsAfter(run.id, startStep);
     }
     // After a resume too: the cache is a pure function of the frozen backbone and the images.
     const teacher = TeacherCache.build(model, images, sampler.anchorPool, config.eval.batchSize);

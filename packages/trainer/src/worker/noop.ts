@@ -6,6 +6,7 @@ export async function runNoop(ctx: RunContext): Promise<RunOutcome> {
   const { store, run, config } = ctx;
   const log = store.metricLogger(run.id, 64);
   const start = store.latestCheckpoint(run.id)?.step ?? 0;
+  store.truncateMetricsAfter(run.id, start); // steps after `start` are logged again
   ctx.progress.start(`run ${run.id} noop`, config.steps, start);
   for (let step = start + 1; step <= config.steps; step++) {
     await new Promise((r) => setTimeout(r, 2));

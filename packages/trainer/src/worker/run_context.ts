@@ -16,6 +16,8 @@ export interface RunContext {
   tick(step: number): void;
   /** True once the worker was asked to stop (SIGTERM): checkpoint and return 'stopped'. */
   shouldStop(): boolean;
+  /** The worker's log (one line per call): what an attempt repaired or could not do. */
+  log(line: string): void;
 }
 
 export type RunOutcome = 'completed' | 'stopped';

@@ -113,6 +113,7 @@ async function executeClaimed(
         if (lost) throw new LeaseLostError(run.id, owner);
       },
       shouldStop: o.stop,
+      log: o.log,
     };
     if (run.kind === 'sweep') throw new Error(`run ${run.id} is a sweep parent; it has nothing to execute`);
     const outcome: RunOutcome = await (await EXECUTORS[run.kind]())(ctx);
