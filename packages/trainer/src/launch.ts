@@ -21,8 +21,13 @@ export function totalStepsOf(kind: RunKind, c: Config): number | null {
   return null;
 }
 
-function kindFor(opts: LaunchOptions, c: Config): Exclude<RunKind, 'sweep'> {
+function kindFor(opts: Pick<LaunchOptions, 'kind'>, c: Config): Exclude<RunKind, 'sweep'> {
   return opts.kind ?? (c.method === 'baseline' ? 'evaluate' : 'train');
+}
+
+/** The kind a run gets when launched with `kind` (default: train, or evaluate for method baseline). */
+export function runKindFor(c: Config, kind?: Exclude<RunKind, 'sweep'>): Exclude<RunKind, 'sweep'> {
+  return kindFor({ kind }, c);
 }
 
 function label(c: ConfigOverride): string {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Command } from 'commander';
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RunStore, SCHEMA_VERSION } from '@ssmb/trainer';
@@ -61,10 +61,13 @@ describe('ssmb launch / worker / runs / resume / store', () => {
   });
 
   it('a failing run makes the worker exit non-zero with the message; resume re-runs it', async () => {
-    await ssmb('launch', '--store', file, '--set', 'dataset.root=/no/such/root', '--set', 'steps=2');
+    const root = path.join(dir, 'data');
+    mkdirSync(root);
+    await ssmb('launch', '--store', file, '--set', `dataset.root=${root}`, '--set', 'steps=2');
+    rmSync(root, { recursive: true }); // gone after launch checked it: the worker names it
     await ssmb('worker', '--store', file, '--until-empty', '--quiet');
     expect(process.exitCode).toBe(1);
-    expect(out.join('\n')).toMatch(/run 1 failed: .*dataset root \/no\/such\/root does not exist/);
+    expect(out.join('\n')).toMatch(new RegExp(`run 1 failed: .*dataset root ${root} does not exist`));
     process.exitCode = undefined;
     await ssmb('resume', '1', '--store', file, '--quiet');
     expect(process.exitCode).toBe(1);
@@ -73,6 +76,60 @@ describe('ssmb launch / worker / runs / resume / store', () => {
     s.close();
     await expect(ssmb('resume', 'x1', '--store', file)).rejects.toThrow(/RUN_ID must be a run number/);
     await expect(ssmb('resume', '99', '--store', file)).rejects.toThrow(/run 99 does not exist/);
+  });
+
+  it('launch checks the dataset root, the weights and the --init-from file before queueing anything', async () => {
+    const root = path.join(dir, 'data');
+    const weights = path.join(dir, 'w.safetensors');
+    const init = path.join(dir, 'run-1', 'step-00000010.ckpt');
+    const args = ['--set', `dataset.root=${root}`, '--set', `backbone.weights=${weights}`, '--init-from', init];
+    const err = await ssmb('launch', '--store', file, ...args).then(() => null, (e: Error) => e);
+    expect(err?.message).toBe(
+      'launch: 3 problem(s) found before queueing; nothing was queued:\n' +
+        `  - config key \`dataset.root\`: root ${root} does not exist or is not a directory (pass --set dataset.root=DIR)\n` +
+        `  - config key \`backbone.weights\`: weights file ${weights} does not exist (pass --set backbone.weights=FILE, or null for random weights)\n` +
+        `  - --init-from: file ${init} does not exist (pass the checkpoint or weights file to start from)`,
+    );
+    await expect(ssmb('launch', '--store', file, '--set', `dataset.root=${dir}`, '--set', 'dataset.protocol=casia-nir-vis-typo')).rejects.toThrow(
+      'config key `dataset.protocol`: protocol "casia-nir-vis-typo" is not registered',
+    );
+    // a sweep checks every child (here the second root of the grid)
+    await expect(ssmb('launch', '--store', file, '--grid', `dataset.root=${dir},${root}`)).rejects.toThrow(`root ${root} does not exist`);
+    expect(existsSync(file)).toBe(false);
+    mkdirSync(root);
+    writeFileSync(weights, 'present');
+    await ssmb('launch', '--store', file, '--set', `dataset.root=${root}`, '--set', `backbone.weights=${weights}`);
+    expect(out.at(-1)).toBe('queued run 1');
+  });
+
+  it('read and run commands never create a store: a typo names the path', async () => {
+    const typo = path.join(dir, 'typo.sqlite');
+    for (const cmd of [['runs', 'list'], ['runs', 'show', '1'], ['runs', 'cancel', '1'], ['runs', 'tag', '1', 'k', 'v'], ['store', 'check'], ['resume', '1']]) {
+      await expect(ssmb(...cmd, '--store', typo), cmd.join(' ')).rejects.toThrow(`run store ${typo} does not exist`);
+    }
+    expect(existsSync(typo)).toBe(false);
+    writeFileSync(typo, 'just some text, not SQLite\n'.repeat(50));
+    await expect(ssmb('runs', 'list', '--store', typo)).rejects.toThrow(`${typo} is not an SQLite database, so not a run store`);
+  });
+
+  it('resume --lease-seconds sets the lease the resumed run is held with', async () => {
+    await ssmb('launch', '--store', file, '--kind', 'noop', '--set', 'steps=150');
+    const s = RunStore.open(file);
+    const leases: number[] = [];
+    const poll = setInterval(() => {
+      const r = s.getRun(1)!;
+      if (r.status === 'running' && r.leaseExpiresAt && r.heartbeatAt) leases.push(r.leaseExpiresAt - r.heartbeatAt);
+    }, 5);
+    try {
+      await ssmb('resume', '1', '--store', file, '--lease-seconds', '7', '--quiet');
+    } finally {
+      clearInterval(poll);
+    }
+    expect(s.getRun(1)!.status).toBe('completed');
+    expect(leases.length).toBeGreaterThan(0);
+    expect(new Set(leases)).toEqual(new Set([7000]));
+    s.close();
+    await expect(ssmb('resume', '1', '--store', file, '--lease-seconds', '0')).rejects.toThrow('--lease-seconds must be a positive number of seconds, got 0');
   });
 
   it('store migrate upgrades an old store; opening it before says what to run', async () => {

@@ -1,8 +1,29 @@
 // `ssmb launch`: queue one run, or a sweep (--grid key=v1,v2 ...), in the run store; --work runs them.
 import type { Command } from 'commander';
-import { collect, configFromCli, launchRun, launchSweep, protocolFoldNames, RunStore, runWorker, type RunKind } from '@ssmb/trainer';
+import { getProtocol } from '@ssmb/protocols';
+import {
+  collect, configFromCli, launchRun, launchSweep, planSweep, PreflightError, protocolFoldNames, RunStore, runInputProblems, runKindFor, runWorker,
+  type Config, type PreflightProblem, type RunKind,
+} from '@ssmb/trainer';
 
 const KINDS = ['train', 'evaluate', 'pretrain', 'noop'];
+
+const hasProtocol = (name: string) => {
+  try {
+    getProtocol(name);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** What the runs would read, checked before anything is queued (as `ssmb reproduce` does). */
+export function launchProblems(configs: Config[], kind: Exclude<RunKind, 'sweep'> | undefined, initFrom: string | undefined): PreflightProblem[] {
+  const seen = new Set<string>();
+  return configs
+    .flatMap((c) => runInputProblems(c, runKindFor(c, kind), { initFrom, hasProtocol }))
+    .filter((p) => !seen.has(p.message) && !!seen.add(p.message));
+}
 
 export function register(program: Command): void {
   program
@@ -22,9 +43,13 @@ export function register(program: Command): void {
     .action(async (o) => {
       if (o.kind && !KINDS.includes(o.kind)) throw new Error(`--kind must be one of ${KINDS.join(', ')}, got ${o.kind}`);
       const config = configFromCli(o);
+      const kind = o.kind as Exclude<RunKind, 'sweep'> | undefined;
+      const configs = o.grid.length > 0 ? (await planSweep(config, o.grid, protocolFoldNames)).map((p) => p.config) : [config];
+      const problems = launchProblems(configs, kind, o.initFrom);
+      if (problems.length > 0) throw new PreflightError(problems, '', 'launch', 'found before queueing; nothing was queued');
       const store = RunStore.open(o.store);
       try {
-        const opts = { experiment: o.experiment, name: o.name, kind: o.kind as Exclude<RunKind, 'sweep'> | undefined, maxAttempts: o.maxAttempts, initFrom: o.initFrom };
+        const opts = { experiment: o.experiment, name: o.name, kind, maxAttempts: o.maxAttempts, initFrom: o.initFrom };
         if (o.grid.length > 0) {
           const { parentId, childIds } = await launchSweep(store, config, o.grid, protocolFoldNames, opts);
           console.log(`queued sweep ${parentId} with ${childIds.length} runs: ${childIds.join(' ')}`);

@@ -2,8 +2,9 @@
 import type { Command } from 'commander';
 import { RunStore, type RunStatus } from '@ssmb/trainer';
 
-function withStore<T>(file: string, fn: (s: RunStore) => T): T {
-  const store = RunStore.open(file);
+/** Reads open the store read-only; writes need it to exist: neither ever creates a store (a typo'd --store fails naming the path). */
+function withStore<T>(file: string, fn: (s: RunStore) => T, mode: 'read' | 'write' = 'write'): T {
+  const store = RunStore.open(file, mode === 'read' ? { readonly: true } : { mustExist: true });
   try {
     return fn(store);
   } finally {
@@ -41,7 +42,7 @@ export function register(program: Command): void {
               .join('  '),
           );
         }
-      }),
+      }, 'read'),
     );
   runs
     .command('show <runId>')
@@ -56,7 +57,7 @@ export function register(program: Command): void {
             2,
           ),
         );
-      }),
+      }, 'read'),
     );
   runs.command('cancel <runId>').requiredOption('--store <file>', 'run store').action((id: string, o) => withStore(o.store, (s) => s.cancelRun(runId(id))));
   runs.command('requeue <runId>').requiredOption('--store <file>', 'run store').action((id: string, o) => withStore(o.store, (s) => s.requeueRun(runId(id))));

@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .command('check')
     .requiredOption('--store <file>', 'run store (SQLite file)')
     .action((o) => {
-      const s = RunStore.open(o.store);
+      const s = RunStore.open(o.store, { readonly: true });
       try {
         const result = s.integrityCheck();
         console.log(`${o.store}: schema version ${s.schemaVersion()}, integrity ${result}`);

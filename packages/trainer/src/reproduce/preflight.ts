@@ -2,6 +2,8 @@
 // protocol must be registered. All problems are reported together, each naming the path involved.
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { Config } from '../config.ts';
+import type { RunKind } from '../store/run_store.ts';
 import type { TableConfig } from '../tables/config.ts';
 
 export interface ResolvedInputs {
@@ -72,25 +74,36 @@ export interface PreflightChecks {
   weightsOptional?: boolean;
 }
 
+const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
+const isFile = (p: string) => existsSync(p) && statSync(p).isFile();
+
+/** A dataset root that is not a directory; `what` names it, `fix` says how to give another. */
+function rootProblem(root: string, what: string, fix: string): PreflightProblem | null {
+  return isDir(root) ? null : { kind: 'dataset-root', subject: root, message: `${what}: root ${root} does not exist or is not a directory (${fix})` };
+}
+
+/** A weights file that is not a file. */
+function weightsProblem(file: string, what: string, fix: string): PreflightProblem | null {
+  return isFile(file) ? null : { kind: 'weights', subject: file, message: `${what} ${file} does not exist (${fix})` };
+}
+
 export async function preflight(cfg: TableConfig, inputs: ResolvedInputs, checks: PreflightChecks = {}): Promise<PreflightProblem[]> {
   const problems: PreflightProblem[] = [];
   const used = [...new Set(cfg.columns.map((c) => c.dataset))];
   const rootOk = new Map<string, boolean>();
   for (const name of used) {
     const root = inputs.roots[name];
-    if (!root) {
-      problems.push({ kind: 'dataset-root', subject: name, message: `dataset "${name}" has no root: pass --root ${name}=DIR` });
-      rootOk.set(name, false);
-    } else if (!existsSync(root) || !statSync(root).isDirectory()) {
-      problems.push({ kind: 'dataset-root', subject: root, message: `dataset "${name}": root ${root} does not exist or is not a directory (pass --root ${name}=DIR)` });
-      rootOk.set(name, false);
-    } else rootOk.set(name, true);
+    const problem = root ? rootProblem(root, `dataset "${name}"`, `pass --root ${name}=DIR`) : null;
+    if (!root) problems.push({ kind: 'dataset-root', subject: name, message: `dataset "${name}" has no root: pass --root ${name}=DIR` });
+    else if (problem) problems.push(problem);
+    rootOk.set(name, !!root && !problem);
   }
   if (!checks.weightsOptional) {
     if (!inputs.weights) {
       problems.push({ kind: 'weights', subject: '(none)', message: `table "${cfg.name}" needs pre-trained backbone weights: pass --weights FILE` });
-    } else if (!existsSync(inputs.weights) || !statSync(inputs.weights).isFile()) {
-      problems.push({ kind: 'weights', subject: inputs.weights, message: `weights file ${inputs.weights} does not exist (pass --weights FILE)` });
+    } else {
+      const problem = weightsProblem(inputs.weights, 'weights file', 'pass --weights FILE');
+      if (problem) problems.push(problem);
     }
   }
   const seen = new Set<string>();
@@ -111,10 +124,38 @@ export async function preflight(cfg: TableConfig, inputs: ResolvedInputs, checks
   return problems;
 }
 
+/**
+ * The same checks for one run before it is queued (`ssmb launch`): the dataset root, the backbone
+ * weights and the --init-from file it will read exist, and its protocol is registered. A noop run
+ * reads nothing.
+ */
+export function runInputProblems(config: Config, kind: Exclude<RunKind, 'sweep'>, opts: { initFrom?: string | null; hasProtocol?: (name: string) => boolean } = {}): PreflightProblem[] {
+  if (kind === 'noop') return [];
+  const problems: PreflightProblem[] = [];
+  const protocol = kind === 'pretrain' ? config.pretrain.protocol : config.dataset.protocol;
+  const protocolKey = kind === 'pretrain' ? 'pretrain.protocol' : 'dataset.protocol';
+  if (opts.hasProtocol && !opts.hasProtocol(protocol)) {
+    problems.push({ kind: 'protocol', subject: protocol, message: `config key \`${protocolKey}\`: protocol "${protocol}" is not registered (list them with \`ssmb protocols list\`)` });
+  }
+  const root = path.resolve(config.dataset.root);
+  const r = rootProblem(root, 'config key `dataset.root`', 'pass --set dataset.root=DIR');
+  if (r) problems.push(r);
+  if (config.backbone.weights) {
+    const w = weightsProblem(path.resolve(config.backbone.weights), 'config key `backbone.weights`: weights file', 'pass --set backbone.weights=FILE, or null for random weights');
+    if (w) problems.push(w);
+  }
+  if (opts.initFrom) {
+    const w = weightsProblem(path.resolve(opts.initFrom), '--init-from: file', 'pass the checkpoint or weights file to start from');
+    if (w) problems.push(w);
+  }
+  return problems;
+}
+
 export class PreflightError extends Error {
-  constructor(readonly problems: PreflightProblem[], table: string) {
+  /** `action`: what was refused (default `reproduce <table>`), `outcome`: what did not happen. */
+  constructor(readonly problems: PreflightProblem[], table: string, action = `reproduce ${table}`, outcome = 'found before training; nothing was run') {
     super(
-      `reproduce ${table}: ${problems.length} problem(s) found before training; nothing was run:\n` +
+      `${action}: ${problems.length} problem(s) ${outcome}:\n` +
         problems.map((p) => `  - ${p.message}`).join('\n'),
     );
     this.name = 'PreflightError';

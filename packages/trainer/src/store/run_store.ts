@@ -3,6 +3,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
+import { explainOpenError } from './open_errors.ts';
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 export type RunKind = 'train' | 'pretrain' | 'evaluate' | 'sweep' | 'noop';
@@ -95,7 +96,9 @@ export interface CheckpointRecord {
 
 export class StoreError extends Error {
   constructor(
-    readonly code: 'STORE_SCHEMA_OLDER' | 'STORE_SCHEMA_NEWER' | 'STORE_PARAM_CONFLICT' | 'STORE_NOT_FOUND' | 'STORE_BAD_STATE',
+    readonly code:
+      | 'STORE_SCHEMA_OLDER' | 'STORE_SCHEMA_NEWER' | 'STORE_PARAM_CONFLICT' | 'STORE_NOT_FOUND' | 'STORE_BAD_STATE'
+      | 'STORE_NOT_A_STORE' | 'STORE_READONLY',
     message: string,
   ) {
     super(message);
@@ -166,11 +169,16 @@ function configure(db: Database.Database): void {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 10000');
   db.pragma('synchronous = NORMAL');
+  // A read-only file (or directory) may still open and read; find out now, not at the first write.
+  db.prepare('BEGIN IMMEDIATE').run();
+  db.prepare('ROLLBACK').run();
 }
 
 export interface OpenOptions {
-  /** Open without writing (the dashboard). */
+  /** Open without writing (the dashboard, read commands); the store must exist. */
   readonly?: boolean;
+  /** Refuse to create a missing store (commands that act on runs already in it). */
+  mustExist?: boolean;
 }
 
 export class RunStore {
@@ -189,8 +197,18 @@ export class RunStore {
    * with a message naming both versions and the command to run.
    */
   static open(file: string, opts: OpenOptions = {}): RunStore {
+    try {
+      return RunStore.openUnexplained(file, opts);
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      const { code, message } = explainOpenError(file, err, opts);
+      throw Object.assign(new StoreError(code, message), { cause: err });
+    }
+  }
+
+  private static openUnexplained(file: string, opts: OpenOptions): RunStore {
     const fresh = file === ':memory:' || !existsSync(file);
-    if (opts.readonly && fresh) throw new StoreError('STORE_NOT_FOUND', `run store ${file} does not exist; create it with \`ssmb launch --store ${file} ...\``);
+    if ((opts.readonly || opts.mustExist) && fresh && file !== ':memory:') throw new StoreError('STORE_NOT_FOUND', `run store ${file} does not exist; create it with \`ssmb launch --store ${file} ...\``);
     const db = new Database(file, { readonly: !!opts.readonly });
     try {
       if (!opts.readonly) configure(db);
@@ -225,6 +243,16 @@ export class RunStore {
 
   /** Upgrades a store to the current schema; returns the versions before and after. */
   static migrate(file: string): { from: number; to: number } {
+    try {
+      return RunStore.migrateUnexplained(file);
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      const { code, message } = explainOpenError(file, err);
+      throw Object.assign(new StoreError(code, message), { cause: err });
+    }
+  }
+
+  private static migrateUnexplained(file: string): { from: number; to: number } {
     if (!existsSync(file)) throw new StoreError('STORE_NOT_FOUND', `run store ${file} does not exist`);
     const db = new Database(file);
     try {
