@@ -28,11 +28,13 @@ describe('toMarkdown', () => {
       'Method', 'VIS-VIS Rank-1', 'VIS-VIS TAR@FAR=1%', 'VIS-VIS EER', 'VIS-NIR Rank-1', 'VIS-NIR TAR@FAR=1%', 'VIS-NIR EER',
     ]);
     const base = lines.find((l) => l.startsWith('| Baseline'))!.split('|').slice(1, -1).map((s) => s.trim());
-    expect(base[1]).toBe('99.00 ± 0.00');
+    expect(base[1]).toBe('99.00 (n=1)'); // one fold: no standard deviation (it is not 0, it does not exist)
     expect(base[4]).toBe('55.00 ± 7.07');
     const ssmb = lines.find((l) => l.startsWith('| SSMB'))!.split('|').slice(1, -1).map((s) => s.trim());
     expect(ssmb[1]).toBe(''); // VIS-VIS not applicable to SSMB
-    expect(ssmb[4]).toBe('**90.00 ± 0.00** (1/2 folds) [lit. 97.50 ± 0.30]');
+    expect(ssmb[4]).toBe('**90.00** (1/2 folds) [lit. 97.50 ± 0.30]');
+    expect(md).toContain('_Mean ± sample standard deviation over n = 1-2 folds (n below the expected count is given in the cell; n = 1 cells have no standard deviation); percentages');
+    expect(md).not.toContain('± 0.00');
     expect(md).toContain('| Lit & co (reported) |');
     expect(md).toMatch(/Lower is better for: EER/);
   });
@@ -47,6 +49,8 @@ describe('toCsv', () => {
     expect(rows.length - 1).toBe(6 + 3 + 1); // baseline 2 cols x 3 metrics, ssmb 1 col, literature 1 cell
     expect(Number(byKey.get('baseline/vis-nir/rank1')![9])).toBeCloseTo(55, 10);
     expect(Number(byKey.get('baseline/vis-nir/rank1')![11])).toBe(2);
+    expect(Number(byKey.get('baseline/vis-nir/rank1')![10])).toBeCloseTo(7.0710678, 6);
+    expect(byKey.get('baseline/vis-vis/rank1')!.slice(9, 13)).toEqual(['99', '', '1', '1']); // n = 1: std empty, not 0
     expect(byKey.get('ssmb/vis-nir/rank1')!.slice(13)).toEqual(['97.5', '0.3', 'Paper A', '']); // last: skipped entries (none)
     const lit = byKey.get('lit:Lit & co/vis-nir/rank1')!;
     expect(lit[2]).toBe('Lit & co');
@@ -61,10 +65,24 @@ describe('toLatex', () => {
     expect(tex).toContain('& \\multicolumn{3}{c}{VIS-VIS} & \\multicolumn{3}{c}{VIS-NIR} \\\\');
     expect(tex).toContain('\\cmidrule(lr){2-4} \\cmidrule(lr){5-7}');
     expect(tex).toContain('TAR@FAR=1\\%');
-    expect(tex).toContain('\\textbf{90.00 $\\pm$ 0.00}');
+    expect(tex).toContain('\\textbf{90.00} (1/2 folds)');
+    expect(tex).not.toContain('$\\pm$ 0.00');
     expect(tex).toContain('Lit \\& co (reported)');
     expect(tex.trim().endsWith('\\end{table}')).toBe(true);
     expect(latexEscape('a_b%c&d#e$f{g}h~i^j\\')).toBe('a\\_b\\%c\\&d\\#e\\$f\\{g\\}h\\textasciitilde{}i\\textasciicircum{}j\\textbackslash{}');
+  });
+});
+
+describe('fold counts', () => {
+  it('a table of single folds says n = 1 and shows no standard deviation anywhere', () => {
+    const one = buildTable(smallTable(), results.filter((r) => r.fold === '1'), { expectedFolds: { 'vis-vis': 1, 'vis-nir': 1 } });
+    for (const out of [toMarkdown(one), toText(one, { maxWidth: 1000 }), toLatex(one)]) {
+      expect(out).not.toMatch(/± 0\.00|\$\\pm\$ 0\.00/);
+      expect(out).toContain('One fold per cell (n = 1): values without a standard deviation');
+    }
+    expect(toMarkdown(one)).toContain('| 50.00 (n=1) |');
+    const all = buildTable(smallTable(), results.filter((r) => r.column === 'vis-nir' && r.row === 'baseline'), { expectedFolds: { 'vis-nir': 2 } });
+    expect(toMarkdown(all)).toContain('_Mean ± sample standard deviation over n = 2 folds; percentages');
   });
 });
 
@@ -76,7 +94,9 @@ describe('toText', () => {
     const body = lines.filter((l) => l.startsWith('Baseline') || l.startsWith('SSMB') || l.startsWith('Method'));
     expect(new Set(body.map((l) => l.length)).size).toBe(1);
     expect(txt).toContain('55.00 ± 7.07');
-    expect(txt).toContain('90.00 ± 0.00* (1/2 folds)');
+    expect(txt).toContain('90.00* (1/2 folds)');
+    expect(txt).toContain('99.00 (n=1)');
+    expect(txt).not.toContain('± 0.00');
   });
 
   it('switches to one block per metric when the wide table would not fit', () => {

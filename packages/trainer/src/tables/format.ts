@@ -10,12 +10,20 @@ const TEX: Style = { pm: ' $\\pm$ ', bold: (s) => `\\textbf{${s}}`, dash: '--', 
 /** Marks a cell whose folds skipped list entries (files missing); the notes give the counts. */
 export const SKIPPED_MARK = '†';
 
-function fmtStat(stat: Stat, m: MetricSpec, pm: string): string {
-  const mean = stat.mean.toFixed(m.decimals);
-  return stat.std === null ? mean : `${mean}${pm}${stat.std.toFixed(m.decimals)}`;
+/** A standard deviation is shown only over more than one fold: one fold has none (it is not 0). */
+export function showsStd(stat: Stat): boolean {
+  return stat.std !== null && (stat.n === null || stat.n > 1);
 }
 
-/** One cell as text: "93.40 ± 1.20", incomplete "(3/10 folds)", literature "[lit. 96.70]". */
+function fmtStat(stat: Stat, m: MetricSpec, pm: string): string {
+  const mean = stat.mean.toFixed(m.decimals);
+  return showsStd(stat) ? `${mean}${pm}${stat.std!.toFixed(m.decimals)}` : mean;
+}
+
+/**
+ * One cell as text: "93.40 ± 1.20", incomplete "(3/10 folds)", a single fold "(n=1)" (no std),
+ * literature "[lit. 96.70]".
+ */
 export function formatCell(cell: TableCell | null, m: MetricSpec, style: Style = TEXT): string {
   if (cell === null) return '';
   let s = cell.stat ? fmtStat(cell.stat, m, style.pm) : style.dash;
@@ -23,6 +31,8 @@ export function formatCell(cell: TableCell | null, m: MetricSpec, style: Style =
   if (cell.stat && cell.skipped) s += style.skipMark;
   if (cell.stat && cell.stat.n !== null && cell.expected !== null && cell.stat.n < cell.expected) {
     s += ` (${cell.stat.n}/${cell.expected} folds)`;
+  } else if (cell.stat && cell.stat.n === 1) {
+    s += ' (n=1)';
   }
   if (cell.reference) s += ` [lit. ${fmtStat({ mean: cell.reference.mean, std: cell.reference.std ?? null, n: null }, m, style.pm)}]`;
   return s;
@@ -36,8 +46,22 @@ function rowLabel(r: PaperTable['rows'][number]): string {
   return r.kind === 'literature' ? `${r.label} (reported)` : r.label;
 }
 
+/** Fold counts of our cells, ascending (literature cells have none). */
+function foldCounts(t: PaperTable): number[] {
+  const ns = new Set<number>();
+  for (const r of t.rows) if (r.kind === 'ours') for (const c of r.cells) for (const x of c ?? []) if (x.stat?.n) ns.add(x.stat.n);
+  return [...ns].sort((a, b) => a - b);
+}
+
+/** What a cell's number is: mean ± sample std over n folds, with n stated. */
+export function statNote(ns: number[]): string {
+  if (ns.length === 0) return 'Mean ± sample standard deviation over folds';
+  if (ns.length === 1) return ns[0] === 1 ? 'One fold per cell (n = 1): values without a standard deviation' : `Mean ± sample standard deviation over n = ${ns[0]} folds`;
+  return `Mean ± sample standard deviation over n = ${ns[0]}-${ns.at(-1)} folds (n below the expected count is given in the cell; n = 1 cells have no standard deviation)`;
+}
+
 function notes(t: PaperTable, best = 'in bold'): string[] {
-  const out = [`Mean ± sample standard deviation over folds; percentages except where noted. Best of our rows ${best}.`];
+  const out = [`${statNote(foldCounts(t))}; percentages except where noted. Best of our rows ${best}.`];
   const lower = t.metrics.filter((m) => m.better === 'lower').map((m) => m.label);
   if (lower.length) out.push(`Lower is better for: ${lower.join(', ')}.`);
   const lit = t.rows.filter((r) => r.kind === 'literature');
@@ -90,7 +114,7 @@ export const CSV_HEADER = [
   'mean', 'std', 'n', 'expected', 'reference_mean', 'reference_std', 'reference_source', 'skipped',
 ] as const;
 
-/** Long format: one line per (row, column, metric); values in display units. */
+/** Long format: one line per (row, column, metric); values in display units; std empty for n = 1. */
 export function toCsv(t: PaperTable): string {
   const lines = [CSV_HEADER.join(',')];
   for (const r of t.rows) {
@@ -104,7 +128,7 @@ export function toCsv(t: PaperTable): string {
         lines.push(
           [
             t.name, r.id, r.label, r.kind, c.id, c.label, c.protocol, m.key, m.label,
-            cell.stat?.mean, cell.stat?.std, cell.stat?.n, cell.expected,
+            cell.stat?.mean, cell.stat && showsStd(cell.stat) ? cell.stat.std : null, cell.stat?.n, cell.expected,
             ref?.mean, ref?.std, ref?.source ?? (r.kind === 'literature' ? r.source : undefined),
             cell.skipped ? skippedText(cell.skipped, '; ') : undefined,
           ].map(csvField).join(','),
