@@ -48,8 +48,9 @@ describe('end to end on a tiny synthetic dataset (wasm)', () => {
     store.cancelRun(queued);
   });
 
-  it('trains SSMB blocks: loss decreases, per-step metrics, evaluation, routing and checkpoints recorded', async () => {
-    const id = launchRun(store, tinyConfig(root, ['steps=40', 'checkpointEvery=10', 'evalEvery=20', 'batchSize=16', 'optim.lr=0.003', 'eval.scoreFiles=true', `backbone.weights=${pretrained}`]), { experiment: 'e2e' });
+  it('trains SSMB blocks: it learns (loss, and held-out verification beyond the frozen baseline), metrics, evaluation, routing and checkpoints recorded', async () => {
+    const id = launchRun(store, tinyConfig(root, ['steps=40', 'checkpointEvery=10', 'evalEvery=20', 'batchSize=16', 'optim.lr=0.003', 'eval.scoreFiles=true', 'checkpoint.keepLast=0', `backbone.weights=${pretrained}`]), { experiment: 'e2e' });
+    const baseline = launchRun(store, tinyConfig(root, ['method=baseline', `backbone.weights=${pretrained}`]), { experiment: 'e2e' });
     const s = await work();
     expect(s.failed).toEqual([]);
     const run = store.getRun(id)!;
@@ -57,12 +58,22 @@ describe('end to end on a tiny synthetic dataset (wasm)', () => {
     const loss = store.getMetricHistory(id, 'loss').map((p) => p.value);
     expect(loss).toHaveLength(40);
     const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-    expect(mean(loss.slice(-10))).toBeLessThan(mean(loss.slice(0, 10)));
+    // Learning, with this seed (5) and data: the total loss of the last 10 steps is at most 0.8x that of the
+    // first 10 (measured 0.64x: 1.37 -> 0.88), and so is the cross-modal contrastive term (0.53 -> 0.32).
+    expect(mean(loss.slice(-10))).toBeLessThan(0.8 * mean(loss.slice(0, 10)));
+    const cc = store.getMetricHistory(id, 'loss/cc').map((p) => p.value);
+    expect(mean(cc.slice(-10))).toBeLessThan(0.8 * mean(cc.slice(0, 10)));
     const keys = store.metricKeys(id);
     for (const k of ['loss/cc', 'loss/ts', 'loss/lb', 'lr', 'perf/img_per_sec', 'routing/stem/entropy', 'routing/layer1/share/0', 'routing/layer1/share/1']) expect(keys).toContain(k);
     const ev = Object.fromEntries(store.getEvalMetrics(id).map((m) => [m.metric, m]));
+    const base = Object.fromEntries(store.getEvalMetrics(baseline).map((m) => [m.metric, m]));
     expect(ev.rank1.fold).toBe('1');
-    expect(ev.rank1.value).toBeGreaterThanOrEqual(0);
+    expect(base.rank1.fold).toBe('1');
+    // Held out (fold 1's test identities, never trained on): the SSMB model verifies NIR probes better than
+    // the frozen backbone it was built on (seed 5: AUC 0.578 -> 0.620, EER 0.50 -> 0.40 measured).
+    expect(ev.auc.value).toBeGreaterThan(base.auc.value + 0.02);
+    expect(ev.eer.value).toBeLessThan(base.eer.value - 0.05);
+    expect(ev.rank1.value).toBeGreaterThanOrEqual(base.rank1.value);
     expect(ev.tar_far_1e2.count).toBe(ev.impostor.value);
     expect(store.getCurves(id).map((c) => c.kind)).toEqual(['cmc', 'roc']);
     const routing = store.getRouting(id);
