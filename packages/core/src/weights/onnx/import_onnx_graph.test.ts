@@ -5,7 +5,7 @@ import { IResNet } from '../../models/iresnet.ts';
 import { randomImagesNHWC, randomInsightfaceStateDict } from './onnx_fixtures.ts';
 import { iresnetOnnxBytes, ONNX_INPUT } from './iresnet_onnx_graph.ts';
 import { cosine, nhwcToNchw } from './nchw.ts';
-import { decodeOnnxModel, encodeOnnxModel } from './onnx_proto.ts';
+import { decodeOnnxModel, encodeOnnxModel, type OnnxModel, type OnnxNode } from './onnx_proto.ts';
 import { importOnnxGraph } from './import_onnx_graph.ts';
 import { insightfaceToOurs } from './insightface_convert.ts';
 import { archName, type IResNetShape } from './insightface_layout.ts';
@@ -18,6 +18,42 @@ const E = shape.embeddingSize;
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
+
+/**
+ * Our export rewritten the way torch.onnx.export(..., do_constant_folding=False) writes an insightface
+ * IResNet (checked against real torch 1.13 exports, opset 11 and 13): every PRelu slope stored as [C]
+ * and unsqueezed in the graph (axes as an attribute before opset 13, as a Constant input from 13), plus an
+ * Identity copy of a conv weight, a Cast of the fc bias and a Reshape of the fc weight.
+ */
+function unfoldLikeTorch(m: OnnxModel, opset: 11 | 13): OnnxModel {
+  const g = m.graph;
+  const nodes: OnnxNode[] = [];
+  const node = (opType: string, inputs: string[], output: string, attrs: OnnxNode['attrs'] = {}): OnnxNode => ({ name: `/${output}`, opType, domain: '', inputs, outputs: [output], attrs });
+  for (const n of g.nodes) {
+    if (n.opType === 'PRelu') {
+      const slope = g.initializers.get(n.inputs[1])!;
+      g.initializers.set(slope.name, { ...slope, dims: [slope.dims[0]] });
+      const out = `${slope.name}/Unsqueeze_output_0`;
+      if (opset === 11) nodes.push(node('Unsqueeze', [slope.name], out, { axes: [1, 2] }));
+      else {
+        nodes.push(node('Constant', [], `${slope.name}/Constant_output_0`, { value: { name: '', dims: [2], dataType: 7, data: BigInt64Array.from([1n, 2n]) } }));
+        nodes.push(node('Unsqueeze', [slope.name, `${slope.name}/Constant_output_0`], out));
+      }
+      nodes.push({ ...n, inputs: [n.inputs[0], out] });
+    } else if (n.opType === 'Conv' && n.inputs[1] === 'conv1.weight') {
+      nodes.push(node('Identity', ['conv1.weight'], 'conv1.weight/copy'));
+      nodes.push({ ...n, inputs: [n.inputs[0], 'conv1.weight/copy', ...n.inputs.slice(2)] });
+    } else if (n.opType === 'Gemm') {
+      const w = g.initializers.get(n.inputs[1])!;
+      g.initializers.set(w.name, { ...w, dims: [w.dims[0] * w.dims[1]] });
+      g.initializers.set('fc.shape', { name: 'fc.shape', dims: [2], dataType: 7, data: BigInt64Array.from(w.dims.map(BigInt)) });
+      nodes.push(node('Reshape', [w.name, 'fc.shape'], 'fc.weight/reshaped'));
+      nodes.push(node('Cast', [n.inputs[2]], 'fc.bias/cast', { to: 1 }));
+      nodes.push({ ...n, inputs: [n.inputs[0], 'fc.weight/reshaped', 'fc.bias/cast'] });
+    } else nodes.push(n);
+  }
+  return { ...m, opset: [{ domain: '', version: opset }], graph: { ...g, nodes } };
+}
 
 async function ortEmbed(bytes: Uint8Array, xNhwc: Float32Array): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(bytes);
@@ -94,6 +130,27 @@ describe('importOnnxGraph (insightface-layout IResNet)', () => {
     }
     model.dispose();
   });
+
+  for (const opset of [11, 13] as const) {
+    it(`folds the constant subgraphs of a do_constant_folding=False export (opset ${opset}): Unsqueeze, Constant, Identity, Cast, Reshape`, async () => {
+      const bytes = encodeOnnxModel(unfoldLikeTorch(decodeOnnxModel(iresnetOnnxBytes(sd, shape, { foldBn: true })), opset));
+      const m = decodeOnnxModel(bytes);
+      expect(m.graph.nodes.filter((n) => n.opType === 'Unsqueeze')).toHaveLength(1 + shape.depths.reduce((a, b) => a + b, 0));
+      const ops = new Set(m.graph.nodes.map((n) => n.opType));
+      for (const op of ['Identity', 'Cast', 'Reshape']) expect(ops.has(op), op).toBe(true);
+      const imp = importOnnxGraph(m, 'unfolded.onnx');
+      expect(imp.shape).toEqual(shape);
+      expect(imp.folded).toBe(true);
+      const model = new IResNet({ arch: 'x', ...imp.shape, dropout: 0 }, { frozen: true });
+      for (const [k, t] of insightfaceToOurs(imp.stateDict, imp.shape, 'test')) model.params.get(k)!.assign(tf.tensor(t.data, t.shape));
+      const y = model.forward(tf.tensor4d(x0, [N, S, S, 3]));
+      const mine = y.dataSync() as Float32Array;
+      y.dispose();
+      const ref = await ortEmbed(bytes, x0); // onnxruntime runs the unfolded file as it is
+      for (let i = 0; i < N; i++) expect(cosine(mine.subarray(i * E, (i + 1) * E), ref.subarray(i * E, (i + 1) * E))).toBeGreaterThanOrEqual(0.9999);
+      model.dispose();
+    });
+  }
 
   it('lists unknown tensors by name and shape', () => {
     const m = decodeOnnxModel(iresnetOnnxBytes(sd, shape, { foldBn: true, anonymous: true }));

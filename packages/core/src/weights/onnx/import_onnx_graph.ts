@@ -4,6 +4,7 @@
 import { ONNX_FLOAT, tensorFloats, type OnnxModel, type OnnxNode, type OnnxTensor } from './onnx_proto.ts';
 import { BN_PARTS, insightfaceParamShapes, shapeStr, type IResNetShape, type PlainTensor, type StateDict } from './insightface_layout.ts';
 import { BN_EPS } from './iresnet_onnx_graph.ts';
+import { foldConstants } from './fold_constants.ts';
 
 export interface OnnxImport {
   stateDict: StateDict;
@@ -62,13 +63,14 @@ class GraphWalker {
     const t = name ? this.model.graph.initializers.get(name) : undefined;
     if (!t) this.fail(`${where}: input '${name ?? ''}' is not a constant initializer; expected stored weights`);
     this.usedInits.add(t.name);
+    if (t.source) this.usedInits.add(t.source);
     return t;
   }
 
   /** The initializer as floats, remembering which initializer it came from (for the name check). */
   floats(name: string | undefined, where: string): Sourced {
     const t = this.init(name, where);
-    return { shape: t.dims, data: tensorFloats(t), source: t.name };
+    return { shape: t.dims, data: tensorFloats(t), source: t.source ?? t.name };
   }
 }
 
@@ -135,11 +137,13 @@ function skipInputNormalisation(w: GraphWalker, input: string): { x: string; raw
 
 /** Whether the graph takes 0..255 pixels and normalises them itself, or takes our scaled input. */
 export function inputNormalisation(model: OnnxModel, source = 'ONNX model'): 'raw-pixels' | 'none' {
-  const w = new GraphWalker(model, source);
+  const w = new GraphWalker(foldConstants(model).model, source);
   return skipInputNormalisation(w, model.graph.inputs[0]?.name ?? '').raw ? 'raw-pixels' : 'none';
 }
 
-export function importOnnxGraph(model: OnnxModel, source = 'ONNX model'): OnnxImport {
+export function importOnnxGraph(unfolded: OnnxModel, source = 'ONNX model'): OnnxImport {
+  // files exported with do_constant_folding=False keep weights behind Unsqueeze/Identity/Cast/Reshape
+  const model = foldConstants(unfolded).model;
   const w: GraphWalker = new GraphWalker(model, source); // explicit type: lets w.fail() (never) narrow
   const g = model.graph;
   if (g.inputs.length !== 1) w.fail(`expected one image input, found ${g.inputs.length} (${g.inputs.map((i) => i.name).join(', ')})`);

@@ -6,6 +6,8 @@ import { tf } from '../../tf.ts';
 import { randomImagesNHWC, randomInsightfaceStateDict, stateDictToSafetensors } from './onnx_fixtures.ts';
 import { foldStateDict, iresnetOnnxBytes } from './iresnet_onnx_graph.ts';
 import { cosine } from './nchw.ts';
+import { decodeOnnxModel, encodeOnnxModel } from './onnx_proto.ts';
+import { createOnnxEmbedder } from './onnx_embedder.ts';
 import { importInsightfaceBackbone, verifyAgainstOnnxRuntime } from './import_weights.ts';
 import type { IResNetShape } from './insightface_layout.ts';
 
@@ -75,6 +77,39 @@ describe('importInsightfaceBackbone', () => {
     const file = path.join(dir, 'broken.safetensors');
     writeFileSync(file, stateDictToSafetensors(broken));
     expect(() => importInsightfaceBackbone({ safetensors: file })).toThrow(/missing tensors: layer2\.0\.bn3\.running_var \[8\][\s\S]*unknown tensors: head\.extra \[4,2\]/);
+  });
+
+  it('verifies a file exported with a fixed batch of 1 (and runs a fixed batch of 2 on 5 images)', async () => {
+    const fixed = (batch: number) => {
+      const m = decodeOnnxModel(iresnetOnnxBytes(sd, shape, { foldBn: true }));
+      m.graph.inputs[0].shape = [batch, 3, 32, 32];
+      m.graph.outputs[0].shape = [batch, 16];
+      return encodeOnnxModel(m);
+    };
+    const file = path.join(dir, 'batch1.onnx');
+    writeFileSync(file, fixed(1));
+    const imp = importInsightfaceBackbone({ onnx: file });
+    const v = await verifyAgainstOnnxRuntime(imp, images); // 3 images through a batch-1 file
+    expect(v.cosines).toHaveLength(3);
+    expect(v.min).toBeGreaterThanOrEqual(0.9999);
+    imp.model.dispose();
+    const five = randomImagesNHWC(5, 32, 4);
+    const dynamic = await createOnnxEmbedder(iresnetOnnxBytes(sd, shape, { foldBn: true }));
+    const two = await createOnnxEmbedder(fixed(2));
+    expect([dynamic.fixedBatch, two.fixedBatch]).toEqual([null, 2]);
+    const [a, b] = [await dynamic.embed(five), await two.embed(five)]; // 2 + 2 + 1 (padded) images
+    expect(b).toHaveLength(5 * 16);
+    for (let i = 0; i < 5 * 16; i++) expect(b[i]).toBeCloseTo(a[i], 5);
+    await Promise.all([dynamic.dispose(), two.dispose()]);
+  });
+
+  it('says a cut-off ONNX file looks truncated, with the size it has and the size its header promises', () => {
+    const bytes = iresnetOnnxBytes(sd, shape);
+    const file = path.join(dir, 'cut.onnx');
+    writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    expect(() => importInsightfaceBackbone({ onnx: file })).toThrow(
+      new RegExp(`cut\\.onnx: the ONNX file looks truncated: the file is ${Math.floor(bytes.length * 0.6)} bytes, but its 'graph' field at byte \\d+ declares \\d+ bytes and only \\d+ follow \\(\\d+ bytes missing\\); copy or download it again`),
+    );
   });
 
   it('names unreadable inputs', () => {

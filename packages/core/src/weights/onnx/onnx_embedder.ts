@@ -25,6 +25,8 @@ export interface OnnxRunResult {
 
 export interface OnnxEmbedder extends Embedder {
   readonly layout: 'NCHW' | 'NHWC';
+  /** the file's fixed batch size (e.g. 1 for a batch-1 export), null when its batch dimension is symbolic */
+  readonly fixedBatch: number | null;
   readonly outputNames: readonly string[];
   run(x: Float32Array): Promise<OnnxRunResult>;
 }
@@ -52,6 +54,8 @@ export async function createOnnxEmbedder(source: string | Uint8Array, opts: Onnx
   const layout = dims[1] === 3 ? 'NCHW' : dims[3] === 3 ? 'NHWC' : null;
   if (!layout || typeof dims[2] !== 'number') throw new Error(`${file}: input '${input.name}' has shape [${dims}]; expected [B,3,S,S] or [B,S,S,3]`);
   const inputSize = dims[2];
+  // A file exported with a fixed batch (often 1) only runs that batch size: feed it chunks of that size.
+  const fixedBatch = typeof dims[0] === 'number' && dims[0] > 0 ? dims[0] : null;
   const rawPixels = inputNormalisation(model) === 'raw-pixels';
   const outputNames = model.graph.outputs.map((o) => o.name);
   const outName = opts.outputName ?? (outputNames.includes('embedding') ? 'embedding' : outputNames[0]);
@@ -64,23 +68,43 @@ export async function createOnnxEmbedder(source: string | Uint8Array, opts: Onnx
   });
   const perImage = inputSize * inputSize * 3;
 
+  type OutData = Float32Array | BigInt64Array | Int32Array;
+  async function runBatch(x: Float32Array, b: number): Promise<Record<string, OutData>> {
+    let feed = rawPixels ? x.map((v) => v * 127.5 + 127.5) : x;
+    if (layout === 'NCHW') feed = nhwcToNchw(feed, b, inputSize, inputSize, 3);
+    const shape = layout === 'NCHW' ? [b, 3, inputSize, inputSize] : [b, inputSize, inputSize, 3];
+    const out = await session.run({ [input.name]: new ort.Tensor('float32', feed, shape) });
+    return Object.fromEntries(outputNames.map((n) => [n, out[n].data as OutData]));
+  }
+
   async function run(x: Float32Array): Promise<OnnxRunResult> {
     if (x.length === 0 || x.length % perImage !== 0) {
       throw new Error(`ONNX embedder: input has ${x.length} values; expected B*${inputSize}*${inputSize}*3 (NHWC)`);
     }
     const b = x.length / perImage;
-    let feed = rawPixels ? x.map((v) => v * 127.5 + 127.5) : x;
-    if (layout === 'NCHW') feed = nhwcToNchw(feed, b, inputSize, inputSize, 3);
-    const shape = layout === 'NCHW' ? [b, 3, inputSize, inputSize] : [b, inputSize, inputSize, 3];
-    const out = await session.run({ [input.name]: new ort.Tensor('float32', feed, shape) });
+    let outs: Record<string, OutData>;
+    if (fixedBatch === null || fixedBatch === b) outs = await runBatch(x, b);
+    else {
+      // chunks of the file's batch size; the last one padded with zeros, whose outputs are dropped
+      const parts: Record<string, OutData[]> = Object.fromEntries(outputNames.map((n) => [n, []]));
+      for (let i = 0; i < b; i += fixedBatch) {
+        const take = Math.min(fixedBatch, b - i);
+        const chunk = new Float32Array(fixedBatch * perImage);
+        chunk.set(x.subarray(i * perImage, (i + take) * perImage));
+        const o = await runBatch(chunk, fixedBatch);
+        for (const n of outputNames) parts[n].push(o[n].slice(0, (o[n].length / fixedBatch) * take) as OutData);
+      }
+      outs = Object.fromEntries(outputNames.map((n) => [n, concat(parts[n])]));
+    }
     const extra: OnnxRunResult['extra'] = {};
-    for (const name of outputNames) if (name !== outName) extra[name] = out[name].data as Float32Array | BigInt64Array | Int32Array;
-    return { embedding: out[outName].data as Float32Array, extra };
+    for (const name of outputNames) if (name !== outName) extra[name] = outs[name];
+    return { embedding: outs[outName] as Float32Array, extra };
   }
 
   return {
     engine: 'onnxruntime',
     layout,
+    fixedBatch,
     inputSize,
     embeddingSize,
     outputNames,
@@ -88,4 +112,16 @@ export async function createOnnxEmbedder(source: string | Uint8Array, opts: Onnx
     embed: async (x) => (await run(x)).embedding,
     dispose: () => session.release(),
   };
+}
+
+function concat<T extends Float32Array | BigInt64Array | Int32Array>(parts: T[]): T {
+  const total = parts.reduce((a, p) => a + p.length, 0);
+  const Ctor = parts[0].constructor as new (n: number) => T;
+  const out = new Ctor(total);
+  let at = 0;
+  for (const p of parts) {
+    (out as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -18,6 +18,8 @@ export interface OnnxTensor {
   dataType: number;
   /** float32 and int tensors are both returned as plain numbers here; float data keeps float32 precision */
   data: Float32Array | Int32Array | BigInt64Array;
+  /** set by constant folding: the initializer this tensor was computed from (e.g. 'prelu.weight') */
+  source?: string;
 }
 export type OnnxAttrValue = number | number[] | string | OnnxTensor;
 export interface OnnxNode {
@@ -114,17 +116,62 @@ function decodeValueInfo(v: Obj): OnnxValueInfo {
   };
 }
 
+// ModelProto's top-level fields: number -> [name, wire type] (0 varint, 2 length-delimited).
+const MODEL_FIELDS: Record<number, [string, number]> = {
+  1: ['ir_version', 0], 2: ['producer_name', 2], 3: ['producer_version', 2], 4: ['domain', 2], 5: ['model_version', 0],
+  6: ['doc_string', 2], 7: ['graph', 2], 8: ['opset_import', 2], 14: ['metadata_props', 2], 20: ['training_info', 2], 25: ['functions', 2],
+};
+
+/**
+ * Whether bytes that do not decode (or decode without a graph) are an ONNX file that stops early: walks
+ * the top-level fields with protobufjs' reader; when every field so far is a ModelProto field and one
+ * declares more bytes than the file has left, says so with the sizes. Null when the bytes do not look
+ * like a ModelProto at all, or are complete.
+ */
+export function describeTruncation(bytes: Uint8Array): string | null {
+  const r = protobuf.Reader.create(bytes);
+  let fields = 0;
+  try {
+    while (r.pos < r.len) {
+      const at = r.pos;
+      const tag = r.uint32();
+      const known = MODEL_FIELDS[tag >>> 3];
+      if (!known || known[1] !== (tag & 7)) return null; // not a ModelProto field: not (just) truncated
+      fields++;
+      if (known[1] === 2) {
+        const len = r.uint32();
+        if (r.pos + len > r.len) {
+          return `the file is ${r.len} bytes, but its '${known[0]}' field at byte ${at} declares ${len} bytes and only ${r.len - r.pos} follow ` +
+            `(${r.pos + len - r.len} bytes missing)`;
+        }
+        r.skip(len);
+      } else r.skipType(0);
+    }
+  } catch {
+    return fields > 0 ? `the file is ${bytes.length} bytes and ends in the middle of its ModelProto fields` : null;
+  }
+  return null;
+}
+
 /** Parses an ONNX ModelProto. `source` names the file in error messages. */
 export function decodeOnnxModel(bytes: Uint8Array, source = 'ONNX model'): OnnxModel {
   let msg: protobuf.Message;
   try {
     msg = schema().decode(bytes);
   } catch (err) {
+    const truncated = describeTruncation(bytes);
+    if (truncated) {
+      throw new Error(`${source}: the ONNX file looks truncated: ${truncated}; copy or download it again (or re-export it)`);
+    }
     throw new Error(`${source}: not a readable ONNX ModelProto (${(err as Error).message})`);
   }
   const m = schema().toObject(msg, { longs: Number, arrays: true, objects: true }) as Obj;
   const g = m.graph as Obj | undefined;
-  if (!g || (g.node as Obj[]).length === 0) throw new Error(`${source}: ONNX model has no graph nodes; expected an exported network`);
+  if (!g || (g.node as Obj[]).length === 0) {
+    const truncated = describeTruncation(bytes);
+    if (truncated) throw new Error(`${source}: the ONNX file looks truncated: ${truncated}; copy or download it again (or re-export it)`);
+    throw new Error(`${source}: ONNX model has no graph nodes; expected an exported network`);
+  }
   const initializers = new Map<string, OnnxTensor>();
   for (const t of g.initializer as Obj[]) initializers.set(t.name, decodeTensor(t, source));
   const nodes: OnnxNode[] = (g.node as Obj[]).map((n, i) => {
