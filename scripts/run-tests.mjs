@@ -4,8 +4,17 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { ensureSystemPackages } from './system-deps.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
+
+// System packages first (Chromium for the browser tests, ...): a fresh machine gets them with apt-get.
+const deps = ensureSystemPackages();
+if (!deps.ok) {
+  console.error(`\nnpm test: ${deps.message}`);
+  console.log('\n0 passed, 1 failed');
+  process.exit(1);
+}
 const resultsDir = path.join(root, '.test-results');
 rmSync(resultsDir, { recursive: true, force: true });
 
