@@ -91,6 +91,7 @@ export function findDocCommands(root: string, files = documentFiles(root)): DocC
           while (j < t.length && !SEPARATORS.has(t[j]) && !t[j].startsWith('(')) j++;
           const cmd = t.slice(i, j);
           if (isSsmb && (cmd.length < 2 || !/^[a-z][\w-]*$/.test(cmd[1]))) continue; // the CLI's name, or `ssmb <command>`
+          if (isNpmRun && cmd.length < 3) continue; // `npm run` itself, named in prose
           out.push({ file, line: ll.line, text: cmd.join(' ') });
           i = j - 1;
         }
