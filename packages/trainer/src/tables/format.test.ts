@@ -122,7 +122,7 @@ describe('cells with skipped list entries (dataset.onMissing=skip)', () => {
 
     const md = toMarkdown(t);
     const base = md.split('\n').find((l) => l.startsWith('| Baseline'))!.split('|').slice(1, -1).map((s) => s.trim());
-    expect(base[1]).toBe('99.00 ± 0.00');
+    expect(base[1]).toBe('99.00 (n=1)'); // one fold: no standard deviation
     expect(base[4]).toBe('55.00 ± 7.07†');
     expect(base[6]).toBe('25.00 ± 7.07†');
     expect(md).toContain('_† List entries left out because their files are missing (dataset.onMissing=skip), over all folds: Baseline / VIS-NIR: 1 gallery, 3 probe._');
