@@ -4,4 +4,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 
 export { tf };
+/** tfjs-converter's graph-model loader (the reference runner for package models such as faceres). */
+export { loadGraphModel } from '@tensorflow/tfjs';
 export type Tensor = tf.Tensor;

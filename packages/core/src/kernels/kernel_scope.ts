@@ -68,6 +68,14 @@ export class KernelScope {
     });
   }
 
+  /** Stride-1 NHWC depthwise conv2d with explicit (possibly negative) pads, like `conv`. */
+  depthwise(x: TensorInfo, filter: TensorInfo, pads: [number, number, number, number]): TensorInfo {
+    const [t, b, l, r] = pads;
+    const xc = this.crop(x, Math.max(0, -t), Math.max(0, -b), Math.max(0, -l), Math.max(0, -r));
+    const pad = [[0, 0], [Math.max(0, t), Math.max(0, b)], [Math.max(0, l), Math.max(0, r)], [0, 0]];
+    return this.run('DepthwiseConv2dNative', { x: xc, filter }, { strides: [1, 1], pad, dilations: [1, 1], dimRoundingMode: undefined });
+  }
+
   /**
    * Interleaves stride phases: out[b, m*sh + ry, l*sw + rx, c] = phases[ry*sw + rx][b, m, l, c], with
    * each phase [B, ceil(H/sh), ceil(W/sw), C] and rows/cols beyond H, W dropped.

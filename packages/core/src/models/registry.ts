@@ -2,6 +2,8 @@
 // `listBackbones()`, `createBackbone(name, opts)`, `backboneInfo(name)`, `backboneFromConfig(config)`.
 // A new family is one module that calls registerBackboneFamily + registerBackbone, imported here.
 import './iresnet_family.ts';
+import './dlib_resnet29.ts';
+import './faceres_mobilenet.ts';
 
 export {
   backboneFromConfig, backboneInfo, createBackbone, hasBackbone, listBackboneFamilies, listBackbones,

@@ -56,7 +56,9 @@ export async function createOnnxEmbedder(source: string | Uint8Array, opts: Onnx
   const inputSize = dims[2];
   // A file exported with a fixed batch (often 1) only runs that batch size: feed it chunks of that size.
   const fixedBatch = typeof dims[0] === 'number' && dims[0] > 0 ? dims[0] : null;
-  const rawPixels = inputNormalisation(model) === 'raw-pixels';
+  // Our own exports (metadata 'ssmb.kind') take the canonical input whatever their first ops are (a backbone
+  // with another native normalisation converts inside its graph); foreign files are inspected.
+  const rawPixels = model.metadata['ssmb.kind'] === undefined && inputNormalisation(model) === 'raw-pixels';
   const outputNames = model.graph.outputs.map((o) => o.name);
   const outName = opts.outputName ?? (outputNames.includes('embedding') ? 'embedding' : outputNames[0]);
   const outInfo = model.graph.outputs.find((o) => o.name === outName);
