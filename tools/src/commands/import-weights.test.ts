@@ -7,7 +7,7 @@ import {
   createIResNet, createOnnxEmbedder, cosineSimilarity, initBackend, iresnetOnnxBytes, randomImagesNHWC, randomInsightfaceStateDict,
   loadModel, readWeightsFile, stateDictToSafetensors, tf, type IResNet, type IResNetShape,
 } from '@ssmb/core';
-import { importWeights } from './import-weights.ts';
+import { importFamilyWeights, importWeights } from './import-weights.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ssmb-cli-import-weights-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -67,7 +67,7 @@ describe('ssmb import-weights', () => {
   });
 
   it('rejects ambiguous or incomplete arguments, and names missing tensors', async () => {
-    await expect(importWeights({ onnx: 'a', safetensors: 'b', verify: true })).rejects.toThrow(/exactly one of --onnx FILE or --safetensors FILE/);
+    await expect(importWeights({ onnx: 'a', safetensors: 'b', verify: true })).rejects.toThrow(/exactly one of --onnx FILE, --safetensors FILE or --family NAME \(dlib-resnet29, faceres-mobilenet\)/);
     await expect(importWeights({ onnx: 'a' })).rejects.toThrow(/give --out FILE/);
     const partial = new Map(sd);
     partial.delete('fc.bias');
@@ -75,5 +75,29 @@ describe('ssmb import-weights', () => {
     fs.writeFileSync(file, stateDictToSafetensors(partial));
     await expect(importWeights({ safetensors: file, out: path.join(tmp, 'x.safetensors') })).rejects.toThrow(/missing tensors: fc\.bias \[16\]/);
     expect(fs.existsSync(path.join(tmp, 'x.safetensors'))).toBe(false);
+  });
+
+  it('--family dlib-resnet29 --out --verify: reads the installed face-api package, records the source, matches face-api', async () => {
+    const out = path.join(tmp, 'dlib.safetensors');
+    const lines: string[] = [];
+    const r = await importFamilyWeights({ family: 'dlib-resnet29', out, verify: true, count: 2 }, (l) => lines.push(l));
+    expect(lines[0]).toMatch(/face_recognition_model-weights_manifest\.json: dlib-resnet29 \(family dlib-resnet29, 150x150 RGB -> 128\), 5614592 parameters from 117 tensors; source @vladmandic\/face-api@1\.7\.15 \(MIT/);
+    expect(lines.at(-1)).toMatch(/verify \(ours on \w+ vs face-api [\d.]+ FaceRecognitionNet, 2 random images\): cosine min (1\.0000000|0\.9999\d+) -> PASS/);
+    expect(r.verify!.passed).toBe(true);
+    const wf = readWeightsFile(out);
+    expect(wf.description).toMatchObject({ kind: 'backbone', family: 'dlib-resnet29', config: { family: 'dlib-resnet29', name: 'dlib-resnet29' } });
+    expect(wf.metadata).toMatchObject({ source_package: '@vladmandic/face-api', source_version: '1.7.15', source_checked_version: '@vladmandic/face-api@1.7.15' });
+    expect(wf.metadata.source_license).toContain('public domain');
+    const m = loadModel(out);
+    expect(m.numParams()).toBe(5614592);
+    m.dispose();
+  });
+
+  it('--family errors: a family without package weights lists the ones with; --file that does not exist; --file without --family', async () => {
+    await expect(importFamilyWeights({ family: 'iresnet50', out: path.join(tmp, 'x') })).rejects.toThrow(
+      /--family iresnet50 has no pre-trained weights in an npm package; choose one of dlib-resnet29, faceres-mobilenet/);
+    await expect(importFamilyWeights({ family: 'faceres-mobilenet', file: path.join(tmp, 'gone.json'), out: path.join(tmp, 'x') })).rejects.toThrow(
+      /--file .*gone\.json does not exist; expected the tfjs JSON of faceres-mobilenet \(faceres\.json, with faceres\.bin beside it\)/);
+    await expect(importWeights({ file: 'a.json', out: 'b' })).rejects.toThrow(/--file goes with --family NAME/);
   });
 });
