@@ -52,3 +52,5 @@ export {
 } from './weights/weights_io.ts';
 export { tfSeed } from './random_seed.ts';
 export { mulberry32, mulberry32Step } from './rng.ts';
+// face detection + 68 landmarks -> 5 alignment points (face-api's networks, from the installed package)
+export { createFaceDetector, landmarks68To5, type DetectedFace, type FaceDetector, type FaceDetectorOptions, type PixelImage } from './detect/face_detector.ts';

@@ -23,7 +23,8 @@ export { decodeImage, decodeBuffer, ImageDecodeError, type DecodedImage } from '
 export {
   arcfaceEyes, centreCropAffine, insightfaceTemplate, similarityFromPoints, warpAffineNormalized, type Affine,
 } from './image/align.ts';
-export { emptyAlignStats, loadAlignedBatch, loadAlignedImage, type AlignMethod, type AlignStats } from './image/load.ts';
+export { alignmentFor, emptyAlignStats, loadAlignedBatch, loadAlignedImage, type AlignMethod, type AlignStats } from './image/load.ts';
+export type { AlignOptions, FaceLandmarker, LandmarkerResult } from './image/landmarker.ts';
 export { mulberry32, deriveSeed } from './rng.ts';
 export {
   DEFAULT_SYNTHETIC_OPTIONS, generateSyntheticDataset, resolveSyntheticOptions, SYNTHETIC_FOLDS, SYNTHETIC_GENERATOR_VERSION,

@@ -19,6 +19,10 @@ const DatasetConfig = z.strictObject({
   /** A list entry whose file is missing: error = the run fails naming them; skip = leave them out and
    *  record how many of each role were skipped (eval metrics skipped_train/gallery/probe). */
   onMissing: z.enum(['error', 'skip']).default('error'),
+  /** Samples without eye / landmark annotations: find the face (face-api's SSD MobileNet + 68 landmarks ->
+   *  5 points) and align it into the backbone's template; no face = centre crop, counted and named.
+   *  Absent = false (kept out of the defaults so stored runs keep their identity). */
+  detectFaces: z.boolean().optional(),
 });
 
 const BackboneConfig = z.strictObject({

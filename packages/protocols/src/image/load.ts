@@ -1,28 +1,43 @@
 // Sample -> aligned, normalised NHWC Float32Array; alignment method counted so fallbacks are reported.
-import type { Sample } from '../types.ts';
+import type { Point, Sample } from '../types.ts';
 import { arcfaceEyes, centreCropAffine, insightfaceTemplate, similarityFromPoints, warpAffineNormalized, type Affine } from './align.ts';
 import { decodeImage, type DecodedImage } from './decode.ts';
+import type { AlignOptions } from './landmarker.ts';
 
-export type AlignMethod = 'eyes' | 'landmarks' | 'centre-crop';
+/** 'detected': 5 points from the landmarker; 'detect-failed': the landmarker found no face (centre crop). */
+export type AlignMethod = 'eyes' | 'landmarks' | 'detected' | 'detect-failed' | 'centre-crop';
 
 export interface AlignStats {
   total: number;
   eyes: number;
   landmarks: number;
-  fallback: number; // centre crops: samples with neither eyes nor landmarks
+  fallback: number; // centre crops: samples with neither eyes nor landmarks (detection failures included)
   fallbackFiles: string[];
+  detected: number; // aligned on landmarker points
+  detectFailed: number; // the landmarker found no face
+  detectFailedFiles: string[];
+  /** the method of each image, in the order of the samples loaded */
+  methods: AlignMethod[];
 }
 
 export function emptyAlignStats(): AlignStats {
-  return { total: 0, eyes: 0, landmarks: 0, fallback: 0, fallbackFiles: [] };
+  return { total: 0, eyes: 0, landmarks: 0, fallback: 0, fallbackFiles: [], detected: 0, detectFailed: 0, detectFailedFiles: [], methods: [] };
 }
 
-/** The transform used for a sample: 5 landmarks win over eyes; neither -> centre crop. */
-export function alignmentFor(sample: Sample, img: DecodedImage, size: number): { m: Affine; method: AlignMethod } {
+/** Is `t` the insightface template at `size` (the one eye annotations are mapped with ArcFace's eye positions for)? */
+function isInsightface(t: Point[], size: number): boolean {
+  const ref = insightfaceTemplate(size);
+  return t.length === 5 && t.every((p, i) => Math.abs(p[0] - ref[i][0]) < 1e-6 && Math.abs(p[1] - ref[i][1]) < 1e-6);
+}
+
+/** The transform used for a sample: 5 landmarks win over eyes; neither -> centre crop. With a template
+ *  (a backbone's), landmarks map onto it and eyes onto its eye points. */
+export function alignmentFor(sample: Sample, img: DecodedImage, size: number, template?: Point[]): { m: Affine; method: AlignMethod } {
+  const t = template ?? insightfaceTemplate(size);
   if (sample.landmarks && sample.landmarks.length === 5) {
-    return { m: similarityFromPoints(sample.landmarks, insightfaceTemplate(size)), method: 'landmarks' };
+    return { m: similarityFromPoints(sample.landmarks, t), method: 'landmarks' };
   }
-  if (sample.eyes) return { m: similarityFromPoints(sample.eyes, arcfaceEyes(size)), method: 'eyes' };
+  if (sample.eyes) return { m: similarityFromPoints(sample.eyes, isInsightface(t, size) ? arcfaceEyes(size) : [t[0], t[1]]), method: 'eyes' };
   return { m: centreCropAffine(img.width, img.height, size), method: 'centre-crop' };
 }
 
@@ -35,11 +50,18 @@ export async function loadAlignedImage(
   size = 112,
   out?: Float32Array,
   offset = 0,
+  align: AlignOptions = {},
 ): Promise<{ data: Float32Array; method: AlignMethod }> {
   checkSize(size);
+  if (align.template && align.template.length !== 5) throw new Error(`align.template: expected 5 points, received ${align.template.length}`);
   const data = out ?? new Float32Array(size * size * 3); // [H,W,3]
   const img = await decodeImage(sample.path);
-  const { m, method } = alignmentFor(sample, img, size);
+  let { m, method } = alignmentFor(sample, img, size, align.template);
+  if (method === 'centre-crop' && align.landmarker) {
+    const found = await align.landmarker(img, sample);
+    if (found) ({ m, method } = { m: similarityFromPoints(found.points5, align.template ?? insightfaceTemplate(size)), method: 'detected' });
+    else method = 'detect-failed';
+  }
   warpAffineNormalized(img, m, size, data, offset);
   return { data, method };
 }
@@ -48,23 +70,31 @@ export async function loadAlignedImage(
 export async function loadAlignedBatch(
   samples: Sample[],
   size = 112,
-  opts: { concurrency?: number; stats?: AlignStats } = {},
+  opts: { concurrency?: number; stats?: AlignStats } & AlignOptions = {},
 ): Promise<{ data: Float32Array; stats: AlignStats }> {
   checkSize(size);
   const per = size * size * 3;
   const data = new Float32Array(samples.length * per); // [N,H,W,3]
   const stats = opts.stats ?? emptyAlignStats();
+  stats.methods ??= []; // stats objects made before the per-image methods existed
+  const first = stats.methods.length; // a shared stats object accumulates batches in order
   let next = 0;
   const worker = async () => {
     while (next < samples.length) {
       const i = next++;
-      const { method } = await loadAlignedImage(samples[i], size, data, i * per);
+      const { method } = await loadAlignedImage(samples[i], size, data, i * per, opts);
       stats.total++;
+      stats.methods[first + i] = method;
       if (method === 'eyes') stats.eyes++;
       else if (method === 'landmarks') stats.landmarks++;
+      else if (method === 'detected') stats.detected++;
       else {
         stats.fallback++;
         stats.fallbackFiles.push(samples[i].path);
+        if (method === 'detect-failed') {
+          stats.detectFailed++;
+          stats.detectFailedFiles.push(samples[i].path);
+        }
       }
     }
   };

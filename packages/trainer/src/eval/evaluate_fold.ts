@@ -9,6 +9,7 @@ import { BITDEPTH_MISMATCH_METRIC, SKIPPED_METRICS } from '../tables/metrics.ts'
 import { loadFoldChecked, loadImages, type ImageSet } from '../train/data.ts';
 import { evaluateFold, scoreFileLines } from './fold_metrics.ts';
 import type { EvalEmbedder } from './embedders.ts';
+import type { AlignOptions } from '@ssmb/protocols';
 
 export interface Embedded {
   emb: Float32Array; // [N,E]
@@ -62,6 +63,8 @@ export interface FoldEvalOptions {
   fold: string;
   root: string;
   size: number;
+  /** the backbone's alignment template and optional face landmarker */
+  align?: AlignOptions;
   batchSize: number;
   /** Write `<dir>/scores-<protocol>-<fold>.txt` when set. */
   scoreDir?: string | null;
@@ -113,8 +116,8 @@ export async function evaluateProtocolFold(embedder: EvalEmbedder, o: FoldEvalOp
   if (fold.gallery.length === 0 || fold.probe.length === 0) {
     throw new Error(`protocol ${o.protocol} fold ${o.fold}: ${fold.gallery.length} gallery and ${fold.probe.length} probe images found under ${o.root}; both are needed`);
   }
-  const gallery = await embedAll(embedder, await loadImages(fold.gallery, o.size), o.batchSize);
-  const probe = await embedAll(embedder, await loadImages(fold.probe, o.size), o.batchSize);
+  const gallery = await embedAll(embedder, await loadImages(fold.gallery, o.size, o.align), o.batchSize);
+  const probe = await embedAll(embedder, await loadImages(fold.probe, o.size, o.align), o.batchSize);
   const result = evaluateFold({
     dim: gallery.dim,
     gallery: { emb: gallery.emb, subjects: fold.gallery.map((s) => s.subject) },

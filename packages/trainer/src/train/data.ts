@@ -1,12 +1,15 @@
 // Loads a fold and decodes its images once per run into one Float32Array (the synthetic benchmark is
 // small), so training steps only copy rows and stay compute-bound.
-import { loadAlignedBatch, loadFold, ROLES, type LoadedFold, type OnMissing, type Role, type Sample } from '@ssmb/protocols';
+import { loadAlignedBatch, loadFold, ROLES, type AlignOptions, type AlignStats, type LoadedFold, type OnMissing, type Role, type Sample } from '@ssmb/protocols';
+import { describeAlignStats } from './align.ts';
 
 export interface ImageSet {
   samples: Sample[];
   size: number;
   /** [N,size,size,3] scaled (x - 127.5) / 127.5 */
   data: Float32Array;
+  /** how each image was aligned (counts, centre-cropped and no-face files, per-image method) */
+  stats?: AlignStats;
 }
 
 export interface FoldLoadOptions {
@@ -28,10 +31,12 @@ export async function loadFoldChecked(protocol: string, root: string, fold: stri
   return f;
 }
 
-export async function loadImages(samples: Sample[], size: number): Promise<ImageSet> {
+/** `align`: the backbone's template and the optional face landmarker (train/align.ts imageAlignment). */
+export async function loadImages(samples: Sample[], size: number, align: AlignOptions = {}): Promise<ImageSet> {
   try {
-    const { data } = await loadAlignedBatch(samples, size, { concurrency: 8 });
-    return { samples, size, data };
+    const { data, stats } = await loadAlignedBatch(samples, size, { concurrency: 8, ...align });
+    if (stats.fallback || stats.detected) console.warn(describeAlignStats(stats, `images (${size}x${size})`)); // the worker log
+    return { samples, size, data, stats };
   } catch (err) {
     throw new Error(`cannot load training/evaluation images: ${(err as Error).message}`);
   }

@@ -10,6 +10,7 @@ import { evaluateProtocolFold, recordFoldEvaluation } from '../eval/evaluate_fol
 import type { RunContext, RunOutcome } from '../worker/run_context.ts';
 import { Adam } from './adam.ts';
 import { loadFoldChecked, loadImages, type ImageSet } from './data.ts';
+import { imageAlignment } from './align.ts';
 import { runLoop } from './loop.ts';
 import { learningRate } from './lr_schedule.ts';
 import { buildBackbone, imageSizeOf } from './model.ts';
@@ -51,7 +52,7 @@ export async function runPretraining(ctx: RunContext): Promise<RunOutcome> {
     if (subjects.length < 2) throw new Error(`pretrain: protocol ${p.protocol} fold ${p.fold} has ${subjects.length} ${p.modality} training identities under ${config.dataset.root}; at least 2 are needed`);
     const classOf = new Map(subjects.map((s, i) => [s, i]));
     const labelsAll = Int32Array.from(samples, (s) => classOf.get(s.subject)!);
-    const images = await loadImages(samples, size);
+    const images = await loadImages(samples, size, imageAlignment(config));
     const E = backbone.embeddingSize;
     const head = tf.tidy(() => tf.variable(tf.randomNormal([E, subjects.length], 0, 0.01, 'float32', tfSeed(config.seed + 7)), true)); // [E,K]
     for (const v of backbone.trainableVariables) vars.set([...backbone.params].find(([, x]) => x === v)![0], v);

@@ -10,6 +10,7 @@ import { useEngine } from './engine.ts';
 import type { RunContext, RunOutcome } from '../worker/run_context.ts';
 import { Adam } from './adam.ts';
 import { loadFoldChecked, loadImages } from './data.ts';
+import { imageAlignment } from './align.ts';
 import { runLoop } from './loop.ts';
 import { learningRate } from './lr_schedule.ts';
 import { buildHfr, imageSizeOf, ssmbParams } from './model.ts';
@@ -27,7 +28,7 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
   try {
     const size = imageSizeOf(config, model.backbone);
     const fold = await loadFoldChecked(config.dataset.protocol, config.dataset.root, config.dataset.fold, { onMissing: config.dataset.onMissing, roles: ['train'] });
-    const images = await loadImages(fold.train, size);
+    const images = await loadImages(fold.train, size, imageAlignment(config));
     const sampler = new PairSampler(fold.train, config.seed);
     const vars = ssmbParams(model);
     const adam = new Adam(vars);
@@ -83,7 +84,7 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
 }
 
 export function evalOptions(config: Config, size: number, scoreDir: string | null, fold = config.dataset.fold) {
-  return { protocol: config.dataset.protocol, fold, root: config.dataset.root, size, batchSize: config.eval.batchSize, scoreDir, onMissing: config.dataset.onMissing };
+  return { protocol: config.dataset.protocol, fold, root: config.dataset.root, size, batchSize: config.eval.batchSize, scoreDir, onMissing: config.dataset.onMissing, align: imageAlignment(config) };
 }
 
 function pick<T>(m: Map<string, { data: Float32Array }>, prefix: string): Map<string, Float32Array> {

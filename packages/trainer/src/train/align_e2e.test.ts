@@ -1,0 +1,104 @@
+// End to end on the real photos that ship with face-api (demo/sample1-6.jpg, group photos): faces are
+// detected, aligned into each pre-trained backbone's template, and embedded; our re-implementations give
+// the packages' own descriptors on those crops.
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  backboneInfo, cosineSimilarity, createFaceDetector, createPackageReference, importPretrained, initBackend, listPretrainedBackbones,
+  packageFile, tf, type DetectedFace,
+} from '@ssmb/core';
+import { decodeImage, loadAlignedBatch, similarityFromPoints, type Point, type Sample } from '@ssmb/protocols';
+import { describeAlignStats, faceLandmarker } from './align.ts';
+
+const PHOTOS = [1, 2, 3, 4, 5, 6].map((i) => packageFile('@vladmandic/face-api', `demo/sample${i}.jpg`));
+const sample = (p: string): Sample => ({ path: p, subject: path.basename(p, '.jpg'), modality: 'VIS' });
+const detector = () => createFaceDetector();
+const best = new Map<string, DetectedFace>(); // photo -> most confident face
+
+beforeAll(async () => {
+  expect(await initBackend({ prefer: 'wasm' })).toBe('wasm');
+  for (const p of PHOTOS) {
+    const faces = await detector().detect(await decodeImage(p));
+    expect(faces.length, p).toBeGreaterThan(0);
+    best.set(p, faces[0]);
+  }
+}, 120_000);
+
+const apply = (m: number[], [x, y]: Point): Point => [m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5]];
+const dist = (a: Point, b: Point) => Math.hypot(a[0] - b[0], a[1] - b[1]);
+
+describe('face detection + alignment + embedding on the face-api sample photos', () => {
+  it('detects a confident face with 68 landmarks in every photo; 5 points are eye centres, nose tip, mouth corners', () => {
+    for (const p of PHOTOS) {
+      const f = best.get(p)!;
+      expect(f.score, p).toBeGreaterThan(0.9);
+      expect(f.landmarks68).toHaveLength(68);
+      const [le, re, nose, lm, rm] = f.points5;
+      expect(le[0]).toBeLessThan(re[0]); // left-in-image eye first
+      expect(lm[0]).toBeLessThan(rm[0]);
+      expect(nose[1]).toBeGreaterThan((le[1] + re[1]) / 2); // nose below the eyes, mouth below the nose
+      expect((lm[1] + rm[1]) / 2).toBeGreaterThan(nose[1]);
+    }
+  });
+
+  describe.each(listPretrainedBackbones())('%s template', (name) => {
+    const t = backboneInfo(name).input.template;
+    const iod = dist(t.points[0], t.points[1]);
+
+    it('aligns every photo by detection; eyes land on the template eyes; the crop is where the transform says (re-detected within 2 px at 112 scale)', async () => {
+      const { stats } = await loadAlignedBatch(PHOTOS.map(sample), t.size, { template: t.points, landmarker: faceLandmarker(), concurrency: 1 });
+      expect(stats).toMatchObject({ total: 6, detected: 6, detectFailed: 0, fallback: 0, methods: Array(6).fill('detected') });
+      expect(describeAlignStats(stats, 'photos')).toBe('photos: 6 images aligned (eyes 0, landmarks 0, detected 6, centre-crop 0)');
+      // warp into a canvas 3x the crop with the template in its middle, so the detector sees context
+      const K = 3, off = t.size;
+      const big = t.points.map(([x, y]) => [x + off, y + off] as Point);
+      const { data } = await loadAlignedBatch(PHOTOS.map(sample), t.size * K, { template: big, landmarker: faceLandmarker(), concurrency: 1 });
+      const per = (t.size * K) ** 2 * 3;
+      for (let i = 0; i < PHOTOS.length; i++) {
+        const f = best.get(PHOTOS[i])!;
+        const m = similarityFromPoints(f.points5, t.points);
+        const moved = f.points5.map((q) => apply(m, q));
+        // least squares: the centroids coincide; the eyes land within 10% of the template's eye distance
+        const c = (ps: Point[]) => [0, 1].map((k) => ps.reduce((s, q) => s + q[k], 0) / 5);
+        expect(dist(c(moved) as Point, c(t.points) as Point)).toBeLessThan(1e-6);
+        for (const k of [0, 1]) expect(dist(moved[k], t.points[k]) / iod, `${PHOTOS[i]} eye ${k}`).toBeLessThan(0.1);
+        // the warped pixels: the detector finds that face (nearest the canvas centre) where the transform put it
+        const u8 = Uint8Array.from(data.subarray(i * per, (i + 1) * per), (v) => Math.max(0, Math.min(255, Math.round(v * 127.5 + 127.5))));
+        const again = await detector().detect({ data: u8, width: t.size * K, height: t.size * K, channels: 3 });
+        const centre = (g: DetectedFace) => dist([g.box.x + g.box.width / 2, g.box.y + g.box.height / 2], [off + t.size / 2, off + t.size / 2]);
+        const g = again.sort((a, b) => centre(a) - centre(b))[0];
+        expect(g, PHOTOS[i]).toBeDefined();
+        const err = g.points5.reduce((s, q, k) => s + dist([q[0] - off, q[1] - off], moved[k]), 0) / 5;
+        expect(err * (112 / t.size), `${PHOTOS[i]}: mean re-detection error in 112-px units`).toBeLessThan(2);
+      }
+    }, 120_000);
+
+    it('embeds the aligned faces end to end: the package\'s own model agrees (cosine >= 0.9999); a face matches itself best', async () => {
+      const S = t.size;
+      const landmarker = faceLandmarker();
+      const { data } = await loadAlignedBatch(PHOTOS.map(sample), S, { template: t.points, landmarker, concurrency: 1 });
+      // the same faces aligned 1.5 px off (a second "capture")
+      const shifted = t.points.map(([x, y]) => [x + 1.5, y - 1] as Point);
+      const { data: data2 } = await loadAlignedBatch(PHOTOS.map(sample), S, { template: shifted, landmarker, concurrency: 1 });
+      const imp = importPretrained(name);
+      const ref = await createPackageReference(name);
+      const B = PHOTOS.length, E = imp.model.embeddingSize;
+      try {
+        const embed = (d: Float32Array) => tf.tidy(() => imp.model.forward(tf.tensor4d(d, [B, S, S, 3])).dataSync() as Float32Array);
+        const ours = embed(data), ours2 = embed(data2);
+        const px = tf.tensor4d(data.map((v) => v * 127.5 + 127.5), [B, S, S, 3]);
+        const theirs = await ref.embed(px);
+        px.dispose();
+        const row = (a: Float32Array, i: number) => a.subarray(i * E, (i + 1) * E);
+        for (let i = 0; i < B; i++) {
+          expect(cosineSimilarity(row(ours, i), row(theirs, i)), `${PHOTOS[i]} vs package`).toBeGreaterThanOrEqual(0.9999);
+          const self = cosineSimilarity(row(ours, i), row(ours2, i));
+          for (let j = 0; j < B; j++) if (j !== i) expect(self, `${PHOTOS[i]}: itself vs ${PHOTOS[j]}`).toBeGreaterThan(cosineSimilarity(row(ours, i), row(ours2, j)));
+        }
+      } finally {
+        ref.dispose();
+        imp.model.dispose();
+      }
+    }, 120_000);
+  });
+});
