@@ -7,7 +7,7 @@ import {
   createIResNet, createOnnxEmbedder, cosineSimilarity, initBackend, iresnetOnnxBytes, randomImagesNHWC, randomInsightfaceStateDict,
   loadModel, readWeightsFile, stateDictToSafetensors, tf, type IResNet, type IResNetShape,
 } from '@ssmb/core';
-import { importFamilyWeights, importWeights } from './import-weights.ts';
+import { ensurePackageWeights, importFamilyWeights, importWeights } from './import-weights.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ssmb-cli-import-weights-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -89,7 +89,7 @@ describe('ssmb import-weights', () => {
     expect(wf.metadata).toMatchObject({ source_package: '@vladmandic/face-api', source_version: '1.7.15', source_checked_version: '@vladmandic/face-api@1.7.15' });
     expect(wf.metadata.source_license).toContain('public domain');
     const m = loadModel(out);
-    expect(m.numParams()).toBe(5614592);
+    expect([...m.params.values()].reduce((n, v) => n + v.size, 0)).toBe(5614592);
     m.dispose();
   });
 
@@ -99,5 +99,18 @@ describe('ssmb import-weights', () => {
     await expect(importFamilyWeights({ family: 'faceres-mobilenet', file: path.join(tmp, 'gone.json'), out: path.join(tmp, 'x') })).rejects.toThrow(
       /--file .*gone\.json does not exist; expected the tfjs JSON of faceres-mobilenet \(faceres\.json, with faceres\.bin beside it\)/);
     await expect(importWeights({ file: 'a.json', out: 'b' })).rejects.toThrow(/--file goes with --family NAME/);
+  });
+
+  it('the quickstart cache of package weights: reused when it holds that backbone, written again otherwise', async () => {
+    const lines: string[] = [];
+    const cached = path.join(tmp, 'dlib.safetensors'); // written by the --family test above
+    expect(await ensurePackageWeights('dlib-resnet29', cached, (l) => lines.push(l))).toBe(cached);
+    expect(lines).toEqual([expect.stringMatching(/dlib-resnet29 package weights cached at/)]);
+    const stale = path.join(tmp, 'stale.safetensors');
+    fs.writeFileSync(stale, 'not a weights file');
+    lines.length = 0;
+    await ensurePackageWeights('dlib-resnet29', stale, (l) => lines.push(l));
+    expect(lines[0]).toBe('[2/5] backbone: dlib-resnet29 from its npm package (no pre-training)');
+    expect(readWeightsFile(stale).description).toMatchObject({ family: 'dlib-resnet29' });
   });
 });

