@@ -58,7 +58,7 @@ for (const name of listPretrainedBackbones()) {
   const ssmbParams = hfr.trainableVariables.reduce((n, v) => n + v.size, 0);
   console.log(`${name}: ${bb.numParams()} parameters (${S}x${S} -> ${E}); forward ${a.toFixed(0)} ms/batch = ${(B / (a / 1000)).toFixed(1)} img/s; ` +
     `with SSMB (stem, layer1, layer2; N 4; ${ssmbParams} parameters) ${b.toFixed(0)} ms = ${(B / (b / 1000)).toFixed(1)} img/s, ratio ${(b / a).toFixed(3)}; ` +
-    `cosine vs package min ${Math.min(...cos).toFixed(7)} [plain ${plain.map((v) => v.toFixed(0)).join(',')}; ssmb ${withSsmb.map((v) => v.toFixed(0)).join(',')}]`);
+    `cosine vs package min ${Math.min(...cos).toPrecision(10)} [plain ${plain.map((v) => v.toFixed(0)).join(',')}; ssmb ${withSsmb.map((v) => v.toFixed(0)).join(',')}]`);
   x.dispose();
   hfr.dispose();
 }
