@@ -90,6 +90,29 @@ describe('ssmb pretrain / evaluate / launch --work', () => {
     }
   });
 
+  it('a probe with no eye annotation is centre-cropped, counted in the run (align_centre_crop) and reported', async () => {
+    const weights = path.join(dir, 'backbone.safetensors');
+    const probe = readFileSync(path.join(root, 'protocols/vis-nir/3/probe.txt'), 'utf8').trim().split('\n')[0];
+    const eyesFile = path.join(root, 'eyes.txt');
+    const eyes = readFileSync(eyesFile, 'utf8');
+    const kept = eyes.split('\n').filter((l) => !l.startsWith(`${probe} `));
+    expect(kept.length).toBe(eyes.split('\n').length - 1); // the probe had exactly one annotation line
+    writeFileSync(eyesFile, kept.join('\n'));
+    try {
+      out = [];
+      await ssmb('evaluate', '--store', file2(), '--quiet', ...sets([...tiny, `dataset.root=${root}`, 'method=baseline', 'dataset.fold=3', `backbone.weights=${weights}`]));
+      const runId = Number(/^run (\d+)$/.exec(out[0])![1]);
+      expect(out).toContain('synthetic-vis-nir fold 3 warning: 1 image(s) centre-cropped instead of aligned (the worker log names them)');
+      const store = RunStore.open(file2());
+      const m = Object.fromEntries(store.getEvalMetrics(runId).map((x) => [x.metric, x]));
+      store.close();
+      expect(m.align_centre_crop.value).toBe(1);
+      expect(m.align_no_face).toBeUndefined(); // no detector ran
+    } finally {
+      writeFileSync(eyesFile, eyes);
+    }
+  });
+
   it('training inside a run: a missing training image fails it, or with dataset.onMissing=skip is counted as skipped_train', async () => {
     const weights = path.join(dir, 'backbone.safetensors');
     const trainList = readFileSync(path.join(root, 'protocols/vis-nir/1/train.txt'), 'utf8').trim().split('\n');

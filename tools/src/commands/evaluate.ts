@@ -1,7 +1,7 @@
 // `ssmb evaluate`: evaluate the frozen backbone (method=baseline) or an SSMB checkpoint on protocol folds.
 import type { Command } from 'commander';
 import { ON_MISSING } from '@ssmb/protocols';
-import { BITDEPTH_MISMATCH_METRIC, collect, configFromCli, launchAndRun, SKIPPED_METRICS } from '@ssmb/trainer';
+import { ALIGN_METRICS, BITDEPTH_MISMATCH_METRIC, collect, configFromCli, launchAndRun, SKIPPED_METRICS } from '@ssmb/trainer';
 
 const SCORES = ['rank1', 'tar_far_1e2', 'tar_far_1e3', 'eer', 'auc'];
 const ROLE_OF = new Map<string, string>(Object.entries(SKIPPED_METRICS).map(([role, key]) => [key, role]));
@@ -36,6 +36,8 @@ export function register(program: Command): void {
       for (const r of metrics) {
         if (ROLE_OF.has(r.metric) && r.value > 0) console.log(`${r.protocol} fold ${r.fold} skipped ${r.value} ${ROLE_OF.get(r.metric)} entr${r.value === 1 ? 'y' : 'ies'} (file missing; dataset.onMissing=skip)`);
         if (r.metric === BITDEPTH_MISMATCH_METRIC) console.log(`${r.protocol} fold ${r.fold} warning: ${r.value} image(s) not of the bit depth the protocol spec declares (\`ssmb protocols check\` names them)`);
+        if (r.metric === ALIGN_METRICS.centreCropped) console.log(`${r.protocol} fold ${r.fold} warning: ${r.value} image(s) centre-cropped instead of aligned (the worker log names them)`);
+        if (r.metric === ALIGN_METRICS.noFace) console.log(`${r.protocol} fold ${r.fold} warning: no face detected in ${r.value} image(s)`);
       }
     });
 }

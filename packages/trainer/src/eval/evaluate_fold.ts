@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bitDepthMismatches, describeBitDepthMismatch, getProtocol, type OnMissing, type Role } from '@ssmb/protocols';
 import type { EvalMetricValue, EvaluationRecord, RoutingCount, RunStore } from '../store/run_store.ts';
-import { BITDEPTH_MISMATCH_METRIC, SKIPPED_METRICS } from '../tables/metrics.ts';
+import { ALIGN_METRICS, BITDEPTH_MISMATCH_METRIC, SKIPPED_METRICS } from '../tables/metrics.ts';
 import { loadFoldChecked, loadImages, type ImageSet } from '../train/data.ts';
 import { evaluateFold, scoreFileLines } from './fold_metrics.ts';
 import type { EvalEmbedder } from './embedders.ts';
@@ -81,6 +81,10 @@ export interface FoldDataAccount {
   skipped: Partial<Record<Role, number>> | null;
   /** images whose bit depth is not the spec's */
   bitDepthMismatch: number;
+  /** gallery + probe images centre-cropped instead of aligned (no annotation, or no face detected) */
+  centreCropped: number;
+  /** of those, the images in which the face detector found no face */
+  noFace: number;
   /** one line per problem, for logs */
   warnings: string[];
 }
@@ -98,6 +102,8 @@ export function dataAccountMetrics(a: FoldDataAccount): Record<string, EvalMetri
   const out: Record<string, EvalMetricValue> = {};
   for (const [role, n] of Object.entries(a.skipped ?? {}) as [Role, number][]) out[SKIPPED_METRICS[role]] = { value: n, count: n };
   if (a.bitDepthMismatch > 0) out[BITDEPTH_MISMATCH_METRIC] = { value: a.bitDepthMismatch, count: a.bitDepthMismatch };
+  if (a.centreCropped > 0) out[ALIGN_METRICS.centreCropped] = { value: a.centreCropped, count: a.centreCropped };
+  if (a.noFace > 0) out[ALIGN_METRICS.noFace] = { value: a.noFace, count: a.noFace };
   return out;
 }
 
@@ -112,12 +118,22 @@ export async function evaluateProtocolFold(embedder: EvalEmbedder, o: FoldEvalOp
     ...roles.filter((r) => skipped?.[r]).map((r) => `${o.protocol} fold ${o.fold}: skipped ${skipped![r]} ${r} entr${skipped![r] === 1 ? 'y' : 'ies'} whose file is missing (dataset.onMissing=skip)`),
     ...mismatches.map((m) => `${o.protocol} fold ${o.fold}: ${describeBitDepthMismatch(m)}`),
   ];
-  const data: FoldDataAccount = { skipped, bitDepthMismatch: mismatches.reduce((a, m) => a + m.count, 0), warnings };
   if (fold.gallery.length === 0 || fold.probe.length === 0) {
     throw new Error(`protocol ${o.protocol} fold ${o.fold}: ${fold.gallery.length} gallery and ${fold.probe.length} probe images found under ${o.root}; both are needed`);
   }
-  const gallery = await embedAll(embedder, await loadImages(fold.gallery, o.size, o.align), o.batchSize);
-  const probe = await embedAll(embedder, await loadImages(fold.probe, o.size, o.align), o.batchSize);
+  const galleryImages = await loadImages(fold.gallery, o.size, o.align);
+  const probeImages = await loadImages(fold.probe, o.size, o.align);
+  const sets = [galleryImages, probeImages];
+  const centreCropped = sets.reduce((a, s) => a + (s.stats?.fallback ?? 0), 0);
+  const noFace = sets.reduce((a, s) => a + (s.stats?.detectFailed ?? 0), 0);
+  if (centreCropped > 0) {
+    const files = sets.flatMap((s) => s.stats?.fallbackFiles ?? []);
+    warnings.push(`${o.protocol} fold ${o.fold}: ${centreCropped} gallery/probe image(s) centre-cropped, not aligned to the template` +
+      `${noFace ? ` (${noFace} with no face detected)` : ''}: ${files.slice(0, 5).join(', ')}${files.length > 5 ? `, ... (${files.length - 5} more)` : ''}`);
+  }
+  const data: FoldDataAccount = { skipped, bitDepthMismatch: mismatches.reduce((a, m) => a + m.count, 0), centreCropped, noFace, warnings };
+  const gallery = await embedAll(embedder, galleryImages, o.batchSize);
+  const probe = await embedAll(embedder, probeImages, o.batchSize);
   const result = evaluateFold({
     dim: gallery.dim,
     gallery: { emb: gallery.emb, subjects: fold.gallery.map((s) => s.subject) },

@@ -30,12 +30,18 @@ const KNOWN: Record<string, Omit<MetricSpec, 'key'>> = {
   skipped_gallery: { label: 'Skipped gallery entries', percent: false, better: 'lower', decimals: 0 },
   skipped_probe: { label: 'Skipped probe entries', percent: false, better: 'lower', decimals: 0 },
   bitdepth_mismatch: { label: 'Bit-depth mismatches', percent: false, better: 'lower', decimals: 0 },
+  align_centre_crop: { label: 'Centre-cropped images', percent: false, better: 'lower', decimals: 0 },
+  align_no_face: { label: 'Images with no face detected', percent: false, better: 'lower', decimals: 0 },
 };
 
 /** Eval metric per role: list entries a run left out because their file is missing (dataset.onMissing=skip). */
 export const SKIPPED_METRICS = { train: 'skipped_train', gallery: 'skipped_gallery', probe: 'skipped_probe' } as const;
 /** Eval metric: images of the fold whose bit depth is not the one the protocol spec declares. */
 export const BITDEPTH_MISMATCH_METRIC = 'bitdepth_mismatch';
+/** Eval metrics: gallery + probe images that could not be aligned to the backbone's template and were
+ *  centre-cropped instead (no eye/landmark annotation, or no face detected), and of those the ones where
+ *  the face detector (dataset.detectFaces) found no face. Recorded only when > 0, like bitdepth_mismatch. */
+export const ALIGN_METRICS = { centreCropped: 'align_centre_crop', noFace: 'align_no_face' } as const;
 
 /** The three numbers every quickstart/paper table shows by default. */
 export const DEFAULT_METRICS = ['rank1', 'tar_far_1e2', 'eer'] as const;
