@@ -280,6 +280,16 @@ function splitValues(text: string): string[] {
  * or value fails here, naming the key. `dataset.fold=all` stays 'all'; launch expands it per fold.
  */
 export function parseSweepGrid(specs: string[]): ConfigOverride[] {
+  let combos: ConfigOverride[] = [{}];
+  for (const axis of parseSweepAxes(specs)) combos = combos.flatMap((c) => axis.values.map((v) => mergeConfig(c, overrideFor(axis.key, v))));
+  return combos;
+}
+
+/**
+ * The axes of a sweep grid, each value checked against the schema, without expanding the product: the
+ * size of a grid is the product of `values.length` (before `dataset.fold=all` expands per fold).
+ */
+export function parseSweepAxes(specs: string[]): Array<{ key: string; values: unknown[] }> {
   const axes = specs.map((spec) => {
     const [key, text] = splitAssignment(spec);
     const values = splitValues(text).map(parseScalar);
@@ -292,18 +302,57 @@ export function parseSweepGrid(specs: string[]): ConfigOverride[] {
     if (seen.has(a.key)) throw new ConfigError(`sweep axis \`${a.key}\` is given twice`);
     seen.add(a.key);
   }
-  let combos: ConfigOverride[] = [{}];
-  for (const axis of axes) combos = combos.flatMap((c) => axis.values.map((v) => mergeConfig(c, overrideFor(axis.key, v))));
-  return combos;
+  return axes;
 }
 
-/** Flattened `dotted.key -> value` view (params table, run labels). */
-export function flattenConfig(obj: unknown, prefix = ''): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
-  if (isPlainObject(obj)) {
-    for (const [k, v] of Object.entries(obj)) Object.assign(out, flattenConfig(v, prefix ? `${prefix}.${k}` : k));
-  } else if (prefix) {
-    out[prefix] = typeof obj === 'number' || typeof obj === 'boolean' || typeof obj === 'string' ? obj : JSON.stringify(obj);
-  }
-  return out;
+export { flattenConfig, flattenConfigValues, configKeysOf } from './flatten.ts';
+
+/**
+ * Config keys that name files or folders, and what a run does with them. The dashboard's launcher
+ * confines each kind to its roots (`ssmb dashboard --data-root/--weights-root/--output-root`); a test
+ * walks the schema so a new string key must be listed here or in NON_PATH_STRING_KEYS.
+ */
+export const CONFIG_PATH_KEYS = {
+  'dataset.root': 'data',
+  'backbone.weights': 'weights',
+  outputDir: 'output',
+  'pretrain.output': 'output',
+} as const satisfies Record<string, 'data' | 'weights' | 'output'>;
+export type ConfigPathKey = keyof typeof CONFIG_PATH_KEYS;
+export type ConfigPathKind = (typeof CONFIG_PATH_KEYS)[ConfigPathKey];
+
+/** String-valued config keys that are not paths (names, enums, fold ids). */
+export const NON_PATH_STRING_KEYS = [
+  'method', 'dataset.protocol', 'dataset.fold', 'backbone.model', 'ssmb.positions', 'ssmb.expertKind', 'optim.schedule', 'eval.engine',
+  'pretrain.protocol', 'pretrain.fold', 'pretrain.schedule', 'pretrain.modality', 'engine',
+] as const;
+
+/**
+ * Which runs a config key means something for, by its first segment (or the whole key): `ssmb.*` only for
+ * SSMB runs, `pretrain.*` only for pre-training, dataset keys not for pre-training (it reads
+ * `pretrain.protocol`), optimiser and loss keys only for training runs (a frozen baseline trains nothing).
+ * Keys not listed apply to every run but a sweep parent (whose config is `{ base, grid }`). The dashboard
+ * groups runs by a key (runs columns, ablation, tables) only where it applies; the store turns the same
+ * table into SQL (`appliesSql`).
+ */
+export const CONFIG_KEY_SCOPES: ReadonlyArray<{ heads: readonly string[]; kinds?: readonly string[]; methods?: readonly string[] }> = [
+  { heads: ['method'], kinds: ['train', 'evaluate'] },
+  { heads: ['ssmb'], methods: ['ssmb'] },
+  { heads: ['pretrain'], kinds: ['pretrain'] },
+  { heads: ['dataset'], kinds: ['train', 'evaluate', 'noop'] },
+  { heads: ['loss', 'optim', 'batchSize', 'evalEvery'], kinds: ['train'] },
+  { heads: ['steps'], kinds: ['train', 'noop'] },
+];
+
+/** The scope rule of a dotted key (undefined = applies to every run but sweep parents). */
+export function configKeyScope(key: string): (typeof CONFIG_KEY_SCOPES)[number] | undefined {
+  const head = key.split('.')[0];
+  return CONFIG_KEY_SCOPES.find((s) => s.heads.includes(head));
+}
+
+export function configKeyApplies(key: string, run: { kind: string; method: string | null }): boolean {
+  if (run.kind === 'sweep') return false;
+  const scope = configKeyScope(key);
+  if (!scope) return true;
+  return (!scope.kinds || scope.kinds.includes(run.kind)) && (!scope.methods || (run.method !== null && scope.methods.includes(run.method)));
 }

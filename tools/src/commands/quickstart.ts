@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { generateSyntheticDataset, resolveSyntheticOptions, SYNTHETIC_GENERATOR_VERSION } from '@ssmb/protocols';
 import {
-  cancelStaleQueued, flattenOverrides, formatRoutingSummary, launchRun, loadTableConfig, reclaimDeadLeases, resolveConfig, runIdentity, runQueue, validateConfig,
+  cancelStaleQueued, flattenConfigValues, formatRoutingSummary, launchRun, loadTableConfig, reclaimDeadLeases, resolveConfig, runIdentity, runQueue, validateConfig,
   RunStore, type Config, type ConfigOverride, type Overrides, type PaperTable,
 } from '@ssmb/trainer';
 import { backboneInfo } from '@ssmb/core';
@@ -277,7 +277,7 @@ export async function runQuickstart(opts: QuickstartOptions = {}): Promise<Quick
   const tableFile = path.resolve(opts.table ?? QUICKSTART_TABLE);
   const table = loadTableConfig(tableFile).config;
   // The backbone is pre-trained for the model the grid uses.
-  const model = String({ ...flattenOverrides(table.base), ...flattenOverrides(sizes.grid ?? {}) }['backbone.model'] ?? 'iresnet-synth');
+  const model = String({ ...flattenConfigValues(table.base), ...flattenConfigValues(sizes.grid ?? {}) }['backbone.model'] ?? 'iresnet-synth');
   const store = openOwnStore(storeFile, log);
   let weights: string;
   try {

@@ -10,7 +10,7 @@ import cliProgress from 'cli-progress';
 import { checkProtocol, getProtocol, ON_MISSING, protocolFolds, type OnMissing } from '@ssmb/protocols';
 import {
   RunStore, type RunRecord,
-  buildTable, flattenOverrides, formatRoutingSummary, loadTableConfig, summariseRouting, toCsv, toLatex, toMarkdown, toText,
+  buildTable, flattenConfigValues, formatRoutingSummary, loadTableConfig, summariseRouting, toCsv, toLatex, toMarkdown, toText,
   type Overrides, type PaperTable, type RoutingSummary, type TableConfig,
   cancelStaleQueued, collectFoldResults, collectRouting, enqueuePlan, expandGrid, expectedFolds, parseRootFlags, planGrid, preflight, PreflightError,
   reclaimDeadLeases, resolveInputs, runQueue, summarisePlan, type GridProgress, type PlannedEntry,
@@ -160,10 +160,10 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
   if (opts.onMissing !== undefined && !ON_MISSING.includes(opts.onMissing)) {
     throw new Error(`--on-missing must be one of ${ON_MISSING.join(', ')}, received ${JSON.stringify(opts.onMissing)}`);
   }
-  const base = { ...(opts.base ? flattenOverrides(opts.base) : {}), ...(opts.onMissing ? { 'dataset.onMissing': opts.onMissing } : {}) };
-  const config: TableConfig = Object.keys(base).length ? { ...loaded.config, base: { ...flattenOverrides(loaded.config.base), ...base } as Overrides } : loaded.config;
+  const base = { ...(opts.base ? flattenConfigValues(opts.base) : {}), ...(opts.onMissing ? { 'dataset.onMissing': opts.onMissing } : {}) };
+  const config: TableConfig = Object.keys(base).length ? { ...loaded.config, base: { ...flattenConfigValues(loaded.config.base), ...base } as Overrides } : loaded.config;
   const inputs = resolveInputs(config, { baseDir: REPO_ROOT, roots: opts.roots, weights: opts.weights });
-  const onMissing = (flattenOverrides(config.base)['dataset.onMissing'] as OnMissing | undefined) ?? 'error';
+  const onMissing = (flattenConfigValues(config.base)['dataset.onMissing'] as OnMissing | undefined) ?? 'error';
   const problems = await preflight(config, inputs, {
     hasProtocol,
     datasetProblems: opts.checkFiles === false ? undefined : (protocol, root) => datasetProblems(protocol, root, onMissing),

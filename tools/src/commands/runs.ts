@@ -31,7 +31,7 @@ export function register(program: Command): void {
     .option('--json', 'JSON output')
     .action((o) =>
       withStore(o.store, (s) => {
-        const rows = s.listRuns({ status: o.status as RunStatus | undefined, experiment: o.experiment, parentRunId: o.parent, limit: o.limit, includeDeleted: !!o.archived });
+        const rows = s.listRuns({ status: o.status as RunStatus | undefined, experiment: o.experiment, parentRunId: o.parent, limit: o.limit, archived: o.archived ? 'include' : 'exclude' });
         if (o.json) return console.log(JSON.stringify(rows, null, 2));
         for (const r of rows) {
           const latest = s.getLatestMetrics(r.id);
@@ -65,7 +65,7 @@ export function register(program: Command): void {
     .command('archive <runId>')
     .requiredOption('--store <file>', 'run store')
     .option('--restore', 'un-archive')
-    .action((id: string, o) => withStore(o.store, (s) => s.archiveRun(runId(id), !o.restore)));
+    .action((id: string, o) => withStore(o.store, (s) => s.archiveRuns([runId(id)], !o.restore)));
   runs
     .command('tag <runId> <key> [value]')
     .requiredOption('--store <file>', 'run store')

@@ -1,8 +1,9 @@
 // Expand a table config into its run grid: rows (methods/settings) x columns (protocols) x folds.
 // Each entry carries the full override object the trainer resolves into a run config.
 import path from 'node:path';
-import { flattenOverrides, rowsOfColumn, type TableConfig } from '../tables/config.ts';
+import { rowsOfColumn, type TableConfig } from '../tables/config.ts';
 import { mergeConfig, overrideFor, type ConfigOverride } from '../config.ts';
+import { flattenConfigValues } from '../flatten.ts';
 
 export interface GridEntry {
   row: string;
@@ -54,9 +55,9 @@ export function expandGrid(cfg: TableConfig, ctx: GridContext): GridEntry[] {
         const root = ctx.roots[col.dataset];
         if (!root) throw new Error(`no root for dataset "${col.dataset}" (table "${cfg.name}"); pass --root ${col.dataset}=DIR`);
         const fold = folds[fi];
-        let o = nestOverrides(flattenOverrides(cfg.base));
-        o = mergeConfig(o, nestOverrides(flattenOverrides(col.set)));
-        o = mergeConfig(o, nestOverrides(flattenOverrides(row.set)));
+        let o = nestOverrides(flattenConfigValues(cfg.base));
+        o = mergeConfig(o, nestOverrides(flattenConfigValues(col.set)));
+        o = mergeConfig(o, nestOverrides(flattenConfigValues(row.set)));
         o = mergeConfig(o, { dataset: { root: path.resolve(root), protocol: col.protocol, fold } });
         if (ctx.weights !== null) o = mergeConfig(o, { backbone: { weights: path.resolve(ctx.weights) } });
         out.push({ row: row.id, column: col.id, protocol: col.protocol, fold, label: `${row.label} / ${col.label} / fold ${fold}`, overrides: o });

@@ -1,3 +1,2 @@
 export * from './run_store.ts';
 export { MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations.ts';
-export * from './dashboard_queries.ts';

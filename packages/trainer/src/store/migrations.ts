@@ -11,13 +11,15 @@
 //                    (git commit or package version), init_from (weights file a run starts from),
 //                    created_at, started_at, finished_at, heartbeat_at, lease_owner, lease_expires_at,
 //                    attempts, max_attempts, step (last step done), total_steps, error, deleted_at
-//                    (archived when not NULL)).
+//                    (archived when not NULL), cancel_requested_at (v4: a user asked to cancel the
+//                    running run; its worker checkpoints, stops and marks it cancelled)).
 //   params          (run_id, key, value TEXT)       write-once: a different value for a key is an error.
 //   tags            (run_id, key, value TEXT)       mutable.
 //   metrics         (run_id, key, step, value, time) append-only per-step history; index
 //                    (run_id, key, step, value) covers history reads and the dashboard's downsampling (v2).
-//   metrics_latest  (run_id, key, step, value, time, points) last value logged per (run, key); points =
-//                    non-NaN values in that history (v3), so the dashboard's totals need no count scan.
+//   metrics_latest  (run_id, key, step, value, time, points, min_value, max_value) last value logged per
+//                    (run, key); points = non-NaN values in that history (v3), so the dashboard's totals
+//                    need no count scan; min_value/max_value = its extremes (v4, "best" beside "last").
 //   eval_metrics    (run_id, protocol, fold, metric, value, count) count = number of comparisons
 //                    behind the value (impostor comparisons for tar@far metrics, probes for rank-k).
 //   curves          (run_id, protocol, fold, kind 'roc'|'cmc', x_json, y_json, thr_json) arrays of points;
@@ -25,14 +27,23 @@
 //   routing         (run_id, protocol, fold, block, modality, expert, count) probe images per expert.
 //   checkpoints     (id, run_id, step, path, created_at)
 //   artifacts       (id, run_id, kind, path, created_at) e.g. score files, pre-trained weights.
+//                    Paths inside the store's folder are stored relative to it (v4), so a copied or
+//                    moved store still finds its files; others stay absolute.
 //
 // Numbers: SQLite has no NaN, so in every REAL value column NULL encodes NaN (see encodeReal /
 // decodeReal in run_store.ts); +-Infinity are stored as native REALs.
+
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { toStoredPath } from './entities.ts';
 
 export interface Migration {
   version: number;
   description: string;
   sql: string;
+  /** A data step after `sql`, in the same transaction (it may need the store's folder). */
+  data?: (db: Database.Database, ctx: { storeDir: string }) => void;
 }
 
 export const MIGRATIONS: Migration[] = [
@@ -168,6 +179,41 @@ ALTER TABLE metrics_latest ADD COLUMN points INTEGER NOT NULL DEFAULT 0;
 UPDATE metrics_latest SET points = (SELECT count(m.value) FROM metrics m WHERE m.run_id = metrics_latest.run_id AND m.key = metrics_latest.key);
 `,
   },
+  {
+    version: 4,
+    description: 'cancel requests; metric extremes in metrics_latest; checkpoint and artifact paths relative to the store',
+    sql: `
+ALTER TABLE runs ADD COLUMN cancel_requested_at REAL;
+ALTER TABLE metrics_latest ADD COLUMN min_value REAL;
+ALTER TABLE metrics_latest ADD COLUMN max_value REAL;
+UPDATE metrics_latest SET
+  min_value = (SELECT min(m.value) FROM metrics m WHERE m.run_id = metrics_latest.run_id AND m.key = metrics_latest.key),
+  max_value = (SELECT max(m.value) FROM metrics m WHERE m.run_id = metrics_latest.run_id AND m.key = metrics_latest.key);
+`,
+    data: relativizeFilePaths,
+  },
 ];
+
+/**
+ * v4 data step: absolute checkpoint/artifact paths inside the store's folder become relative to it.
+ * A store already copied elsewhere still holds its old absolute paths: a path of the default layout
+ * `<old folder>/artifacts/run-<id>/<rest>` whose file exists under this folder is rewritten too.
+ */
+function relativizeFilePaths(db: Database.Database, { storeDir }: { storeDir: string }): void {
+  for (const table of ['checkpoints', 'artifacts']) {
+    const rows = db.prepare(`SELECT id, run_id, path FROM ${table}`).all() as Array<{ id: number; run_id: number; path: string }>;
+    const update = db.prepare(`UPDATE ${table} SET path = ? WHERE id = ?`);
+    for (const r of rows) {
+      if (!path.isAbsolute(r.path)) continue;
+      let stored = toStoredPath(r.path, storeDir);
+      if (path.isAbsolute(stored)) {
+        const m = new RegExp(`[\\/]artifacts[\\/]run-${r.run_id}([\\/].*)?$`).exec(r.path);
+        const moved = m && path.join('artifacts', `run-${r.run_id}`, m[1] ?? '');
+        if (moved && existsSync(path.join(storeDir, moved))) stored = moved;
+      }
+      if (stored !== r.path) update.run(stored, r.id);
+    }
+  }
+}
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,104 +1,37 @@
-// RunStore: the only module that speaks SQL (besides the read-only dashboard_queries.ts next to it).
-// SQLite via better-sqlite3 in WAL mode; every multi-row write is one transaction.
+// RunStore: the SQLite implementation of the run store (store_api.ts) and the only module that speaks
+// SQL. better-sqlite3 in WAL mode; every multi-row write is one transaction. Rows become entities through
+// the mappers of entities.ts (one per row type); each query is written once, here. The connection is
+// private: the dashboard, the CLI and the worker use these methods.
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { configKeyScope } from '../config.ts';
+import { configKeysOf } from '../flatten.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
 import { explainOpenError } from './open_errors.ts';
+import type { RunStoreApi } from './store_api.ts';
+import {
+  RUN_COLUMNS, RUN_FROM, decodeReal, encodeArray, encodeReal, toArtifact, toCheckpoint, toCurve, toEvalRow, toExperiment, toFile,
+  toLatestMetric, toRouting, toRun, toRunState, toRunSummary, toStoredPath, type Row,
+} from './entities.ts';
+import {
+  LAUNCHABLE_KINDS, RUN_CONFIG_COLUMNS, RUN_LIST_METRICS, RUN_SORT_KEYS, TERMINAL_STATUSES,
+  type AblationPoint, type ArtifactRecord, type BucketMeans, type CheckpointRecord, type CurveRecord, type EvalByKeyRow, type EvalRow,
+  type EvalScope, type EvaluationRecord, type ExperimentRecord, type FileRecord, type LatestMetric, type MetricPoint, type MetricPointRow,
+  type MetricSeries, type NewRun, type RoutingRow, type RunConfigColumn, type RunFilter, type RunKind, type RunQuery, type RunRecord,
+  type RunSortKey, type RunState, type RunStatus, type RunSummary,
+} from './types.ts';
 
-export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-export type RunKind = 'train' | 'pretrain' | 'evaluate' | 'sweep' | 'noop';
-export type RunMethod = 'ssmb' | 'baseline';
-export const TERMINAL_STATUSES: RunStatus[] = ['completed', 'failed', 'cancelled'];
+export * from './types.ts';
+export type { RunStoreApi, RunReader, RunWriter, WorkerStore, Awaitable } from './store_api.ts';
+export { encodeReal, decodeReal } from './entities.ts';
 
-export interface RunRecord {
-  id: number;
-  experimentId: number;
-  experimentName: string;
-  parentRunId: number | null;
-  name: string;
-  kind: RunKind;
-  method: RunMethod | null;
-  status: RunStatus;
-  config: unknown;
-  seed: number;
-  engine: string | null;
-  codeVersion: string | null;
-  initFrom: string | null;
-  createdAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-  heartbeatAt: number | null;
-  leaseOwner: string | null;
-  leaseExpiresAt: number | null;
-  attempts: number;
-  maxAttempts: number;
-  step: number;
-  totalSteps: number | null;
-  error: string | null;
-  deletedAt: number | null;
-}
-
-export interface NewRun {
-  experiment: string;
-  kind: RunKind;
-  method?: RunMethod | null;
-  config: unknown;
-  seed: number;
-  name?: string;
-  parentRunId?: number | null;
-  initFrom?: string | null;
-  maxAttempts?: number;
-  totalSteps?: number | null;
-  status?: RunStatus;
-}
-
-export interface MetricPoint {
-  key: string;
-  step: number;
-  value: number;
-  time?: number;
-}
-
-export interface EvalMetricValue {
-  value: number;
-  /** Comparisons behind the value (impostors for TAR@FAR, probes for Rank-k), when meaningful. */
-  count?: number | null;
-}
-
-export interface Curve {
-  x: number[];
-  y: number[];
-  thr?: number[];
-}
-
-export interface RoutingCount {
-  block: string;
-  modality: string;
-  expert: number;
-  count: number;
-}
-
-export interface EvaluationRecord {
-  protocol: string;
-  fold: string;
-  metrics: Record<string, EvalMetricValue>;
-  curves?: { roc?: Curve; cmc?: Curve };
-  routing?: RoutingCount[];
-}
-
-export interface CheckpointRecord {
-  id: number;
-  runId: number;
-  step: number;
-  path: string;
-  createdAt: number;
-}
+export type StoreErrorCode =
+  | 'STORE_SCHEMA_OLDER' | 'STORE_SCHEMA_NEWER' | 'STORE_NOT_A_STORE' | 'STORE_READONLY' | 'STORE_PARAM_CONFLICT' | 'STORE_NOT_FOUND' | 'STORE_BAD_STATE';
 
 export class StoreError extends Error {
   constructor(
-    readonly code:
-      | 'STORE_SCHEMA_OLDER' | 'STORE_SCHEMA_NEWER' | 'STORE_PARAM_CONFLICT' | 'STORE_NOT_FOUND' | 'STORE_BAD_STATE'
-      | 'STORE_NOT_A_STORE' | 'STORE_READONLY',
+    readonly code: StoreErrorCode,
     message: string,
   ) {
     super(message);
@@ -106,47 +39,78 @@ export class StoreError extends Error {
   }
 }
 
-/** SQLite has no NaN: NULL in a REAL value column encodes NaN; +-Infinity are native REALs. */
-export function encodeReal(v: number): number | null {
-  return Number.isNaN(v) ? null : v;
-}
-export function decodeReal(v: number | null): number {
-  return v === null ? Number.NaN : v;
+/** Dotted config key (`ssmb.numExperts`) -> SQLite JSON path (`$.ssmb.numExperts`). */
+export function configKeyPath(key: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(key)) {
+    throw new Error(`config key "${key}" is not a dotted identifier like ssmb.numExperts`);
+  }
+  return `$.${key}`;
 }
 
-const RUN_SELECT = `SELECT r.*, e.name AS experiment_name FROM runs r JOIN experiments e ON e.id = r.experiment_id`;
-
-type Row = Record<string, any>;
-
-function toRun(row: Row): RunRecord {
-  return {
-    id: row.id,
-    experimentId: row.experiment_id,
-    experimentName: row.experiment_name,
-    parentRunId: row.parent_run_id,
-    name: row.name,
-    kind: row.kind,
-    method: row.method,
-    status: row.status,
-    config: JSON.parse(row.config_json),
-    seed: row.seed,
-    engine: row.engine,
-    codeVersion: row.code_version,
-    initFrom: row.init_from,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    heartbeatAt: row.heartbeat_at,
-    leaseOwner: row.lease_owner,
-    leaseExpiresAt: row.lease_expires_at,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    step: row.step,
-    totalSteps: row.total_steps,
-    error: row.error,
-    deletedAt: row.deleted_at,
-  };
+/** Literal for SQL built from our own constants (kinds, methods, metric names): never user input. */
+function lit(v: string): string {
+  if (!/^[A-Za-z0-9_./-]+$/.test(v)) throw new Error(`internal: ${JSON.stringify(v)} is not a safe SQL literal`);
+  return `'${v}'`;
 }
+
+/** SQL for "config key `key` applies to run r" (CONFIG_KEY_SCOPES of config.ts). */
+function appliesSql(key: string): string {
+  const scope = configKeyScope(key);
+  const clauses = [`r.kind <> 'sweep'`];
+  if (scope?.kinds) clauses.push(`r.kind IN (${scope.kinds.map(lit).join(',')})`);
+  if (scope?.methods) clauses.push(`r.method IN (${scope.methods.map(lit).join(',')})`);
+  return `(${clauses.join(' AND ')})`;
+}
+
+/** A derived runs-list column: the first of its config keys that applies to the run. */
+const DERIVED_SQL = Object.fromEntries(
+  Object.entries(RUN_CONFIG_COLUMNS).map(([col, keys]) => [
+    col,
+    `CASE ${keys.map((k) => `WHEN ${appliesSql(k)} THEN json_extract(r.config_json, '${configKeyPath(k)}')`).join(' ')} END`,
+  ]),
+) as Record<RunConfigColumn, string>;
+const DERIVED_SELECT = Object.entries(DERIVED_SQL).map(([col, sql]) => `${sql} AS d_${col}`).join(', ');
+
+const SORT_SQL: Record<RunSortKey, string> = {
+  id: 'r.id', name: 'r.name', status: 'r.status', created_at: 'r.created_at', started_at: 'r.started_at',
+  finished_at: 'r.finished_at', experiment: 'e.name', step: 'r.step',
+  ...DERIVED_SQL,
+  ...(Object.fromEntries(
+    RUN_LIST_METRICS.map((m) => [m, `(SELECT avg(em.value) FROM eval_metrics em WHERE em.run_id = r.id AND em.metric = ${lit(m)})`]),
+  ) as Record<(typeof RUN_LIST_METRICS)[number], string>),
+};
+
+// Downsampling one metric history (metricSeries). Per step-range bucket ([s0, s1] pairs in @bounds): the
+// rowids of its first and last points (index seeks) and of its minimum and maximum (one index range scan
+// each; SQLite takes a bare column from the row holding min()/max(), the first in step order on ties).
+// The covering index metrics(run_id, key, step, value) serves every read.
+const IN_BUCKET = 'FROM metrics WHERE run_id = @run AND key = @key AND value IS NOT NULL AND step BETWEEN bk.s0 AND bk.s1';
+const DOWNSAMPLE_SQL = `
+WITH bk(s0, s1) AS (SELECT value ->> 0, value ->> 1 FROM json_each(@bounds)),
+pick(id) AS (
+  SELECT (SELECT rowid ${IN_BUCKET} ORDER BY step LIMIT 1) FROM bk
+  UNION ALL SELECT (SELECT rowid ${IN_BUCKET} ORDER BY step DESC LIMIT 1) FROM bk
+  UNION ALL SELECT (SELECT id FROM (SELECT rowid AS id, min(value) ${IN_BUCKET})) FROM bk
+  UNION ALL SELECT (SELECT id FROM (SELECT rowid AS id, max(value) ${IN_BUCKET})) FROM bk)
+SELECT DISTINCT m.step, m.value, m.rowid FROM pick JOIN metrics m ON m.rowid = pick.id ORDER BY m.step, m.rowid`;
+
+/** Cuts the integer steps [lo, hi] into at most `buckets` contiguous, non-empty [s0, s1] ranges. */
+export function stepBuckets(lo: number, hi: number, buckets: number): Array<[number, number]> {
+  const span = hi - lo + 1;
+  const n = Math.max(1, Math.min(buckets, span));
+  return Array.from({ length: n }, (_, b) => [lo + Math.ceil((b * span) / n), lo + Math.ceil(((b + 1) * span) / n) - 1]);
+}
+
+// metrics_latest upsert: the latest point moves only forward in steps; `points` counts non-NaN points
+// (NaN is NULL); the extremes ignore NaN. (SET expressions read the row as it was before the update.)
+const LATEST_UPSERT = `INSERT INTO metrics_latest (run_id, key, step, value, time, points, min_value, max_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (run_id, key) DO UPDATE SET points = points + excluded.points,
+    min_value = CASE WHEN excluded.min_value IS NULL THEN min_value WHEN min_value IS NULL OR excluded.min_value < min_value THEN excluded.min_value ELSE min_value END,
+    max_value = CASE WHEN excluded.max_value IS NULL THEN max_value WHEN max_value IS NULL OR excluded.max_value > max_value THEN excluded.max_value ELSE max_value END,
+    step = CASE WHEN excluded.step >= step THEN excluded.step ELSE step END,
+    value = CASE WHEN excluded.step >= step THEN excluded.value ELSE value END,
+    time = CASE WHEN excluded.step >= step THEN excluded.time ELSE time END`;
+const LATEST_COLUMNS = 'run_id, key, step, value, time, points, min_value, max_value';
 
 function readVersion(db: Database.Database): number | null {
   const has = db.prepare(`SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'`).get();
@@ -155,10 +119,14 @@ function readVersion(db: Database.Database): number | null {
   return row?.version ?? 0;
 }
 
-function applyMigrations(db: Database.Database, from: number): void {
+function applyMigrations(db: Database.Database, from: number, storeDir: string): void {
   db.transaction(() => {
     if (from === 0) db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-    for (const m of MIGRATIONS) if (m.version > from) db.exec(m.sql);
+    for (const m of MIGRATIONS) {
+      if (m.version <= from) continue;
+      db.exec(m.sql);
+      m.data?.(db, { storeDir });
+    }
     db.exec('DELETE FROM schema_version');
     db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(SCHEMA_VERSION);
   }).immediate();
@@ -174,6 +142,8 @@ function configure(db: Database.Database): void {
   db.prepare('ROLLBACK').run();
 }
 
+const storeDirOf = (file: string) => (file === ':memory:' ? process.cwd() : path.dirname(path.resolve(file)));
+
 export interface OpenOptions {
   /** Open without writing (the dashboard, read commands); the store must exist. */
   readonly?: boolean;
@@ -181,15 +151,21 @@ export interface OpenOptions {
   mustExist?: boolean;
 }
 
-export class RunStore {
-  /** The connection; SQL outside store/ is not allowed (store/dashboard_queries.ts reads through it). */
-  readonly db: Database.Database;
+export class RunStore implements RunStoreApi {
+  readonly #db: Database.Database;
   readonly file: string;
-  private stmts = new Map<string, Database.Statement>();
+  /** The store's folder: relative checkpoint and artifact paths are relative to it. */
+  readonly dir: string;
+  #stmts = new Map<string, Database.Statement>();
 
   private constructor(db: Database.Database, file: string) {
-    this.db = db;
+    this.#db = db;
     this.file = file;
+    this.dir = storeDirOf(file);
+  }
+
+  get location(): string {
+    return this.file;
   }
 
   /**
@@ -214,11 +190,15 @@ export class RunStore {
       if (!opts.readonly) configure(db);
       else db.pragma('busy_timeout = 10000');
       let version = readVersion(db);
-      if (version === null && !opts.readonly) {
+      if (version === null) {
         const tables = db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type='table'`).get() as { n: number };
-        if (tables.n > 0) throw new StoreError('STORE_SCHEMA_OLDER', `${file} is an SQLite file but not a run store (no schema_version table)`);
-        applyMigrations(db, 0);
-        version = SCHEMA_VERSION;
+        if (tables.n > 0) {
+          throw new StoreError('STORE_NOT_A_STORE', `${file} is an SQLite file but not a run store (it has tables but no schema_version table); pass the run store the trainer writes (default .ssmb/runs.sqlite)`);
+        }
+        if (!opts.readonly) {
+          applyMigrations(db, 0, storeDirOf(file));
+          version = SCHEMA_VERSION;
+        }
       }
       if (version !== SCHEMA_VERSION) {
         if ((version ?? 0) < SCHEMA_VERSION) {
@@ -257,11 +237,15 @@ export class RunStore {
     const db = new Database(file);
     try {
       configure(db);
-      const from = readVersion(db) ?? 0;
+      const version = readVersion(db);
+      if (version === null && (db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type='table'`).get() as { n: number }).n > 0) {
+        throw new StoreError('STORE_NOT_A_STORE', `${file} is an SQLite file but not a run store (no schema_version table); nothing to migrate`);
+      }
+      const from = version ?? 0;
       if (from > SCHEMA_VERSION) {
         throw new StoreError('STORE_SCHEMA_NEWER', `run store ${file} has schema version ${from}, newer than ${SCHEMA_VERSION}; update ssmb`);
       }
-      if (from < SCHEMA_VERSION) applyMigrations(db, from);
+      if (from < SCHEMA_VERSION) applyMigrations(db, from, storeDirOf(file));
       return { from, to: SCHEMA_VERSION };
     } finally {
       db.close();
@@ -269,29 +253,38 @@ export class RunStore {
   }
 
   close(): void {
-    this.db.close();
+    this.#db.close();
   }
 
   private stmt(sql: string): Database.Statement {
-    let s = this.stmts.get(sql);
+    let s = this.#stmts.get(sql);
     if (!s) {
-      s = this.db.prepare(sql);
-      this.stmts.set(sql, s);
+      s = this.#db.prepare(sql);
+      this.#stmts.set(sql, s);
     }
     return s;
   }
 
   /** Runs fn in one IMMEDIATE transaction (takes the write lock up front: no upgrade deadlocks). */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    return this.#db.transaction(fn).immediate();
   }
 
   schemaVersion(): number {
-    return readVersion(this.db) ?? 0;
+    return readVersion(this.#db) ?? 0;
   }
 
   integrityCheck(): string {
-    return (this.db.pragma('integrity_check', { simple: true }) as string) ?? '';
+    return (this.#db.pragma('integrity_check', { simple: true }) as string) ?? '';
+  }
+
+  /**
+   * Changes whenever anything is written to the store: PRAGMA data_version counts other connections'
+   * commits, total_changes() this connection's own writes.
+   */
+  dataVersion(): string {
+    const [changes] = this.stmt('SELECT total_changes()').raw(true).get() as [number];
+    return `${this.#db.pragma('data_version', { simple: true }) as number}.${changes}`;
   }
 
   // ---- experiments ----
@@ -303,16 +296,153 @@ export class RunStore {
     return Number(this.stmt('INSERT INTO experiments (name, description, created_at) VALUES (?, ?, ?)').run(name, description, Date.now()).lastInsertRowid);
   }
 
-  listExperiments(): { id: number; name: string; description: string; createdAt: number; runCount: number }[] {
+  listExperiments(): ExperimentRecord[] {
     return (
       this.stmt(
-        `SELECT e.id, e.name, e.description, e.created_at, (SELECT count(*) FROM runs r WHERE r.experiment_id = e.id AND r.deleted_at IS NULL) AS n
+        `SELECT e.id, e.name, e.description, e.created_at,
+           (SELECT count(*) FROM runs r WHERE r.experiment_id = e.id AND r.deleted_at IS NULL) AS run_count,
+           (SELECT count(*) FROM runs r WHERE r.experiment_id = e.id AND r.deleted_at IS NOT NULL) AS archived_count
          FROM experiments e ORDER BY e.id`,
       ).all() as Row[]
-    ).map((r) => ({ id: r.id, name: r.name, description: r.description, createdAt: r.created_at, runCount: r.n }));
+    ).map(toExperiment);
   }
 
-  // ---- runs ----
+  // ---- runs: reads ----
+
+  getRun(id: number): RunRecord | undefined {
+    const row = this.stmt(`SELECT ${RUN_COLUMNS}, r.config_json ${RUN_FROM} WHERE r.id = ?`).get(id) as Row | undefined;
+    return row ? toRun(row) : undefined;
+  }
+
+  requireRun(id: number): RunRecord {
+    const run = this.getRun(id);
+    if (!run) throw new StoreError('STORE_NOT_FOUND', `run ${id} does not exist in ${this.file}; list runs with \`ssmb runs list --store ${this.file}\``);
+    return run;
+  }
+
+  runExists(id: number): boolean {
+    return this.stmt('SELECT 1 FROM runs WHERE id = ?').get(id) !== undefined;
+  }
+
+  /** WHERE clause of a run filter (listRuns and queryRuns read the same runs). */
+  private runWhere(f: RunFilter): { where: string; params: unknown[] } {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    const archived = f.archived ?? 'exclude';
+    if (archived === 'only') clauses.push('r.deleted_at IS NOT NULL');
+    else if (archived === 'exclude') clauses.push('r.deleted_at IS NULL');
+    if (f.ids) {
+      if (!f.ids.every((i) => Number.isSafeInteger(i))) throw new Error(`run ids must be integers, received ${f.ids.join(',')}`);
+      clauses.push('r.id IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(f.ids));
+    }
+    const statuses = f.status === undefined ? [] : Array.isArray(f.status) ? f.status : [f.status];
+    if (statuses.length) {
+      clauses.push(`r.status IN (${statuses.map(() => '?').join(',')})`);
+      params.push(...statuses);
+    }
+    if (f.experiment !== undefined) (clauses.push('e.name = ?'), params.push(f.experiment));
+    if (f.experimentId !== undefined) (clauses.push('r.experiment_id = ?'), params.push(f.experimentId));
+    if (f.parentRunId !== undefined) (clauses.push('r.parent_run_id = ?'), params.push(f.parentRunId));
+    if (f.kind !== undefined) (clauses.push('r.kind = ?'), params.push(f.kind));
+    if (f.tag) {
+      const eq = f.tag.indexOf('=');
+      if (eq > 0) {
+        clauses.push('EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.key = ? AND t.value = ?)');
+        params.push(f.tag.slice(0, eq), f.tag.slice(eq + 1));
+      } else {
+        clauses.push('EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.key = ?)');
+        params.push(f.tag);
+      }
+    }
+    if (f.search) {
+      const like = `%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const fields = ['r.name', 'e.name', 'CAST(r.id AS TEXT)', 'r.status', 'r.method', 'r.kind', ...Object.values(DERIVED_SQL)];
+      clauses.push(`(${fields.map((x) => `${x} LIKE ? ESCAPE '\\'`).join(' OR ')})`);
+      params.push(...fields.map(() => like));
+    }
+    return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+  }
+
+  private orderBy(f: RunFilter): string {
+    const sort = SORT_SQL[f.sort ?? 'id'];
+    if (!sort) throw new Error(`sort must be one of ${RUN_SORT_KEYS.join(', ')}, received ${f.sort}`);
+    const order = f.order === 'asc' ? 'ASC' : 'DESC';
+    return `ORDER BY ${sort} IS NULL, ${sort} ${order}, r.id ${order}`;
+  }
+
+  listRuns(filter: RunFilter = {}): RunRecord[] {
+    const { where, params } = this.runWhere(filter);
+    const sql = `SELECT ${RUN_COLUMNS}, r.config_json ${RUN_FROM} ${where} ${this.orderBy(filter)} LIMIT ? OFFSET ?`;
+    return (this.stmt(sql).all(...params, filter.limit ?? -1, filter.offset ?? 0) as Row[]).map(toRun);
+  }
+
+  queryRuns(q: RunQuery = {}): { runs: RunSummary[]; total: number } {
+    const { where, params } = this.runWhere(q);
+    const limit = Math.max(1, Math.min(q.limit ?? 100, 5000));
+    const offset = Math.max(0, q.offset ?? 0);
+    const rows = this.stmt(`SELECT ${RUN_COLUMNS}, ${DERIVED_SELECT} ${RUN_FROM} ${where} ${this.orderBy(q)} LIMIT ? OFFSET ?`).all(...params, limit, offset) as Row[];
+    const total = (this.stmt(`SELECT count(*) AS n ${RUN_FROM} ${where}`).get(...params) as { n: number }).n;
+    const now = Date.now();
+    return { runs: this.withTagsMetricsLatest(rows.map((r) => toRunSummary(r, now)), q.latestKeys ?? ['loss']), total };
+  }
+
+  // Tags, fold-mean metrics and latest per-step values of a page of runs in three queries (not one per row).
+  private withTagsMetricsLatest(runs: RunSummary[], latestKeys: string[]): RunSummary[] {
+    if (runs.length === 0) return runs;
+    const ids = JSON.stringify(runs.map((r) => r.id));
+    const byId = new Map(runs.map((r) => [r.id, r]));
+    const metricRows = this.stmt(
+      `SELECT run_id, metric, avg(value) FROM eval_metrics WHERE run_id IN (SELECT value FROM json_each(?))
+       AND metric IN (${RUN_LIST_METRICS.map(lit).join(',')}) GROUP BY run_id, metric`,
+    ).raw(true).all(ids) as Array<[number, string, number | null]>;
+    for (const [id, metric, value] of metricRows) byId.get(id)!.metrics[metric] = value;
+    const tagRows = this.stmt('SELECT run_id, key, value FROM tags WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, key').raw(true).all(ids) as Array<
+      [number, string, string]
+    >;
+    for (const [id, key, value] of tagRows) byId.get(id)!.tags[key] = value;
+    if (latestKeys.length) {
+      const latest = this.stmt(
+        `SELECT ${LATEST_COLUMNS} FROM metrics_latest WHERE run_id IN (SELECT value FROM json_each(?)) AND key IN (SELECT value FROM json_each(?))`,
+      ).all(ids, JSON.stringify(latestKeys)) as Row[];
+      for (const r of latest) byId.get(r.run_id)!.latest[r.key] = toLatestMetric(r);
+    }
+    return runs;
+  }
+
+  runStates(ids: number[]): RunState[] {
+    return (
+      this.stmt('SELECT id, status, step, deleted_at, attempts, cancel_requested_at FROM runs WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as Row[]
+    ).map(toRunState);
+  }
+
+  liveRunStates(since: number): RunState[] {
+    // runs_status index covers the queued/running part; finished runs are few per poll window.
+    return (
+      this.stmt(
+        `SELECT id, status, step, deleted_at, attempts, cancel_requested_at FROM runs WHERE status IN ('queued','running')
+         UNION SELECT id, status, step, deleted_at, attempts, cancel_requested_at FROM runs WHERE finished_at >= ?`,
+      ).all(since) as Row[]
+    ).map(toRunState);
+  }
+
+  maxRunId(): number {
+    return (this.stmt('SELECT max(id) FROM runs').raw(true).get() as [number | null])[0] ?? 0;
+  }
+
+  cancelRequested(runId: number): boolean {
+    return this.stmt('SELECT 1 FROM runs WHERE id = ? AND cancel_requested_at IS NOT NULL').get(runId) !== undefined;
+  }
+
+  /** Dotted config keys seen in the newest runs' configs (sweep parents, whose config is { base, grid }, skipped). */
+  configKeys(sample = 50): string[] {
+    const rows = this.stmt(`SELECT config_json FROM runs WHERE kind <> 'sweep' ORDER BY id DESC LIMIT ?`).raw(true).all(sample) as Array<[string]>;
+    const keys = new Set<string>();
+    for (const [json] of rows) for (const k of configKeysOf(JSON.parse(json))) keys.add(k);
+    return [...keys].sort();
+  }
+
+  // ---- runs: writes ----
 
   createRun(run: NewRun): number {
     return this.transaction(() => this.insertRun(run));
@@ -340,7 +470,6 @@ export class RunStore {
     return Number(info.lastInsertRowid);
   }
 
-  /** A sweep: one parent run (kind 'sweep', never claimed) and its queued children, in one transaction. */
   createSweep(parent: Omit<NewRun, 'kind'>, children: Omit<NewRun, 'parentRunId' | 'experiment'>[]): { parentId: number; childIds: number[] } {
     return this.transaction(() => {
       const parentId = this.insertRun({ ...parent, kind: 'sweep', status: 'queued' });
@@ -349,39 +478,14 @@ export class RunStore {
     });
   }
 
-  getRun(id: number): RunRecord | undefined {
-    const row = this.stmt(`${RUN_SELECT} WHERE r.id = ?`).get(id) as Row | undefined;
-    return row ? toRun(row) : undefined;
-  }
-
-  requireRun(id: number): RunRecord {
-    const run = this.getRun(id);
-    if (!run) throw new StoreError('STORE_NOT_FOUND', `run ${id} does not exist in ${this.file}; list runs with \`ssmb runs list --store ${this.file}\``);
-    return run;
-  }
-
-  listRuns(
-    filter: { status?: RunStatus; experiment?: string; parentRunId?: number; kind?: RunKind; includeDeleted?: boolean; limit?: number; offset?: number } = {},
-  ): RunRecord[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (filter.status) (where.push('r.status = ?'), args.push(filter.status));
-    if (filter.experiment) (where.push('e.name = ?'), args.push(filter.experiment));
-    if (filter.parentRunId !== undefined) (where.push('r.parent_run_id = ?'), args.push(filter.parentRunId));
-    if (filter.kind) (where.push('r.kind = ?'), args.push(filter.kind));
-    if (!filter.includeDeleted) where.push('r.deleted_at IS NULL');
-    const sql = `${RUN_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.id DESC LIMIT ? OFFSET ?`;
-    return (this.stmt(sql).all(...args, filter.limit ?? -1, filter.offset ?? 0) as Row[]).map(toRun);
-  }
-
   /**
    * Atomically claims the oldest queued run (sweep parents excluded): status running, lease to `owner`
    * until now + leaseMs, attempts + 1. Expired leases are re-queued (or failed past max_attempts) first.
    */
-  claimRun(owner: string, leaseMs: number, opts: { kinds?: RunKind[]; runId?: number } = {}): RunRecord | undefined {
+  claimRun(owner: string, leaseMs: number, opts: { kinds?: readonly string[]; runId?: number } = {}): RunRecord | undefined {
     return this.transaction(() => {
       this.requeueExpiredInTx(Date.now());
-      const kinds = opts.kinds ?? ['train', 'pretrain', 'evaluate', 'noop'];
+      const kinds = opts.kinds ?? LAUNCHABLE_KINDS;
       const marks = kinds.map(() => '?').join(',');
       const row = (
         opts.runId !== undefined
@@ -400,33 +504,36 @@ export class RunStore {
     });
   }
 
-  /** Re-queues running runs whose lease expired; runs out of attempts fail with the reason. */
-  requeueExpired(now = Date.now()): { requeued: number[]; failed: number[] } {
+  requeueExpired(now = Date.now()): { requeued: number[]; failed: number[]; cancelled: number[] } {
     return this.transaction(() => this.requeueExpiredInTx(now));
   }
 
-  private requeueExpiredInTx(now: number): { requeued: number[]; failed: number[] } {
-    const expired = this.stmt(`SELECT id, attempts, max_attempts, lease_owner, parent_run_id FROM runs WHERE status = 'running' AND lease_expires_at < ?`).all(now) as Row[];
-    const requeued: number[] = [];
-    const failed: number[] = [];
+  private requeueExpiredInTx(now: number): { requeued: number[]; failed: number[]; cancelled: number[] } {
+    const expired = this.stmt(
+      `SELECT id, attempts, max_attempts, lease_owner, parent_run_id, cancel_requested_at FROM runs WHERE status = 'running' AND lease_expires_at < ?`,
+    ).all(now) as Row[];
+    const out = { requeued: [] as number[], failed: [] as number[], cancelled: [] as number[] };
     for (const r of expired) {
-      if (r.attempts >= r.max_attempts) {
+      if (r.cancel_requested_at !== null) {
+        // Its worker died after the user asked to cancel: nobody will checkpoint it any more.
+        this.stmt(`UPDATE runs SET status = 'cancelled', finished_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`).run(now, r.id);
+        out.cancelled.push(r.id);
+      } else if (r.attempts >= r.max_attempts) {
         this.stmt(`UPDATE runs SET status = 'failed', finished_at = ?, lease_owner = NULL, lease_expires_at = NULL, error = ? WHERE id = ?`).run(
           now,
           `lease of worker ${r.lease_owner} expired on attempt ${r.attempts} of ${r.max_attempts} (worker crashed or hung); no retries left`,
           r.id,
         );
-        failed.push(r.id);
+        out.failed.push(r.id);
       } else {
         this.stmt(`UPDATE runs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`).run(r.id);
-        requeued.push(r.id);
+        out.requeued.push(r.id);
       }
       if (r.parent_run_id !== null) this.refreshSweepInTx(r.parent_run_id);
     }
-    return { requeued, failed };
+    return out;
   }
 
-  /** Extends the lease; false when this owner no longer holds the run (it must stop). */
   heartbeat(runId: number, owner: string, leaseMs: number, step?: number): boolean {
     const now = Date.now();
     const info = this.stmt(
@@ -449,12 +556,18 @@ export class RunStore {
     this.stmt('UPDATE runs SET step = ? WHERE id = ?').run(step, runId);
   }
 
-  /** Gives a claimed run back to the queue (graceful shutdown); the attempt is not counted. */
+  /**
+   * Gives a claimed run back to the queue (graceful shutdown); the attempt is not counted. A run whose
+   * cancel was requested is cancelled instead: the user does not want it back.
+   */
   releaseRun(runId: number, owner: string): boolean {
     return this.transaction(() => {
       const info = this.stmt(
-        `UPDATE runs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, attempts = max(attempts - 1, 0) WHERE id = ? AND lease_owner = ? AND status = 'running'`,
-      ).run(runId, owner);
+        `UPDATE runs SET status = CASE WHEN cancel_requested_at IS NULL THEN 'queued' ELSE 'cancelled' END,
+           finished_at = CASE WHEN cancel_requested_at IS NULL THEN finished_at ELSE ? END,
+           lease_owner = NULL, lease_expires_at = NULL, attempts = max(attempts - 1, 0)
+         WHERE id = ? AND lease_owner = ? AND status = 'running'`,
+      ).run(Date.now(), runId, owner);
       this.refreshParentOf(runId);
       return info.changes === 1;
     });
@@ -468,18 +581,44 @@ export class RunStore {
     this.finish(runId, 'failed', error, owner);
   }
 
-  cancelRun(runId: number): void {
-    this.transaction(() => {
+  cancelRun(runId: number, owner?: string): void {
+    this.transaction(() => this.cancelInTx(runId, owner));
+  }
+
+  private cancelInTx(runId: number, owner?: string): void {
+    const run = this.requireRun(runId);
+    if (TERMINAL_STATUSES.includes(run.status)) throw new StoreError('STORE_BAD_STATE', `run ${runId} is already ${run.status}; nothing to cancel`);
+    if (owner !== undefined && run.leaseOwner !== owner) throw new StoreError('STORE_BAD_STATE', `run ${runId} is not held by ${owner}; not cancelling it`);
+    const ids = run.kind === 'sweep' ? [runId, ...this.childIds(runId)] : [runId];
+    const cancel = this.stmt(
+      `UPDATE runs SET status = 'cancelled', finished_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND status IN ('queued','running')`,
+    );
+    for (const id of ids) cancel.run(Date.now(), id);
+    this.refreshParentOf(runId);
+  }
+
+  requestCancel(runId: number): 'cancelled' | 'requested' {
+    return this.transaction(() => {
       const run = this.requireRun(runId);
-      if (TERMINAL_STATUSES.includes(run.status)) throw new StoreError('STORE_BAD_STATE', `run ${runId} is already ${run.status}`);
-      const ids = run.kind === 'sweep' ? [runId, ...this.childIds(runId)] : [runId];
-      for (const id of ids) {
-        this.stmt(`UPDATE runs SET status = 'cancelled', finished_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND status IN ('queued','running')`).run(
-          Date.now(),
-          id,
-        );
+      if (TERMINAL_STATUSES.includes(run.status)) throw new StoreError('STORE_BAD_STATE', `run ${runId} is already ${run.status}; nothing to cancel`);
+      const now = Date.now();
+      // A worker holds a running run with a live lease: ask it, it checkpoints and stops. Anything else
+      // (queued, a lease that expired: the worker is gone) is cancelled here.
+      const held = (r: { status: RunStatus; leaseExpiresAt: number | null }) => r.status === 'running' && (r.leaseExpiresAt ?? 0) >= now;
+      const members = run.kind === 'sweep' ? this.childIds(runId).map((id) => this.getRun(id)!) : [run];
+      let requested = false;
+      for (const m of members) {
+        if (TERMINAL_STATUSES.includes(m.status)) continue;
+        if (held(m)) {
+          this.stmt('UPDATE runs SET cancel_requested_at = coalesce(cancel_requested_at, ?) WHERE id = ?').run(now, m.id);
+          requested = true;
+        } else {
+          this.stmt(`UPDATE runs SET status = 'cancelled', finished_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`).run(now, m.id);
+        }
       }
-      this.refreshParentOf(runId);
+      if (run.kind === 'sweep') this.stmt(`UPDATE runs SET status = 'cancelled', finished_at = ? WHERE id = ?`).run(now, runId);
+      else this.refreshParentOf(runId);
+      return requested ? 'requested' : 'cancelled';
     });
   }
 
@@ -494,19 +633,25 @@ export class RunStore {
     });
   }
 
-  /** Puts a failed or cancelled run back in the queue with a fresh attempt budget. */
   requeueRun(runId: number): void {
     this.transaction(() => {
       const run = this.requireRun(runId);
       if (run.status === 'running' || run.status === 'queued') throw new StoreError('STORE_BAD_STATE', `run ${runId} is ${run.status}; only finished runs can be re-queued`);
-      this.stmt(`UPDATE runs SET status = 'queued', attempts = 0, error = NULL, finished_at = NULL WHERE id = ?`).run(runId);
+      this.stmt(`UPDATE runs SET status = 'queued', attempts = 0, error = NULL, finished_at = NULL, cancel_requested_at = NULL WHERE id = ?`).run(runId);
       this.refreshParentOf(runId);
     });
   }
 
-  archiveRun(runId: number, archived = true): void {
-    this.requireRun(runId);
-    this.stmt('UPDATE runs SET deleted_at = ? WHERE id = ? OR parent_run_id = ?').run(archived ? Date.now() : null, runId, runId);
+  archiveRuns(runIds: number[], archived: boolean): void {
+    this.transaction(() => {
+      for (const id of runIds) this.requireRun(id);
+      const ids = JSON.stringify(runIds);
+      this.stmt('UPDATE runs SET deleted_at = ? WHERE id IN (SELECT value FROM json_each(?)) OR parent_run_id IN (SELECT value FROM json_each(?))').run(
+        archived ? Date.now() : null,
+        ids,
+        ids,
+      );
+    });
   }
 
   private childIds(parentId: number): number[] {
@@ -542,7 +687,6 @@ export class RunStore {
 
   // ---- params and tags ----
 
-  /** Params are write-once: re-logging the same value is fine, a different value is an error. */
   logParams(runId: number, params: Record<string, string | number | boolean>): void {
     this.transaction(() => {
       for (const [key, raw] of Object.entries(params)) {
@@ -564,6 +708,13 @@ export class RunStore {
     this.stmt('INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value').run(runId, key, value);
   }
 
+  setTags(runIds: number[], key: string, value: string): void {
+    this.transaction(() => {
+      for (const id of runIds) this.requireRun(id);
+      for (const id of runIds) this.setTag(id, key, value);
+    });
+  }
+
   deleteTag(runId: number, key: string): void {
     this.stmt('DELETE FROM tags WHERE run_id = ? AND key = ?').run(runId, key);
   }
@@ -578,22 +729,14 @@ export class RunStore {
   logMetrics(runId: number, points: MetricPoint[]): void {
     if (points.length === 0) return;
     const ins = this.stmt('INSERT INTO metrics (run_id, key, step, value, time) VALUES (?, ?, ?, ?, ?)');
-    const latest = this.stmt(
-      // The latest point moves only forward in steps; `points` counts every non-NaN point (NaN is NULL).
-      // (SET expressions read the row as it was before the update.)
-      `INSERT INTO metrics_latest (run_id, key, step, value, time, points) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (run_id, key) DO UPDATE SET points = points + excluded.points,
-         step = CASE WHEN excluded.step >= step THEN excluded.step ELSE step END,
-         value = CASE WHEN excluded.step >= step THEN excluded.value ELSE value END,
-         time = CASE WHEN excluded.step >= step THEN excluded.time ELSE time END`,
-    );
+    const latest = this.stmt(LATEST_UPSERT);
     this.transaction(() => {
       const now = Date.now();
       for (const p of points) {
         const t = p.time ?? now;
         const v = encodeReal(p.value);
         ins.run(runId, p.key, p.step, v, t);
-        latest.run(runId, p.key, p.step, v, t, v === null ? 0 : 1);
+        latest.run(runId, p.key, p.step, v, t, v === null ? 0 : 1, v, v);
       }
     });
   }
@@ -613,24 +756,87 @@ export class RunStore {
     return rows.map((r) => ({ step: r.step, value: decodeReal(r.value), time: r.time }));
   }
 
-  getLatestMetrics(runId: number): Record<string, { step: number; value: number; time: number }> {
-    const rows = this.stmt('SELECT key, step, value, time FROM metrics_latest WHERE run_id = ? ORDER BY key').all(runId) as Row[];
-    return Object.fromEntries(rows.map((r) => [r.key, { step: r.step, value: decodeReal(r.value), time: r.time }]));
+  getLatestMetrics(runId: number): Record<string, LatestMetric> {
+    const rows = this.stmt(`SELECT ${LATEST_COLUMNS} FROM metrics_latest WHERE run_id = ? ORDER BY key`).all(runId) as Row[];
+    return Object.fromEntries(rows.map((r) => [r.key, toLatestMetric(r)]));
   }
 
   metricKeys(runId: number): string[] {
-    return (this.stmt('SELECT key FROM metrics_latest WHERE run_id = ? ORDER BY key').all(runId) as Row[]).map((r) => r.key);
+    return Object.keys(this.getLatestMetrics(runId));
   }
 
-  /** Drops history after `step` (a resumed run re-logs the steps after its checkpoint). */
+  metricSeries(runId: number, key: string, maxPoints: number): MetricSeries {
+    if (!Number.isInteger(maxPoints) || maxPoints < 4) {
+      throw new RangeError(`metricSeries: maxPoints must be an integer >= 4, received ${maxPoints}`);
+    }
+    // The count is kept in metrics_latest and the step range comes from two index seeks: no scan here.
+    const [total, lo, hi] = this.stmt(
+      `SELECT (SELECT points FROM metrics_latest WHERE run_id = @run AND key = @key),
+              (SELECT min(step) FROM metrics WHERE run_id = @run AND key = @key AND value IS NOT NULL),
+              (SELECT max(step) FROM metrics WHERE run_id = @run AND key = @key AND value IS NOT NULL)`,
+    ).raw(true).get({ run: runId, key }) as [number | null, number, number];
+    const rows =
+      (total ?? 0) <= maxPoints
+        ? this.stmt('SELECT step, value FROM metrics WHERE run_id = ? AND key = ? AND value IS NOT NULL ORDER BY step').raw(true).all(runId, key)
+        : this.stmt(DOWNSAMPLE_SQL).raw(true).all({ run: runId, key, bounds: JSON.stringify(stepBuckets(lo, hi, Math.floor(maxPoints / 4))) });
+    const steps: number[] = [];
+    const values: number[] = [];
+    for (const [step, value] of rows as Array<[number, number]>) {
+      steps.push(step);
+      values.push(value);
+    }
+    return { steps, values, total: total ?? 0 };
+  }
+
+  metricStepRange(runIds: number[], key: string): { lo: number; hi: number } | null {
+    let lo = Infinity;
+    let hi = -Infinity;
+    const q = this.stmt(
+      `SELECT (SELECT min(step) FROM metrics WHERE run_id = @run AND key = @key AND value IS NOT NULL),
+              (SELECT max(step) FROM metrics WHERE run_id = @run AND key = @key AND value IS NOT NULL)`,
+    ).raw(true);
+    for (const run of runIds) {
+      const [a, b] = q.get({ run, key }) as [number | null, number | null];
+      if (a !== null && b !== null) (lo = Math.min(lo, a), hi = Math.max(hi, b));
+    }
+    return Number.isFinite(lo) ? { lo, hi } : null;
+  }
+
+  metricBucketMeans(runIds: number[], key: string, { lo, hi, buckets }: { lo: number; hi: number; buckets: number }): BucketMeans[] {
+    if (!Number.isInteger(buckets) || buckets < 1) throw new RangeError(`metricBucketMeans: buckets must be an integer >= 1, received ${buckets}`);
+    const span = Math.max(1, hi - lo + 1);
+    const rows = this.stmt(
+      `SELECT run_id, CAST(((step - @lo) * @n) / @span AS INTEGER) AS b, avg(value) FROM metrics
+       WHERE run_id IN (SELECT value FROM json_each(@ids)) AND key = @key AND value IS NOT NULL AND step BETWEEN @lo AND @hi
+       GROUP BY run_id, b`,
+    ).raw(true).all({ ids: JSON.stringify(runIds), key, lo, hi, n: buckets, span }) as Array<[number, number, number]>;
+    const out = new Map(runIds.map((id) => [id, { runId: id, means: new Map<number, number>() }]));
+    for (const [id, b, mean] of rows) out.get(id)!.means.set(b, mean);
+    return [...out.values()];
+  }
+
+  maxMetricRowid(): number {
+    return (this.stmt('SELECT max(rowid) FROM metrics').raw(true).get() as [number | null])[0] ?? 0;
+  }
+
+  metricPointsSince(rowid: number, limit: number): MetricPointRow[] {
+    return (
+      this.stmt('SELECT rowid, run_id, key, step, value FROM metrics WHERE rowid > ? ORDER BY rowid LIMIT ?').raw(true).all(rowid, limit) as Array<
+        [number, number, string, number, number | null]
+      >
+    ).map(([rid, runId, key, step, value]) => ({ rowid: rid, runId, key, step, value: decodeReal(value) }));
+  }
+
   truncateMetricsAfter(runId: number, step: number): void {
     this.transaction(() => {
       this.stmt('DELETE FROM metrics WHERE run_id = ? AND step > ?').run(runId, step);
       this.stmt('DELETE FROM metrics_latest WHERE run_id = ?').run(runId);
       this.stmt(
-        `INSERT INTO metrics_latest (run_id, key, step, value, time, points)
+        `INSERT INTO metrics_latest (${LATEST_COLUMNS})
          SELECT m.run_id, m.key, m.step, m.value, m.time,
-                (SELECT count(m3.value) FROM metrics m3 WHERE m3.run_id = m.run_id AND m3.key = m.key) FROM metrics m
+                (SELECT count(m3.value) FROM metrics m3 WHERE m3.run_id = m.run_id AND m3.key = m.key),
+                (SELECT min(m3.value) FROM metrics m3 WHERE m3.run_id = m.run_id AND m3.key = m.key),
+                (SELECT max(m3.value) FROM metrics m3 WHERE m3.run_id = m.run_id AND m3.key = m.key) FROM metrics m
          WHERE m.run_id = ? AND m.rowid = (SELECT m2.rowid FROM metrics m2 WHERE m2.run_id = m.run_id AND m2.key = m.key ORDER BY m2.step DESC, m2.rowid DESC LIMIT 1)`,
       ).run(runId);
     });
@@ -638,7 +844,6 @@ export class RunStore {
 
   // ---- evaluation ----
 
-  /** Writes one fold's evaluation (metrics, curves, routing) in one transaction, replacing an earlier one. */
   recordEvaluation(runId: number, ev: EvaluationRecord): void {
     this.transaction(() => {
       for (const table of ['eval_metrics', 'curves', 'routing']) {
@@ -656,50 +861,108 @@ export class RunStore {
     });
   }
 
-  getEvalMetrics(runId: number): { protocol: string; fold: string; metric: string; value: number; count: number | null }[] {
-    return (this.stmt('SELECT protocol, fold, metric, value, count FROM eval_metrics WHERE run_id = ? ORDER BY protocol, fold, metric').all(runId) as Row[]).map(
-      (r) => ({ protocol: r.protocol, fold: r.fold, metric: r.metric, value: decodeReal(r.value), count: r.count }),
+  listEvalMetrics(runIds: number[]): EvalRow[] {
+    return (
+      this.stmt(
+        `SELECT run_id, protocol, fold, metric, value, count FROM eval_metrics WHERE run_id IN (SELECT value FROM json_each(?))
+         ORDER BY run_id, protocol, fold, metric`,
+      ).all(JSON.stringify(runIds)) as Row[]
+    ).map(toEvalRow);
+  }
+
+  getEvalMetrics(runId: number): Omit<EvalRow, 'runId'>[] {
+    return this.listEvalMetrics([runId]).map(({ runId: _r, ...rest }) => rest);
+  }
+
+  evalMetricNames(): string[] {
+    // DISTINCT over the (protocol, metric) index: no table scan.
+    return (this.stmt('SELECT DISTINCT metric FROM eval_metrics ORDER BY metric').raw(true).all() as Array<[string]>).map((r) => r[0]);
+  }
+
+  getCurves(runId: number, kind?: 'roc' | 'cmc'): CurveRecord[] {
+    return (this.stmt('SELECT * FROM curves WHERE run_id = ? AND (? IS NULL OR kind = ?) ORDER BY protocol, fold, kind').all(runId, kind ?? null, kind ?? null) as Row[]).map(
+      toCurve,
     );
   }
 
-  getCurves(runId: number): { protocol: string; fold: string; kind: 'roc' | 'cmc'; curve: Curve }[] {
-    return (this.stmt('SELECT * FROM curves WHERE run_id = ? ORDER BY protocol, fold, kind').all(runId) as Row[]).map((r) => ({
-      protocol: r.protocol,
-      fold: r.fold,
-      kind: r.kind,
-      curve: { x: decodeArray(r.x_json), y: decodeArray(r.y_json), ...(r.thr_json ? { thr: decodeArray(r.thr_json) } : {}) },
-    }));
+  getRouting(runId: number): RoutingRow[] {
+    return (
+      this.stmt('SELECT protocol, fold, block, modality, expert, count FROM routing WHERE run_id = ? ORDER BY protocol, fold, block, modality, expert').all(runId) as Row[]
+    ).map(toRouting);
   }
 
-  getRouting(runId: number): ({ protocol: string; fold: string } & RoutingCount)[] {
-    return this.stmt('SELECT protocol, fold, block, modality, expert, count FROM routing WHERE run_id = ? ORDER BY protocol, fold, block, modality, expert').all(
-      runId,
-    ) as ({ protocol: string; fold: string } & RoutingCount)[];
+  private scopeWhere(q: EvalScope): { where: string; params: unknown[] } {
+    const clauses = [q.includeArchived ? '1' : 'r.deleted_at IS NULL'];
+    const params: unknown[] = [];
+    if (q.method !== undefined) (clauses.push('r.method = ?'), params.push(q.method));
+    if (q.experimentId !== undefined) (clauses.push('r.experiment_id = ?'), params.push(q.experimentId));
+    if (q.runIds) (clauses.push('r.id IN (SELECT value FROM json_each(?))'), params.push(JSON.stringify(q.runIds)));
+    return { where: clauses.join(' AND '), params };
+  }
+
+  ablation(q: EvalScope & { metric: string; key: string }): AblationPoint[] {
+    const scope = this.scopeWhere(q);
+    // Sample std over (run, fold) values: sqrt((sum x^2 - n mean^2) / (n - 1)). NULL (NaN) values are
+    // skipped. Only runs for which the key applies: a frozen baseline has no number of experts.
+    const rows = this.stmt(
+      `SELECT em.protocol, json_extract(r.config_json, ?) AS x, avg(em.value) AS mean,
+              sum(em.value * em.value) AS sq, count(em.value) AS n, group_concat(DISTINCT r.id) AS ids
+       FROM eval_metrics em JOIN runs r ON r.id = em.run_id
+       WHERE em.metric = ? AND ${appliesSql(q.key)} AND ${scope.where}
+       GROUP BY em.protocol, x ORDER BY em.protocol, x`,
+    ).all(configKeyPath(q.key), q.metric, ...scope.params) as Row[];
+    return rows.map((r) => {
+      const n = r.n as number;
+      const mean = decodeReal(r.mean);
+      const variance = n > 1 ? Math.max(0, (r.sq - n * mean * mean) / (n - 1)) : Number.NaN;
+      return {
+        protocol: r.protocol,
+        x: r.x ?? null,
+        mean,
+        std: Math.sqrt(variance),
+        n,
+        runIds: String(r.ids ?? '')
+          .split(',')
+          .filter(Boolean)
+          .map(Number)
+          .sort((a, b) => a - b),
+      };
+    });
+  }
+
+  evalByConfigKey(q: EvalScope & { metrics: string[]; key: string }): EvalByKeyRow[] {
+    const scope = this.scopeWhere(q);
+    // The config is parsed once per run (materialized CTE driving the join), not once per evaluation row.
+    const rows = this.stmt(
+      `WITH rx AS MATERIALIZED (SELECT r.id, r.kind, r.method, ${appliesSql(q.key)} AS applies, json_extract(r.config_json, ?) AS x FROM runs r WHERE ${scope.where})
+       SELECT em.run_id, rx.x, rx.applies, rx.kind, rx.method, em.protocol, em.fold, em.metric, em.value
+       FROM rx CROSS JOIN eval_metrics em ON em.run_id = rx.id
+       WHERE em.metric IN (SELECT value FROM json_each(?))
+       ORDER BY rx.x, em.protocol, em.fold, em.run_id`,
+    ).raw(true).all(configKeyPath(q.key), ...scope.params, JSON.stringify(q.metrics)) as Array<[number, unknown, number, RunKind, EvalByKeyRow['method'], string, string, string, number | null]>;
+    return rows.map(([runId, x, applies, kind, method, protocol, fold, metric, value]) => ({
+      runId, x: (x ?? null) as EvalByKeyRow['x'], applies: applies === 1, kind, method, protocol, fold, metric, value: decodeReal(value),
+    }));
   }
 
   // ---- checkpoints and artifacts ----
 
-  addCheckpoint(runId: number, step: number, path: string): void {
+  addCheckpoint(runId: number, step: number, file: string): void {
     this.stmt('INSERT INTO checkpoints (run_id, step, path, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, step) DO UPDATE SET path = excluded.path, created_at = excluded.created_at').run(
       runId,
       step,
-      path,
+      toStoredPath(file, this.dir),
       Date.now(),
     );
   }
 
   listCheckpoints(runId: number): CheckpointRecord[] {
-    return (this.stmt('SELECT * FROM checkpoints WHERE run_id = ? ORDER BY step').all(runId) as Row[]).map((r) => ({
-      id: r.id,
-      runId: r.run_id,
-      step: r.step,
-      path: r.path,
-      createdAt: r.created_at,
-    }));
+    return (this.stmt('SELECT * FROM checkpoints WHERE run_id = ? ORDER BY step').all(runId) as Row[]).map((r) => toCheckpoint(r, this.dir));
   }
 
   latestCheckpoint(runId: number): CheckpointRecord | undefined {
-    return this.listCheckpoints(runId).at(-1);
+    const row = this.stmt('SELECT * FROM checkpoints WHERE run_id = ? ORDER BY step DESC LIMIT 1').get(runId) as Row | undefined;
+    return row ? toCheckpoint(row, this.dir) : undefined;
   }
 
   /** Forgets checkpoint rows, in one transaction (checkpoint/retention.ts deletes the files after). */
@@ -709,31 +972,28 @@ export class RunStore {
     });
   }
 
-  addArtifact(runId: number, kind: string, path: string): void {
-    this.stmt('INSERT INTO artifacts (run_id, kind, path, created_at) VALUES (?, ?, ?, ?)').run(runId, kind, path, Date.now());
+  addArtifact(runId: number, kind: string, file: string): void {
+    this.stmt('INSERT INTO artifacts (run_id, kind, path, created_at) VALUES (?, ?, ?, ?)').run(runId, kind, toStoredPath(file, this.dir), Date.now());
   }
 
-  listArtifacts(runId: number): { kind: string; path: string; createdAt: number }[] {
-    return (this.stmt('SELECT kind, path, created_at FROM artifacts WHERE run_id = ? ORDER BY id').all(runId) as Row[]).map((r) => ({
-      kind: r.kind,
-      path: r.path,
-      createdAt: r.created_at,
-    }));
+  listArtifacts(runId: number): ArtifactRecord[] {
+    return (this.stmt('SELECT * FROM artifacts WHERE run_id = ? ORDER BY id').all(runId) as Row[]).map((r) => toArtifact(r, this.dir));
   }
-}
 
-// JSON has no NaN/Infinity: curve arrays spell them as strings.
-function encodeArray(a: number[]): string {
-  return JSON.stringify(a.map((v) => (Number.isFinite(v) ? v : String(v))));
-}
-function decodeArray(s: string): number[] {
-  return (JSON.parse(s) as (number | string)[]).map((v) => (typeof v === 'number' ? v : Number(v)));
+  listFiles(runId: number): FileRecord[] {
+    const rows = this.stmt(
+      `SELECT run_id, 'checkpoint' AS kind, path, step, created_at FROM checkpoints WHERE run_id = @run
+       UNION ALL SELECT run_id, kind, path, NULL AS step, created_at FROM artifacts WHERE run_id = @run
+       ORDER BY created_at`,
+    ).all({ run: runId }) as Row[];
+    return rows.map((r) => toFile(r, this.dir));
+  }
 }
 
 export class MetricLogger {
   private buffer: MetricPoint[] = [];
   constructor(
-    private readonly store: RunStore,
+    private readonly store: Pick<RunStoreApi, 'logMetrics'>,
     private readonly runId: number,
     private readonly flushEvery: number,
   ) {}
@@ -757,6 +1017,6 @@ export class MetricLogger {
     if (this.buffer.length === 0) return;
     const points = this.buffer;
     this.buffer = [];
-    this.store.logMetrics(this.runId, points);
+    void this.store.logMetrics(this.runId, points);
   }
 }

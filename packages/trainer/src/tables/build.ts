@@ -67,6 +67,8 @@ export interface PaperTable {
   name: string;
   title: string;
   caption?: string;
+  /** Header of the row-label column (default "Method"). */
+  rowHeader?: string;
   metrics: MetricSpec[];
   columns: TableColumnOut[];
   rows: TableRowOut[];
@@ -155,6 +157,7 @@ export function buildTable(cfg: TableConfig, results: FoldResult[], opts: BuildO
   return {
     name: cfg.name,
     title: cfg.title,
+    rowHeader: cfg.rowHeader,
     ...(cfg.caption ? { caption: cfg.caption } : {}),
     metrics,
     columns: cfg.columns.map((c) => ({ id: c.id, label: c.label, protocol: c.protocol })),

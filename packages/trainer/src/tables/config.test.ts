@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { flattenOverrides, parseTableConfigYaml, rowsOfColumn, tableMetricSpec } from './config.ts';
+import { flattenConfigValues } from '../flatten.ts';
+import { parseTableConfigYaml, rowsOfColumn, tableMetricSpec } from './config.ts';
 import { smallTable } from './fixtures.test-helpers.ts';
 
 describe('table config', () => {
@@ -37,6 +38,6 @@ describe('table config', () => {
   });
 
   it('flattens nested overrides to dotted keys, arrays stay leaves', () => {
-    expect(flattenOverrides({ a: { b: 1, c: { d: 'x' } }, 'e.f': [1, 2] })).toEqual({ 'a.b': 1, 'a.c.d': 'x', 'e.f': [1, 2] });
+    expect(flattenConfigValues({ a: { b: 1, c: { d: 'x' } }, 'e.f': [1, 2] })).toEqual({ 'a.b': 1, 'a.c.d': 'x', 'e.f': [1, 2] });
   });
 });

@@ -65,6 +65,8 @@ export const TableConfigSchema = z
     name: id,
     title: z.string(),
     caption: z.string().optional(),
+    /** Header of the row-label column in every export (rows may be methods, or settings such as N). */
+    rowHeader: z.string().min(1).default('Method'),
     metrics: z.array(metricEntry).min(1).default([...DEFAULT_METRICS]),
     datasets: z.record(id, DatasetSchema),
     /** Pre-trained backbone weights; `--weights FILE` overrides. Null = must be given. */
@@ -140,13 +142,3 @@ export function rowsOfColumn(cfg: TableConfig, column: TableColumn): TableRow[] 
   return column.rows ? cfg.rows.filter((r) => column.rows!.includes(r.id)) : cfg.rows;
 }
 
-/** Flatten nested overrides into dotted keys: {a: {b: 1}} -> {'a.b': 1}. Arrays are leaves. */
-export function flattenOverrides(o: Overrides, prefix = ''): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) {
-    const key = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) Object.assign(out, flattenOverrides(v as Overrides, key));
-    else out[key] = v;
-  }
-  return out;
-}

@@ -90,7 +90,7 @@ function skippedText(sk: NonNullable<TableCell['skipped']>, sep: string): string
 const mdEscape = (s: string) => s.replace(/\|/g, '\\|');
 
 export function toMarkdown(t: PaperTable): string {
-  const head = ['Method', ...headerCells(t)];
+  const head = [t.rowHeader ?? 'Method', ...headerCells(t)];
   const lines = [`### ${mdEscape(t.title)}`, ''];
   if (t.caption) lines.push(t.caption, '');
   lines.push(`| ${head.map(mdEscape).join(' | ')} |`);
@@ -154,7 +154,7 @@ export function toLatex(t: PaperTable): string {
   out.push(`\\begin{tabular}{${spec}}`, '\\toprule');
   out.push(['', ...t.columns.map((c) => `\\multicolumn{${k}}{c}{${latexEscape(c.label)}}`)].join(' & ') + ' \\\\');
   out.push(t.columns.map((_, i) => `\\cmidrule(lr){${2 + i * k}-${1 + (i + 1) * k}}`).join(' '));
-  out.push(['Method', ...t.columns.flatMap(() => t.metrics.map((m) => latexEscape(m.label)))].join(' & ') + ' \\\\');
+  out.push([latexEscape(t.rowHeader ?? 'Method'), ...t.columns.flatMap(() => t.metrics.map((m) => latexEscape(m.label)))].join(' & ') + ' \\\\');
   out.push('\\midrule');
   let litStarted = false;
   for (const r of t.rows) {
@@ -186,7 +186,7 @@ export function toText(t: PaperTable, opts: { maxWidth?: number } = {}): string 
   const label = (r: PaperTable['rows'][number]) => rowLabel(r);
   const cell = (r: PaperTable['rows'][number], ci: number, mi: number) => formatCell(r.cells[ci] ? r.cells[ci]![mi] : null, t.metrics[mi], TEXT);
   // Wide layout: a group header line, a metric header line, then the rows.
-  const metricHead = ['Method', ...t.columns.flatMap(() => t.metrics.map((m) => m.label))];
+  const metricHead = [t.rowHeader ?? 'Method', ...t.columns.flatMap(() => t.metrics.map((m) => m.label))];
   const body = t.rows.map((r) => [label(r), ...t.columns.flatMap((_, ci) => t.metrics.map((__, mi) => cell(r, ci, mi)))]);
   const sep = (i: number) => ((i - 1) % k === 0 ? ' | ' : '  ');
   let lines = grid([metricHead, ...body], sep);

@@ -1,8 +1,9 @@
 // Assign stored runs to table cells by what they are, not by how they were launched: a run belongs to
 // row R and column C when its resolved config agrees with the table's base + R.set + C.set overrides
 // and it has an evaluation on C's protocol. So tables can be rebuilt from any store (dashboard, CLI).
-import { flattenOverrides, rowsOfColumn, type TableConfig } from './config.ts';
+import { rowsOfColumn, type TableConfig } from './config.ts';
 import type { FoldResult } from './build.ts';
+import { flattenConfigValues } from '../flatten.ts';
 
 /** What the matcher needs from a run (RunStore records map onto this). */
 export interface MatchableRun {
@@ -39,9 +40,9 @@ export function configMatches(config: unknown, wanted: Record<string, unknown>):
 export function matchRow(cfg: TableConfig, columnId: string, config: unknown): string | null {
   const column = cfg.columns.find((c) => c.id === columnId);
   if (!column) throw new Error(`matchRow: column "${columnId}" is not in table "${cfg.name}"`);
-  const common = { ...flattenOverrides(cfg.base), ...flattenOverrides(column.set) };
+  const common = { ...flattenConfigValues(cfg.base), ...flattenConfigValues(column.set) };
   if (!configMatches(config, common)) return null;
-  const hits = rowsOfColumn(cfg, column).filter((r) => configMatches(config, flattenOverrides(r.set)));
+  const hits = rowsOfColumn(cfg, column).filter((r) => configMatches(config, flattenConfigValues(r.set)));
   if (hits.length > 1) {
     throw new Error(
       `table "${cfg.name}": rows ${hits.map((h) => `"${h.id}"`).join(' and ')} both match the same run; ` +

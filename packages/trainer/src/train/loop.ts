@@ -5,6 +5,7 @@
 import { pruneCheckpoints } from '../checkpoint/retention.ts';
 import type { RunStore } from '../store/run_store.ts';
 import type { RunContext, RunOutcome } from '../worker/run_context.ts';
+import { TRAIN_METRICS } from '../metric_keys.ts';
 
 export interface LoopHooks {
   /** Last completed step (0 for a fresh run, the checkpoint's step on resume). */
@@ -79,7 +80,7 @@ export async function runLoop(ctx: RunContext, label: string, h: LoopHooks): Pro
       const m = h.step(step);
       const seconds = (performance.now() - t0) / 1000;
       const imgPerSec = h.imagesPerStep / Math.max(seconds, 1e-9);
-      log.logMany({ ...m, 'perf/img_per_sec': imgPerSec, 'perf/step_seconds': seconds }, step);
+      log.logMany({ ...m, [TRAIN_METRICS.imgPerSec]: imgPerSec, [TRAIN_METRICS.stepSeconds]: seconds }, step);
       ema = ema === undefined ? imgPerSec : 0.9 * ema + 0.1 * imgPerSec;
       ctx.tick(step);
       ctx.progress.update(step, { loss: m.loss, imgPerSec: ema });

@@ -7,6 +7,7 @@ import type { Adam } from './adam.ts';
 import { gather, type ImageSet } from './data.ts';
 import type { PairBatch } from './pair_sampler.ts';
 import type { TeacherCache } from './teacher_cache.ts';
+import { TRAIN_METRICS, routingEntropyKey, routingShareKey } from '../metric_keys.ts';
 
 export interface StepResult {
   metrics: Record<string, number>;
@@ -56,18 +57,18 @@ export function ssmbStep(model: HFRModel, adam: Adam, images: ImageSet, batch: P
   for (const [engineName, g] of Object.entries(grads)) named[names.get(engineName)!] = g;
   adam.apply(named, lr);
   const metrics: Record<string, number> = {
-    loss: value.dataSync()[0],
-    'loss/cc': kept[0].dataSync()[0],
-    'loss/ts': kept[1].dataSync()[0],
-    'loss/lb': kept[2].dataSync()[0],
-    lr,
+    [TRAIN_METRICS.loss]: value.dataSync()[0],
+    [TRAIN_METRICS.lossCc]: kept[0].dataSync()[0],
+    [TRAIN_METRICS.lossTs]: kept[1].dataSync()[0],
+    [TRAIN_METRICS.lossLb]: kept[2].dataSync()[0],
+    [TRAIN_METRICS.lr]: lr,
   };
   for (let i = 0; i < taps.length; i++) {
     const probs = kept[3 + 2 * i].dataSync() as Float32Array;
     const experts = kept[4 + 2 * i].dataSync() as Int32Array;
     const { entropy, shares } = routingStats(probs, experts, model.config.numExperts);
-    metrics[`routing/${taps[i]}/entropy`] = entropy;
-    shares.forEach((s, k) => (metrics[`routing/${taps[i]}/share/${k}`] = s));
+    metrics[routingEntropyKey(taps[i])] = entropy;
+    shares.forEach((s, k) => (metrics[routingShareKey(taps[i], k)] = s));
   }
   tf.dispose([value, y, tv, ...kept, ...Object.values(grads)]);
   return { metrics };

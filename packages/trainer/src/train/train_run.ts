@@ -18,6 +18,7 @@ import { PairSampler } from './pair_sampler.ts';
 import { ssmbStep } from './ssmb_step.ts';
 import { TeacherCache } from './teacher_cache.ts';
 import { loadWeightsInto, readVariables } from './weights.ts';
+import { evalStepKey } from '../metric_keys.ts';
 
 export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
   const { config, run, store } = ctx;
@@ -65,7 +66,7 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
         const { record, engine } = await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, evalOptions(config, size, null)));
         store.setTag(run.id, EVAL_ENGINE_TAG, engine);
         const log = store.metricLogger(run.id);
-        for (const [k, v] of Object.entries(record.metrics)) log.log(`eval/${k}`, v.value, step);
+        for (const [k, v] of Object.entries(record.metrics)) log.log(evalStepKey(k), v.value, step);
         log.flush();
       },
     });

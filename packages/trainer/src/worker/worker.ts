@@ -43,6 +43,8 @@ export interface WorkerSummary {
   failed: { id: number; error: string }[];
   released: number[];
   lost: number[];
+  /** Runs a user cancelled (dashboard / CLI) while this worker ran them: checkpointed, then cancelled. */
+  cancelled: number[];
 }
 
 export function defaultOwner(): string {
@@ -55,7 +57,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
   const leaseMs = opts.leaseMs ?? 60_000;
   const heartbeatMs = opts.heartbeatMs ?? Math.max(50, Math.floor(leaseMs / 4));
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const summary: WorkerSummary = { owner, completed: [], failed: [], released: [], lost: [] };
+  const summary: WorkerSummary = { owner, completed: [], failed: [], released: [], lost: [], cancelled: [] };
   let stop = false;
   const onSignal = (sig: string) => {
     if (!stop) log(`worker ${owner}: ${sig} received, finishing the current checkpoint and releasing the run`);
@@ -96,6 +98,17 @@ async function executeClaimed(
     if (!lost && !store.heartbeat(run.id, owner, o.leaseMs, lastStep)) lost = true;
   };
   const timer = setInterval(beat, o.heartbeatMs);
+  // A user's cancel request (store flag) stops the run like SIGTERM does: the executor checkpoints and
+  // returns 'stopped'. Read at most once a second: shouldStop is called after every step.
+  let cancelAsked = false;
+  let cancelReadAt = 0;
+  const cancelRequested = () => {
+    if (!cancelAsked && Date.now() - cancelReadAt >= 1000) {
+      cancelReadAt = Date.now();
+      cancelAsked = store.cancelRequested(run.id);
+    }
+    return cancelAsked;
+  };
   try {
     const config = validateConfig(run.config);
     const runDir = runDirFor(store, config, run.id);
@@ -112,7 +125,7 @@ async function executeClaimed(
         if (Date.now() - lastBeat >= o.heartbeatMs) beat();
         if (lost) throw new LeaseLostError(run.id, owner);
       },
-      shouldStop: o.stop,
+      shouldStop: () => o.stop() || cancelRequested(),
       log: o.log,
     };
     if (run.kind === 'sweep') throw new Error(`run ${run.id} is a sweep parent; it has nothing to execute`);
@@ -120,7 +133,11 @@ async function executeClaimed(
     clearInterval(timer);
     if (lost) throw new LeaseLostError(run.id, owner);
     if (lastStep !== undefined) store.setProgress(run.id, lastStep);
-    if (outcome === 'stopped') {
+    if (outcome === 'stopped' && cancelAsked) {
+      store.cancelRun(run.id, owner);
+      o.summary.cancelled.push(run.id);
+      o.log(`run ${run.id}: cancelled at step ${lastStep ?? 0} (its checkpoint is kept)`);
+    } else if (outcome === 'stopped') {
       store.releaseRun(run.id, owner);
       o.summary.released.push(run.id);
       o.log(`run ${run.id}: checkpointed and released back to the queue`);

@@ -1,15 +1,13 @@
-// Metric histories are downsampled in SQL (trainer store's dashboard queries), tested here on a real
-// temporary SQLite store: per step bucket the first, last, minimum and maximum points survive.
+// Metric histories are downsampled in SQL (RunStore.metricSeries, what the dashboard plots), tested on a
+// real temporary SQLite store: per step bucket the first, last, minimum and maximum points survive.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { RunStore } from '@ssmb/trainer';
-import { wrapStore, type DashboardQueries } from './store.ts';
+import { RunStore } from './run_store.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ssmb-series-'));
 let store: RunStore;
-let q: DashboardQueries;
 let run: number;
 const N = 10_000;
 const wave = Array.from({ length: N }, (_, i) => Math.sin(i / 50));
@@ -18,7 +16,6 @@ wave[777] = -99;
 
 beforeAll(() => {
   store = RunStore.open(path.join(dir, 'runs.sqlite'));
-  q = wrapStore(store).queries;
   run = store.createRun({ experiment: 'e', kind: 'noop', config: {}, seed: 0 });
   store.logMetrics(run, [
     ...wave.map((value, step) => ({ key: 'wave', step, value })),
@@ -34,14 +31,14 @@ afterAll(() => {
 
 describe('metricSeries (SQL downsampling)', () => {
   it('returns short series unchanged', () => {
-    expect(q.metricSeries(run, 'short', 100)).toEqual({
+    expect(store.metricSeries(run, 'short', 100)).toEqual({
       steps: Array.from({ length: 10 }, (_, i) => i * 3), values: Array.from({ length: 10 }, (_, i) => i * 2), total: 10,
     });
-    expect(q.metricSeries(run, 'missing', 100)).toEqual({ steps: [], values: [], total: 0 });
+    expect(store.metricSeries(run, 'missing', 100)).toEqual({ steps: [], values: [], total: 0 });
   });
 
   it('keeps at most maxPoints, the first and last points, and every bucket extreme', () => {
-    const d = q.metricSeries(run, 'wave', 400);
+    const d = store.metricSeries(run, 'wave', 400);
     expect(d.total).toBe(N);
     expect(d.steps.length).toBe(d.values.length);
     expect(d.steps.length).toBeLessThanOrEqual(400);
@@ -64,14 +61,14 @@ describe('metricSeries (SQL downsampling)', () => {
   });
 
   it('leaves NaN out, counts only plottable points, and keeps the earliest of tied extremes', () => {
-    const d = q.metricSeries(run, 'flat', 8); // 2 buckets of 50 steps
+    const d = store.metricSeries(run, 'flat', 8); // 2 buckets of 50 steps
     expect(d.total).toBe(99);
     expect(d.steps).toEqual([0, 49, 51, 99]);
     expect(d.values).toEqual([1, 1, 1, 1]);
   });
 
   it('rejects a tiny maxPoints, naming the argument', () => {
-    expect(() => q.metricSeries(run, 'wave', 2)).toThrow(/maxPoints must be an integer >= 4, received 2/);
-    expect(() => q.metricSeries(run, 'wave', 10.5)).toThrow(/maxPoints must be an integer >= 4, received 10.5/);
+    expect(() => store.metricSeries(run, 'wave', 2)).toThrow(/maxPoints must be an integer >= 4, received 2/);
+    expect(() => store.metricSeries(run, 'wave', 10.5)).toThrow(/maxPoints must be an integer >= 4, received 10.5/);
   });
 });

@@ -1,0 +1,53 @@
+// The names of the per-step metrics the trainer logs, in one place: the training loop and the SSMB step
+// write them, the dashboard groups and orders its charts by them, and test seed data uses them (so a
+// test store holds exactly what a real run writes). Pure: no imports.
+
+/** Per-step keys of a training run (SSMB step + loop), and of backbone pre-training (loss, lr). */
+export const TRAIN_METRICS = {
+  loss: 'loss',
+  lossCc: 'loss/cc',
+  lossTs: 'loss/ts',
+  lossLb: 'loss/lb',
+  lr: 'lr',
+  imgPerSec: 'perf/img_per_sec',
+  stepSeconds: 'perf/step_seconds',
+} as const;
+
+/** Router entropy of one SSMB block (nats), per step. */
+export const routingEntropyKey = (tap: string) => `routing/${tap}/entropy`;
+/** Share of the batch routed to expert k of one SSMB block, per step. */
+export const routingShareKey = (tap: string, k: number) => `routing/${tap}/share/${k}`;
+/** An evaluation metric logged at a step during training (`evalEvery`). */
+export const evalStepKey = (metric: string) => `eval/${metric}`;
+
+/** Chart groups of the run page, in display order; `metricGroup` puts every key in one of them. */
+export const METRIC_GROUPS = ['losses', 'eval', 'routing', 'lr', 'perf', 'other'] as const;
+export type MetricGroup = (typeof METRIC_GROUPS)[number];
+
+export function metricGroup(key: string): MetricGroup {
+  if (key === TRAIN_METRICS.loss || key.startsWith('loss/')) return 'losses';
+  if (key.startsWith('eval/')) return 'eval';
+  if (key.startsWith('routing/')) return 'routing';
+  if (key === TRAIN_METRICS.lr) return 'lr';
+  if (key.startsWith('perf/')) return 'perf';
+  return 'other';
+}
+
+/**
+ * Which direction is better for a per-step key, for "best" beside "last": lower for losses, EER and
+ * step time; higher for throughput and the eval/ accuracy metrics; null when neither is (lr, routing).
+ */
+export function metricBetter(key: string): 'lower' | 'higher' | null {
+  if (metricGroup(key) === 'losses' || key === TRAIN_METRICS.stepSeconds || key === evalStepKey('eer')) return 'lower';
+  if (key === TRAIN_METRICS.imgPerSec || (key.startsWith('eval/') && !['eval/genuine', 'eval/impostor'].includes(key))) return 'higher';
+  return null;
+}
+
+/** Units of a per-step key for axis titles ('' when it has none). */
+export function metricUnit(key: string): string {
+  if (key === TRAIN_METRICS.imgPerSec) return 'images/s';
+  if (key === TRAIN_METRICS.stepSeconds) return 's';
+  if (key.endsWith('/entropy')) return 'nats';
+  if (key.includes('/share/')) return 'fraction of batch';
+  return '';
+}
