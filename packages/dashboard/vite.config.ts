@@ -2,6 +2,7 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import path from 'node:path';
+import { DEFAULT_PORT } from './src/defaults.ts';
 
 export default defineConfig({
   root: path.resolve(import.meta.dirname, 'src/web'),
@@ -16,5 +17,5 @@ export default defineConfig({
     chunkSizeWarningLimit: 1500,
     reportCompressedSize: false,
   },
-  server: { proxy: { '/api': 'http://127.0.0.1:7077' } },
+  server: { proxy: { '/api': `http://127.0.0.1:${DEFAULT_PORT}` } },
 });

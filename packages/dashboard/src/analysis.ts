@@ -1,20 +1,16 @@
-// Pure helpers behind compare, eval-curve and paper-table endpoints (no SQL, no HTTP).
-import { buildTable, knownMetricKeys, meanStd, metricSpec, parseTableConfig, type MetricSpec, type EvalByKeyRow, type EvalRow, type FoldResult, type PaperTable } from './store.ts';
-
-
-/** Flatten a nested config into dotted keys; arrays are leaves. */
-export function flattenConfig(v: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
-  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-    for (const [k, c] of Object.entries(v)) flattenConfig(c, prefix ? `${prefix}.${k}` : k, out);
-  } else if (prefix) out[prefix] = v;
-  return out;
-}
+// Pure helpers behind compare, eval-curve, grouped-curve, parallel-coordinate and paper-table endpoints
+// (no SQL, no HTTP). Statistics follow the tables module: mean +- sample std (n - 1); a std is reported
+// only when n > 1 (NaN otherwise: one value has no spread to show).
+import {
+  buildTable, flattenConfig, knownMetricKeys, meanStd, metricSpec, parseTableConfig, CONFIG_PATH_KEYS,
+  type BucketMeans, type EvalByKeyRow, type EvalRow, type FoldResult, type MetricSpec, type PaperTable,
+} from '@ssmb/trainer';
 
 /** Keys whose values differ between the configs (a key missing from one config counts as different). */
-export function configDiff(configs: Map<number, unknown>): Array<{ key: string; values: Record<number, unknown> }> {
+export function configDiff(configs: Map<number, unknown>): Array<{ key: string; values: Record<number, string | number | boolean | null> }> {
   const flat = [...configs].map(([id, c]) => [id, flattenConfig(c)] as const);
   const keys = new Set(flat.flatMap(([, f]) => Object.keys(f)));
-  const out: Array<{ key: string; values: Record<number, unknown> }> = [];
+  const out: Array<{ key: string; values: Record<number, string | number | boolean | null> }> = [];
   for (const key of [...keys].sort()) {
     const vals = flat.map(([, f]) => JSON.stringify(f[key] ?? null));
     if (new Set(vals).size > 1) out.push({ key, values: Object.fromEntries(flat.map(([id, f]) => [id, f[key] ?? null])) });
@@ -22,14 +18,22 @@ export function configDiff(configs: Map<number, unknown>): Array<{ key: string; 
   return out;
 }
 
+/** mean, std (NaN unless n > 1) and n of the finite values; null when there are none. */
+export function stats(values: number[]): { mean: number; std: number; n: number } | null {
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (finite.length === 0) return null;
+  const s = meanStd(finite);
+  return { mean: s.mean, std: s.n > 1 ? s.std : Number.NaN, n: s.n };
+}
+
 export interface MetricSummary {
   runId: number;
   protocol: string;
   metric: string;
-  mean: number | null;
-  std: number | null;
+  mean: number;
+  std: number;
   n: number;
-  folds: Record<string, number | null>;
+  folds: Record<string, number>;
 }
 
 /** Per (run, protocol, metric): mean +- sample std over folds, plus the fold values. */
@@ -41,15 +45,14 @@ export function summarizeEvals(rows: EvalRow[]): MetricSummary[] {
     groups.get(k)!.push(r);
   }
   return [...groups.values()].map((g) => {
-    const finite = g.map((r) => r.value).filter((v): v is number => v !== null && Number.isFinite(v));
-    const s = finite.length ? meanStd(finite) : null;
+    const s = stats(g.map((r) => r.value));
     return {
       runId: g[0].runId,
       protocol: g[0].protocol,
       metric: g[0].metric,
-      mean: s?.mean ?? null,
-      std: s?.std ?? null,
-      n: finite.length,
+      mean: s?.mean ?? Number.NaN,
+      std: s?.std ?? Number.NaN,
+      n: s?.n ?? 0,
       folds: Object.fromEntries(g.map((r) => [r.fold, r.value])),
     };
   });
@@ -59,12 +62,10 @@ export function summarizeEvals(rows: EvalRow[]): MetricSummary[] {
  * ROC curves can hold one point per impostor score. Keep at most ~`buckets` points, one per log10(FAR)
  * bucket (the highest TAR in it), plus the curve's ends, which is all a log-axis plot can show.
  */
-export function thinRoc(far: Array<number | null>, tar: Array<number | null>, buckets = 300): { x: number[]; y: number[] } {
+export function thinRoc(far: number[], tar: number[], buckets = 300): { x: number[]; y: number[] } {
   const pts: Array<[number, number]> = [];
   for (let i = 0; i < Math.min(far.length, tar.length); i++) {
-    const x = far[i];
-    const y = tar[i];
-    if (x !== null && y !== null && Number.isFinite(x) && Number.isFinite(y)) pts.push([x, y]);
+    if (Number.isFinite(far[i]) && Number.isFinite(tar[i])) pts.push([far[i], tar[i]]);
   }
   if (pts.length <= buckets) return { x: pts.map((p) => p[0]), y: pts.map((p) => p[1]) };
   const positive = pts.filter((p) => p[0] > 0);
@@ -80,15 +81,25 @@ export function thinRoc(far: Array<number | null>, tar: Array<number | null>, bu
   return { x: kept.map((p) => p[0]), y: kept.map((p) => p[1]) };
 }
 
-export const rowLabelOf = (x: unknown, rowsKey: string) =>
-  rowsKey === 'method' ? String(x ?? 'unknown') : `${rowsKey}=${x === null || x === undefined ? '(unset)' : String(x)}`;
+/** How a grouping value reads in a row label or legend: `ssmb.numExperts=4`. */
+export const valueLabel = (key: string, x: unknown) => `${key}=${x === null || x === undefined ? '(unset)' : typeof x === 'string' ? x : JSON.stringify(x)}`;
+
+/** A run the grouping key does not apply to is its own reference row: "baseline", "pretrain". */
+const referenceLabel = (r: Pick<EvalByKeyRow, 'method' | 'kind'>) => r.method ?? r.kind;
 
 /**
- * A paper table from stored evaluations: rows = values of `rowsKey` (a config key, or the run's method),
- * columns = protocols, cells = mean +- std over folds. Built and exported with the trainer's tables module.
+ * A paper table from stored evaluations grouped by a config key: rows = the key's values over runs it
+ * applies to (sorted), after one reference row per method/kind it does not apply to (the frozen
+ * baseline); columns = protocols; cells = mean +- std over folds, built and exported with the trainer's
+ * tables module. Runs repeating a fold (other seeds) count as extra folds.
  */
 export function paperTableFromEvals(rows: EvalByKeyRow[], rowsKey: string, metrics: string[], title: string): PaperTable {
-  const rowLabels = [...new Set(rows.map((r) => rowLabelOf(rowsKey === 'method' ? r.method : r.x, rowsKey)))];
+  const labelOf = (r: EvalByKeyRow) => (rowsKey === 'method' ? String(r.applies ? r.x : referenceLabel(r)) : r.applies ? valueLabel(rowsKey, r.x) : referenceLabel(r));
+  const refs = [...new Set(rows.filter((r) => !r.applies).map(labelOf))].sort();
+  const values = [...new Map(rows.filter((r) => r.applies).map((r) => [labelOf(r), r.x])).entries()]
+    .sort(([, a], [, b]) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b))))
+    .map(([l]) => l);
+  const rowLabels = [...refs, ...values.filter((v) => !refs.includes(v))];
   const protocols = [...new Set(rows.map((r) => r.protocol))].sort();
   const rowId = new Map(rowLabels.map((l, i) => [l, `r${i}`]));
   const colId = new Map(protocols.map((p, i) => [p, `c${i}`]));
@@ -96,6 +107,7 @@ export function paperTableFromEvals(rows: EvalByKeyRow[], rowsKey: string, metri
     {
       name: 'dashboard',
       title,
+      rowHeader: rowsKey === 'method' ? 'Method' : rowsKey,
       metrics: metrics.map((m) => knownOrCustom(m)),
       datasets: { store: { root: null } },
       rows: rowLabels.map((l) => ({ id: rowId.get(l)!, label: l })),
@@ -103,17 +115,16 @@ export function paperTableFromEvals(rows: EvalByKeyRow[], rowsKey: string, metri
     },
     'dashboard table',
   );
-  // One FoldResult per (row, protocol, fold, run): runs repeating a fold (other seeds) count as extra folds.
   const results = new Map<string, FoldResult>();
   for (const r of rows) {
-    const label = rowLabelOf(rowsKey === 'method' ? r.method : r.x, rowsKey);
+    const label = labelOf(r);
     const key = `${label}\0${r.protocol}\0${r.fold}\0${r.runId}`;
     let fr = results.get(key);
     if (!fr) {
       fr = { row: rowId.get(label)!, column: colId.get(r.protocol)!, fold: `${r.fold}#${r.runId}`, metrics: {} };
       results.set(key, fr);
     }
-    if (r.value !== null) fr.metrics[r.metric] = r.value;
+    if (Number.isFinite(r.value)) fr.metrics[r.metric] = r.value;
   }
   return buildTable(cfg, [...results.values()]);
 }
@@ -126,4 +137,58 @@ function knownOrCustom(m: string): string | { key: string; label: string; percen
 /** Display spec of every metric name: the tables module's for known ones, a plain one otherwise. */
 export function metricSpecs(names: string[]): Record<string, MetricSpec> {
   return Object.fromEntries(names.map((n) => [n, knownMetricKeys().includes(n) ? metricSpec(n) : metricSpec(n, { label: n, decimals: 4 })]));
+}
+
+export interface CurveGroup {
+  /** The group's config value (`ssmb.numExperts=4`), or the run for ungrouped curves (`#12`). */
+  label: string;
+  runIds: number[];
+  /** Bucket centres (steps), and per bucket the mean, std (NaN unless n > 1) and n over the group's runs. */
+  steps: number[];
+  mean: number[];
+  std: number[];
+  n: number[];
+}
+
+/**
+ * Grouped curves (mean +- std band over seeds or folds): each run's history averaged per step bucket,
+ * then per group and bucket the mean and sample std over the runs that have a value there.
+ */
+export function groupCurves(
+  means: BucketMeans[],
+  range: { lo: number; hi: number; buckets: number },
+  groupOf: (runId: number) => string,
+): CurveGroup[] {
+  const span = range.hi - range.lo + 1;
+  const centre = (b: number) => range.lo + ((b + 0.5) * span) / range.buckets - 0.5;
+  const groups = new Map<string, BucketMeans[]>();
+  for (const m of means) {
+    if (m.means.size === 0) continue; // a run with no point of this key draws nothing (and gets no legend entry)
+    const g = groupOf(m.runId);
+    if (!groups.has(g)) groups.set(g, []);
+    groups.get(g)!.push(m);
+  }
+  return [...groups].map(([label, runs]) => {
+    const out: CurveGroup = { label, runIds: runs.map((r) => r.runId), steps: [], mean: [], std: [], n: [] };
+    for (let b = 0; b < range.buckets; b++) {
+      const s = stats(runs.flatMap((r) => (r.means.has(b) ? [r.means.get(b)!] : [])));
+      if (!s) continue;
+      out.steps.push(+centre(b).toFixed(3));
+      out.mean.push(s.mean);
+      out.std.push(s.std);
+      out.n.push(s.n);
+    }
+    return out;
+  });
+}
+
+/**
+ * Axes for parallel coordinates: the config keys whose values differ between the runs, without paths
+ * (datasets, weights, output folders say where, not what), sorted.
+ */
+export function varyingKeys(configs: unknown[], max = 8): string[] {
+  const paths = new Set(Object.keys(CONFIG_PATH_KEYS));
+  const flat = configs.map((c) => flattenConfig(c));
+  const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].filter((k) => !paths.has(k)).sort();
+  return keys.filter((k) => new Set(flat.map((f) => JSON.stringify(f[k] ?? null))).size > 1).slice(0, max);
 }

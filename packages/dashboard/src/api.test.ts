@@ -3,10 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { TRAIN_METRICS } from '@ssmb/trainer';
 import { buildServer, type DashboardServer } from './server.ts';
-import { wrapStore } from './store.ts';
-import { storeLauncher } from './launch.ts';
-import { seedStore, rank1Of, type SeededStore, STEPS } from './testing/seed.ts';
+import { seedStore, rank1Of, type SeededStore, STEPS, GENUINE, BASELINE_RANK1, BLOCKS } from './testing/seed.ts';
 
 let root: string;
 let seeded: SeededStore;
@@ -15,7 +14,7 @@ let srv: DashboardServer;
 beforeAll(async () => {
   root = mkdtempSync(path.join(tmpdir(), 'ssmb-dash-api-'));
   seeded = seedStore(path.join(root, 'store'));
-  srv = await buildServer({ data: wrapStore(seeded.store), webRoot: path.join(root, 'no-web'), launcher: storeLauncher(seeded.store) });
+  srv = await buildServer({ store: seeded.store, webRoot: path.join(root, 'no-web') });
 });
 afterAll(async () => {
   await srv.app.close();
@@ -31,11 +30,19 @@ describe('runs', () => {
     const r = await get('/api/runs');
     expect(r.statusCode).toBe(200);
     const body = json(r);
-    expect(body.total).toBe(19);
-    expect(body.runs[0].id).toBe(19);
+    expect(body.total).toBe(20);
+    expect(body.runs[0].id).toBe(20);
     const n4 = body.runs.find((x: { id: number }) => x.id === seeded.runs.get('4/synthetic-vis-nir/2'));
     expect(n4).toMatchObject({ status: 'completed', backbone: 'iresnet-tiny', numExperts: 4, protocol: 'synthetic-vis-nir', fold: '2', method: 'ssmb' });
     expect(n4.metrics.rank1).toBeCloseTo(rank1Of(4, 'synthetic-vis-nir', '2'), 10);
+    // Last and best of the training loss beside each other (best = min for a loss).
+    expect(n4.latest.loss.step).toBe(STEPS);
+    expect(n4.latest.loss.min).toBeLessThan(n4.latest.loss.value + 1e-12);
+    // Columns only where they apply: no N for the frozen baseline, the pre-training protocol and no fold for pretrain.
+    const base = body.runs.find((x: { id: number }) => x.id === seeded.baselineIds[0]);
+    expect(base).toMatchObject({ method: 'baseline', numExperts: null, protocol: 'synthetic-vis-nir' });
+    const pre = body.runs.find((x: { id: number }) => x.id === seeded.pretrainId);
+    expect(pre).toMatchObject({ kind: 'pretrain', numExperts: null, protocol: 'synthetic-pretrain-vis', fold: null });
   });
 
   it('filters by status, search and tag, sorts by a metric, pages', async () => {
@@ -69,9 +76,19 @@ describe('runs', () => {
     const r = json(await get(`/api/runs/${id}`));
     expect(r.run.config.ssmb.numExperts).toBe(1);
     expect(r.run.tags).toEqual({ paper: 'table2' });
-    expect(r.metricKeys.map((k: { key: string }) => k.key)).toEqual(['img_per_s', 'loss', 'loss_cc', 'loss_ts']);
+    // The keys the trainer logs (one source: the trainer's TRAIN_METRICS), each with its chart group.
+    const keys = r.metricKeys.map((k: { key: string; group: string }) => `${k.group}:${k.key}`);
+    expect(keys).toEqual(expect.arrayContaining(['losses:loss', 'losses:loss/cc', 'losses:loss/ts', 'losses:loss/lb', 'lr:lr', 'perf:perf/img_per_sec', 'routing:routing/stem/entropy', 'routing:routing/layer1/share/0']));
+    expect(r.metricKeys.find((k: { key: string }) => k.key === TRAIN_METRICS.lossCc).better).toBe('lower');
     expect(r.evaluations.find((e: { metric: string }) => e.metric === 'rank1').value).toBeCloseTo(0.6, 10);
-    expect(r.files.map((f: { kind: string }) => f.kind).sort()).toEqual(['checkpoint', 'scores']);
+    // One fold: no std to report (null, never "± 0"), n stated; counts stay integers.
+    const s = r.summary.find((x: { metric: string }) => x.metric === 'rank1');
+    expect([s.n, s.std]).toEqual([1, null]);
+    expect(r.summary.find((x: { metric: string }) => x.metric === 'genuine').mean).toBe(GENUINE);
+    // Files are listed as stored: relative to the store's folder.
+    expect(r.files.map((f: { kind: string; storedPath: string }) => `${f.kind}:${f.storedPath}`).sort()).toEqual([
+      `checkpoint:${path.join('artifacts', `run-${id}`, 'checkpoints', 'step-00000300.ckpt')}`, `scores:${path.join('artifacts', `run-${id}`, 'scores.txt')}`,
+    ]);
     const missing = await get('/api/runs/9999');
     expect(missing.statusCode).toBe(404);
     expect(json(missing).error.code).toBe('RUN_NOT_FOUND');
@@ -80,14 +97,14 @@ describe('runs', () => {
 
   it('downsamples metric histories and says how many points it plots', async () => {
     const id = seeded.runs.get('2/synthetic-vis-nir/1')!;
-    const r = json(await get(`/api/runs/${id}/metrics?keys=loss,img_per_s&maxPoints=40`));
-    expect(r.series.map((s: { key: string }) => s.key)).toEqual(['loss', 'img_per_s']);
+    const r = json(await get(`/api/runs/${id}/metrics?keys=loss,perf/img_per_sec&maxPoints=40`));
+    expect(r.series.map((s: { key: string }) => s.key)).toEqual(['loss', 'perf/img_per_sec']);
     const loss = r.series[0];
     expect(loss.total).toBe(STEPS);
     expect(loss.plotted).toBe(loss.steps.length);
     expect(loss.plotted).toBeLessThanOrEqual(40);
-    expect(loss.steps[0]).toBe(0);
-    expect(loss.steps.at(-1)).toBe(STEPS - 1);
+    expect(loss.steps[0]).toBe(1);
+    expect(loss.steps.at(-1)).toBe(STEPS);
     const full = json(await get(`/api/runs/${id}/metrics?keys=loss&maxPoints=1000`)).series[0];
     expect(full.plotted).toBe(STEPS);
     expect(Math.max(...loss.values)).toBe(Math.max(...full.values));
@@ -102,7 +119,7 @@ describe('runs', () => {
     const roc = json(await get(`/api/runs/${id}/curves?kind=roc`));
     expect(roc.curves).toHaveLength(1);
     const routing = json(await get(`/api/runs/${id}/routing`)).routing;
-    expect(routing).toHaveLength(2 * 3 * 4);
+    expect(routing).toHaveLength(BLOCKS.length * 3 * 4);
     expect(routing.find((x: { block: string; modality: string; expert: number }) => x.block === 'stem' && x.modality === 'NIR' && x.expert === 1).count).toBe(40);
   });
 });
@@ -114,6 +131,11 @@ describe('compare, ablation, tables', () => {
     const r = json(await get(`/api/compare?ids=${a},${b}`));
     expect(r.configDiff.map((d: { key: string }) => d.key)).toEqual(['dataset.fold', 'ssmb.numExperts']);
     expect(r.configDiff[1].values).toEqual({ [a]: 1, [b]: 4 });
+    // Legends name the runs by what differs, not "#10 loss".
+    expect(r.labels).toEqual({ [a]: `#${a} fold=1 numExperts=1`, [b]: `#${b} fold=2 numExperts=4` });
+    const lossOf = (id: number) => r.latest[id].find((m: { key: string }) => m.key === 'loss');
+    expect(lossOf(b)).toMatchObject({ step: STEPS, better: 'lower' });
+    expect(lossOf(b).min).toBeLessThanOrEqual(lossOf(b).value);
     const s = r.summary.find((x: { runId: number; metric: string }) => x.runId === b && x.metric === 'rank1');
     expect(s.mean).toBeCloseTo(0.82, 10);
     expect(json(await get(`/api/compare?ids=${a}`)).error.code).toBe('TOO_FEW_RUNS');
@@ -127,6 +149,13 @@ describe('compare, ablation, tables', () => {
     expect(p.mean).toBeCloseTo((0.8 + 0.82) / 2, 10);
     expect(p.std).toBeCloseTo(Math.SQRT2 * 0.01, 6);
     expect(r.points.filter((x: { protocol: string }) => x.protocol === 'synthetic-vis-thermal').map((x: { x: number }) => x.x)).toEqual([1, 2, 4]);
+    // Any method: the baselines (whose config also says numExperts = 4) are not counted as N = 4 ...
+    const any = json(await get('/api/ablation?metric=rank1&key=ssmb.numExperts'));
+    expect(any.points.find((x: { protocol: string; x: number }) => x.protocol === 'synthetic-vis-nir' && x.x === 4).n).toBe(2);
+    // ... they are the reference line, per protocol.
+    expect(any.baselines.map((b: { protocol: string; mean: number; n: number }) => [b.protocol, b.mean, b.n])).toEqual([
+      ['synthetic-vis-nir', BASELINE_RANK1, 2], ['synthetic-vis-thermal', BASELINE_RANK1, 2],
+    ]);
     const bad = await get('/api/ablation?key=ssmb..x');
     expect(bad.statusCode).toBe(400);
     expect(json(bad).error.field).toBe('query.key');
@@ -149,17 +178,24 @@ describe('compare, ablation, tables', () => {
     const tex = (await get('/api/tables?rows=method&metrics=rank1&format=latex')).body;
     expect(tex).toContain('\\begin{tabular}');
     expect(tex).toContain('baseline');
+    // Rows are N: the header says so, and the baseline is a row of its own (never merged into N = 4).
+    const byN = json(await get('/api/tables?rows=ssmb.numExperts&metrics=rank1')).table;
+    expect(byN.rowHeader).toBe('ssmb.numExperts');
+    expect(byN.rows.map((x: { label: string }) => x.label)).toEqual(['baseline', 'ssmb.numExperts=1', 'ssmb.numExperts=2', 'ssmb.numExperts=4']);
+    expect(byN.rows[3].cells[0][0].stat.n).toBe(2);
+    expect((await get('/api/tables?rows=ssmb.numExperts&metrics=rank1&format=latex')).body).toMatch(/^ssmb\.numExperts & Rank-1/m);
     expect((await get('/api/tables?format=pdf')).statusCode).toBe(400);
-    expect(json(await get('/api/tables?experiment=999')).table).toBeNull();
-    const none = await get('/api/tables?experiment=999&format=csv');
+    expect(json(await get('/api/tables?experiment=999&rows=method')).table).toBeNull();
+    const none = await get('/api/tables?experiment=999&rows=method&format=csv');
     expect(none.statusCode).toBe(404);
     expect(json(none).error.code).toBe('NO_RESULTS');
   });
 
   it('meta lists experiments, metrics and config keys; unknown endpoints are JSON 404s', async () => {
     const m = json(await get('/api/meta'));
-    expect(m.experiments.map((e: { name: string }) => e.name)).toEqual(['experts-ablation', 'baselines']);
-    expect(m.evalMetrics).toEqual(['auc', 'eer', 'rank1', 'tar_far_1e2']);
+    expect(m.experiments.map((e: { name: string }) => e.name)).toEqual(['experts-ablation', 'baselines', 'backbone']);
+    expect(m.evalMetrics).toEqual(['auc', 'eer', 'genuine', 'impostor', 'rank1', 'tar_far_1e2']);
+    expect(m.launchKinds).toEqual(['train', 'evaluate', 'pretrain', 'noop']);
     expect(m.configKeys).toContain('ssmb.numExperts');
     const nf = await get('/api/nope');
     expect(nf.statusCode).toBe(404);
@@ -174,7 +210,7 @@ describe('artifacts', () => {
     expect(r.statusCode).toBe(200);
     expect(r.body).toContain('s001 s001 NIR/s001/001.bmp 0.91');
     expect(r.headers['content-disposition']).toContain('scores.txt');
-    const ck = await get(`/api/runs/${first()}/artifact?path=${encodeURIComponent(path.join(seeded.checkpointDir, 'model.safetensors'))}`);
+    const ck = await get(`/api/runs/${first()}/artifact?path=${encodeURIComponent(path.join('artifacts', `run-${first()}`, 'checkpoints', 'step-00000300.ckpt'))}`);
     expect(ck.statusCode).toBe(200);
     expect([...ck.rawPayload]).toEqual([1, 2, 3, 4]);
   });

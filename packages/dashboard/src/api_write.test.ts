@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildServer, type DashboardServer } from './server.ts';
-import { wrapStore } from './store.ts';
 import { storeLauncher } from './launch.ts';
 import { seedStore, type SeededStore } from './testing/seed.ts';
 import { RunStore, protocolFoldNames } from '@ssmb/trainer';
@@ -17,8 +16,7 @@ let exposed: DashboardServer; // bound to 0.0.0.0: token required
 beforeAll(async () => {
   root = mkdtempSync(path.join(tmpdir(), 'ssmb-dash-write-'));
   seeded = seedStore(path.join(root, 'store'));
-  const data = wrapStore(seeded.store);
-  const common = { data, webRoot: path.join(root, 'no-web'), launcher: storeLauncher(seeded.store) };
+  const common = { store: seeded.store, webRoot: path.join(root, 'no-web') };
   open = await buildServer({ ...common, host: '127.0.0.1' });
   exposed = await buildServer({ ...common, host: '0.0.0.0', pollMs: 60_000 });
 });
@@ -55,8 +53,15 @@ describe('tokens', () => {
     expect((await exposed.app.inject({ url: '/api/runs?limit=1' })).statusCode).toBe(200);
     const remote = await exposed.app.inject({ url: '/api/runs?limit=1', remoteAddress: '10.1.2.3' });
     expect(remote.statusCode).toBe(401);
-    expect(json(remote).error.code).toBe('READ_AUTH');
-    expect((await exposed.app.inject({ url: `/api/runs?limit=1&token=${exposed.policy.token}`, remoteAddress: '10.1.2.3' })).statusCode).toBe(200);
+    expect(json(remote).error.code).toBe('TOKEN_REQUIRED');
+    const header = await exposed.app.inject({ url: '/api/runs?limit=1', remoteAddress: '10.1.2.3', headers: { authorization: `Bearer ${exposed.policy.token}` } });
+    expect(header.statusCode).toBe(200);
+    // Never in the URL: a token in the query string is refused (with a pointer to the header), not accepted.
+    const inUrl = await exposed.app.inject({ url: `/api/runs?limit=1&token=${exposed.policy.token}`, remoteAddress: '10.1.2.3' });
+    expect(inUrl.statusCode).toBe(401);
+    const inUrlLocal = await exposed.app.inject({ url: `/api/runs?limit=1&token=${exposed.policy.token}` });
+    expect(json(inUrlLocal).error).toMatchObject({ code: 'VALIDATION', field: 'query.token' });
+    expect(json(inUrlLocal).error.message).toMatch(/only in the Authorization header/);
   });
 });
 
@@ -88,6 +93,46 @@ describe('tags and archive', () => {
   });
 });
 
+describe('cancel', () => {
+  it('cancels a queued run at once, flags a running one for its worker, refuses a finished one with 409', async () => {
+    const q = seeded.store.createRun({ experiment: 'cancel', kind: 'noop', config: {}, seed: 0 });
+    const r = await open.app.inject({ method: 'POST', url: `/api/runs/${q}/cancel` });
+    expect(json(r)).toMatchObject({ runId: q, outcome: 'cancelled', run: { status: 'cancelled' } });
+    const running = seeded.store.createRun({ experiment: 'cancel', kind: 'noop', config: {}, seed: 0 });
+    seeded.store.claimRun('w', 60_000, { runId: running });
+    const flagged = json(await open.app.inject({ method: 'POST', url: `/api/runs/${running}/cancel` }));
+    expect(flagged).toMatchObject({ outcome: 'requested', run: { status: 'running', cancelRequested: true } });
+    expect(seeded.store.cancelRequested(running)).toBe(true);
+    const done = await open.app.inject({ method: 'POST', url: `/api/runs/${q}/cancel` });
+    expect(done.statusCode).toBe(409);
+    expect(json(done).error.code).toBe('RUN_STATE');
+    expect(json(done).error.message).toContain(`run ${q} is already cancelled`);
+    expect((await open.app.inject({ method: 'POST', url: '/api/runs/99999/cancel' })).statusCode).toBe(404);
+    seeded.store.cancelRun(running, 'w');
+  });
+});
+
+describe('bulk tag, archive and restore', () => {
+  it('tags and archives a selection in one request, and restores it', async () => {
+    const ids = [seeded.runs.get('1/synthetic-vis-nir/2')!, seeded.runs.get('2/synthetic-vis-nir/2')!];
+    const t = await open.app.inject({ method: 'POST', url: '/api/runs/bulk/tags', payload: { ids, key: 'batch', value: 'b1' } });
+    expect(t.statusCode).toBe(200);
+    for (const id of ids) expect(seeded.store.getTags(id)).toMatchObject({ batch: 'b1' });
+    const a = await open.app.inject({ method: 'POST', url: '/api/runs/bulk/archive', payload: { ids, archived: true } });
+    expect(json(a)).toEqual({ runIds: ids, archived: true });
+    const only = json(await open.app.inject({ url: '/api/runs?archived=only' })).runs.map((x: { id: number }) => x.id).sort();
+    expect(only).toEqual([...ids].sort());
+    await open.app.inject({ method: 'POST', url: '/api/runs/bulk/archive', payload: { ids, archived: false } });
+    expect(json(await open.app.inject({ url: '/api/runs?archived=only' })).total).toBe(0);
+    // All or nothing: one unknown id and nothing changes.
+    const bad = await open.app.inject({ method: 'POST', url: '/api/runs/bulk/tags', payload: { ids: [ids[0], 99999], key: 'x' } });
+    expect(bad.statusCode).toBe(404);
+    expect(json(bad).error).toMatchObject({ code: 'RUN_NOT_FOUND', field: 'body.ids' });
+    expect(seeded.store.getTags(ids[0])).not.toHaveProperty('x');
+    expect(json(await open.app.inject({ method: 'POST', url: '/api/runs/bulk/archive', payload: { ids: [], archived: true } })).error.field).toBe('body.ids');
+  });
+});
+
 describe('launch', () => {
   it('queues one run with the resolved config', async () => {
     const r = await open.app.inject({ method: 'POST', url: '/api/launch', payload: { experiment: 'from-ui', set: ['ssmb.numExperts=8', 'dataset.protocol=synthetic-vis-thermal'] } });
@@ -114,9 +159,9 @@ describe('launch', () => {
 
   it('expands dataset.fold=all with the folds the launcher is given', async () => {
     const srv = await buildServer({
-      data: wrapStore(seeded.store),
+      store: seeded.store,
       webRoot: path.join(root, 'no-web'),
-      launcher: storeLauncher(seeded.store, (p) => (p === 'synthetic-vis-nir' ? ['1', '2', '3'] : [])),
+      launcher: storeLauncher(seeded.store, { foldsOf: (p) => (p === 'synthetic-vis-nir' ? ['1', '2', '3'] : []) }),
     });
     const r = await srv.app.inject({ method: 'POST', url: '/api/launch', payload: { experiment: 'folds', grid: 'dataset.fold=all' } });
     expect(r.statusCode).toBe(201);
@@ -174,7 +219,7 @@ describe('response cache', () => {
   });
 
   it('can be turned off', async () => {
-    const srv = await buildServer({ data: wrapStore(seeded.store), webRoot: path.join(root, 'no-web'), cache: false });
+    const srv = await buildServer({ store: seeded.store, webRoot: path.join(root, 'no-web'), cache: false });
     await srv.app.inject({ url: '/api/runs?limit=1' });
     expect((await srv.app.inject({ url: '/api/runs?limit=1' })).headers['x-cache']).toBeUndefined();
     await srv.app.close();
@@ -183,7 +228,7 @@ describe('response cache', () => {
 
 describe('server-sent events', () => {
   it('streams new runs, status changes and new metric points', async () => {
-    const srv = await buildServer({ data: wrapStore(seeded.store), webRoot: path.join(root, 'no-web'), pollMs: 50 });
+    const srv = await buildServer({ store: seeded.store, webRoot: path.join(root, 'no-web'), pollMs: 50 });
     const address = await srv.app.listen({ host: '127.0.0.1', port: 0 });
     const ac = new AbortController();
     const res = await fetch(`${address}/api/events`, { signal: ac.signal });

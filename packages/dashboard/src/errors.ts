@@ -1,22 +1,51 @@
-// The dashboard's one catalogue of error codes. Every message says what went wrong and what to do.
-// Routes throw `apiError(code, details)`; the server's error handler turns it into a 4xx/5xx JSON body
-// { error: { code, message, field? } }.
+// The dashboard's one catalogue of error codes (fastify style): every error response is
+// { error: { code, message, field? } } with the status listed here, and every message says what went
+// wrong and what to do. catalogue.test.ts keeps it in step with the code: every code the server sends is
+// listed with the status it is sent with, every entry is reachable, the routes and commands the messages
+// name exist, and docs/architecture.md lists the same codes.
 
 export const ERRORS = {
   VALIDATION: { status: 400, message: 'Invalid request: fix the field named below and send it again.' },
-  BAD_JSON: { status: 400, message: 'The request body is not valid JSON: send a JSON object with Content-Type application/json.' },
-  UNKNOWN_CONFIG_KEY: { status: 400, message: 'Unknown config key: use a key listed by GET /api/config-keys (dotted, e.g. ssmb.numExperts).' },
-  BAD_SWEEP_GRID: { status: 400, message: 'The sweep grid could not be parsed: write one "key=v1,v2" per line (same syntax as `ssmb sweep`).' },
-  TOKEN_REQUIRED: { status: 401, message: 'This endpoint changes data and the server is reachable from the network: send the token printed at start as "Authorization: Bearer <token>".' },
-  TOKEN_INVALID: { status: 403, message: 'The token does not match: use the token printed when `ssmb dashboard serve` started (or the one given with --token).' },
-  READ_AUTH: { status: 401, message: 'The server is bound to a non-loopback address: send the token as "Authorization: Bearer <token>" or ?token=.' },
-  RUN_NOT_FOUND: { status: 404, message: 'No run with this id: list runs with GET /api/runs.' },
-  ARTIFACT_NOT_FOUND: { status: 404, message: 'No such artifact in this run\'s folders: list them with GET /api/runs/:id/artifacts.' },
-  PATH_OUTSIDE_STORE: { status: 403, message: 'Artifacts are served only from the store\'s own folders: pass a path relative to the run\'s artifact folder without "..".' },
-  NOT_FOUND: { status: 404, message: 'No such endpoint: see GET /api for the list.' },
+  BAD_JSON: { status: 400, message: 'The request body is not valid JSON: send one JSON object.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the request body as JSON, with the header Content-Type: application/json.' },
+  BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than 1 MiB: send fewer overrides or a smaller grid.' },
+  UNKNOWN_CONFIG_KEY: {
+    status: 400,
+    message: 'Unknown or invalid config override: GET /api/config-keys lists every key with its type and default (dotted, e.g. ssmb.numExperts).',
+  },
+  BAD_SWEEP_GRID: { status: 400, message: 'The sweep grid could not be used: write one "key=v1,v2" axis per line (the syntax of `ssmb launch --grid`).' },
+  SWEEP_TOO_LARGE: {
+    status: 400,
+    message: 'The sweep has more runs than this server queues at once: shrink the grid, or restart the server with `ssmb dashboard --max-sweep-runs N`.',
+  },
+  PATH_NOT_ALLOWED: {
+    status: 400,
+    message:
+      "A path in the config is outside the folders this server lets runs use: runs write inside the store's folder (or an output root) and read " +
+      'datasets and weights from there or from roots given at start (`ssmb dashboard --output-root DIR --data-root DIR --weights-root DIR`).',
+  },
+  TOKEN_REQUIRED: {
+    status: 401,
+    message: 'This request needs the token printed when `ssmb dashboard` started: send it as "Authorization: Bearer <token>" (the page has a token field).',
+  },
+  TOKEN_INVALID: { status: 403, message: 'The token does not match: use the one printed when `ssmb dashboard` started (or given with --token).' },
+  HOST_NOT_ALLOWED: {
+    status: 403,
+    message:
+      'This server does not answer to that Host name (a guard against DNS rebinding): open it at the address it printed, or restart it with `ssmb dashboard --allow-host NAME`.',
+  },
+  ORIGIN_NOT_ALLOWED: { status: 403, message: 'Changes are accepted only from pages this server served: the Origin header names another site.' },
+  LINK_INVALID: { status: 403, message: 'This download link has expired or was altered (links last a minute): start the download again from the dashboard.' },
+  RUN_NOT_FOUND: { status: 404, message: 'No run with this id: GET /api/runs lists the runs.' },
+  RUN_STATE: { status: 409, message: 'The run is not in a state that allows this (e.g. cancelling a finished run): reload it to see its status.' },
+  ARTIFACT_NOT_FOUND: { status: 404, message: "No such file among this run's checkpoints and artifacts: GET /api/runs/:id/artifacts lists them." },
+  PATH_OUTSIDE_STORE: { status: 403, message: "Files are served only from the store's folder and the output roots: pass a path GET /api/runs/:id/artifacts lists." },
+  NOT_FOUND: { status: 404, message: 'No such endpoint: GET /api lists them.' },
   NO_RESULTS: { status: 404, message: 'Nothing to export: no evaluated run matches; widen the filters (experiment, method, archived) or evaluate runs first.' },
   TOO_FEW_RUNS: { status: 400, message: 'Compare needs at least two run ids: pass ?ids=1,2.' },
-  STORE_UNAVAILABLE: { status: 503, message: 'The run store could not be read: check that --store points to an existing SQLite file written by the trainer.' },
+  TABLE_NOT_FOUND: { status: 404, message: 'No table config with this name: GET /api/table-configs lists them.' },
+  LAUNCH_UNAVAILABLE: { status: 503, message: 'This server was started without a launcher: queue runs with `ssmb launch`.' },
+  STORE_UNAVAILABLE: { status: 503, message: 'The run store is busy or could not be read: retry in a moment; if it persists, check the store file the server was started with.' },
   INTERNAL: { status: 500, message: 'Unexpected server error: see the server log; the store was not modified.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -1,11 +1,11 @@
 // Live updates by server-sent events. One poller per server reads the store cheaply (max run id,
 // max metrics rowid, the few live runs) and only while at least one client listens.
 import type { ServerResponse } from 'node:http';
-import type { ActiveRunState, DashboardQueries } from './store.ts';
+import type { RunReader, RunState } from '@ssmb/trainer';
 
 export type DashboardEvent =
   | { type: 'runs-added'; ids: number[] }
-  | { type: 'run-updated'; run: ActiveRunState }
+  | { type: 'run-updated'; run: RunState }
   | { type: 'metrics'; points: Array<{ runId: number; key: string; step: number; value: number | null }>; truncated: boolean };
 
 const MAX_POINTS_PER_EVENT = 2000;
@@ -18,9 +18,10 @@ export class ChangeFeed {
   private lastRowid = 0;
   private lastPoll = 0;
   private states = new Map<number, string>();
+  private polling = false;
 
   constructor(
-    private readonly queries: DashboardQueries,
+    private readonly store: RunReader,
     private readonly pollMs = 1000,
   ) {}
 
@@ -37,9 +38,11 @@ export class ChangeFeed {
       'x-accel-buffering': 'no',
     });
     res.write(`retry: 2000\n\n`);
-    if (this.clients.size === 0) this.start();
+    const first = this.clients.size === 0;
     this.clients.add(res);
-    res.write(`event: hello\ndata: ${JSON.stringify({ lastRunId: this.lastRunId, pollMs: this.pollMs })}\n\n`);
+    const hello = () => res.write(`event: hello\ndata: ${JSON.stringify({ lastRunId: this.lastRunId, pollMs: this.pollMs })}\n\n`);
+    if (first) void this.start().then(hello);
+    else hello();
     res.on('close', () => {
       this.clients.delete(res);
       if (this.clients.size === 0) this.stop();
@@ -52,12 +55,16 @@ export class ChangeFeed {
     for (const c of this.clients) c.write(frame);
   }
 
-  private start(): void {
-    this.lastRunId = this.queries.maxRunId();
-    this.lastRowid = this.queries.maxMetricRowid();
+  private async start(): Promise<void> {
     this.lastPoll = Date.now();
-    this.states = new Map(this.queries.liveRunStates(this.lastPoll).map((s) => [s.id, key(s)]));
-    this.timer = setInterval(() => this.poll(), this.pollMs);
+    this.timer = setInterval(() => void this.poll(), this.pollMs);
+    try {
+      this.lastRunId = await this.store.maxRunId();
+      this.lastRowid = await this.store.maxMetricRowid();
+      this.states = new Map((await this.store.liveRunStates(this.lastPoll)).map((s) => [s.id, key(s)]));
+    } catch (err) {
+      console.error(`dashboard: change feed could not read the store: ${(err as Error).message}`);
+    }
     this.heartbeat = setInterval(() => this.clients.forEach((c) => c.write(': keep-alive\n\n')), 15_000);
   }
 
@@ -73,10 +80,12 @@ export class ChangeFeed {
     this.clients.clear();
   }
 
-  /** One poll; public so tests can drive it without waiting. */
-  poll(): void {
+  /** One poll (never two at once); public so tests can drive it without waiting. */
+  async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
     try {
-      const maxRun = this.queries.maxRunId();
+      const maxRun = await this.store.maxRunId();
       if (maxRun > this.lastRunId) {
         const ids = Array.from({ length: maxRun - this.lastRunId }, (_, i) => this.lastRunId + 1 + i);
         this.lastRunId = maxRun;
@@ -84,7 +93,7 @@ export class ChangeFeed {
       }
       // Runs that finished since the last poll (2 s margin for clock skew between writer and poller).
       const now = Date.now();
-      const live = this.queries.liveRunStates(this.lastPoll - 2000);
+      const live = await this.store.liveRunStates(this.lastPoll - 2000);
       this.lastPoll = now;
       const seen = new Set<number>();
       for (const s of live) {
@@ -95,18 +104,24 @@ export class ChangeFeed {
         }
       }
       for (const id of this.states.keys()) if (!seen.has(id)) this.states.delete(id);
-      const maxRowid = this.queries.maxMetricRowid();
+      const maxRowid = await this.store.maxMetricRowid();
       if (maxRowid > this.lastRowid) {
-        const pts = this.queries.metricPointsSince(this.lastRowid, MAX_POINTS_PER_EVENT);
+        const pts = await this.store.metricPointsSince(this.lastRowid, MAX_POINTS_PER_EVENT);
         const truncated = pts.length === MAX_POINTS_PER_EVENT && pts[pts.length - 1].rowid < maxRowid;
         this.lastRowid = maxRowid;
-        this.publish({ type: 'metrics', points: pts.map(({ runId, key: k, step, value }) => ({ runId, key: k, step, value })), truncated });
+        this.publish({
+          type: 'metrics',
+          points: pts.map(({ runId, key: k, step, value }) => ({ runId, key: k, step, value: Number.isNaN(value) ? null : value })),
+          truncated,
+        });
       }
     } catch (err) {
       // A busy or locked store must not kill the stream; the next poll retries.
       console.error(`dashboard: change poll failed: ${(err as Error).message}`);
+    } finally {
+      this.polling = false;
     }
   }
 }
 
-const key = (s: ActiveRunState) => `${s.status}:${s.step}:${s.archived}`;
+const key = (s: RunState) => `${s.status}:${s.step}:${s.archived}:${s.cancelRequested}`;

@@ -1,8 +1,44 @@
-// Queue a run or a sweep from the Launch form through the trainer's own launchRun / launchSweep, so the
-// form accepts exactly what `ssmb launch --set` and `ssmb sweep --grid` accept (parseSweepGrid syntax).
-import { ConfigError, launchRun, launchSweep, mergeConfig, parseSetOverrides, protocolFoldNames, validateConfig, type FoldsOf, type RunStore } from '@ssmb/trainer';
+// Queue a run or a sweep from the Launch page through the trainer's own launchRun / launchSweep, so the
+// page accepts what `ssmb launch --set/--grid` accepts, with three limits a server reachable from a
+// browser needs: every path a run writes (CONFIG_PATH_KEYS 'output') stays inside the store's folder or
+// an --output-root; every path it reads (datasets, weights) inside the store's folder or a
+// --data-root / --weights-root; a sweep queues at most --max-sweep-runs runs. Relative paths are
+// resolved against the store's folder (the server's working directory means nothing to a browser user)
+// and stored absolute, so the worker reads exactly the path that was checked.
+import path from 'node:path';
+import {
+  CONFIG_PATH_KEYS, ConfigError, launchRun, launchSweep, mergeConfig, overrideFor, parseSetOverrides, parseSweepAxes, planSweep, protocolFoldNames,
+  validateConfig, type Config, type ConfigPathKind, type FoldsOf, type RunStore,
+} from '@ssmb/trainer';
 import { apiError } from './errors.ts';
-import type { Launcher } from './routes_write.ts';
+import { rootHolding } from './paths.ts';
+import { DEFAULT_MAX_SWEEP_RUNS } from './defaults.ts';
+import type { LaunchRequest } from './schemas.ts';
+
+export interface LaunchResult {
+  /** Queued runs (the sweep's children for a sweep). */
+  runIds: number[];
+  /** The sweep's parent run, for a sweep. */
+  sweepId?: number;
+}
+
+/** Queues a run or a sweep; throws ApiError for bad overrides, grids or paths. */
+export type Launcher = (req: LaunchRequest) => Promise<LaunchResult>;
+
+/** Folders (absolute) a launched run may use, by what it does with the path. */
+export type LaunchRoots = Record<ConfigPathKind, string[]>;
+
+/** The store's folder plus the roots given at start (`--output-root`, `--data-root`, `--weights-root`). */
+export function launchRoots(storeDir: string, extra: Partial<LaunchRoots> = {}): LaunchRoots {
+  const abs = (l?: string[]) => (l ?? []).map((p) => path.resolve(p));
+  return { output: [storeDir, ...abs(extra.output)], data: [storeDir, ...abs(extra.data)], weights: [storeDir, ...abs(extra.weights)] };
+}
+
+const KIND_WORDS: Record<ConfigPathKind, string> = {
+  output: 'folders runs may write to (--output-root)',
+  data: 'dataset roots (--data-root)',
+  weights: 'weights roots (--weights-root)',
+};
 
 /** Grid text: one `key=v1,v2` axis per line; blank lines and `#` comments are ignored. */
 export function gridLines(text: string | undefined): string[] {
@@ -22,11 +58,40 @@ async function configErrors<T>(code: 'UNKNOWN_CONFIG_KEY' | 'BAD_SWEEP_GRID', fi
   }
 }
 
-/**
- * `foldsOf` lists a protocol's folds for `dataset.fold=all` (default: the protocols registry, as the CLI
- * does); an unknown protocol becomes a 400 naming it.
- */
-export function storeLauncher(store: RunStore, foldsOf: FoldsOf = protocolFoldNames): Launcher {
+function getPath(obj: unknown, dotted: string): unknown {
+  return dotted.split('.').reduce<unknown>((cur, k) => (cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined), obj);
+}
+
+function checkPath(key: string, value: string, kind: ConfigPathKind, roots: LaunchRoots, base: string, field: string): string {
+  const abs = path.resolve(base, value);
+  if (!rootHolding(abs, roots[kind])) {
+    throw apiError('PATH_NOT_ALLOWED', `config key ${key}: "${value}" is ${abs}, outside the ${KIND_WORDS[kind]}: ${roots[kind].join(', ')}.`, field);
+  }
+  return abs;
+}
+
+/** The config with every path key checked against its roots and made absolute. */
+function confine(config: Config, roots: LaunchRoots, base: string): Config {
+  let out = config;
+  for (const [key, kind] of Object.entries(CONFIG_PATH_KEYS) as Array<[keyof typeof CONFIG_PATH_KEYS, ConfigPathKind]>) {
+    const v = getPath(config, key);
+    if (typeof v !== 'string') continue; // null = none (e.g. random init, default output folder)
+    out = mergeConfig(out, overrideFor(key, checkPath(key, v, kind, roots, base, 'body.set')));
+  }
+  return out;
+}
+
+export interface StoreLauncherOptions {
+  /** Lists a protocol's folds for `dataset.fold=all` (default: the protocols registry, as the CLI does). */
+  foldsOf?: FoldsOf;
+  roots?: LaunchRoots;
+  maxSweepRuns?: number;
+}
+
+export function storeLauncher(store: RunStore, o: StoreLauncherOptions = {}): Launcher {
+  const roots = o.roots ?? launchRoots(store.dir);
+  const max = o.maxSweepRuns ?? DEFAULT_MAX_SWEEP_RUNS;
+  const foldsOf = o.foldsOf ?? protocolFoldNames;
   const folds: FoldsOf = async (p) => {
     try {
       return await foldsOf(p);
@@ -34,16 +99,35 @@ export function storeLauncher(store: RunStore, foldsOf: FoldsOf = protocolFoldNa
       throw err instanceof ConfigError ? err : new ConfigError(`config key \`dataset.protocol\`: ${(err as Error).message}`);
     }
   };
+  const tooLarge = (n: number, what: string) => apiError('SWEEP_TOO_LARGE', `${what} ${n} runs; this server's limit is ${max}.`, 'body.grid');
   return async (req) => {
-    const base = await configErrors('UNKNOWN_CONFIG_KEY', 'body.set', () =>
+    const resolved = await configErrors('UNKNOWN_CONFIG_KEY', 'body.set', () =>
       validateConfig(mergeConfig(parseSetOverrides(req.set), req.seed !== undefined ? { seed: req.seed } : {})),
     );
+    const base = confine(resolved, roots, store.dir);
     const lines = gridLines(req.grid);
     const opts = { experiment: req.experiment, kind: req.kind, ...(req.name?.trim() ? { name: req.name.trim() } : {}) };
     if (lines.length === 0) {
       const id = await configErrors('UNKNOWN_CONFIG_KEY', 'body.set', () => launchRun(store, base, opts));
       return { runIds: [id] };
     }
+    // Size the grid from its axes before expanding it (a 10-axis grid must not be built to be refused).
+    const axes = await configErrors('BAD_SWEEP_GRID', 'body.grid', () => parseSweepAxes(lines));
+    const product = axes.reduce((n, a) => n * a.values.length, 1);
+    if (product > max) throw tooLarge(product, 'The grid expands to');
+    for (const a of axes) {
+      const kind = (CONFIG_PATH_KEYS as Record<string, ConfigPathKind | undefined>)[a.key];
+      if (!kind) continue;
+      for (const v of a.values) {
+        if (v === null) continue;
+        if (typeof v !== 'string' || !path.isAbsolute(v)) {
+          throw apiError('PATH_NOT_ALLOWED', `config key ${a.key}: a sweep axis over a path takes absolute paths, received ${JSON.stringify(v)}.`, 'body.grid');
+        }
+        checkPath(a.key, v, kind, roots, store.dir, 'body.grid');
+      }
+    }
+    const plan = await configErrors('BAD_SWEEP_GRID', 'body.grid', () => planSweep(base, lines, folds));
+    if (plan.length > max) throw tooLarge(plan.length, 'With every fold of dataset.fold=all the grid expands to');
     const { parentId, childIds } = await configErrors('BAD_SWEEP_GRID', 'body.grid', () => launchSweep(store, base, lines, folds, opts));
     return { runIds: childIds, sweepId: parentId };
   };

@@ -1,10 +1,9 @@
 // Request schemas (zod). Every query and body goes through `parse`, which turns the first issue into a
 // 400 VALIDATION error naming the field (e.g. "query.limit: expected an integer <= 5000, received 9000").
+// Unknown fields fail; a token in the query string is refused with a pointer to the header.
 import { z } from 'zod';
-import { RUN_SORT_KEYS } from './store.ts';
+import { LAUNCHABLE_KINDS, RUN_METHODS, RUN_SORT_KEYS, RUN_STATUSES } from '@ssmb/trainer';
 import { apiError } from './errors.ts';
-
-const STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 
 /** "a,b,c" (or repeated ?x=a&x=b) -> ['a','b','c']. */
 const list = <T extends z.ZodType>(item: T) =>
@@ -13,88 +12,92 @@ const list = <T extends z.ZodType>(item: T) =>
     z.array(item).optional(),
   );
 const intParam = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const runId = intParam(1, Number.MAX_SAFE_INTEGER);
 const configKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'expected a dotted config key like ssmb.numExperts');
 const metricName = z.string().regex(/^[A-Za-z0-9_@.:/-]{1,64}$/, 'expected a metric name like rank1 or tar_far_1e2');
-const token = z.string().optional();
+const metricKey = z.string().min(1).max(200);
+const scope = {
+  experiment: runId.optional(),
+  ids: list(runId),
+  method: z.enum(RUN_METHODS).optional(),
+  archived: z.enum(['exclude', 'include']).default('exclude'),
+};
 
-export const RunIdParams = z.object({ id: intParam(1, Number.MAX_SAFE_INTEGER) });
+export const RunIdParams = z.object({ id: runId });
+export const TagParams = z.object({ id: runId, key: z.string().min(1).max(100) });
 
 export const RunListQuery = z
   .object({
-    status: list(z.enum(STATUSES)),
+    status: list(z.enum(RUN_STATUSES)),
     search: z.string().max(200).optional(),
     tag: z.string().max(200).optional(),
-    experiment: intParam(1, Number.MAX_SAFE_INTEGER).optional(),
-    parent: intParam(1, Number.MAX_SAFE_INTEGER).optional(),
+    experiment: runId.optional(),
+    parent: runId.optional(),
     archived: z.enum(['exclude', 'include', 'only']).default('exclude'),
     sort: z.enum(RUN_SORT_KEYS).default('id'),
     order: z.enum(['asc', 'desc']).default('desc'),
     limit: intParam(1, 5000).default(200),
     offset: intParam(0, Number.MAX_SAFE_INTEGER).default(0),
-    token,
+    /** Per-step keys shown with last and best values (default: loss). */
+    latest: list(metricKey),
   })
   .strict();
 
-export const CurvesQuery = z
+export const CurvesQuery = z.object({ keys: list(metricKey), maxPoints: intParam(16, 20_000).default(1000) }).strict();
+
+export const EvalCurvesQuery = z.object({ kind: z.enum(['roc', 'cmc']).optional() }).strict();
+
+export const CompareQuery = z.object({ ids: list(runId), latest: list(metricKey) }).strict();
+
+export const GroupedCurvesQuery = z
   .object({
-    keys: list(z.string().min(1).max(200)),
-    maxPoints: intParam(16, 20_000).default(1000),
-    token,
+    ids: list(runId),
+    key: metricKey.default('loss'),
+    /** Config key whose value groups the runs; absent = one group per run. */
+    by: configKey.optional(),
+    buckets: intParam(10, 2000).default(200),
   })
   .strict();
 
-export const EvalCurvesQuery = z.object({ kind: z.enum(['roc', 'cmc']).optional(), token }).strict();
+export const AblationQuery = z.object({ metric: metricName.default('rank1'), key: configKey.default('ssmb.numExperts'), ...scope }).strict();
 
-export const CompareQuery = z
-  .object({ ids: list(intParam(1, Number.MAX_SAFE_INTEGER)), token })
-  .strict();
-
-export const AblationQuery = z
-  .object({
-    metric: metricName.default('rank1'),
-    key: configKey.default('ssmb.numExperts'),
-    experiment: intParam(1, Number.MAX_SAFE_INTEGER).optional(),
-    ids: list(intParam(1, Number.MAX_SAFE_INTEGER)),
-    method: z.enum(['ssmb', 'baseline']).optional(),
-    archived: z.enum(['exclude', 'include']).default('exclude'),
-    token,
-  })
+export const ParallelQuery = z
+  .object({ metric: metricName.default('rank1'), keys: list(configKey), protocol: z.string().max(200).optional(), ...scope })
   .strict();
 
 export const TableQuery = z
   .object({
+    /** A shipped table config by name (its rows and columns), or `rows` = a config key to group by. */
+    config: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a table config name like synthetic').optional(),
+    rows: z.union([z.literal('method'), configKey]).optional(),
     metrics: list(metricName),
-    /** Config key whose value names a row (method or ablation setting); `method` = the run's method. */
-    rows: z.union([z.literal('method'), configKey]).default('method'),
-    experiment: intParam(1, Number.MAX_SAFE_INTEGER).optional(),
-    ids: list(intParam(1, Number.MAX_SAFE_INTEGER)),
-    archived: z.enum(['exclude', 'include']).default('exclude'),
-    method: z.enum(['ssmb', 'baseline']).optional(),
     format: z.enum(['json', 'csv', 'md', 'latex']).default('json'),
-    token,
+    ...scope,
   })
   .strict();
 
-export const ArtifactQuery = z.object({ path: z.string().min(1).max(4096), token }).strict();
+export const ArtifactQuery = z.object({ path: z.string().min(1).max(4096) }).strict();
 
-export const TagBody = z
-  .object({
-    key: z.string().trim().min(1, 'tag key must not be empty').max(100).regex(/^[^=\s]+$/, 'tag keys have no spaces or "="'),
-    value: z.string().max(500).default(''),
-  })
+export const LinkBody = z
+  .object({ url: z.string().startsWith('/api/', 'expected a dashboard API path such as /api/tables?format=csv').max(8192) })
   .strict();
-export const TagParams = z.object({ id: intParam(1, Number.MAX_SAFE_INTEGER), key: z.string().min(1).max(100) });
 
+const tagKey = z.string().trim().min(1, 'tag key must not be empty').max(100).regex(/^[^=\s]+$/, 'tag keys have no spaces or "="');
+export const TagBody = z.object({ key: tagKey, value: z.string().max(500).default('') }).strict();
 export const ArchiveBody = z.object({ archived: z.boolean() }).strict();
+
+const runIds = z.array(runId).min(1, 'select at least one run').max(5000);
+export const BulkTagBody = z.object({ ids: runIds, key: tagKey, value: z.string().max(500).default('') }).strict();
+export const BulkArchiveBody = z.object({ ids: runIds, archived: z.boolean() }).strict();
 
 export const LaunchBody = z
   .object({
     experiment: z.string().trim().min(1, 'name the experiment the run belongs to').max(200),
     name: z.string().max(200).optional(),
-    kind: z.enum(['train', 'pretrain', 'evaluate', 'noop']).default('train'),
-    /** Config overrides, one "key=value" per entry (same as `--set`). */
+    kind: z.enum(LAUNCHABLE_KINDS).default('train'),
+    /** Config overrides, one "key=value" per entry (same as `ssmb launch --set`). */
     set: z.array(z.string().min(1).max(1000)).max(200).default([]),
-    /** Sweep grid text (same syntax as `ssmb sweep`); absent or empty = a single run. */
+    /** Sweep grid text, one axis per line (same as `ssmb launch --grid`); absent or empty = a single run. */
     grid: z.string().max(20_000).optional(),
     seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
   })
@@ -106,7 +109,10 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'qu
   if (res.success) return res.data;
   const issue = res.error.issues[0];
   const field = [where, ...issue.path.map(String)].join('.');
-  let detail = `${field}: ${issue.message}`;
-  if (issue.code === 'unrecognized_keys') detail = `${where}.${issue.keys[0]}: unknown field; remove it (unknown: ${issue.keys.join(', ')})`;
-  throw apiError('VALIDATION', detail, issue.code === 'unrecognized_keys' ? `${where}.${issue.keys[0]}` : field);
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0];
+    const hint = key === 'token' ? 'tokens are accepted only in the Authorization header ("Authorization: Bearer <token>"), never in URLs' : 'remove it';
+    throw apiError('VALIDATION', `${where}.${key}: unknown field; ${hint} (unknown: ${issue.keys.join(', ')})`, `${where}.${key}`);
+  }
+  throw apiError('VALIDATION', `${field}: ${issue.message}`, field);
 }

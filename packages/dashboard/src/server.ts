@@ -1,77 +1,122 @@
-// The dashboard's fastify server: JSON API over the run store, live events, artifacts and the built SPA.
+// The dashboard's fastify server: JSON API over the run store, live events, downloads and the built SPA.
+// Route groups (routes/*.ts) declare each route's access level in its config; access.ts decides every
+// request on the route fastify matched. A new group (e.g. the workers' API) is one more register call.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { createReadStream, existsSync } from 'node:fs';
 import path from 'node:path';
+import { StoreError } from '@ssmb/trainer';
 import { ApiError, apiError } from './errors.ts';
-import { authPolicy, checkAuth, type AuthPolicy } from './auth.ts';
+import { accessPolicy, registerAccessControl, signLink, type AccessPolicy } from './access.ts';
 import { ChangeFeed } from './events.ts';
 import { LruCache } from './cache.ts';
-import { registerReadRoutes } from './routes_read.ts';
-import { registerWriteRoutes, type Launcher } from './routes_write.ts';
+import { launchRoots, storeLauncher, type Launcher, type LaunchRoots } from './launch.ts';
+import { registerReadRoutes } from './routes/read.ts';
+import { registerWriteRoutes } from './routes/write.ts';
+import { LinkBody, parse } from './schemas.ts';
+import { DEFAULT_TABLES_DIR } from './table_configs.ts';
+import { BODY_LIMIT, DEFAULT_HOST, DEFAULT_MAX_SWEEP_RUNS } from './defaults.ts';
 import type { DashboardStore } from './store.ts';
+import type { RouteDeps } from './routes/deps.ts';
+import type { RunStore } from '@ssmb/trainer';
 
 export interface ServerOptions {
-  data: DashboardStore;
+  store: DashboardStore;
   /** Address the server will listen on (decides whether a token is required). Default 127.0.0.1. */
   host?: string;
   /** Token for writes; generated when the host is not loopback and none is given. */
   token?: string;
-  /** Folders artifacts may be served from; default: the store file's folder. */
-  artifactRoots?: string[];
+  /** Extra Host names the server answers to (besides loopback IPs, localhost and the bound name). */
+  allowHosts?: string[];
+  /** Extra folders launched runs may write to / read datasets and weights from (the store's folder always). */
+  roots?: Partial<LaunchRoots>;
+  /** Largest sweep POST /api/launch queues. */
+  maxSweepRuns?: number;
+  /** Table configs folder (default: the repository's tables/); null = none. */
+  tablesDir?: string | null;
   /** Built SPA folder (index.html); default dist/web of this package; skipped when missing. */
   webRoot?: string;
   pollMs?: number;
   logger?: boolean;
-  /** Queues runs and sweeps (POST /api/launch); default uses the trainer's config and sweep grid. */
-  launcher?: Launcher;
+  /** Queues runs and sweeps (POST /api/launch); default: the trainer's launcher over `store` (a RunStore). */
+  launcher?: Launcher | null;
   /** Reuse GET responses while the store is unchanged (default true; the benchmark measures both). */
   cache?: boolean;
 }
 
 export interface DashboardServer {
   app: FastifyInstance;
-  policy: AuthPolicy;
+  policy: AccessPolicy;
   feed: ChangeFeed;
+  roots: LaunchRoots;
 }
 
 export const DEFAULT_WEB_ROOT = path.resolve(import.meta.dirname, '..', 'dist', 'web');
 
+const isRunStore = (s: DashboardStore): s is DashboardStore & RunStore => typeof (s as Partial<RunStore>).transaction === 'function';
+
 export async function buildServer(opts: ServerOptions): Promise<DashboardServer> {
-  const policy = authPolicy(opts.host ?? '127.0.0.1', opts.token);
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1 << 20 });
-  const feed = new ChangeFeed(opts.data.queries, opts.pollMs ?? 1000);
-  const artifactRoots = opts.artifactRoots ?? [path.dirname(path.resolve(opts.data.store.file))];
+  const store = opts.store;
+  const policy = accessPolicy({ host: opts.host ?? DEFAULT_HOST, token: opts.token, allowHosts: opts.allowHosts });
+  const roots = launchRoots(store.dir, opts.roots);
+  const maxSweepRuns = opts.maxSweepRuns ?? DEFAULT_MAX_SWEEP_RUNS;
+  // Strict routing on purpose (case-sensitive, no trailing-slash or duplicate-slash folding): one URL
+  // per endpoint, and access is decided on the route that matched.
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: BODY_LIMIT });
+  const feed = new ChangeFeed(store, opts.pollMs ?? 1000);
+  const endpoints: string[] = [];
+  const signable: RegExp[] = [];
+  app.addHook('onRoute', (r) => {
+    if (r.url.startsWith('/api') && r.method !== 'HEAD') endpoints.push(`${([] as string[]).concat(r.method).join('|')} ${r.url}`);
+    if (r.config?.signedLinks) signable.push(new RegExp(`^${r.url.replace(/:[A-Za-z]+/g, '[^/]+')}$`));
+  });
 
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
-    if (err instanceof ApiError) return reply.status(err.statusCode).send(err.toJSON());
-    const e = err as { code?: string; statusCode?: number; message?: string; validation?: unknown };
-    if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (e.statusCode === 400 && /JSON/i.test(e.message ?? ''))) {
-      return reply.status(400).send(apiError('BAD_JSON', e.message).toJSON());
+    const send = (e: ApiError) => reply.status(e.statusCode).send(e.toJSON());
+    if (err instanceof ApiError) return send(err);
+    if (err instanceof StoreError) {
+      if (err.code === 'STORE_NOT_FOUND') return send(apiError('RUN_NOT_FOUND', err.message));
+      if (err.code === 'STORE_BAD_STATE') return send(apiError('RUN_STATE', err.message));
     }
-    if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.status(415).send({ error: { code: 'BAD_JSON', message: `${apiError('BAD_JSON').message} ${e.message}` } });
-    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.status(413).send({ error: { code: 'VALIDATION', message: 'The request body is larger than 1 MiB: send fewer overrides or a smaller grid.' } });
-    if (e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_CANTOPEN') return reply.status(503).send(apiError('STORE_UNAVAILABLE', e.message).toJSON());
+    const e = err as { code?: string; statusCode?: number; message?: string };
+    if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (e.statusCode === 400 && /JSON/i.test(e.message ?? ''))) {
+      return send(apiError('BAD_JSON', e.message));
+    }
+    if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return send(apiError('UNSUPPORTED_MEDIA_TYPE', e.message));
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(apiError('BODY_TOO_LARGE'));
+    if (e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_LOCKED' || e.code === 'SQLITE_CANTOPEN') return send(apiError('STORE_UNAVAILABLE', e.message));
     req.log.error(err);
-    return reply.status(500).send(apiError('INTERNAL', e.message).toJSON());
+    return send(apiError('INTERNAL', e.message));
   });
 
-  // Auth runs before every API route: writes (non-GET) need the token whenever one is configured.
-  app.addHook('onRequest', async (req) => {
-    if (!req.url.startsWith('/api')) return;
-    checkAuth(policy, req, req.method !== 'GET' && req.method !== 'HEAD');
+  registerAccessControl(app, policy);
+  if (opts.cache !== false) registerResponseCache(app, () => store.dataVersion());
+
+  const launcher = opts.launcher === null ? undefined : (opts.launcher ?? (isRunStore(store) ? storeLauncher(store, { roots, maxSweepRuns }) : undefined));
+  const deps: RouteDeps = {
+    store, feed, policy, roots, maxSweepRuns, launcher,
+    artifactRoots: [store.dir, ...roots.output.slice(1)],
+    tablesDir: opts.tablesDir === undefined ? DEFAULT_TABLES_DIR : opts.tablesDir,
+    endpoints: () => [...endpoints].sort(),
+  };
+  registerReadRoutes(app, deps);
+  registerWriteRoutes(app, deps);
+  // A download link the browser can open without headers: needs read access, valid for a minute, for
+  // routes that allow it (artifact files, table exports; the link is checked again on the route it hits).
+  app.post('/api/links', { config: { access: 'read' } }, async (req) => {
+    const { url } = parse(LinkBody, req.body, 'body');
+    const pathname = url.split('?')[0];
+    if (!signable.some((re) => re.test(pathname))) {
+      throw apiError('VALIDATION', `body.url: only downloads (artifact files, table exports) get links, received ${pathname}`, 'body.url');
+    }
+    return signLink(policy, url);
   });
-
-  if (opts.cache !== false) registerResponseCache(app, () => opts.data.queries.dataVersion());
-
-  registerReadRoutes(app, { data: opts.data, feed, artifactRoots, policy });
-  registerWriteRoutes(app, { data: opts.data, feed, launcher: opts.launcher });
 
   const webRoot = opts.webRoot ?? DEFAULT_WEB_ROOT;
   const hasWeb = existsSync(path.join(webRoot, 'index.html'));
   if (hasWeb) await app.register(fastifyStatic, { root: webRoot, wildcard: false, maxAge: '1h', index: false });
   app.setNotFoundHandler((req, reply) => {
-    if (req.url.startsWith('/api') || req.method !== 'GET') return reply.status(404).send(apiError('NOT_FOUND', `${req.method} ${req.url.split('?')[0]}`).toJSON());
+    if (req.method !== 'GET' || req.url.startsWith('/api')) throw apiError('NOT_FOUND', `${req.method} ${req.url.split('?')[0]}`);
     if (!hasWeb) {
       return reply.status(404).type('text/plain').send('The dashboard app is not built: run `npm run build -w @ssmb/dashboard`, then reload. The API is under /api.');
     }
@@ -80,18 +125,17 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
   });
 
   app.addHook('onClose', async () => feed.close());
-  return { app, policy, feed };
+  return { app, policy, feed, roots };
 }
 
-const UNCACHED = /^\/api\/(events|runs\/\d+\/artifact)(\?|$)/;
-
-/** GET /api responses are cached per URL and store version (see cache.ts). */
-function registerResponseCache(app: FastifyInstance, version: () => string): void {
+/** GET responses of read routes are cached per URL and store version (see cache.ts). */
+function registerResponseCache(app: FastifyInstance, version: () => string | Promise<string>): void {
   const cache = new LruCache<{ version: string; type: string; body: string }>(256);
   const versions = new WeakMap<FastifyRequest, string>();
   app.addHook('preHandler', async (req, reply) => {
-    if (req.method !== 'GET' || !req.url.startsWith('/api/') || UNCACHED.test(req.url)) return;
-    const v = version();
+    const cfg = req.routeOptions.config;
+    if (req.method !== 'GET' || cfg?.access !== 'read' || cfg.cache === false) return;
+    const v = await version();
     versions.set(req, v);
     const hit = cache.get(req.url);
     if (hit && hit.version === v) return reply.header('x-cache', 'hit').type(hit.type).send(hit.body);

@@ -1,27 +1,21 @@
-// The dashboard's one bridge to @ssmb/trainer: RunStore (writes: tags, archive, queueing runs), the
-// read-only dashboard queries of the trainer's store module, and the paper-table builder.
-import { RunStore, createDashboardQueries, type DashboardQueries } from '@ssmb/trainer';
+// The dashboard's store: the trainer's run store behind its interface (RunStoreApi), plus the folder it
+// lives in (artifact paths are relative to it; launched runs write inside it). Routes await every store
+// call, so they work unchanged over any implementation of the interface.
+import { existsSync } from 'node:fs';
+import { RunStore, StoreError, type RunStoreApi } from '@ssmb/trainer';
 
-export {
-  RUN_CONFIG_COLUMNS, RUN_LIST_METRICS, RUN_SORT_KEYS, configKeyPath, createDashboardQueries,
-  buildTable, knownMetricKeys, meanStd, metricSpec, parseTableConfig, toCsv, toLatex, toMarkdown,
-} from '@ssmb/trainer';
-export type {
-  AblationPoint, ActiveRunState, CurveRow, DashboardQueries, EvalByKeyRow, EvalRow, EvalScope, FileRow, MetricKeyInfo,
-  MetricPointRow, RoutingRow, RunConfigColumn, RunDetail, RunListQuery, RunSortKey, RunSummary,
-  FoldResult, MetricSpec, PaperTable,
-} from '@ssmb/trainer';
-export { RunStore };
+export type DashboardStore = RunStoreApi & {
+  /** The store's folder. */
+  readonly dir: string;
+};
 
-export interface DashboardStore {
-  store: RunStore;
-  queries: DashboardQueries;
-}
-
-export function openDashboardStore(file: string): DashboardStore {
-  return wrapStore(RunStore.open(file));
-}
-
-export function wrapStore(store: RunStore): DashboardStore {
-  return { store, queries: createDashboardQueries(store.db) };
+/** Opens an existing store read-write (tags, archive, cancel and launch write to it); never creates one. */
+export function openDashboardStore(file: string): RunStore {
+  if (!existsSync(file)) {
+    throw new StoreError(
+      'STORE_NOT_FOUND',
+      `run store ${file} does not exist: pass --store FILE of a store the trainer wrote (the quickstart writes .ssmb/runs.sqlite), or create it with \`ssmb launch --store ${file} ...\``,
+    );
+  }
+  return RunStore.open(file);
 }

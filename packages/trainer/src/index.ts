@@ -2,6 +2,7 @@
 export * from './store/index.ts';
 export * from './config.ts';
 export * from './launch.ts';
+export * from './metric_keys.ts';
 export { runWorker, defaultOwner, type WorkerOptions, type WorkerSummary } from './worker/worker.ts';
 export { createProgress, silentProgress, type ProgressReporter } from './worker/progress.ts';
 export { codeVersion } from './worker/code_version.ts';

@@ -1,6 +1,7 @@
-// `ssmb dashboard serve`: the results dashboard (fastify API + the React app) over a run store.
+// `ssmb dashboard`: the results dashboard (fastify API + the React app) over a run store.
+// `ssmb dashboard serve` is the same command (older scripts and the quickstart call it so).
 import type { Command } from 'commander';
-import { buildServer, ensureWebBuild, isLoopback, openDashboardStore, storeLauncher } from '@ssmb/dashboard';
+import { DEFAULT_HOST, DEFAULT_MAX_SWEEP_RUNS, DEFAULT_PORT, buildServer, ensureWebBuild, isLoopback, openDashboardStore } from '@ssmb/dashboard';
 import { DEFAULT_STORE } from './reproduce.ts';
 
 export interface ServeOptions {
@@ -8,6 +9,15 @@ export interface ServeOptions {
   host: string;
   port: number;
   token?: string;
+  /** Extra Host names the server answers to (a reverse proxy's name, this machine's DNS name). */
+  allowHost?: string[];
+  /** Folders launched runs may write to, and read datasets / weights from (besides the store's folder). */
+  outputRoot?: string[];
+  dataRoot?: string[];
+  weightsRoot?: string[];
+  maxSweepRuns?: number;
+  /** Table configs folder (default: the repository's tables/). */
+  tables?: string;
   /** Build the single-page app first when it is missing or stale (needs vite, a dev dependency). */
   build?: boolean;
   log?: (line: string) => void;
@@ -29,13 +39,21 @@ export async function serveDashboard(o: ServeOptions): Promise<RunningDashboard>
       log(`warning: could not build the dashboard app (${(err as Error).message}); the API still works under /api`);
     }
   }
-  const data = openDashboardStore(o.store);
-  const { app, policy } = await buildServer({ data, host: o.host, token: o.token, launcher: storeLauncher(data.store) });
+  const store = openDashboardStore(o.store);
+  const { app, policy, roots } = await buildServer({
+    store,
+    host: o.host,
+    token: o.token,
+    allowHosts: o.allowHost,
+    roots: { output: o.outputRoot, data: o.dataRoot, weights: o.weightsRoot },
+    maxSweepRuns: o.maxSweepRuns,
+    ...(o.tables !== undefined ? { tablesDir: o.tables } : {}),
+  });
   let address: string;
   try {
     address = await app.listen({ host: o.host, port: o.port });
   } catch (err) {
-    data.store.close();
+    store.close();
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') throw new Error(`port ${o.port} on ${o.host} is in use: pick another with --port`);
     throw err;
@@ -45,33 +63,44 @@ export async function serveDashboard(o: ServeOptions): Promise<RunningDashboard>
   if (policy.token) {
     log(`token: ${policy.token}`);
     log(policy.exposed
-      ? 'writes (tags, archive, launch) and reads from other hosts need this token: paste it into the token field of the page'
-      : 'writes (tags, archive, launch) need this token');
+      ? 'changes (tags, archive, cancel, launch) and reads from other hosts need this token: paste it into the token field of the page'
+      : 'changes (tags, archive, cancel, launch) need this token');
   }
+  log(`launched runs write under ${roots.output.join(', ')}; read datasets from ${roots.data.join(', ')} and weights from ${roots.weights.join(', ')}`);
   return {
     url,
     token: policy.token,
     close: async () => {
       await app.close();
-      data.store.close();
+      store.close();
     },
   };
 }
 
-export function register(program: Command): void {
-  const dash = program.command('dashboard').description('results dashboard over a run store');
-  dash
-    .command('serve')
-    .description('serve the dashboard (JSON API + app); loopback by default, a token guards writes on other addresses')
-    .option('--store <file>', 'run store (SQLite file)', DEFAULT_STORE)
+const collect = (v: string, prev: string[]) => [...prev, v];
+const positiveInt = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${v}`);
+  return n;
+};
+
+function addServeOptions(cmd: Command): Command {
+  return cmd
+    .option('--store <file>', 'run store (SQLite file written by the trainer)', DEFAULT_STORE)
     .option('--port <n>', 'TCP port', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be an integer 0..65535, got ${v}`);
       return n;
-    }, 7077)
-    .option('--host <address>', 'address to bind; a non-loopback address requires a token for writes', '127.0.0.1')
-    .option('--token <token>', 'token for writes (default: generated and printed when the host is not loopback)')
-    .action(async (o: { store: string; port: number; host: string; token?: string }) => {
+    }, DEFAULT_PORT)
+    .option('--host <address>', 'address to bind; a non-loopback address requires a token for changes and for reads from other hosts', DEFAULT_HOST)
+    .option('--token <token>', 'token for changes (default: generated and printed when the host is not loopback)')
+    .option('--allow-host <name>', 'also answer to this Host name (reverse proxy, DNS name); repeatable', collect, [])
+    .option('--output-root <dir>', "folder launched runs may write to besides the store's; repeatable", collect, [])
+    .option('--data-root <dir>', "folder launched runs may read datasets from besides the store's; repeatable", collect, [])
+    .option('--weights-root <dir>', "folder launched runs may read weights from besides the store's; repeatable", collect, [])
+    .option('--max-sweep-runs <n>', 'largest sweep the Launch page queues', positiveInt('--max-sweep-runs'), DEFAULT_MAX_SWEEP_RUNS)
+    .option('--tables <dir>', "table configs for the Paper tables page (default: the repository's tables/)")
+    .action(async (o: ServeOptions) => {
       const running = await serveDashboard(o);
       await new Promise<void>((resolve) => {
         const stop = () => {
@@ -81,4 +110,15 @@ export function register(program: Command): void {
         process.once('SIGTERM', stop);
       });
     });
+}
+
+export function register(program: Command): void {
+  const dash = addServeOptions(
+    program.command('dashboard').description('serve the results dashboard (JSON API + app) over a run store; loopback by default'),
+  );
+  // `dashboard serve --store X`: the options after `serve` are serve's, not the parent's. Commander needs
+  // positional options on every level above for that; the root program has no options of its own.
+  program.enablePositionalOptions();
+  dash.enablePositionalOptions();
+  addServeOptions(dash.command('serve').description('the same as `ssmb dashboard`'));
 }

@@ -2,11 +2,11 @@
 import type { Command } from 'commander';
 import { getProtocol } from '@ssmb/protocols';
 import {
-  collect, configFromCli, launchRun, launchSweep, planSweep, PreflightError, protocolFoldNames, RunStore, runInputProblems, runKindFor, runWorker,
+  collect, configFromCli, LAUNCHABLE_KINDS, launchRun, launchSweep, planSweep, PreflightError, protocolFoldNames, RunStore, runInputProblems, runKindFor, runWorker,
   type Config, type PreflightProblem, type RunKind,
 } from '@ssmb/trainer';
 
-const KINDS = ['train', 'evaluate', 'pretrain', 'noop'];
+const KINDS: readonly string[] = LAUNCHABLE_KINDS;
 
 const hasProtocol = (name: string) => {
   try {

@@ -13,6 +13,7 @@ import net from 'node:net';
 import { existsSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { DEFAULT_PORT } from '@ssmb/dashboard/defaults';
 import { generateSyntheticDataset, resolveSyntheticOptions, SYNTHETIC_GENERATOR_VERSION } from '@ssmb/protocols';
 import {
   cancelStaleQueued, flattenConfigValues, formatRoutingSummary, launchRun, loadTableConfig, reclaimDeadLeases, resolveConfig, runIdentity, runQueue, validateConfig,
@@ -226,7 +227,7 @@ export function summariseFindings(t: PaperTable): string[] {
   return out;
 }
 
-/** The first port from `start` that nothing listens on (127.0.0.1), so a busy 7077 never fails step 5. */
+/** The first port from `start` that nothing listens on (127.0.0.1), so a busy default port never fails step 5. */
 export async function freePort(start: number, tries = 20): Promise<number> {
   for (let port = start; port < start + tries; port++) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -311,7 +312,7 @@ export async function runQuickstart(opts: QuickstartOptions = {}): Promise<Quick
   log(`quickstart finished in ${((Date.now() - t0) / 1000 / 60).toFixed(1)} min (store: ${path.relative(REPO_ROOT, storeFile)})`);
   const result: QuickstartResult = { ...res, datasetRoot, weights, findings, routingText };
   if (opts.serve !== false) {
-    result.dashboard = await startDashboard(storeFile, opts.port ?? (await freePort(7077)), log);
+    result.dashboard = await startDashboard(storeFile, opts.port ?? (await freePort(DEFAULT_PORT)), log);
     log(`dashboard: ${result.dashboard.url}  (Ctrl-C to stop)`);
   }
   return result;
@@ -323,7 +324,7 @@ export function register(program: Command): void {
     .description('generate the synthetic benchmark, pre-train a small IResNet, run baseline vs SSMB (N = 1, 2, 4) on every protocol, print the table, serve the dashboard')
     .option('--workers <n>', 'worker processes', (v: string) => Number.parseInt(v, 10), 2)
     .option('--store <file>', 'run store (SQLite)', DEFAULT_STORE)
-    .option('--port <n>', 'dashboard port (default: 7077, or the next free one)', (v: string) => Number.parseInt(v, 10))
+    .option('--port <n>', `dashboard port (default: ${DEFAULT_PORT}, or the next free one)`, (v: string) => Number.parseInt(v, 10))
     .option('--no-serve', 'do not start the dashboard at the end (tests, CI)')
     .option('--backbone <name>', 'any registered backbone instead of the table\'s (e.g. dlib-resnet29, faceres-mobilenet: their npm package weights, no pre-training)')
     .action(async (o: { workers: number; store: string; port?: number; serve: boolean; backbone?: string }) => {

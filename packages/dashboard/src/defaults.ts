@@ -1,0 +1,12 @@
+// The dashboard's defaults, each defined once. Pure (no imports): the vite config and the CLI read them.
+
+/** TCP port `ssmb dashboard` (and the quickstart, and vite's dev proxy) uses unless told otherwise. */
+export const DEFAULT_PORT = 7077;
+/** Loopback: nothing leaves the machine unless --host says so. */
+export const DEFAULT_HOST = '127.0.0.1';
+/** Largest sweep the Launch page queues (`--max-sweep-runs`): a typo in a grid should not queue 10,000 runs. */
+export const DEFAULT_MAX_SWEEP_RUNS = 256;
+/** How long a signed download link stays valid. */
+export const SIGNED_LINK_TTL_MS = 60_000;
+/** Request body limit (launch bodies are small; a grid is text). */
+export const BODY_LIMIT = 1 << 20;

@@ -1,0 +1,285 @@
+// Read endpoints (GET, access 'read'). Open on loopback; from other hosts of an exposed server they need
+// the token (access.ts). Downloads (artifact files, table exports) also take a signed link.
+import type { FastifyInstance } from 'fastify';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import {
+  CONFIG_PATH_KEYS, LAUNCHABLE_KINDS, RUN_LIST_METRICS, RUN_STATUSES, defaultConfig, flattenConfigValues, metricBetter, metricGroup, metricUnit,
+  toCsv, toLatex, toMarkdown, type MatchableRun, type PaperTable,
+} from '@ssmb/trainer';
+import { apiError } from '../errors.ts';
+import { resolveArtifact } from '../artifacts.ts';
+import { configDiff, groupCurves, metricSpecs, paperTableFromEvals, stats, summarizeEvals, thinRoc, valueLabel, varyingKeys } from '../analysis.ts';
+import {
+  AblationQuery, ArtifactQuery, CompareQuery, CurvesQuery, EvalCurvesQuery, GroupedCurvesQuery, ParallelQuery, RunIdParams, RunListQuery, TableQuery, parse,
+} from '../schemas.ts';
+import { describeTable, listTableConfigs, tableFromConfig } from '../table_configs.ts';
+import type { RouteDeps } from './deps.ts';
+
+const read = { access: 'read' } as const;
+
+/** Value at a dotted path of a nested object; undefined when any step is missing. */
+const getPath = (obj: unknown, dotted: string): unknown =>
+  dotted.split('.').reduce<unknown>((cur, k) => (cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined), obj);
+
+/** Legend labels for a set of runs: the config values that tell them apart (at most three keys), else #id. */
+function runLabels(ids: number[], diff: ReturnType<typeof configDiff>): Record<number, string> {
+  const keys = diff.map((d) => d.key).filter((k) => !(k in CONFIG_PATH_KEYS) && k !== 'seed').slice(0, 3);
+  return Object.fromEntries(
+    ids.map((id) => {
+      const parts = keys.map((k) => `${k.split('.').at(-1)}=${diff.find((d) => d.key === k)!.values[id] ?? '–'}`);
+      return [id, parts.length ? `#${id} ${parts.join(' ')}` : `#${id}`];
+    }),
+  );
+}
+
+export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
+  const { store } = d;
+  const requireRun = async (params: unknown) => {
+    const { id } = parse(RunIdParams, params, 'params');
+    if (!(await store.getRun(id))) throw apiError('RUN_NOT_FOUND', `Received id ${id}.`, 'params.id');
+    return id;
+  };
+
+  app.get('/api', { config: read }, async () => ({ endpoints: d.endpoints() }));
+
+  app.get('/api/meta', { config: read }, async () => {
+    const evalMetrics = await store.evalMetricNames();
+    const tables = listTableConfigs(d.tablesDir);
+    return {
+      store: store.location,
+      experiments: await store.listExperiments(),
+      evalMetrics,
+      metricSpecs: metricSpecs([...new Set([...evalMetrics, ...RUN_LIST_METRICS])]),
+      configKeys: await store.configKeys(),
+      listMetrics: RUN_LIST_METRICS,
+      launchKinds: LAUNCHABLE_KINDS,
+      runStatuses: RUN_STATUSES,
+      tableConfigs: tables.configs.map(describeTable),
+      limits: { maxSweepRuns: d.maxSweepRuns },
+      roots: d.roots,
+      auth: { writeTokenRequired: d.policy.token !== null, exposed: d.policy.exposed },
+    };
+  });
+
+  app.get('/api/config-keys', { config: read }, async () => {
+    const defaults = flattenConfigValues(defaultConfig());
+    return {
+      keys: Object.entries(defaults).map(([key, value]) => ({
+        key,
+        default: value,
+        type: Array.isArray(value) ? 'list' : value === null ? 'nullable' : typeof value,
+        ...(key in CONFIG_PATH_KEYS ? { path: CONFIG_PATH_KEYS[key as keyof typeof CONFIG_PATH_KEYS] } : {}),
+      })),
+    };
+  });
+
+  app.get('/api/runs', { config: read }, async (req) => {
+    const p = parse(RunListQuery, req.query, 'query');
+    return store.queryRuns({
+      status: p.status,
+      search: p.search,
+      tag: p.tag,
+      experimentId: p.experiment,
+      parentRunId: p.parent,
+      archived: p.archived,
+      sort: p.sort,
+      order: p.order,
+      limit: p.limit,
+      offset: p.offset,
+      latestKeys: p.latest ?? ['loss'],
+    });
+  });
+
+  app.get('/api/runs/:id', { config: read }, async (req) => {
+    const id = await requireRun(req.params);
+    const [record, page, params, latest, evals, files] = await Promise.all([
+      store.getRun(id), store.queryRuns({ ids: [id], archived: 'include', latestKeys: [] }), store.getParams(id), store.getLatestMetrics(id),
+      store.listEvalMetrics([id]), store.listFiles(id),
+    ]);
+    const metricKeys = Object.values(latest).map((m) => ({ ...m, group: metricGroup(m.key), better: metricBetter(m.key), unit: metricUnit(m.key) }));
+    return {
+      run: { ...page.runs[0], config: record!.config, params },
+      metricKeys,
+      evaluations: evals,
+      summary: summarizeEvals(evals),
+      files: files.map(({ path: _abs, ...f }) => f),
+    };
+  });
+
+  app.get('/api/runs/:id/metrics', { config: read }, async (req) => {
+    const id = await requireRun(req.params);
+    const p = parse(CurvesQuery, req.query, 'query');
+    const keys = p.keys ?? (await store.metricKeys(id));
+    // Downsampled in SQL (first/last/min/max per step bucket): a long history costs index reads, not JS.
+    const series = await Promise.all(
+      keys.map(async (key) => {
+        const s = await store.metricSeries(id, key, p.maxPoints);
+        return { key, total: s.total, plotted: s.steps.length, steps: s.steps, values: s.values };
+      }),
+    );
+    return { runId: id, maxPoints: p.maxPoints, series };
+  });
+
+  app.get('/api/runs/:id/curves', { config: read }, async (req) => {
+    const id = await requireRun(req.params);
+    const p = parse(EvalCurvesQuery, req.query, 'query');
+    return {
+      runId: id,
+      curves: (await store.getCurves(id, p.kind)).map((c) => {
+        const pts = c.kind === 'roc' ? thinRoc(c.curve.x, c.curve.y) : { x: c.curve.x, y: c.curve.y };
+        return { protocol: c.protocol, fold: c.fold, kind: c.kind, total: c.curve.x.length, x: pts.x, y: pts.y };
+      }),
+    };
+  });
+
+  app.get('/api/runs/:id/routing', { config: read }, async (req) => {
+    const id = await requireRun(req.params);
+    return { runId: id, routing: await store.getRouting(id) };
+  });
+
+  app.get('/api/runs/:id/artifacts', { config: read }, async (req) => {
+    const id = await requireRun(req.params);
+    return { runId: id, files: (await store.listFiles(id)).map(({ path: _abs, ...f }) => f) };
+  });
+
+  app.get('/api/runs/:id/artifact', { config: { ...read, cache: false, signedLinks: true } }, async (req, reply) => {
+    const id = await requireRun(req.params);
+    const p = parse(ArtifactQuery, req.query, 'query');
+    const file = resolveArtifact(p.path, store.dir, d.artifactRoots, (await store.listFiles(id)).map((f) => f.path));
+    return reply
+      .type(/\.(txt|scores|csv)$/.test(file) ? 'text/plain; charset=utf-8' : 'application/octet-stream')
+      .header('content-disposition', `attachment; filename="${path.basename(file).replace(/[^\w.-]/g, '_')}"`)
+      .send(createReadStream(file));
+  });
+
+  app.get('/api/compare', { config: read }, async (req) => {
+    const p = parse(CompareQuery, req.query, 'query');
+    const ids = [...new Set(p.ids ?? [])];
+    if (ids.length < 2) throw apiError('TOO_FEW_RUNS', `Received ${ids.length}.`, 'query.ids');
+    const records = await store.listRuns({ ids, archived: 'include' });
+    const missing = ids.filter((i) => !records.some((r) => r.id === i));
+    if (missing.length) throw apiError('RUN_NOT_FOUND', `Received ids ${missing.join(', ')}.`, 'query.ids');
+    const page = await store.queryRuns({ ids, archived: 'include', limit: ids.length, latestKeys: [] });
+    const runs = ids.map((i) => page.runs.find((r) => r.id === i)!);
+    const diff = configDiff(new Map(records.map((r) => [r.id, r.config])));
+    const latest = Object.fromEntries(await Promise.all(ids.map(async (i) => [i, Object.values(await store.getLatestMetrics(i)).map((m) => ({ ...m, group: metricGroup(m.key), better: metricBetter(m.key) }))] as const)));
+    return { runs, labels: runLabels(ids, diff), configDiff: diff, summary: summarizeEvals(await store.listEvalMetrics(ids)), latest };
+  });
+
+  app.get('/api/curves', { config: read }, async (req) => {
+    const p = parse(GroupedCurvesQuery, req.query, 'query');
+    const ids = [...new Set(p.ids ?? [])];
+    if (ids.length === 0) throw apiError('VALIDATION', 'query.ids: pass the runs to draw, e.g. ?ids=1,2,3', 'query.ids');
+    const records = await store.listRuns({ ids, archived: 'include' });
+    const missing = ids.filter((i) => !records.some((r) => r.id === i));
+    if (missing.length) throw apiError('RUN_NOT_FOUND', `Received ids ${missing.join(', ')}.`, 'query.ids');
+    const span = await store.metricStepRange(ids, p.key);
+    if (!span) return { key: p.key, by: p.by ?? null, groups: [], missing: ids };
+    const range = { ...span, buckets: Math.min(p.buckets, span.hi - span.lo + 1) };
+    const means = await store.metricBucketMeans(ids, p.key, range);
+    const byId = new Map(records.map((r) => [r.id, r]));
+    const groups = groupCurves(means, range, (id) => (p.by ? valueLabel(p.by, getPath(byId.get(id)!.config, p.by)) : `#${id}`));
+    return { key: p.key, by: p.by ?? null, groups, missing: means.filter((m) => m.means.size === 0).map((m) => m.runId) };
+  });
+
+  app.get('/api/ablation', { config: read }, async (req) => {
+    const p = parse(AblationQuery, req.query, 'query');
+    const scope = { experimentId: p.experiment, runIds: p.ids, includeArchived: p.archived === 'include' };
+    const points = await store.ablation({ ...scope, metric: p.metric, key: p.key, method: p.method });
+    // The frozen baseline of each protocol, drawn as a reference line: from the same experiment when
+    // it has one, else from the whole store.
+    let baselineScope: 'experiment' | 'store' = 'experiment';
+    let baselines = await store.ablation({ ...scope, metric: p.metric, key: 'method', method: 'baseline' });
+    if (baselines.length === 0 && p.experiment !== undefined) {
+      baselines = await store.ablation({ ...scope, experimentId: undefined, metric: p.metric, key: 'method', method: 'baseline' });
+      baselineScope = 'store';
+    }
+    return { metric: p.metric, key: p.key, points, baselines: baselines.map(({ x: _x, ...b }) => b), baselineScope };
+  });
+
+  app.get('/api/parallel', { config: read }, async (req) => {
+    const p = parse(ParallelQuery, req.query, 'query');
+    const rows = await store.evalByConfigKey({
+      metrics: [p.metric], key: 'method', method: p.method, experimentId: p.experiment, runIds: p.ids, includeArchived: p.archived === 'include',
+    });
+    const protocols = [...new Set(rows.map((r) => r.protocol))].sort();
+    const protocol = p.protocol ?? protocols[0];
+    const byRun = new Map<number, number[]>();
+    for (const r of rows) if (r.protocol === protocol) byRun.set(r.runId, [...(byRun.get(r.runId) ?? []), r.value]);
+    const ids = [...byRun.keys()];
+    const records = ids.length ? await store.listRuns({ ids, archived: 'include', sort: 'id', order: 'asc' }) : [];
+    const keys = p.keys ?? varyingKeys(records.map((r) => r.config));
+    return {
+      metric: p.metric,
+      protocol: protocol ?? null,
+      protocols,
+      keys,
+      runs: records.map((r) => {
+        const s = stats(byRun.get(r.id)!);
+        const flat = flattenConfigValues(r.config);
+        return { id: r.id, name: r.name, status: r.status, n: s?.n ?? 0, value: s?.mean ?? null, values: Object.fromEntries(keys.map((k) => [k, flat[k] ?? null])) };
+      }),
+    };
+  });
+
+  app.get('/api/table-configs', { config: read }, async () => {
+    const { configs, errors } = listTableConfigs(d.tablesDir);
+    return { dir: d.tablesDir, configs: configs.map(describeTable), errors };
+  });
+
+  app.get('/api/tables', { config: { ...read, signedLinks: true } }, async (req, reply) => {
+    const p = parse(TableQuery, req.query, 'query');
+    const scope = { experimentId: p.experiment, runIds: p.ids, method: p.method, includeArchived: p.archived === 'include' };
+    let table: PaperTable | null = null;
+    const rowsKey = p.rows ?? 'method';
+    let source: { config: string } | { rows: string } = { rows: rowsKey };
+    const { configs } = listTableConfigs(d.tablesDir);
+    // A table config by name; by default the quickstart's (`synthetic`) or the first config that
+    // matches runs of the store, else rows grouped by method.
+    const wanted = p.config ? configs.filter((c) => c.config.name === p.config) : p.rows ? [] : [...configs].sort((a, b) => Number(b.config.name === 'synthetic') - Number(a.config.name === 'synthetic'));
+    if (p.config && wanted.length === 0) throw apiError('TABLE_NOT_FOUND', `Received "${p.config}"; known: ${configs.map((c) => c.config.name).join(', ') || 'none'}.`, 'query.config');
+    if (wanted.length) {
+      const records = await store.listRuns({ experimentId: scope.experimentId, ids: scope.runIds, archived: p.archived, sort: 'id', order: 'asc' });
+      const evals = await store.listEvalMetrics(records.map((r) => r.id));
+      const byRun = new Map<number, MatchableRun['evaluations']>();
+      for (const e of evals) {
+        const list = byRun.get(e.runId) ?? [];
+        let ev = list.find((x) => x.protocol === e.protocol && x.fold === e.fold);
+        if (!ev) list.push((ev = { protocol: e.protocol, fold: e.fold, metrics: {} }));
+        ev.metrics[e.metric] = e.value;
+        byRun.set(e.runId, list);
+      }
+      const runs = records.filter((r) => (!scope.method || r.method === scope.method) && byRun.has(r.id)).map((r) => ({ config: r.config, evaluations: byRun.get(r.id)! }));
+      for (const c of wanted) {
+        const built = await tableFromConfig(c, runs);
+        if (built.matched > 0 || p.config) {
+          table = built.table;
+          source = { config: c.config.name };
+          break;
+        }
+      }
+    }
+    if (!table && !p.config) {
+      const metrics = p.metrics ?? [...RUN_LIST_METRICS];
+      const rows = await store.evalByConfigKey({ ...scope, metrics, key: rowsKey });
+      if (rows.length) {
+        try {
+          table = paperTableFromEvals(rows, rowsKey, metrics, `Results by ${rowsKey} (mean ± std over folds)`);
+        } catch (err) {
+          throw apiError('VALIDATION', (err as Error).message, 'query.metrics');
+        }
+      }
+    }
+    if (p.format === 'json') return { source, table };
+    if (!table) throw apiError('NO_RESULTS', 'No evaluated run matches these filters.');
+    const [type, ext, text] =
+      p.format === 'csv' ? ['text/csv', 'csv', toCsv(table)] : p.format === 'md' ? ['text/markdown', 'md', toMarkdown(table)] : ['application/x-latex', 'tex', toLatex(table)];
+    return reply.type(`${type}; charset=utf-8`).header('content-disposition', `attachment; filename="${table.name}.${ext}"`).send(text);
+  });
+
+  app.get('/api/events', { config: { ...read, cache: false } }, (req, reply) => {
+    reply.hijack();
+    d.feed.attach(reply.raw);
+  });
+}
