@@ -63,6 +63,8 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
   // Strict routing on purpose (case-sensitive, no trailing-slash or duplicate-slash folding): one URL
   // per endpoint, and access is decided on the route that matched.
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: BODY_LIMIT });
+  // Bodies are JSON only: a text/plain POST is what a cross-site form can send without a preflight.
+  app.removeContentTypeParser('text/plain');
   const feed = new ChangeFeed(store, opts.pollMs ?? 1000);
   const endpoints: string[] = [];
   const signable: RegExp[] = [];
@@ -116,10 +118,8 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
   const hasWeb = existsSync(path.join(webRoot, 'index.html'));
   if (hasWeb) await app.register(fastifyStatic, { root: webRoot, wildcard: false, maxAge: '1h', index: false });
   app.setNotFoundHandler((req, reply) => {
-    if (req.method !== 'GET' || req.url.startsWith('/api')) throw apiError('NOT_FOUND', `${req.method} ${req.url.split('?')[0]}`);
-    if (!hasWeb) {
-      return reply.status(404).type('text/plain').send('The dashboard app is not built: run `npm run build -w @ssmb/dashboard`, then reload. The API is under /api.');
-    }
+    if (req.method !== 'GET' || req.url.startsWith('/api')) throw apiError('NOT_FOUND', `Received ${req.method} ${req.url.split('?')[0]}.`);
+    if (!hasWeb) throw apiError('NOT_FOUND', 'The dashboard app is not built: run `npm run build -w @ssmb/dashboard`, then reload (the API is under /api).');
     // The SPA routes by hash, but serve index.html for any other path too (bookmarks, reloads).
     return reply.type('text/html').header('cache-control', 'no-cache').send(createReadStream(path.join(webRoot, 'index.html')));
   });

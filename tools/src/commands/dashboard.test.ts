@@ -1,15 +1,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { RunStore } from '@ssmb/trainer';
+import { ERRORS } from '@ssmb/dashboard';
+import { buildProgram } from '../cli.ts';
 import { register, serveDashboard } from './dashboard.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ssmb-dash-cmd-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('ssmb dashboard serve', () => {
+describe('ssmb dashboard', () => {
   it('serves the API over a store and enforces the given token for writes', async () => {
     const file = path.join(dir, 'runs.sqlite');
     const s = RunStore.open(file);
@@ -31,12 +33,46 @@ describe('ssmb dashboard serve', () => {
     }
   });
 
-  it('registers `dashboard serve` with its options and rejects a bad port', () => {
+  it('registers `dashboard` (and `dashboard serve`) with the same options; repeatable roots; bad numbers refused', () => {
     const program = new Command().exitOverride();
     register(program);
-    const serve = program.commands.find((c) => c.name() === 'dashboard')!.commands.find((c) => c.name() === 'serve')!;
-    expect(serve.options.map((o) => o.long)).toEqual(['--store', '--port', '--host', '--token']);
-    serve.action(() => {});
-    expect(() => program.parse(['dashboard', 'serve', '--port', 'x'], { from: 'user' })).toThrow(/--port must be an integer/);
+    const dash = program.commands.find((c) => c.name() === 'dashboard')!;
+    const serve = dash.commands.find((c) => c.name() === 'serve')!;
+    const flags = ['--store', '--port', '--host', '--token', '--allow-host', '--output-root', '--data-root', '--weights-root', '--max-sweep-runs', '--tables'];
+    expect(dash.options.map((o) => o.long)).toEqual(flags);
+    expect(serve.options.map((o) => o.long)).toEqual(flags);
+    const seen: Record<string, unknown>[] = [];
+    dash.action((o) => void seen.push(o));
+    serve.action((o) => void seen.push(o));
+    program.parse(['dashboard', '--data-root', '/a', '--data-root', '/b', '--weights-root', '/w', '--max-sweep-runs', '10'], { from: 'user' });
+    program.parse(['dashboard', 'serve', '--store', 'x.sqlite', '--output-root', '/o'], { from: 'user' });
+    expect(seen[0]).toMatchObject({ dataRoot: ['/a', '/b'], weightsRoot: ['/w'], maxSweepRuns: 10, port: 7077 });
+    expect(seen[1]).toMatchObject({ store: 'x.sqlite', outputRoot: ['/o'] });
+    expect(() => program.parse(['dashboard', '--port', 'x'], { from: 'user' })).toThrow(/--port must be an integer/);
+    expect(() => program.parse(['dashboard', '--max-sweep-runs', '0'], { from: 'user' })).toThrow(/--max-sweep-runs must be a positive integer/);
+  });
+
+  it('refuses a store file that does not exist instead of creating an empty one', async () => {
+    const missing = path.join(dir, 'typo.sqlite');
+    await expect(serveDashboard({ store: missing, host: '127.0.0.1', port: 0, build: false, log: () => {} })).rejects.toThrow(/run store .*typo\.sqlite does not exist: pass --store FILE/);
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it('every `ssmb` command and flag named in the dashboard\'s error messages exists', async () => {
+    const program = await buildProgram();
+    const named = Object.values(ERRORS).flatMap((e) => [...e.message.matchAll(/`ssmb ([^`]+)`/g)].map((m) => m[1]));
+    expect(named.length).toBeGreaterThan(3);
+    for (const line of named) {
+      const words = line.split(/\s+/);
+      let cmd: Command = program;
+      while (words.length && !words[0].startsWith('-')) {
+        const next = cmd.commands.find((c) => c.name() === words[0]);
+        if (!next) break;
+        cmd = next;
+        words.shift();
+      }
+      expect(cmd, line).not.toBe(program);
+      for (const flag of words.filter((w) => w.startsWith('--'))) expect(cmd.options.map((o) => o.long), `${line}: ${flag}`).toContain(flag);
+    }
   });
 });
