@@ -1,5 +1,6 @@
 // Evaluates one protocol fold with any evaluation engine (embedders.ts): loads gallery and probe images, embeds them
-// in batches, scores (fold_metrics.ts), counts routing per block x probe modality x expert, and
+// in batches, scores (fold_metrics.ts), counts routing per block x modality x expert (gallery and probe
+// images: the VIS gallery's routing is what the other modalities are compared with), and
 // optionally writes the score file.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -41,7 +42,7 @@ export async function embedAll(embedder: EvalEmbedder, set: ImageSet, batchSize:
   return { emb, dim, experts };
 }
 
-/** Routing table: probe images per (block, modality, expert). */
+/** Routing table: images per (block, modality, expert). */
 export function routingTable(experts: Map<string, Int32Array>, modalities: string[]): RoutingCount[] {
   const out: RoutingCount[] = [];
   for (const [block, ks] of experts) {
@@ -54,6 +55,19 @@ export function routingTable(experts: Map<string, Int32Array>, modalities: strin
       const [modality, expert] = key.split('\u0000');
       out.push({ block, modality, expert: Number(expert), count });
     }
+  }
+  return out;
+}
+
+/** The gallery's then the probe's chosen experts per block, as one list per block. */
+function concatExperts(gallery: Embedded, probe: Embedded): Map<string, Int32Array> {
+  const out = new Map<string, Int32Array>();
+  for (const [block, g] of gallery.experts) {
+    const p = probe.experts.get(block) ?? new Int32Array(0);
+    const both = new Int32Array(g.length + p.length);
+    both.set(g);
+    both.set(p, g.length);
+    out.set(block, both);
   }
   return out;
 }
@@ -152,7 +166,7 @@ export async function evaluateProtocolFold(embedder: EvalEmbedder, o: FoldEvalOp
       fold: o.fold,
       metrics: result.metrics,
       curves: result.curves,
-      routing: routingTable(probe.experts, fold.probe.map((s) => s.modality)),
+      routing: routingTable(concatExperts(gallery, probe), [...fold.gallery, ...fold.probe].map((s) => s.modality)),
     },
     scoreFile,
     engine: embedder.label,

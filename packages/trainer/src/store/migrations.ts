@@ -24,7 +24,8 @@
 //                    behind the value (impostor comparisons for tar@far metrics, probes for rank-k).
 //   curves          (run_id, protocol, fold, kind 'roc'|'cmc', x_json, y_json, thr_json) arrays of points;
 //                    roc: x = FAR, y = TAR, thr = thresholds; cmc: x = rank, y = identification rate.
-//   routing         (run_id, protocol, fold, block, modality, expert, count) probe images per expert.
+//   routing         (run_id, protocol, fold, block, modality, expert, count) images per expert (gallery
+//                    and probe images; evaluations recorded before v4 counted probes only).
 //   checkpoints     (id, run_id, step, path, created_at)
 //   artifacts       (id, run_id, kind, path, created_at) e.g. score files, pre-trained weights.
 //                    Paths inside the store's folder are stored relative to it (v4), so a copied or
