@@ -9,13 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { RunStore, defaultConfig, mergeConfig, type MetricPoint } from '@ssmb/trainer';
+import { RunStore, TRAIN_METRICS, defaultConfig, mergeConfig, type MetricPoint } from '@ssmb/trainer';
 import { buildServer } from '../src/server.ts';
-import { wrapStore } from '../src/store.ts';
 
 const RUNS = 1000;
 const POINTS = 1_000_000;
-const KEYS = ['loss', 'loss_cc', 'loss_ts', 'img_per_s'];
+// The keys the trainer logs (four of them: the point counts of the benchmark stay as they were).
+const KEYS = [TRAIN_METRICS.loss, TRAIN_METRICS.lossCc, TRAIN_METRICS.lossTs, TRAIN_METRICS.imgPerSec];
 const LONG_STEPS = 25_225; // one long run: 4 x 25,225 = 100,900 points
 const SHORT_STEPS = (POINTS - KEYS.length * LONG_STEPS) / (KEYS.length * (RUNS - 1)); // 225
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100);
@@ -36,7 +36,7 @@ function seed(file: string): { longRun: number; typicalRun: number } {
     const points: MetricPoint[] = [];
     for (let s = 0; s < steps; s++) {
       const l = 1 / (1 + s / 50) + 0.05 * Math.sin(s + i);
-      points.push({ key: 'loss', step: s, value: l }, { key: 'loss_cc', step: s, value: 0.7 * l }, { key: 'loss_ts', step: s, value: 0.3 * l }, { key: 'img_per_s', step: s, value: 100 + (s % 7) });
+      points.push({ key: KEYS[0], step: s, value: l }, { key: KEYS[1], step: s, value: 0.7 * l }, { key: KEYS[2], step: s, value: 0.3 * l }, { key: KEYS[3], step: s, value: 100 + (s % 7) });
     }
     store.logMetrics(id, points);
     const r1 = Math.min(0.99, 0.5 + 0.1 * Math.log2(n) + 0.01 * (i % 7));
@@ -75,7 +75,7 @@ async function main() {
     const writer = RunStore.open(file); // the "worker" of the live pass
     let liveStep = 1_000_000;
     for (const mode of ['cold', 'cached', 'live'] as const) {
-      const { app } = await buildServer({ data: wrapStore(store), webRoot: path.join(dir, 'no-web'), cache: mode !== 'cold' });
+      const { app } = await buildServer({ store, webRoot: path.join(dir, 'no-web'), tablesDir: null, cache: mode !== 'cold' });
       const base = await app.listen({ host: '127.0.0.1', port: 0 });
       console.log(`\n[${mode}] ${REQUESTS} sequential HTTP requests per endpoint on 127.0.0.1 (after 10 warm-up requests)`);
       console.log(`${'endpoint'.padEnd(56)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'cpu ms'.padStart(8)} ${'bytes'.padStart(9)}`);

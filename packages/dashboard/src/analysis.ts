@@ -134,6 +134,13 @@ function knownOrCustom(m: string): string | { key: string; label: string; percen
   return knownMetricKeys().includes(m) ? m : { key: m, label: m, percent: false, better: 'higher', decimals: 4 };
 }
 
+/** Metric names in the order papers print them (Rank-1, TAR@FAR..., EER, AUC), then the others (counts) sorted. */
+export function orderMetrics(names: string[]): string[] {
+  const known = knownMetricKeys();
+  const rank = (n: string) => (known.includes(n) ? known.indexOf(n) : known.length);
+  return [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
 /** Display spec of every metric name: the tables module's for known ones, a plain one otherwise. */
 export function metricSpecs(names: string[]): Record<string, MetricSpec> {
   return Object.fromEntries(names.map((n) => [n, knownMetricKeys().includes(n) ? metricSpec(n) : metricSpec(n, { label: n, decimals: 4 })]));
@@ -183,12 +190,12 @@ export function groupCurves(
 }
 
 /**
- * Axes for parallel coordinates: the config keys whose values differ between the runs, without paths
- * (datasets, weights, output folders say where, not what), sorted.
+ * Axes for parallel coordinates: the dotted config keys (of flat `key -> value` maps; null = the key does
+ * not apply to that run) with at least two different values, without paths (datasets, weights, output
+ * folders say where, not what), sorted.
  */
-export function varyingKeys(configs: unknown[], max = 8): string[] {
+export function varyingKeys(flatConfigs: Array<Record<string, unknown>>): string[] {
   const paths = new Set(Object.keys(CONFIG_PATH_KEYS));
-  const flat = configs.map((c) => flattenConfig(c));
-  const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].filter((k) => !paths.has(k)).sort();
-  return keys.filter((k) => new Set(flat.map((f) => JSON.stringify(f[k] ?? null))).size > 1).slice(0, max);
+  const keys = [...new Set(flatConfigs.flatMap((f) => Object.keys(f)))].filter((k) => !paths.has(k)).sort();
+  return keys.filter((k) => new Set(flatConfigs.map((f) => f[k]).filter((v) => v !== null && v !== undefined).map((v) => JSON.stringify(v))).size > 1);
 }

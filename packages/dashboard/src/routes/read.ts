@@ -4,12 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import {
-  CONFIG_PATH_KEYS, LAUNCHABLE_KINDS, RUN_LIST_METRICS, RUN_STATUSES, defaultConfig, flattenConfigValues, metricBetter, metricGroup, metricUnit,
+  CONFIG_PATH_KEYS, LAUNCHABLE_KINDS, RUN_LIST_METRICS, RUN_STATUSES, configKeyApplies, defaultConfig, flattenConfigValues, metricBetter, metricGroup, metricUnit,
   toCsv, toLatex, toMarkdown, type MatchableRun, type PaperTable,
 } from '@ssmb/trainer';
 import { apiError } from '../errors.ts';
 import { resolveArtifact } from '../artifacts.ts';
-import { configDiff, groupCurves, metricSpecs, paperTableFromEvals, stats, summarizeEvals, thinRoc, valueLabel, varyingKeys } from '../analysis.ts';
+import { configDiff, groupCurves, metricSpecs, orderMetrics, paperTableFromEvals, stats, summarizeEvals, thinRoc, valueLabel, varyingKeys } from '../analysis.ts';
 import {
   AblationQuery, ArtifactQuery, CompareQuery, CurvesQuery, EvalCurvesQuery, GroupedCurvesQuery, ParallelQuery, RunIdParams, RunListQuery, TableQuery, parse,
 } from '../schemas.ts';
@@ -44,7 +44,7 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.get('/api', { config: read }, async () => ({ endpoints: d.endpoints() }));
 
   app.get('/api/meta', { config: read }, async () => {
-    const evalMetrics = await store.evalMetricNames();
+    const evalMetrics = orderMetrics(await store.evalMetricNames());
     const tables = listTableConfigs(d.tablesDir);
     return {
       store: store.location,
@@ -98,8 +98,11 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
       store.listEvalMetrics([id]), store.listFiles(id),
     ]);
     const metricKeys = Object.values(latest).map((m) => ({ ...m, group: metricGroup(m.key), better: metricBetter(m.key), unit: metricUnit(m.key) }));
+    const run = record!;
     return {
-      run: { ...page.runs[0], config: record!.config, params },
+      run: { ...page.runs[0], config: run.config, params },
+      /** Config keys this run does not use (a baseline trains nothing, pre-training reads pretrain.*). */
+      inapplicable: Object.keys(flattenConfigValues(run.config)).filter((k) => !configKeyApplies(k, run)),
       metricKeys,
       evaluations: evals,
       summary: summarizeEvals(evals),
@@ -209,16 +212,22 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     for (const r of rows) if (r.protocol === protocol) byRun.set(r.runId, [...(byRun.get(r.runId) ?? []), r.value]);
     const ids = [...byRun.keys()];
     const records = ids.length ? await store.listRuns({ ids, archived: 'include', sort: 'id', order: 'asc' }) : [];
-    const keys = p.keys ?? varyingKeys(records.map((r) => r.config));
+    // A key's value only where it applies: a frozen baseline has no number of experts (n/a on that axis).
+    const applied = records.map((r) => {
+      const flat = flattenConfigValues(r.config);
+      return Object.fromEntries(Object.entries(flat).map(([k, v]) => [k, configKeyApplies(k, r) ? v : null]));
+    });
+    const candidates = varyingKeys(applied);
+    const keys = p.keys ?? candidates.slice(0, 8);
     return {
       metric: p.metric,
       protocol: protocol ?? null,
       protocols,
       keys,
-      runs: records.map((r) => {
+      candidates,
+      runs: records.map((r, i) => {
         const s = stats(byRun.get(r.id)!);
-        const flat = flattenConfigValues(r.config);
-        return { id: r.id, name: r.name, status: r.status, n: s?.n ?? 0, value: s?.mean ?? null, values: Object.fromEntries(keys.map((k) => [k, flat[k] ?? null])) };
+        return { id: r.id, name: r.name, status: r.status, n: s?.n ?? 0, value: s?.mean ?? null, values: Object.fromEntries(keys.map((k) => [k, applied[i][k] ?? null])) };
       }),
     };
   });
@@ -232,7 +241,9 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     const p = parse(TableQuery, req.query, 'query');
     const scope = { experimentId: p.experiment, runIds: p.ids, method: p.method, includeArchived: p.archived === 'include' };
     let table: PaperTable | null = null;
-    const rowsKey = p.rows ?? 'method';
+    // Without a table config that matches, rows are the number of experts (the frozen baseline and other
+    // runs the key does not apply to are rows of their own): grouping by method would merge N = 1, 2, 4.
+    const rowsKey = p.rows ?? 'ssmb.numExperts';
     let source: { config: string } | { rows: string } = { rows: rowsKey };
     const { configs } = listTableConfigs(d.tablesDir);
     // A table config by name; by default the quickstart's (`synthetic`) or the first config that

@@ -108,6 +108,7 @@ export function seedStore(dir: string): SeededStore {
     config: mergeConfig(defaultConfig(), { backbone: { model: 'iresnet-tiny' }, pretrain: { protocol: 'synthetic-pretrain-vis', steps: 50 } }),
   });
   store.logMetrics(pretrainId, Array.from({ length: 50 }, (_, s) => [{ key: TRAIN_METRICS.loss, step: s + 1, value: 5 - s / 20 }, { key: TRAIN_METRICS.lr, step: s + 1, value: 0.002 }]).flat());
+  store.setProgress(pretrainId, 50);
   store.completeRun(pretrainId);
   const queuedId = store.createRun({ experiment: 'experts-ablation', kind: 'train', method: 'ssmb', config: cfgFor(8, PROTOCOLS[0], '1'), seed: 1, name: 'queued N=8' });
   const runningId = store.createRun({ experiment: 'experts-ablation', kind: 'train', method: 'ssmb', config: cfgFor(2, PROTOCOLS[0], '1'), seed: 2, name: 'running N=2', totalSteps: STEPS });

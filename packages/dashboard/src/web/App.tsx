@@ -1,53 +1,24 @@
-// Shell: hash router, navigation, shared metadata and the write token.
-import { createContext, useContext, useEffect, useState } from 'react';
+// Shell: navigation, shared metadata and the token field. Routes and metadata live in router.ts and
+// meta.ts, so views import those, never this file (no import cycles).
+import { useState } from 'react';
 import { getToken, setToken, useApi, type Meta } from './api.ts';
+import { NAV, useRoute } from './router.ts';
+import { MetaContext } from './meta.ts';
+import { ErrorBox } from './components.tsx';
 import { RunsView } from './views/Runs.tsx';
 import { RunDetailView } from './views/RunDetail.tsx';
 import { CompareView } from './views/Compare.tsx';
 import { AblationView } from './views/Ablation.tsx';
+import { ParallelView } from './views/Parallel.tsx';
 import { TablesView } from './views/Tables.tsx';
 import { LaunchView } from './views/Launch.tsx';
 
-export interface Route {
-  view: string;
-  id?: number;
-  params: URLSearchParams;
-}
-
-export function parseHash(hash: string): Route {
-  const [p, q = ''] = hash.replace(/^#\/?/, '').split('?');
-  const parts = p.split('/').filter(Boolean);
-  const params = new URLSearchParams(q);
-  if (parts[0] === 'runs' && parts[1]) return { view: 'run', id: Number(parts[1]), params };
-  return { view: parts[0] || 'runs', params };
-}
-
-export function navigate(path: string): void {
-  window.location.hash = path.startsWith('#') ? path : `#/${path.replace(/^\//, '')}`;
-}
-
-export const MetaContext = createContext<Meta | undefined>(undefined);
-export const useMeta = () => useContext(MetaContext);
-
-const NAV = [
-  ['runs', 'Runs'],
-  ['compare', 'Compare'],
-  ['ablation', 'Ablation'],
-  ['tables', 'Paper tables'],
-  ['launch', 'Launch'],
-] as const;
-
 export function App() {
-  const [route, setRoute] = useState(() => parseHash(window.location.hash));
+  const route = useRoute();
   const [metaVersion, setMetaVersion] = useState(0);
   const meta = useApi<Meta>('/api/meta', metaVersion);
-  useEffect(() => {
-    const on = () => setRoute(parseHash(window.location.hash));
-    window.addEventListener('hashchange', on);
-    return () => window.removeEventListener('hashchange', on);
-  }, []);
   const [token, setTok] = useState(getToken());
-  const needToken = meta.error?.code === 'READ_AUTH' || (meta.data?.auth.writeTokenRequired && !token);
+  const needToken = meta.error?.code === 'TOKEN_REQUIRED' || meta.error?.code === 'TOKEN_INVALID' || (meta.data?.auth.writeTokenRequired && !token);
 
   return (
     <MetaContext.Provider value={meta.data}>
@@ -55,33 +26,28 @@ export function App() {
         <span className="brand">SSMB<span className="dim"> · runs</span></span>
         <nav>
           {NAV.map(([v, label]) => (
-            <a key={v} href={`#/${v}`} className={route.view === v || (v === 'runs' && route.view === 'run') ? 'active' : ''}>
-              {label}
-            </a>
+            <a key={v} href={`#/${v}`} className={route.view === v || (v === 'runs' && route.view === 'run') ? 'active' : ''}>{label}</a>
           ))}
         </nav>
         <span className="spacer" />
-        {meta.data && <span className="dim small" title="run store">{meta.data.store}</span>}
+        {meta.data && <span className="dim small store-path" title={`run store ${meta.data.store}`}>store …/{meta.data.store.split('/').slice(-2).join('/')}</span>}
         {(needToken || token) && (
-          <input
-            className="token"
-            type="password"
-            placeholder="token (printed at start)"
-            value={token}
+          <input className="token" type="password" placeholder="token (printed at start)" value={token} aria-label="token"
             onChange={(e) => {
               setTok(e.target.value);
               setToken(e.target.value);
             }}
-            onBlur={() => setMetaVersion((v) => v + 1)}
-          />
+            onBlur={() => setMetaVersion((v) => v + 1)} />
         )}
       </header>
       <main>
-        {meta.error && meta.error.code !== 'READ_AUTH' && <div className="error">{meta.error.message}</div>}
+        {meta.error && meta.error.code !== 'TOKEN_REQUIRED' && <ErrorBox error={meta.error} />}
+        {meta.error?.code === 'TOKEN_REQUIRED' && <div className="warn">This server needs its token for reads from other machines: paste the token printed when <code>ssmb dashboard</code> started into the field above.</div>}
         {route.view === 'runs' && <RunsView />}
         {route.view === 'run' && route.id !== undefined && <RunDetailView id={route.id} />}
         {route.view === 'compare' && <CompareView ids={(route.params.get('ids') ?? '').split(',').filter(Boolean).map(Number)} />}
         {route.view === 'ablation' && <AblationView />}
+        {route.view === 'parallel' && <ParallelView />}
         {route.view === 'tables' && <TablesView />}
         {route.view === 'launch' && <LaunchView />}
       </main>

@@ -1,29 +1,70 @@
-// Browser-side API client: typed fetch helpers, the write token, and the live event stream.
+// Browser-side API client: typed fetch helpers, the token (sent only as a header), the live event stream
+// (fetch-based, so it carries the header too) and downloads through short-lived signed links.
+// Wire types: JSON has no NaN, so values the store returns as NaN arrive as null.
 import { useEffect, useRef, useState } from 'react';
-import type {
-  AblationPoint, EvalRow, FileRow, MetricKeyInfo, RoutingRow, RunDetail, RunSummary,
-} from '../store.ts';
-import type { MetricSummary } from '../analysis.ts';
-import type { MetricSpec, PaperTable } from '../store.ts';
+import type { MetricSpec, PaperTable, RunState, RunStatus } from '@ssmb/trainer';
 import type { DashboardEvent } from '../events.ts';
 
-export type { MetricSpec, AblationPoint, EvalRow, FileRow, MetricKeyInfo, MetricSummary, PaperTable, RoutingRow, RunDetail, RunSummary, DashboardEvent };
+export type { MetricSpec, PaperTable, DashboardEvent, RunStatus };
 
+export interface Experiment { id: number; name: string; description: string; runCount: number; archivedCount: number }
+export interface TableConfigInfo { name: string; title: string; file: string; rows: string[]; columns: string[] }
 export interface Meta {
   store: string;
-  experiments: Array<{ id: number; name: string; description: string; runs: number }>;
+  experiments: Experiment[];
   evalMetrics: string[];
   metricSpecs: Record<string, MetricSpec>;
   configKeys: string[];
   listMetrics: string[];
+  launchKinds: string[];
+  runStatuses: RunStatus[];
+  tableConfigs: TableConfigInfo[];
+  limits: { maxSweepRuns: number };
+  roots: { output: string[]; data: string[]; weights: string[] };
   auth: { writeTokenRequired: boolean; exposed: boolean };
 }
+
+export interface Latest { key: string; step: number; value: number | null; time: number; points: number; min: number | null; max: number | null }
+export interface RunSummary {
+  id: number; experimentId: number; experimentName: string; parentRunId: number | null; name: string; kind: string; method: string | null;
+  status: RunStatus; seed: number; engine: string | null; codeVersion: string | null; createdAt: number; startedAt: number | null; finishedAt: number | null;
+  heartbeatAt: number | null; leaseOwner: string | null; leaseExpiresAt: number | null; attempts: number; maxAttempts: number; step: number;
+  totalSteps: number | null; error: string | null; archived: boolean; stale: boolean; cancelRequestedAt: number | null;
+  backbone: string | null; numExperts: number | null; protocol: string | null; fold: string | null;
+  tags: Record<string, string>; metrics: Record<string, number | null>; latest: Record<string, Latest>;
+}
 export interface RunsResponse { runs: RunSummary[]; total: number }
-export interface RunResponse { run: RunDetail; metricKeys: MetricKeyInfo[]; evaluations: EvalRow[]; summary: MetricSummary[]; files: FileRow[] }
+export interface MetricKeyInfo extends Latest { group: string; better: 'lower' | 'higher' | null; unit: string }
+export interface EvalRow { runId: number; protocol: string; fold: string; metric: string; value: number | null; count: number | null }
+export interface MetricSummary { runId: number; protocol: string; metric: string; mean: number | null; std: number | null; n: number; folds: Record<string, number | null> }
+export interface FileRow { runId: number; kind: string; storedPath: string; step: number | null; createdAt: number }
+export interface RunResponse {
+  run: RunSummary & { config: unknown; params: Record<string, string> };
+  inapplicable: string[];
+  metricKeys: MetricKeyInfo[];
+  evaluations: EvalRow[];
+  summary: MetricSummary[];
+  files: FileRow[];
+}
 export interface Series { key: string; total: number; plotted: number; steps: number[]; values: number[] }
 export interface MetricsResponse { runId: number; maxPoints: number; series: Series[] }
 export interface EvalCurve { protocol: string; fold: string; kind: 'roc' | 'cmc'; total: number; x: number[]; y: number[] }
-export interface CompareResponse { runs: RunSummary[]; configDiff: Array<{ key: string; values: Record<string, unknown> }>; summary: MetricSummary[] }
+export interface RoutingRow { protocol: string; fold: string; block: string; modality: string; expert: number; count: number }
+export interface CompareResponse {
+  runs: RunSummary[];
+  labels: Record<string, string>;
+  configDiff: Array<{ key: string; values: Record<string, unknown> }>;
+  summary: MetricSummary[];
+  latest: Record<string, Array<Latest & { group: string; better: 'lower' | 'higher' | null }>>;
+}
+export interface CurveGroup { label: string; runIds: number[]; steps: number[]; mean: number[]; std: Array<number | null>; n: number[] }
+export interface GroupedCurvesResponse { key: string; by: string | null; groups: CurveGroup[]; missing: number[] }
+export interface AblationPoint { protocol: string; x: string | number | boolean | null; mean: number | null; std: number | null; n: number; runIds: number[] }
+export interface AblationResponse { metric: string; key: string; points: AblationPoint[]; baselines: Omit<AblationPoint, 'x'>[]; baselineScope: 'experiment' | 'store' }
+export interface ParallelRun { id: number; name: string; status: string; n: number; value: number | null; values: Record<string, unknown> }
+export interface ParallelResponse { metric: string; protocol: string | null; protocols: string[]; keys: string[]; candidates: string[]; runs: ParallelRun[] }
+export interface TablesResponse { source: { config: string } | { rows: string }; table: PaperTable | null }
+export type { RunState };
 
 const TOKEN_KEY = 'ssmb.token';
 export const getToken = () => localStorage.getItem(TOKEN_KEY) ?? '';
@@ -40,11 +81,14 @@ export class HttpError extends Error {
   }
 }
 
-export async function api<T>(url: string, init: RequestInit = {}): Promise<T> {
-  const headers: Record<string, string> = { ...(init.headers as Record<string, string>) };
-  if (init.body) headers['content-type'] = 'application/json';
+const authHeaders = (): Record<string, string> => {
   const token = getToken();
-  if (token) headers.authorization = `Bearer ${token}`;
+  return token ? { authorization: `Bearer ${token}` } : {};
+};
+
+export async function api<T>(url: string, init: RequestInit = {}): Promise<T> {
+  const headers: Record<string, string> = { ...(init.headers as Record<string, string>), ...authHeaders() };
+  if (init.body) headers['content-type'] = 'application/json';
   const res = await fetch(url, { ...init, headers });
   const text = await res.text();
   const body = text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
@@ -55,6 +99,8 @@ export async function api<T>(url: string, init: RequestInit = {}): Promise<T> {
   return body as T;
 }
 
+export const post = <T>(url: string, body?: unknown) => api<T>(url, { method: 'POST', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+
 export const qs = (params: Record<string, string | number | boolean | undefined | null | Array<string | number>>) => {
   const u = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
@@ -64,6 +110,17 @@ export const qs = (params: Record<string, string | number | boolean | undefined 
   const s = u.toString();
   return s ? `?${s}` : '';
 };
+
+/** Start a download of a read endpoint: a signed link lasting a minute (the token never goes in a URL). */
+export async function download(url: string, filename: string): Promise<void> {
+  const { url: signed } = await post<{ url: string }>('/api/links', { url });
+  const a = document.createElement('a');
+  a.href = signed;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+}
 
 /** Fetch `url` whenever it (or `version`) changes; keeps the previous data while reloading. */
 export function useApi<T>(url: string | null, version = 0): { data: T | undefined; error: HttpError | undefined; loading: boolean } {
@@ -84,24 +141,49 @@ export function useApi<T>(url: string | null, version = 0): { data: T | undefine
 
 type Listener = (ev: DashboardEvent) => void;
 const listeners = new Set<Listener>();
-let source: EventSource | undefined;
+let streaming = false;
 
-/** One shared EventSource for the page; components subscribe to the events they care about. */
+/** Reads the server-sent event stream with fetch (so the token travels in a header), reconnecting. */
+async function stream(): Promise<void> {
+  for (;;) {
+    try {
+      const res = await fetch('/api/events', { headers: authHeaders() });
+      if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += value;
+        let cut: number;
+        while ((cut = buf.indexOf('\n\n')) >= 0) {
+          const frame = buf.slice(0, cut);
+          buf = buf.slice(cut + 2);
+          const type = /^event: (.*)$/m.exec(frame)?.[1];
+          const data = /^data: (.*)$/m.exec(frame)?.[1];
+          if (type && data && type !== 'hello') {
+            const ev = JSON.parse(data) as DashboardEvent;
+            listeners.forEach((l) => l(ev));
+          }
+        }
+      }
+    } catch {
+      // the server restarted or the network dropped: retry below
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+/** One shared event stream for the page; components subscribe to the events they care about. */
 export function useLiveEvents(fn: Listener): void {
   const ref = useRef(fn);
   ref.current = fn;
   useEffect(() => {
     const l: Listener = (ev) => ref.current(ev);
     listeners.add(l);
-    if (!source) {
-      const token = getToken();
-      source = new EventSource(`/api/events${token ? `?token=${encodeURIComponent(token)}` : ''}`);
-      for (const type of ['runs-added', 'run-updated', 'metrics']) {
-        source.addEventListener(type, (e) => {
-          const ev = JSON.parse((e as MessageEvent).data) as DashboardEvent;
-          listeners.forEach((x) => x(ev));
-        });
-      }
+    if (!streaming) {
+      streaming = true;
+      void stream();
     }
     return () => {
       listeners.delete(l);

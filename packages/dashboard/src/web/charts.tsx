@@ -1,7 +1,12 @@
-// Chart components (recharts). Animations are off: researchers reload often and screenshots must be stable.
-import { CartesianGrid, ErrorBar, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { EvalCurve, RoutingRow } from './api.ts';
-import { fmtNumber, PALETTE, probit, smooth } from './format.ts';
+// Chart components (recharts, plus an SVG parallel-coordinates plot). Every chart titles both axes with
+// their units; y domains and ticks come from niceAxis (round bounds, constant series padded, ticks never
+// repeat a label). Animations are off: researchers reload often and screenshots must be stable.
+import { useMemo, useState } from 'react';
+import {
+  Area, CartesianGrid, ComposedChart, ErrorBar, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis,
+} from 'recharts';
+import type { CurveGroup, EvalCurve, ParallelRun, RoutingRow } from './api.ts';
+import { fmtNumber, niceAxis, PALETTE, probit, smooth, tickFormatter } from './format.ts';
 
 export interface LineSeries {
   name: string;
@@ -10,28 +15,48 @@ export interface LineSeries {
   color?: string;
 }
 
-const H = 260;
+const H = 220;
+const AXIS = { fontSize: 11 };
+const xTitle = (value: string) => ({ value, position: 'insideBottom' as const, offset: -6, fontSize: 11, fill: '#4b5563' });
+const yTitle = (value: string) => ({ value, angle: -90, position: 'insideLeft' as const, offset: 4, fontSize: 11, fill: '#4b5563', style: { textAnchor: 'middle' as const } });
+const MARGIN = { top: 8, right: 16, bottom: 18, left: 10 };
 
-/** Learning curves: every series on a numeric step axis; smoothing draws the EMA over a faint raw line. */
-export function CurveChart({ series, smoothing, height = H, testId }: { series: LineSeries[]; smoothing: number; height?: number; testId?: string }) {
+/** Learning curves on a numeric step axis; smoothing draws the EMA over a faint raw line. */
+/** Step axis: the data's range, ticks at round steps inside it. */
+function stepAxis(steps: number[]): { domain: [number, number]; ticks: number[] } {
+  const lo = Math.min(...steps);
+  const hi = Math.max(...steps);
+  if (!Number.isFinite(lo)) return { domain: [0, 1], ticks: [0, 1] };
+  if (lo === hi) return { domain: [lo - 1, hi + 1], ticks: [lo] };
+  const ticks = niceAxis([lo, hi], { count: 6 }).ticks.filter((t) => t >= lo && t <= hi && Number.isInteger(t));
+  return { domain: [lo, hi], ticks };
+}
+
+export function CurveChart({ series, smoothing, yLabel, xLabel = 'step', height = H, testId, percent = false }: {
+  series: LineSeries[]; smoothing: number; yLabel: string; xLabel?: string; height?: number; testId?: string; percent?: boolean;
+}) {
+  const scale = percent ? 100 : 1;
+  const axis = useMemo(() => niceAxis(series.flatMap((s) => s.values.map((v) => v * scale))), [series, scale]);
+  const x = useMemo(() => stepAxis(series.flatMap((s) => [s.steps[0], s.steps[s.steps.length - 1]]).filter((v) => v !== undefined)), [series]);
+  const fmt = tickFormatter(axis.ticks);
   return (
     <div data-testid={testId} className="chart">
       <ResponsiveContainer width="100%" height={height}>
-        <LineChart margin={{ top: 6, right: 16, bottom: 4, left: 0 }}>
+        <LineChart margin={MARGIN}>
           <CartesianGrid stroke="#eef0f3" />
-          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDuplicatedCategory={false} tick={{ fontSize: 11 }} />
-          <YAxis type="number" domain={['auto', 'auto']} tick={{ fontSize: 11 }} width={56} tickFormatter={(v) => fmtNumber(v)} />
-          <Tooltip formatter={(v) => fmtNumber(v)} labelFormatter={(l) => `step ${l}`} isAnimationActive={false} />
-          <Legend verticalAlign="top" height={22} wrapperStyle={{ fontSize: 11 }} />
+          <XAxis dataKey="step" type="number" domain={x.domain} ticks={x.ticks} allowDuplicatedCategory={false} tick={AXIS} label={xTitle(xLabel)} />
+          <YAxis type="number" domain={axis.domain} ticks={axis.ticks} tick={AXIS} width={58} tickFormatter={fmt} label={yTitle(yLabel)} allowDataOverflow />
+          <Tooltip formatter={(v) => fmtNumber(v)} labelFormatter={(l) => `${xLabel} ${l}`} isAnimationActive={false} />
+          {series.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} />}
           {series.map((s, i) => {
             const color = s.color ?? PALETTE[i % PALETTE.length];
             const sm = smooth(s.values, smoothing);
             return [
               smoothing > 0 && (
-                <Line key={`${s.name}-raw`} data={s.steps.map((step, j) => ({ step, v: s.values[j] }))} dataKey="v" name={`${s.name} (raw)`} stroke={color}
-                  strokeOpacity={0.25} dot={false} isAnimationActive={false} legendType="none" />
+                <Line key={`${s.name}-raw`} data={s.steps.map((step, j) => ({ step, v: s.values[j] * scale }))} dataKey="v" name={`${s.name} (raw)`} stroke={color}
+                  strokeOpacity={0.22} dot={false} isAnimationActive={false} legendType="none" />
               ),
-              <Line key={s.name} data={s.steps.map((step, j) => ({ step, v: sm[j] }))} dataKey="v" name={s.name} stroke={color} dot={false} strokeWidth={1.6}
+              <Line key={s.name} data={s.steps.map((step, j) => ({ step, v: sm[j] * scale }))} dataKey="v" name={s.name} stroke={color} dot={false} strokeWidth={1.6}
                 isAnimationActive={false} />,
             ];
           })}
@@ -41,23 +66,51 @@ export function CurveChart({ series, smoothing, height = H, testId }: { series: 
   );
 }
 
+/** Grouped curves: per group the mean over its runs and a mean +- std band (where n > 1). */
+export function BandChart({ groups, yLabel, xLabel = 'step', testId }: { groups: CurveGroup[]; yLabel: string; xLabel?: string; testId?: string }) {
+  const axis = niceAxis(groups.flatMap((g) => g.mean.flatMap((m, i) => [m - (g.std[i] ?? 0), m + (g.std[i] ?? 0)])));
+  const x = stepAxis(groups.flatMap((g) => g.steps.map(Math.round)));
+  return (
+    <div data-testid={testId} className="chart">
+      <ResponsiveContainer width="100%" height={300}>
+        <ComposedChart margin={MARGIN}>
+          <CartesianGrid stroke="#eef0f3" />
+          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} ticks={x.ticks} allowDuplicatedCategory={false} tick={AXIS} label={xTitle(xLabel)} />
+          <YAxis type="number" domain={axis.domain} ticks={axis.ticks} tick={AXIS} width={58} tickFormatter={tickFormatter(axis.ticks)} label={yTitle(yLabel)} allowDataOverflow />
+          <Tooltip formatter={(v) => (Array.isArray(v) ? `${fmtNumber(v[0])} – ${fmtNumber(v[1])}` : fmtNumber(v))} labelFormatter={(l) => `${xLabel} ${Math.round(Number(l))}`} isAnimationActive={false} />
+          <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} />
+          {groups.map((g, i) => {
+            const color = PALETTE[i % PALETTE.length];
+            const data = g.steps.map((step, j) => ({ step, mean: g.mean[j], band: [g.mean[j] - (g.std[j] ?? 0), g.mean[j] + (g.std[j] ?? 0)] }));
+            return [
+              <Area key={`${g.label}-band`} data={data} dataKey="band" stroke="none" fill={color} fillOpacity={0.16} isAnimationActive={false} legendType="none" name={`${g.label} ± std`} />,
+              <Line key={g.label} data={data} dataKey="mean" name={`${g.label} (n=${Math.max(...g.n)})`} stroke={color} dot={false} strokeWidth={1.8} isAnimationActive={false} />,
+            ];
+          })}
+        </ComposedChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
 const curveName = (c: EvalCurve) => `${c.protocol}/${c.fold}`;
 const FAR_TICKS = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1];
+const pct = (p: number) => `${+(p * 100).toPrecision(2)}%`;
 
 /** ROC: TAR against FAR on a log axis (FAR = 0 cannot be drawn on a log axis and is left out). */
 export function RocChart({ curves }: { curves: EvalCurve[] }) {
   const minFar = Math.min(1e-1, ...curves.flatMap((c) => c.x.filter((x) => x > 0)));
   const lo = 10 ** Math.floor(Math.log10(minFar));
+  const y = niceAxis(curves.flatMap((c) => c.y), { clamp: [0, 1] });
   return (
     <div data-testid="roc-chart" className="chart">
-      <ResponsiveContainer width="100%" height={H}>
-        <LineChart margin={{ top: 6, right: 16, bottom: 14, left: 0 }}>
+      <ResponsiveContainer width="100%" height={H + 20}>
+        <LineChart margin={MARGIN}>
           <CartesianGrid stroke="#eef0f3" />
-          <XAxis dataKey="far" type="number" scale="log" domain={[lo, 1]} ticks={FAR_TICKS.filter((t) => t >= lo)} allowDataOverflow
-            tickFormatter={(v) => `${+(v * 100).toPrecision(2)}%`} tick={{ fontSize: 11 }} label={{ value: 'FAR', position: 'insideBottom', offset: -8, fontSize: 11 }} />
-          <YAxis type="number" domain={[0, 1]} tick={{ fontSize: 11 }} width={44} tickFormatter={(v) => `${Math.round(v * 100)}%`} />
+          <XAxis dataKey="far" type="number" scale="log" domain={[lo, 1]} ticks={FAR_TICKS.filter((t) => t >= lo)} allowDataOverflow tickFormatter={pct} tick={AXIS} label={xTitle('FAR (log)')} />
+          <YAxis type="number" domain={y.domain} ticks={y.ticks} tick={AXIS} width={52} tickFormatter={tickFormatter(y.ticks, 100, '%')} label={yTitle('TAR')} />
           <Tooltip formatter={(v) => `${(Number(v) * 100).toFixed(2)}%`} labelFormatter={(l) => `FAR ${(Number(l) * 100).toPrecision(3)}%`} isAnimationActive={false} />
-          <Legend verticalAlign="top" height={22} wrapperStyle={{ fontSize: 11 }} />
+          {curves.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} />}
           {curves.map((c, i) => (
             <Line key={curveName(c)} name={curveName(c)} data={c.x.map((far, j) => ({ far, tar: c.y[j] })).filter((p) => p.far > 0)} dataKey="tar"
               stroke={PALETTE[i % PALETTE.length]} dot={false} isAnimationActive={false} />
@@ -69,22 +122,19 @@ export function RocChart({ curves }: { curves: EvalCurve[] }) {
 }
 
 const DET_TICKS = [0.0001, 0.001, 0.01, 0.05, 0.2, 0.5, 0.8, 0.95];
-const pctLabel = (p: number) => `${+(p * 100).toPrecision(2)}%`;
 
-/** DET: miss rate (1 - TAR) against FAR, both on probit (normal deviate) axes. */
+/** DET: FNMR (= 1 - TAR) against FMR (= FAR), both on probit (normal deviate) axes. */
 export function DetChart({ curves }: { curves: EvalCurve[] }) {
   const ticks = DET_TICKS.map(probit);
-  const label = (v: number) => pctLabel(DET_TICKS[ticks.findIndex((t) => Math.abs(t - v) < 1e-9)] ?? 0);
+  const label = (v: number) => pct(DET_TICKS[ticks.findIndex((t) => Math.abs(t - v) < 1e-9)] ?? 0);
   return (
     <div data-testid="det-chart" className="chart">
-      <ResponsiveContainer width="100%" height={H}>
-        <LineChart margin={{ top: 6, right: 16, bottom: 14, left: 0 }}>
+      <ResponsiveContainer width="100%" height={H + 20}>
+        <LineChart margin={MARGIN}>
           <CartesianGrid stroke="#eef0f3" />
-          <XAxis dataKey="x" type="number" domain={[ticks[0], ticks[ticks.length - 1]]} ticks={ticks} allowDataOverflow tickFormatter={label} tick={{ fontSize: 11 }}
-            label={{ value: 'FAR', position: 'insideBottom', offset: -8, fontSize: 11 }} />
-          <YAxis type="number" domain={[ticks[0], ticks[ticks.length - 1]]} ticks={ticks} allowDataOverflow tickFormatter={label} tick={{ fontSize: 11 }} width={48}
-            label={{ value: 'FRR', angle: -90, position: 'insideLeft', fontSize: 11 }} />
-          <Legend verticalAlign="top" height={22} wrapperStyle={{ fontSize: 11 }} />
+          <XAxis dataKey="x" type="number" domain={[ticks[0], ticks[ticks.length - 1]]} ticks={ticks} allowDataOverflow tickFormatter={label} tick={AXIS} label={xTitle('FMR')} />
+          <YAxis type="number" domain={[ticks[0], ticks[ticks.length - 1]]} ticks={ticks} allowDataOverflow tickFormatter={label} tick={AXIS} width={52} label={yTitle('FNMR')} />
+          {curves.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} />}
           {curves.map((c, i) => (
             <Line key={curveName(c)} name={curveName(c)} dataKey="y" stroke={PALETTE[i % PALETTE.length]} dot={false} isAnimationActive={false}
               data={c.x.map((far, j) => ({ x: probit(far), y: probit(1 - c.y[j]) })).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))} />
@@ -95,17 +145,19 @@ export function DetChart({ curves }: { curves: EvalCurve[] }) {
   );
 }
 
-/** CMC: identification rate against rank. */
+/** CMC: identification rate against rank; the rate axis stops at 100%. */
 export function CmcChart({ curves }: { curves: EvalCurve[] }) {
+  const y = niceAxis(curves.flatMap((c) => c.y), { clamp: [0, 1] });
+  const maxRank = Math.max(1, ...curves.flatMap((c) => c.x));
   return (
     <div data-testid="cmc-chart" className="chart">
-      <ResponsiveContainer width="100%" height={H}>
-        <LineChart margin={{ top: 6, right: 16, bottom: 14, left: 0 }}>
+      <ResponsiveContainer width="100%" height={H + 20}>
+        <LineChart margin={MARGIN}>
           <CartesianGrid stroke="#eef0f3" />
-          <XAxis dataKey="rank" type="number" domain={[1, 'dataMax']} allowDecimals={false} tick={{ fontSize: 11 }} label={{ value: 'rank', position: 'insideBottom', offset: -8, fontSize: 11 }} />
-          <YAxis type="number" domain={['auto', 1]} tick={{ fontSize: 11 }} width={44} tickFormatter={(v) => `${Math.round(v * 100)}%`} />
+          <XAxis dataKey="rank" type="number" domain={[1, maxRank]} allowDecimals={false} tick={AXIS} label={xTitle('rank')} />
+          <YAxis type="number" domain={y.domain} ticks={y.ticks} tick={AXIS} width={52} tickFormatter={tickFormatter(y.ticks, 100, '%')} label={yTitle('identification rate')} />
           <Tooltip formatter={(v) => `${(Number(v) * 100).toFixed(2)}%`} labelFormatter={(l) => `rank ${l}`} isAnimationActive={false} />
-          <Legend verticalAlign="top" height={22} wrapperStyle={{ fontSize: 11 }} />
+          {curves.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} />}
           {curves.map((c, i) => (
             <Line key={curveName(c)} name={curveName(c)} data={c.x.map((rank, j) => ({ rank, rate: c.y[j] }))} dataKey="rate" stroke={PALETTE[i % PALETTE.length]}
               dot={{ r: 2 }} isAnimationActive={false} />
@@ -116,88 +168,230 @@ export function CmcChart({ curves }: { curves: EvalCurve[] }) {
   );
 }
 
-/** Routing heatmap: one modality x expert table per SSMB block; colour = share of the modality's probes. */
+const MODALITY_ORDER = ['VIS', 'NIR', 'THERMAL', 'SKETCH', 'POLAR', 'SWIR', 'DEPTH'];
+const BLOCK_ORDER = ['stem', 'layer1', 'layer2', 'layer3', 'layer4'];
+const rank = (order: string[], v: string) => (order.indexOf(v) < 0 ? order.length : order.indexOf(v));
+const heat = (share: number) => `rgba(37, 99, 235, ${0.06 + 0.9 * share})`;
+
+/** Routing heatmap: one modality x expert table per SSMB block; colour = share of that modality's images. */
 export function RoutingHeatmap({ rows }: { rows: RoutingRow[] }) {
-  // Blocks in network order (stem, layer1..layer4), then any other names.
-  const order = (b: string) => { const i = ['stem', 'layer1', 'layer2', 'layer3', 'layer4'].indexOf(b); return i < 0 ? 99 : i; };
-  const blocks = [...new Set(rows.map((r) => r.block))].sort((a, b) => order(a) - order(b) || a.localeCompare(b));
-  const modalities = [...new Set(rows.map((r) => r.modality))].sort();
+  const blocks = [...new Set(rows.map((r) => r.block))].sort((a, b) => rank(BLOCK_ORDER, a) - rank(BLOCK_ORDER, b) || a.localeCompare(b));
+  const modalities = [...new Set(rows.map((r) => r.modality))].sort((a, b) => rank(MODALITY_ORDER, a) - rank(MODALITY_ORDER, b) || a.localeCompare(b));
   const experts = [...new Set(rows.map((r) => r.expert))].sort((a, b) => a - b);
   const count = new Map<string, number>();
   for (const r of rows) count.set(`${r.block}|${r.modality}|${r.expert}`, (count.get(`${r.block}|${r.modality}|${r.expert}`) ?? 0) + r.count);
   return (
-    <div className="row" data-testid="routing-heatmap">
-      {blocks.map((b) => (
-        <div key={b}>
-          <div className="chart-title">{b}</div>
-          <table className="heat" data-block={b}>
-            <thead>
-              <tr>
-                <th />
-                {experts.map((e) => <th key={e}>expert {e}</th>)}
-              </tr>
-            </thead>
-            <tbody>
-              {modalities.map((m) => {
-                const total = experts.reduce((a, e) => a + (count.get(`${b}|${m}|${e}`) ?? 0), 0) || 1;
-                return (
-                  <tr key={m}>
-                    <th>{m}</th>
-                    {experts.map((e) => {
-                      const n = count.get(`${b}|${m}|${e}`) ?? 0;
-                      const share = n / total;
-                      return (
-                        <td key={e} title={`${(share * 100).toFixed(1)}% of ${m} probes`} style={{ background: `rgba(37, 99, 235, ${0.08 + 0.85 * share})`, color: share > 0.5 ? '#fff' : '#1d2330' }}>
-                          {n}
-                        </td>
-                      );
-                    })}
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      ))}
+    <div data-testid="routing-heatmap">
+      <div className="row">
+        {blocks.map((b) => (
+          <div key={b}>
+            <div className="chart-title">{b}</div>
+            <table className="heat" data-block={b}>
+              <thead>
+                <tr><th>modality</th>{experts.map((e) => <th key={e}>expert {e}</th>)}</tr>
+              </thead>
+              <tbody>
+                {modalities.map((m) => {
+                  const total = experts.reduce((a, e) => a + (count.get(`${b}|${m}|${e}`) ?? 0), 0) || 1;
+                  return (
+                    <tr key={m}>
+                      <th>{m}</th>
+                      {experts.map((e) => {
+                        const n = count.get(`${b}|${m}|${e}`) ?? 0;
+                        const share = n / total;
+                        return (
+                          <td key={e} title={`${n} ${m} images (${(share * 100).toFixed(1)}%)`} style={{ background: heat(share), color: share > 0.5 ? '#fff' : '#1d2330' }}>
+                            {(share * 100).toFixed(0)}%<span className="heat-n">{n}</span>
+                          </td>
+                        );
+                      })}
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        ))}
+      </div>
+      <div className="scale" data-testid="routing-scale">
+        <span>0%</span>
+        <span className="scale-bar" style={{ background: `linear-gradient(to right, ${heat(0)}, ${heat(0.5)}, ${heat(1)})` }} />
+        <span>100% of the modality's images</span>
+      </div>
     </div>
   );
 }
 
-export interface AblationSeries {
+export interface AblationPanel {
   protocol: string;
-  points: Array<{ x: string; mean: number; std: number }>;
+  points: Array<{ x: string; mean: number; std: number | null; n: number }>;
+  baseline?: { mean: number; std: number | null; n: number };
 }
 
-/** Metric against a config value, one line per protocol, error bars = std over folds. */
-export function AblationChart({ xs, series, xLabel, percent }: { xs: string[]; series: AblationSeries[]; xLabel: string; percent: boolean }) {
+/**
+ * Small multiples: one panel per protocol (its own y scale), the metric against the config value with
+ * mean +- std error bars, and the frozen baseline as a dashed reference line, so "does N > 1 beat
+ * N = 1 here, and the baseline?" reads off each panel.
+ */
+export function AblationCharts({ panels, xs, xLabel, yLabel, percent }: { panels: AblationPanel[]; xs: string[]; xLabel: string; yLabel: string; percent: boolean }) {
   const scale = percent ? 100 : 1;
-  const data = xs.map((x) => {
-    const row: Record<string, number | string | number[]> = { x };
-    for (const s of series) {
-      const p = s.points.find((q) => q.x === x);
-      if (p) {
-        row[s.protocol] = p.mean * scale;
-        row[`${s.protocol}__err`] = p.std * scale;
-      }
-    }
-    return row;
-  });
   return (
-    <div data-testid="ablation-chart" className="chart">
-      <ResponsiveContainer width="100%" height={340}>
-        <LineChart data={data} margin={{ top: 10, right: 20, bottom: 16, left: 4 }}>
-          <CartesianGrid stroke="#eef0f3" />
-          <XAxis dataKey="x" type="category" tick={{ fontSize: 11 }} label={{ value: xLabel, position: 'insideBottom', offset: -10, fontSize: 11 }} />
-          <YAxis type="number" domain={['auto', 'auto']} tick={{ fontSize: 11 }} width={52} tickFormatter={(v) => fmtNumber(v)} />
-          <Tooltip formatter={(v) => fmtNumber(v)} isAnimationActive={false} />
-          <Legend verticalAlign="top" height={22} wrapperStyle={{ fontSize: 11 }} />
-          {series.map((s, i) => (
-            <Line key={s.protocol} dataKey={s.protocol} name={s.protocol} stroke={PALETTE[i % PALETTE.length]} strokeWidth={2} dot={{ r: 3 }} isAnimationActive={false} connectNulls>
-              <ErrorBar dataKey={`${s.protocol}__err`} width={6} strokeWidth={1.2} stroke={PALETTE[i % PALETTE.length]} direction="y" />
-            </Line>
-          ))}
-        </LineChart>
-      </ResponsiveContainer>
+    <div className="multiples" data-testid="ablation-chart">
+      {panels.map((p, i) => {
+        const values = p.points.flatMap((q) => [(q.mean - (q.std ?? 0)) * scale, (q.mean + (q.std ?? 0)) * scale]);
+        if (p.baseline) values.push(p.baseline.mean * scale);
+        const axis = niceAxis(values, { count: 4, pad: 0.12, clamp: percent ? [0, 100] : undefined });
+        const baseY = p.baseline ? p.baseline.mean * scale : null;
+        const labelBelow = baseY !== null && baseY > (axis.domain[0] + axis.domain[1]) / 2;
+        const data = xs.map((x) => {
+          const q = p.points.find((pt) => pt.x === x);
+          return q ? { x, mean: q.mean * scale, err: q.n > 1 && q.std !== null ? q.std * scale : 0, n: q.n } : { x };
+        });
+        const color = PALETTE[i % PALETTE.length];
+        return (
+          <div key={p.protocol} className="multiple" data-protocol={p.protocol}>
+            <div className="chart-title">{p.protocol}</div>
+            <ResponsiveContainer width="100%" height={250}>
+              <ComposedChart data={data} margin={{ top: 8, right: 12, bottom: 18, left: 10 }}>
+                <CartesianGrid stroke="#eef0f3" />
+                <XAxis dataKey="x" type="category" tick={AXIS} padding={{ left: 28, right: 28 }} label={xTitle(xLabel)} />
+                <YAxis type="number" domain={axis.domain} ticks={axis.ticks} tick={AXIS} width={50} tickFormatter={tickFormatter(axis.ticks)} label={yTitle(yLabel)} />
+                <Tooltip formatter={(v, name, item) => (name === 'mean' ? `${fmtNumber(v)} (n=${(item.payload as { n?: number }).n ?? 0})` : fmtNumber(v))} isAnimationActive={false} />
+                {p.baseline && (
+                  <ReferenceLine y={baseY!} stroke="#6b7280" strokeDasharray="5 4" ifOverflow="extendDomain"
+                    label={{ value: `frozen baseline ${baseY!.toFixed(percent ? 2 : 4)}`, position: labelBelow ? 'insideBottomRight' : 'insideTopRight', fontSize: 10, fill: '#4b5563' }} />
+                )}
+                <Line dataKey="mean" name="mean" stroke={color} strokeWidth={2} dot={{ r: 4, fill: color }} isAnimationActive={false} connectNulls>
+                  <ErrorBar dataKey="err" width={8} strokeWidth={1.4} stroke={color} direction="y" />
+                </Line>
+              </ComposedChart>
+            </ResponsiveContainer>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+/** Colour of a value in [0, 1] on a blue (worse) -> orange (better) scale. */
+const ramp = (t: number) => {
+  const a = [49, 54, 149];
+  const b = [244, 109, 67];
+  const c = a.map((v, i) => Math.round(v + (b[i] - v) * Math.min(1, Math.max(0, t))));
+  return `rgb(${c.join(',')})`;
+};
+
+interface Axis { key: string; kind: 'number' | 'category'; values: unknown[]; pos: (v: unknown) => number; ticks: Array<{ v: unknown; y: number; label: string }>; log: boolean }
+
+function buildAxis(key: string, raw: unknown[], top: number, bottom: number): Axis {
+  const vals = raw.filter((v) => v !== null && v !== undefined);
+  const numeric = vals.length > 0 && vals.every((v) => typeof v === 'number');
+  if (numeric) {
+    const nums = vals as number[];
+    const log = Math.min(...nums) > 0 && Math.max(...nums) / Math.min(...nums) >= 20;
+    // Linear axes get round bounds; log axes the data's range.
+    const [lo, hi] = log || new Set(nums).size <= 6 ? [Math.min(...nums), Math.max(...nums)] : niceAxis(nums, { count: 4 }).domain;
+    const f = (v: number) => (log ? Math.log10(v) : v);
+    const span = f(hi) - f(lo) || 1;
+    const pos = (v: unknown) => (typeof v === 'number' ? bottom - ((f(v) - f(lo)) / span) * (bottom - top) : bottom + 14);
+    const distinct = [...new Set(nums)].sort((a, b) => a - b);
+    const tickVals = distinct.length <= 6 ? distinct : niceAxis(nums, { count: 4 }).ticks.filter((t) => t >= lo && t <= hi);
+    const ticks = tickVals.map((v) => ({ v: v as unknown, y: pos(v), label: fmtNumber(v) }));
+    if (vals.length < raw.length) ticks.push({ v: null, y: bottom + 14, label: 'n/a' });
+    return { key, kind: 'number', values: vals, pos, log, ticks };
+  }
+  const cats = [...new Set(raw.map((v) => JSON.stringify(v ?? null)))].sort();
+  const pos = (v: unknown) => {
+    const i = cats.indexOf(JSON.stringify(v ?? null));
+    return cats.length === 1 ? (top + bottom) / 2 : top + (i / (cats.length - 1)) * (bottom - top);
+  };
+  return { key, kind: 'category', values: raw, pos, log: false, ticks: cats.map((c) => ({ v: JSON.parse(c), y: pos(JSON.parse(c)), label: c === 'null' ? 'n/a' : fmtNumber(JSON.parse(c)) })) };
+}
+
+/**
+ * Parallel coordinates: one vertical axis per config key and a last one for the metric; one line per run,
+ * coloured by its metric (orange = better). Drag along an axis to keep only runs inside the range; click
+ * a line to open its run.
+ */
+export function ParallelCoordinates({ runs, keys, metricLabel, metricNote, better, percent, onOpen }: {
+  runs: ParallelRun[]; keys: string[]; metricLabel: string; metricNote: string; better: 'higher' | 'lower'; percent: boolean; onOpen: (id: number) => void;
+}) {
+  const W = 1160;
+  const Hh = 400;
+  const top = 48;
+  const bottom = Hh - 40;
+  const left = 90;
+  const right = W - 110;
+  const scale = percent ? 100 : 1;
+  const axes = [...keys.map((k) => buildAxis(k, runs.map((r) => r.values[k]), top, bottom)), buildAxis('__metric', runs.map((r) => (r.value === null ? null : r.value * scale)), top, bottom)];
+  const xOf = (i: number) => (axes.length === 1 ? (left + right) / 2 : left + (i / (axes.length - 1)) * (right - left));
+  const [brush, setBrush] = useState<Record<string, [number, number]>>({});
+  const [drag, setDrag] = useState<{ key: string; y0: number; y1: number } | null>(null);
+  const [hover, setHover] = useState<number | null>(null);
+  const metricVals = runs.map((r) => r.value).filter((v): v is number => v !== null);
+  const mlo = Math.min(...metricVals);
+  const mhi = Math.max(...metricVals);
+  const goodness = (v: number | null) => (v === null || mhi === mlo ? 0.5 : better === 'higher' ? (v - mlo) / (mhi - mlo) : (mhi - v) / (mhi - mlo));
+  const valueOf = (r: ParallelRun, a: Axis) => (a.key === '__metric' ? (r.value === null ? null : r.value * scale) : r.values[a.key]);
+  const inside = (r: ParallelRun) =>
+    axes.every((a) => {
+      const b = brush[a.key];
+      if (!b) return true;
+      const y = a.pos(valueOf(r, a));
+      return y >= Math.min(...b) && y <= Math.max(...b);
+    });
+  const svgY = (e: React.MouseEvent<SVGElement>) => {
+    const box = (e.currentTarget.ownerSVGElement ?? (e.currentTarget as unknown as SVGSVGElement)).getBoundingClientRect();
+    return ((e.clientY - box.top) / box.height) * Hh;
+  };
+  const shown = runs.filter(inside).length;
+  return (
+    <div data-testid="parallel-chart" className="parallel">
+      <div className="dim small">{shown} of {runs.length} runs shown{Object.keys(brush).length ? ' (drag on an axis to filter; double-click an axis to clear)' : ' — drag along an axis to filter'}</div>
+      <svg viewBox={`0 0 ${W} ${Hh}`} width="100%" role="img" aria-label="parallel coordinates">
+        {runs.map((r) => {
+          const pts = axes.map((a, i) => `${xOf(i)},${a.pos(valueOf(r, a))}`).join(' ');
+          const on = inside(r);
+          return (
+            <polyline key={r.id} className="pc-line" data-run-id={r.id} points={pts} fill="none"
+              stroke={on ? ramp(goodness(r.value)) : '#d1d5db'} strokeOpacity={hover === null ? (on ? 0.75 : 0.35) : hover === r.id ? 1 : 0.15}
+              strokeWidth={hover === r.id ? 3 : 1.4} onMouseEnter={() => setHover(r.id)} onMouseLeave={() => setHover(null)} onClick={() => onOpen(r.id)} style={{ cursor: 'pointer' }}>
+              <title>{`#${r.id} ${r.name}\n${axes.map((a) => `${a.key === '__metric' ? metricLabel : a.key}: ${fmtNumber(valueOf(r, a))}`).join('\n')}`}</title>
+            </polyline>
+          );
+        })}
+        {axes.map((a, i) => {
+          const x = xOf(i);
+          const b = drag?.key === a.key ? [drag.y0, drag.y1] : brush[a.key];
+          return (
+            <g key={a.key} className="pc-axis" data-axis={a.key === '__metric' ? 'metric' : a.key}>
+              <line x1={x} x2={x} y1={top} y2={bottom} stroke="#374151" />
+              <text x={x} y={top - 24} textAnchor="middle" fontSize={12} fontWeight={600} fill="#1d2330" className="pc-title">
+                {a.key === '__metric' ? metricLabel : a.key}{a.log ? ' (log)' : ''}
+              </text>
+              {a.key === '__metric' && <text x={x} y={top - 10} textAnchor="middle" fontSize={10} fill="#4b5563">{metricNote}</text>}
+              {a.ticks.map((t) => (
+                <g key={String(t.label)}>
+                  <line x1={x - 4} x2={x} y1={t.y} y2={t.y} stroke="#374151" />
+                  <text x={x - 7} y={t.y + 4} textAnchor="end" fontSize={10} fill="#4b5563">{t.label}</text>
+                </g>
+              ))}
+              {b && <rect x={x - 8} y={Math.min(...b)} width={16} height={Math.abs(b[1] - b[0])} fill="#2563eb" fillOpacity={0.18} stroke="#2563eb" />}
+              <rect x={x - 12} y={top - 6} width={24} height={bottom - top + 12} fill="transparent" style={{ cursor: 'ns-resize' }}
+                onMouseDown={(e) => setDrag({ key: a.key, y0: svgY(e), y1: svgY(e) })}
+                onMouseMove={(e) => drag?.key === a.key && setDrag({ ...drag, y1: svgY(e) })}
+                onMouseUp={() => {
+                  if (drag && Math.abs(drag.y1 - drag.y0) > 3) setBrush({ ...brush, [a.key]: [drag.y0, drag.y1] });
+                  setDrag(null);
+                }}
+                onDoubleClick={() => {
+                  const { [a.key]: _gone, ...rest } = brush;
+                  setBrush(rest);
+                }} />
+            </g>
+          );
+        })}
+      </svg>
     </div>
   );
 }

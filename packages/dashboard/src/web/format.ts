@@ -1,8 +1,9 @@
-// Display helpers shared by the views.
+// Display helpers shared by the views. Numbers: percentages as papers print them, integers as integers,
+// a standard deviation only when n > 1 (one value has no spread), always with n.
 import type { MetricSpec } from './api.ts';
 
 export const STATUS_COLORS: Record<string, string> = {
-  queued: '#8a8f98', running: '#1f77b4', completed: '#2ca02c', failed: '#d62728', cancelled: '#b58900',
+  queued: '#8a8f98', running: '#1f77b4', completed: '#2ca02c', failed: '#d62728', cancelled: '#b58900', stale: '#e07b00',
 };
 export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
@@ -10,18 +11,28 @@ export function specOf(specs: Record<string, MetricSpec> | undefined, key: strin
   return specs?.[key] ?? { key, label: key, percent: false, better: 'higher', decimals: 4 };
 }
 
+/** "Rank-1 (%)": the label with its unit, for table headers and axis titles. */
+export const labelWithUnit = (spec: MetricSpec) => (spec.percent ? `${spec.label} (%)` : spec.label);
+
 export function fmtMetric(v: number | null | undefined, spec: MetricSpec): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  if (!spec.percent && Number.isInteger(v)) return v.toLocaleString('en-US');
   return (spec.percent ? v * 100 : v).toFixed(spec.decimals);
 }
 
-export function fmtMeanStd(mean: number | null, std: number | null, spec: MetricSpec): string {
-  if (mean === null) return '–';
-  return std === null ? fmtMetric(mean, spec) : `${fmtMetric(mean, spec)} ± ${fmtMetric(std, spec)}`;
+/** "81.00 ± 1.41" when n > 1, else the value alone. */
+export function fmtMeanStd(mean: number | null | undefined, std: number | null | undefined, n: number, spec: MetricSpec): string {
+  if (mean === null || mean === undefined || !Number.isFinite(mean)) return '–';
+  return n > 1 && std !== null && std !== undefined && Number.isFinite(std) ? `${fmtMetric(mean, spec)} ± ${fmtMetric(std, spec)}` : fmtMetric(mean, spec);
 }
 
+/** A plain number: integers whole, tiny and huge ones in exponent form, else 6 significant digits. */
 export function fmtNumber(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5 ? v.toExponential(3) : String(+v.toPrecision(6));
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return String(v);
+    if (Number.isInteger(v)) return String(v);
+    return Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5 ? v.toExponential(3) : String(+v.toPrecision(6));
+  }
   if (v === null || v === undefined) return '–';
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
@@ -39,6 +50,11 @@ export function fmtDuration(a: number | null, b: number | null): string {
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+export function fmtAgo(ms: number | null): string {
+  if (!ms) return '–';
+  return `${fmtDuration(ms, Date.now())} ago`;
+}
+
 /** TensorBoard-style exponential moving average with debiasing. */
 export function smooth(values: number[], weight: number): number[] {
   if (weight <= 0) return values;
@@ -49,6 +65,52 @@ export function smooth(values: number[], weight: number): number[] {
     n++;
     return last / (1 - weight ** n);
   });
+}
+
+/** Step of "nice" ticks (1, 2, 5 x 10^k) giving about `count` ticks over `span`. */
+function niceStep(span: number, count: number): number {
+  const raw = span / Math.max(1, count);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / mag;
+  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
+}
+
+/**
+ * Axis domain and ticks for values: nice round bounds, and a constant series (a fixed learning rate)
+ * gets a band around its value instead of a zero-height axis with repeated labels. `clamp` keeps the
+ * domain inside given bounds (rates never exceed 1).
+ */
+export function niceAxis(values: number[], opts: { count?: number; clamp?: [number, number]; includeZero?: boolean; pad?: number } = {}): { domain: [number, number]; ticks: number[] } {
+  const finite = values.filter((v) => Number.isFinite(v));
+  let lo = finite.length ? Math.min(...finite) : 0;
+  let hi = finite.length ? Math.max(...finite) : 1;
+  if (opts.includeZero) (lo = Math.min(lo, 0), hi = Math.max(hi, 0));
+  if (hi - lo <= Math.abs(hi) * 1e-9 || hi === lo) {
+    const pad = Math.abs(hi) > 0 ? Math.abs(hi) * 0.5 : 1;
+    lo -= pad;
+    hi += pad;
+  } else if (opts.pad) {
+    // Room around the extremes, so points, error bars and reference lines never sit on the frame.
+    const pad = (hi - lo) * opts.pad;
+    lo -= pad;
+    hi += pad;
+  }
+  const step = niceStep(hi - lo, opts.count ?? 5);
+  lo = Math.floor(lo / step + 1e-9) * step;
+  hi = Math.ceil(hi / step - 1e-9) * step;
+  if (opts.clamp) (lo = Math.max(lo, opts.clamp[0]), hi = Math.min(hi, opts.clamp[1]));
+  const ticks: number[] = [];
+  for (let t = Math.ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step) ticks.push(+t.toPrecision(12));
+  return { domain: [lo, hi], ticks };
+}
+
+/** Tick labels with as many decimals as the tick step needs, so neighbouring ticks never read the same. */
+export function tickFormatter(ticks: number[], scale = 1, suffix = ''): (v: number) => string {
+  const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) * scale : Math.abs(ticks[0] ?? 1) * scale;
+  const big = Math.max(...ticks.map((t) => Math.abs(t * scale)), 0);
+  if (big >= 1e5 || (big > 0 && big < 1e-3)) return (v) => `${(v * scale).toExponential(1)}${suffix}`;
+  const decimals = step > 0 ? Math.max(0, Math.min(8, -Math.floor(Math.log10(step) + 1e-9))) : 2;
+  return (v) => `${(v * scale).toFixed(decimals)}${suffix}`;
 }
 
 /** Inverse standard normal CDF (Acklam), for DET plots on probit axes. */
@@ -67,6 +129,11 @@ export function probit(p: number): number {
   const r = q * q;
   return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
+
+/** Chart titles and units of the run page's metric groups (the trainer's metricGroup names them). */
+export const GROUP_TITLES: Record<string, string> = {
+  losses: 'Losses', eval: 'Evaluation during training', routing: 'Routing', lr: 'Learning rate', perf: 'Throughput', other: 'Other metrics',
+};
 
 /**
  * List entries a run left out because their files were missing (dataset.onMissing=skip): the eval

@@ -1,19 +1,49 @@
-// Run detail: resolved config, learning curves with smoothing, per-fold evaluation, ROC/DET/CMC, routing.
+// Run detail: learning curves grouped (losses, evaluation, routing, learning rate, throughput) with titled
+// axes, per-fold evaluation (std only when n > 1), ROC/DET/CMC, the routing heatmap (VIS included),
+// resolved config and files; cancel, archive and tag from here.
 import { useMemo, useState } from 'react';
-import { qs, useApi, useLiveEvents, useThrottled, type EvalCurve, type MetricsResponse, type RoutingRow, type RunResponse, type RunsResponse } from '../api.ts';
-import { useMeta } from '../App.tsx';
-import { CmcChart, CurveChart, DetChart, RocChart, RoutingHeatmap } from '../charts.tsx';
-import { fmtDuration, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, skippedEntries, specOf } from '../format.ts';
-import { StatusBadge } from './Runs.tsx';
-import { flatten } from './Compare.tsx';
+import { api, download, post, qs, useApi, useLiveEvents, useThrottled, type EvalCurve, type MetricKeyInfo, type MetricsResponse, type RoutingRow, type RunResponse, type RunsResponse } from '../api.ts';
+import { useMeta } from '../meta.ts';
+import { ErrorBox, StatusBadge } from '../components.tsx';
+import { CmcChart, CurveChart, DetChart, RocChart, RoutingHeatmap, type LineSeries } from '../charts.tsx';
+import { fmtAgo, fmtDuration, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, GROUP_TITLES, labelWithUnit, skippedEntries, specOf } from '../format.ts';
+import { flattenConfig } from '@ssmb/trainer/flatten';
 
-const isLoss = (k: string) => /loss|^l_/i.test(k);
+interface ChartSpec { id: string; title: string; yLabel: string; keys: string[]; percent?: boolean; wide?: boolean }
 
-/** Group metric keys into charts: loss terms together, every other key (img/s, lr, ...) on its own. */
-export function groupKeys(keys: string[]): Array<{ title: string; keys: string[] }> {
-  const losses = keys.filter(isLoss);
-  return [...(losses.length ? [{ title: 'losses', keys: losses }] : []), ...keys.filter((k) => !isLoss(k)).map((k) => ({ title: k, keys: [k] }))];
+const COUNT_KEYS = new Set(['eval/genuine', 'eval/impostor']);
+
+/** The run page's charts: one per metric group, routing split into entropy and per-block expert shares. */
+export function chartSpecs(keys: MetricKeyInfo[]): ChartSpec[] {
+  const by = (g: string) => keys.filter((k) => k.group === g).map((k) => k.key);
+  const out: ChartSpec[] = [];
+  if (by('losses').length) out.push({ id: 'losses', title: GROUP_TITLES.losses, yLabel: 'loss', keys: by('losses'), wide: true });
+  const ev = by('eval').filter((k) => !COUNT_KEYS.has(k));
+  if (ev.length) out.push({ id: 'eval', title: GROUP_TITLES.eval, yLabel: 'metric (%)', keys: ev, percent: true });
+  const routing = by('routing');
+  const entropy = routing.filter((k) => k.endsWith('/entropy'));
+  if (entropy.length) out.push({ id: 'routing-entropy', title: 'Router entropy', yLabel: 'entropy (nats)', keys: entropy });
+  const order = ['stem', 'layer1', 'layer2', 'layer3', 'layer4'];
+  const rank = (t: string) => (order.includes(t) ? order.indexOf(t) : order.length);
+  const taps = [...new Set(routing.filter((k) => k.includes('/share/')).map((k) => k.split('/')[1]))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  for (const tap of taps) out.push({ id: `routing-share-${tap}`, title: `Expert shares · ${tap}`, yLabel: 'fraction of batch', keys: routing.filter((k) => k.startsWith(`routing/${tap}/share/`)) });
+  if (by('lr').length) out.push({ id: 'lr', title: GROUP_TITLES.lr, yLabel: 'learning rate', keys: by('lr') });
+  for (const k of by('perf')) {
+    const unit = keys.find((x) => x.key === k)?.unit;
+    out.push({ id: `perf-${k.split('/')[1]}`, title: k === 'perf/img_per_sec' ? 'Throughput' : 'Step time', yLabel: unit || k, keys: [k] });
+  }
+  for (const k of by('other')) out.push({ id: `other-${k}`, title: k, yLabel: k, keys: [k] });
+  return out;
 }
+
+/** Legend name of a key inside its chart: `loss/cc` -> `cc`, `routing/stem/share/2` -> `expert 2`. */
+const shortName = (key: string) => {
+  const m = /^routing\/[^/]+\/share\/(\d+)$/.exec(key);
+  if (m) return `expert ${m[1]}`;
+  const e = /^routing\/([^/]+)\/entropy$/.exec(key);
+  if (e) return e[1];
+  return key === 'loss' ? 'loss (total)' : key.replace(/^loss\//, 'L_').replace(/^eval\//, '');
+};
 
 export function RunDetailView({ id }: { id: number }) {
   const meta = useMeta();
@@ -22,6 +52,7 @@ export function RunDetailView({ id }: { id: number }) {
   const [smoothing, setSmoothing] = useState(0.6);
   const [maxPoints, setMaxPoints] = useState(1000);
   const [protocolSel, setProtocolSel] = useState('');
+  const [actionError, setActionError] = useState<Error | null>(null);
   const refreshRun = useThrottled(() => setVersion((v) => v + 1), 1000);
   const refreshCurves = useThrottled(() => setCurveVersion((v) => v + 1), 2000);
   useLiveEvents((ev) => {
@@ -35,58 +66,96 @@ export function RunDetailView({ id }: { id: number }) {
   const children = useApi<RunsResponse>(data?.run.kind === 'sweep' ? `/api/runs${qs({ parent: id, limit: 1000, sort: 'id', order: 'asc' })}` : null, version);
 
   const protocols = useMemo(() => [...new Set((data?.evaluations ?? []).map((e) => e.protocol))], [data]);
-  const evalMetrics = useMemo(() => [...new Set((data?.evaluations ?? []).map((e) => e.metric))].sort(), [data]);
+  const evalMetrics = useMemo(() => {
+    const order = meta?.evalMetrics ?? [];
+    const rank = (m: string) => (order.includes(m) ? order.indexOf(m) : order.length);
+    return [...new Set((data?.evaluations ?? []).map((e) => e.metric))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  }, [data, meta]);
   const folds = useMemo(() => [...new Set((data?.evaluations ?? []).map((e) => `${e.protocol}\0${e.fold}`))], [data]);
   const routingRows = (routing.data?.routing ?? []).filter((r) => !protocolSel || r.protocol === protocolSel);
 
-  if (error) return <div className="error">{error.message}</div>;
+  if (error) return <ErrorBox error={error} />;
   if (!data) return <div className="dim">loading run {id}…</div>;
   const r = data.run;
   const seriesByKey = new Map((metrics.data?.series ?? []).map((s) => [s.key, s]));
   const plotted = metrics.data?.series.reduce((a, s) => a + s.plotted, 0) ?? 0;
   const total = metrics.data?.series.reduce((a, s) => a + s.total, 0) ?? 0;
-  const flat = flatten(r.config);
+  const flat = flattenConfig(r.config);
+  const act = async (fn: () => Promise<unknown>) => {
+    try {
+      setActionError(null);
+      await fn();
+      setVersion((v) => v + 1);
+    } catch (e) {
+      setActionError(e as Error);
+    }
+  };
+  const specs = chartSpecs(data.metricKeys);
+  const multiFold = data.summary.some((s) => s.n > 1);
+  const where = [r.protocol, r.fold].filter((x) => x !== null).join(' / ');
 
   return (
     <div>
       <div className="toolbar">
-        <h1 style={{ margin: 0 }} data-testid="run-title">#{r.id} {r.name}</h1>
-        <StatusBadge status={r.status} />
-        <span className="dim">{r.experiment} · {r.method ?? r.kind} · {r.backbone} · N={r.numExperts ?? '–'} · {r.protocol}/{r.fold}</span>
+        <h1 data-testid="run-title">#{r.id} {r.name}</h1>
+        <StatusBadge run={r} />
+        <span className="dim">{[r.experimentName, r.method ?? r.kind, r.backbone, r.numExperts !== null ? `N=${r.numExperts}` : null, where || null].filter(Boolean).join(' · ')}</span>
         {Object.entries(r.tags).map(([k, v]) => <span key={k} className="tag">{v ? `${k}=${v}` : k}</span>)}
+        <span className="spacer" />
+        {(r.status === 'queued' || r.status === 'running') && (
+          <button data-testid="cancel-run" disabled={!!r.cancelRequestedAt} onClick={() => void act(() => post(`/api/runs/${id}/cancel`))}
+            title="queued: cancelled at once; running: the worker checkpoints and stops">
+            {r.cancelRequestedAt ? 'cancel requested…' : 'Cancel run'}
+          </button>
+        )}
+        <button onClick={() => void act(() => post(`/api/runs/${id}/archive`, { archived: !r.archived }))}>{r.archived ? 'Restore' : 'Archive'}</button>
+        <button onClick={() => {
+          const text = window.prompt(`Tag run ${id} (key or key=value)`);
+          if (!text) return;
+          const [key, ...rest] = text.split('=');
+          void act(() => api(`/api/runs/${id}/tags`, { method: 'PUT', body: JSON.stringify({ key: key.trim(), value: rest.join('=').trim() }) }));
+        }}>Tag…</button>
       </div>
+      <ErrorBox error={actionError} />
+      {r.stale && (
+        <div className="warn" data-testid="stale-note">
+          Stale: this run is marked running, but its worker's lease expired {fmtAgo(r.leaseExpiresAt)} (last heartbeat {fmtAgo(r.heartbeatAt)}, worker {r.leaseOwner}).
+          The worker crashed or hangs; the next worker re-queues the run from its last checkpoint (attempt {r.attempts} of {r.maxAttempts}).
+        </div>
+      )}
       {r.error && <div className="error">failed: {r.error}</div>}
       {r.parentRunId !== null && <div className="dim" style={{ marginBottom: 8 }}>part of sweep <a href={`#/runs/${r.parentRunId}`}>#{r.parentRunId}</a></div>}
       {children.data && (
         <div className="panel">
           <div className="toolbar">
-            <h2 style={{ margin: 0 }}>Sweep runs</h2>
+            <h2>Sweep runs</h2>
             <span className="dim">{children.data.total} runs</span>
             {children.data.runs.length >= 2 && <a href={`#/compare?ids=${children.data.runs.slice(0, 8).map((c) => c.id).join(',')}`}>compare {Math.min(8, children.data.runs.length)}</a>}
           </div>
-          <table className="grid" data-testid="sweep-runs">
-            <thead><tr><th>#</th><th>name</th><th>status</th><th>N</th><th>protocol</th><th>fold</th>
-              {(meta?.listMetrics ?? []).map((m) => <th key={m} className="num">{specOf(meta?.metricSpecs, m).label}</th>)}</tr></thead>
-            <tbody>
-              {children.data.runs.map((c) => (
-                <tr key={c.id}>
-                  <td><a href={`#/runs/${c.id}`}>{c.id}</a></td>
-                  <td><a href={`#/runs/${c.id}`}>{c.name}</a></td>
-                  <td><StatusBadge status={c.status} /></td>
-                  <td>{c.numExperts ?? '–'}</td>
-                  <td>{c.protocol ?? '–'}</td>
-                  <td>{c.fold ?? '–'}</td>
-                  {(meta?.listMetrics ?? []).map((m) => <td key={m} className="num">{fmtMetric(c.metrics[m], specOf(meta?.metricSpecs, m))}</td>)}
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <div className="scroll-x">
+            <table className="grid" data-testid="sweep-runs">
+              <thead><tr><th>#</th><th>name</th><th>status</th><th>N</th><th>protocol / fold</th>
+                {(meta?.listMetrics ?? []).map((m) => <th key={m} className="num">{labelWithUnit(specOf(meta?.metricSpecs, m))}</th>)}</tr></thead>
+              <tbody>
+                {children.data.runs.map((c) => (
+                  <tr key={c.id}>
+                    <td><a href={`#/runs/${c.id}`}>{c.id}</a></td>
+                    <td><a href={`#/runs/${c.id}`}>{c.name}</a></td>
+                    <td><StatusBadge run={c} /></td>
+                    <td>{c.numExperts ?? '–'}</td>
+                    <td>{[c.protocol, c.fold].filter((x) => x !== null).join(' / ') || '–'}</td>
+                    {(meta?.listMetrics ?? []).map((m) => <td key={m} className="num">{fmtMetric(c.metrics[m], specOf(meta?.metricSpecs, m))}</td>)}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </div>
       )}
-      <div className="row">
-        <div className="panel grow" style={{ flex: 3 }}>
+      <div className="detail">
+        <div className="panel detail-main">
           <div className="toolbar">
-            <h2 style={{ margin: 0 }}>Learning curves</h2>
+            <h2>Learning curves</h2>
             <label className="check">
               smoothing
               <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} aria-label="smoothing" />
@@ -98,52 +167,69 @@ export function RunDetailView({ id }: { id: number }) {
                 {[200, 1000, 5000, 20000].map((n) => <option key={n} value={n}>{n}</option>)}
               </select>
             </label>
-            <span className="dim small" data-testid="points-plotted">plotting {plotted.toLocaleString()} of {total.toLocaleString()} points</span>
+            <span className="dim small" data-testid="points-plotted">plotting {plotted.toLocaleString('en-US')} of {total.toLocaleString('en-US')} points</span>
           </div>
-          {groupKeys(data.metricKeys.map((k) => k.key)).map((g) => (
-            <div key={g.title}>
-              <div className="chart-title">
-                {g.title}
-                <span className="dim small">{g.keys.map((k) => `${k}: ${seriesByKey.get(k)?.plotted ?? 0}/${seriesByKey.get(k)?.total ?? 0}`).join(' · ')}</span>
-              </div>
-              <CurveChart testId={`curve-${g.title}`} smoothing={smoothing} height={g.keys.length > 1 ? 260 : 160}
-                series={g.keys.flatMap((k) => (seriesByKey.get(k) ? [{ name: k, steps: seriesByKey.get(k)!.steps, values: seriesByKey.get(k)!.values }] : []))} />
-            </div>
-          ))}
+          <div className="chart-grid">
+            {specs.map((c) => {
+              const series: LineSeries[] = c.keys.flatMap((k) => (seriesByKey.get(k) ? [{ name: shortName(k), steps: seriesByKey.get(k)!.steps, values: seriesByKey.get(k)!.values }] : []));
+              const last = data.metricKeys.filter((k) => c.keys.includes(k.key));
+              return (
+                <div key={c.id} className={c.wide ? 'wide' : ''} data-chart={c.id}>
+                  <div className="chart-title">
+                    {c.title}
+                    <span className="dim small">
+                      {last.slice(0, 4).map((k) => `${shortName(k.key)} ${fmtNumber(k.value === null ? null : +k.value.toPrecision(4))}${k.better ? ` (best ${fmtNumber(k.better === 'lower' ? (k.min === null ? null : +k.min.toPrecision(4)) : (k.max === null ? null : +k.max.toPrecision(4)))})` : ''}`).join(' · ')}
+                    </span>
+                  </div>
+                  <CurveChart testId={`curve-${c.id}`} smoothing={c.id === 'lr' ? 0 : smoothing} series={series} yLabel={c.yLabel} percent={c.percent} height={c.wide ? 240 : 200} />
+                </div>
+              );
+            })}
+          </div>
           {data.metricKeys.length === 0 && <div className="dim">No metrics logged yet.</div>}
         </div>
-        <div className="panel grow" style={{ flex: 2, maxWidth: 560 }}>
-          <h2 style={{ marginTop: 0 }}>Run</h2>
+        <div className="panel detail-side">
+          <h2>Run</h2>
           <div className="kv">
+            <span className="k">kind</span><span>{r.kind}{r.method ? ` · ${r.method}` : ''}</span>
             <span className="k">created</span><span>{fmtTime(r.createdAt)}</span>
             <span className="k">started</span><span>{fmtTime(r.startedAt)}</span>
             <span className="k">duration</span><span>{fmtDuration(r.startedAt, r.finishedAt)}</span>
             <span className="k">step</span><span data-testid="run-step">{r.step}{r.totalSteps ? ` / ${r.totalSteps}` : ''}</span>
+            <span className="k">worker</span><span>{r.leaseOwner ?? '–'}{r.leaseExpiresAt && r.status === 'running' ? ` (lease ${r.stale ? 'expired' : 'until'} ${fmtTime(r.leaseExpiresAt)})` : ''}</span>
             <span className="k">engine</span><span>{r.engine ?? '–'}</span>
             <span className="k">code</span><span>{r.codeVersion ?? '–'}</span>
             <span className="k">seed</span><span>{r.seed}</span>
-            <span className="k">attempts</span><span>{r.attempts}</span>
-          </div>
-          <h2>Resolved config</h2>
-          <div className="kv" data-testid="config">
-            {Object.entries(flat).map(([k, v]) => [<span key={`${k}k`} className="k">{k}</span>, <span key={`${k}v`}>{fmtNumber(v)}</span>])}
+            <span className="k">attempts</span><span>{r.attempts} of {r.maxAttempts}</span>
           </div>
           {data.files.length > 0 && (
             <>
               <h2>Files</h2>
               {data.files.map((f) => (
-                <div key={`${f.kind}${f.path}`} className="small">
+                <div key={`${f.kind}${f.storedPath}`} className="small file">
                   <span className="tag">{f.kind}{f.step !== null ? ` @${f.step}` : ''}</span>
-                  {f.kind === 'checkpoint' ? <span title={f.path}>{f.path}</span> : <a href={`/api/runs/${r.id}/artifact${qs({ path: f.path })}`} download>{f.path}</a>}
+                  {f.storedPath
+                    ? <button className="link" title={f.storedPath} onClick={() => void act(() => download(`/api/runs/${r.id}/artifact${qs({ path: f.storedPath })}`, f.storedPath.split('/').at(-1) ?? 'file'))}>{f.storedPath}</button>
+                    : <span className="dim">(no file)</span>}
                 </div>
               ))}
             </>
           )}
+          <h2>Resolved config <span className="dim small">{data.inapplicable.length ? 'dimmed: not used by this run' : ''}</span></h2>
+          <div className="kv config" data-testid="config">
+            {Object.entries(flat).map(([k, v]) => {
+              const na = data.inapplicable.includes(k);
+              return [
+                <span key={`${k}k`} className={`k ${na ? 'na' : ''}`} title={na ? 'not used by this run' : undefined}>{k}</span>,
+                <span key={`${k}v`} className={na ? 'na' : ''}>{fmtNumber(v)}</span>,
+              ];
+            })}
+          </div>
         </div>
       </div>
 
       <div className="panel">
-        <h2 style={{ marginTop: 0 }}>Evaluation per fold</h2>
+        <h2>Evaluation per fold</h2>
         {skippedEntries(data.evaluations) && (
           <div className="error" data-testid="skipped-entries">
             {skippedEntries(data.evaluations)} list entries left out: their files are missing (dataset.onMissing=skip); per fold in the skipped columns below
@@ -152,55 +238,57 @@ export function RunDetailView({ id }: { id: number }) {
         {folds.length === 0 ? (
           <div className="dim">Not evaluated yet.</div>
         ) : (
-          <table className="grid" data-testid="eval-table">
-            <thead>
-              <tr>
-                <th>protocol</th>
-                <th>fold</th>
-                {evalMetrics.map((m) => <th key={m} className="num">{specOf(meta?.metricSpecs, m).label}</th>)}
-              </tr>
-            </thead>
-            <tbody>
-              {folds.map((pf) => {
-                const [p, f] = pf.split('\0');
-                return (
-                  <tr key={pf}>
+          <div className="scroll-x">
+            <table className="grid" data-testid="eval-table">
+              <thead>
+                <tr>
+                  <th>protocol</th>
+                  <th>fold</th>
+                  {evalMetrics.map((m) => <th key={m} className="num">{labelWithUnit(specOf(meta?.metricSpecs, m))}</th>)}
+                </tr>
+              </thead>
+              <tbody>
+                {folds.map((pf) => {
+                  const [p, f] = pf.split('\0');
+                  return (
+                    <tr key={pf}>
+                      <td>{p}</td>
+                      <td>{f}</td>
+                      {evalMetrics.map((m) => {
+                        const e = data.evaluations.find((x) => x.protocol === p && x.fold === f && x.metric === m);
+                        return <td key={m} className="num">{fmtMetric(e?.value, specOf(meta?.metricSpecs, m))}</td>;
+                      })}
+                    </tr>
+                  );
+                })}
+                {multiFold && protocols.map((p) => (
+                  <tr key={`mean-${p}`} className="summary-row">
                     <td>{p}</td>
-                    <td>{f}</td>
+                    <td>mean ± std</td>
                     {evalMetrics.map((m) => {
-                      const e = data.evaluations.find((x) => x.protocol === p && x.fold === f && x.metric === m);
-                      return <td key={m} className="num">{fmtMetric(e?.value, specOf(meta?.metricSpecs, m))}</td>;
+                      const s = data.summary.find((x) => x.protocol === p && x.metric === m);
+                      return <td key={m} className="num">{s ? fmtMeanStd(s.mean, s.std, s.n, specOf(meta?.metricSpecs, m)) : '–'}<span className="dim small">{s ? ` n=${s.n}` : ''}</span></td>;
                     })}
                   </tr>
-                );
-              })}
-              {protocols.map((p) => (
-                <tr key={`mean-${p}`} style={{ fontWeight: 600 }}>
-                  <td>{p}</td>
-                  <td>mean ± std</td>
-                  {evalMetrics.map((m) => {
-                    const s = data.summary.find((x) => x.protocol === p && x.metric === m);
-                    return <td key={m} className="num">{s ? fmtMeanStd(s.mean, s.std, specOf(meta?.metricSpecs, m)) : '–'}</td>;
-                  })}
-                </tr>
-              ))}
-            </tbody>
-          </table>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </div>
 
       {(curves.data?.curves.length ?? 0) > 0 && (
-        <div className="row">
-          <div className="panel grow">
-            <div className="chart-title">ROC <span className="dim small">TAR vs FAR (log)</span></div>
+        <div className="three">
+          <div className="panel">
+            <div className="chart-title">ROC <span className="dim small">TAR against FAR</span></div>
             <RocChart curves={curves.data!.curves.filter((c) => c.kind === 'roc')} />
           </div>
-          <div className="panel grow">
-            <div className="chart-title">DET <span className="dim small">FRR vs FAR (probit axes)</span></div>
+          <div className="panel">
+            <div className="chart-title">DET <span className="dim small">FNMR against FMR, probit axes</span></div>
             <DetChart curves={curves.data!.curves.filter((c) => c.kind === 'roc')} />
           </div>
-          <div className="panel grow">
-            <div className="chart-title">CMC <span className="dim small">identification rate vs rank</span></div>
+          <div className="panel">
+            <div className="chart-title">CMC <span className="dim small">identification rate against rank</span></div>
             <CmcChart curves={curves.data!.curves.filter((c) => c.kind === 'cmc')} />
           </div>
         </div>
@@ -209,8 +297,8 @@ export function RunDetailView({ id }: { id: number }) {
       {(routing.data?.routing.length ?? 0) > 0 && (
         <div className="panel">
           <div className="toolbar">
-            <h2 style={{ margin: 0 }}>Routing</h2>
-            <span className="dim small">probe images per expert, per SSMB block (summed over folds)</span>
+            <h2>Routing</h2>
+            <span className="dim small">share of each modality's gallery and probe images per expert, per SSMB block (summed over folds)</span>
             <select value={protocolSel} onChange={(e) => setProtocolSel(e.target.value)} aria-label="routing protocol">
               <option value="">all protocols</option>
               {[...new Set(routing.data!.routing.map((x) => x.protocol))].map((p) => <option key={p}>{p}</option>)}

@@ -1,95 +1,136 @@
-// Paper tables: rows = methods or ablation settings, columns = protocols, cells = mean +- std over folds.
-// The table and its CSV / Markdown / LaTeX exports come from the trainer's tables module via the API.
+// Paper tables: by default the table the quickstart prints (the shipped `synthetic` table config, or the
+// first config the store's runs match), rows = the config's methods/settings, columns = protocols,
+// cells = mean ± std over folds (std only when n > 1). Or rows grouped by any config key. Exports (CSV,
+// Markdown, LaTeX) come from the trainer's tables module, downloaded through signed links.
 import { useState } from 'react';
-import { getToken, qs, useApi, type PaperTable } from '../api.ts';
-import { useMeta } from '../App.tsx';
-import { MethodExperimentFilters } from '../filters.tsx';
+import { download, qs, useApi, type PaperTable, type TablesResponse } from '../api.ts';
+import { useMeta } from '../meta.ts';
+import { ErrorBox, MethodExperimentFilters } from '../components.tsx';
 
 type Cell = NonNullable<PaperTable['rows'][number]['cells'][number]>[number];
 
-function cellText(c: Cell | null, decimals: number): string {
-  if (!c?.stat) return '–';
-  const m = c.stat.mean.toFixed(decimals);
-  return c.stat.std === null ? m : `${m} ± ${c.stat.std.toFixed(decimals)}`;
+function CellText({ c, decimals }: { c: Cell | null; decimals: number }) {
+  if (!c) return <span className="dim">·</span>;
+  if (c.reference) return <span title={c.reference.source}>{c.reference.mean.toFixed(decimals)}{c.reference.std !== undefined ? ` ± ${c.reference.std.toFixed(decimals)}` : ''}<span className="dim small"> lit.</span></span>;
+  if (!c.stat) return <span className="dim" title="no completed fold yet">–{c.expected ? <span className="small"> 0/{c.expected}</span> : null}</span>;
+  const n = c.stat.n ?? 0;
+  const partial = c.expected !== null && n < c.expected;
+  return (
+    <span>
+      {c.stat.mean.toFixed(decimals)}
+      {n > 1 && c.stat.std !== null ? ` ± ${c.stat.std.toFixed(decimals)}` : ''}
+      <span className={`small ${partial ? 'warn-text' : 'dim'}`} title={partial ? `${n} of ${c.expected} folds done` : `${n} fold${n === 1 ? '' : 's'}`}>
+        {partial ? ` ${n}/${c.expected}` : ` n=${n}`}
+      </span>
+    </span>
+  );
 }
 
 export function TablesView() {
   const meta = useMeta();
-  const [rows, setRows] = useState('method');
-  const [rowsDraft, setRowsDraft] = useState('method');
-  // Apply the row key when it is a known key (or on blur / Enter), not on every keystroke.
+  const [source, setSource] = useState(''); // '' = the server's default, 'config:<name>', or 'rows'
+  const [rows, setRows] = useState('ssmb.numExperts');
+  const [rowsDraft, setRowsDraft] = useState(rows);
   const editRows = (v: string) => {
     setRowsDraft(v);
     if (v === 'method' || meta?.configKeys.includes(v)) setRows(v);
   };
-  const [metrics, setMetrics] = useState<string[]>(['rank1', 'tar_far_1e2', 'eer']);
+  const [metrics, setMetrics] = useState<string[]>([]);
   const [method, setMethod] = useState('');
   const [experiment, setExperiment] = useState('');
   const [preview, setPreview] = useState<'' | 'md' | 'latex' | 'csv'>('');
-  const params = { rows, metrics, method, experiment };
-  const { data, error } = useApi<{ table: PaperTable | null }>(metrics.length ? `/api/tables${qs(params)}` : null);
-  const exportUrl = (format: string) => `/api/tables${qs({ ...params, format, token: getToken() || undefined })}`;
+  const [exportError, setExportError] = useState<Error | null>(null);
+  const params = {
+    ...(source.startsWith('config:') ? { config: source.slice(7) } : source === 'rows' ? { rows, metrics } : {}),
+    method, experiment,
+  };
+  const { data, error } = useApi<TablesResponse>(`/api/tables${qs(params)}`);
+  const exportUrl = (format: string) => `/api/tables${qs({ ...params, format })}`;
   const previewText = useApi<string>(preview ? exportUrl(preview) : null);
-  const available = meta?.evalMetrics ?? metrics;
+  const available = meta?.evalMetrics ?? [];
   const t = data?.table;
+  const chosen = data?.source && 'config' in data.source ? `config:${data.source.config}` : 'rows';
+  const rowsShown = data?.source && 'rows' in data.source ? data.source.rows : rows;
+  const cfgInfo = meta?.tableConfigs.find((c) => `config:${c.name}` === chosen);
+  const save = (format: string, ext: string) => {
+    setExportError(null);
+    download(exportUrl(format), `${t?.name ?? 'table'}.${ext}`).catch((e: Error) => setExportError(e));
+  };
 
   return (
     <div>
       <div className="toolbar">
-        <h1 style={{ margin: 0 }}>Paper tables</h1>
-        <label className="check">rows
-          <input value={rowsDraft} onChange={(e) => editRows(e.target.value.trim())} onBlur={() => setRows(rowsDraft || 'method')}
-            onKeyDown={(e) => e.key === 'Enter' && setRows(rowsDraft || 'method')} list="row-keys" aria-label="rows" style={{ width: 200 }} />
-          <datalist id="row-keys"><option value="method" />{meta?.configKeys.map((k) => <option key={k} value={k} />)}</datalist>
+        <h1>Paper tables</h1>
+        <label className="check">table
+          <select value={source || chosen} onChange={(e) => setSource(e.target.value)} aria-label="table">
+            {meta?.tableConfigs.map((c) => <option key={c.name} value={`config:${c.name}`}>{c.name} — {c.title}</option>)}
+            <option value="rows">rows grouped by a config key…</option>
+          </select>
         </label>
+        {(source || chosen) === 'rows' && (
+          <>
+            <label className="check">rows
+              <input value={rowsDraft} onChange={(e) => editRows(e.target.value.trim())} onBlur={() => setRows(rowsDraft || 'method')}
+                onKeyDown={(e) => e.key === 'Enter' && setRows(rowsDraft || 'method')} list="row-keys" aria-label="rows" style={{ width: 180 }} />
+              <datalist id="row-keys"><option value="method" />{meta?.configKeys.map((k) => <option key={k} value={k} />)}</datalist>
+            </label>
+            <span className="dim">metrics:</span>
+            {available.map((m) => (
+              <label key={m} className="check">
+                <input type="checkbox" checked={(metrics.length ? metrics : meta?.listMetrics ?? []).includes(m)}
+                  onChange={(e) => { const cur = metrics.length ? metrics : meta?.listMetrics ?? []; setMetrics(e.target.checked ? [...cur, m] : cur.filter((x) => x !== m)); }} />
+                {meta?.metricSpecs[m]?.label ?? m}
+              </label>
+            ))}
+          </>
+        )}
         <MethodExperimentFilters method={method} setMethod={setMethod} experiment={experiment} setExperiment={setExperiment} />
-        <span className="dim">metrics:</span>
-        {available.map((m) => (
-          <label key={m} className="check">
-            <input type="checkbox" checked={metrics.includes(m)} onChange={(e) => setMetrics(e.target.checked ? [...metrics, m] : metrics.filter((x) => x !== m))} />
-            {meta?.metricSpecs[m]?.label ?? m}
-          </label>
-        ))}
       </div>
-      {error && <div className="error">{error.message}</div>}
+      <ErrorBox error={error ?? exportError} />
       {data && !t && <div className="panel dim">No evaluated runs match these filters.</div>}
       {t && (
-        <div className="panel" style={{ overflow: 'auto' }}>
+        <div className="panel">
           <div className="toolbar">
-            <strong>{t.title}</strong>
-            <span className="spacer" style={{ flex: 1 }} />
-            <a href={exportUrl('csv')} download="ssmb-table.csv"><button data-testid="export-csv">Export CSV</button></a>
-            <a href={exportUrl('md')} download="ssmb-table.md"><button data-testid="export-md">Export Markdown</button></a>
-            <a href={exportUrl('latex')} download="ssmb-table.tex"><button data-testid="export-latex">Export LaTeX</button></a>
+            <div>
+              <strong data-testid="table-title">{t.title}</strong>
+              <div className="dim small">{cfgInfo ? `table config ${cfgInfo.name} (${cfgInfo.file.split('/').slice(-2).join('/')}): runs are matched to rows and columns by their resolved config` : `rows = values of ${rowsShown}; runs the key does not apply to are rows of their own (the frozen baseline)`}</div>
+            </div>
+            <span className="spacer" />
+            <button data-testid="export-csv" onClick={() => save('csv', 'csv')}>Export CSV</button>
+            <button data-testid="export-md" onClick={() => save('md', 'md')}>Export Markdown</button>
+            <button data-testid="export-latex" onClick={() => save('latex', 'tex')}>Export LaTeX</button>
             <select value={preview} onChange={(e) => setPreview(e.target.value as typeof preview)} aria-label="preview format">
               <option value="">preview…</option><option value="md">Markdown</option><option value="latex">LaTeX</option><option value="csv">CSV</option>
             </select>
           </div>
-          <table className="grid" data-testid="paper-table">
-            <thead>
-              <tr>
-                <th rowSpan={2}>{rows}</th>
-                {t.columns.map((c) => <th key={c.id} colSpan={t.metrics.length} style={{ textAlign: 'center' }}>{c.label}</th>)}
-              </tr>
-              <tr>{t.columns.flatMap((c) => t.metrics.map((m) => <th key={c.id + m.key} className="num">{m.label}{m.percent ? ' (%)' : ''}</th>))}</tr>
-            </thead>
-            <tbody>
-              {t.rows.map((r) => (
-                <tr key={r.id}>
-                  <td>{r.label}</td>
-                  {r.cells.flatMap((col, ci) =>
-                    t.metrics.map((m, mi) => (
-                      <td key={`${ci}-${mi}`} className="num" style={{ fontWeight: col?.[mi]?.best ? 700 : 400 }}>
-                        {cellText(col?.[mi] ?? null, m.decimals)}
-                        {col?.[mi]?.stat?.n ? <span className="dim small"> n={col[mi].stat!.n}</span> : null}
-                      </td>
-                    )),
-                  )}
+          <div className="scroll-x">
+            <table className="grid paper" data-testid="paper-table">
+              <thead>
+                <tr>
+                  <th rowSpan={2}>{t.rowHeader ?? 'Method'}</th>
+                  {t.columns.map((c) => <th key={c.id} colSpan={t.metrics.length} className="group">{c.label}</th>)}
                 </tr>
-              ))}
-            </tbody>
-          </table>
-          <div className="dim small" style={{ marginTop: 6 }}>Mean ± sample std over folds (runs repeating a fold count as extra folds). Best of each column in bold.</div>
+                <tr>{t.columns.flatMap((c) => t.metrics.map((m) => <th key={c.id + m.key} className="num">{m.label}{m.percent ? ' (%)' : ''}</th>))}</tr>
+              </thead>
+              <tbody>
+                {t.rows.map((r) => (
+                  <tr key={r.id} className={r.kind === 'literature' ? 'reference-row' : ''}>
+                    <td className="nowrap">{r.label}{r.kind === 'literature' ? <span className="dim small"> (reported)</span> : null}</td>
+                    {r.cells.flatMap((col, ci) =>
+                      t.metrics.map((m, mi) => (
+                        <td key={`${ci}-${mi}`} className={`num nowrap ${mi === 0 ? 'group-start' : ''}`} style={{ fontWeight: col?.[mi]?.best ? 700 : 400 }}>
+                          <CellText c={col?.[mi] ?? null} decimals={m.decimals} />
+                        </td>
+                      )),
+                    )}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <div className="dim small" style={{ marginTop: 6 }}>
+            Mean ± sample std over folds (runs repeating a fold count as extra folds); n = folds averaged, k/n = folds done of those the protocol declares. Best of each column in bold.
+          </div>
           {preview && previewText.data && <pre data-testid="table-preview">{previewText.data}</pre>}
         </div>
       )}

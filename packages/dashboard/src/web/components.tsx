@@ -1,0 +1,45 @@
+// Small pieces several views share (kept here so views never import each other).
+import type { RunSummary } from './api.ts';
+import { useMeta } from './meta.ts';
+import { fmtAgo, STATUS_COLORS } from './format.ts';
+
+/** Status badge; a running run whose lease expired is "stale" (its worker died or hangs). */
+export function StatusBadge({ run }: { run: Pick<RunSummary, 'status' | 'stale' | 'cancelRequestedAt' | 'leaseExpiresAt' | 'error'> }) {
+  const label = run.stale ? 'stale' : run.status;
+  const title = run.error && run.status === 'failed'
+    ? `failed: ${run.error}`
+    : run.stale
+    ? `running, but its worker's lease expired ${fmtAgo(run.leaseExpiresAt)}: the worker died or hangs; the next worker re-queues it`
+    : run.cancelRequestedAt
+      ? 'a cancel was requested: the worker checkpoints and stops'
+      : run.status;
+  return (
+    <span className="badge-wrap" data-status={label}>
+      <span className="badge" style={{ background: STATUS_COLORS[label] ?? '#999' }} title={title}>{label}</span>
+      {run.cancelRequestedAt && run.status === 'running' ? <span className="badge ghost" title={title}>cancelling</span> : null}
+    </span>
+  );
+}
+
+/** The method + experiment selects that the Ablation, Parallel and Paper tables views filter runs by. */
+export function MethodExperimentFilters(props: { method: string; setMethod: (v: string) => void; experiment: string; setExperiment: (v: string) => void }) {
+  const meta = useMeta();
+  return (
+    <>
+      <label className="check">method
+        <select value={props.method} onChange={(e) => props.setMethod(e.target.value)} aria-label="method">
+          <option value="">any</option><option value="ssmb">ssmb</option><option value="baseline">baseline</option>
+        </select>
+      </label>
+      <select value={props.experiment} onChange={(e) => props.setExperiment(e.target.value)} aria-label="experiment">
+        <option value="">all experiments</option>
+        {meta?.experiments.map((e) => <option key={e.id} value={e.id}>{e.name}</option>)}
+      </select>
+    </>
+  );
+}
+
+export function ErrorBox({ error }: { error: { message: string; field?: string } | undefined | null }) {
+  if (!error) return null;
+  return <div className="error" role="alert">{error.field ? <strong>{error.field}: </strong> : null}{error.message}</div>;
+}

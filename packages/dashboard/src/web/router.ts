@@ -1,0 +1,42 @@
+// Hash routes (#/runs, #/runs/12, #/compare?ids=1,2, ...): parsed here, so views and the shell share
+// them without importing each other.
+import { useEffect, useState } from 'react';
+
+export interface Route {
+  view: string;
+  id?: number;
+  params: URLSearchParams;
+}
+
+export function parseHash(hash: string): Route {
+  const [p, q = ''] = hash.replace(/^#\/?/, '').split('?');
+  const parts = p.split('/').filter(Boolean);
+  const params = new URLSearchParams(q);
+  if (parts[0] === 'runs' && parts[1]) return { view: 'run', id: Number(parts[1]), params };
+  return { view: parts[0] || 'runs', params };
+}
+
+export function navigate(to: string): void {
+  window.location.hash = to.startsWith('#') ? to : `#/${to.replace(/^\//, '')}`;
+}
+
+/** The current route, following hash changes. */
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseHash(window.location.hash));
+  useEffect(() => {
+    const on = () => setRoute(parseHash(window.location.hash));
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return route;
+}
+
+/** Views of the shell, in navigation order. */
+export const NAV = [
+  ['runs', 'Runs'],
+  ['compare', 'Compare'],
+  ['ablation', 'Ablation'],
+  ['parallel', 'Parallel'],
+  ['tables', 'Paper tables'],
+  ['launch', 'Launch'],
+] as const;
