@@ -194,7 +194,7 @@ describe('compare, ablation, tables', () => {
   it('meta lists experiments, metrics and config keys; unknown endpoints are JSON 404s', async () => {
     const m = json(await get('/api/meta'));
     expect(m.experiments.map((e: { name: string }) => e.name)).toEqual(['experts-ablation', 'baselines', 'backbone']);
-    expect(m.evalMetrics).toEqual(['auc', 'eer', 'genuine', 'impostor', 'rank1', 'tar_far_1e2']);
+    expect(m.evalMetrics).toEqual(['rank1', 'tar_far_1e2', 'eer', 'auc', 'genuine', 'impostor']); // the order papers print them
     expect(m.launchKinds).toEqual(['train', 'evaluate', 'pretrain', 'noop']);
     expect(m.configKeys).toContain('ssmb.numExperts');
     const nf = await get('/api/nope');

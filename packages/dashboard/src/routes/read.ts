@@ -102,7 +102,7 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     return {
       run: { ...page.runs[0], config: run.config, params },
       /** Config keys this run does not use (a baseline trains nothing, pre-training reads pretrain.*). */
-      inapplicable: Object.keys(flattenConfigValues(run.config)).filter((k) => !configKeyApplies(k, run)),
+      inapplicable: run.kind === 'sweep' ? [] : Object.keys(flattenConfigValues(run.config)).filter((k) => !configKeyApplies(k, run)),
       metricKeys,
       evaluations: evals,
       summary: summarizeEvals(evals),

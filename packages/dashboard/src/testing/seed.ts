@@ -19,7 +19,8 @@ export const GENUINE = 360;
 export const rank1Of = (n: number, protocol: string, fold: string) =>
   0.6 + 0.1 * Math.log2(n) - (protocol.endsWith('thermal') ? 0.1 : 0) + (fold === '2' ? 0.02 : 0);
 export const eerOf = (n: number, protocol: string, fold: string) => 0.2 - 0.03 * Math.log2(n) + (protocol.endsWith('thermal') ? 0.05 : 0) + (fold === '2' ? -0.01 : 0);
-export const lossAt = (n: number, step: number) => 1 / (1 + step / 50) + 0.05 * Math.sin(step) + 0.01 * n;
+/** Training loss: falls with the step; folds differ a little (so grouped curves have a spread). */
+export const lossAt = (n: number, step: number, fold = '1') => 1 / (1 + step / 50) + 0.05 * Math.sin(step) + 0.01 * n + (fold === '2' ? 0.04 : 0) * (1 - step / (2 * STEPS));
 export const BASELINE_RANK1 = 0.4;
 
 export interface SeededStore {
@@ -38,8 +39,8 @@ export interface SeededStore {
 }
 
 /** Per-step points of one SSMB training step, keyed exactly as ssmb_step.ts and loop.ts log them. */
-export function trainingPoints(n: number, step: number): MetricPoint[] {
-  const l = lossAt(n, step);
+export function trainingPoints(n: number, step: number, fold = '1'): MetricPoint[] {
+  const l = lossAt(n, step, fold);
   const pts: MetricPoint[] = [
     { key: TRAIN_METRICS.loss, step, value: l },
     { key: TRAIN_METRICS.lossCc, step, value: l * 0.7 },
@@ -72,7 +73,7 @@ export function seedStore(dir: string): SeededStore {
         const id = store.createRun({ experiment: 'experts-ablation', kind: 'train', method: 'ssmb', config: cfg, seed: 0, name: `ssmb N=${n} ${protocol}/${fold}`, totalSteps: STEPS });
         runs.set(`${n}/${protocol}/${fold}`, id);
         store.setRunEnvironment(id, { engine: 'wasm', codeVersion: 'test' });
-        store.logMetrics(id, Array.from({ length: STEPS }, (_, s) => trainingPoints(n, s + 1)).flat());
+        store.logMetrics(id, Array.from({ length: STEPS }, (_, s) => trainingPoints(n, s + 1, fold)).flat());
         store.setProgress(id, STEPS);
         const r1 = rank1Of(n, protocol, fold);
         const eer = eerOf(n, protocol, fold);

@@ -47,9 +47,11 @@ export function CompareView({ ids }: { ids: number[] }) {
   }, [ids.join(','), metricKey, groupBy]);
   const grouped = useApi<GroupedCurvesResponse>(enough && groupBy ? `/api/curves${qs({ ids, key: metricKey, by: groupBy })}` : null);
   const metricRows = useMemo(() => {
-    const keys = new Set((data?.summary ?? []).map((s) => `${s.protocol}\0${s.metric}`));
-    return [...keys].sort().map((k) => k.split('\0') as [string, string]);
-  }, [data]);
+    const order = meta?.evalMetrics ?? [];
+    const rank = (m: string) => (order.includes(m) ? order.indexOf(m) : order.length);
+    const keys = [...new Set((data?.summary ?? []).map((s) => `${s.protocol}\0${s.metric}`))].map((k) => k.split('\0') as [string, string]);
+    return keys.sort((a, b) => a[0].localeCompare(b[0]) || rank(a[1]) - rank(b[1]) || a[1].localeCompare(b[1]));
+  }, [data, meta]);
   const stepKeys = useMemo(() => {
     const all = [...new Set(Object.values(data?.latest ?? {}).flatMap((l) => l.map((m) => m.key)))].sort();
     return all;
@@ -118,7 +120,7 @@ export function CompareView({ ids }: { ids: number[] }) {
           </div>
         )}
       </div>
-      <div className="two">
+      <div className={data.runs.length <= 3 ? 'two' : ''}>
         <div className="panel">
           <h2>Evaluation <span className="dim small">mean ± std over folds (n)</span></h2>
           <div className="scroll-x">

@@ -186,7 +186,7 @@ export function RunDetailView({ id }: { id: number }) {
               );
             })}
           </div>
-          {data.metricKeys.length === 0 && <div className="dim">No metrics logged yet.</div>}
+          {data.metricKeys.length === 0 && <div className="dim">{r.kind === 'sweep' ? 'A sweep logs nothing itself: its runs (above) do.' : 'No metrics logged yet.'}</div>}
         </div>
         <div className="panel detail-side">
           <h2>Run</h2>
@@ -228,7 +228,7 @@ export function RunDetailView({ id }: { id: number }) {
         </div>
       </div>
 
-      <div className="panel">
+      {r.kind !== 'sweep' && <div className="panel">
         <h2>Evaluation per fold</h2>
         {skippedEntries(data.evaluations) && (
           <div className="error" data-testid="skipped-entries">
@@ -275,7 +275,7 @@ export function RunDetailView({ id }: { id: number }) {
             </table>
           </div>
         )}
-      </div>
+      </div>}
 
       {(curves.data?.curves.length ?? 0) > 0 && (
         <div className="three">
