@@ -147,6 +147,13 @@ export function RunsView() {
       <ErrorBox error={error ?? loadError} />
       <div className="panel flush">
         <table className="grid sticky runs-table" data-testid="runs-table">
+          {/* Fixed layout: the narrow columns get these widths, the name takes the rest, and long text is
+              clipped, so the table fits the window whatever the runs are called. */}
+          <colgroup>
+            <col style={{ width: 28 }} /><col style={{ width: 46 }} /><col /><col style={{ width: 118 }} /><col style={{ width: 92 }} />
+            <col style={{ width: 104 }} /><col style={{ width: 34 }} /><col style={{ width: 190 }} /><col style={{ width: 100 }} />
+            {metrics.map((m) => <col key={m} style={{ width: 84 }} />)}<col style={{ width: 104 }} /><col style={{ width: 88 }} />
+          </colgroup>
           <thead>
             <tr>
               <th><input type="checkbox" aria-label="select all shown" checked={allShown} onChange={(e) => setSelected(e.target.checked ? [...new Set([...selected, ...shownIds])] : [])} /></th>
@@ -164,7 +171,6 @@ export function RunsView() {
               })}
               <th className="num" title={`${latestKey}: last value · best (${better === 'lower' ? 'min' : 'max'}) over the run`}>{latestKey}<span className="unit">last · best</span></th>
               <Th k="created_at" label="created" />
-              <th />
             </tr>
           </thead>
           <tbody>
@@ -197,11 +203,6 @@ export function RunsView() {
                 {metrics.map((m) => <td key={m} className="num" data-metric={m}>{fmtMetric(r.metrics[m], specOf(meta?.metricSpecs, m))}</td>)}
                 <td className="num nowrap" data-col="latest"><LastBest latest={r.latest[latestKey]} better={better} /></td>
                 <td className="dim small nowrap">{fmtTime(r.createdAt)}</td>
-                <td className="nowrap">
-                  <button className="link" onClick={() => void write(() => post(`/api/runs/${r.id}/archive`, { archived: !r.archived }))}>
-                    {r.archived ? 'restore' : 'archive'}
-                  </button>
-                </td>
               </tr>
             ))}
           </tbody>
