@@ -302,7 +302,7 @@ export async function runQuickstart(opts: QuickstartOptions = {}): Promise<Quick
   });
   const uni = res.routing.filter((r) => r.column === 'vis-universal');
   const routingText = formatRoutingSummary(uni.length ? uni : res.routing, labelsOf(res.config));
-  log('Routing (which expert each modality goes to; VIS-UNIVERSAL probes, summed over folds):');
+  log('Routing (which expert each modality goes to; VIS-UNIVERSAL gallery and probe images, summed over folds):');
   log(routingText.trimEnd() || '  (no routing recorded)');
   const findings = summariseFindings(res.table);
   log('');

@@ -248,7 +248,7 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     const { configs } = listTableConfigs(d.tablesDir);
     // A table config by name; by default the quickstart's (`synthetic`) or the first config that
     // matches runs of the store, else rows grouped by method.
-    const wanted = p.config ? configs.filter((c) => c.config.name === p.config) : p.rows ? [] : [...configs].sort((a, b) => Number(b.config.name === 'synthetic') - Number(a.config.name === 'synthetic'));
+    const wanted = p.config ? configs.filter((c) => c.config.name === p.config) : p.rows ? [] : [...configs].sort((a, b) => Number(b.config.name === 'synthetic') - Number(a.config.name === 'synthetic') || a.config.name.localeCompare(b.config.name));
     if (p.config && wanted.length === 0) throw apiError('TABLE_NOT_FOUND', `Received "${p.config}"; known: ${configs.map((c) => c.config.name).join(', ') || 'none'}.`, 'query.config');
     if (wanted.length) {
       const records = await store.listRuns({ experimentId: scope.experimentId, ids: scope.runIds, archived: p.archived, sort: 'id', order: 'asc' });

@@ -149,12 +149,13 @@ export function DetChart({ curves }: { curves: EvalCurve[] }) {
 export function CmcChart({ curves }: { curves: EvalCurve[] }) {
   const y = niceAxis(curves.flatMap((c) => c.y), { clamp: [0, 1] });
   const maxRank = Math.max(1, ...curves.flatMap((c) => c.x));
+  const rankTicks = [1, ...niceAxis([0, maxRank], { count: 6 }).ticks.filter((t) => t > 1 && t <= maxRank && Number.isInteger(t))];
   return (
     <div data-testid="cmc-chart" className="chart">
       <ResponsiveContainer width="100%" height={H + 20}>
         <LineChart margin={MARGIN}>
           <CartesianGrid stroke="#eef0f3" />
-          <XAxis dataKey="rank" type="number" domain={[1, maxRank]} allowDecimals={false} tick={AXIS} label={xTitle('rank')} />
+          <XAxis dataKey="rank" type="number" domain={[1, maxRank]} ticks={rankTicks} allowDecimals={false} tick={AXIS} label={xTitle('rank')} />
           <YAxis type="number" domain={y.domain} ticks={y.ticks} tick={AXIS} width={52} tickFormatter={tickFormatter(y.ticks, 100, '%')} label={yTitle('identification rate')} />
           <Tooltip formatter={(v) => `${(Number(v) * 100).toFixed(2)}%`} labelFormatter={(l) => `rank ${l}`} isAnimationActive={false} />
           {curves.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} />}

@@ -1,4 +1,4 @@
-// Routing summary: for each SSMB block, which expert each modality's probe images go to. Pure; the
+// Routing summary: for each SSMB block, which expert each modality's images (gallery and probe) go to. Pure; the
 // counts come from the run store's routing tables (summed over folds).
 
 export interface RoutingCountRow {
@@ -79,7 +79,7 @@ export function formatRoutingSummary(summaries: RoutingSummary[], labels: { rows
   const out: string[] = [];
   for (const s of summaries) {
     const experts = Math.max(1, ...s.blocks.flatMap((b) => b.modalities.map((m) => m.counts.length)));
-    out.push(`${labels.rows?.[s.row] ?? s.row} on ${labels.columns?.[s.column] ?? s.column} (${experts} expert${experts > 1 ? 's' : ''}): modality -> expert (share of its probes)`);
+    out.push(`${labels.rows?.[s.row] ?? s.row} on ${labels.columns?.[s.column] ?? s.column} (${experts} expert${experts > 1 ? 's' : ''}): modality -> expert (share of its images)`);
     const width = Math.max(6, ...s.blocks.map((b) => b.block.length));
     for (const b of s.blocks) {
       const cells = b.modalities.map((m) => `${m.modality} -> e${m.top} (${(m.share * 100).toFixed(0)}%)`.padEnd(24));

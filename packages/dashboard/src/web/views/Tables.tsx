@@ -39,6 +39,7 @@ export function TablesView() {
   const [method, setMethod] = useState('');
   const [experiment, setExperiment] = useState('');
   const [preview, setPreview] = useState<'' | 'md' | 'latex' | 'csv'>('');
+  const [layout, setLayout] = useState<'auto' | 'wide' | 'per-metric'>('auto');
   const [exportError, setExportError] = useState<Error | null>(null);
   const params = {
     ...(source.startsWith('config:') ? { config: source.slice(7) } : source === 'rows' ? { rows, metrics } : {}),
@@ -52,6 +53,9 @@ export function TablesView() {
   const chosen = data?.source && 'config' in data.source ? `config:${data.source.config}` : 'rows';
   const rowsShown = data?.source && 'rows' in data.source ? data.source.rows : rows;
   const cfgInfo = meta?.tableConfigs.find((c) => `config:${c.name}` === chosen);
+  // Protocols x metrics side by side fits about ten cells at 1440 px; past that, one table per metric
+  // (rows x protocols), as the terminal table does.
+  const perMetric = t ? (layout === 'auto' ? t.columns.length * t.metrics.length > 10 : layout === 'per-metric') : false;
   const save = (format: string, ext: string) => {
     setExportError(null);
     download(exportUrl(format), `${t?.name ?? 'table'}.${ext}`).catch((e: Error) => setExportError(e));
@@ -99,34 +103,62 @@ export function TablesView() {
             <button data-testid="export-csv" onClick={() => save('csv', 'csv')}>Export CSV</button>
             <button data-testid="export-md" onClick={() => save('md', 'md')}>Export Markdown</button>
             <button data-testid="export-latex" onClick={() => save('latex', 'tex')}>Export LaTeX</button>
+            <select value={layout} onChange={(e) => setLayout(e.target.value as typeof layout)} aria-label="layout">
+              <option value="auto">layout: auto</option><option value="wide">protocols × metrics</option><option value="per-metric">one table per metric</option>
+            </select>
             <select value={preview} onChange={(e) => setPreview(e.target.value as typeof preview)} aria-label="preview format">
               <option value="">preview…</option><option value="md">Markdown</option><option value="latex">LaTeX</option><option value="csv">CSV</option>
             </select>
           </div>
-          <div className="scroll-x">
-            <table className="grid paper" data-testid="paper-table">
-              <thead>
-                <tr>
-                  <th rowSpan={2}>{t.rowHeader ?? 'Method'}</th>
-                  {t.columns.map((c) => <th key={c.id} colSpan={t.metrics.length} className="group">{c.label}</th>)}
-                </tr>
-                <tr>{t.columns.flatMap((c) => t.metrics.map((m) => <th key={c.id + m.key} className="num">{m.label}{m.percent ? ' (%)' : ''}</th>))}</tr>
-              </thead>
-              <tbody>
-                {t.rows.map((r) => (
-                  <tr key={r.id} className={r.kind === 'literature' ? 'reference-row' : ''}>
-                    <td className="nowrap">{r.label}{r.kind === 'literature' ? <span className="dim small"> (reported)</span> : null}</td>
-                    {r.cells.flatMap((col, ci) =>
-                      t.metrics.map((m, mi) => (
-                        <td key={`${ci}-${mi}`} className={`num nowrap ${mi === 0 ? 'group-start' : ''}`} style={{ fontWeight: col?.[mi]?.best ? 700 : 400 }}>
-                          <CellText c={col?.[mi] ?? null} decimals={m.decimals} />
-                        </td>
-                      )),
-                    )}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+          <div data-testid="paper-table" data-layout={perMetric ? 'per-metric' : 'wide'}>
+            {perMetric ? (
+              t.metrics.map((m, mi) => (
+                <div key={m.key} className="scroll-x metric-block">
+                  <div className="chart-title">{m.label}{m.percent ? ' (%)' : ''} <span className="dim small">{m.better} is better</span></div>
+                  <table className="grid paper">
+                    <thead>
+                      <tr><th>{t.rowHeader ?? 'Method'}</th>{t.columns.map((c) => <th key={c.id} className="num">{c.label}</th>)}</tr>
+                    </thead>
+                    <tbody>
+                      {t.rows.map((r) => (
+                        <tr key={r.id} className={r.kind === 'literature' ? 'reference-row' : ''}>
+                          <td className="nowrap">{r.label}{r.kind === 'literature' ? <span className="dim small"> (reported)</span> : null}</td>
+                          {r.cells.map((col, ci) => (
+                            <td key={ci} className="num nowrap" style={{ fontWeight: col?.[mi]?.best ? 700 : 400 }}><CellText c={col?.[mi] ?? null} decimals={m.decimals} /></td>
+                          ))}
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              ))
+            ) : (
+              <div className="scroll-x">
+                <table className="grid paper">
+                  <thead>
+                    <tr>
+                      <th rowSpan={2}>{t.rowHeader ?? 'Method'}</th>
+                      {t.columns.map((c) => <th key={c.id} colSpan={t.metrics.length} className="group">{c.label}</th>)}
+                    </tr>
+                    <tr>{t.columns.flatMap((c) => t.metrics.map((m) => <th key={c.id + m.key} className="num">{m.label}{m.percent ? ' (%)' : ''}</th>))}</tr>
+                  </thead>
+                  <tbody>
+                    {t.rows.map((r) => (
+                      <tr key={r.id} className={r.kind === 'literature' ? 'reference-row' : ''}>
+                        <td className="nowrap">{r.label}{r.kind === 'literature' ? <span className="dim small"> (reported)</span> : null}</td>
+                        {r.cells.flatMap((col, ci) =>
+                          t.metrics.map((m, mi) => (
+                            <td key={`${ci}-${mi}`} className={`num nowrap ${mi === 0 ? 'group-start' : ''}`} style={{ fontWeight: col?.[mi]?.best ? 700 : 400 }}>
+                              <CellText c={col?.[mi] ?? null} decimals={m.decimals} />
+                            </td>
+                          )),
+                        )}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
           </div>
           <div className="dim small" style={{ marginTop: 6 }}>
             Mean ± sample std over folds (runs repeating a fold count as extra folds); n = folds averaged, k/n = folds done of those the protocol declares. Best of each column in bold.
