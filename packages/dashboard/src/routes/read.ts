@@ -207,7 +207,9 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
       metrics: [p.metric], key: 'method', method: p.method, experimentId: p.experiment, runIds: p.ids, includeArchived: p.archived === 'include',
     });
     const protocols = [...new Set(rows.map((r) => r.protocol))].sort();
-    const protocol = p.protocol ?? protocols[0];
+    // By default the protocol with the most evaluated runs (a lone pre-training run compares with nothing).
+    const runsOn = (proto: string) => new Set(rows.filter((r) => r.protocol === proto).map((r) => r.runId)).size;
+    const protocol = p.protocol ?? [...protocols].sort((a, b) => runsOn(b) - runsOn(a) || a.localeCompare(b))[0];
     const byRun = new Map<number, number[]>();
     for (const r of rows) if (r.protocol === protocol) byRun.set(r.runId, [...(byRun.get(r.runId) ?? []), r.value]);
     const ids = [...byRun.keys()];

@@ -47,7 +47,7 @@ export function CurveChart({ series, smoothing, yLabel, xLabel = 'step', height 
           <XAxis dataKey="step" type="number" domain={x.domain} ticks={x.ticks} allowDuplicatedCategory={false} tick={AXIS} label={xTitle(xLabel)} />
           <YAxis type="number" domain={axis.domain} ticks={axis.ticks} tick={AXIS} width={58} tickFormatter={fmt} label={yTitle(yLabel)} allowDataOverflow />
           <Tooltip formatter={(v) => fmtNumber(v)} labelFormatter={(l) => `${xLabel} ${l}`} isAnimationActive={false} />
-          {series.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} />}
+          {series.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} itemSorter={null} />}
           {series.map((s, i) => {
             const color = s.color ?? PALETTE[i % PALETTE.length];
             const sm = smooth(s.values, smoothing);
@@ -78,7 +78,7 @@ export function BandChart({ groups, yLabel, xLabel = 'step', testId }: { groups:
           <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} ticks={x.ticks} allowDuplicatedCategory={false} tick={AXIS} label={xTitle(xLabel)} />
           <YAxis type="number" domain={axis.domain} ticks={axis.ticks} tick={AXIS} width={58} tickFormatter={tickFormatter(axis.ticks)} label={yTitle(yLabel)} allowDataOverflow />
           <Tooltip formatter={(v) => (Array.isArray(v) ? `${fmtNumber(v[0])} – ${fmtNumber(v[1])}` : fmtNumber(v))} labelFormatter={(l) => `${xLabel} ${Math.round(Number(l))}`} isAnimationActive={false} />
-          <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} />
+          <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} itemSorter={null} />
           {groups.map((g, i) => {
             const color = PALETTE[i % PALETTE.length];
             const data = g.steps.map((step, j) => ({ step, mean: g.mean[j], band: [g.mean[j] - (g.std[j] ?? 0), g.mean[j] + (g.std[j] ?? 0)] }));
@@ -110,7 +110,7 @@ export function RocChart({ curves }: { curves: EvalCurve[] }) {
           <XAxis dataKey="far" type="number" scale="log" domain={[lo, 1]} ticks={FAR_TICKS.filter((t) => t >= lo)} allowDataOverflow tickFormatter={pct} tick={AXIS} label={xTitle('FAR (log)')} />
           <YAxis type="number" domain={y.domain} ticks={y.ticks} tick={AXIS} width={52} tickFormatter={tickFormatter(y.ticks, 100, '%')} label={yTitle('TAR')} />
           <Tooltip formatter={(v) => `${(Number(v) * 100).toFixed(2)}%`} labelFormatter={(l) => `FAR ${(Number(l) * 100).toPrecision(3)}%`} isAnimationActive={false} />
-          {curves.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} />}
+          {curves.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} itemSorter={null} />}
           {curves.map((c, i) => (
             <Line key={curveName(c)} name={curveName(c)} data={c.x.map((far, j) => ({ far, tar: c.y[j] })).filter((p) => p.far > 0)} dataKey="tar"
               stroke={PALETTE[i % PALETTE.length]} dot={false} isAnimationActive={false} />
@@ -134,7 +134,7 @@ export function DetChart({ curves }: { curves: EvalCurve[] }) {
           <CartesianGrid stroke="#eef0f3" />
           <XAxis dataKey="x" type="number" domain={[ticks[0], ticks[ticks.length - 1]]} ticks={ticks} allowDataOverflow tickFormatter={label} tick={AXIS} label={xTitle('FMR')} />
           <YAxis type="number" domain={[ticks[0], ticks[ticks.length - 1]]} ticks={ticks} allowDataOverflow tickFormatter={label} tick={AXIS} width={52} label={yTitle('FNMR')} />
-          {curves.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} />}
+          {curves.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} itemSorter={null} />}
           {curves.map((c, i) => (
             <Line key={curveName(c)} name={curveName(c)} dataKey="y" stroke={PALETTE[i % PALETTE.length]} dot={false} isAnimationActive={false}
               data={c.x.map((far, j) => ({ x: probit(far), y: probit(1 - c.y[j]) })).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))} />
@@ -158,7 +158,7 @@ export function CmcChart({ curves }: { curves: EvalCurve[] }) {
           <XAxis dataKey="rank" type="number" domain={[1, maxRank]} ticks={rankTicks} allowDecimals={false} tick={AXIS} label={xTitle('rank')} />
           <YAxis type="number" domain={y.domain} ticks={y.ticks} tick={AXIS} width={52} tickFormatter={tickFormatter(y.ticks, 100, '%')} label={yTitle('identification rate')} />
           <Tooltip formatter={(v) => `${(Number(v) * 100).toFixed(2)}%`} labelFormatter={(l) => `rank ${l}`} isAnimationActive={false} />
-          {curves.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} />}
+          {curves.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} itemSorter={null} />}
           {curves.map((c, i) => (
             <Line key={curveName(c)} name={curveName(c)} data={c.x.map((rank, j) => ({ rank, rate: c.y[j] }))} dataKey="rate" stroke={PALETTE[i % PALETTE.length]}
               dot={{ r: 2 }} isAnimationActive={false} />

@@ -67,7 +67,7 @@ export function AblationView() {
               protocol: p,
               points: xs.flatMap((x) => { const c = cell(p, x); return c && c.mean !== null ? [{ x, mean: c.mean, std: c.std, n: c.n }] : []; }),
               baseline: base(p) && base(p)!.mean !== null ? { mean: base(p)!.mean!, std: base(p)!.std, n: base(p)!.n } : undefined,
-            }))} />
+            })).filter((panel) => panel.points.length > 0)} />
         ) : <div className="dim">No evaluated runs match.</div>}
       </div>
       <div className="panel">

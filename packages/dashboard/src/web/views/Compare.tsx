@@ -70,6 +70,10 @@ export function CompareView({ ids }: { ids: number[] }) {
   if (!data) return <div className="dim">loading…</div>;
   const color = (i: number) => PALETTE[i % PALETTE.length];
   const label = (id: number) => data.labels[id] ?? `#${id}`;
+  const protocolsOf = new Map(data.runs.map((r) => [r.id, [...new Set(data.summary.filter((x) => x.runId === r.id).map((x) => x.protocol))]]));
+  const protocolOf = new Map([...protocolsOf].map(([id, ps]) => [id, ps[0]]));
+  const oneProtocolEach = [...protocolsOf.values()].every((ps) => ps.length <= 1) && new Set([...protocolOf.values()].filter(Boolean)).size > 1;
+  const metricNames = [...new Set(metricRows.map(([, m]) => m))];
   const withData = data.runs.filter((r) => (curves.get(r.id)?.series[0]?.total ?? 0) > 0);
   const noData = data.runs.filter((r) => !withData.includes(r));
   const shownKeys = allKeys ? stepKeys : stepKeys.filter((k) => k === 'loss' || k.startsWith('loss/') || k.startsWith('eval/'));
@@ -124,29 +128,50 @@ export function CompareView({ ids }: { ids: number[] }) {
         <div className="panel">
           <h2>Evaluation <span className="dim small">mean ± std over folds (n)</span></h2>
           <div className="scroll-x">
-            <table className="grid" data-testid="compare-metrics">
-              <thead>
-                <tr><th>protocol</th><th>metric</th>{data.runs.map((r, i) => <th key={r.id} className="num" style={{ color: color(i) }}>#{r.id}</th>)}</tr>
-              </thead>
-              <tbody>
-                {metricRows.map(([p, m]) => (
-                  <tr key={p + m}>
-                    <td>{p}</td>
-                    <td>{labelWithUnit(specOf(meta?.metricSpecs, m))}</td>
-                    {data.runs.map((r) => {
-                      const s = data.summary.find((x) => x.runId === r.id && x.protocol === p && x.metric === m);
-                      return (
-                        <td key={r.id} className="num">
-                          {s ? fmtMeanStd(s.mean, s.std, s.n, specOf(meta?.metricSpecs, m)) : '–'}
-                          {s && s.n > 1 ? <span className="dim small"> n={s.n}</span> : null}
-                        </td>
-                      );
-                    })}
-                  </tr>
-                ))}
-                {metricRows.length === 0 && <tr><td colSpan={2 + data.runs.length} className="dim">No evaluations yet.</td></tr>}
-              </tbody>
-            </table>
+            {oneProtocolEach ? (
+              // Each run was evaluated on one protocol (a sweep over protocols): one row per metric.
+              <table className="grid" data-testid="compare-metrics">
+                <thead>
+                  <tr><th>metric</th>{data.runs.map((r, i) => <th key={r.id} className="num" style={{ color: color(i) }}>#{r.id}</th>)}</tr>
+                  <tr><th className="dim small">protocol</th>{data.runs.map((r) => <th key={r.id} className="num dim small">{protocolOf.get(r.id) ?? '–'}</th>)}</tr>
+                </thead>
+                <tbody>
+                  {metricNames.map((m) => (
+                    <tr key={m}>
+                      <td>{labelWithUnit(specOf(meta?.metricSpecs, m))}</td>
+                      {data.runs.map((r) => {
+                        const s = data.summary.find((x) => x.runId === r.id && x.metric === m);
+                        return <td key={r.id} className="num">{s ? fmtMeanStd(s.mean, s.std, s.n, specOf(meta?.metricSpecs, m)) : '–'}{s && s.n > 1 ? <span className="dim small"> n={s.n}</span> : null}</td>;
+                      })}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : (
+              <table className="grid" data-testid="compare-metrics">
+                <thead>
+                  <tr><th>protocol</th><th>metric</th>{data.runs.map((r, i) => <th key={r.id} className="num" style={{ color: color(i) }}>#{r.id}</th>)}</tr>
+                </thead>
+                <tbody>
+                  {metricRows.map(([p, m]) => (
+                    <tr key={p + m}>
+                      <td>{p}</td>
+                      <td>{labelWithUnit(specOf(meta?.metricSpecs, m))}</td>
+                      {data.runs.map((r) => {
+                        const s = data.summary.find((x) => x.runId === r.id && x.protocol === p && x.metric === m);
+                        return (
+                          <td key={r.id} className="num">
+                            {s ? fmtMeanStd(s.mean, s.std, s.n, specOf(meta?.metricSpecs, m)) : '–'}
+                            {s && s.n > 1 ? <span className="dim small"> n={s.n}</span> : null}
+                          </td>
+                        );
+                      })}
+                    </tr>
+                  ))}
+                  {metricRows.length === 0 && <tr><td colSpan={2 + data.runs.length} className="dim">No evaluations yet.</td></tr>}
+                </tbody>
+              </table>
+            )}
           </div>
         </div>
         <div className="panel">

@@ -51,7 +51,9 @@ export function ParallelView() {
           <ParallelCoordinates runs={data.runs} keys={current} metricLabel={labelWithUnit(spec)} metricNote={data.protocol ?? ''} better={spec.better} percent={spec.percent}
             onOpen={(id) => navigate(`runs/${id}`)} />
         ) : (
-          <div className="dim">{data ? (data.runs.length ? 'Pick at least one config key.' : 'No evaluated runs match.') : 'loading…'}</div>
+          <div className="dim">
+            {!data ? 'loading…' : data.runs.length === 0 ? 'No evaluated runs match.' : data.runs.length === 1 ? `Only one run was evaluated on ${data.protocol}: pick another protocol.` : data.candidates.length === 0 ? 'These runs share every config value.' : 'Pick at least one config key.'}
+          </div>
         )}
         <div className="dim small">Each line is a run (its mean over the protocol's folds); orange = better {spec.label}. Keys that are paths (datasets, weights, output folders) are left out.</div>
       </div>

@@ -152,7 +152,7 @@ export function RunsView() {
           <colgroup>
             <col style={{ width: 28 }} /><col style={{ width: 46 }} /><col /><col style={{ width: 118 }} /><col style={{ width: 92 }} />
             <col style={{ width: 104 }} /><col style={{ width: 34 }} /><col style={{ width: 190 }} /><col style={{ width: 100 }} />
-            {metrics.map((m) => <col key={m} style={{ width: 84 }} />)}<col style={{ width: 104 }} /><col style={{ width: 88 }} />
+            {metrics.map((m) => <col key={m} style={{ width: 94 }} />)}<col style={{ width: 104 }} /><col style={{ width: 88 }} />
           </colgroup>
           <thead>
             <tr>
