@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import {
   CONFIG_PATH_KEYS, LAUNCHABLE_KINDS, RUN_LIST_METRICS, RUN_STATUSES, configKeyApplies, defaultConfig, flattenConfigValues, metricBetter, metricGroup, metricUnit,
-  toCsv, toLatex, toMarkdown, type MatchableRun, type PaperTable,
+  toCsv, toLatex, toMarkdown, type MatchableRun, type PaperTable, type RunSummary,
 } from '@ssmb/trainer';
 import { apiError } from '../errors.ts';
 import { resolveArtifact } from '../artifacts.ts';
@@ -31,6 +31,15 @@ function runLabels(ids: number[], diff: ReturnType<typeof configDiff>): Record<n
       return [id, parts.length ? `#${id} ${parts.join(' ')}` : `#${id}`];
     }),
   );
+}
+
+/**
+ * A runs-list row: what the table shows, without the fields only the run page needs (code version,
+ * lease bookkeeping, init file), so a page of 200 runs stays small.
+ */
+function listRow(r: RunSummary) {
+  const { codeVersion: _c, initFrom: _i, heartbeatAt: _h, leaseOwner: _o, maxAttempts: _m, deletedAt: _d, experimentId: _e, seed: _s, engine: _g, ...row } = r;
+  return { ...row, latest: Object.fromEntries(Object.entries(r.latest).map(([k, { key: _k, time: _t, ...m }]) => [k, m])) };
 }
 
 export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
@@ -76,7 +85,7 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
 
   app.get('/api/runs', { config: read }, async (req) => {
     const p = parse(RunListQuery, req.query, 'query');
-    return store.queryRuns({
+    const page = await store.queryRuns({
       status: p.status,
       search: p.search,
       tag: p.tag,
@@ -89,6 +98,7 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
       offset: p.offset,
       latestKeys: p.latest ?? ['loss'],
     });
+    return { total: page.total, runs: page.runs.map(listRow) };
   });
 
   app.get('/api/runs/:id', { config: read }, async (req) => {

@@ -33,7 +33,11 @@ export interface RunSummary {
   backbone: string | null; numExperts: number | null; protocol: string | null; fold: string | null;
   tags: Record<string, string>; metrics: Record<string, number | null>; latest: Record<string, Latest>;
 }
-export interface RunsResponse { runs: RunSummary[]; total: number }
+/** A runs-list row (GET /api/runs leaves out what only the run page needs). */
+export type RunListRow = Omit<RunSummary, 'codeVersion' | 'heartbeatAt' | 'leaseOwner' | 'maxAttempts' | 'experimentId' | 'seed' | 'engine' | 'latest'> & {
+  latest: Record<string, Omit<Latest, 'key' | 'time'>>;
+};
+export interface RunsResponse { runs: RunListRow[]; total: number }
 export interface MetricKeyInfo extends Latest { group: string; better: 'lower' | 'higher' | null; unit: string }
 export interface EvalRow { runId: number; protocol: string; fold: string; metric: string; value: number | null; count: number | null }
 export interface MetricSummary { runId: number; protocol: string; metric: string; mean: number | null; std: number | null; n: number; folds: Record<string, number | null> }

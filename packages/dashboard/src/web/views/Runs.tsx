@@ -1,7 +1,7 @@
 // Runs: filterable, sortable table of every run, fitting a 1440-px window; select runs to compare, tag,
 // archive or restore them together, or cancel them.
 import { useState } from 'react';
-import { api, post, qs, useApi, useLiveEvents, useThrottled, type RunsResponse, type RunSummary } from '../api.ts';
+import { api, post, qs, useApi, useLiveEvents, useThrottled, type RunListRow, type RunsResponse } from '../api.ts';
 import { navigate } from '../router.ts';
 import { useMeta } from '../meta.ts';
 import { ErrorBox, StatusBadge } from '../components.tsx';
@@ -10,7 +10,7 @@ import { fmtMetric, fmtNumber, fmtTime, labelWithUnit, specOf } from '../format.
 const PAGE = 200;
 const LATEST_KEYS = ['loss', 'loss/cc', 'eval/rank1'];
 
-function Progress({ r }: { r: RunSummary }) {
+function Progress({ r }: { r: RunListRow }) {
   if (!r.totalSteps) return <span className="dim small">{r.step || ''}</span>;
   return (
     <span className="nowrap" title={`step ${r.step} of ${r.totalSteps}`}>
@@ -21,7 +21,7 @@ function Progress({ r }: { r: RunSummary }) {
 }
 
 /** "0.412 · best 0.398": the last value of a per-step key beside its best (min for losses). */
-export function LastBest({ latest, better }: { latest: RunSummary['latest'][string] | undefined; better: 'lower' | 'higher' }) {
+export function LastBest({ latest, better }: { latest: RunListRow['latest'][string] | undefined; better: 'lower' | 'higher' }) {
   if (!latest) return <span className="dim">–</span>;
   const best = better === 'lower' ? latest.min : latest.max;
   return (
@@ -72,7 +72,7 @@ export function RunsView() {
     const [key, ...rest] = text.split('=');
     return { key: key.trim(), value: rest.join('=').trim() };
   };
-  const addTag = (run: RunSummary) => {
+  const addTag = (run: RunListRow) => {
     const t = askTag(`run ${run.id}`);
     if (t) void write(() => api(`/api/runs/${run.id}/tags`, { method: 'PUT', body: JSON.stringify(t) }));
   };
