@@ -80,6 +80,9 @@ const SORT_SQL: Record<RunSortKey, string> = {
   ) as Record<(typeof RUN_LIST_METRICS)[number], string>),
 };
 
+/** Sort keys whose column is never NULL (no NULLs-last term needed). */
+const NOT_NULL_SORT_KEYS = new Set<RunSortKey>(['id', 'name', 'status', 'created_at', 'experiment', 'step']);
+
 // Downsampling one metric history (metricSeries). Per step-range bucket ([s0, s1] pairs in @bounds): the
 // rowids of its first and last points (index seeks) and of its minimum and maximum (one index range scan
 // each; SQLite takes a bare column from the row holding min()/max(), the first in step order on ties).
@@ -365,10 +368,14 @@ export class RunStore implements RunStoreApi {
   }
 
   private orderBy(f: RunFilter): string {
-    const sort = SORT_SQL[f.sort ?? 'id'];
+    const key = f.sort ?? 'id';
+    const sort = SORT_SQL[key];
     if (!sort) throw new Error(`sort must be one of ${RUN_SORT_KEYS.join(', ')}, received ${f.sort}`);
     const order = f.order === 'asc' ? 'ASC' : 'DESC';
-    return `ORDER BY ${sort} IS NULL, ${sort} ${order}, r.id ${order}`;
+    // Nullable keys sort their NULLs last. By id (the default) SQLite walks the rowid order and stops at
+    // the LIMIT, so the derived columns are computed for one page, not for every run.
+    if (key === 'id') return `ORDER BY r.id ${order}`;
+    return NOT_NULL_SORT_KEYS.has(key) ? `ORDER BY ${sort} ${order}, r.id ${order}` : `ORDER BY ${sort} IS NULL, ${sort} ${order}, r.id ${order}`;
   }
 
   listRuns(filter: RunFilter = {}): RunRecord[] {
