@@ -34,7 +34,8 @@ function workerProcess(extra: Record<string, unknown>): { done: Promise<{ code: 
 describe('worker', () => {
   it('two worker processes claim each of 20 queued runs exactly once', async () => {
     const store = RunStore.open(file);
-    const ids = Array.from({ length: 20 }, (_, i) => launchRun(store, noop(5 + (i % 3)), { experiment: 'q', kind: 'noop' }));
+    // ~40 steps of >= 2 ms each: the queue outlasts the start-up skew of two node processes on a loaded machine.
+    const ids = Array.from({ length: 20 }, (_, i) => launchRun(store, noop(40 + (i % 3)), { experiment: 'q', kind: 'noop' }));
     store.close();
     const [a, b] = [workerProcess({ owner: 'A' }), workerProcess({ owner: 'B' })];
     const [ra, rb] = await Promise.all([a.done, b.done]);
