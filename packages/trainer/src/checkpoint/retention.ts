@@ -62,7 +62,7 @@ export function reconcileCheckpoints(store: RunStore, runId: number, runDir: str
 
 /** Files other runs start from (`--init-from`): never deleted, whoever wrote them. */
 function initFromFiles(store: RunStore): Set<string> {
-  return new Set(store.listRuns({ includeDeleted: true }).flatMap((r) => (r.initFrom ? [path.resolve(r.initFrom)] : [])));
+  return new Set(store.listRuns({ archived: 'include' }).flatMap((r) => (r.initFrom ? [path.resolve(r.initFrom)] : [])));
 }
 
 /** Human-readable summary of a reconciliation (empty when nothing was done). */
