@@ -38,8 +38,17 @@ function runLabels(ids: number[], diff: ReturnType<typeof configDiff>): Record<n
  * lease bookkeeping, init file), so a page of 200 runs stays small.
  */
 function listRow(r: RunSummary) {
-  const { codeVersion: _c, initFrom: _i, heartbeatAt: _h, leaseOwner: _o, maxAttempts: _m, deletedAt: _d, experimentId: _e, seed: _s, engine: _g, ...row } = r;
-  return { ...row, latest: Object.fromEntries(Object.entries(r.latest).map(([k, { key: _k, time: _t, ...m }]) => [k, m])) };
+  const latest: Record<string, { step: number; value: number; points: number; min: number; max: number }> = {};
+  for (const k in r.latest) {
+    const m = r.latest[k];
+    latest[k] = { step: m.step, value: m.value, points: m.points, min: m.min, max: m.max };
+  }
+  return {
+    id: r.id, experimentName: r.experimentName, parentRunId: r.parentRunId, name: r.name, kind: r.kind, method: r.method, status: r.status,
+    createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt, leaseExpiresAt: r.leaseExpiresAt, attempts: r.attempts, step: r.step,
+    totalSteps: r.totalSteps, error: r.error, cancelRequestedAt: r.cancelRequestedAt, archived: r.archived, stale: r.stale, backbone: r.backbone,
+    numExperts: r.numExperts, protocol: r.protocol, fold: r.fold, tags: r.tags, metrics: r.metrics, latest,
+  };
 }
 
 export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {

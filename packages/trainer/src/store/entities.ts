@@ -87,19 +87,46 @@ export function toRun(row: Row): RunRecord {
 
 /** runs row (RUN_COLUMNS + derived d_* columns) -> RunSummary (tags, metrics and latest filled by the caller). */
 export function toRunSummary(row: Row, now: number): RunSummary {
-  const run = runColumns(row);
+  // One object literal (not a spread of runColumns): the runs list maps hundreds of rows per request.
   const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
   const ne = row.d_numExperts;
+  const leaseExpiresAt = row.lease_expires_at ?? null;
+  const metrics: Record<string, number | null> = {};
+  for (const m of RUN_LIST_METRICS) metrics[m] = null;
   return {
-    ...run,
-    archived: run.deletedAt !== null,
-    stale: run.status === 'running' && run.leaseExpiresAt !== null && run.leaseExpiresAt < now,
+    id: row.id,
+    experimentId: row.experiment_id,
+    experimentName: row.experiment_name,
+    parentRunId: row.parent_run_id ?? null,
+    name: row.name,
+    kind: row.kind,
+    method: row.method ?? null,
+    status: row.status,
+    seed: row.seed,
+    engine: row.engine ?? null,
+    codeVersion: row.code_version ?? null,
+    initFrom: row.init_from ?? null,
+    createdAt: row.created_at,
+    startedAt: row.started_at ?? null,
+    finishedAt: row.finished_at ?? null,
+    heartbeatAt: row.heartbeat_at ?? null,
+    leaseOwner: row.lease_owner ?? null,
+    leaseExpiresAt,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    step: row.step,
+    totalSteps: row.total_steps ?? null,
+    error: row.error ?? null,
+    deletedAt: row.deleted_at ?? null,
+    cancelRequestedAt: row.cancel_requested_at ?? null,
+    archived: row.deleted_at !== null && row.deleted_at !== undefined,
+    stale: row.status === 'running' && leaseExpiresAt !== null && leaseExpiresAt < now,
     backbone: text(row.d_backbone),
     numExperts: ne === null || ne === undefined ? null : Number(ne),
     protocol: text(row.d_protocol),
     fold: text(row.d_fold),
     tags: {},
-    metrics: Object.fromEntries(RUN_LIST_METRICS.map((m) => [m, null])),
+    metrics,
     latest: {},
   };
 }

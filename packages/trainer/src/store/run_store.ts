@@ -388,7 +388,16 @@ export class RunStore implements RunStoreApi {
     const { where, params } = this.runWhere(q);
     const limit = Math.max(1, Math.min(q.limit ?? 100, 5000));
     const offset = Math.max(0, q.offset ?? 0);
-    const rows = this.stmt(`SELECT ${RUN_COLUMNS}, ${DERIVED_SELECT} ${RUN_FROM} ${where} ${this.orderBy(q)} LIMIT ? OFFSET ?`).all(...params, limit, offset) as Row[];
+    const order = this.orderBy(q);
+    // Sorted by anything but id: pick the page's ids on the sort key alone, then read the page's columns
+    // (the derived config columns are json_extract calls: for one page, not for every run).
+    const rows = (
+      (q.sort ?? 'id') === 'id'
+        ? this.stmt(`SELECT ${RUN_COLUMNS}, ${DERIVED_SELECT} ${RUN_FROM} ${where} ${order} LIMIT ? OFFSET ?`).all(...params, limit, offset)
+        : this.stmt(
+            `SELECT ${RUN_COLUMNS}, ${DERIVED_SELECT} ${RUN_FROM} WHERE r.id IN (SELECT r.id ${RUN_FROM} ${where} ${order} LIMIT ? OFFSET ?) ${order}`,
+          ).all(...params, limit, offset)
+    ) as Row[];
     const total = (this.stmt(`SELECT count(*) AS n ${RUN_FROM} ${where}`).get(...params) as { n: number }).n;
     const now = Date.now();
     return { runs: this.withTagsMetricsLatest(rows.map((r) => toRunSummary(r, now)), q.latestKeys ?? ['loss']), total };
