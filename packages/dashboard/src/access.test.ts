@@ -85,7 +85,7 @@ describe('access is decided on the matched route', () => {
         const r = await tokened.app.inject({ method: w.method as 'POST', url, payload: w.body as object });
         expect([401, 404], `${w.method} ${url} -> ${r.statusCode} ${r.body}`).toContain(r.statusCode);
         const wrong = await tokened.app.inject({ method: w.method as 'POST', url, payload: w.body as object, headers: { authorization: 'Bearer wrong' } });
-        expect([403, 404], `${w.method} ${url} (wrong token) -> ${wrong.statusCode}`).toContain(wrong.statusCode);
+        expect([401, 404], `${w.method} ${url} (wrong token) -> ${wrong.statusCode}`).toContain(wrong.statusCode);
       }
     }
     expect(seeded.store.listRuns({ archived: 'include' }).length).toBe(before.runs);

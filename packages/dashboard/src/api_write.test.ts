@@ -35,7 +35,7 @@ describe('tokens', () => {
     expect(exposed.policy.token).toMatch(/^[\w-]{32}$/);
   });
 
-  it('exposed server: writes need the token, wrong token is 403, right token works', async () => {
+  it('exposed server: writes need the token, wrong token is 401, right token works', async () => {
     const id = seeded.runs.get('2/synthetic-vis-nir/1')!;
     const put = (headers: Record<string, string>) =>
       exposed.app.inject({ method: 'PUT', url: `/api/runs/${id}/tags`, payload: { key: 'best', value: 'yes' }, headers });
@@ -43,7 +43,7 @@ describe('tokens', () => {
     expect(none.statusCode).toBe(401);
     expect(json(none).error.code).toBe('TOKEN_REQUIRED');
     expect(json(none).error.message).toMatch(/Authorization: Bearer/);
-    expect((await put({ authorization: 'Bearer wrong' })).statusCode).toBe(403);
+    expect((await put({ authorization: 'Bearer wrong' })).statusCode).toBe(401);
     const ok = await put({ authorization: `Bearer ${exposed.policy.token}` });
     expect(ok.statusCode).toBe(200);
     expect(json(ok).tags).toMatchObject({ best: 'yes' });

@@ -73,6 +73,7 @@ const TRIGGERS: Record<ErrorCode, () => Promise<Res>> = {
   ORIGIN_NOT_ALLOWED: () => srv.app.inject({ method: 'PUT', url: `/api/runs/${seeded.failedId}/tags`, payload: { key: 'k' }, headers: { origin: 'http://evil.example' } }),
   LINK_INVALID: () => exposed.app.inject({ url: signLink(exposed.policy, '/api/tables?format=csv', Date.now() - 3_600_000).url, remoteAddress: '10.0.0.9' }),
   RUN_NOT_FOUND: () => srv.app.inject({ url: '/api/runs/99999' }),
+  LEASE_LOST: () => post(srv, `/api/worker/runs/${seeded.failedId}/heartbeat`, { owner: 'gone', attempt: 1, leaseMs: 60_000 }),
   RUN_STATE: () => post(srv, `/api/runs/${seeded.runs.get('1/synthetic-vis-nir/1')}/cancel`, {}),
   ARTIFACT_NOT_FOUND: () => srv.app.inject({ url: `/api/runs/${seeded.runs.get('1/synthetic-vis-nir/1')}/artifact?path=runs.sqlite` }),
   PATH_OUTSIDE_STORE: () => srv.app.inject({ url: `/api/runs/${seeded.runs.get('1/synthetic-vis-nir/1')}/artifact?path=..%2Fsecret` }),

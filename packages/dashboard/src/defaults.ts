@@ -10,3 +10,13 @@ export const DEFAULT_MAX_SWEEP_RUNS = 256;
 export const SIGNED_LINK_TTL_MS = 60_000;
 /** Request body limit (launch bodies are small; a grid is text). */
 export const BODY_LIMIT = 1 << 20;
+/** Largest worker write batch (metric points in columns) and upload (a checkpoint, a backbone) the worker API takes. */
+export const WORKER_BODY_LIMIT = 64 << 20;
+export const WORKER_UPLOAD_LIMIT = 8 * 1024 ** 3;
+/** How often the server re-queues runs whose lease expired (stale runs). */
+export const REAP_EVERY_MS = 5_000;
+/**
+ * After the server starts it waits this long before re-queueing expired leases: while it was down its
+ * workers could not renew them, and they reconnect within a lease (default 60 s).
+ */
+export const STALE_GRACE_MS = 60_000;

@@ -28,7 +28,7 @@ export const ERRORS = {
     status: 401,
     message: 'This request needs the token printed when `ssmb dashboard` started: send it as "Authorization: Bearer <token>" (the page has a token field).',
   },
-  TOKEN_INVALID: { status: 403, message: 'The token does not match: use the one printed when `ssmb dashboard` started (or given with --token).' },
+  TOKEN_INVALID: { status: 401, message: 'The token does not match: use the one printed when `ssmb dashboard` started (or given with --token).' },
   HOST_NOT_ALLOWED: {
     status: 403,
     message:
@@ -37,6 +37,11 @@ export const ERRORS = {
   ORIGIN_NOT_ALLOWED: { status: 403, message: 'Changes are accepted only from pages this server served: the Origin header names another site.' },
   LINK_INVALID: { status: 403, message: 'This download link has expired or was altered (links last a minute): start the download again from the dashboard.' },
   RUN_NOT_FOUND: { status: 404, message: 'No run with this id: GET /api/runs lists the runs.' },
+  LEASE_LOST: {
+    status: 409,
+    message:
+      "This worker no longer holds the run: its lease expired and the run was re-queued or taken over by another worker (or it ended). Stop working on it; its next attempt resumes from the last stored checkpoint.",
+  },
   RUN_STATE: { status: 409, message: 'The run is not in a state that allows this (e.g. cancelling a finished run): reload it to see its status.' },
   ARTIFACT_NOT_FOUND: { status: 404, message: "No such file among this run's checkpoints and artifacts: GET /api/runs/:id/artifacts lists them." },
   PATH_OUTSIDE_STORE: { status: 403, message: "Files are served only from the store's folder and the output roots: pass a path GET /api/runs/:id/artifacts lists." },

@@ -104,7 +104,7 @@ export const LaunchBody = z
   .strict();
 export type LaunchRequest = z.output<typeof LaunchBody>;
 
-export function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'query' | 'body' | 'params'): z.output<T> {
+export function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'query' | 'body' | 'params' | 'headers'): z.output<T> {
   const res = schema.safeParse(value ?? {});
   if (res.success) return res.data;
   const issue = res.error.issues[0];

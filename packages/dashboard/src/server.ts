@@ -13,12 +13,13 @@ import { LruCache } from './cache.ts';
 import { launchRoots, storeLauncher, type Launcher, type LaunchRoots } from './launch.ts';
 import { registerReadRoutes } from './routes/read.ts';
 import { registerWriteRoutes } from './routes/write.ts';
+import { registerWorkerRoutes, workerStoreOf } from './routes/worker.ts';
 import { LinkBody, parse } from './schemas.ts';
 import { DEFAULT_TABLES_DIR } from './table_configs.ts';
-import { BODY_LIMIT, DEFAULT_HOST, DEFAULT_MAX_SWEEP_RUNS } from './defaults.ts';
+import { BODY_LIMIT, DEFAULT_HOST, DEFAULT_MAX_SWEEP_RUNS, REAP_EVERY_MS, STALE_GRACE_MS } from './defaults.ts';
 import type { DashboardStore } from './store.ts';
 import type { RouteDeps } from './routes/deps.ts';
-import type { RunStore } from '@ssmb/trainer';
+import { cancelRunEverywhere, type RunStore, type scancel } from '@ssmb/trainer';
 
 export interface ServerOptions {
   store: DashboardStore;
@@ -42,6 +43,12 @@ export interface ServerOptions {
   launcher?: Launcher | null;
   /** Reuse GET responses while the store is unchanged (default true; the benchmark measures both). */
   cache?: boolean;
+  /** Re-queue runs whose lease expired every this many ms (stale runs; 0 = never). */
+  reapMs?: number;
+  /** ...but not during this long after start: workers reconnect within a lease after the server was down. */
+  staleGraceMs?: number;
+  /** Cancelling a run a Slurm task executes signals the task (tests inject their own). */
+  scancel?: typeof scancel;
 }
 
 export interface DashboardServer {
@@ -79,6 +86,7 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
     if (err instanceof StoreError) {
       if (err.code === 'STORE_NOT_FOUND') return send(apiError('RUN_NOT_FOUND', err.message));
       if (err.code === 'STORE_BAD_STATE') return send(apiError('RUN_STATE', err.message));
+      if (err.code === 'STORE_LEASE_LOST') return send(apiError('LEASE_LOST', err.message));
     }
     const e = err as { code?: string; statusCode?: number; message?: string };
     if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (e.statusCode === 400 && /JSON/i.test(e.message ?? ''))) {
@@ -102,7 +110,31 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
     endpoints: () => [...endpoints].sort(),
   };
   registerReadRoutes(app, deps);
-  registerWriteRoutes(app, deps);
+  registerWriteRoutes(app, deps, { cancel: (id) => cancelRunEverywhere(store, id, { scancel: opts.scancel }) });
+  // The workers' API and the stale-run reaper need the store's worker methods (the SQLite RunStore).
+  const reapAfter = Date.now() + (opts.staleGraceMs ?? STALE_GRACE_MS);
+  let reaper: NodeJS.Timeout | undefined;
+  const ws = workerStoreOf(store);
+  if (ws) {
+    registerWorkerRoutes(app, deps, ws, { reapAfter });
+    const reapMs = opts.reapMs ?? REAP_EVERY_MS;
+    if (reapMs > 0) {
+      reaper = setInterval(() => {
+        if (Date.now() < reapAfter) return;
+        try {
+          const r = ws.requeueExpired();
+          const ids = [...r.requeued, ...r.failed, ...r.cancelled];
+          if (ids.length) {
+            for (const run of ws.runStates(ids)) feed.publish({ type: 'run-updated', run });
+            app.log.info({ requeued: r.requeued, failed: r.failed, cancelled: r.cancelled }, 'stale runs (lease expired) handled');
+          }
+        } catch (err) {
+          app.log.warn(err, 'could not re-queue stale runs (the store is busy); trying again');
+        }
+      }, reapMs);
+      reaper.unref();
+    }
+  }
   // A download link the browser can open without headers: needs read access, valid for a minute, for
   // routes that allow it (artifact files, table exports; the link is checked again on the route it hits).
   app.post('/api/links', { config: { access: 'read' } }, async (req) => {
@@ -124,7 +156,10 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
     return reply.type('text/html').header('cache-control', 'no-cache').send(createReadStream(path.join(webRoot, 'index.html')));
   });
 
-  app.addHook('onClose', async () => feed.close());
+  app.addHook('onClose', async () => {
+    clearInterval(reaper);
+    feed.close();
+  });
   return { app, policy, feed, roots };
 }
 

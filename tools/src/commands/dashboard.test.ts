@@ -33,14 +33,16 @@ describe('ssmb dashboard', () => {
     }
   });
 
-  it('registers `dashboard` (and `dashboard serve`) with the same options; repeatable roots; bad numbers refused', () => {
+  it('registers `dashboard` (and `dashboard serve`, and `serve`) with the same options; repeatable roots; bad numbers refused', () => {
     const program = new Command().exitOverride();
     register(program);
     const dash = program.commands.find((c) => c.name() === 'dashboard')!;
     const serve = dash.commands.find((c) => c.name() === 'serve')!;
-    const flags = ['--store', '--port', '--host', '--token', '--allow-host', '--output-root', '--data-root', '--weights-root', '--max-sweep-runs', '--tables'];
+    const tracking = program.commands.find((c) => c.name() === 'serve')!;
+    const flags = ['--store', '--port', '--host', '--token', '--allow-host', '--output-root', '--data-root', '--weights-root', '--max-sweep-runs', '--tables', '--stale-grace-seconds'];
     expect(dash.options.map((o) => o.long)).toEqual(flags);
     expect(serve.options.map((o) => o.long)).toEqual(flags);
+    expect(tracking.options.map((o) => o.long)).toEqual(flags);
     const seen: Record<string, unknown>[] = [];
     dash.action((o) => void seen.push(o));
     serve.action((o) => void seen.push(o));

@@ -1,5 +1,6 @@
-// `ssmb dashboard`: the results dashboard (fastify API + the React app) over a run store.
-// `ssmb dashboard serve` is the same command (older scripts and the quickstart call it so).
+// `ssmb dashboard`: the results dashboard (fastify API + the React app) over a run store, and the
+// tracking server remote workers report to (`ssmb worker --server URL`). `ssmb serve` and
+// `ssmb dashboard serve` are the same command.
 import type { Command } from 'commander';
 import { DEFAULT_HOST, DEFAULT_MAX_SWEEP_RUNS, DEFAULT_PORT, buildServer, ensureWebBuild, isLoopback, openDashboardStore } from '@ssmb/dashboard';
 import { DEFAULT_STORE } from './reproduce.ts';
@@ -18,6 +19,8 @@ export interface ServeOptions {
   maxSweepRuns?: number;
   /** Table configs folder (default: the repository's tables/). */
   tables?: string;
+  /** Wait this long after start before re-queueing runs whose lease expired (workers reconnect). */
+  staleGraceSeconds?: number;
   /** Build the single-page app first when it is missing or stale (needs vite, a dev dependency). */
   build?: boolean;
   log?: (line: string) => void;
@@ -48,6 +51,7 @@ export async function serveDashboard(o: ServeOptions): Promise<RunningDashboard>
     roots: { output: o.outputRoot, data: o.dataRoot, weights: o.weightsRoot },
     maxSweepRuns: o.maxSweepRuns,
     ...(o.tables !== undefined ? { tablesDir: o.tables } : {}),
+    ...(o.staleGraceSeconds !== undefined ? { staleGraceMs: o.staleGraceSeconds * 1000 } : {}),
   });
   let address: string;
   try {
@@ -66,6 +70,7 @@ export async function serveDashboard(o: ServeOptions): Promise<RunningDashboard>
       ? 'changes (tags, archive, cancel, launch) and reads from other hosts need this token: paste it into the token field of the page'
       : 'changes (tags, archive, cancel, launch) need this token');
   }
+  log(`workers elsewhere report here: ssmb worker --server ${url}${policy.token ? ' --token <token>' : ''} (stale runs are re-queued by this server)`);
   log(`launched runs write under ${roots.output.join(', ')}; read datasets from ${roots.data.join(', ')} and weights from ${roots.weights.join(', ')}`);
   return {
     url,
@@ -100,6 +105,7 @@ function addServeOptions(cmd: Command): Command {
     .option('--weights-root <dir>', "folder launched runs may read weights from besides the store's; repeatable", collect, [])
     .option('--max-sweep-runs <n>', 'largest sweep the Launch page queues', positiveInt('--max-sweep-runs'), DEFAULT_MAX_SWEEP_RUNS)
     .option('--tables <dir>', "table configs for the Paper tables page (default: the repository's tables/)")
+    .option('--stale-grace-seconds <s>', 'after start, wait this long before re-queueing runs whose lease expired (their workers reconnect)', Number.parseFloat)
     .action(async (o: ServeOptions) => {
       const running = await serveDashboard(o);
       await new Promise<void>((resolve) => {
@@ -121,4 +127,5 @@ export function register(program: Command): void {
   program.enablePositionalOptions();
   dash.enablePositionalOptions();
   addServeOptions(dash.command('serve').description('the same as `ssmb dashboard`'));
+  addServeOptions(program.command('serve').description('the tracking server: the same as `ssmb dashboard` (dashboard + the workers\' API)'));
 }

@@ -139,7 +139,7 @@ describe('ssmb launch / worker / runs / resume / store', () => {
     raw.close();
     await expect(ssmb('runs', 'list', '--store', file)).rejects.toThrow(`run \`ssmb store migrate --store ${file}\``);
     const raw2 = new Database(file);
-    for (const t of ['checkpoints', 'routing', 'curves', 'eval_metrics', 'metrics_latest', 'metrics', 'tags', 'params', 'runs', 'experiments']) raw2.exec(`DROP TABLE ${t}`);
+    for (const t of ['worker_writes', 'checkpoints', 'routing', 'curves', 'eval_metrics', 'metrics_latest', 'metrics', 'tags', 'params', 'runs', 'experiments']) raw2.exec(`DROP TABLE ${t}`);
     raw2.close();
     await ssmb('store', 'migrate', '--store', file);
     expect(out.at(-1)).toMatch(new RegExp(`migrated schema 0 -> ${SCHEMA_VERSION}\\b`));

@@ -13,8 +13,9 @@ import {
   buildTable, flattenConfigValues, formatRoutingSummary, loadTableConfig, summariseRouting, toCsv, toLatex, toMarkdown, toText,
   type Overrides, type PaperTable, type RoutingSummary, type TableConfig,
   cancelStaleQueued, collectFoldResults, collectRouting, enqueuePlan, expandGrid, expectedFolds, parseRootFlags, planGrid, preflight, PreflightError,
-  reclaimDeadLeases, resolveInputs, runQueue, summarisePlan, type GridProgress, type PlannedEntry,
+  reclaimDeadLeases, resolveInputs, runQueue, summarisePlan, type GridProgress, type PlannedEntry, type WorkerPool,
 } from '@ssmb/trainer';
+import { addLauncherOptions, arrayTasks, checkServerServes, jobName, launcherKind, prepareSlurm, slurmPool, type LauncherCliOptions, type SlurmTarget } from '../launcher.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 export const CLI = path.join(REPO_ROOT, 'tools', 'src', 'cli.ts');
@@ -23,10 +24,10 @@ export const DEFAULT_STORE = path.join(STATE_DIR, 'runs.sqlite');
 
 export type Log = (line: string) => void;
 
-/** Stopped by Ctrl-C / SIGTERM: the workers checkpointed and released their runs. */
+/** Stopped by Ctrl-C / SIGTERM: the workers checkpointed and released their runs (or a Slurm job goes on). */
 export class InterruptedError extends Error {
-  constructor() {
-    super('interrupted: running runs were checkpointed and released; run the same command again to resume where it stopped');
+  constructor(note?: string) {
+    super(note ? `interrupted: ${note}` : 'interrupted: running runs were checkpointed and released; run the same command again to resume where it stopped');
     this.name = 'InterruptedError';
   }
 }
@@ -57,6 +58,10 @@ export interface ReproduceOptions {
   onMissing?: OnMissing;
   /** Line printed before the table. */
   header?: string;
+  /** Who executes the runs: worker processes here (default), or one Slurm array job (`slurm` options). */
+  launcher?: 'local' | 'slurm';
+  /** --server, --token and the resource flags of --launcher slurm (over the table's `slurm:` section). */
+  slurm?: LauncherCliOptions;
 }
 
 export interface ReproduceResult {
@@ -171,6 +176,8 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
   if (problems.length) throw new PreflightError(problems, config.name);
 
   const storeFile = path.resolve(opts.store ?? DEFAULT_STORE);
+  // Slurm: sbatch present, a server named, resources valid -- before anything is queued.
+  const slurm: SlurmTarget | null = opts.launcher === 'slurm' && !opts.dryRun ? await prepareSlurm(opts.slurm ?? {}, config.slurm, storeFile) : null;
   mkdirSync(path.dirname(storeFile), { recursive: true });
   const store = RunStore.open(storeFile);
   try {
@@ -189,8 +196,16 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
       if (launched.length || requeued.length) log(`queued ${launched.length} new run(s)${requeued.length ? `, re-queued ${requeued.length} failed run(s)` : ''}`);
       const waitFor = plan.filter((p) => p.state !== 'completed').map((p) => p.run!.id);
       if (waitFor.length) {
-        const workers = Math.max(1, opts.workers ?? 2);
-        log(`running ${waitFor.length} run(s) with ${workers} worker process(es); worker logs in ${path.join(path.dirname(storeFile), 'logs')}`);
+        let pool: WorkerPool | undefined;
+        let workers = Math.max(1, opts.workers ?? 2);
+        if (slurm) {
+          await checkServerServes(slurm, store, waitFor[0]);
+          pool = slurmPool(slurm, store, waitFor, jobName(config.name), log);
+          workers = arrayTasks({ resources: slurm.resources, runs: waitFor.length });
+          log(`running ${waitFor.length} run(s) with a Slurm array job of ${workers} task(s) reporting to ${slurm.server}`);
+        } else {
+          log(`running ${waitFor.length} run(s) with ${workers} worker process(es); worker logs in ${path.join(path.dirname(storeFile), 'logs')}`);
+        }
         const reporter = gridReporter(store, waitFor.length, log, opts.bar ?? process.stdout.isTTY === true);
         const spawnWorker = opts.spawnWorker ?? spawnCliWorker;
         let interrupted = false;
@@ -199,13 +214,14 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
             store,
             runIds: waitFor,
             workers,
-            spawnWorker: (i) => spawnWorker(storeFile, i, path.join(path.dirname(storeFile), 'logs', `worker-${i}.log`)),
+            ...(pool ? { pool } : { spawnWorker: (i: number) => spawnWorker(storeFile, i, path.join(path.dirname(storeFile), 'logs', `worker-${i}.log`)) }),
             onProgress: reporter.update,
+            onRequeue: (ids) => log(`re-queued stale run(s) ${ids.join(', ')} (their worker died; a live worker takes them)`),
           }));
         } finally {
           reporter.stop();
         }
-        if (interrupted) throw new InterruptedError();
+        if (interrupted) throw new InterruptedError(pool?.interruptedNote?.());
       }
       plan = planGrid(grid, store.listRuns());
     }
@@ -248,7 +264,7 @@ function finishTable(
 export { formatRoutingSummary };
 
 export function register(program: Command): void {
-  program
+  addLauncherOptions(program
     .command('reproduce')
     .description('run a paper table grid (rows x protocols x folds), skipping completed runs, and write it as Markdown, CSV and LaTeX')
     .requiredOption('--config <file>', 'table config, e.g. tables/main-casia.yaml')
@@ -259,8 +275,8 @@ export function register(program: Command): void {
     .option('--workers <n>', 'worker processes', (v: string) => Number.parseInt(v, 10), 2)
     .option('--no-check-files', 'skip checking every listed dataset file before training')
     .option('--dry-run', 'report the plan (and problems) without running anything')
-    .option('--on-missing <error|skip>', 'list entries whose file is missing: error (default) stops before any run; skip leaves them out, counted and marked in the table')
-    .action(async (o: { config: string; root: string[]; weights?: string; store: string; out?: string; workers: number; checkFiles: boolean; dryRun?: boolean; onMissing?: OnMissing }) => {
+    .option('--on-missing <error|skip>', 'list entries whose file is missing: error (default) stops before any run; skip leaves them out, counted and marked in the table'))
+    .action(async (o: LauncherCliOptions & { config: string; root: string[]; weights?: string; store: string; out?: string; workers: number; checkFiles: boolean; dryRun?: boolean; onMissing?: OnMissing }) => {
       const res = await runReproduce({
         config: o.config,
         roots: parseRootFlags(o.root),
@@ -271,6 +287,8 @@ export function register(program: Command): void {
         checkFiles: o.checkFiles,
         dryRun: o.dryRun,
         onMissing: o.onMissing,
+        launcher: launcherKind(o),
+        slurm: o,
       });
       if (res.routing.length) process.stdout.write(`\nRouting\n${formatRoutingSummary(res.routing, labelsOf(res.config))}`);
       if (res.failed.length) process.exitCode = 1;

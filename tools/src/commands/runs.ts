@@ -1,6 +1,6 @@
 // `ssmb runs ...`: list and inspect runs; cancel, re-queue, archive.
 import type { Command } from 'commander';
-import { RunStore, type RunStatus } from '@ssmb/trainer';
+import { cancelRunEverywhere, executorLabel, ownerIsDeadLocal, RunStore, type RunRecord, type RunStatus } from '@ssmb/trainer';
 
 /** Reads open the store read-only; writes need it to exist: neither ever creates a store (a typo'd --store fails naming the path). */
 function withStore<T>(file: string, fn: (s: RunStore) => T, mode: 'read' | 'write' = 'write'): T {
@@ -10,6 +10,18 @@ function withStore<T>(file: string, fn: (s: RunStore) => T, mode: 'read' | 'writ
   } finally {
     store.close();
   }
+}
+
+/**
+ * Why a running run is stale, or null: its lease expired (the worker died or hangs), or its worker is a
+ * process of this machine that is gone. A live worker, the tracking server or a launcher's loop
+ * re-queues it; it resumes from its last checkpoint.
+ */
+export function staleReason(r: Pick<RunRecord, 'status' | 'leaseExpiresAt' | 'leaseOwner'>, now = Date.now()): string | null {
+  if (r.status !== 'running') return null;
+  if (r.leaseExpiresAt !== null && r.leaseExpiresAt < now) return `lease of ${r.leaseOwner} expired ${Math.round((now - r.leaseExpiresAt) / 1000)} s ago`;
+  if (ownerIsDeadLocal(r.leaseOwner)) return `worker ${r.leaseOwner} is gone (its process ended)`;
+  return null;
 }
 
 const runId = (text: string) => {
@@ -33,11 +45,17 @@ export function register(program: Command): void {
       withStore(o.store, (s) => {
         const rows = s.listRuns({ status: o.status as RunStatus | undefined, experiment: o.experiment, parentRunId: o.parent, limit: o.limit, archived: o.archived ? 'include' : 'exclude' });
         if (o.json) return console.log(JSON.stringify(rows, null, 2));
+        const now = Date.now();
         for (const r of rows) {
           const latest = s.getLatestMetrics(r.id);
           const loss = latest.loss?.value;
+          const stale = staleReason(r, now);
+          const status = stale ? 'stale' : r.status;
           console.log(
-            [String(r.id).padStart(5), r.status.padEnd(9), r.kind.padEnd(8), r.experimentName, `${r.step}/${r.totalSteps ?? '-'}`, loss !== undefined ? `loss ${loss.toFixed(4)}` : '', r.name, r.error ? `error: ${r.error}` : '']
+            [
+              String(r.id).padStart(5), status.padEnd(9), r.kind.padEnd(8), r.experimentName, `${r.step}/${r.totalSteps ?? '-'}`, loss !== undefined ? `loss ${loss.toFixed(4)}` : '',
+              r.launcher === 'local' ? '' : executorLabel(r), r.name, stale ?? '', r.error ? `error: ${r.error}` : '',
+            ]
               .filter(Boolean)
               .join('  '),
           );
@@ -59,7 +77,20 @@ export function register(program: Command): void {
         );
       }, 'read'),
     );
-  runs.command('cancel <runId>').requiredOption('--store <file>', 'run store').action((id: string, o) => withStore(o.store, (s) => s.cancelRun(runId(id))));
+  runs
+    .command('cancel <runId>')
+    .description('cancel a run (a sweep: its unfinished runs); a running run checkpoints and stops; a Slurm task running it is signalled (scancel)')
+    .requiredOption('--store <file>', 'run store')
+    .action(async (id: string, o) => {
+      const store = RunStore.open(o.store);
+      try {
+        const res = await cancelRunEverywhere(store, runId(id));
+        console.log(res.outcome === 'cancelled' ? `run ${id} cancelled` : `run ${id}: cancel requested; its worker checkpoints and stops it`);
+        for (const l of res.launcher) console.log(`  ${l.ok ? '' : 'warning: '}${l.message}`);
+      } finally {
+        store.close();
+      }
+    });
   runs.command('requeue <runId>').requiredOption('--store <file>', 'run store').action((id: string, o) => withStore(o.store, (s) => s.requeueRun(runId(id))));
   runs
     .command('archive <runId>')

@@ -3,11 +3,12 @@
 import type { FastifyInstance } from 'fastify';
 import { apiError } from '../errors.ts';
 import { ArchiveBody, BulkArchiveBody, BulkTagBody, LaunchBody, RunIdParams, TagBody, TagParams, parse } from '../schemas.ts';
+import type { CancelOutcome } from '@ssmb/trainer';
 import type { RouteDeps } from './deps.ts';
 
 const write = { access: 'write' } as const;
 
-export function registerWriteRoutes(app: FastifyInstance, d: RouteDeps): void {
+export function registerWriteRoutes(app: FastifyInstance, d: RouteDeps, o: { cancel: (id: number) => Promise<CancelOutcome> }): void {
   const { store, feed } = d;
   const requireRun = async (id: number) => {
     if (!(await store.getRun(id))) throw apiError('RUN_NOT_FOUND', `Received id ${id}.`, 'params.id');
@@ -48,9 +49,10 @@ export function registerWriteRoutes(app: FastifyInstance, d: RouteDeps): void {
 
   app.post('/api/runs/:id/cancel', { config: write }, async (req) => {
     const id = await requireRun(parse(RunIdParams, req.params, 'params').id);
-    const outcome = await store.requestCancel(id);
+    // The store's cancel, then `scancel` for a run a Slurm task executes (launcher: what was asked of it).
+    const { outcome, launcher } = await o.cancel(id);
     await publishStates([id]);
-    return { runId: id, outcome, run: (await store.runStates([id]))[0] };
+    return { runId: id, outcome, launcher, run: (await store.runStates([id]))[0] };
   });
 
   app.post('/api/runs/bulk/tags', { config: write }, async (req) => {

@@ -30,6 +30,8 @@ export interface RunSummary {
   status: RunStatus; seed: number; engine: string | null; codeVersion: string | null; createdAt: number; startedAt: number | null; finishedAt: number | null;
   heartbeatAt: number | null; leaseOwner: string | null; leaseExpiresAt: number | null; attempts: number; maxAttempts: number; step: number;
   totalSteps: number | null; error: string | null; archived: boolean; stale: boolean; cancelRequestedAt: number | null;
+  /** What executes the run: 'local' | 'slurm' | 'k8s', its job (Slurm array job id) and task (array task id). */
+  launcher: string | null; launcherJob: string | null; launcherTask: string | null;
   backbone: string | null; numExperts: number | null; protocol: string | null; fold: string | null;
   tags: Record<string, string>; metrics: Record<string, number | null>; latest: Record<string, Latest>;
 }

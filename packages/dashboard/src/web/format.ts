@@ -149,3 +149,10 @@ export function skippedEntries(evals: { metric: string; value: number | null }[]
   const parts = ['train', 'gallery', 'probe'].filter((r) => sum.get(r)).map((r) => `${sum.get(r)} ${r}`);
   return parts.length ? parts.join(', ') : null;
 }
+
+/** "Slurm job 81234, task 7" / "k8s ssmb-workers, index 3" for runs a cluster launcher executes; '' for local runs. */
+export function fmtExecutor(r: { launcher: string | null; launcherJob: string | null; launcherTask: string | null }): string {
+  if (!r.launcher || r.launcher === 'local' || !r.launcherJob) return '';
+  if (r.launcher === 'slurm') return `Slurm job ${r.launcherJob}${r.launcherTask !== null ? `, task ${r.launcherTask}` : ' (pending)'}`;
+  return `${r.launcher} ${r.launcherJob}${r.launcherTask !== null ? `, index ${r.launcherTask}` : ''}`;
+}

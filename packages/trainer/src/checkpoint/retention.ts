@@ -7,11 +7,14 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type Config } from '../config.ts';
-import type { CheckpointRecord, RunStore } from '../store/run_store.ts';
+import type { CheckpointRecord, WorkerStoreApi } from '../store/run_store.ts';
 import type { RunContext } from '../worker/run_context.ts';
 import { metricSpec } from '../tables/metrics.ts';
 
 /** `.step-00000012.ckpt.tmp-4242`: what writeFileAtomic leaves when its process dies mid-write. */
+/** What retention needs of the store: the SQLite store, or the tracking server's client (HttpStore). */
+export type CheckpointStore = Pick<WorkerStoreApi, 'listCheckpoints' | 'removeCheckpoints' | 'getMetricHistory' | 'initFromPaths'>;
+
 export const TEMP_CHECKPOINT_FILE = /^\.step-\d+\.ckpt\.tmp-\d+$/;
 /** `step-00000012.ckpt` (checkpointPath). */
 export const CHECKPOINT_FILE = /^step-\d+\.ckpt$/;
@@ -35,11 +38,11 @@ export interface ReconcileReport {
  * only while the checkpoint directory itself exists (an unmounted output directory must fail loudly at
  * load time, not silently restart the run from step 0).
  */
-export function reconcileCheckpoints(store: RunStore, runId: number, runDir: string): ReconcileReport {
+export async function reconcileCheckpoints(store: CheckpointStore, runId: number, runDir: string): Promise<ReconcileReport> {
   const dir = checkpointDir(runDir);
   const report: ReconcileReport = { removedTemp: [], removedOrphans: [], forgottenSteps: [] };
   if (!existsSync(dir)) return report;
-  const rows = store.listCheckpoints(runId).filter((c) => c.path !== ''); // noop runs record steps without files
+  const rows = (await store.listCheckpoints(runId)).filter((c) => c.path !== ''); // noop runs record steps without files
   const known = new Set(rows.map((c) => path.resolve(c.path)));
   let inUse: Set<string> | undefined;
   for (const name of readdirSync(dir)) {
@@ -47,22 +50,22 @@ export function reconcileCheckpoints(store: RunStore, runId: number, runDir: str
     if (TEMP_CHECKPOINT_FILE.test(name)) {
       rmSync(file, { force: true });
       report.removedTemp.push(file);
-    } else if (CHECKPOINT_FILE.test(name) && !known.has(path.resolve(file)) && !(inUse ??= initFromFiles(store)).has(path.resolve(file))) {
+    } else if (CHECKPOINT_FILE.test(name) && !known.has(path.resolve(file)) && !(inUse ??= await initFromFiles(store)).has(path.resolve(file))) {
       rmSync(file, { force: true });
       report.removedOrphans.push(file);
     }
   }
   const gone = rows.filter((c) => path.dirname(path.resolve(c.path)) === path.resolve(dir) && !existsSync(c.path)).map((c) => c.step);
   if (gone.length > 0) {
-    store.removeCheckpoints(runId, gone);
+    await store.removeCheckpoints(runId, gone);
     report.forgottenSteps = gone;
   }
   return report;
 }
 
 /** Files other runs start from (`--init-from`): never deleted, whoever wrote them. */
-function initFromFiles(store: RunStore): Set<string> {
-  return new Set(store.listRuns({ archived: 'include' }).flatMap((r) => (r.initFrom ? [path.resolve(r.initFrom)] : [])));
+async function initFromFiles(store: CheckpointStore): Promise<Set<string>> {
+  return new Set((await store.initFromPaths()).map((p) => path.resolve(p)));
 }
 
 /** Human-readable summary of a reconciliation (empty when nothing was done). */
@@ -75,9 +78,11 @@ export function describeReconcile(runId: number, r: ReconcileReport): string[] {
 }
 
 /** The checkpoint an attempt starts from, after reconciling the run's checkpoint files and rows. */
-export function resumeCheckpoint(ctx: Pick<RunContext, 'store' | 'run' | 'runDir' | 'log'>): CheckpointRecord | undefined {
-  for (const line of describeReconcile(ctx.run.id, reconcileCheckpoints(ctx.store, ctx.run.id, ctx.runDir))) ctx.log(line);
-  return ctx.store.latestCheckpoint(ctx.run.id);
+export async function resumeCheckpoint(ctx: Pick<RunContext, 'store' | 'run' | 'runDir' | 'log'>): Promise<CheckpointRecord | undefined> {
+  for (const line of describeReconcile(ctx.run.id, await reconcileCheckpoints(ctx.store, ctx.run.id, ctx.runDir))) ctx.log(line);
+  const last = await ctx.store.latestCheckpoint(ctx.run.id);
+  if (last && last.step > 0) ctx.log(`run ${ctx.run.id}: resuming from the checkpoint of step ${last.step}`);
+  return last;
 }
 
 export type BestMode = 'max' | 'min';
@@ -108,15 +113,15 @@ export interface PruneResult {
  * The newest checkpoint is never deleted, nor one that another run was launched from (--init-from).
  * Rows without a file path (noop runs) are left alone.
  */
-export function pruneCheckpoints(store: RunStore, runId: number, policy: Config['checkpoint']): PruneResult {
-  const all = store.listCheckpoints(runId).filter((c) => c.path !== ''); // ascending steps
+export async function pruneCheckpoints(store: CheckpointStore, runId: number, policy: Config['checkpoint']): Promise<PruneResult> {
+  const all = (await store.listCheckpoints(runId)).filter((c) => c.path !== ''); // ascending steps
   if (policy.keepLast === 0 || all.length <= 1) return { kept: all.map((c) => c.step), deleted: [] };
   const keep = new Set(all.slice(-Math.max(1, policy.keepLast)).map((c) => c.step));
   const mode = bestModeOf(policy);
   if (mode && policy.keepBest) {
     let best: { step: number; value: number } | null = null;
     for (const c of all) {
-      const at = store.getMetricHistory(runId, policy.keepBest, { minStep: c.step, maxStep: c.step }).at(-1);
+      const at = (await store.getMetricHistory(runId, policy.keepBest, { minStep: c.step, maxStep: c.step })).at(-1);
       if (!at || Number.isNaN(at.value)) continue;
       // strictly better only: on a tie the earlier checkpoint stays the best (fewer deletions later)
       if (!best || (mode === 'max' ? at.value > best.value : at.value < best.value)) best = { step: c.step, value: at.value };
@@ -125,13 +130,14 @@ export function pruneCheckpoints(store: RunStore, runId: number, policy: Config[
   }
   let deleted = all.filter((c) => !keep.has(c.step));
   if (deleted.length > 0) {
-    const inUse = initFromFiles(store);
+    const inUse = await initFromFiles(store);
     for (const c of deleted) if (inUse.has(path.resolve(c.path))) keep.add(c.step);
     deleted = deleted.filter((c) => !keep.has(c.step));
   }
   if (deleted.length > 0) {
-    store.removeCheckpoints(runId, deleted.map((c) => c.step));
-    for (const c of deleted) rmSync(c.path, { force: true });
+    await store.removeCheckpoints(runId, deleted.map((c) => c.step));
+    // Files of this machine; the tracking server deletes its copies of what a remote worker prunes.
+    for (const c of deleted) if (path.isAbsolute(c.path)) rmSync(c.path, { force: true });
   }
   return { kept: all.filter((c) => keep.has(c.step)).map((c) => c.step), deleted };
 }

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bitDepthMismatches, describeBitDepthMismatch, getProtocol, type OnMissing, type Role } from '@ssmb/protocols';
-import type { EvalMetricValue, EvaluationRecord, RoutingCount, RunStore } from '../store/run_store.ts';
+import { RunStore, type EvalMetricValue, type EvaluationRecord, type RoutingCount, type WorkerStoreApi } from '../store/run_store.ts';
 import { ALIGN_METRICS, BITDEPTH_MISMATCH_METRIC, SKIPPED_METRICS } from '../tables/metrics.ts';
 import { loadFoldChecked, loadImages, type ImageSet } from '../train/data.ts';
 import { evaluateFold, scoreFileLines } from './fold_metrics.ts';
@@ -177,15 +177,23 @@ export async function evaluateProtocolFold(embedder: EvalEmbedder, o: FoldEvalOp
 /**
  * Stores the fold's results with its data account (skipped entries, bit-depth mismatches: eval metrics
  * beside the scores, so tables and the dashboard read them like any metric), the engine that produced
- * them (tag `eval.engine`) and the score file. Warnings go to stderr: the worker log.
+ * them (tag `eval.engine`) and the score file: in one transaction on the SQLite store; remotely as
+ * consecutive ops of one batch. Warnings go to stderr: the worker log.
  */
-export function recordFoldEvaluation(store: RunStore, runId: number, ev: FoldEvaluation): void {
+export async function recordFoldEvaluation(store: WorkerStoreApi, runId: number, ev: FoldEvaluation): Promise<void> {
   for (const w of ev.data.warnings) process.stderr.write(`run ${runId} warning: ${w}\n`);
-  store.transaction(() => {
-    store.recordEvaluation(runId, { ...ev.record, metrics: { ...ev.record.metrics, ...dataAccountMetrics(ev.data) } });
-    store.setTag(runId, EVAL_ENGINE_TAG, ev.engine);
-    if (ev.scoreFile) store.addArtifact(runId, 'scores', ev.scoreFile);
-  });
+  const record = { ...ev.record, metrics: { ...ev.record.metrics, ...dataAccountMetrics(ev.data) } };
+  if (store instanceof RunStore) {
+    store.transaction(() => {
+      store.recordEvaluation(runId, record);
+      store.setTag(runId, EVAL_ENGINE_TAG, ev.engine);
+      if (ev.scoreFile) store.addArtifact(runId, 'scores', ev.scoreFile);
+    });
+    return;
+  }
+  await store.recordEvaluation(runId, record);
+  await store.setTag(runId, EVAL_ENGINE_TAG, ev.engine);
+  if (ev.scoreFile) await store.addArtifact(runId, 'scores', ev.scoreFile);
 }
 
 export const EVAL_ENGINE_TAG = 'eval.engine';

@@ -18,14 +18,14 @@ export async function runEvaluation(ctx: RunContext): Promise<RunOutcome> {
   const model = buildRunModel(config, run.initFrom);
   try {
     const size = imageSizeOf(config, 'backbone' in model ? model.backbone : model);
-    store.setRunEnvironment(run.id, { totalSteps: folds.length });
+    await store.setRunEnvironment(run.id, { totalSteps: folds.length });
     ctx.progress.start(`run ${run.id} evaluate`, folds.length);
-    const done = new Set(store.getEvalMetrics(run.id).map((m) => `${m.protocol}/${m.fold}`));
+    const done = new Set((await store.getEvalMetrics(run.id)).map((m) => `${m.protocol}/${m.fold}`));
     const outcome = await withEvalEmbedder(model, config.eval.engine, async (embedder) => {
       for (let i = 0; i < folds.length; i++) {
         if (!done.has(`${config.dataset.protocol}/${folds[i]}`)) {
           const scoreDir = config.eval.scoreFiles ? path.join(ctx.runDir, 'scores') : null;
-          recordFoldEvaluation(store, run.id, await evaluateProtocolFold(embedder, evalOptions(config, size, scoreDir, folds[i])));
+          await recordFoldEvaluation(store, run.id, await evaluateProtocolFold(embedder, evalOptions(config, size, scoreDir, folds[i])));
         }
         ctx.tick(i + 1);
         ctx.progress.update(i + 1);

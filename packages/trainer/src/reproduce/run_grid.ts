@@ -80,14 +80,67 @@ export interface GridProgress {
   finished: RunRecord[];
 }
 
+/**
+ * Who executes the queued runs while runQueue waits: local worker processes (localPool) or a Slurm
+ * array job (tools' slurm pool). `active` counts workers alive or about to start; when it drops to 0
+ * with runs unfinished, runQueue starts more (a bounded number of times).
+ */
+export interface WorkerPool {
+  start(n: number): Promise<void> | void;
+  active(): Promise<number> | number;
+  /** Ctrl-C / abort: local workers checkpoint and release their runs; a cluster job is left running. */
+  interrupt(): void;
+  /** Resolves when this pool's local processes are gone. */
+  settle(): Promise<void>;
+  /** Said when interrupted (where the work goes on, how to resume or stop it). */
+  interruptedNote?(): string;
+}
+
+/** Worker processes on this machine, started by `spawnWorker(index)`. */
+export function localPool(spawnWorker: (index: number) => ChildProcess): WorkerPool {
+  const live = new Set<ChildProcess>();
+  let next = 0;
+  return {
+    start(n) {
+      for (let i = 0; i < n; i++) {
+        const child = spawnWorker(next++);
+        live.add(child);
+        child.on('exit', () => live.delete(child));
+      }
+    },
+    active: () => live.size,
+    interrupt() {
+      for (const c of live) c.kill('SIGTERM');
+    },
+    settle: () => Promise.all([...live].map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r))))).then(() => {}),
+  };
+}
+
+/**
+ * Stale runs: a running run whose lease expired is re-queued now, and so is one whose lease owner is
+ * a process on this machine that is gone (no need to wait for its lease to run out). Returns the ids.
+ */
+export function requeueStale(store: RunStore): number[] {
+  const dead = store.listRuns({ status: 'running' }).filter((r) => ownerIsDeadLocal(r.leaseOwner));
+  const out: number[] = [];
+  for (const r of dead) out.push(...store.expireLease(r.id, r.leaseOwner!).requeued);
+  out.push(...store.requeueExpired().requeued);
+  return [...new Set(out)];
+}
+
 export interface RunQueueOptions {
   store: RunStore;
   /** Run ids to wait for. */
   runIds: number[];
-  /** Start one worker process (it should drain the queue and exit). */
-  spawnWorker: (index: number) => ChildProcess;
+  /** Start one worker process (it should drain the queue and exit); or give `pool`. */
+  spawnWorker?: (index: number) => ChildProcess;
+  /** Who executes the runs (default: localPool(spawnWorker)). */
+  pool?: WorkerPool;
+  /** Workers to start (local processes; array tasks). */
   workers: number;
   onProgress?: (p: GridProgress) => void;
+  /** Stale runs this loop re-queued (lease expired, or a dead local worker). */
+  onRequeue?: (ids: number[]) => void;
   pollMs?: number;
   /** Worker processes may be restarted this many times in total when they die with runs left. */
   maxRestarts?: number;
@@ -100,22 +153,20 @@ const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
 /**
  * Start the workers and wait until every run is finished, the workers cannot go on, or a stop was
- * requested (`interrupted`: the workers released their runs, which resume on the next call).
+ * requested (`interrupted`: the workers released their runs, which resume on the next call). Each poll
+ * also re-queues stale runs, so a run whose worker died goes to a live worker without waiting for a new
+ * one to start.
  */
 export async function runQueue(opts: RunQueueOptions): Promise<{ completed: number[]; failed: RunRecord[]; interrupted: boolean }> {
   const { store, runIds } = opts;
-  const live = new Set<ChildProcess>();
+  if (!opts.pool && !opts.spawnWorker) throw new Error('runQueue: give pool or spawnWorker');
+  const pool = opts.pool ?? localPool(opts.spawnWorker!);
   let restarts = opts.maxRestarts ?? 2;
   let stopping = false;
   const seen = new Set<number>();
-  const start = (i: number) => {
-    const child = opts.spawnWorker(i);
-    live.add(child);
-    child.on('exit', () => live.delete(child));
-  };
   const stopAll = () => {
     stopping = true;
-    for (const c of live) c.kill('SIGTERM');
+    pool.interrupt();
   };
   if (opts.signal?.aborted) stopping = true;
   opts.signal?.addEventListener('abort', stopAll, { once: true });
@@ -123,9 +174,13 @@ export async function runQueue(opts: RunQueueOptions): Promise<{ completed: numb
   process.on('SIGTERM', stopAll);
   try {
     const unfinished = runIds.filter((id) => !TERMINAL.has(store.requireRun(id).status));
-    if (!stopping) for (let i = 0; i < Math.min(opts.workers, Math.max(1, unfinished.length)); i++) start(i);
+    const already = await pool.active();
+    if (!stopping && already === 0) await pool.start(Math.min(opts.workers, Math.max(1, unfinished.length)));
     for (;;) {
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
+      if (stopping) break;
+      const requeued = requeueStale(store);
+      if (requeued.length) opts.onRequeue?.(requeued);
       const runs = runIds.map((id) => store.requireRun(id));
       const finished = runs.filter((r) => TERMINAL.has(r.status) && !seen.has(r.id));
       finished.forEach((r) => seen.add(r.id));
@@ -137,18 +192,19 @@ export async function runQueue(opts: RunQueueOptions): Promise<{ completed: numb
         finished,
       });
       if (runs.every((r) => TERMINAL.has(r.status))) break;
-      if (live.size > 0) continue;
-      // No worker left: stopped on request, or the workers drained the queue while runs are unfinished
-      // (a worker died mid-run, or another process holds them): restart one a bounded number of times.
-      if (stopping || restarts-- <= 0) break;
+      if ((await pool.active()) > 0) continue;
+      // No worker left: the workers drained the queue while runs are unfinished (a worker died mid-run,
+      // or another process holds them): start more a bounded number of times.
+      if (restarts-- <= 0) break;
       reclaimDeadLeases(store);
-      start(0);
+      const left = runs.filter((r) => !TERMINAL.has(r.status)).length;
+      await pool.start(Math.min(opts.workers, Math.max(1, left)));
     }
   } finally {
     opts.signal?.removeEventListener('abort', stopAll);
     process.off('SIGINT', stopAll);
     process.off('SIGTERM', stopAll);
-    await Promise.all([...live].map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)))));
+    await pool.settle();
   }
   const runs = runIds.map((id) => store.requireRun(id));
   return {

@@ -46,7 +46,8 @@ export function fromStoredPath(stored: string, storeDir: string): string {
  */
 export const RUN_COLUMNS = `r.id, r.experiment_id, e.name AS experiment_name, r.parent_run_id, r.name, r.kind, r.method, r.status,
   r.seed, r.engine, r.code_version, r.init_from, r.created_at, r.started_at, r.finished_at, r.heartbeat_at, r.lease_owner,
-  r.lease_expires_at, r.attempts, r.max_attempts, r.step, r.total_steps, r.error, r.deleted_at, r.cancel_requested_at`;
+  r.lease_expires_at, r.attempts, r.max_attempts, r.step, r.total_steps, r.error, r.deleted_at, r.cancel_requested_at, r.lease_epoch,
+  r.launcher, r.launcher_job, r.launcher_task`;
 export const RUN_FROM = 'FROM runs r JOIN experiments e ON e.id = r.experiment_id';
 
 /** runs row (RUN_COLUMNS) -> the record without its config. */
@@ -77,6 +78,10 @@ function runColumns(row: Row): Omit<RunRecord, 'config'> {
     error: row.error ?? null,
     deletedAt: row.deleted_at ?? null,
     cancelRequestedAt: row.cancel_requested_at ?? null,
+    leaseEpoch: row.lease_epoch ?? 0,
+    launcher: row.launcher ?? null,
+    launcherJob: row.launcher_job ?? null,
+    launcherTask: row.launcher_task ?? null,
   };
 }
 

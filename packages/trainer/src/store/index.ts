@@ -1,2 +1,5 @@
 export * from './run_store.ts';
 export { MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations.ts';
+export * from './worker_ops.ts';
+export { HttpStore, HttpStoreError, ServerError, type HttpStoreOptions } from './http/http_store.ts';
+export { Outbox, type OutboxEntry, type OutboxState } from './http/outbox.ts';

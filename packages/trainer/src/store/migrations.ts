@@ -12,7 +12,10 @@
 //                    created_at, started_at, finished_at, heartbeat_at, lease_owner, lease_expires_at,
 //                    attempts, max_attempts, step (last step done), total_steps, error, deleted_at
 //                    (archived when not NULL), cancel_requested_at (v4: a user asked to cancel the
-//                    running run; its worker checkpoints, stops and marks it cancelled)).
+//                    running run; its worker checkpoints, stops and marks it cancelled),
+//                    lease_epoch (v5: claims ever made, never reset: the worker API's "attempt"
+//                    that stamps every write), launcher / launcher_job / launcher_task (v5: what
+//                    executes the run: 'local' | 'slurm' | 'k8s', e.g. Slurm array job 1234, task 5)).
 //   params          (run_id, key, value TEXT)       write-once: a different value for a key is an error.
 //   tags            (run_id, key, value TEXT)       mutable.
 //   metrics         (run_id, key, step, value, time) append-only per-step history; index
@@ -26,6 +29,9 @@
 //                    roc: x = FAR, y = TAR, thr = thresholds; cmc: x = rank, y = identification rate.
 //   routing         (run_id, protocol, fold, block, modality, expert, count) images per expert (gallery
 //                    and probe images; evaluations recorded before v4 counted probes only).
+//   worker_writes   (run_id, epoch, seq, op, applied_at) v5: the worker API's idempotency ledger: one row per
+//                    write batch entry a remote worker sent (run, lease epoch, the worker's sequence
+//                    number); an entry sent again after a network error is acknowledged, not re-applied.
 //   checkpoints     (id, run_id, step, path, created_at)
 //   artifacts       (id, run_id, kind, path, created_at) e.g. score files, pre-trained weights.
 //                    Paths inside the store's folder are stored relative to it (v4), so a copied or
@@ -192,6 +198,26 @@ UPDATE metrics_latest SET
   max_value = (SELECT max(m.value) FROM metrics m WHERE m.run_id = metrics_latest.run_id AND m.key = metrics_latest.key);
 `,
     data: relativizeFilePaths,
+  },
+  {
+    version: 5,
+    description: 'worker API: lease epochs, the idempotency ledger of remote workers, and what executes each run (launcher, job, task)',
+    sql: `
+ALTER TABLE runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN launcher TEXT;
+ALTER TABLE runs ADD COLUMN launcher_job TEXT;
+ALTER TABLE runs ADD COLUMN launcher_task TEXT;
+UPDATE runs SET lease_epoch = attempts;
+CREATE INDEX runs_launcher_job ON runs(launcher_job) WHERE launcher_job IS NOT NULL;
+CREATE TABLE worker_writes (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  epoch INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  op TEXT NOT NULL,
+  applied_at REAL NOT NULL,
+  PRIMARY KEY (run_id, epoch, seq)
+) WITHOUT ROWID;
+`,
   },
 ];
 

@@ -10,6 +10,7 @@ import { configKeysOf } from '../flatten.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
 import { explainOpenError } from './open_errors.ts';
 import type { RunStoreApi } from './store_api.ts';
+import { metricPoints, TERMINAL_OPS, type LeaseRef, type SequencedOp, type WriteResult } from './worker_ops.ts';
 import {
   RUN_COLUMNS, RUN_FROM, decodeReal, encodeArray, encodeReal, toArtifact, toCheckpoint, toCurve, toEvalRow, toExperiment, toFile,
   toLatestMetric, toRouting, toRun, toRunState, toRunSummary, toStoredPath, type Row,
@@ -17,17 +18,19 @@ import {
 import {
   LAUNCHABLE_KINDS, RUN_CONFIG_COLUMNS, RUN_LIST_METRICS, RUN_SORT_KEYS, TERMINAL_STATUSES,
   type AblationPoint, type ArtifactRecord, type BucketMeans, type CheckpointRecord, type CurveRecord, type EvalByKeyRow, type EvalRow,
-  type EvalScope, type EvaluationRecord, type ExperimentRecord, type FileRecord, type LatestMetric, type MetricPoint, type MetricPointRow,
+  type EvalScope, type EvaluationRecord, type ExecutorInfo, type ExperimentRecord, type FileRecord, type LatestMetric, type MetricPoint, type MetricPointRow,
   type MetricSeries, type NewRun, type RoutingRow, type RunConfigColumn, type RunFilter, type RunKind, type RunQuery, type RunRecord,
   type RunSortKey, type RunState, type RunStatus, type RunSummary,
 } from './types.ts';
 
 export * from './types.ts';
-export type { RunStoreApi, RunReader, RunWriter, WorkerStore, Awaitable } from './store_api.ts';
+export type { RunStoreApi, RunReader, RunWriter, WorkerStore, WorkerStoreApi, Awaitable } from './store_api.ts';
 export { encodeReal, decodeReal } from './entities.ts';
 
 export type StoreErrorCode =
-  | 'STORE_SCHEMA_OLDER' | 'STORE_SCHEMA_NEWER' | 'STORE_NOT_A_STORE' | 'STORE_READONLY' | 'STORE_PARAM_CONFLICT' | 'STORE_NOT_FOUND' | 'STORE_BAD_STATE';
+  | 'STORE_SCHEMA_OLDER' | 'STORE_SCHEMA_NEWER' | 'STORE_NOT_A_STORE' | 'STORE_READONLY' | 'STORE_PARAM_CONFLICT' | 'STORE_NOT_FOUND' | 'STORE_BAD_STATE'
+  /** A worker wrote to a run it no longer holds (its lease expired and was re-queued or taken over). */
+  | 'STORE_LEASE_LOST';
 
 export class StoreError extends Error {
   constructor(
@@ -169,6 +172,11 @@ export class RunStore implements RunStoreApi {
 
   get location(): string {
     return this.file;
+  }
+
+  /** Runs write their files under <store folder>/artifacts/run-<id> unless their config names an outputDir. */
+  get runFilesDir(): string {
+    return path.join(this.dir, 'artifacts');
   }
 
   /**
@@ -348,6 +356,7 @@ export class RunStore implements RunStoreApi {
     if (f.experimentId !== undefined) (clauses.push('r.experiment_id = ?'), params.push(f.experimentId));
     if (f.parentRunId !== undefined) (clauses.push('r.parent_run_id = ?'), params.push(f.parentRunId));
     if (f.kind !== undefined) (clauses.push('r.kind = ?'), params.push(f.kind));
+    if (f.launcherJob !== undefined) (clauses.push('r.launcher_job = ?'), params.push(f.launcherJob));
     if (f.tag) {
       const eq = f.tag.indexOf('=');
       if (eq > 0) {
@@ -496,11 +505,26 @@ export class RunStore implements RunStoreApi {
 
   /**
    * Atomically claims the oldest queued run (sweep parents excluded): status running, lease to `owner`
-   * until now + leaseMs, attempts + 1. Expired leases are re-queued (or failed past max_attempts) first.
+   * until now + leaseMs, attempts + 1, a new lease epoch. Expired leases are re-queued (or failed past
+   * max_attempts) first. `executor` records what runs it (Slurm job and task...). `resumeOwn`: when
+   * `owner` already holds a running run, that run is returned again (a remote worker whose claim
+   * response was lost asks again and must not get a second run while the first one goes stale).
    */
-  claimRun(owner: string, leaseMs: number, opts: { kinds?: readonly string[]; runId?: number } = {}): RunRecord | undefined {
+  claimRun(
+    owner: string,
+    leaseMs: number,
+    opts: { kinds?: readonly string[]; runId?: number; executor?: ExecutorInfo; resumeOwn?: boolean } = {},
+  ): RunRecord | undefined {
     return this.transaction(() => {
-      this.requeueExpiredInTx(Date.now());
+      const now = Date.now();
+      if (opts.resumeOwn) {
+        const own = this.stmt(`SELECT id FROM runs WHERE status = 'running' AND lease_owner = ? ORDER BY id LIMIT 1`).get(owner) as { id: number } | undefined;
+        if (own) {
+          this.stmt('UPDATE runs SET lease_expires_at = ?, heartbeat_at = ? WHERE id = ?').run(now + leaseMs, now, own.id);
+          return this.getRun(own.id)!;
+        }
+      }
+      this.requeueExpiredInTx(now);
       const kinds = opts.kinds ?? LAUNCHABLE_KINDS;
       const marks = kinds.map(() => '?').join(',');
       const row = (
@@ -509,11 +533,18 @@ export class RunStore implements RunStoreApi {
           : this.stmt(`SELECT id FROM runs WHERE status = 'queued' AND kind IN (${marks}) AND deleted_at IS NULL ORDER BY id LIMIT 1`).get(...kinds)
       ) as { id: number } | undefined;
       if (!row) return undefined;
-      const now = Date.now();
       this.stmt(
         `UPDATE runs SET status = 'running', lease_owner = ?, lease_expires_at = ?, heartbeat_at = ?, attempts = attempts + 1,
-           started_at = coalesce(started_at, ?), error = NULL WHERE id = ?`,
+           lease_epoch = lease_epoch + 1, started_at = coalesce(started_at, ?), error = NULL WHERE id = ?`,
       ).run(owner, now + leaseMs, now, now, row.id);
+      if (opts.executor) {
+        this.stmt('UPDATE runs SET launcher = ?, launcher_job = ?, launcher_task = ? WHERE id = ?').run(
+          opts.executor.launcher,
+          opts.executor.job,
+          opts.executor.task,
+          row.id,
+        );
+      }
       const run = this.getRun(row.id)!;
       if (run.parentRunId !== null) this.refreshSweepInTx(run.parentRunId);
       return run;
@@ -556,6 +587,104 @@ export class RunStore implements RunStoreApi {
       `UPDATE runs SET heartbeat_at = ?, lease_expires_at = ?, step = coalesce(?, step) WHERE id = ? AND lease_owner = ? AND status = 'running'`,
     ).run(now, now + leaseMs, step ?? null, runId, owner);
     return info.changes === 1;
+  }
+
+  /**
+   * The worker API's heartbeat: extends the lease when `lease` (owner and epoch) still holds the run.
+   * `held: false` = the worker must stop; `state` says why (for its message).
+   */
+  renewLease(runId: number, lease: LeaseRef, leaseMs: number, step?: number): { held: boolean; cancelRequested: boolean; state: string } {
+    const now = Date.now();
+    const info = this.stmt(
+      `UPDATE runs SET heartbeat_at = ?, lease_expires_at = ?, step = coalesce(?, step)
+       WHERE id = ? AND lease_owner = ? AND lease_epoch = ? AND status = 'running'`,
+    ).run(now, now + leaseMs, step ?? null, runId, lease.owner, lease.epoch);
+    const held = info.changes === 1;
+    return { held, cancelRequested: held && this.cancelRequested(runId), state: held ? 'held' : this.leaseState(runId, lease) };
+  }
+
+  /** Why `lease` no longer holds the run, in words (for LEASE_LOST messages). */
+  private leaseState(runId: number, lease: LeaseRef): string {
+    const r = this.stmt('SELECT status, lease_owner, lease_epoch FROM runs WHERE id = ?').get(runId) as Row | undefined;
+    if (!r) return `run ${runId} does not exist`;
+    if (r.status === 'running' && r.lease_epoch !== lease.epoch) {
+      return `run ${runId} was re-queued after the lease of attempt ${lease.epoch} expired and is now attempt ${r.lease_epoch}, held by worker ${r.lease_owner}`;
+    }
+    if (r.status === 'running') return `run ${runId} attempt ${lease.epoch} is held by worker ${r.lease_owner}, not ${lease.owner}`;
+    if (r.status === 'queued') return `run ${runId} was re-queued after the lease of attempt ${lease.epoch} expired (it waits for a worker)`;
+    return `run ${runId} is ${r.status}`;
+  }
+
+  /**
+   * The worker API's writes: a batch of one worker's ops for one run, applied in one transaction.
+   * Ops the ledger has seen (same run, epoch and seq) are acknowledged without being applied again;
+   * the rest need the lease (STORE_LEASE_LOST otherwise, nothing applied). Paths are server paths
+   * (uploads are resolved by the route before this is called).
+   */
+  applyWorkerWrites(runId: number, lease: LeaseRef, ops: SequencedOp[]): WriteResult {
+    return this.transaction(() => {
+      const seen = new Set(
+        (this.stmt('SELECT seq FROM worker_writes WHERE run_id = ? AND epoch = ? AND seq IN (SELECT value FROM json_each(?))')
+          .raw(true)
+          .all(runId, lease.epoch, JSON.stringify(ops.map((o) => o.seq))) as Array<[number]>).map((r) => r[0]),
+      );
+      const fresh = ops.filter((o) => !seen.has(o.seq));
+      if (fresh.length === 0) return { applied: 0, duplicates: ops.length };
+      const r = this.stmt('SELECT status, lease_owner, lease_epoch FROM runs WHERE id = ?').get(runId) as Row | undefined;
+      if (!r || r.status !== 'running' || r.lease_owner !== lease.owner || r.lease_epoch !== lease.epoch) {
+        throw new StoreError('STORE_LEASE_LOST', `worker ${lease.owner} no longer holds run ${runId}: ${this.leaseState(runId, lease)}`);
+      }
+      const ledger = this.stmt('INSERT INTO worker_writes (run_id, epoch, seq, op, applied_at) VALUES (?, ?, ?, ?, ?)');
+      const now = Date.now();
+      for (const op of fresh) {
+        if (TERMINAL_OPS.has(op.type) && op !== fresh[fresh.length - 1]) {
+          throw new StoreError('STORE_BAD_STATE', `run ${runId}: a ${op.type} op must be the last op of its batch`);
+        }
+        this.applyOp(runId, lease.owner, op);
+        ledger.run(runId, lease.epoch, op.seq, op.type, now);
+      }
+      return { applied: fresh.length, duplicates: ops.length - fresh.length };
+    });
+  }
+
+  private applyOp(runId: number, owner: string, op: SequencedOp): void {
+    switch (op.type) {
+      case 'metrics': return this.logMetrics(runId, metricPoints(op));
+      case 'truncateMetrics': return this.truncateMetricsAfter(runId, op.after);
+      case 'evaluation': return this.recordEvaluation(runId, op.evaluation);
+      case 'checkpoint': return this.addCheckpoint(runId, op.step, op.path ?? '');
+      case 'removeCheckpoints': return this.removeCheckpoints(runId, op.steps);
+      case 'artifact': return this.addArtifact(runId, op.kind, op.path ?? '');
+      case 'tag': return this.setTag(runId, op.key, op.value);
+      case 'environment': return this.setRunEnvironment(runId, op);
+      case 'progress': return this.setProgress(runId, op.step);
+      case 'release': {
+        this.releaseRun(runId, owner);
+        return;
+      }
+      case 'complete': return this.completeRun(runId, owner);
+      case 'fail': return this.failRun(runId, op.error, owner);
+      case 'cancel': return this.cancelRun(runId, owner);
+    }
+  }
+
+  /** Records which launcher job will execute these queued runs (the Slurm array job id); task ids come at claim. */
+  setRunLauncher(runIds: number[], launcher: string, job: string | null): void {
+    this.stmt(
+      `UPDATE runs SET launcher = ?, launcher_job = ?, launcher_task = NULL WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued'`,
+    ).run(launcher, job, JSON.stringify(runIds));
+  }
+
+  /**
+   * Ends the lease of a worker known to be dead (its process is gone) so the run is re-queued now, not
+   * when the lease runs out. Returns what requeueExpired did.
+   */
+  expireLease(runId: number, owner: string): { requeued: number[]; failed: number[]; cancelled: number[] } {
+    return this.transaction(() => {
+      const now = Date.now();
+      this.stmt(`UPDATE runs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND status = 'running'`).run(now - 1, runId, owner);
+      return this.requeueExpiredInTx(now);
+    });
   }
 
   /** Records what the run is executing on (tf backend, code version). */
@@ -741,19 +870,35 @@ export class RunStore implements RunStoreApi {
 
   // ---- metrics ----
 
-  /** Appends points to the history and updates the latest table, in one transaction. */
+  /**
+   * Appends points to the history and updates the latest table, in one transaction. The latest row is
+   * updated once per key of the batch (count, extremes, and the point a sequential update would leave:
+   * the last point with the highest step), not once per point: remote workers send batches of thousands.
+   */
   logMetrics(runId: number, points: MetricPoint[]): void {
     if (points.length === 0) return;
     const ins = this.stmt('INSERT INTO metrics (run_id, key, step, value, time) VALUES (?, ?, ?, ?, ?)');
     const latest = this.stmt(LATEST_UPSERT);
+    const now = Date.now();
+    const byKey = new Map<string, { step: number; value: number | null; time: number; points: number; min: number | null; max: number | null }>();
     this.transaction(() => {
-      const now = Date.now();
       for (const p of points) {
         const t = p.time ?? now;
         const v = encodeReal(p.value);
         ins.run(runId, p.key, p.step, v, t);
-        latest.run(runId, p.key, p.step, v, t, v === null ? 0 : 1, v, v);
+        const a = byKey.get(p.key);
+        if (!a) {
+          byKey.set(p.key, { step: p.step, value: v, time: t, points: v === null ? 0 : 1, min: v, max: v });
+          continue;
+        }
+        if (p.step >= a.step) (a.step = p.step, a.value = v, a.time = t);
+        if (v !== null) {
+          a.points++;
+          a.min = a.min === null || v < a.min ? v : a.min;
+          a.max = a.max === null || v > a.max ? v : a.max;
+        }
       }
+      for (const [key, a] of byKey) latest.run(runId, key, a.step, a.value, a.time, a.points, a.min, a.max);
     });
   }
 
@@ -981,6 +1126,10 @@ export class RunStore implements RunStoreApi {
     return row ? toCheckpoint(row, this.dir) : undefined;
   }
 
+  initFromPaths(): string[] {
+    return (this.stmt('SELECT DISTINCT init_from FROM runs WHERE init_from IS NOT NULL').raw(true).all() as Array<[string]>).map((r) => r[0]);
+  }
+
   /** Forgets checkpoint rows, in one transaction (checkpoint/retention.ts deletes the files after). */
   removeCheckpoints(runId: number, steps: number[]): void {
     this.transaction(() => {
@@ -1006,6 +1155,11 @@ export class RunStore implements RunStoreApi {
   }
 }
 
+/**
+ * Buffers per-step points and writes them in batches of `flushEvery` (one transaction, or one HTTP
+ * write op). `log`/`logMany` return the flush's promise when they flush: await it, so a remote store
+ * whose disk buffer is full pauses the loop instead of losing points.
+ */
 export class MetricLogger {
   private buffer: MetricPoint[] = [];
   constructor(
@@ -1014,25 +1168,25 @@ export class MetricLogger {
     private readonly flushEvery: number,
   ) {}
 
-  log(key: string, value: number, step: number): void {
+  log(key: string, value: number, step: number): Promise<void> | void {
     this.buffer.push({ key, value, step, time: Date.now() });
-    if (this.buffer.length >= this.flushEvery) this.flush();
+    if (this.buffer.length >= this.flushEvery) return this.flush();
   }
 
-  logMany(values: Record<string, number>, step: number): void {
+  logMany(values: Record<string, number>, step: number): Promise<void> | void {
     const time = Date.now();
     for (const [key, value] of Object.entries(values)) this.buffer.push({ key, value, step, time });
-    if (this.buffer.length >= this.flushEvery) this.flush();
+    if (this.buffer.length >= this.flushEvery) return this.flush();
   }
 
   get pending(): number {
     return this.buffer.length;
   }
 
-  flush(): void {
+  async flush(): Promise<void> {
     if (this.buffer.length === 0) return;
     const points = this.buffer;
     this.buffer = [];
-    void this.store.logMetrics(this.runId, points);
+    await this.store.logMetrics(this.runId, points);
   }
 }

@@ -6,7 +6,7 @@
 // an implementation, not to this interface.
 import type {
   ArtifactRecord, AblationPoint, BucketMeans, CheckpointRecord, CurveRecord, EvalByKeyRow, EvalRow, EvalScope,
-  EvaluationRecord, ExperimentRecord, FileRecord, LatestMetric, MetricPoint, MetricPointRow, MetricSeries, NewRun,
+  EvaluationRecord, ExecutorInfo, ExperimentRecord, FileRecord, LatestMetric, MetricPoint, MetricPointRow, MetricSeries, NewRun,
   RoutingRow, RunFilter, RunQuery, RunRecord, RunState, RunSummary,
 } from './types.ts';
 
@@ -99,8 +99,11 @@ export interface RunWriter {
 }
 
 export interface WorkerStore {
-  /** Atomically claim the oldest queued run (or `runId`) for `owner` until now + leaseMs. */
-  claimRun(owner: string, leaseMs: number, opts?: { kinds?: readonly string[]; runId?: number }): Awaitable<RunRecord | undefined>;
+  /**
+   * Atomically claim the oldest queued run (or `runId`) for `owner` until now + leaseMs; `executor`
+   * (Slurm job and task, ...) is recorded on the run.
+   */
+  claimRun(owner: string, leaseMs: number, opts?: { kinds?: readonly string[]; runId?: number; executor?: ExecutorInfo }): Awaitable<RunRecord | undefined>;
   /** Extend the lease; false when this owner no longer holds the run (it must stop). */
   heartbeat(runId: number, owner: string, leaseMs: number, step?: number): Awaitable<boolean>;
   /** Give a claimed run back to the queue (graceful shutdown); the attempt is not counted. */
@@ -118,9 +121,27 @@ export interface WorkerStore {
   recordEvaluation(runId: number, ev: EvaluationRecord): Awaitable<void>;
   /** Paths inside the store's folder are stored relative to it. */
   addCheckpoint(runId: number, step: number, path: string): Awaitable<void>;
+  /** Forgets checkpoint rows (retention deletes the files of this machine after; the server its own). */
+  removeCheckpoints(runId: number, steps: number[]): Awaitable<void>;
+  /** Files runs start from (`--init-from`): retention never deletes them. */
+  initFromPaths(): Awaitable<string[]>;
   /** Forget checkpoint rows (retention deletes the files after). */
   removeCheckpoints(runId: number, steps: number[]): Awaitable<void>;
   addArtifact(runId: number, kind: string, path: string): Awaitable<void>;
 }
 
 export interface RunStoreApi extends RunReader, RunWriter, WorkerStore {}
+
+/**
+ * What the worker loop and the run executors (train, evaluate, pretrain, noop) use: the worker's writes
+ * plus the reads a resumed run needs. Two implementations: the SQLite RunStore (workers on the store's
+ * machine) and HttpStore (remote workers: writes go through the tracking server's worker API,
+ * buffered on local disk while it does not answer).
+ */
+export interface WorkerStoreApi
+  extends WorkerStore,
+    Pick<RunReader, 'location' | 'getRun' | 'requireRun' | 'cancelRequested' | 'latestCheckpoint' | 'listCheckpoints' | 'getEvalMetrics' | 'metricKeys' | 'getMetricHistory' | 'getTags'>,
+    Pick<RunWriter, 'setTag' | 'cancelRun'> {
+  /** Folder a run writes its files under (run-<id>/...) when its config names no outputDir. */
+  readonly runFilesDir: string;
+}

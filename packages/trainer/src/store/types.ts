@@ -46,6 +46,21 @@ export interface RunRecord {
   deletedAt: number | null;
   /** A user asked to cancel this running run; its worker checkpoints, stops and marks it cancelled. */
   cancelRequestedAt: number | null;
+  /** Claims ever made (never reset): the "attempt" a remote worker stamps on every write. */
+  leaseEpoch: number;
+  /** What executes (or last executed) the run: 'local', 'slurm', 'k8s'; null before any launcher. */
+  launcher: string | null;
+  /** The launcher's job: the Slurm (array) job id, the Kubernetes Job name. */
+  launcherJob: string | null;
+  /** The task inside the job: the Slurm array task id, the Kubernetes completion index. */
+  launcherTask: string | null;
+}
+
+/** What a worker runs inside, recorded on the run it claims (`ssmb runs`, the dashboard, cancel -> scancel). */
+export interface ExecutorInfo {
+  launcher: string;
+  job: string | null;
+  task: string | null;
 }
 
 export interface NewRun {
@@ -224,6 +239,8 @@ export interface RunFilter {
   experimentId?: number;
   parentRunId?: number;
   kind?: RunKind;
+  /** Runs a launcher job executes (e.g. a Slurm array job id). */
+  launcherJob?: string;
   /** Archived runs: left out (default), included, or the only ones listed. */
   archived?: 'exclude' | 'include' | 'only';
   /** Substring of run name, experiment name, id, status, method or a derived config column. */

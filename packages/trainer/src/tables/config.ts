@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { metricSpec, DEFAULT_METRICS, type MetricSpec } from './metrics.ts';
+import { SlurmResourcesSchema } from '../launchers/slurm.ts';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'ids use letters, digits, "_", "." and "-"');
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -77,6 +78,8 @@ export const TableConfigSchema = z
     columns: z.array(ColumnSchema).min(1),
     /** Literature numbers file, relative to this config file. */
     references: z.string().optional(),
+    /** Resources of `ssmb reproduce --launcher slurm` (partition, cpus, mem, time, gres, ...); flags override. */
+    slurm: SlurmResourcesSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

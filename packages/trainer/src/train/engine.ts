@@ -5,6 +5,6 @@ import type { RunContext } from '../worker/run_context.ts';
 
 export async function useEngine(ctx: RunContext): Promise<EngineName> {
   const engine = await initBackend(ctx.config.engine === 'auto' ? {} : { prefer: ctx.config.engine });
-  ctx.store.setRunEnvironment(ctx.run.id, { engine });
+  await ctx.store.setRunEnvironment(ctx.run.id, { engine });
   return engine;
 }

@@ -2,8 +2,9 @@
 // img/s, lease heartbeat, progress, periodic checkpoints/evaluation, checkpoint pruning, and a clean stop
 // on SIGTERM. A restart (resume, or a crashed attempt re-claimed) is exact: history after the restart
 // step is dropped before the steps are logged again, and scheduled evaluations that a kill lost are run.
+// Every store call is awaited: the store may be the tracking server's HTTP client.
 import { pruneCheckpoints } from '../checkpoint/retention.ts';
-import type { RunStore } from '../store/run_store.ts';
+import { MetricLogger, type WorkerStoreApi } from '../store/run_store.ts';
 import type { RunContext, RunOutcome } from '../worker/run_context.ts';
 import { TRAIN_METRICS } from '../metric_keys.ts';
 
@@ -26,10 +27,10 @@ export interface LoopHooks {
 export const EVAL_KEY_PREFIX = 'eval/';
 
 /** Steps at which mid-run evaluation metrics (`eval/*`) are recorded. */
-export function evaluatedSteps(store: RunStore, runId: number): Set<number> {
+export async function evaluatedSteps(store: Pick<WorkerStoreApi, 'metricKeys' | 'getMetricHistory'>, runId: number): Promise<Set<number>> {
   const steps = new Set<number>();
-  for (const key of store.metricKeys(runId)) {
-    if (key.startsWith(EVAL_KEY_PREFIX)) for (const p of store.getMetricHistory(runId, key)) steps.add(p.step);
+  for (const key of await store.metricKeys(runId)) {
+    if (key.startsWith(EVAL_KEY_PREFIX)) for (const p of await store.getMetricHistory(runId, key)) steps.add(p.step);
   }
   return steps;
 }
@@ -49,27 +50,27 @@ export async function runLoop(ctx: RunContext, label: string, h: LoopHooks): Pro
   const { store, run } = ctx;
   // Steps after the restart point are logged again below: drop what an earlier attempt logged for them,
   // checkpoint or not (a run killed before its first checkpoint restarts from 0).
-  store.truncateMetricsAfter(run.id, h.startStep);
-  const log = store.metricLogger(run.id, 512);
+  await store.truncateMetricsAfter(run.id, h.startStep);
+  const log = new MetricLogger(store, run.id, 512);
   const prune = () => pruneCheckpoints(store, run.id, ctx.config.checkpoint);
-  const save = (step: number) => {
-    log.flush();
-    store.addCheckpoint(run.id, step, h.checkpoint(step));
-    prune();
+  const save = async (step: number) => {
+    await log.flush();
+    await store.addCheckpoint(run.id, step, h.checkpoint(step));
+    await prune();
   };
   const evaluate = async (step: number) => {
-    log.flush();
+    await log.flush();
     await h.evaluate!(step);
-    prune(); // the new value may make this checkpoint the best
+    await prune(); // the new value may make this checkpoint the best
   };
   if (h.evaluate) {
     // A kill during the evaluation after checkpoint `startStep` loses it: the model is at that step
     // again now, so run it. Earlier lost ones (stores written before this check) cannot be re-run from
     // the current weights; they are recorded as a run tag rather than dropped silently.
-    const done = evaluatedSteps(store, run.id);
+    const done = await evaluatedSteps(store, run.id);
     const missing = scheduledEvalSteps(h.evalEvery, h.totalSteps, h.startStep).filter((s) => !done.has(s));
     const lost = missing.filter((s) => s !== h.startStep);
-    if (lost.length > 0) store.setTag(run.id, LOST_EVAL_TAG, lost.join(','));
+    if (lost.length > 0) await store.setTag(run.id, LOST_EVAL_TAG, lost.join(','));
     if (missing.includes(h.startStep)) await evaluate(h.startStep);
   }
   ctx.progress.start(label, h.totalSteps, h.startStep);
@@ -80,23 +81,24 @@ export async function runLoop(ctx: RunContext, label: string, h: LoopHooks): Pro
       const m = h.step(step);
       const seconds = (performance.now() - t0) / 1000;
       const imgPerSec = h.imagesPerStep / Math.max(seconds, 1e-9);
-      log.logMany({ ...m, [TRAIN_METRICS.imgPerSec]: imgPerSec, [TRAIN_METRICS.stepSeconds]: seconds }, step);
+      // Awaited: a remote store whose disk buffer is full pauses the loop here rather than drop points.
+      await log.logMany({ ...m, [TRAIN_METRICS.imgPerSec]: imgPerSec, [TRAIN_METRICS.stepSeconds]: seconds }, step);
       ema = ema === undefined ? imgPerSec : 0.9 * ema + 0.1 * imgPerSec;
       ctx.tick(step);
       ctx.progress.update(step, { loss: m.loss, imgPerSec: ema });
       const last = step === h.totalSteps;
-      if (last || (h.checkpointEvery > 0 && step % h.checkpointEvery === 0)) save(step);
+      if (last || (h.checkpointEvery > 0 && step % h.checkpointEvery === 0)) await save(step);
       if (h.evaluate && !last && h.evalEvery > 0 && step % h.evalEvery === 0) await evaluate(step);
       // Let timers (heartbeat) and signal handlers run between steps.
       await new Promise((r) => setImmediate(r));
       if (ctx.shouldStop() && !last) {
-        if (!(h.checkpointEvery > 0 && step % h.checkpointEvery === 0)) save(step);
+        if (!(h.checkpointEvery > 0 && step % h.checkpointEvery === 0)) await save(step);
         ctx.progress.stop(`run ${run.id}: stopped at step ${step}/${h.totalSteps}`);
         return 'stopped';
       }
     }
   } finally {
-    log.flush();
+    await log.flush();
   }
   ctx.progress.stop();
   return 'completed';

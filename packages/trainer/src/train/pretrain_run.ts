@@ -61,7 +61,7 @@ export async function runPretraining(ctx: RunContext): Promise<RunOutcome> {
     const all = new Map([...backbone.params, ['arcface.weight', head] as const]);
     const rng = new Rng(config.seed);
     let startStep = 0;
-    const last = resumeCheckpoint(ctx); // also removes temp files of a killed writer
+    const last = await resumeCheckpoint(ctx); // also removes temp files of a killed writer
     if (last) {
       const ck = loadCheckpoint(last.path);
       loadWeightsInto(all, last.path, { what: `run ${run.id}'s backbone and ArcFace head` });
@@ -111,10 +111,10 @@ export async function runPretraining(ctx: RunContext): Promise<RunOutcome> {
     if (outcome === 'stopped') return outcome;
     const output = path.resolve(p.output ?? path.join(ctx.runDir, 'backbone.safetensors'));
     saveWeights(backbone, output, { run_id: String(run.id), identities: String(subjects.length), steps: String(p.steps) });
-    store.addArtifact(run.id, 'weights', output);
+    await store.addArtifact(run.id, 'weights', output);
     if (fold.gallery.length > 0 && fold.probe.length > 0) {
       const fo = { protocol: p.protocol, fold: p.fold, root: config.dataset.root, size, batchSize: config.eval.batchSize, onMissing: config.dataset.onMissing, roles: ['train', 'gallery', 'probe'] as const };
-      recordFoldEvaluation(store, run.id, await withEvalEmbedder(backbone, config.eval.engine, (e) => evaluateProtocolFold(e, fo)));
+      await recordFoldEvaluation(store, run.id, await withEvalEmbedder(backbone, config.eval.engine, (e) => evaluateProtocolFold(e, fo)));
     }
     return 'completed';
   } finally {

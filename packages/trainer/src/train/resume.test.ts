@@ -137,7 +137,7 @@ describe('restarts without losing or repeating anything (cpu backend)', () => {
     const store = RunStore.open(file);
     const ref = launchRun(store, config, { experiment: 'eval-kill' });
     await runWorker({ store, runId: ref, ...quiet });
-    expect([...evaluatedSteps(store, ref)].sort((a, b) => a - b)).toEqual([4, 8]);
+    expect([...(await evaluatedSteps(store, ref))].sort((a, b) => a - b)).toEqual([4, 8]);
 
     const id = launchRun(store, config, { experiment: 'eval-kill' });
     let evals = 0;
@@ -145,13 +145,13 @@ describe('restarts without losing or repeating anything (cpu backend)', () => {
     const s = await runWorker({ store: dyingStore(store, (m, a) => m === 'setTag' && a[1] === EVAL_ENGINE_TAG && ++evals === 2), runId: id, maxRuns: 1, leaseMs: 150, ...quiet });
     expect(s.lost).toEqual([id]);
     expect(store.latestCheckpoint(id)!.step).toBe(8);
-    expect([...evaluatedSteps(store, id)]).toEqual([4]);
+    expect([...(await evaluatedSteps(store, id))]).toEqual([4]);
     // a writer killed mid-checkpoint leaves its temp file behind
     const ckDir = checkpointDir(runDirFor(store, config, id));
     writeFileSync(`${ckDir}/.step-00000012.ckpt.tmp-99999`, 'half a checkpoint');
     await sleep(200);
     expect((await runWorker({ store, runId: id, ...quiet })).completed).toEqual([id]);
-    expect([...evaluatedSteps(store, id)].sort((a, b) => a - b)).toEqual([4, 8]);
+    expect([...(await evaluatedSteps(store, id))].sort((a, b) => a - b)).toEqual([4, 8]);
     for (const key of ['eval/rank1', 'eval/eer', 'eval/tar_far_1e2']) {
       expect(store.getMetricHistory(id, key).map((p) => [p.step, p.value]), key).toEqual(store.getMetricHistory(ref, key).map((p) => [p.step, p.value]));
     }

@@ -34,7 +34,7 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
     const vars = ssmbParams(model);
     const adam = new Adam(vars);
     let startStep = 0;
-    const last = resumeCheckpoint(ctx); // also removes temp files of a killed writer
+    const last = await resumeCheckpoint(ctx); // also removes temp files of a killed writer
     if (last) {
       const ck = loadCheckpoint(last.path);
       loadWeightsInto(vars, last.path, { what: `run ${run.id}'s SSMB blocks` });
@@ -64,20 +64,18 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
       },
       evaluate: async (step) => {
         const { record, engine } = await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, evalOptions(config, size, null)));
-        store.setTag(run.id, EVAL_ENGINE_TAG, engine);
-        const log = store.metricLogger(run.id);
-        for (const [k, v] of Object.entries(record.metrics)) log.log(evalStepKey(k), v.value, step);
-        log.flush();
+        await store.setTag(run.id, EVAL_ENGINE_TAG, engine);
+        await store.logMetrics(run.id, Object.entries(record.metrics).map(([k, v]) => ({ key: evalStepKey(k), value: v.value, step })));
       },
     });
     adam.dispose();
     if (outcome === 'stopped') return outcome;
     const scoreDir = config.eval.scoreFiles ? path.join(ctx.runDir, 'scores') : null;
     const trained = { ...evalOptions(config, size, scoreDir), roles: ['train', 'gallery', 'probe'] as const }; // skipped training entries counted too
-    recordFoldEvaluation(store, run.id, await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, trained)));
+    await recordFoldEvaluation(store, run.id, await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, trained)));
     const weights = path.join(ctx.runDir, 'model.safetensors');
     saveWeights(model, weights, { run_id: String(run.id), config: JSON.stringify(config) });
-    store.addArtifact(run.id, 'weights', weights);
+    await store.addArtifact(run.id, 'weights', weights);
     return 'completed';
   } finally {
     model.dispose();

@@ -2,11 +2,12 @@
 // and the hooks that keep the lease alive and honour SIGTERM.
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import type { RunRecord, RunStore } from '../store/run_store.ts';
+import type { RunRecord, WorkerStoreApi } from '../store/run_store.ts';
 import type { ProgressReporter } from './progress.ts';
 
 export interface RunContext {
-  store: RunStore;
+  /** The SQLite store, or the tracking server's HTTP client: await every call. */
+  store: WorkerStoreApi;
   run: RunRecord;
   config: Config;
   /** Directory for this run's checkpoints, score files and weights. */
@@ -30,8 +31,7 @@ export class LeaseLostError extends Error {
   }
 }
 
-/** <outputDir or store dir/artifacts>/run-<id> */
-export function runDirFor(store: RunStore, config: Config, runId: number): string {
-  const base = config.outputDir ?? path.join(path.dirname(path.resolve(store.file)), 'artifacts');
-  return path.resolve(base, `run-${runId}`);
+/** <outputDir, or the store's run files folder (store dir/artifacts; a remote worker's upload folder)>/run-<id> */
+export function runDirFor(store: Pick<WorkerStoreApi, 'runFilesDir'>, config: Config, runId: number): string {
+  return path.resolve(config.outputDir ?? store.runFilesDir, `run-${runId}`);
 }

@@ -6,7 +6,7 @@ import { api, download, post, qs, useApi, useLiveEvents, useThrottled, type Eval
 import { useMeta } from '../meta.ts';
 import { ErrorBox, StatusBadge } from '../components.tsx';
 import { CmcChart, CurveChart, DetChart, RocChart, RoutingHeatmap, type LineSeries } from '../charts.tsx';
-import { fmtAgo, fmtDuration, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, GROUP_TITLES, labelWithUnit, skippedEntries, specOf } from '../format.ts';
+import { fmtAgo, fmtDuration, fmtExecutor, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, GROUP_TITLES, labelWithUnit, skippedEntries, specOf } from '../format.ts';
 import { flattenConfig } from '@ssmb/trainer/flatten';
 
 interface ChartSpec { id: string; title: string; yLabel: string; keys: string[]; percent?: boolean; wide?: boolean }
@@ -120,7 +120,7 @@ export function RunDetailView({ id }: { id: number }) {
       {r.stale && (
         <div className="warn" data-testid="stale-note">
           Stale: this run is marked running, but its worker's lease expired {fmtAgo(r.leaseExpiresAt)} (last heartbeat {fmtAgo(r.heartbeatAt)}, worker {r.leaseOwner}).
-          The worker crashed or hangs; the next worker re-queues the run from its last checkpoint (attempt {r.attempts} of {r.maxAttempts}).
+          The worker crashed or hangs; the tracking server (or a live worker) re-queues the run, which resumes from its last checkpoint (attempt {r.attempts} of {r.maxAttempts}).
         </div>
       )}
       {r.error && <div className="error">failed: {r.error}</div>}
@@ -197,6 +197,7 @@ export function RunDetailView({ id }: { id: number }) {
             <span className="k">duration</span><span>{fmtDuration(r.startedAt, r.finishedAt)}</span>
             <span className="k">step</span><span data-testid="run-step">{r.step}{r.totalSteps ? ` / ${r.totalSteps}` : ''}</span>
             <span className="k">worker</span><span>{r.leaseOwner ?? '–'}{r.leaseExpiresAt && r.status === 'running' ? ` (lease ${r.stale ? 'expired' : 'until'} ${fmtTime(r.leaseExpiresAt)})` : ''}</span>
+            {fmtExecutor(r) && (<><span className="k">executor</span><span data-testid="run-executor">{fmtExecutor(r)}</span></>)}
             <span className="k">engine</span><span>{r.engine ?? '–'}</span>
             <span className="k">code</span><span>{r.codeVersion ?? '–'}</span>
             <span className="k">seed</span><span>{r.seed}</span>

@@ -5,7 +5,7 @@ import { api, post, qs, useApi, useLiveEvents, useThrottled, type RunListRow, ty
 import { navigate } from '../router.ts';
 import { useMeta } from '../meta.ts';
 import { ErrorBox, StatusBadge } from '../components.tsx';
-import { fmtMetric, fmtNumber, fmtTime, labelWithUnit, specOf } from '../format.ts';
+import { fmtExecutor, fmtMetric, fmtNumber, fmtTime, labelWithUnit, specOf } from '../format.ts';
 
 const PAGE = 200;
 const LATEST_KEYS = ['loss', 'loss/cc', 'eval/rank1'];
@@ -193,7 +193,7 @@ export function RunsView() {
                   <button className="link small addtag" onClick={() => addTag(r)} title="add a tag">+tag</button>
                 </td>
                 <td className="clip" title={r.experimentName}>{r.experimentName}</td>
-                <td><StatusBadge run={r} /></td>
+                <td><StatusBadge run={r} />{fmtExecutor(r) && <div className="dim" data-testid="run-executor">{fmtExecutor(r)}</div>}</td>
                 <td className="clip">{r.backbone ?? '–'}</td>
                 <td className="num" data-col="N">{r.numExperts ?? '–'}</td>
                 <td className="clip" data-col="protocol" title={[r.protocol, r.fold].filter(Boolean).join(' / ')}>

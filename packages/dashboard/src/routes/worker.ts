@@ -1,0 +1,232 @@
+// The workers' API (access 'worker': the write token when the server has one). Remote workers (`ssmb
+// worker --server URL`, HttpStore) claim a queued run with a lease, renew it, send their writes in
+// ordered, idempotent batches (metrics, evaluations with curves and routing, checkpoint and artifact
+// rows, tags, the run's end), upload files into the store's folder, and read back what a resumed run
+// needs. Every write names the lease it is made under (owner + attempt = lease epoch): a worker whose
+// lease was taken over gets LEASE_LOST and stops. A batch sent again after a lost answer is
+// acknowledged from the store's ledger, not applied twice.
+//
+//   POST /api/worker/claim                   { owner, leaseMs, kinds?, runId?, executor? } -> { run, checkpoints, evaluations, tags, metricKeys }
+//   POST /api/worker/runs/:id/heartbeat      { owner, attempt, leaseMs, step? } -> { held, cancelRequested }
+//   POST /api/worker/runs/:id/writes         { owner, attempt, ops: [{ seq, type, ... }] } -> { applied, duplicates }
+//   PUT  /api/worker/runs/:id/files/NAME     raw bytes, headers x-ssmb-owner, x-ssmb-attempt, x-ssmb-sha256
+//   GET  /api/worker/runs/:id/history?key=   the exact history of one metric
+//   POST /api/worker/requeue-expired         re-queue runs whose lease expired (after the start-up grace)
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { LAUNCHABLE_KINDS, UploadName, WorkerWritesBody, type RunStore, type SequencedOp } from '@ssmb/trainer';
+import { apiError } from '../errors.ts';
+import { RunIdParams, parse } from '../schemas.ts';
+import { WORKER_BODY_LIMIT, WORKER_UPLOAD_LIMIT } from '../defaults.ts';
+import type { RouteDeps } from './deps.ts';
+import { WriteQueue } from '../write_queue.ts';
+
+const worker = { access: 'worker' } as const;
+
+/** Metric points applied per transaction (one turn of the event loop, a few ms). */
+const SLICE_POINTS = 1024;
+
+/** Consecutive ops in groups of at most SLICE_POINTS points (an op is never split; other ops ride along). */
+function slices(ops: SequencedOp[]): SequencedOp[][] {
+  const out: SequencedOp[][] = [];
+  let cur: SequencedOp[] = [];
+  let points = 0;
+  for (const op of ops) {
+    const n = op.type === 'metrics' ? op.k.length : 0;
+    if (cur.length > 0 && points + n > SLICE_POINTS) {
+      out.push(cur);
+      cur = [];
+      points = 0;
+    }
+    cur.push(op);
+    points += n;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
+/** The store methods the workers' API needs beyond the dashboard's (the SQLite RunStore has them all). */
+export type WorkerServerStore = Pick<
+  RunStore,
+  | 'dir' | 'getRun' | 'runStates' | 'claimRun' | 'renewLease' | 'applyWorkerWrites' | 'requeueExpired' | 'getMetricHistory' | 'getEvalMetrics' | 'getTags' | 'metricKeys'
+  | 'listFiles' | 'listCheckpoints' | 'initFromPaths'
+>;
+
+/** The store behind the dashboard, when it has the worker methods (the SQLite RunStore does). */
+export function workerStoreOf(s: RouteDeps['store']): WorkerServerStore | null {
+  const w = s as unknown as Partial<WorkerServerStore>;
+  return typeof w.applyWorkerWrites === 'function' && typeof w.renewLease === 'function' ? (w as WorkerServerStore) : null;
+}
+
+const owner = z.string().min(1).max(300);
+const attempt = z.number().int().min(1);
+const leaseMs = z.number().int().min(1_000).max(7 * 86_400_000);
+const ClaimBody = z
+  .object({
+    owner,
+    leaseMs,
+    kinds: z.array(z.enum(LAUNCHABLE_KINDS)).min(1).optional(),
+    runId: z.number().int().min(1).optional(),
+    executor: z
+      .object({ launcher: z.string().min(1).max(50), job: z.string().max(200).nullable(), task: z.string().max(50).nullable() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+const HeartbeatBody = z.object({ owner, attempt, leaseMs, step: z.number().int().min(0).optional() }).strict();
+const HistoryQuery = z
+  .object({ key: z.string().min(1).max(200), minStep: z.coerce.number().int().optional(), maxStep: z.coerce.number().int().optional() })
+  .strict();
+const UploadHeaders = z.object({
+  'x-ssmb-owner': owner,
+  'x-ssmb-attempt': z.coerce.number().int().min(1),
+  'x-ssmb-sha256': z.string().regex(/^[0-9a-f]{64}$/, 'expected the file\'s SHA-256 as 64 hex digits'),
+});
+
+export interface WorkerApiOptions {
+  /** Re-queueing expired leases waits until this time (ms since the epoch): the start-up grace. */
+  reapAfter: number;
+}
+
+export function registerWorkerRoutes(app: FastifyInstance, d: RouteDeps, store: WorkerServerStore, o: WorkerApiOptions): void {
+  const runDir = (id: number) => path.join(store.dir, 'artifacts', `run-${id}`);
+  const queue = new WriteQueue();
+  const published = async (id: number) => {
+    for (const run of await store.runStates([id])) d.feed.publish({ type: 'run-updated', run });
+  };
+  const requireRun = async (params: unknown) => {
+    const { id } = parse(RunIdParams, params, 'params');
+    const run = await store.getRun(id);
+    if (!run) throw apiError('RUN_NOT_FOUND', `Received id ${id}.`, 'params.id');
+    return run;
+  };
+
+  app.post('/api/worker/claim', { config: worker }, async (req) => {
+    const b = parse(ClaimBody, req.body, 'body');
+    const run = store.claimRun(b.owner, b.leaseMs, { kinds: b.kinds, runId: b.runId, executor: b.executor, resumeOwn: true });
+    if (!run) return { run: null };
+    await published(run.id);
+    return {
+      run,
+      checkpoints: store
+        .listFiles(run.id)
+        .filter((f) => f.kind === 'checkpoint')
+        .map((f) => ({ id: 0, step: f.step, path: f.storedPath, createdAt: f.createdAt })),
+      evaluations: store.getEvalMetrics(run.id),
+      tags: store.getTags(run.id),
+      metricKeys: store.metricKeys(run.id),
+    };
+  });
+
+  app.post('/api/worker/runs/:id/heartbeat', { config: worker }, async (req) => {
+    const run = await requireRun(req.params);
+    const b = parse(HeartbeatBody, req.body, 'body');
+    const r = store.renewLease(run.id, { owner: b.owner, epoch: b.attempt }, b.leaseMs, b.step);
+    if (!r.held) throw apiError('LEASE_LOST', `${r.state}.`);
+    return { held: true, cancelRequested: r.cancelRequested };
+  });
+
+  app.post('/api/worker/runs/:id/writes', { config: worker, bodyLimit: WORKER_BODY_LIMIT }, async (req) => {
+    const run = await requireRun(req.params);
+    // Validation too waits its turn: on a batch of thousands of points it costs milliseconds.
+    const { lease, ops } = await queue.run(() => validateWrites(run.id, req.body));
+    // Applied in slices of about SLICE_POINTS metric points, each one transaction in its own turn of the
+    // event loop, so the dashboard's reads interleave with a large batch. Each op is recorded in the
+    // ledger with its slice, so a batch cut by a lost lease between slices is still applied at most once.
+    // Checkpoints a worker's retention pruned: their files in the store's folder go too (after the rows),
+    // unless a run starts from them.
+    const pruned = ops.flatMap((op) => (op.type === 'removeCheckpoints' ? op.steps : []));
+    const prunedFiles = pruned.length
+      ? store.listCheckpoints(run.id).filter((c) => pruned.includes(c.step) && c.path.startsWith(runDir(run.id) + path.sep)).map((c) => c.path)
+      : [];
+    const res = { applied: 0, duplicates: 0 };
+    for (const slice of slices(ops)) {
+      const r = await queue.run(() => store.applyWorkerWrites(run.id, lease, slice));
+      res.applied += r.applied;
+      res.duplicates += r.duplicates;
+    }
+    if (prunedFiles.length && res.applied > 0) {
+      const inUse = new Set(store.initFromPaths().map((p) => path.resolve(p)));
+      for (const f of prunedFiles) if (!inUse.has(f) && !store.listCheckpoints(run.id).some((c) => c.path === f)) rmSync(f, { force: true });
+    }
+    if (res.applied > 0 && ops.some((op) => op.type !== 'metrics')) await published(run.id);
+    return res;
+  });
+
+  const validateWrites = (runId: number, body: unknown) => {
+    const b = parse(WorkerWritesBody, body, 'body');
+    const ops = b.ops.map((op, i) => {
+      if (!('upload' in op) || op.upload === undefined) return op;
+      const file = path.join(runDir(runId), op.upload);
+      if (!existsSync(file)) {
+        throw apiError('VALIDATION', `body.ops.${i}.upload: ${op.upload} was not uploaded; send it first with PUT /api/worker/runs/${runId}/files/${op.upload}.`, `body.ops.${i}.upload`);
+      }
+      const { upload: _u, ...rest } = op;
+      return { ...rest, path: file };
+    }) as SequencedOp[];
+    return { lease: { owner: b.owner, epoch: b.attempt }, ops };
+  };
+
+  app.get('/api/worker/runs/:id/history', { config: { ...worker, cache: false } }, async (req) => {
+    const run = await requireRun(req.params);
+    const q = parse(HistoryQuery, req.query, 'query');
+    return { runId: run.id, key: q.key, points: store.getMetricHistory(run.id, q.key, { minStep: q.minStep, maxStep: q.maxStep }) };
+  });
+
+  app.post('/api/worker/requeue-expired', { config: worker }, async () => {
+    if (Date.now() < o.reapAfter) return { requeued: [], failed: [], cancelled: [], graceUntil: o.reapAfter };
+    const r = store.requeueExpired();
+    for (const id of [...r.requeued, ...r.failed, ...r.cancelled]) await published(id);
+    return r;
+  });
+
+  // Uploads: raw bytes streamed to a temporary file next to the target, checked against the SHA-256 the
+  // worker computed, then renamed into place (a cut upload never leaves a partial file behind).
+  void app.register(async (scope) => {
+    scope.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+    scope.put('/api/worker/runs/:id/files/*', { config: worker }, async (req) => {
+      const run = await requireRun(req.params);
+      const name = parse(z.object({ '*': UploadName }), req.params, 'params')['*'];
+      const h = parse(UploadHeaders, req.headers, 'headers');
+      if (run.status !== 'running' || run.leaseOwner !== h['x-ssmb-owner'] || run.leaseEpoch !== h['x-ssmb-attempt']) {
+        throw apiError('LEASE_LOST', `worker ${h['x-ssmb-owner']} attempt ${h['x-ssmb-attempt']} does not hold run ${run.id} (it is ${run.status}${run.leaseOwner ? `, held by ${run.leaseOwner} attempt ${run.leaseEpoch}` : ''}).`);
+      }
+      const body = req.body as Readable | undefined;
+      if (!body || typeof (body as Readable).pipe !== 'function') {
+        throw apiError('VALIDATION', 'body: send the file itself, with Content-Type: application/octet-stream.', 'body');
+      }
+      const dest = path.join(runDir(run.id), name);
+      mkdirSync(path.dirname(dest), { recursive: true });
+      const tmp = `${dest}.upload-${randomBytes(4).toString('hex')}`;
+      const hash = createHash('sha256');
+      let bytes = 0;
+      const count = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          bytes += chunk.length;
+          if (bytes > WORKER_UPLOAD_LIMIT) return cb(apiError('BODY_TOO_LARGE', `An upload is at most ${WORKER_UPLOAD_LIMIT} bytes.`));
+          hash.update(chunk);
+          cb(null, chunk);
+        },
+      });
+      try {
+        await pipeline(body, count, createWriteStream(tmp));
+      } catch (err) {
+        rmSync(tmp, { force: true });
+        throw err;
+      }
+      const sha = hash.digest('hex');
+      if (sha !== h['x-ssmb-sha256']) {
+        rmSync(tmp, { force: true });
+        throw apiError('VALIDATION', `body: received ${bytes} bytes with SHA-256 ${sha}, not the ${h['x-ssmb-sha256']} the worker sent (the upload was cut; it is retried).`, 'body');
+      }
+      renameSync(tmp, dest);
+      return { runId: run.id, path: path.relative(store.dir, dest), bytes, sha256: sha };
+    });
+  });
+}

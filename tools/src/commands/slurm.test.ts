@@ -1,0 +1,215 @@
+// --launcher slurm against a real Slurm (munged + slurmctld + slurmd started by this file on free
+// ports, see testing/slurm_cluster.ts): the synthetic grid as one array job gives the local launcher's
+// table number for number; scancel of a task mid-run hands its run to another task, which resumes it
+// from the checkpoint; cancelling a run from the CLI signals its task, which goes on with the next run.
+// Skipped, with the reason printed, only when the Slurm binaries are missing (or not root).
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { stringify } from 'yaml';
+import { createIResNet, initBackend, saveWeights } from '@ssmb/core';
+import { generateSyntheticDataset } from '@ssmb/protocols';
+import { RunStore, runSlurmCommand } from '@ssmb/trainer';
+import { buildServer, type DashboardServer } from '@ssmb/dashboard';
+import { runReproduce } from './reproduce.ts';
+import * as launch from './launch.ts';
+import * as runs from './runs.ts';
+import { slurmUnavailable, startSlurmCluster, type SlurmCluster } from '../testing/slurm_cluster.ts';
+
+const TOKEN = 'slurm-test-token';
+const reason = slurmUnavailable();
+if (reason) console.log(`slurm.test.ts: the real-Slurm tests are skipped: ${reason}`);
+
+const dir = mkdtempSync(path.join(tmpdir(), 'ssmb-slurm-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...args: string[]): Promise<string[]> {
+  const out: string[] = [];
+  const spy = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
+  try {
+    const program = new Command('ssmb').exitOverride();
+    launch.register(program);
+    runs.register(program);
+    await program.parseAsync(args, { from: 'user' });
+  } finally {
+    spy.mockRestore();
+  }
+  return out;
+}
+
+/** The tracking server on a store, on a free loopback port. */
+async function serve(file: string): Promise<{ srv: DashboardServer; store: RunStore; url: string }> {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const store = RunStore.open(file);
+  const srv = await buildServer({ store, token: TOKEN, host: '127.0.0.1', webRoot: path.join(dir, 'no-web'), pollMs: 60_000, staleGraceMs: 0, reapMs: 500 });
+  await srv.app.listen({ host: '127.0.0.1', port: 0 });
+  return { srv, store, url: `http://127.0.0.1:${(srv.app.server.address() as AddressInfo).port}` };
+}
+
+async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs: number, logs: () => string = () => ''): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${logs()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('--launcher slurm without Slurm', () => {
+  it('says sbatch is missing (and what to do) before anything is queued', async () => {
+    const store = path.join(dir, 'no-slurm.sqlite');
+    const saved = process.env.PATH;
+    process.env.PATH = path.join(dir, 'empty-bin');
+    try {
+      await expect(cli('launch', '--store', store, '--kind', 'noop', '--launcher', 'slurm', '--server', 'http://127.0.0.1:9')).rejects.toThrow(
+        /--launcher slurm needs Slurm's sbatch, which is not on PATH .*slurm-client.*or use --launcher local/,
+      );
+    } finally {
+      process.env.PATH = saved;
+    }
+    expect(existsSync(store)).toBe(false);
+  });
+});
+
+describe.skipIf(!!reason)('a real Slurm cluster on this machine', () => {
+  let cluster: SlurmCluster;
+  const savedConf = process.env.SLURM_CONF;
+  beforeAll(async () => {
+    cluster = await startSlurmCluster({ cpus: 2 });
+    process.env.SLURM_CONF = cluster.conf;
+  });
+  afterAll(async () => {
+    process.env.SLURM_CONF = savedConf;
+    if (savedConf === undefined) delete process.env.SLURM_CONF;
+    await cluster?.stop();
+  });
+  const taskLogs = (logDir: string) => () =>
+    (existsSync(logDir) ? readdirSync(logDir).filter((f) => f.endsWith('.out')) : []).map((f) => `--- ${f}\n${readFileSync(path.join(logDir, f), 'utf8')}`).join('\n') + cluster.logs();
+
+  it('the synthetic grid as one array job gives the local launcher\'s table, number for number', async () => {
+    const root = path.join(dir, 'synth');
+    await generateSyntheticDataset({ root, identities: 8, imagesPerIdentity: 2, pretrainIdentities: 0, size: 32 });
+    const weights = path.join(dir, 'tiny.safetensors');
+    await initBackend({ prefer: 'cpu' });
+    saveWeights(createIResNet('iresnet-tiny', { seed: 1 }), weights);
+    const config = path.join(dir, 'table.yaml');
+    writeFileSync(config, stringify({
+      name: 'slurm-grid',
+      title: 'Slurm grid test',
+      datasets: { synth: { root: null } },
+      base: { backbone: { model: 'iresnet-tiny' }, steps: 3, batchSize: 4, checkpointEvery: 2 },
+      slurm: { cpus: 1, time: '10:00' },
+      rows: [
+        { id: 'baseline', label: 'Baseline', set: { method: 'baseline' } },
+        { id: 'n2', label: 'SSMB N=2', set: { method: 'ssmb', 'ssmb.numExperts': 2 } },
+      ],
+      columns: [
+        { id: 'nir', label: 'VIS-NIR', dataset: 'synth', protocol: 'synthetic-vis-nir', folds: [1, 2] },
+        { id: 'sketch', label: 'VIS-SKETCH', dataset: 'synth', protocol: 'synthetic-vis-sketch', folds: [1] },
+      ],
+    }));
+    const common = { config, roots: { synth: root }, weights, bar: false, log: () => {} };
+    const local = await runReproduce({ ...common, store: path.join(dir, 'local', 'runs.sqlite'), out: path.join(dir, 'local', 'out'), workers: 2 });
+    expect(local.failed).toEqual([]);
+
+    const file = path.join(dir, 'cluster', 'runs.sqlite');
+    const { srv, store, url } = await serve(file);
+    const logDir = path.join(dir, 'cluster', 'slurm-logs');
+    const lines: string[] = [];
+    try {
+      const res = await runReproduce({
+        ...common, store: file, out: path.join(dir, 'cluster', 'out'), log: (l) => lines.push(l),
+        launcher: 'slurm', slurm: { server: url, token: TOKEN, tasks: 2, slurmLogDir: logDir },
+      }).catch((err) => {
+        throw new Error(`${(err as Error).message}\n${taskLogs(logDir)()}`);
+      });
+      expect(res.failed, taskLogs(logDir)()).toEqual([]);
+      expect(res.table).toEqual(local.table);
+      expect(readFileSync(res.files.csv, 'utf8')).toBe(readFileSync(local.files.csv, 'utf8'));
+      const text = lines.join('\n');
+      const job = /submitted Slurm array job (\d+) \(2 tasks/.exec(text)?.[1];
+      expect(job, text).toBeDefined();
+      // Every run was executed by a task of that one array job, and `ssmb runs list` says which.
+      const done = store.listRuns({ experiment: 'table:slurm-grid' });
+      expect(done).toHaveLength(6);
+      for (const r of done) expect(r).toMatchObject({ status: 'completed', launcher: 'slurm', launcherJob: job });
+      expect(new Set(done.map((r) => r.launcherTask))).toEqual(new Set(['0', '1']));
+      const listed = await cli('runs', 'list', '--store', file);
+      expect(listed.join('\n')).toMatch(new RegExp(`completed .* slurm ${job}_[01]`));
+      // The batch script passes the server, never the token (it travels in the environment).
+      const script = readdirSync(logDir).find((f) => f.endsWith('.sbatch'))!;
+      const body = readFileSync(path.join(logDir, script), 'utf8');
+      expect(body).toMatch(/#SBATCH --array=0-1\n/);
+      expect(body).toMatch(/#SBATCH --cpus-per-task=1\n/);
+      expect(body).toMatch(/#SBATCH --time=10:00\n/);
+      expect(body).toContain(`'--server' '${url}' '--until-empty'`);
+      expect(body).not.toContain(TOKEN);
+    } finally {
+      await srv.app.close();
+      store.close();
+    }
+  });
+
+  it('scancel of a task mid-run: another task resumes its run from the checkpoint; a run cancelled from the CLI stops and its task goes on', async () => {
+    const file = path.join(dir, 'noop', 'runs.sqlite');
+    const { srv, store, url } = await serve(file);
+    const logDir = path.join(dir, 'noop', 'slurm-logs');
+    const logs = taskLogs(logDir);
+    const STEPS = 3000;
+    const EVERY = 250;
+    /** The newest step a run logged (metrics arrive in batches of 64; the run's step field only with heartbeats). */
+    const logged = (id: number) => store.getLatestMetrics(id)['noop/value']?.step ?? 0;
+    try {
+      const out = await cli(
+        'launch', '--store', file, '--kind', 'noop', '--experiment', 'takeover', '--set', `steps=${STEPS}`, '--set', `checkpointEvery=${EVERY}`,
+        '--grid', 'seed=1,2,3,4', '--launcher', 'slurm', '--server', url, '--token', TOKEN, '--tasks', '2', '--worker-lease-seconds', '8', '--slurm-log-dir', logDir,
+      );
+      const job = /submitted Slurm array job (\d+)/.exec(out.join('\n'))?.[1];
+      expect(job, out.join('\n')).toBeDefined();
+      const ids = store.listRuns({ experiment: 'takeover', kind: 'noop' }).map((r) => r.id).sort((a, b) => a - b);
+      expect(ids).toHaveLength(4);
+      // A run well under way in a task: scancel that task (SIGTERM: its worker checkpoints and releases the run).
+      const victim = await until('a run past step 600 in a Slurm task', () => store.listRuns({ status: 'running' }).find((r) => logged(r.id) >= 600 && r.launcherTask !== null), 90_000, logs);
+      const killedTask = victim.launcherTask!;
+      const stepAtKill = logged(victim.id);
+      const sc = await runSlurmCommand('scancel', [`${job}_${killedTask}`]);
+      expect(sc.code, sc.stderr).toBe(0);
+      // The other task, busy with its own run, will cancel one from the CLI while it runs.
+      const other = await until(
+        'a run of the remaining task under way',
+        () => store.listRuns({ status: 'running' }).find((r) => r.id !== victim.id && r.launcherTask !== killedTask && logged(r.id) >= 300),
+        90_000,
+        logs,
+      );
+      const cancelOut = await cli('runs', 'cancel', String(other.id), '--store', file);
+      expect(cancelOut.join('\n')).toMatch(new RegExp(`scancel --signal=USR1 --batch ${job}_${other.launcherTask}`));
+      await until('every run finished', () => ids.every((id) => ['completed', 'cancelled', 'failed'].includes(store.getRun(id)!.status)), 120_000, logs);
+
+      const v = store.getRun(victim.id)!;
+      expect(v, logs()).toMatchObject({ status: 'completed', launcherJob: job });
+      expect(v.launcherTask).not.toBe(killedTask); // taken over by the other task
+      expect(v.leaseEpoch).toBeGreaterThanOrEqual(2);
+      // Every step once: the resumed attempt re-logged only what came after its checkpoint.
+      const hist = store.getMetricHistory(victim.id, 'noop/value').map((p) => p.step);
+      expect(hist).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1));
+      // It resumed from a checkpoint at most one checkpoint interval before the step it had reached.
+      const resumed = [...logs().matchAll(new RegExp(`run ${victim.id}: resuming from the checkpoint of step (\\d+)`, 'g'))].map((m) => Number(m[1]));
+      expect(resumed.length, logs()).toBeGreaterThanOrEqual(1);
+      expect(resumed[0]).toBeGreaterThanOrEqual(stepAtKill - EVERY);
+
+      const c = store.getRun(other.id)!;
+      expect(c.status, logs()).toBe('cancelled');
+      expect(store.latestCheckpoint(other.id)?.step ?? 0).toBeGreaterThan(0); // checkpointed before stopping
+      expect(logs()).toMatch(/SIGUSR1 received, stopping the current run/);
+      // That task went on: every other run completed.
+      for (const id of ids.filter((i) => i !== other.id)) expect(store.getRun(id)!.status, logs()).toBe('completed');
+    } finally {
+      await srv.app.close();
+      store.close();
+    }
+  });
+});

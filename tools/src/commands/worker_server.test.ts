@@ -1,0 +1,163 @@
+// Remote workers as real processes (`ssmb worker --server URL`) against a real tracking server; stale
+// runs on one machine. Rows are counted in the store: nothing lost, nothing stored twice.
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { launchRun, resolveConfig, RunStore, runQueue } from '@ssmb/trainer';
+import { buildServer, type DashboardServer } from '@ssmb/dashboard';
+import { CLI, REPO_ROOT } from './reproduce.ts';
+import * as runs from './runs.ts';
+
+const TOKEN = 'restart-test-token';
+const dir = mkdtempSync(path.join(tmpdir(), 'ssmb-worker-server-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Proc {
+  child: ChildProcess;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+function ssmbProcess(args: string[]): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  child.stdout!.on('data', (d) => (err += d));
+  return { child, stderr: () => err, exit: new Promise((r) => child.on('exit', (code) => r(code))) };
+}
+
+async function until(what: string, fn: () => boolean, timeoutMs: number, more: () => string = () => ''): Promise<void> {
+  const t0 = Date.now();
+  while (!fn()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${more()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function listRuns(file: string): Promise<string> {
+  const out: string[] = [];
+  const spy = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
+  try {
+    const program = new Command('ssmb').exitOverride();
+    runs.register(program);
+    await program.parseAsync(['runs', 'list', '--store', file], { from: 'user' });
+  } finally {
+    spy.mockRestore();
+  }
+  return out.join('\n');
+}
+
+const noop = (steps: number, every: number) => resolveConfig({ sets: [`steps=${steps}`, `checkpointEvery=${every}`] });
+const logged = (store: RunStore, id: number) => store.getLatestMetrics(id)['noop/value']?.step ?? 0;
+
+describe('ssmb worker --server', () => {
+  it('server restart mid-run: the workers buffer, flush when it is back, and every metric is stored exactly once', async () => {
+    const file = path.join(dir, 'restart', 'runs.sqlite');
+    mkdirSync(path.dirname(file), { recursive: true });
+    const store = RunStore.open(file);
+    const STEPS = 3000;
+    const ids = [1, 2].map((seed) => launchRun(store, resolveConfig({ sets: [`steps=${STEPS}`, 'checkpointEvery=500', `seed=${seed}`] }), { experiment: 'restart', kind: 'noop' }));
+    const start = async (port = 0): Promise<DashboardServer> => {
+      const srv = await buildServer({ store, token: TOKEN, webRoot: path.join(dir, 'no-web'), pollMs: 60_000, staleGraceMs: 60_000 });
+      await srv.app.listen({ host: '127.0.0.1', port });
+      return srv;
+    };
+    let srv = await start();
+    const port = (srv.app.server.address() as AddressInfo).port;
+    const url = `http://127.0.0.1:${port}`;
+    const workers = [0, 1].map(() => ssmbProcess(['worker', '--server', url, '--token', TOKEN, '--until-empty', '--quiet', '--lease-seconds', '30']));
+    const logs = () => workers.map((w, i) => `--- worker ${i}\n${w.stderr()}`).join('\n');
+    try {
+      await until('both runs past step 300', () => ids.every((id) => logged(store, id) >= 300), 60_000, logs);
+      await srv.app.close();
+      const down = ids.map((id) => logged(store, id));
+      await new Promise((r) => setTimeout(r, 2_500)); // the workers keep training meanwhile
+      srv = await start(port);
+      const codes = await Promise.all(workers.map((w) => w.exit));
+      expect(codes, logs()).toEqual([0, 0]);
+      for (const id of ids) {
+        expect(store.getRun(id)).toMatchObject({ status: 'completed', leaseEpoch: 1 }); // never taken over
+        const hist = store.getMetricHistory(id, 'noop/value').map((p) => p.step);
+        expect(hist).toHaveLength(STEPS);
+        expect(new Set(hist).size).toBe(STEPS);
+        expect(store.getLatestMetrics(id)['noop/value'].points).toBe(STEPS);
+      }
+      expect(ids.some((id, i) => down[i] < STEPS)).toBe(true); // the outage happened mid-run
+      expect(logs()).toMatch(new RegExp(`tracking server ${url} does not answer \\(ECONNREFUSED[^)]*\\): runs go on; \\d+ writes \\(\\d+ metric points, [\\d.]+ MiB\\) wait in `));
+      expect(logs()).toMatch(new RegExp(`tracking server ${url} answers again after [\\d.]+ s: delivering \\d+ buffered writes`));
+      expect(logs()).toMatch(/completed 1, failed 0, released 0, lost 0/);
+    } finally {
+      for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+      await srv.app.close();
+      store.close();
+    }
+  });
+
+  it('a server URL that does not answer: the worker names it and gives up claiming after --server-timeout; a wrong token is refused with the fix', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const w = ssmbProcess(['worker', '--server', `http://127.0.0.1:${port}`, '--until-empty', '--server-timeout', '1']);
+    expect(await w.exit).toBe(1);
+    expect(w.stderr()).toMatch(new RegExp(`tracking server http://127\\.0\\.0\\.1:${port} does not answer \\(ECONNREFUSED.*gave up claiming a run after \\d+ s \\(--server-timeout\\)`));
+
+    const file = path.join(dir, 'token', 'runs.sqlite');
+    mkdirSync(path.dirname(file), { recursive: true });
+    const store = RunStore.open(file);
+    launchRun(store, noop(5, 0), { experiment: 't', kind: 'noop' });
+    const srv = await buildServer({ store, token: TOKEN, webRoot: path.join(dir, 'no-web'), pollMs: 60_000 });
+    await srv.app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const bad = ssmbProcess(['worker', '--server', `http://127.0.0.1:${(srv.app.server.address() as AddressInfo).port}`, '--token', 'wrong', '--until-empty']);
+      expect(await bad.exit).toBe(1);
+      expect(bad.stderr()).toMatch(/401 TOKEN_INVALID: The token does not match.*--token T or the SSMB_TOKEN/);
+      expect(store.listRuns()[0].status).toBe('queued'); // nothing was claimed
+    } finally {
+      await srv.app.close();
+      store.close();
+    }
+  });
+});
+
+describe('stale runs on one machine', () => {
+  it('a killed worker\'s run is shown as stale and re-queued by the local launcher\'s loop; a live worker finishes it from its checkpoint', async () => {
+    const file = path.join(dir, 'stale', 'runs.sqlite');
+    mkdirSync(path.dirname(file), { recursive: true });
+    const store = RunStore.open(file);
+    const STEPS = 1500;
+    const ids = [1, 2].map((seed) => launchRun(store, resolveConfig({ sets: [`steps=${STEPS}`, 'checkpointEvery=200', `seed=${seed}`] }), { experiment: 'stale', kind: 'noop' }));
+    // A worker (lease 10 minutes) killed mid-run: its run is held by a process that is gone.
+    const a = ssmbProcess(['worker', '--store', file, '--max-runs', '1', '--quiet', '--lease-seconds', '600']);
+    await until('the first run past step 400', () => logged(store, ids[0]) >= 400, 60_000, a.stderr);
+    a.child.kill('SIGKILL');
+    await a.exit;
+    const listed = await listRuns(file);
+    expect(listed).toMatch(new RegExp(`^\\s*${ids[0]}\\s+stale\\s.*worker .*:${a.child.pid}:\\w+ is gone`, 'm'));
+    expect(store.getRun(ids[0])!.status).toBe('running');
+    // The local launcher's loop re-queues it at once (no waiting for the 10-minute lease), and its worker resumes it.
+    const requeued: number[] = [];
+    const res = await runQueue({
+      store,
+      runIds: ids,
+      workers: 1,
+      pollMs: 200,
+      spawnWorker: () => ssmbProcess(['worker', '--store', file, '--until-empty', '--quiet']).child,
+      onRequeue: (r) => requeued.push(...r),
+    });
+    expect(requeued).toContain(ids[0]);
+    expect(res.completed.sort()).toEqual(ids);
+    const run = store.getRun(ids[0])!;
+    expect(run.leaseEpoch).toBe(2);
+    const hist = store.getMetricHistory(ids[0], 'noop/value').map((p) => p.step);
+    expect(hist).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1));
+    store.close();
+  });
+});
