@@ -40,8 +40,8 @@ const pkgs = [{ name: 'chromium', why: 'browser tests' }, { name: 'munge', why: 
 const quiet = { log: () => {} };
 
 describe('scripts/system-deps.mjs (npm test and .ci/run install what the tests need)', () => {
-  it('the one package list names chromium', () => {
-    expect(readPackageList().map((p) => p.name)).toContain('chromium');
+  it('the one package list names chromium, and slurm-wlm and munge (the real-Slurm tests)', () => {
+    expect(readPackageList().map((p) => p.name)).toEqual(expect.arrayContaining(['chromium', 'slurm-wlm', 'munge']));
   });
 
   it('installs only the missing packages with apt-get, non-interactively', () => {

@@ -125,8 +125,6 @@ export interface WorkerStore {
   removeCheckpoints(runId: number, steps: number[]): Awaitable<void>;
   /** Files runs start from (`--init-from`): retention never deletes them. */
   initFromPaths(): Awaitable<string[]>;
-  /** Forget checkpoint rows (retention deletes the files after). */
-  removeCheckpoints(runId: number, steps: number[]): Awaitable<void>;
   addArtifact(runId: number, kind: string, path: string): Awaitable<void>;
 }
 
