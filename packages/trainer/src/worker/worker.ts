@@ -135,7 +135,8 @@ async function executeClaimed(
         if (requeued.length) o.log(`worker ${owner}: re-queued run(s) ${requeued.join(', ')} whose lease expired (their worker died or hangs)`);
       }
     } catch (err) {
-      o.log(`run ${run.id}: heartbeat failed: ${(err as Error).message}`);
+      if (isLeaseLost(err)) lost = true;
+      else o.log(`run ${run.id}: heartbeat failed: ${(err as Error).message}`);
     } finally {
       beating = false;
     }
