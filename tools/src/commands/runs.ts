@@ -82,7 +82,7 @@ export function register(program: Command): void {
     .description('cancel a run (a sweep: its unfinished runs); a running run checkpoints and stops; a Slurm task running it is signalled (scancel)')
     .requiredOption('--store <file>', 'run store')
     .action(async (id: string, o) => {
-      const store = RunStore.open(o.store);
+      const store = RunStore.open(o.store, { mustExist: true });
       try {
         const res = await cancelRunEverywhere(store, runId(id));
         console.log(res.outcome === 'cancelled' ? `run ${id} cancelled` : `run ${id}: cancel requested; its worker checkpoints and stops it`);
