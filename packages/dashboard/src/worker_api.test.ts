@@ -3,7 +3,7 @@
 // the server closed and started again on the same port.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -299,5 +299,31 @@ describe('workers API over HTTP', () => {
     await w.cancelRun(id);
     w.close();
     expect(store.getRun(id)!.status).toBe('cancelled');
+  });
+
+  it('checkpoints a remote worker prunes: rows forgotten, the server deletes its copies (not a file a run starts from)', async () => {
+    const id = queue();
+    const w = worker();
+    await w.claimRun('prune:1', 60_000, { runId: id });
+    const files = [1, 2, 3].map((step) => {
+      const f = path.join(w.runFilesDir, `run-${id}`, 'checkpoints', `step-${step}.ckpt`);
+      mkdirSync(path.dirname(f), { recursive: true });
+      writeFileSync(f, `checkpoint ${step}`);
+      return f;
+    });
+    for (const [i, f] of files.entries()) await w.addCheckpoint(id, i + 1, f);
+    await w.drain();
+    const stored = store.listCheckpoints(id).map((c) => c.path);
+    expect(stored).toHaveLength(3);
+    launchRun(store, resolveConfig({ sets: ['steps=1'] }), { experiment: 'worker-api', kind: 'noop', initFrom: stored[1] }); // a run starts from step 2
+    store.cancelRun(store.listRuns({ status: 'queued' }).at(0)!.id);
+    await w.removeCheckpoints(id, [1, 2]);
+    await w.drain();
+    expect(store.listCheckpoints(id).map((c) => c.step)).toEqual([3]);
+    expect(existsSync(stored[0])).toBe(false); // deleted by the server
+    expect(existsSync(stored[1])).toBe(true); // another run starts from it
+    expect((await w.listCheckpoints(id)).map((c) => c.step)).toEqual([3]);
+    await w.completeRun(id);
+    w.close();
   });
 });

@@ -48,6 +48,7 @@ function listRow(r: RunSummary) {
     createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt, leaseExpiresAt: r.leaseExpiresAt, attempts: r.attempts, step: r.step,
     totalSteps: r.totalSteps, error: r.error, cancelRequestedAt: r.cancelRequestedAt, archived: r.archived, stale: r.stale, backbone: r.backbone,
     numExperts: r.numExperts, protocol: r.protocol, fold: r.fold, tags: r.tags, metrics: r.metrics, latest,
+    launcher: r.launcher, launcherJob: r.launcherJob, launcherTask: r.launcherTask, // the runs list names the Slurm job and task
   };
 }
 
