@@ -1,4 +1,4 @@
-// L_cc = mean[ y (1 - c(S(v),S(t))) + (1 - y) max(0, c(S(v),S(t)) - m) ]   (DESIGN section 4, m = 0)
+// L_cc = mean[ y (1 - c(S(v),S(t))) + (1 - y) max(0, c(S(v),S(t)) - m) ]   (docs/design.md#losses, m = loss.margin, 0 by default)
 import { tf } from '../tf.ts';
 import { checkPairs, rowCosine, type Labels } from './cosine.ts';
 

@@ -1,4 +1,4 @@
-// L_lb = mean over SSMB blocks of N * sum_i f_i P_i   (DESIGN section 4)
+// L_lb = mean over SSMB blocks of N * sum_i f_i P_i   (docs/design.md#losses)
 // f_i = share of the batch routed to expert i (a count: carries no gradient); P_i = mean router probability.
 import { tf } from '../tf.ts';
 

@@ -1,4 +1,4 @@
-// L_ts = mean[ 1 - c(S(v),T(v)) ] + mean over y=1 of [ 1 - c(S(t),T(v)) ]   (DESIGN section 4)
+// L_ts = mean[ 1 - c(S(v),T(v)) ] + mean over y=1 of [ 1 - c(S(t),T(v)) ]   (docs/design.md#losses)
 // The second term is 0 when the batch has no genuine pair.
 import { tf } from '../tf.ts';
 import { checkPairs, rowCosine, type Labels } from './cosine.ts';

@@ -1,5 +1,5 @@
 // HFR model = frozen backbone (any registered family, through the Backbone interface) + SSMB blocks at
-// chosen taps (DESIGN section 4). The student is forward(); the teacher is the same backbone without
+// chosen taps (docs/design.md#the-ssmb-block). The student is forward(); the teacher is the same backbone without
 // SSMBs (teacherForward()).
 import { tf } from '../tf.ts';
 import { EXPERT_KINDS, SSMBBlock, type ExpertKind, type Routing } from '../ssmb/ssmb_block.ts';

@@ -20,7 +20,7 @@ function activate(block: SSMBBlock, seed = 3): void {
   }
 }
 
-/** Straight transcription of the DESIGN formula, sample by sample, in plain JS. */
+/** Straight transcription of the formula in docs/design.md#the-ssmb-block, sample by sample, in plain JS. */
 function reference(block: SSMBBlock, x: tf.Tensor4D): { y: Float32Array; expert: number[]; gate: number[]; probs: number[][] } {
   const xv = x.arraySync() as number[][][][];
   const P = (n: string) => block.params.get(n)!.arraySync() as never;
@@ -81,7 +81,7 @@ describe.each<ExpertKind>(['style', 'style+spatial'])('SSMBBlock (%s)', (kind) =
     block.dispose();
   });
 
-  it('matches the DESIGN formula and returns the routing', () => {
+  it('matches the design formula and returns the routing', () => {
     const block = new SSMBBlock({ channels: C, numExperts: 3, kind, seed: 2 });
     activate(block);
     const x = makeX(4);

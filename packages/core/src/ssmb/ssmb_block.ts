@@ -1,4 +1,4 @@
-// Switch Style Modulation Block (DESIGN section 4). For x [B,H,W,C]:
+// Switch Style Modulation Block (docs/design.md#the-ssmb-block). For x [B,H,W,C]:
 //   mu, sigma over H,W (eps 1e-5 inside the sqrt); style s = concat(mu, sigma) [B,2C]
 //   p = softmax(s Wr + br) [B,N]; k = argmax p; g = p[k] (the gate carries the router's gradient)
 //   (dgamma, dbeta) = MLP_k(s): 2C -> D (ReLU) -> 2C, last layer zero-initialised (block starts as identity)

@@ -1,4 +1,4 @@
-// DESIGN section 5 on one fold, from embeddings: gallery templates = mean of the L2-normalised
+// The evaluation of docs/design.md#evaluation-and-metric-conventions on one fold, from embeddings: gallery templates = mean of the L2-normalised
 // embeddings of a subject's gallery images; every probe scored against every template by cosine.
 import { cmc, eer, rocAuc, rocPoints, tarAtFar } from '@ssmb/core';
 import type { Curve, EvalMetricValue } from '../store/run_store.ts';

@@ -1,4 +1,4 @@
-// Pairs for SSMB training (DESIGN section 4): a VIS anchor v and a partner t of any modality (VIS
+// Pairs for SSMB training (docs/design.md#losses): a VIS anchor v and a partner t of any modality (VIS
 // included), same identity (y = 1) with probability `positiveRate`, another identity (y = 0) otherwise.
 import type { Sample } from '@ssmb/protocols';
 import { Rng } from './rng.ts';

@@ -1,4 +1,4 @@
-// One SSMB training step (DESIGN section 4): L = L_cc + lambda_ts L_ts + alpha L_lb over a batch of
+// One SSMB training step (docs/design.md#losses): L = L_cc + lambda_ts L_ts + alpha L_lb over a batch of
 // (VIS anchor, partner) pairs; the teacher is the frozen backbone; only SSMB parameters get gradients.
 // With a TeacherCache the teacher embeddings are looked up instead of recomputed (same values).
 import { crossModalContrastiveLoss, loadBalancingLoss, teacherStudentLoss, tf, type HFRModel } from '@ssmb/core';

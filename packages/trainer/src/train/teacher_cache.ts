@@ -1,7 +1,7 @@
 // Teacher embeddings T(v) of the SSMB training images, computed once per run. Valid because the teacher
 // is the frozen backbone in inference mode (BN running statistics; nothing in it is trained) and the
 // training images are decoded once without random augmentation, so T(v) of an image never changes;
-// the per-step teacher forward becomes a row lookup (DESIGN section 4, L_ts).
+// the per-step teacher forward becomes a row lookup (docs/design.md#losses, L_ts).
 import { tf, type HFRModel } from '@ssmb/core';
 import { gather, type ImageSet } from './data.ts';
 

@@ -1,4 +1,4 @@
-// Writes one SSMB block (DESIGN section 4) as ONNX ops on an NCHW feature map:
+// Writes one SSMB block (docs/design.md#the-ssmb-block) as ONNX ops on an NCHW feature map:
 //   mu, sigma over H,W -> s = [mu, sigma] -> p = softmax(s Wr + br) -> k = argmax p, g = max p
 //   expert k's MLP (weights stacked over experts and picked with Gather) -> (dgamma, dbeta)
 //   y = x + g * ((x - mu) * dgamma + dbeta)
