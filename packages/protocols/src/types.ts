@@ -1,5 +1,7 @@
 // Plain data shared by readers, the registry and the image loader (see docs/architecture.md).
-export type Modality = 'VIS' | 'NIR' | 'THERMAL' | 'SKETCH' | 'POLAR' | 'SWIR' | 'DEPTH' | string;
+import type { KnownModality } from './modalities.ts';
+
+export type Modality = KnownModality | string;
 export type Point = [number, number]; // [x, y] in source-image pixels
 export type Role = 'train' | 'gallery' | 'probe';
 export const ROLES: readonly Role[] = ['train', 'gallery', 'probe'];

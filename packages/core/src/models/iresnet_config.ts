@@ -1,8 +1,8 @@
 // IResNet configuration: typed, validated (unknown keys fail loudly), with the derived sizes.
 import type { InputContract, TapInfo } from './backbone.ts';
+import { TAP_NAMES, type TapName } from './taps.ts';
 
-export const TAP_NAMES = ['stem', 'layer1', 'layer2', 'layer3', 'layer4'] as const;
-export type TapName = (typeof TAP_NAMES)[number];
+export { TAP_NAMES, type TapName };
 
 /** The family's shape parameters (what a caller or an importer gives). */
 export interface IResNetConfig {

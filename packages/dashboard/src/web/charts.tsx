@@ -7,6 +7,7 @@ import {
 } from 'recharts';
 import type { CurveGroup, EvalCurve, ParallelRun, RoutingRow } from './api.ts';
 import { fmtNumber, niceAxis, PALETTE, probit, smooth, tickFormatter } from './format.ts';
+import { compareBlocks, compareModalities } from '@ssmb/trainer/display-order';
 
 export interface LineSeries {
   name: string;
@@ -169,15 +170,12 @@ export function CmcChart({ curves }: { curves: EvalCurve[] }) {
   );
 }
 
-const MODALITY_ORDER = ['VIS', 'NIR', 'THERMAL', 'SKETCH', 'POLAR', 'SWIR', 'DEPTH'];
-const BLOCK_ORDER = ['stem', 'layer1', 'layer2', 'layer3', 'layer4'];
-const rank = (order: string[], v: string) => (order.indexOf(v) < 0 ? order.length : order.indexOf(v));
 const heat = (share: number) => `rgba(37, 99, 235, ${0.06 + 0.9 * share})`;
 
 /** Routing heatmap: one modality x expert table per SSMB block; colour = share of that modality's images. */
 export function RoutingHeatmap({ rows }: { rows: RoutingRow[] }) {
-  const blocks = [...new Set(rows.map((r) => r.block))].sort((a, b) => rank(BLOCK_ORDER, a) - rank(BLOCK_ORDER, b) || a.localeCompare(b));
-  const modalities = [...new Set(rows.map((r) => r.modality))].sort((a, b) => rank(MODALITY_ORDER, a) - rank(MODALITY_ORDER, b) || a.localeCompare(b));
+  const blocks = [...new Set(rows.map((r) => r.block))].sort(compareBlocks);
+  const modalities = [...new Set(rows.map((r) => r.modality))].sort(compareModalities);
   const experts = [...new Set(rows.map((r) => r.expert))].sort((a, b) => a - b);
   const count = new Map<string, number>();
   for (const r of rows) count.set(`${r.block}|${r.modality}|${r.expert}`, (count.get(`${r.block}|${r.modality}|${r.expert}`) ?? 0) + r.count);

@@ -1,5 +1,6 @@
 // Routing summary: for each SSMB block, which expert each modality's images (gallery and probe) go to. Pure; the
 // counts come from the run store's routing tables (summed over folds).
+import { compareBlocks, compareModalities } from '../display_order.ts';
 
 export interface RoutingCountRow {
   row: string;
@@ -26,17 +27,6 @@ export interface RoutingSummary {
   blocks: Array<{ block: string; modalities: ModalityRouting[] }>;
 }
 
-const BLOCK_ORDER = ['stem', 'layer1', 'layer2', 'layer3', 'layer4'];
-const blockRank = (b: string) => {
-  const i = BLOCK_ORDER.findIndex((x) => b === x || b.startsWith(`${x}`));
-  return i < 0 ? BLOCK_ORDER.length : i;
-};
-const MODALITY_ORDER = ['VIS', 'NIR', 'THERMAL', 'SKETCH', 'POLAR', 'SWIR', 'DEPTH'];
-const modalityRank = (m: string) => {
-  const i = MODALITY_ORDER.indexOf(m);
-  return i < 0 ? MODALITY_ORDER.length : i;
-};
-
 /** Group counts by (row, column), then block, then modality; blocks in network order. */
 export function summariseRouting(counts: RoutingCountRow[]): RoutingSummary[] {
   const groups = new Map<string, RoutingCountRow[]>();
@@ -48,14 +38,14 @@ export function summariseRouting(counts: RoutingCountRow[]): RoutingSummary[] {
   }
   return [...groups.entries()].map(([key, rows]) => {
     const [row, column] = key.split('\0');
-    const blocks = [...new Set(rows.map((r) => r.block))].sort((a, b) => blockRank(a) - blockRank(b) || a.localeCompare(b));
+    const blocks = [...new Set(rows.map((r) => r.block))].sort(compareBlocks);
     const experts = Math.max(...rows.map((r) => r.expert)) + 1;
     return {
       row,
       column,
       blocks: blocks.map((block) => {
         const mine = rows.filter((r) => r.block === block);
-        const modalities = [...new Set(mine.map((r) => r.modality))].sort((a, b) => modalityRank(a) - modalityRank(b) || a.localeCompare(b));
+        const modalities = [...new Set(mine.map((r) => r.modality))].sort(compareModalities);
         return {
           block,
           modalities: modalities.map((modality): ModalityRouting => {

@@ -8,6 +8,7 @@ import { ErrorBox, StatusBadge } from '../components.tsx';
 import { CmcChart, CurveChart, DetChart, RocChart, RoutingHeatmap, type LineSeries } from '../charts.tsx';
 import { fmtAgo, fmtDuration, fmtExecutor, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, GROUP_TITLES, labelWithUnit, skippedEntries, specOf } from '../format.ts';
 import { flattenConfig } from '@ssmb/trainer/flatten';
+import { compareBlocks } from '@ssmb/trainer/display-order';
 
 interface ChartSpec { id: string; title: string; yLabel: string; keys: string[]; percent?: boolean; wide?: boolean }
 
@@ -23,9 +24,7 @@ export function chartSpecs(keys: MetricKeyInfo[]): ChartSpec[] {
   const routing = by('routing');
   const entropy = routing.filter((k) => k.endsWith('/entropy'));
   if (entropy.length) out.push({ id: 'routing-entropy', title: 'Router entropy', yLabel: 'entropy (nats)', keys: entropy });
-  const order = ['stem', 'layer1', 'layer2', 'layer3', 'layer4'];
-  const rank = (t: string) => (order.includes(t) ? order.indexOf(t) : order.length);
-  const taps = [...new Set(routing.filter((k) => k.includes('/share/')).map((k) => k.split('/')[1]))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const taps = [...new Set(routing.filter((k) => k.includes('/share/')).map((k) => k.split('/')[1]))].sort(compareBlocks);
   for (const tap of taps) out.push({ id: `routing-share-${tap}`, title: `Expert shares · ${tap}`, yLabel: 'fraction of batch', keys: routing.filter((k) => k.startsWith(`routing/${tap}/share/`)) });
   if (by('lr').length) out.push({ id: 'lr', title: GROUP_TITLES.lr, yLabel: 'learning rate', keys: by('lr') });
   for (const k of by('perf')) {
