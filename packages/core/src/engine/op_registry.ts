@@ -48,13 +48,17 @@ export interface OpDef {
   grad?(ctx: GradContext): (string | null)[];
   /** Selector/comparison: outputs carry no gradient (ArgMax, OneHot, Shape, Greater...). */
   nonDifferentiable?: boolean;
+  /** Differentiable in principle but without a VJP in the engine, and why (shapes only, e.g. a pool that
+   *  precedes every tap); deriveVjp names the op and this reason if a gradient must cross it. */
+  noGradient?: string;
 }
 
 const table = new Map<string, OpDef>();
 
 export function registerOp(def: OpDef): void {
   if (table.has(def.opType)) throw new Error(`registerOp: op '${def.opType}' is already registered`);
-  if (def.grad && def.nonDifferentiable) throw new Error(`registerOp: op '${def.opType}' cannot have a gradient and be non-differentiable`);
+  const kinds = [Boolean(def.grad), Boolean(def.nonDifferentiable), Boolean(def.noGradient)].filter(Boolean).length;
+  if (kinds !== 1) throw new Error(`registerOp: op '${def.opType}' must have exactly one of grad, nonDifferentiable, noGradient (a reason)`);
   table.set(def.opType, def);
 }
 

@@ -16,14 +16,19 @@ describe('op table', () => {
     expect(files.map((f) => key(f.replace(/\.ts$/, ''))).sort()).toEqual(listOps().map(key).sort());
     for (const f of files) expect(existsSync(path.join(dir, f.replace(/\.ts$/, '.test.ts'))), `${f} has no test beside it`).toBe(true);
   });
-  it('every differentiable op has a gradient and every selector is marked non-differentiable', () => {
+  it('every op has a gradient, or is a selector, or declares why it has none (never by omission)', () => {
     for (const op of listOps()) {
       const def = getOp(op)!;
-      expect(Boolean(def.grad) !== Boolean(def.nonDifferentiable), op).toBe(true);
+      expect([Boolean(def.grad), Boolean(def.nonDifferentiable), Boolean(def.noGradient)].filter(Boolean), op).toEqual([true]);
     }
-    expect(listOps({ differentiable: false })).toEqual(['ArgMax', 'OneHot']);
+    expect(listOps({ differentiable: false })).toEqual(['ArgMax', 'MaxPool', 'OneHot']);
+    expect(listOps().filter((o) => getOp(o)!.nonDifferentiable)).toEqual(['ArgMax', 'OneHot']);
+    expect(listOps().filter((o) => getOp(o)!.noGradient)).toEqual(['MaxPool']);
+  });
+  it('refuses an op that declares no kind of gradient', () => {
+    expect(() => registerOp({ opType: 'NoSuchOp', infer: () => [] })).toThrow(/exactly one of grad, nonDifferentiable, noGradient/);
   });
   it('refuses a second registration of an op', () => {
-    expect(() => registerOp({ opType: 'Conv', infer: () => [] })).toThrow(/op 'Conv' is already registered/);
+    expect(() => registerOp({ opType: 'Conv', infer: () => [], nonDifferentiable: true })).toThrow(/op 'Conv' is already registered/);
   });
 });

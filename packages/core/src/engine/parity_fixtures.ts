@@ -5,6 +5,7 @@
 import { tf } from '../tf.ts';
 import { createBackbone } from '../models/registry.ts';
 import { HFRModel, type HFRConfig } from '../models/hfr_model.ts';
+import type { Backbone } from '../models/backbone.ts';
 import type { SSMBBlock } from '../ssmb/ssmb_block.ts';
 import { crossModalContrastiveLoss } from '../losses/cross_modal_contrastive.ts';
 import { teacherStudentLoss } from '../losses/teacher_student.ts';
@@ -58,6 +59,19 @@ function calibrateRouter(h: tf.Tensor4D, block: SSMBBlock, seed: number): void {
 
 const EXPERT_SCALE = 0.25;
 
+/** A family with its own initialisation sees its native input, e.g. faceres's BGR - Caffe mean (std 1,
+ *  values +-128): with a randomly initialised stem that saturates every ReLU6 and leaves a network whose
+ *  output barely depends on its input, gradients that are float32 noise (measured: tfjs cpu vs wasm 4e-2).
+ *  Scaling the stem filter (the first rank-4 parameter) by the native std / 127.5 makes it see unit-scale
+ *  values, as a trained stem does. */
+function unitScaleStem(backbone: Backbone): void {
+  const std = backbone.input.normalisation.std;
+  const factor = (std[0] + std[1] + std[2]) / 3 / 127.5;
+  const stem = [...backbone.params.values()].find((v) => v.rank === 4);
+  if (!stem) throw new Error(`parityModel: backbone ${backbone.name} has no rank-4 (convolution) parameter to scale`);
+  stem.assign(tf.mul(stem, factor));
+}
+
 /** Every backbone parameter random, the network well-conditioned like a trained one: convs/fc with the
  *  variance-preserving gain for PReLU slope a (sqrt(2 / (1 + a^2)) / sqrt(fan-in)), BN near identity with
  *  non-trivial statistics, PReLU slopes a +- 0.05. (Slopes near 1 with ReLU's He gain make the random
@@ -88,10 +102,13 @@ export interface ParityModel {
 }
 
 /** A random model whose routing is spread over the experts for `images` (calibrated on them).
- *  `preluSlope`: mean PReLU slope of the backbone (default 0.25, insightface's initial value). */
-export function parityModel(backboneName: string, hfr: Partial<HFRConfig>, pairs: number, seed = 1, preluSlope = 0.25): ParityModel {
-  const backbone = createBackbone(backboneName, { seed });
-  randomBackbone(backbone.params, 31 + seed, preluSlope);
+ *  `preluSlope`: mean PReLU slope of an IResNet backbone (default 0.25, insightface's initial value);
+ *  other families keep their factory's seeded initialisation (their parameter names are their own).
+ *  `overrides`: family config overrides (the registry's testOverrides of a large model). */
+export function parityModel(backboneName: string, hfr: Partial<HFRConfig>, pairs: number, seed = 1, preluSlope = 0.25, overrides?: Record<string, unknown>): ParityModel {
+  const backbone = createBackbone(backboneName, { seed, overrides });
+  if (backbone.family === 'iresnet') randomBackbone(backbone.params, 31 + seed, preluSlope);
+  else unitScaleStem(backbone);
   const model = new HFRModel(backbone, { ...hfr, seed });
   // Non-zero experts of a moderate size, like a trained block's: a random modulation of +-100% per
   // channel at every block would make the network ill-conditioned (gradients ~1e-5 that are mostly

@@ -18,7 +18,8 @@
 // select stays on the path (a wrong branch is ~10% off) and flips move gradients 7.5x less.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.ts';
-import type { TapName } from '../models/iresnet_config.ts';
+import { tf } from '../tf.ts';
+import { backboneInfo, listBackbones } from '../models/registry.ts';
 import type { ExpertKind } from '../ssmb/ssmb_block.ts';
 import { maxRelDiff } from '../kernels/test_utils.ts';
 import { parityModel, ssmbParamValues, tfjsStep, type ParityModel } from './parity_fixtures.ts';
@@ -27,7 +28,15 @@ import { engineModelOf } from './student_graph.ts';
 
 const LOSS = { margin: 0.1, lambdaTs: 1, alpha: 0.05 };
 const PRELU_SLOPE = 0.9;
+// Families whose random (untrained) network is float32-ill-conditioned beyond the floors measured below:
+// faceres-mobilenet's 14 ReLU6 depthwise-separable layers. Measured on the parity model (stem at unit
+// scale): tfjs's own cpu backend differs from its wasm backend by up to 1.0e-3 (experts.fc1.bias at stem;
+// router 1.1e-4), so the reference is known to 1e-3 only; the engine came within 1.9e-4 (style at
+// stem+layer4) and 3.7e-4 (style+spatial at layer1) of wasm. (Measuring that floor in the test would run
+// the full-size network on the tfjs cpu backend: minutes.)
+const REFERENCE_SPREAD: Record<string, number> = { 'faceres-mobilenet': 1e-3 };
 const SYNTH_SEED = Number(process.env.SYNTH_SEED ?? 4);
+type TapName = string;
 const POSITIONS: TapName[][] = [['stem'], ['stem', 'layer1', 'layer2'], ['layer3', 'layer4']];
 
 beforeAll(async () => {
@@ -47,13 +56,39 @@ async function engineStep(p: ParityModel, teacher: Float32Array, foldBn: boolean
   }
 }
 
-async function compare(backbone: string, numExperts: number, kind: ExpertKind, taps: TapName[], pairs: number, seed: number, foldBn = false) {
-  const p = parityModel(backbone, { taps, numExperts, kind }, pairs, seed, PRELU_SLOPE);
+/** Runs fn with each backbone weight scaled by (1 +- 2^-24) (seeded signs), then restores the weights exactly. */
+function withRoundedWeights<T>(p: ParityModel, fn: () => T): T {
+  const saved = new Map([...p.model.backbone.params].map(([k, v]) => [k, v.dataSync().slice() as Float32Array]));
+  let seed = 12345;
+  tf.tidy(() => {
+    for (const [k, v] of p.model.backbone.params) {
+      const d = saved.get(k)!.map((x) => {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        return x * (1 + ((seed >>> 16) & 1 ? 1 : -1) * 2 ** -24);
+      });
+      v.assign(tf.tensor(d, v.shape));
+    }
+  });
+  try {
+    return fn();
+  } finally {
+    tf.tidy(() => { for (const [k, v] of p.model.backbone.params) v.assign(tf.tensor(saved.get(k)!, v.shape)); });
+  }
+}
+
+async function compare(backbone: string, numExperts: number, kind: ExpertKind, taps: TapName[], pairs: number, seed: number, foldBn = false, overrides?: Record<string, unknown>) {
+  const p = parityModel(backbone, { taps, numExperts, kind }, pairs, seed, PRELU_SLOPE, overrides);
   try {
     // the reference's own floor: tfjs with BN folding flipped
     p.model.backbone.setFrozen(!foldBn);
     const refOthers = [tfjsStep(p, LOSS)];
     p.model.backbone.setFrozen(foldBn); // unfrozen = eval mode: BN from running statistics, not folded
+    if (p.model.backbone.family !== 'iresnet') {
+      // families without a separate BN compute the same with folding flipped: their floor is the
+      // reference with every backbone weight moved by one float32 rounding (relative 2^-24, random sign),
+      // what rounding inside each layer does to the result
+      refOthers.push(withRoundedWeights(p, () => tfjsStep(p, LOSS)));
+    }
     const ref = tfjsStep(p, LOSS);
     // a routing decision closer to a tie than float32 noise could flip would make the comparison meaningless
     if (numExperts > 1) expect(ref.margin).toBeGreaterThan(1e-4);
@@ -77,7 +112,7 @@ async function compare(backbone: string, numExperts: number, kind: ExpertKind, t
       const floor = Math.max(...refOthers.map((r) => maxRelDiff(r.grads.get(name)!, g)), ...others.map((o) => maxRelDiff(o.grads.get(name)!, mine)));
       worst = Math.max(worst, maxRelDiff(mine, g));
       worstFloor = Math.max(worstFloor, floor);
-      expect(maxRelDiff(mine, g), `${name} (float32 floor ${floor.toExponential(1)})`).toBeLessThanOrEqual(Math.max(1e-4, 2 * floor));
+      expect(maxRelDiff(mine, g), `${name} (float32 floor ${floor.toExponential(1)})`).toBeLessThanOrEqual(Math.max(REFERENCE_SPREAD[p.model.backbone.family] ?? 1e-4, 2 * floor));
     }
     summary.push(`  ${backbone} N=${numExperts} ${kind} ${taps.join('+')}${foldBn ? ' folded' : ''}: ${worst.toExponential(1)} | ${worstFloor.toExponential(1)}`);
   } finally {
@@ -112,5 +147,18 @@ describe('onnxruntime SSMB step = tfjs autodiff', () => {
       });
     }
   });
+  // Every registered backbone through the Backbone interface (emitOnnx): the first tap and a deep one,
+  // both expert kinds; large IResNets at the registry's testOverrides (the same ops as IResNet-18).
+  describe('every registered backbone', () => {
+    for (const name of listBackbones()) {
+      const info = backboneInfo(name);
+      const taps = info.taps.map((t) => t.name);
+      const cases: [ExpertKind, TapName[]][] = [['style', [taps[0], taps[taps.length - 2]]], ['style+spatial', [taps[1]]]];
+      for (const [kind, at] of cases) {
+        it(`${name} (${info.family}${info.testOverrides ? ', testOverrides' : ''}) N=2 ${kind} at ${at.join('+')}`, async () => {
+          await compare(name, 2, kind, at, 2, 3, false, info.testOverrides);
+        });
+      }
+    }
+  });
 });
-

@@ -129,7 +129,8 @@ export function deriveVjp(b: OnnxGraphBuilder, req: VjpRequest): Vjp {
     if (dy.every((g) => g === null)) continue;
     if (!op.grad) {
       throw new Error(`the engine cannot differentiate op '${node.opType}' (node ${node.name}): it has no gradient in the engine's ` +
-        `gradient table, and it lies between the trained parameters and the loss; ops with gradients: ${listOps({ differentiable: true }).join(', ')}`);
+        `gradient table${op.noGradient ? ` (${op.noGradient})` : ''}, and it lies between the trained parameters and the loss; ` +
+        `ops with gradients: ${listOps({ differentiable: true }).join(', ')}`);
     }
     const inputs = node.inputs.map((v) => (v === '' ? null : types.get(v)!));
     const outputs = node.outputs.map((o) => types.get(o)!);
