@@ -12,6 +12,15 @@
 //   its gradients are matmuls; the gate is sum(p * OneHot(k)) so the router's gradient flows through p;
 // - the variance is two-pass (mean of d^2, d = x - mu), as in tfjs, and the modulation is
 //   Sum(x, d a, c) with a = g dgamma, c = g dbeta: two full-size ops, no cancellation (see below).
+//
+// The seam for expert kinds (how a new kind gets its ONNX emission, export and onnxruntime training alike):
+// - its parameters: add their keys and shapes (SSMBBlock.params' keys and layouts) to ssmbParamShapes for
+//   that kind; the emitter asks the provider `p(key)` for each, and the training graph turns every key it
+//   is asked for into a graph input `ssmb.<tap>.<key>` with a gradient output, so nothing else changes;
+// - its computation: a function like emitSpatialExperts below, given the block's intermediate values
+//   (d = x - mu, sigma, the one-hot expert choice, the gate) and `p`, returning a term added to y (or a
+//   replacement of the modulation), built only from ops the engine's op table has (engine/ops/), so that
+//   deriveVjp differentiates it; an op it lacks is named when the training graph is built.
 import type { OnnxGraphBuilder } from './onnx_graph_builder.ts';
 import { SSMB_EPS, type ExpertKind, type SSMBBlock } from '../../ssmb/ssmb_block.ts';
 
