@@ -89,12 +89,11 @@ describe('engine errors', () => {
     expect(() => deriveVjp(g, { wrt: ['v'], seeds: [{ value: y }] })).toThrow(/wrt value 'v' is not in the graph/);
     const k = g.op1('ArgMax', [y], { axis: 1, keepdims: 0 });
     expect(() => deriveVjp(g, { wrt: ['w'], seeds: [{ value: k }] })).toThrow(/seed value '.*' is int64; expected a float32 value/);
-    // an op with static shapes but no gradient (registered here only: the shipped table has none) on the path
-    registerOp({ opType: 'ShapeOnly', infer: (ctx) => [ctx.inputs[0]!] });
+    // an op with static shapes but no gradient (MaxPool: shapes only, declared with its reason) on the path
     const h = new OnnxGraphBuilder();
-    const hw = h.input('w', [2, 3]);
-    const out = h.op1('Relu', [h.op1('ShapeOnly', [hw])]);
-    expect(() => deriveVjp(h, { wrt: ['w'], seeds: [{ value: out }] })).toThrow(/the engine cannot differentiate op 'ShapeOnly' \(node ShapeOnly_0\): it has no gradient in the engine's gradient table.*ops with gradients: Add, /);
+    const hw = h.input('w', [1, 2, 5, 5]);
+    const out = h.op1('Relu', [h.op1('MaxPool', [hw], { kernel_shape: [3, 3], strides: [2, 2] })]);
+    expect(() => deriveVjp(h, { wrt: ['w'], seeds: [{ value: out }] })).toThrow(/the engine cannot differentiate op 'MaxPool' \(node MaxPool_0\): it has no gradient in the engine's gradient table \(shapes only: .*\).*ops with gradients: Add, /);
     const dyn = new OnnxGraphBuilder();
     dyn.input('x', ['batch', 3]);
     expect(() => inferTypes(dyn)).toThrow(/graph input 'x' has shape \[batch,3\]; the training engine builds its graphs for concrete shapes/);
