@@ -336,7 +336,7 @@ export type ConfigPathKind = (typeof CONFIG_PATH_KEYS)[ConfigPathKey];
 
 /** String-valued config keys that are not paths (names, enums, fold ids). */
 export const NON_PATH_STRING_KEYS = [
-  'method', 'dataset.protocol', 'dataset.fold', 'backbone.model', 'ssmb.positions', 'ssmb.expertKind', 'optim.schedule', 'eval.engine',
+  'method', 'dataset.protocol', 'dataset.fold', 'backbone.model', 'ssmb.positions', 'ssmb.expertKind', 'optim.schedule', 'eval.engine', 'train.engine', 'train.provider',
   'pretrain.protocol', 'pretrain.fold', 'pretrain.schedule', 'pretrain.modality', 'engine', 'checkpoint.keepBest', 'checkpoint.bestMode',
 ] as const;
 
