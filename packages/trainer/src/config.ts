@@ -64,9 +64,21 @@ const EvalConfig = z.strictObject({
   batchSize: z.number().int().positive().default(64),
   /** Write score files (reference subject, probe subject, probe path, score) next to the checkpoints. */
   scoreFiles: z.boolean().default(false),
-  /** Embedding extraction: tfjs = our model on the run's tf backend; onnxruntime = the model exported to a
-   *  temporary ONNX file and run by onnxruntime-node (routing from the file's routing outputs). */
-  engine: z.enum(['tfjs', 'onnxruntime']).default('tfjs'),
+  /** Embedding extraction: tfjs = our model on the run's tf backend; onnxruntime = core's engine graph of
+   *  the model on onnxruntime-node (routing from the graph's routing outputs, threads/provider of `train`);
+   *  auto = onnxruntime when it loads, else tfjs (the reason is logged and tagged). */
+  engine: z.enum(['auto', 'tfjs', 'onnxruntime']).default('auto'),
+});
+
+const TrainConfig = z.strictObject({
+  /** SSMB training and teacher embeddings: tfjs (autodiff on the run's tf backend), onnxruntime (core's
+   *  forward + derived VJP graph on onnxruntime-node, Adam in tfjs), auto = onnxruntime when it loads and
+   *  can express the model, else tfjs with the reason logged and recorded (run tag train.engine_fallback). */
+  engine: z.enum(['auto', 'tfjs', 'onnxruntime']).default('auto'),
+  /** onnxruntime intra-op threads; 0 = every core. */
+  threads: z.number().int().min(0).default(0),
+  /** onnxruntime execution provider: cpu (shipped), cuda / tensorrt where installed (SSMB_ORT_PROVIDER wins). */
+  provider: z.string().min(1).default('cpu'),
 });
 
 const PretrainConfig = z.strictObject({
@@ -111,6 +123,7 @@ export const ConfigSchema = z.strictObject({
   loss: LossConfig.prefault({}),
   optim: OptimConfig.prefault({}),
   eval: EvalConfig.prefault({}),
+  train: TrainConfig.prefault({}),
   pretrain: PretrainConfig.prefault({}),
   /** Pairs per step (each pair = one VIS anchor + one partner image). */
   batchSize: z.number().int().positive().default(16),
@@ -323,7 +336,7 @@ export type ConfigPathKind = (typeof CONFIG_PATH_KEYS)[ConfigPathKey];
 
 /** String-valued config keys that are not paths (names, enums, fold ids). */
 export const NON_PATH_STRING_KEYS = [
-  'method', 'dataset.protocol', 'dataset.fold', 'backbone.model', 'ssmb.positions', 'ssmb.expertKind', 'optim.schedule', 'eval.engine',
+  'method', 'dataset.protocol', 'dataset.fold', 'backbone.model', 'ssmb.positions', 'ssmb.expertKind', 'optim.schedule', 'eval.engine', 'train.engine', 'train.provider',
   'pretrain.protocol', 'pretrain.fold', 'pretrain.schedule', 'pretrain.modality', 'engine', 'checkpoint.keepBest', 'checkpoint.bestMode',
 ] as const;
 

@@ -44,9 +44,10 @@ async function centreRouter(model: HFRModel, tap: string, config: Config): Promi
 describe('evaluation engines (tfjs vs onnxruntime)', () => {
   it('give the same Rank-1, EER and routing table on a trained run, and the engine is recorded', async () => {
     // a few SSMB steps so the blocks hold trained (not initial) weights; its final evaluation uses tfjs
-    const trained = launchRun(store, tinyConfig(root, ['steps=4', 'checkpointEvery=4', 'ssmb.numExperts=3']), { experiment: 'engines' });
+    const trained = launchRun(store, tinyConfig(root, ['steps=4', 'checkpointEvery=4', 'ssmb.numExperts=3', 'eval.engine=tfjs']), { experiment: 'engines' });
     expect((await work()).failed).toEqual([]);
     expect(store.getTags(trained)[EVAL_ENGINE_TAG]).toBe('tfjs-wasm');
+    expect(store.getTags(trained)['train.engine']).toBe('onnxruntime'); // train.engine auto
 
     const { model, config, checkpoint, kind } = loadRunModel(store, trained);
     expect(kind).toBe('hfr');
@@ -76,7 +77,7 @@ describe('evaluation engines (tfjs vs onnxruntime)', () => {
     const ck = store.latestCheckpoint(trained)!.path;
     const sets = ['steps=4', 'ssmb.numExperts=3'];
     const viaOrt = launchRun(store, tinyConfig(root, [...sets, 'eval.engine=onnxruntime']), { experiment: 'engines', kind: 'evaluate', initFrom: ck });
-    const viaTfjs = launchRun(store, tinyConfig(root, sets), { experiment: 'engines', kind: 'evaluate', initFrom: ck });
+    const viaTfjs = launchRun(store, tinyConfig(root, [...sets, 'eval.engine=tfjs']), { experiment: 'engines', kind: 'evaluate', initFrom: ck });
     expect((await work()).failed).toEqual([]);
     expect(store.getTags(viaOrt)[EVAL_ENGINE_TAG]).toBe('onnxruntime');
     expect(store.getTags(viaTfjs)[EVAL_ENGINE_TAG]).toBe('tfjs-wasm');

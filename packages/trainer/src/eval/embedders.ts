@@ -1,15 +1,9 @@
-// Evaluation engines behind core's Embedder interface: `tfjs` runs our model (the default);
-// `onnxruntime` exports it to a temporary ONNX file with core's exporter and runs that with
-// onnxruntime-node. Routing comes from the engine that embeds: tfjs from HFRModel.forward, onnxruntime
-// from the exported graph's `routing_<tap>` outputs (the expert each block chose), so the routing table
-// of an onnxruntime evaluation is what the exported file decides.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import {
-  createOnnxEmbedder, createTfjsEmbedder, exportBackboneToOnnx, exportHfrModelToOnnx, HFRModel, routingOutputName, tf,
-  type Backbone, type Embedder,
-} from '@ssmb/core';
+// Evaluation engines behind core's Embedder interface: `tfjs` runs our model (the run's tf backend);
+// `onnxruntime` runs core's engine graph of the model on onnxruntime-node (built in memory, the run's
+// train.threads / train.provider); `auto` = onnxruntime when it loads, else tfjs (the reason is returned
+// for the caller to log). Routing comes from the engine that embeds: tfjs from HFRModel.forward,
+// onnxruntime from the graph's `routing_<tap>` outputs (the expert each block chose).
+import { chooseEngine, createEngineEmbedder, createTfjsEmbedder, engineModelOf, HFRModel, tf, type Backbone, type Embedder } from '@ssmb/core';
 
 import type { Config } from '../config.ts';
 
@@ -64,50 +58,30 @@ export function tfjsEvalEmbedder(model: HFRModel | Backbone): EvalEmbedder {
   return { ...base, label: `tfjs-${base.engine}`, embedRouted: routed };
 }
 
-/** Exports the model (unfolded BN: the same arithmetic as ours) and opens it with onnxruntime. */
-export async function onnxEvalEmbedder(model: HFRModel | Backbone): Promise<EvalEmbedder> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'ssmb-eval-onnx-'));
-  const file = path.join(dir, 'model.onnx');
-  let ort;
-  try {
-    if (model instanceof HFRModel) exportHfrModelToOnnx(model, file);
-    else exportBackboneToOnnx(model, file);
-    ort = await createOnnxEmbedder(file);
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
-  const session = ort;
-  // the graph's routing outputs are in network order
-  const taps = session.outputNames.filter((n) => n.startsWith(routingOutputName(''))).map((n) => n.slice(routingOutputName('').length));
-  return {
-    engine: session.engine,
-    label: session.engine,
-    inputSize: session.inputSize,
-    embeddingSize: session.embeddingSize,
-    embed: (x) => session.embed(x),
-    async embedRouted(x) {
-      const r = await session.run(x);
-      const experts = new Map(taps.map((t) => [t, Int32Array.from(r.extra[routingOutputName(t)] as BigInt64Array, Number)] as const));
-      return { embedding: r.embedding, experts };
-    },
-    async dispose() {
-      try {
-        await session.dispose();
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  };
+export interface EvalEngineOptions {
+  /** onnxruntime intra-op threads (0 = all cores) and execution provider (config train.threads / train.provider) */
+  threads?: number;
+  provider?: string;
+  /** called with the reason when `auto` falls back to tfjs */
+  onFallback?: (reason: string) => void;
 }
 
-export async function createEvalEmbedder(model: HFRModel | Backbone, engine: EvalEngine): Promise<EvalEmbedder> {
-  return engine === 'onnxruntime' ? onnxEvalEmbedder(model) : tfjsEvalEmbedder(model);
+/** core's engine embedding graph of the model (BN folded), on onnxruntime. */
+export async function onnxEvalEmbedder(model: HFRModel | Backbone, opts: EvalEngineOptions = {}): Promise<EvalEmbedder> {
+  const e = await createEngineEmbedder(model instanceof HFRModel ? engineModelOf(model) : { backbone: model }, { threads: opts.threads, provider: opts.provider });
+  return { ...e, label: e.engine, embedRouted: (x) => e.embedRouted(x) };
 }
 
-/** Runs `fn` with an embedder of the model's current weights and disposes it (and its temp file) after. */
-export async function withEvalEmbedder<T>(model: HFRModel | Backbone, engine: EvalEngine, fn: (e: EvalEmbedder) => Promise<T>): Promise<T> {
-  const e = await createEvalEmbedder(model, engine);
+export async function createEvalEmbedder(model: HFRModel | Backbone, engine: EvalEngine, opts: EvalEngineOptions = {}): Promise<EvalEmbedder> {
+  const chosen = await chooseEngine(engine, () => onnxEvalEmbedder(model, opts));
+  if (chosen.engine === 'onnxruntime') return chosen.value;
+  if (engine === 'auto') opts.onFallback?.(chosen.reason);
+  return tfjsEvalEmbedder(model);
+}
+
+/** Runs `fn` with an embedder of the model's current weights and disposes it after. */
+export async function withEvalEmbedder<T>(model: HFRModel | Backbone, engine: EvalEngine, fn: (e: EvalEmbedder) => Promise<T>, opts: EvalEngineOptions = {}): Promise<T> {
+  const e = await createEvalEmbedder(model, engine, opts);
   try {
     return await fn(e);
   } finally {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { protocolFoldNames } from '../protocol_folds.ts';
 import { imageSizeOf } from '../train/model.ts';
 import { buildRunModel } from '../train/run_model.ts';
-import { useEngine } from '../train/engine.ts';
+import { evalEngineOptions, useEngine } from '../train/engine.ts';
 import { evalOptions } from '../train/train_run.ts';
 import { withEvalEmbedder } from './embedders.ts';
 import type { RunContext, RunOutcome } from '../worker/run_context.ts';
@@ -32,7 +32,7 @@ export async function runEvaluation(ctx: RunContext): Promise<RunOutcome> {
         if (ctx.shouldStop() && i + 1 < folds.length) return 'stopped' as const;
       }
       return 'completed' as const;
-    });
+    }, evalEngineOptions(ctx));
     ctx.progress.stop();
     return outcome;
   } finally {

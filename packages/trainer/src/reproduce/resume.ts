@@ -7,7 +7,10 @@ import type { RunRecord, RunStatus } from '../store/run_store.ts';
 import type { GridEntry } from './grid.ts';
 
 /** Config keys that do not change a run's result: they never make two runs different. */
-export const NON_IDENTITY_KEYS = ['outputDir', 'checkpointEvery', 'checkpoint', 'evalEvery', 'eval.batchSize', 'eval.scoreFiles', 'eval.engine', 'engine'] as const;
+export const NON_IDENTITY_KEYS = [
+  'outputDir', 'checkpointEvery', 'checkpoint', 'evalEvery', 'eval.batchSize', 'eval.scoreFiles', 'eval.engine', 'engine',
+  'train.engine', 'train.threads', 'train.provider',
+] as const;
 
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);

@@ -1,10 +1,67 @@
-// Picks the tf backend a run asked for (core's initBackend; SSMB_BACKEND env wins; on wasm it installs
-// core's kernels, incl. a correct OneHot) and records it.
-import { initBackend, type EngineName } from '@ssmb/core';
+// The engines a run uses, chosen once and recorded:
+// - the tf backend (core's initBackend; SSMB_BACKEND env wins; on wasm it installs core's kernels, incl. a
+//   correct OneHot): runs.engine;
+// - the training engine for SSMB steps and teacher embeddings (config train.engine: auto | tfjs |
+//   onnxruntime; auto = onnxruntime when it loads and can express the model, else tfjs with the reason
+//   logged): run tags train.engine ('onnxruntime' or 'tfjs-<backend>'), train.provider, train.threads,
+//   train.engine_fallback;
+// - the evaluation engine (config eval.engine, same choice): tag eval.engine, set by the evaluation itself.
+import { chooseEngine, engineModelOf, initBackend, OrtSsmbTrainer, tf, type EngineName, type HFRModel } from '@ssmb/core';
+import type { Config } from '../config.ts';
 import type { RunContext } from '../worker/run_context.ts';
+import type { EvalEngineOptions } from '../eval/embedders.ts';
+
+export const TRAIN_ENGINE_TAG = 'train.engine';
+export const TRAIN_PROVIDER_TAG = 'train.provider';
+export const TRAIN_THREADS_TAG = 'train.threads';
+export const TRAIN_FALLBACK_TAG = 'train.engine_fallback';
 
 export async function useEngine(ctx: RunContext): Promise<EngineName> {
   const engine = await initBackend(ctx.config.engine === 'auto' ? {} : { prefer: ctx.config.engine });
   await ctx.store.setRunEnvironment(ctx.run.id, { engine });
   return engine;
+}
+
+/** A warning line in the worker's log (the run's log file when a worker process runs it). */
+function warn(ctx: RunContext, message: string): void {
+  ctx.log(`run ${ctx.run.id}: ${message}`);
+}
+
+export type TrainEngine = { kind: 'onnxruntime'; trainer: OrtSsmbTrainer; label: string } | { kind: 'tfjs'; label: string };
+
+/** Value of the provider / threads / fallback tags when they do not apply (the worker's store API has
+ *  setTag only, so every tag is always written: a resumed run on another engine overwrites them all). */
+export const TAG_NOT_APPLICABLE = 'none';
+
+/** The SSMB training engine of config train.engine, recorded on the run. */
+export async function chooseTrainEngine(ctx: RunContext, model: HFRModel): Promise<TrainEngine> {
+  const { config, store, run } = ctx;
+  const chosen = await chooseEngine(config.train.engine, () => OrtSsmbTrainer.create(engineModelOf(model), {
+    pairs: config.batchSize, loss: config.loss, threads: config.train.threads, provider: config.train.provider,
+  }));
+  const tags = async (engine: string, provider: string, threads: string, fallback: string) => {
+    await store.setTag(run.id, TRAIN_ENGINE_TAG, engine);
+    await store.setTag(run.id, TRAIN_PROVIDER_TAG, provider);
+    await store.setTag(run.id, TRAIN_THREADS_TAG, threads);
+    await store.setTag(run.id, TRAIN_FALLBACK_TAG, fallback);
+  };
+  if (chosen.engine === 'onnxruntime') {
+    const d = chosen.value.description;
+    await tags('onnxruntime', d.provider, String(d.threads), TAG_NOT_APPLICABLE);
+    return { kind: 'onnxruntime', trainer: chosen.value, label: 'onnxruntime' };
+  }
+  const label = `tfjs-${tf.getBackend()}`;
+  const fellBack = config.train.engine === 'auto';
+  if (fellBack) warn(ctx, `train.engine auto: training on ${label}; ${chosen.reason}`);
+  await tags(label, TAG_NOT_APPLICABLE, TAG_NOT_APPLICABLE, fellBack ? chosen.reason : TAG_NOT_APPLICABLE);
+  return { kind: 'tfjs', label };
+}
+
+/** What evaluation hands to the embedders: the run's onnxruntime settings and a logged fallback. */
+export function evalEngineOptions(ctx: RunContext, config: Config = ctx.config): EvalEngineOptions {
+  return {
+    threads: config.train.threads,
+    provider: config.train.provider,
+    onFallback: (reason) => warn(ctx, `eval.engine auto: evaluating on tfjs; ${reason}`),
+  };
 }

@@ -15,8 +15,8 @@ export interface LoopHooks {
   imagesPerStep: number;
   checkpointEvery: number;
   evalEvery: number;
-  /** Runs step `step` (1-based); returns its metrics (must include `loss`). */
-  step(step: number): Record<string, number>;
+  /** Runs step `step` (1-based); returns its metrics (must include `loss`); may be async (onnxruntime). */
+  step(step: number): Record<string, number> | Promise<Record<string, number>>;
   /** Writes a checkpoint after `step` and returns its path. */
   checkpoint(step: number): string;
   /** Mid-run evaluation after `step` (every evalEvery steps, not at the last step); logs `eval/<metric>` at `step`. */
@@ -78,7 +78,7 @@ export async function runLoop(ctx: RunContext, label: string, h: LoopHooks): Pro
   try {
     for (let step = h.startStep + 1; step <= h.totalSteps; step++) {
       const t0 = performance.now();
-      const m = h.step(step);
+      const m = await h.step(step);
       const seconds = (performance.now() - t0) / 1000;
       const imgPerSec = h.imagesPerStep / Math.max(seconds, 1e-9);
       // Awaited: a remote store whose disk buffer is full pauses the loop here rather than drop points.

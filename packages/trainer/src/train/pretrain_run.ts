@@ -15,7 +15,7 @@ import { runLoop } from './loop.ts';
 import { learningRate } from './lr_schedule.ts';
 import { buildBackbone, imageSizeOf } from './model.ts';
 import { Rng } from './rng.ts';
-import { useEngine } from './engine.ts';
+import { evalEngineOptions, useEngine } from './engine.ts';
 import { loadWeightsInto, readVariables } from './weights.ts';
 
 // Decoupled weight decay on conv/linear weights only (not BN, PReLU or biases), as in insightface.
@@ -114,7 +114,7 @@ export async function runPretraining(ctx: RunContext): Promise<RunOutcome> {
     await store.addArtifact(run.id, 'weights', output);
     if (fold.gallery.length > 0 && fold.probe.length > 0) {
       const fo = { protocol: p.protocol, fold: p.fold, root: config.dataset.root, size, batchSize: config.eval.batchSize, onMissing: config.dataset.onMissing, roles: ['train', 'gallery', 'probe'] as const };
-      await recordFoldEvaluation(store, run.id, await withEvalEmbedder(backbone, config.eval.engine, (e) => evaluateProtocolFold(e, fo)));
+      await recordFoldEvaluation(store, run.id, await withEvalEmbedder(backbone, config.eval.engine, (e) => evaluateProtocolFold(e, fo), evalEngineOptions(ctx)));
     }
     return 'completed';
   } finally {

@@ -1,7 +1,10 @@
 // One SSMB training step (docs/design.md#losses): L = L_cc + lambda_ts L_ts + alpha L_lb over a batch of
 // (VIS anchor, partner) pairs; the teacher is the frozen backbone; only SSMB parameters get gradients.
 // With a TeacherCache the teacher embeddings are looked up instead of recomputed (same values).
-import { crossModalContrastiveLoss, loadBalancingLoss, teacherStudentLoss, tf, type HFRModel } from '@ssmb/core';
+// Two engines, one Adam: ssmbStep (tfjs autodiff) and ortSsmbStep (core's onnxruntime training graph:
+// loss and gradients in one session run); both return the same metrics, and the optimiser state is the
+// same tensors either way, so a checkpoint written by one resumes on the other.
+import { crossModalContrastiveLoss, loadBalancingLoss, teacherStudentLoss, tf, type HFRModel, type OrtSsmbTrainer } from '@ssmb/core';
 import type { Config } from '../config.ts';
 import type { Adam } from './adam.ts';
 import { gather, type ImageSet } from './data.ts';
@@ -23,13 +26,45 @@ export function routingStats(probs: Float32Array, experts: Int32Array, n: number
   return { entropy: h / b, shares };
 }
 
-export function ssmbStep(model: HFRModel, adam: Adam, images: ImageSet, batch: PairBatch, loss: Config['loss'], lr: number, teacher?: TeacherCache): StepResult {
-  const B = batch.anchors.length;
-  const S = images.size;
+/** The anchors then their partners, [2B,S,S,3] in one buffer (the student's batch). */
+function pairImages(images: ImageSet, batch: PairBatch): Float32Array {
   const xv = gather(images, batch.anchors); // [B,S,S,3]
   const pairs = new Float32Array(2 * xv.length);
   pairs.set(xv, 0);
   gather(images, batch.partners, pairs.subarray(xv.length)); // [B,S,S,3] after the anchors
+  return pairs;
+}
+
+function routingMetrics(metrics: Record<string, number>, tap: string, probs: Float32Array, experts: Int32Array, n: number): void {
+  const { entropy, shares } = routingStats(probs, experts, n);
+  metrics[routingEntropyKey(tap)] = entropy;
+  shares.forEach((s, k) => (metrics[routingShareKey(tap, k)] = s));
+}
+
+/** The step on onnxruntime: parameters in, loss parts, routing and gradients out, Adam (tfjs) applied here. */
+export async function ortSsmbStep(trainer: OrtSsmbTrainer, adam: Adam, images: ImageSet, batch: PairBatch, lr: number, teacher: TeacherCache): Promise<StepResult> {
+  const params = new Map<string, Float32Array>();
+  for (const [k, v] of adam.vars) params.set(k, v.dataSync() as Float32Array);
+  const out = await trainer.step({ images: pairImages(images, batch), labels: Float32Array.from(batch.labels), teacher: teacher.rows(batch.anchors), params });
+  const grads: Record<string, tf.Tensor> = {};
+  for (const [k, v] of adam.vars) grads[k] = tf.tensor(out.grads.get(k)!, v.shape);
+  adam.apply(grads, lr);
+  tf.dispose(Object.values(grads));
+  const metrics: Record<string, number> = {
+    [TRAIN_METRICS.loss]: out.loss,
+    [TRAIN_METRICS.lossCc]: out.lossCc,
+    [TRAIN_METRICS.lossTs]: out.lossTs,
+    [TRAIN_METRICS.lossLb]: out.lossLb,
+    [TRAIN_METRICS.lr]: lr,
+  };
+  for (const r of out.routing) routingMetrics(metrics, r.tap, r.probs, r.expert, r.numExperts);
+  return { metrics };
+}
+
+export function ssmbStep(model: HFRModel, adam: Adam, images: ImageSet, batch: PairBatch, loss: Config['loss'], lr: number, teacher?: TeacherCache): StepResult {
+  const B = batch.anchors.length;
+  const S = images.size;
+  const pairs = pairImages(images, batch); // [2B,S,S,3]
   const names = new Map<string, string>();
   for (const [key, v] of adam.vars) names.set(v.name, key);
   const vars = [...adam.vars.values()];
@@ -38,7 +73,7 @@ export function ssmbStep(model: HFRModel, adam: Adam, images: ImageSet, batch: P
   const y = tf.tensor1d(batch.labels);
   const tv = teacher
     ? teacher.lookup(batch.anchors) // [B,E]
-    : tf.tidy(() => model.teacherForward(tf.tensor4d(xv, [B, S, S, 3]))); // [B,E], no gradient needed
+    : tf.tidy(() => model.teacherForward(tf.tensor4d(pairs.subarray(0, B * S * S * 3), [B, S, S, 3]))); // [B,E], no gradient needed
   const { value, grads } = tf.variableGrads(() => {
     const out = model.forward(tf.tensor4d(pairs, [2 * B, S, S, 3])); // student on [2B,S,S,3]
     const sv = tf.slice(out.embedding, [0, 0], [B, -1]) as tf.Tensor2D; // [B,E]
@@ -66,9 +101,7 @@ export function ssmbStep(model: HFRModel, adam: Adam, images: ImageSet, batch: P
   for (let i = 0; i < taps.length; i++) {
     const probs = kept[3 + 2 * i].dataSync() as Float32Array;
     const experts = kept[4 + 2 * i].dataSync() as Int32Array;
-    const { entropy, shares } = routingStats(probs, experts, model.config.numExperts);
-    metrics[routingEntropyKey(taps[i])] = entropy;
-    shares.forEach((s, k) => (metrics[routingShareKey(taps[i], k)] = s));
+    routingMetrics(metrics, taps[i], probs, experts, model.config.numExperts);
   }
   tf.dispose([value, y, tv, ...kept, ...Object.values(grads)]);
   return { metrics };

@@ -1,21 +1,21 @@
 // The `train` run kind: SSMB training on one protocol fold, checkpointed and resumable, then evaluated.
-import { saveWeights } from '@ssmb/core';
+import { createEngineEmbedder, saveWeights, type HFRModel } from '@ssmb/core';
 import path from 'node:path';
 import { ConfigError, type Config } from '../config.ts';
 import { checkpointPath, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts';
 import { resumeCheckpoint } from '../checkpoint/retention.ts';
 import { evaluateProtocolFold, EVAL_ENGINE_TAG, recordFoldEvaluation } from '../eval/evaluate_fold.ts';
 import { withEvalEmbedder } from '../eval/embedders.ts';
-import { useEngine } from './engine.ts';
+import { chooseTrainEngine, evalEngineOptions, useEngine, type TrainEngine } from './engine.ts';
 import type { RunContext, RunOutcome } from '../worker/run_context.ts';
 import { Adam } from './adam.ts';
-import { loadFoldChecked, loadImages } from './data.ts';
+import { loadFoldChecked, loadImages, type ImageSet } from './data.ts';
 import { imageAlignment } from './align.ts';
 import { runLoop } from './loop.ts';
 import { learningRate } from './lr_schedule.ts';
 import { buildHfr, imageSizeOf, ssmbParams } from './model.ts';
 import { PairSampler } from './pair_sampler.ts';
-import { ssmbStep } from './ssmb_step.ts';
+import { ortSsmbStep, ssmbStep } from './ssmb_step.ts';
 import { TeacherCache } from './teacher_cache.ts';
 import { loadWeightsInto, readVariables } from './weights.ts';
 import { evalStepKey } from '../metric_keys.ts';
@@ -26,6 +26,7 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
   if (config.dataset.fold === 'all') throw new ConfigError('config key `dataset.fold`: a training run needs one fold, got all');
   await useEngine(ctx);
   const model = buildHfr(config, run.initFrom);
+  let engine: TrainEngine | undefined;
   try {
     const size = imageSizeOf(config, model.backbone);
     const fold = await loadFoldChecked(config.dataset.protocol, config.dataset.root, config.dataset.fold, { onMissing: config.dataset.onMissing, roles: ['train'] });
@@ -42,15 +43,25 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
       sampler.rng.state = ck.rngState;
       startStep = ck.step;
     }
+    const trainEngine = await chooseTrainEngine(ctx, model);
+    engine = trainEngine;
     // After a resume too: the cache is a pure function of the frozen backbone and the images.
-    const teacher = TeacherCache.build(model, images, sampler.anchorPool, config.eval.batchSize);
+    const teacher = trainEngine.kind === 'onnxruntime'
+      ? await ortTeacherCache(model, images, sampler.anchorPool, config)
+      : TeacherCache.build(model, images, sampler.anchorPool, config.eval.batchSize);
     const outcome = await runLoop(ctx, `run ${run.id} train`, {
       startStep,
       totalSteps: config.steps,
       imagesPerStep: 2 * config.batchSize,
       checkpointEvery: config.checkpointEvery,
       evalEvery: config.evalEvery,
-      step: (step) => ssmbStep(model, adam, images, sampler.next(config.batchSize), config.loss, learningRate(config.optim, step - 1, config.steps), teacher).metrics,
+      step: async (step) => {
+        const batch = sampler.next(config.batchSize);
+        const lr = learningRate(config.optim, step - 1, config.steps);
+        return trainEngine.kind === 'onnxruntime'
+          ? (await ortSsmbStep(trainEngine.trainer, adam, images, batch, lr, teacher)).metrics
+          : ssmbStep(model, adam, images, batch, config.loss, lr, teacher).metrics;
+      },
       checkpoint: (step) => {
         const file = checkpointPath(ctx.runDir, step);
         const st = adam.state();
@@ -63,22 +74,35 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
         return file;
       },
       evaluate: async (step) => {
-        const { record, engine } = await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, evalOptions(config, size, null)));
-        await store.setTag(run.id, EVAL_ENGINE_TAG, engine);
+        const { record, engine: used } = await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, evalOptions(config, size, null)), evalEngineOptions(ctx));
+        await store.setTag(run.id, EVAL_ENGINE_TAG, used);
         await store.logMetrics(run.id, Object.entries(record.metrics).map(([k, v]) => ({ key: evalStepKey(k), value: v.value, step })));
       },
     });
     adam.dispose();
     if (outcome === 'stopped') return outcome;
     const scoreDir = config.eval.scoreFiles ? path.join(ctx.runDir, 'scores') : null;
+    if (trainEngine.kind === 'onnxruntime') await trainEngine.trainer.release(); // its memory, before evaluation builds its own session
+    engine = undefined;
     const trained = { ...evalOptions(config, size, scoreDir), roles: ['train', 'gallery', 'probe'] as const }; // skipped training entries counted too
-    await recordFoldEvaluation(store, run.id, await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, trained)));
+    await recordFoldEvaluation(store, run.id, await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, trained), evalEngineOptions(ctx)));
     const weights = path.join(ctx.runDir, 'model.safetensors');
     saveWeights(model, weights, { run_id: String(run.id), config: JSON.stringify(config) });
     await store.addArtifact(run.id, 'weights', weights);
     return 'completed';
   } finally {
+    if (engine?.kind === 'onnxruntime') await engine.trainer.release();
     model.dispose();
+  }
+}
+
+/** T(v) of the anchors from core's backbone graph on onnxruntime (the run's threads and provider). */
+async function ortTeacherCache(model: HFRModel, images: ImageSet, anchors: ArrayLike<number>, config: Config): Promise<TeacherCache> {
+  const embedder = await createEngineEmbedder({ backbone: model.backbone }, { threads: config.train.threads, provider: config.train.provider });
+  try {
+    return await TeacherCache.buildWith((x) => embedder.embed(x), embedder.embeddingSize, images, anchors, config.eval.batchSize);
+  } finally {
+    await embedder.dispose();
   }
 }
 

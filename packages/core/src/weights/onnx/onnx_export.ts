@@ -8,7 +8,8 @@ import { OnnxGraphBuilder } from './onnx_graph_builder.ts';
 import { ONNX_INPUT } from './iresnet_onnx_graph.ts';
 import { encodeOnnxModel, ONNX_INT64 } from './onnx_proto.ts';
 import type { SSMBBlock } from '../../ssmb/ssmb_block.ts';
-import { emitSsmbBlock, ssmbBlockTensors } from './ssmb_onnx_graph.ts';
+import { requireTap } from '../../models/backbone.ts';
+import { emitSsmbBlock, initializerParams, ssmbSpec } from './ssmb_onnx_graph.ts';
 
 export interface ExportOptions {
   /** fold conv->BN pairs (smaller, faster graph; default false keeps insightface's parameter names) */
@@ -59,9 +60,9 @@ export function exportHfrModelToOnnx(model: HfrExportable, file: string, opts: E
     afterTap: (tap, x) => {
       const block = byTap.get(tap);
       if (!block) return x;
-      const t = ssmbBlockTensors(tap, block);
-      const r = emitSsmbBlock(b, t, x);
-      routed.push({ tap, expert: r.expert, probs: r.probs, n: t.numExperts });
+      const spec = ssmbSpec(tap, block, requireTap(model.backbone, tap).spatial);
+      const r = emitSsmbBlock(b, spec, x, initializerParams(b, tap, block));
+      routed.push({ tap, expert: r.expert, probs: r.probs, n: spec.numExperts });
       return r.y;
     },
   }, b);

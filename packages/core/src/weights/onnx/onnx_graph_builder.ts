@@ -31,6 +31,20 @@ export class OnnxGraphBuilder {
     return n;
   }
 
+  /** Adds a float constant under a fresh name (gradient graphs: scales, masks, transformed weights). */
+  constant(hint: string, dims: number[], data: Float32Array): string {
+    const size = dims.reduce((a, b) => a * b, 1);
+    if (data.length !== size) throw new Error(`constant ${hint}: ${data.length} values for dims [${dims}] (expected ${size})`);
+    const n = this.fresh(hint);
+    this.initializers.set(n, { name: n, dims, dataType: ONNX_FLOAT, data });
+    return n;
+  }
+
+  /** A float scalar constant (rank 0). */
+  scalar(hint: string, value: number): string {
+    return this.constant(hint, [], Float32Array.of(value));
+  }
+
   /** Adds an int64 initializer (shapes, axes, indices). */
   int64(hint: string, values: number[], dims: number[] = [values.length]): string {
     const n = this.fresh(hint);

@@ -3,7 +3,7 @@ import ort from 'onnxruntime-node';
 import { tf } from '../../tf.ts';
 import { SSMBBlock, type ExpertKind } from '../../ssmb/ssmb_block.ts';
 import { OnnxGraphBuilder } from './onnx_graph_builder.ts';
-import { emitSsmbBlock, ssmbBlockTensors } from './ssmb_onnx_graph.ts';
+import { emitSsmbBlock, initializerParams, ssmbSpec } from './ssmb_onnx_graph.ts';
 import { encodeOnnxModel, ONNX_INT64 } from './onnx_proto.ts';
 import { randomizeParams, seededNormal } from './onnx_fixtures.ts';
 import { nhwcToNchw } from './nchw.ts';
@@ -29,7 +29,7 @@ describe('emitSsmbBlock', () => {
 
       const g = new OnnxGraphBuilder();
       const input = g.input('x', ['batch', C, H, H]);
-      const { y, expert } = emitSsmbBlock(g, ssmbBlockTensors('layer1', block), input);
+      const { y, expert } = emitSsmbBlock(g, ssmbSpec('layer1', block, H), input, initializerParams(g, 'layer1', block));
       g.output(y, 'y', ['batch', C, H, H]);
       g.output(expert, 'expert', ['batch'], ONNX_INT64);
       const session = await ort.InferenceSession.create(encodeOnnxModel(g.toModel({ graphName: 'ssmb' })));

@@ -1,0 +1,17 @@
+// The onnxruntime training engine (issue 14): SSMB training and embeddings on onnxruntime-node, graphs
+// built with core's ONNX builder and differentiated by the op table (ops/, one file per op).
+export { registerOp, getOp, listOps, DEFAULT_VJP_OPTIONS, type OpDef, type GradContext, type ShapeContext, type ValueType, type VjpOptions } from './op_registry.ts';
+export { deriveVjp, inferTypes, type Vjp, type VjpRequest, type VjpSeed } from './vjp.ts';
+export {
+  loadOrt, listProviders, resolveProvider, resolveThreads, createSession, ortBinDir, CUDA_INSTALL_HINT,
+  type Ort, type OrtSession, type ProviderInfo, type SessionOptions, type OrtLoadOptions,
+} from './ort_session.ts';
+export { emitBackbone, type AfterTap, type EngineBackbone } from './backbone_graph.ts';
+export { emitSsmbLoss, type LossWeights } from './loss_graph.ts';
+export {
+  buildTrainingGraph, buildInferenceGraph, engineModelOf, gradOutputName,
+  type EngineModel, type GraphParam, type TrainingGraph, type TrainingGraphOptions, type InferenceGraph,
+} from './student_graph.ts';
+export { OrtSsmbTrainer, type OrtTrainerOptions, type StepInput, type StepOutput, type StepRouting, type EngineDescription } from './ssmb_trainer.ts';
+export { createEngineEmbedder, type EngineEmbedder, type EngineEmbedderOptions, type RoutedEmbedding } from './embedder.ts';
+export { chooseEngine, ENGINE_CHOICES, type EngineChoice, type Chosen } from './select.ts';

@@ -1,0 +1,17 @@
+// ReduceMean: dx = dy / (number of reduced elements), expanded back to x's shape.
+import { reshape } from '../grad_util.ts';
+import { input, registerOp } from '../op_registry.ts';
+import { reduceSpec } from '../reduce_util.ts';
+
+registerOp({
+  opType: 'ReduceMean',
+  infer: (ctx) => [reduceSpec(ctx).out],
+  grad: (ctx) => {
+    const { b, dy } = ctx;
+    const s = reduceSpec(ctx);
+    const x = input(ctx, 0).shape;
+    const count = s.axes.reduce((n, a) => n * x[a], 1);
+    const g = s.keepdims ? dy[0]! : reshape(b, dy[0]!, s.kept); // [kept]
+    return [b.op1('Expand', [b.op1('Mul', [g, b.scalar('inv_count', 1 / count)]), b.int64('shape', x)]), ...ctx.node.inputs.slice(1).map(() => null)];
+  },
+});

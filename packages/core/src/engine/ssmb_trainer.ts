@@ -1,0 +1,127 @@
+// An SSMB training step on onnxruntime: one session over the training graph (student_graph.ts) that
+// takes the images, labels, teacher embeddings and current SSMB parameters and returns the loss, its
+// parts, the routing and every parameter gradient. The optimiser stays with the caller (the trainer's
+// Adam), so checkpoints hold the same tensors whichever engine trained.
+import { createSession, loadOrt, resolveProvider, resolveThreads, type Ort, type OrtLoadOptions, type OrtSession } from './ort_session.ts';
+import {
+  buildTrainingGraph, gradOutputName, IMAGES_INPUT, LABELS_INPUT, probsOutputName, routingOutputName, TEACHER_INPUT,
+  type EngineModel, type GraphParam, type TrainingGraphOptions,
+} from './student_graph.ts';
+
+export interface OrtTrainerOptions extends TrainingGraphOptions, OrtLoadOptions {
+  /** intra-op threads, 0 = all cores (config train.threads) */
+  threads?: number;
+  /** execution provider (config train.provider; env SSMB_ORT_PROVIDER wins) */
+  provider?: string;
+}
+
+export interface StepInput {
+  /** NHWC [2B,S,S,3] scaled (v - 127.5) / 127.5: the B anchors, then their B partners */
+  images: Float32Array;
+  /** [B] 1 = same identity */
+  labels: Float32Array;
+  /** [B,E] teacher embeddings T(v) of the anchors */
+  teacher: Float32Array;
+  /** every SSMB parameter by name (ssmb.<tap>.<key>), our layout */
+  params: ReadonlyMap<string, Float32Array>;
+}
+
+export interface StepRouting {
+  tap: string;
+  numExperts: number;
+  probs: Float32Array; // [2B,N]
+  expert: Int32Array; // [2B]
+}
+
+export interface StepOutput {
+  loss: number;
+  lossCc: number;
+  lossTs: number;
+  lossLb: number;
+  embedding: Float32Array; // [2B,E]
+  routing: StepRouting[];
+  grads: Map<string, Float32Array>;
+}
+
+export interface EngineDescription {
+  engine: 'onnxruntime';
+  provider: string;
+  threads: number;
+  /** graph sizes and the time to build the graph and open the session */
+  nodes: { forward: number; gradient: number };
+  buildMs: number;
+}
+
+export class OrtSsmbTrainer {
+  private constructor(
+    private readonly ort: Ort,
+    private readonly session: OrtSession,
+    readonly pairs: number,
+    readonly imageSize: number,
+    readonly embeddingSize: number,
+    readonly params: readonly GraphParam[],
+    readonly blocks: readonly { tap: string; numExperts: number }[],
+    readonly description: EngineDescription,
+  ) {}
+
+  static async create(model: EngineModel, opts: OrtTrainerOptions): Promise<OrtSsmbTrainer> {
+    const t0 = performance.now();
+    const ort = await loadOrt(opts);
+    const provider = resolveProvider(ort, opts.provider);
+    const threads = resolveThreads(opts.threads);
+    const g = buildTrainingGraph(model, opts);
+    const session = await createSession(ort, g.bytes, { provider, threads }, `SSMB training graph (${g.stats.forwardNodes} forward + ${g.stats.gradientNodes} gradient nodes)`);
+    return new OrtSsmbTrainer(ort, session, g.pairs, g.imageSize, g.embeddingSize, g.params, g.blocks, {
+      engine: 'onnxruntime', provider, threads,
+      nodes: { forward: g.stats.forwardNodes, gradient: g.stats.gradientNodes },
+      buildMs: performance.now() - t0,
+    });
+  }
+
+  /** Checks every input against the graph's shapes, naming the input, what it got and what it expected. */
+  private feeds(input: StepInput): Record<string, InstanceType<Ort['Tensor']>> {
+    const B = this.pairs, S = this.imageSize, E = this.embeddingSize;
+    const check = (name: string, data: Float32Array, dims: number[]) => {
+      const want = dims.reduce((a, c) => a * c, 1);
+      if (!(data instanceof Float32Array) || data.length !== want) {
+        throw new Error(`onnxruntime SSMB step: ${name} has ${data?.length ?? 'no'} values; expected [${dims}] = ${want} float32 values`);
+      }
+      return new this.ort.Tensor('float32', data, dims);
+    };
+    const feeds: Record<string, InstanceType<Ort['Tensor']>> = {
+      [IMAGES_INPUT]: check('images', input.images, [2 * B, S, S, 3]),
+      [LABELS_INPUT]: check('labels', input.labels, [B]),
+      [TEACHER_INPUT]: check('teacher', input.teacher, [B, E]),
+    };
+    const known = new Set(this.params.map((p) => p.name));
+    const unknown = [...input.params.keys()].filter((k) => !known.has(k));
+    if (unknown.length) throw new Error(`onnxruntime SSMB step: unknown parameter(s) ${unknown.join(', ')}; the graph has ${[...known].join(', ')}`);
+    for (const p of this.params) {
+      const data = input.params.get(p.name);
+      if (!data) throw new Error(`onnxruntime SSMB step: parameter ${p.name} is missing; expected [${p.shape}]`);
+      feeds[p.name] = check(`parameter ${p.name}`, data, p.shape);
+    }
+    return feeds;
+  }
+
+  async step(input: StepInput): Promise<StepOutput> {
+    const out = await this.session.run(this.feeds(input));
+    const scalar = (name: string) => (out[name].data as Float32Array)[0];
+    const grads = new Map<string, Float32Array>();
+    for (const p of this.params) grads.set(p.name, out[gradOutputName(p.name)].data as Float32Array);
+    return {
+      loss: scalar('loss'), lossCc: scalar('loss_cc'), lossTs: scalar('loss_ts'), lossLb: scalar('loss_lb'),
+      embedding: out.embedding.data as Float32Array,
+      routing: this.blocks.map((bl) => ({
+        tap: bl.tap, numExperts: bl.numExperts,
+        probs: out[probsOutputName(bl.tap)].data as Float32Array,
+        expert: Int32Array.from(out[routingOutputName(bl.tap)].data as BigInt64Array, Number),
+      })),
+      grads,
+    };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,153 @@
+// The graphs of the onnxruntime engine for an HFR model (frozen backbone + SSMB blocks):
+// - the training graph: canonical NHWC images -> student forward (SSMB parameters as graph INPUTS, so
+//   Adam's updates need no new session) -> embeddings, routing -> loss (loss_graph.ts) -> the gradient of
+//   the loss with respect to every SSMB parameter, derived by deriveVjp from the forward graph. One
+//   session run per step: the activations the backward needs stay inside onnxruntime (in
+//   onnxruntime-node every graph output is copied into a new JavaScript buffer, ~80 ms for one
+//   112x112x64 map at batch 16, so saved activations are not handed out).
+// - the inference graph (teacher embeddings, evaluation): the same emission with the parameters as
+//   initializers and a dynamic batch.
+import type { HFRModel } from '../models/hfr_model.ts';
+import { OnnxGraphBuilder } from '../weights/onnx/onnx_graph_builder.ts';
+import { encodeOnnxModel, ONNX_INT64 } from '../weights/onnx/onnx_proto.ts';
+import { emitSsmbBlock, initializerParams, ssmbParamShapes, ssmbSpec, type ParamProvider, type SsmbBlockSpec } from '../weights/onnx/ssmb_onnx_graph.ts';
+import type { SSMBBlock } from '../ssmb/ssmb_block.ts';
+import { embeddingSizeOf, emitBackbone, inputSizeOf, tapSpatialOf, type EngineBackbone } from './backbone_graph.ts';
+import { emitSsmbLoss, type LossWeights } from './loss_graph.ts';
+import type { VjpOptions } from './op_registry.ts';
+import { deriveVjp } from './vjp.ts';
+
+export const IMAGES_INPUT = 'images';
+export const LABELS_INPUT = 'labels';
+export const TEACHER_INPUT = 'teacher';
+export const gradOutputName = (param: string) => `grad:${param}`;
+export const probsOutputName = (tap: string) => `probs_${tap}`;
+export const routingOutputName = (tap: string) => `routing_${tap}`;
+
+/** What the engine's graphs need of an HFR model: the frozen backbone and its blocks in network order. */
+export interface EngineModel {
+  backbone: EngineBackbone;
+  blocks: ReadonlyMap<string, SSMBBlock>;
+}
+
+export function engineModelOf(model: HFRModel): EngineModel {
+  return { backbone: model.backbone, blocks: model.blocks as ReadonlyMap<string, SSMBBlock> };
+}
+
+/** A trainable parameter: graph input `name` = `ssmb.<tap>.<key>` (the HFRModel / checkpoint key). */
+export interface GraphParam {
+  name: string;
+  shape: number[];
+}
+
+export interface TrainingGraph {
+  bytes: Uint8Array;
+  pairs: number;
+  imageSize: number;
+  embeddingSize: number;
+  params: GraphParam[];
+  blocks: { tap: string; numExperts: number }[];
+  /** forward nodes the gradient passed through, nodes in the whole graph */
+  stats: { forwardNodes: number; gradientNodes: number; visited: number };
+}
+
+export interface TrainingGraphOptions {
+  pairs: number;
+  loss: LossWeights;
+  /** fold each conv -> BN pair of the frozen backbone into one biased conv (default true) */
+  foldBn?: boolean;
+  vjp?: Partial<VjpOptions>;
+}
+
+function blockSpecs(m: EngineModel): SsmbBlockSpec[] {
+  return [...m.blocks].map(([tap, block]) => ssmbSpec(tap, block, tapSpatialOf(m.backbone, tap)));
+}
+
+/** NHWC canonical images [B,S,S,3] graph input, transposed to the NCHW value the backbone takes. */
+function imagesInput(b: OnnxGraphBuilder, batch: number | string, size: number): string {
+  const x = b.input(IMAGES_INPUT, [batch, size, size, 3]);
+  return b.op1('Transpose', [x], { perm: [0, 3, 1, 2] }); // [B,3,S,S]
+}
+
+/** Backbone + SSMB blocks; `provider(tap, spec)` gives each block's parameters. */
+function emitStudent(b: OnnxGraphBuilder, m: EngineModel, x: string, foldBn: boolean, provider: (spec: SsmbBlockSpec) => ParamProvider) {
+  const specs = new Map(blockSpecs(m).map((s) => [s.tap, s]));
+  const routed: { tap: string; probs: string; expert: string; numExperts: number }[] = [];
+  const emb = emitBackbone(b, m.backbone, x, {
+    foldBn,
+    afterTap: (tap, value, channels) => {
+      const spec = specs.get(tap);
+      if (!spec) return value;
+      if (spec.channels !== channels) throw new Error(`SSMB block at ${tap} has ${spec.channels} channels; the backbone's tap has ${channels}`);
+      const r = emitSsmbBlock(b, spec, value, provider(spec));
+      routed.push({ tap, probs: r.probs, expert: r.expert, numExperts: spec.numExperts });
+      return r.y;
+    },
+  });
+  const missing = [...specs.keys()].filter((t) => !routed.some((r) => r.tap === t));
+  if (missing.length) throw new Error(`the backbone has no tap ${missing.join(', ')} for the SSMB blocks placed there`);
+  return { emb, routed };
+}
+
+export function buildTrainingGraph(m: EngineModel, opts: TrainingGraphOptions): TrainingGraph {
+  const { pairs } = opts;
+  if (!Number.isInteger(pairs) || pairs < 1) throw new Error(`training graph: pairs is ${pairs}; expected a positive integer (images per step = 2 x pairs)`);
+  if (m.blocks.size === 0) throw new Error('training graph: the model has no SSMB blocks; nothing to train');
+  const S = inputSizeOf(m.backbone), E = embeddingSizeOf(m.backbone);
+  const b = new OnnxGraphBuilder();
+  const x = imagesInput(b, 2 * pairs, S);
+  const labels = b.input(LABELS_INPUT, [pairs]);
+  const teacher = b.input(TEACHER_INPUT, [pairs, E]);
+  const params: GraphParam[] = [];
+  const { emb, routed } = emitStudent(b, m, x, opts.foldBn ?? true, (spec) => {
+    const shapes = ssmbParamShapes(spec);
+    return (key, shape) => {
+      const name = `ssmb.${spec.tap}.${key}`;
+      if (!shapes.has(key)) throw new Error(`SSMB block at ${spec.tap}: unknown parameter '${key}'`);
+      params.push({ name, shape });
+      return b.input(name, shape);
+    };
+  });
+  const loss = emitSsmbLoss(b, emb, labels, teacher, pairs, routed, opts.loss);
+  const forwardNodes = b.nodes.length;
+  const vjp = deriveVjp(b, { wrt: params.map((p) => p.name), seeds: [{ value: loss.total }], options: opts.vjp });
+  b.output(loss.total, 'loss', []);
+  b.output(loss.cc, 'loss_cc', []);
+  b.output(loss.ts, 'loss_ts', []);
+  b.output(loss.lb, 'loss_lb', []);
+  b.output(emb, 'embedding', [2 * pairs, E]);
+  for (const r of routed) {
+    b.output(r.probs, probsOutputName(r.tap), [2 * pairs, r.numExperts]);
+    b.output(r.expert, routingOutputName(r.tap), [2 * pairs], ONNX_INT64);
+  }
+  for (const p of params) b.output(vjp.grads.get(p.name)!, gradOutputName(p.name), p.shape);
+  const bytes = encodeOnnxModel(b.toModel({ graphName: 'ssmb-train', opset: 13 }));
+  return {
+    bytes, pairs, imageSize: S, embeddingSize: E, params,
+    blocks: routed.map((r) => ({ tap: r.tap, numExperts: r.numExperts })),
+    stats: { forwardNodes, gradientNodes: b.nodes.length - forwardNodes, visited: vjp.visited },
+  };
+}
+
+export interface InferenceGraph {
+  bytes: Uint8Array;
+  imageSize: number;
+  embeddingSize: number;
+  /** taps with an SSMB block, in network order (outputs routing_<tap>, probs_<tap>) */
+  taps: string[];
+}
+
+/** Embedding graph with a dynamic batch: the backbone alone (teacher) or with its SSMB blocks. */
+export function buildInferenceGraph(m: EngineModel | { backbone: EngineBackbone }, opts: { foldBn?: boolean } = {}): InferenceGraph {
+  const S = inputSizeOf(m.backbone), E = embeddingSizeOf(m.backbone);
+  const b = new OnnxGraphBuilder();
+  const x = imagesInput(b, 'batch', S);
+  const withBlocks: EngineModel = { backbone: m.backbone, blocks: 'blocks' in m ? m.blocks : new Map() };
+  const { emb, routed } = emitStudent(b, withBlocks, x, opts.foldBn ?? true, (spec) => initializerParams(b, spec.tap, withBlocks.blocks.get(spec.tap)!));
+  b.output(emb, 'embedding', ['batch', E]);
+  for (const r of routed) {
+    b.output(r.expert, routingOutputName(r.tap), ['batch'], ONNX_INT64);
+    b.output(r.probs, probsOutputName(r.tap), ['batch', r.numExperts]);
+  }
+  return { bytes: encodeOnnxModel(b.toModel({ graphName: 'ssmb-embed', opset: 13 })), imageSize: S, embeddingSize: E, taps: routed.map((r) => r.tap) };
+}
