@@ -78,6 +78,23 @@ describe('Ablation view, two knobs at once', () => {
     expect(r.baselines.map((b: { mean: number; n: number }) => [b.mean, b.n])).toEqual([[0.4, 2]]);
   });
 
+  it('the router knobs are in each run\'s resolved config: the compare view\'s config diff shows them; launch refuses unknown values naming the valid ones', async () => {
+    const cfg = (o: unknown) => mergeConfig(defaultConfig(), o);
+    const a = store.createRun({ experiment: 'knobs', kind: 'train', method: 'ssmb', seed: 0, config: cfg({ ssmb: { expertKind: 'affine', numExperts: 2 } }) });
+    const b = store.createRun({ experiment: 'knobs', kind: 'train', method: 'ssmb', seed: 0, config: cfg({ ssmb: { expertKind: 'affine', numExperts: 2, routing: 'soft', routerInput: 'mean', routerJitter: 0.01 } }) });
+    const r = await (await fetch(`${base}/api/compare?ids=${a},${b}`)).json();
+    expect(r.configDiff.map((d: { key: string; values: Record<number, unknown> }) => [d.key, d.values[a], d.values[b]])).toEqual([
+      ['ssmb.routerInput', 'style', 'mean'], ['ssmb.routerJitter', 0, 0.01], ['ssmb.routing', 'top1', 'soft'],
+    ]);
+    for (const id of [a, b]) store.cancelRun(id);
+    const post = (set: string[]) => fetch(`${base}/api/launch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ experiment: 'knobs', kind: 'noop', set }) });
+    const bad = await post(['ssmb.expertKind=mlp']);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.message).toContain('expected one of "style", "style+spatial", "affine", "affine+spatial", got "mlp"');
+    expect((await (await post(['ssmb.routing=top2'])).json()).error.message).toContain('expected one of "top1", "soft", got "top2"');
+    expect(store.listRuns({ experiment: 'knobs' })).toHaveLength(2);
+  });
+
   it('kind x N: one line per kind with the frozen baseline line; table rows per (kind, N), changes against N = 1 of the same kind', async () => {
     await page.goto(`${base}/#/ablation`);
     const table = page.getByTestId('ablation-table');
