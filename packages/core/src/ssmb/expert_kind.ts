@@ -1,4 +1,4 @@
-// Expert kinds of the SSMB block (docs/design.md#ssmb-block), registered timm-style: each kind's file
+// Expert kinds of the SSMB block (docs/design.md#the-ssmb-block), registered timm-style: each kind's file
 // (ssmb/experts/<kind>.ts) calls registerExpertKind once, and ssmb/experts/index.ts imports every kind
 // file. That registry is the ONE list of kinds: the block, the HFR config, the trainer's config schema
 // (a zod enum built from listExpertKinds()), ONNX export, the onnxruntime engine and the dashboard all

@@ -1,4 +1,4 @@
-// The SSMB router's options (docs/design.md#ssmb-block), each a config key recorded with the run:
+// The SSMB router's options (docs/design.md#the-ssmb-block), each a config key recorded with the run:
 //   input    'style' = [mu; sigma] [B,2C] (default), or 'mean' = mu [B,C];
 //   jitter   e: Switch-Transformer multiplicative noise on the router input during training only,
 //            r * U(1 - e, 1 + e) elementwise (0 = off, the default); the noise is drawn from the caller's

@@ -1,5 +1,5 @@
 // The block's property test runs over every registered expert kind (listExpertKinds()), in both routing
-// modes: identity at initialisation, the DESIGN formula (plain-JS reference), only the chosen expert's
+// modes: identity at initialisation, the design formula (docs/design.md#the-ssmb-block) (plain-JS reference), only the chosen expert's
 // parameters touch a sample and get gradient, soft = top1 exactly with one expert, router options.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../tf.ts';
@@ -48,7 +48,7 @@ describe.each(KINDS)('SSMBBlock (%s)', (kind) => {
     }
   });
 
-  it.each(['top1', 'soft'] as const)('matches the DESIGN formula and returns the routing (%s)', (routing) => {
+  it.each(['top1', 'soft'] as const)('matches the design formula (docs/design.md#the-ssmb-block) and returns the routing (%s)', (routing) => {
     const block = new SSMBBlock({ channels: C, numExperts: 3, kind, routing, seed: 2 });
     activate(block);
     const x = styledInput(B, H, W, C, 4);

@@ -1,4 +1,4 @@
-// Switch Style Modulation Block (docs/design.md#ssmb-block). For x [B,H,W,C]:
+// Switch Style Modulation Block (docs/design.md#the-ssmb-block). For x [B,H,W,C]:
 //   mu, sigma over H,W (eps 1e-5 inside the sqrt); style s = concat(mu, sigma) [B,2C]
 //   p = softmax(r Wr + br) [B,N], r = s or mu (ssmb.routerInput), times U(1-e, 1+e) noise in training
 //   top1: k = argmax p; g = p[k] (the gate carries the router's gradient); y = x + g E_k(x)

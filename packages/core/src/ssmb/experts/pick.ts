@@ -1,4 +1,4 @@
-// Per-sample expert parameters as an exact one-hot product (docs/design.md#ssmb-block): for selection rows
+// Per-sample expert parameters as an exact one-hot product (docs/design.md#the-ssmb-block): for selection rows
 // sel [B,N] of exact 0s and 1s, sel @ W (experts stacked on W's first axis) is exactly expert k's W_k for
 // each sample (every other term is an exact 0 * w), so only the chosen expert's parameters touch a sample
 // and only chosen experts receive gradient. The same formulation in tfjs and ONNX (where its gradient is

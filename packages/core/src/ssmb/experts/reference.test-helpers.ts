@@ -1,4 +1,4 @@
-// Plain-JS transcriptions of docs/design.md#ssmb-block, sample by sample, for the tests of the expert kinds
+// Plain-JS transcriptions of docs/design.md#the-ssmb-block, sample by sample, for the tests of the expert kinds
 // and the block. Every registered kind must have an entry here (the block's property test checks it), so
 // a new kind comes with an independent statement of what it computes.
 import { tf } from '../../tf.ts';
