@@ -8,9 +8,9 @@
 //     shared with the main grid) and, per kind, N = 1 against N > 1,
 //  5. serve the dashboard (unless --no-serve).
 // The ablation is opt-in: on the tfjs engine its 27 runs beyond the main grid (affine, style+spatial,
-// affine+spatial x N = 1, 2, 4 x 3 folds) take about 80 minutes on 2 cores (measured, 60 steps, 2 workers:
+// affine+spatial x N = 1, 2, 4 x 3 folds) took about 80 minutes on 2 cores (measured at 60 steps, 2 workers:
 // 128 s per affine run, 448-477 s per +spatial run), several times the quickstart's own budget; on the
-// onnxruntime training engine it is meant to fit beside the main table.
+// onnxruntime training engine it is meant to fit beside the main table (not measured there yet).
 // Interrupted? Run it again: the dataset and backbone are reused, completed runs skipped, and
 // interrupted runs resume from their checkpoints.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -382,7 +382,7 @@ export function register(program: Command): void {
     .option('--port <n>', `dashboard port (default: ${DEFAULT_PORT}, or the next free one)`, (v: string) => Number.parseInt(v, 10))
     .option('--no-serve', 'do not start the dashboard at the end (tests, CI)')
     .option('--ablation-expert-kind', 'also run tables/ablation-expert-kind.yaml (expert kind x N = 1, 2, 4 on VIS-UNIVERSAL) and print it beside the main table; ' +
-      'about 80 more minutes on the tfjs engine on 2 cores')
+      'measured about 80 more minutes at 60 steps on the tfjs engine on 2 cores')
     .option('--backbone <name>', 'any registered backbone instead of the table\'s (e.g. dlib-resnet29, faceres-mobilenet: their npm package weights, no pre-training)')
     .action(async (o: { workers: number; store: string; port?: number; serve: boolean; backbone?: string; ablationExpertKind?: boolean }) => {
       const sizes = o.backbone ? { ...QUICKSTART_SIZES, grid: { ...QUICKSTART_SIZES.grid, 'backbone.model': o.backbone } } : undefined;
