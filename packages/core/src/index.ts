@@ -29,7 +29,16 @@ export {
 } from './models/iresnet_config.ts';
 export { BN_EPS, BN_MOMENTUM } from './models/batch_norm.ts';
 // SSMB block
-export { SSMBBlock, defaultHidden, SSMB_EPS, EXPERT_KINDS, type ExpertKind, type SSMBConfig, type Routing, type SSMBOutput } from './ssmb/ssmb_block.ts';
+export { SSMBBlock, defaultHidden, ssmbParamSpecs, SSMB_EPS, type ApplyOptions, type ExpertKind, type SSMBConfig, type Routing, type SSMBOutput } from './ssmb/ssmb_block.ts';
+// expert kinds: the one registry (style, style+spatial, affine, affine+spatial), router options
+export {
+  expertParamSpecs, getExpertKind, hasExpertKind, listExpertKinds, registerExpertKind,
+  type ExpertDims, type ExpertKindDef, type ExpertParamSpec, type ModulationOnnxInput, type ModulationTfInput, type ParamInit, type ParamProvider, type SpatialBranch,
+} from './ssmb/experts/index.ts';
+export {
+  checkRouterOptions, routerInputWidth, routerJitterFactors, DEFAULT_ROUTER_OPTIONS, ROUTER_INPUTS, ROUTING_MODES,
+  type RouterInput, type RouterOptions, type RoutingMode, type UniformSource,
+} from './ssmb/router.ts';
 // losses
 export { crossModalContrastiveLoss } from './losses/cross_modal_contrastive.ts';
 export { teacherStudentLoss } from './losses/teacher_student.ts';

@@ -59,7 +59,15 @@ export const GroupedCurvesQuery = z
   })
   .strict();
 
-export const AblationQuery = z.object({ metric: metricName.default('rank1'), key: configKey.default('ssmb.numExperts'), ...scope }).strict();
+export const AblationQuery = z
+  .object({
+    metric: metricName.default('rank1'),
+    key: configKey.default('ssmb.numExperts'),
+    /** A second config key (e.g. ssmb.expertKind): one line per value of it. */
+    by: configKey.optional(),
+    ...scope,
+  })
+  .strict();
 
 export const ParallelQuery = z
   .object({ metric: metricName.default('rank1'), keys: list(configKey), protocol: z.string().max(200).optional(), ...scope })

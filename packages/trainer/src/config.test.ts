@@ -7,7 +7,9 @@ import { ConfigError, defaultConfig, flattenConfig, parseSetOverrides, parseSwee
 describe('config', () => {
   it('has typed defaults', () => {
     const c = defaultConfig();
-    expect(c.ssmb).toEqual({ numExperts: 4, hiddenWidth: null, positions: ['stem', 'layer1', 'layer2'], expertKind: 'style' });
+    expect(c.ssmb).toEqual({
+      numExperts: 4, hiddenWidth: null, positions: ['stem', 'layer1', 'layer2'], expertKind: 'style', routerInput: 'style', routerJitter: 0, routing: 'top1',
+    });
     expect(c.loss).toEqual({ margin: 0, lambdaTs: 1, alpha: 0.01 });
     expect(c.method).toBe('ssmb');
   });
@@ -35,6 +37,22 @@ describe('config', () => {
     expect(() => resolveConfig({ sets: ['ssmb.numExperts=0'] })).toThrow(/`ssmb.numExperts`/);
     expect(() => parseSetOverrides(['noequals'])).toThrow(ConfigError);
     expect(() => resolveConfig({ files: ['/nonexistent/x.yaml'] })).toThrow(/cannot read config file \/nonexistent\/x.yaml/);
+  });
+
+  it('ssmb.expertKind comes from core\'s expert-kind registry; router options name their valid values', () => {
+    expect(resolveConfig({ sets: ['ssmb.expertKind=affine', 'ssmb.routing=soft', 'ssmb.routerInput=mean', 'ssmb.routerJitter=0.01'] }).ssmb).toMatchObject({
+      expertKind: 'affine', routing: 'soft', routerInput: 'mean', routerJitter: 0.01,
+    });
+    expect(() => resolveConfig({ sets: ['ssmb.expertKind=conv'] })).toThrow(
+      'config key `ssmb.expertKind`: expected one of "style", "style+spatial", "affine", "affine+spatial", got "conv"');
+    expect(() => resolveConfig({ sets: ['ssmb.routing=top2'] })).toThrow('config key `ssmb.routing`: expected one of "top1", "soft", got "top2"');
+    expect(() => resolveConfig({ sets: ['ssmb.routerInput=sigma'] })).toThrow('config key `ssmb.routerInput`: expected one of "style", "mean", got "sigma"');
+    expect(() => resolveConfig({ sets: ['ssmb.routerJitter=1'] })).toThrow(/config key `ssmb.routerJitter`/);
+    expect(() => resolveConfig({ sets: ['ssmb.routerJitter=-0.1'] })).toThrow(/config key `ssmb.routerJitter`/);
+    expect(() => resolveConfig({ sets: ['ssmb.expertKind=affine', 'ssmb.hiddenWidth=32'] })).toThrow(
+      /config key `ssmb.hiddenWidth`: 32 is set, but expert kind affine has no hidden layer \(leave it null\)/);
+    expect(resolveConfig({ sets: ['ssmb.expertKind=style+spatial', 'ssmb.hiddenWidth=32'] }).ssmb.hiddenWidth).toBe(32);
+    expect(() => parseSweepGrid(['ssmb.expertKind=style,afine'])).toThrow(/`ssmb.expertKind`: expected one of "style", "style\+spatial", "affine", "affine\+spatial", got "afine"/);
   });
 
   it('checks backbone.model against the backbone registry and ssmb.positions against its taps, listing both', () => {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { backboneInfo, hasBackbone, listBackbones } from '@ssmb/core';
+import { backboneInfo, getExpertKind, hasBackbone, listBackbones, listExpertKinds, ROUTER_INPUTS, ROUTING_MODES } from '@ssmb/core';
 
 // Fold ids are strings ('1', 'view2-3'); a bare number from YAML/CLI is accepted and kept as text.
 const foldId = z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().min(1));
@@ -35,11 +35,19 @@ const BackboneConfig = z.strictObject({
 
 const SsmbConfig = z.strictObject({
   numExperts: z.number().int().min(1).default(4),
-  /** Expert hidden width D; null = max(16, C/2). */
+  /** Expert hidden width D; null = max(16, C/2). Only for kinds with a hidden layer (style, style+spatial). */
   hiddenWidth: z.number().int().positive().nullable().default(null),
   /** Taps of the backbone where SSMB blocks sit (its `taps`, checked by validateConfig against backbone.model). */
   positions: z.array(z.string().min(1)).min(1).default(['stem', 'layer1', 'layer2']),
-  expertKind: z.enum(['style', 'style+spatial']).default('style'),
+  /** What an expert is: core's expert-kind registry (style, style+spatial, affine, affine+spatial). */
+  expertKind: z.enum(listExpertKinds() as [string, ...string[]]).default('style'),
+  /** Router input: style = [mu; sigma], mean = mu only. */
+  routerInput: z.enum(ROUTER_INPUTS).default('style'),
+  /** Switch-style multiplicative noise U(1-e, 1+e) on the router input, training only (drawn from the run's
+   *  seeded RNG); 0 = off. */
+  routerJitter: z.number().min(0).lt(1).default(0),
+  /** top1 = the chosen expert, weighted by its gate; soft = every expert weighted by the router's p. */
+  routing: z.enum(ROUTING_MODES).default('top1'),
 });
 
 const LossConfig = z.strictObject({
@@ -184,11 +192,20 @@ function backboneProblems(c: Config): string[] {
   return problems;
 }
 
+/** A hidden width means nothing to a kind without a hidden layer: refused rather than ignored. */
+function expertKindProblems(c: Config): string[] {
+  const kind = getExpertKind(c.ssmb.expertKind, 'config key `ssmb.expertKind`');
+  if (c.ssmb.hiddenWidth !== null && !kind.usesHidden) {
+    return [`config key \`ssmb.hiddenWidth\`: ${c.ssmb.hiddenWidth} is set, but expert kind ${kind.name} has no hidden layer (leave it null)`];
+  }
+  return [];
+}
+
 /** Validates a merged override object against the schema and the backbone registry, and fills in the defaults. */
 export function validateConfig(raw: unknown): Config {
   const parsed = ConfigSchema.safeParse(raw ?? {}, { reportInput: true });
   if (!parsed.success) throw new ConfigError(`invalid config: ${parsed.error.issues.map(describeIssue).join('; ')}`);
-  const problems = backboneProblems(parsed.data);
+  const problems = [...backboneProblems(parsed.data), ...expertKindProblems(parsed.data)];
   if (problems.length) throw new ConfigError(`invalid config: ${problems.join('; ')}`);
   return parsed.data;
 }

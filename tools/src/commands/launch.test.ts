@@ -60,6 +60,17 @@ describe('ssmb launch / worker / runs / resume / store', () => {
     s.close();
   });
 
+  it('rejects an unknown expert kind or router option at launch, naming the valid ones; creates no run', async () => {
+    await expect(ssmb('launch', '--store', file, '--set', 'ssmb.expertKind=mlp')).rejects.toThrow(
+      'config key `ssmb.expertKind`: expected one of "style", "style+spatial", "affine", "affine+spatial", got "mlp"');
+    await expect(ssmb('launch', '--store', file, '--grid', 'ssmb.routing=top1,top2')).rejects.toThrow('config key `ssmb.routing`: expected one of "top1", "soft", got "top2"');
+    await expect(ssmb('launch', '--store', file, '--set', 'ssmb.routerInput=sigma')).rejects.toThrow('config key `ssmb.routerInput`: expected one of "style", "mean", got "sigma"');
+    await expect(ssmb('launch', '--store', file, '--set', 'ssmb.expertKind=affine', '--set', 'ssmb.hiddenWidth=32')).rejects.toThrow(/expert kind affine has no hidden layer/);
+    const s = RunStore.open(file);
+    expect(s.listRuns()).toEqual([]);
+    s.close();
+  });
+
   it('a failing run makes the worker exit non-zero with the message; resume re-runs it', async () => {
     const root = path.join(dir, 'data');
     mkdirSync(root);

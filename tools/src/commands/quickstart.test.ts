@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { RunStore } from '@ssmb/trainer';
-import { freePort, QUICKSTART_TABLE, runQuickstart, startDashboard, summariseFindings, type QuickstartSizes } from './quickstart.ts';
+import { freePort, QUICKSTART_KIND_ABLATION, QUICKSTART_TABLE, runQuickstart, startDashboard, summariseFindings, summariseKindAblation, type QuickstartSizes } from './quickstart.ts';
 
 const TINY: QuickstartSizes = {
   synthetic: { identities: 8, imagesPerIdentity: 2, pretrainIdentities: 12, pretrainImagesPerIdentity: 2, size: 32 },
@@ -23,6 +23,16 @@ function reducedTable(dir: string): string {
     .filter((c: { id: string }) => ['vis-vis', 'vis-thermal', 'vis-universal'].includes(c.id))
     .map((c: Record<string, unknown>) => ({ ...c, folds: ['1', '2'] }));
   const file = path.join(dir, 'quick.yaml');
+  writeFileSync(file, stringify(cfg));
+  return file;
+}
+
+/** The expert-kind ablation reduced to baseline, style N=1 and affine N = 1, 2 on two folds. */
+function reducedAblation(dir: string): string {
+  const cfg = parse(readFileSync(QUICKSTART_KIND_ABLATION, 'utf8'));
+  cfg.rows = cfg.rows.filter((r: { id: string }) => ['baseline', 'style-n1', 'affine-n1', 'affine-n2'].includes(r.id));
+  cfg.columns = cfg.columns.map((c: Record<string, unknown>) => ({ ...c, folds: ['1', '2'] }));
+  const file = path.join(dir, 'ablation.yaml');
   writeFileSync(file, stringify(cfg));
   return file;
 }
@@ -64,13 +74,24 @@ describe('quickstart (reduced)', () => {
     expect(store.listRuns({ kind: 'pretrain', status: 'completed' })).toHaveLength(1);
     store.close();
 
-    // again: nothing is regenerated, retrained or rerun, and the table is the same
+    expect(res.ablation).toBeUndefined(); // the expert-kind ablation is opt-in
+
+    // again: nothing is regenerated, retrained or rerun, and the table is the same; with the ablation
+    // beside it, whose baseline and style N=1 runs on VIS-UNIVERSAL are the main grid's
     const again: string[] = [];
-    const res2 = await runQuickstart({ stateDir: dir, table, sizes: TINY, workers: 2, serve: false, log: (l) => again.push(l), bar: false });
+    const res2 = await runQuickstart({ stateDir: dir, table, sizes: TINY, workers: 2, serve: false, log: (l) => again.push(l), bar: false, ablation: reducedAblation(dir) });
     expect(again.join('\n')).toMatch(/synthetic benchmark: cached/);
     expect(again.join('\n')).toMatch(/backbone: cached/);
     expect(again.join('\n')).toMatch(/14 already completed, 0 queued\/running, 0 to run/);
     expect(res2.table).toEqual(res.table);
+    expect(again.join('\n')).toMatch(/table ablation-expert-kind: 8 runs \(4 rows x 1 columns x folds\); 4 already completed, 0 queued\/running, 4 to run/);
+    expect(res2.ablation!.failed).toEqual([]);
+    expect(res2.ablation!.plan).toMatchObject({ total: 8, completed: 8 });
+    expect(again.join('\n')).toMatch(/\[4\/5\] ablation: Ablation: expert kind x N/);
+    expect(res2.ablation!.findings).toHaveLength(2);
+    expect(res2.ablation!.findings[0]).toMatch(/^VIS-UNIVERSAL style: N=1 \d+\.\d% \(frozen baseline \d+\.\d%\)$/);
+    expect(res2.ablation!.findings[1]).toMatch(/^VIS-UNIVERSAL affine: N=1 \d+\.\d% vs N=2 \d+\.\d% \([+-]\d+\.\d\) \(frozen baseline \d+\.\d%\)$/);
+    expect(again.join('\n')).toContain(`  ${res2.ablation!.findings[1]}`);
 
     // 5: the dashboard serves this store and lists the runs
     const port = await freePort(17000 + (process.pid % 1000));
@@ -85,6 +106,29 @@ describe('quickstart (reduced)', () => {
     } finally {
       dash.process.kill('SIGTERM');
     }
+  });
+});
+
+describe('summariseKindAblation', () => {
+  it('per kind: N = 1 against each N > 1, with the frozen baseline', () => {
+    const stat = (mean: number) => [{ metric: 'rank1', stat: { mean, std: 0, n: 3 }, expected: 3, best: false }];
+    const rows = [
+      { id: 'baseline', set: { method: 'baseline' }, v: 16.4 },
+      { id: 'style-n1', set: { method: 'ssmb', 'ssmb.expertKind': 'style', 'ssmb.numExperts': 1 }, v: 45.6 },
+      { id: 'style-n4', set: { method: 'ssmb', 'ssmb.expertKind': 'style', 'ssmb.numExperts': 4 }, v: 43.2 },
+      { id: 'affine-n2', set: { method: 'ssmb', 'ssmb.expertKind': 'affine', 'ssmb.numExperts': 2 }, v: 42.2 },
+      { id: 'affine-n1', set: { method: 'ssmb', 'ssmb.expertKind': 'affine', 'ssmb.numExperts': 1 }, v: 37.2 },
+    ];
+    const cfg = { rows: rows.map(({ id, set }) => ({ id, label: id, set })) } as never;
+    const t = {
+      name: 't', title: 'T', metrics: [{ key: 'rank1', label: 'Rank-1', percent: true, better: 'higher' as const, decimals: 2 }],
+      columns: [{ id: 'vis-universal', label: 'VIS-UNIVERSAL', protocol: 'c' }],
+      rows: rows.map(({ id, v }) => ({ id, label: id, kind: 'ours' as const, cells: [stat(v)] })),
+    };
+    expect(summariseKindAblation(cfg, t)).toEqual([
+      'VIS-UNIVERSAL style: N=1 45.6% vs N=4 43.2% (-2.4) (frozen baseline 16.4%)',
+      'VIS-UNIVERSAL affine: N=1 37.2% vs N=2 42.2% (+5.0) (frozen baseline 16.4%)',
+    ]);
   });
 });
 

@@ -3,8 +3,14 @@
 //  2. pre-train a small IResNet on its VIS pre-training identities (cached under .ssmb/backbone-<hash>),
 //  3. run tables/synthetic.yaml: frozen baseline and SSMB N = 1, 2, 4 on VIS-NIR/THERMAL/SKETCH/UNIVERSAL,
 //     every fold, with worker processes recording into .ssmb/runs.sqlite,
-//  4. print the table, the routing summary and what the table says,
+//  4. print the table, the routing summary and what the table says; with --ablation-expert-kind also
+//     tables/ablation-expert-kind.yaml (expert kind x N on VIS-UNIVERSAL, its style rows and baseline
+//     shared with the main grid) and, per kind, N = 1 against N > 1,
 //  5. serve the dashboard (unless --no-serve).
+// The ablation is opt-in: on the tfjs engine its 27 runs beyond the main grid (affine, style+spatial,
+// affine+spatial x N = 1, 2, 4 x 3 folds) took about 80 minutes on 2 cores (measured at 60 steps, 2 workers:
+// 128 s per affine run, 448-477 s per +spatial run), several times the quickstart's own budget; on the
+// onnxruntime training engine it is meant to fit beside the main table (not measured there yet).
 // Interrupted? Run it again: the dataset and backbone are reused, completed runs skipped, and
 // interrupted runs resume from their checkpoints.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -17,13 +23,15 @@ import { DEFAULT_PORT } from '@ssmb/dashboard/defaults';
 import { generateSyntheticDataset, resolveSyntheticOptions, SYNTHETIC_GENERATOR_VERSION } from '@ssmb/protocols';
 import {
   cancelStaleQueued, flattenConfigValues, formatRoutingSummary, launchRun, loadTableConfig, reclaimDeadLeases, resolveConfig, runIdentity, runQueue, validateConfig,
-  RunStore, type Config, type ConfigOverride, type Overrides, type PaperTable,
+  defaultConfig, RunStore, type Config, type ConfigOverride, type Overrides, type PaperTable, type TableConfig,
 } from '@ssmb/trainer';
 import { backboneInfo } from '@ssmb/core';
 import { ensurePackageWeights } from './import-weights.ts';
 import { CLI, DEFAULT_STORE, gridReporter, InterruptedError, labelsOf, REPO_ROOT, runReproduce, spawnCliCommand, STATE_DIR, type Log, type ReproduceResult } from './reproduce.ts';
 
 export const QUICKSTART_TABLE = path.join(REPO_ROOT, 'tables', 'synthetic.yaml');
+/** The ablation `--ablation-expert-kind` runs beside the main table. */
+export const QUICKSTART_KIND_ABLATION = path.join(REPO_ROOT, 'tables', 'ablation-expert-kind.yaml');
 const BACKBONE_EXPERIMENT = 'quickstart:backbone';
 
 /** Sizes of the dataset and the backbone pre-training; the grid's own sizes live in tables/synthetic.yaml. */
@@ -54,6 +62,8 @@ export interface QuickstartOptions {
   log?: Log;
   spawnWorker?: (store: string, index: number, logFile: string) => ChildProcess;
   bar?: boolean;
+  /** A table config run after the main table and printed beside it (QUICKSTART_KIND_ABLATION); off by default. */
+  ablation?: string;
 }
 
 export interface QuickstartResult extends ReproduceResult {
@@ -61,6 +71,8 @@ export interface QuickstartResult extends ReproduceResult {
   weights: string;
   findings: string[];
   routingText: string;
+  /** The ablation's table and, per expert kind, N = 1 against N > 1 (when `ablation` was given). */
+  ablation?: ReproduceResult & { findings: string[] };
   dashboard?: { url: string; process: ChildProcess };
 }
 
@@ -227,6 +239,35 @@ export function summariseFindings(t: PaperTable): string[] {
   return out;
 }
 
+/**
+ * The expert-kind ablation in words, per kind (rows grouped by their ssmb.expertKind, in table order):
+ * Rank-1 at N = 1 against each N > 1 on the table's first column, and the frozen baseline beside.
+ */
+export function summariseKindAblation(cfg: TableConfig, t: PaperTable): string[] {
+  const col = t.columns[0];
+  if (!col) return [];
+  const defaultKind = defaultConfig().ssmb.expertKind;
+  const kinds = new Map<string, Array<{ n: number; v: number }>>();
+  let baseline: number | null = null;
+  for (const row of cfg.rows) {
+    const set = flattenConfigValues(row.set);
+    const v = cellMean(t, row.id, col.id, 'rank1');
+    if (v === null) continue;
+    if (set.method === 'baseline') baseline = v;
+    if (set.method !== 'ssmb') continue;
+    const kind = String(set['ssmb.expertKind'] ?? defaultKind);
+    kinds.set(kind, [...(kinds.get(kind) ?? []), { n: Number(set['ssmb.numExperts'] ?? defaultConfig().ssmb.numExperts), v }]);
+  }
+  const out: string[] = [];
+  for (const [kind, pts] of kinds) {
+    pts.sort((a, b) => a.n - b.n);
+    const [first, ...more] = pts;
+    const rest = more.map((p) => `N=${p.n} ${p.v.toFixed(1)}% (${p.v - first.v >= 0 ? '+' : ''}${(p.v - first.v).toFixed(1)})`);
+    out.push(`${col.label} ${kind}: N=${first.n} ${first.v.toFixed(1)}%${rest.length ? ` vs ${rest.join(', ')}` : ''}${baseline !== null ? ` (frozen baseline ${baseline.toFixed(1)}%)` : ''}`);
+  }
+  return out;
+}
+
 /** The first port from `start` that nothing listens on (127.0.0.1), so a busy default port never fails step 5. */
 export async function freePort(start: number, tries = 20): Promise<number> {
   for (let port = start; port < start + tries; port++) {
@@ -308,9 +349,23 @@ export async function runQuickstart(opts: QuickstartOptions = {}): Promise<Quick
   log('');
   log('What the table says (Rank-1):');
   for (const f of findings) log(`  ${f}`);
+  let ablation: QuickstartResult['ablation'];
+  if (opts.ablation) {
+    const file = path.resolve(opts.ablation);
+    log('');
+    log(`[4/5] the ablation of ${path.relative(REPO_ROOT, file)} (runs it shares with the main grid are reused)`);
+    const abl = await runReproduce({
+      config: file, roots: { synthetic: datasetRoot }, weights, store: storeFile, workers: opts.workers ?? 2, base: sizes.grid, log,
+      spawnWorker: opts.spawnWorker, bar, header: `[4/5] ablation: ${loadTableConfig(file).config.title}`,
+    });
+    ablation = { ...abl, findings: summariseKindAblation(abl.config, abl.table) };
+    log('');
+    log('What the ablation says (Rank-1, N = 1 against N > 1 per expert kind):');
+    for (const f of ablation.findings) log(`  ${f}`);
+  }
   log('');
   log(`quickstart finished in ${((Date.now() - t0) / 1000 / 60).toFixed(1)} min (store: ${path.relative(REPO_ROOT, storeFile)})`);
-  const result: QuickstartResult = { ...res, datasetRoot, weights, findings, routingText };
+  const result: QuickstartResult = { ...res, datasetRoot, weights, findings, routingText, ablation };
   if (opts.serve !== false) {
     result.dashboard = await startDashboard(storeFile, opts.port ?? (await freePort(DEFAULT_PORT)), log);
     log(`dashboard: ${result.dashboard.url}  (Ctrl-C to stop)`);
@@ -326,12 +381,14 @@ export function register(program: Command): void {
     .option('--store <file>', 'run store (SQLite)', DEFAULT_STORE)
     .option('--port <n>', `dashboard port (default: ${DEFAULT_PORT}, or the next free one)`, (v: string) => Number.parseInt(v, 10))
     .option('--no-serve', 'do not start the dashboard at the end (tests, CI)')
+    .option('--ablation-expert-kind', 'also run tables/ablation-expert-kind.yaml (expert kind x N = 1, 2, 4 on VIS-UNIVERSAL) and print it beside the main table; ' +
+      'measured about 80 more minutes at 60 steps on the tfjs engine on 2 cores')
     .option('--backbone <name>', 'any registered backbone instead of the table\'s (e.g. dlib-resnet29, faceres-mobilenet: their npm package weights, no pre-training)')
-    .action(async (o: { workers: number; store: string; port?: number; serve: boolean; backbone?: string }) => {
+    .action(async (o: { workers: number; store: string; port?: number; serve: boolean; backbone?: string; ablationExpertKind?: boolean }) => {
       const sizes = o.backbone ? { ...QUICKSTART_SIZES, grid: { ...QUICKSTART_SIZES.grid, 'backbone.model': o.backbone } } : undefined;
       if (o.backbone) validateConfig({ backbone: { model: o.backbone } }); // unknown names fail here, listing the registered ones
-      const res = await runQuickstart({ workers: o.workers, store: o.store, port: o.port, serve: o.serve, sizes });
-      if (res.failed.length) process.exitCode = 1;
+      const res = await runQuickstart({ workers: o.workers, store: o.store, port: o.port, serve: o.serve, sizes, ablation: o.ablationExpertKind ? QUICKSTART_KIND_ABLATION : undefined });
+      if (res.failed.length || res.ablation?.failed.length) process.exitCode = 1;
       if (res.dashboard) {
         // Ctrl-C in a terminal reaches both processes; a signal sent to this one alone is passed on.
         const child = res.dashboard.process;

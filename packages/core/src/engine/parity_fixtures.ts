@@ -45,7 +45,8 @@ function calibrateRouter(h: tf.Tensor4D, block: SSMBBlock, seed: number): void {
   if (block.numExperts === 1) return;
   tf.tidy(() => {
     const { mean, variance } = tf.moments(h, [1, 2]); // [B,C]
-    const s = tf.concat([mean, tf.sqrt(tf.add(variance, 1e-5))], 1); // [B,2C]
+    // the router's input: [mu; sigma] [B,2C], or mu [B,C] for routerInput 'mean'
+    const s = block.router.routerInput === 'style' ? tf.concat([mean, tf.sqrt(tf.add(variance, 1e-5))], 1) : mean; // [B,Din]
     const w = block.params.get('router.weight')!;
     const centred = tf.sub(s, tf.mean(s, 0, true));
     const spread = tf.sqrt(tf.mean(tf.square(tf.matMul(centred, w)))).dataSync()[0];

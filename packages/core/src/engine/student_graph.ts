@@ -93,6 +93,13 @@ export function buildTrainingGraph(m: EngineModel, opts: TrainingGraphOptions): 
   const { pairs } = opts;
   if (!Number.isInteger(pairs) || pairs < 1) throw new Error(`training graph: pairs is ${pairs}; expected a positive integer (images per step = 2 x pairs)`);
   if (m.blocks.size === 0) throw new Error('training graph: the model has no SSMB blocks; nothing to train');
+  // Router jitter is noise drawn from the run's RNG each step; this graph has no input for it, so a
+  // jittered model is refused here (train.engine auto then trains on tfjs, with this reason recorded)
+  // rather than trained without its jitter.
+  const jittered = [...m.blocks].filter(([, block]) => block.router.routerJitter > 0).map(([tap]) => tap);
+  if (jittered.length) {
+    throw new Error(`training graph: ssmb.routerJitter is ${m.blocks.get(jittered[0])!.router.routerJitter} (blocks at ${jittered.join(', ')}); the onnxruntime training engine has no router jitter, train it with train.engine tfjs (auto does)`);
+  }
   const S = inputSizeOf(m.backbone), E = embeddingSizeOf(m.backbone);
   const b = new OnnxGraphBuilder();
   const x = imagesInput(b, 2 * pairs, S);

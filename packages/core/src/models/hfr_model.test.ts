@@ -3,8 +3,15 @@ import { tf } from '../tf.ts';
 import { crossModalContrastiveLoss } from '../losses/cross_modal_contrastive.ts';
 import { loadBalancingLoss } from '../losses/load_balancing.ts';
 import { teacherStudentLoss } from '../losses/teacher_student.ts';
-import { disposeHFROutput, HFRModel } from './hfr_model.ts';
+import { disposeHFROutput, HFRModel, resolveHFRConfig } from './hfr_model.ts';
 import { createIResNet } from './registry.ts';
+import { listExpertKinds } from '../ssmb/experts/index.ts';
+import { loadModel, saveWeights, serializeWeights } from '../weights/weights_io.ts';
+import { decodeSafetensors, encodeSafetensors } from '../weights/safetensors.ts';
+import { mulberry32Step } from '../rng.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -99,5 +106,74 @@ describe('HFRModel', () => {
     expect(() => new HFRModel(bb, { experts: 2 } as never)).toThrow(/unknown key\(s\) experts/);
     expect(() => new HFRModel(bb, { numExperts: 0 })).toThrow(/numExperts must be an integer >= 1, received 0/);
     bb.dispose();
+  });
+
+  it.each(listExpertKinds())('every expert kind (%s): starts as the backbone, saves and loads with its router options', (kind) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hfr-kind-'));
+    try {
+      const model = new HFRModel(createIResNet('iresnet-tiny', { seed: 1 }), { numExperts: 2, kind, routing: 'soft', routerInput: 'mean', routerJitter: 0.1, taps: ['stem', 'layer2'] });
+      expect(model.config).toMatchObject({ kind, routing: 'soft', routerInput: 'mean', routerJitter: 0.1 });
+      expect([...model.blocks.values()].map((b) => [b.kind, b.router.routing, b.router.routerInput, b.router.routerJitter])).toEqual([[kind, 'soft', 'mean', 0.1], [kind, 'soft', 'mean', 0.1]]);
+      const x = input(5);
+      const out = model.forward(x);
+      const t = model.teacherForward(x);
+      expect(Array.from(out.embedding.dataSync())).toEqual(Array.from(t.dataSync())); // identity at initialisation
+      disposeHFROutput(out);
+      for (const v of model.trainableVariables) v.assign(tf.tidy(() => tf.randomNormal(v.shape, 0, 0.3, 'float32', 7)));
+      const file = path.join(dir, 'm.safetensors');
+      saveWeights(model, file);
+      const back = loadModel(file) as HFRModel;
+      expect(back.config).toEqual(model.config);
+      const [e1, e2] = tf.tidy(() => [model.forward(x).embedding, back.forward(x).embedding]);
+      expect(Array.from(e2.dataSync())).toEqual(Array.from(e1.dataSync()));
+      expect(Array.from(e1.dataSync())).not.toEqual(Array.from(t.dataSync()));
+      tf.dispose([x, t, e1, e2]);
+      back.dispose();
+      model.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('files written before the router options existed load with the defaults (what those models computed)', () => {
+    const model = new HFRModel(createIResNet('iresnet-tiny', { seed: 1 }), { numExperts: 2, taps: ['layer1'] });
+    const { tensors, metadata } = decodeSafetensors(serializeWeights(model));
+    const cfg = JSON.parse(metadata.model_config);
+    const { routerInput: _a, routerJitter: _b, routing: _c, ...old } = cfg.ssmb;
+    const dir = mkdtempSync(path.join(tmpdir(), 'hfr-old-'));
+    try {
+      const file = path.join(dir, 'old.safetensors');
+      writeFileSync(file, encodeSafetensors(tensors, { ...metadata, model_config: JSON.stringify({ ...cfg, ssmb: old }) }));
+      const back = loadModel(file) as HFRModel;
+      expect(back.config).toEqual(model.config);
+      expect(back.config).toMatchObject({ routerInput: 'style', routerJitter: 0, routing: 'top1' });
+      back.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      model.dispose();
+    }
+  });
+
+  it('training forward with router jitter draws from the given generator, block by block', () => {
+    const model = new HFRModel(createIResNet('iresnet-tiny', { seed: 1 }), { numExperts: 3, routerJitter: 0.3 });
+    for (const b of model.blocks.values()) b.params.get('router.weight')!.assign(tf.tidy(() => tf.randomNormal(b.params.get('router.weight')!.shape, 0, 2, 'float32', 3)));
+    const rng = (seed: number) => ({ state: seed, next() { const r = mulberry32Step(this.state); this.state = r.state; return r.value; } });
+    const x = input(6);
+    const probs = (o: ReturnType<HFRModel['forward']>) => o.routings.flatMap((r) => Array.from(r.probs.dataSync()));
+    const [a, b, c] = [model.forward(x), model.forward(x, { training: true, rng: rng(1) }), model.forward(x, { training: true, rng: rng(1) })];
+    expect(probs(b)).toEqual(probs(c));
+    expect(probs(b)).not.toEqual(probs(a));
+    expect(() => model.forward(x, { training: true })).toThrow(/pass opts.rng/);
+    [a, b, c].forEach(disposeHFROutput);
+    x.dispose();
+    model.dispose();
+  });
+
+  it('rejects an unknown kind or router option, naming the valid ones', () => {
+    const bb = { name: 'iresnet-tiny', taps: [{ name: 'stem', channels: 8, spatial: 32 }] };
+    expect(() => resolveHFRConfig({ taps: ['stem'], kind: 'mlp' }, bb)).toThrow('HFR config kind: unknown expert kind "mlp"; registered kinds: style, style+spatial, affine, affine+spatial');
+    expect(() => resolveHFRConfig({ taps: ['stem'], routing: 'hard' as never }, bb)).toThrow('HFR config: routing must be one of top1, soft, received "hard"');
+    expect(() => resolveHFRConfig({ taps: ['stem'], routerInput: 'x' as never }, bb)).toThrow('HFR config: routerInput must be one of style, mean, received "x"');
+    expect(() => resolveHFRConfig({ taps: ['stem'], kind: 'affine', hidden: 4 }, bb)).toThrow(/hidden is 4, but expert kind "affine" has no hidden layer/);
   });
 });

@@ -2,19 +2,26 @@
 // chosen taps (docs/design.md#the-ssmb-block). The student is forward(); the teacher is the same backbone without
 // SSMBs (teacherForward()).
 import { tf } from '../tf.ts';
-import { EXPERT_KINDS, SSMBBlock, type ExpertKind, type Routing } from '../ssmb/ssmb_block.ts';
+import { SSMBBlock, type ApplyOptions, type ExpertKind, type Routing } from '../ssmb/ssmb_block.ts';
+import { getExpertKind } from '../ssmb/experts/index.ts';
+import { checkRouterOptions, DEFAULT_ROUTER_OPTIONS, type RouterInput, type RoutingMode } from '../ssmb/router.ts';
 import { requireTap, type Backbone, type TapInfo } from './backbone.ts';
 
 export interface HFRConfig {
   taps: string[]; // where SSMBs sit (names from backbone.taps), in any order (applied in backbone order)
   numExperts: number; // N >= 1 per block
   hidden?: number; // expert hidden width; default max(16, C/2) per block
-  kind: ExpertKind;
+  kind: ExpertKind; // a registered expert kind (listExpertKinds())
   seed: number;
+  routerInput: RouterInput; // 'style' | 'mean' (ROUTER_INPUTS)
+  routerJitter: number; // training-only multiplicative router noise U(1-e, 1+e); 0 = off
+  routing: RoutingMode; // 'top1' | 'soft' (ROUTING_MODES)
 }
 
-export const DEFAULT_HFR_CONFIG: HFRConfig = { taps: ['stem', 'layer1', 'layer2'], numExperts: 4, kind: 'style', seed: 0 };
-const HFR_KEYS = ['taps', 'numExperts', 'hidden', 'kind', 'seed'];
+// Files written before the router options existed have none of them: they load with these defaults,
+// which are what those models computed.
+export const DEFAULT_HFR_CONFIG: HFRConfig = { taps: ['stem', 'layer1', 'layer2'], numExperts: 4, kind: 'style', seed: 0, ...DEFAULT_ROUTER_OPTIONS };
+const HFR_KEYS = ['taps', 'numExperts', 'hidden', 'kind', 'seed', 'routerInput', 'routerJitter', 'routing'];
 
 export interface BlockRouting extends Routing {
   tap: string;
@@ -35,7 +42,9 @@ export function resolveHFRConfig(overrides: Partial<HFRConfig> = {}, backbone: {
   cfg.taps.forEach((t) => requireTap(backbone, t));
   if (new Set(cfg.taps).size !== cfg.taps.length) throw new Error(`HFR config: taps contain duplicates: ${JSON.stringify(cfg.taps)}`);
   cfg.taps.sort((a, b) => order.indexOf(a) - order.indexOf(b));
-  if (!EXPERT_KINDS.includes(cfg.kind)) throw new Error(`HFR config: kind must be one of ${EXPERT_KINDS.join(', ')}, received "${cfg.kind}"`);
+  const kind = getExpertKind(cfg.kind, 'HFR config kind');
+  if (cfg.hidden !== undefined && !kind.usesHidden) throw new Error(`HFR config: hidden is ${cfg.hidden}, but expert kind "${kind.name}" has no hidden layer; leave it unset`);
+  Object.assign(cfg, checkRouterOptions(cfg, 'HFR config'));
   if (cfg.hidden === undefined) delete cfg.hidden;
   return cfg;
 }
@@ -52,6 +61,7 @@ export class HFRModel {
       this.blocks.set(tap, new SSMBBlock({
         channels: requireTap(backbone, tap).channels, numExperts: this.config.numExperts, hidden: this.config.hidden,
         kind: this.config.kind, seed: this.config.seed * 16 + i,
+        routerInput: this.config.routerInput, routerJitter: this.config.routerJitter, routing: this.config.routing,
       }));
     });
   }
@@ -69,14 +79,15 @@ export class HFRModel {
     return [...this.blocks.values()].flatMap((b) => b.trainableVariables);
   }
 
-  /** Student: backbone with the SSMBs applied at their taps. */
-  forward(x: tf.Tensor4D): HFROutput {
+  /** Student: backbone with the SSMBs applied at their taps. `opts.training` + `opts.rng`: the training
+   *  forward (router jitter drawn from rng, block by block in backbone order, when routerJitter > 0). */
+  forward(x: tf.Tensor4D, opts: ApplyOptions = {}): HFROutput {
     const routings: BlockRouting[] = [];
     const embedding = this.backbone.forward(x, {
       tapHook: (tap, h, keep) => {
         const block = this.blocks.get(tap);
         if (!block) return;
-        const { y, routing } = block.apply(h);
+        const { y, routing } = block.apply(h, opts);
         routings.push({ tap, probs: keep(routing.probs), expert: keep(routing.expert), gate: keep(routing.gate) });
         return y;
       },

@@ -1,173 +1,248 @@
+// The block's property test runs over every registered expert kind (listExpertKinds()), in both routing
+// modes: identity at initialisation, the design formula (docs/design.md#the-ssmb-block) (plain-JS reference), only the chosen expert's
+// parameters touch a sample and get gradient, soft = top1 exactly with one expert, router options.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../tf.ts';
-import { defaultHidden, SSMB_EPS, SSMBBlock, type ExpertKind } from './ssmb_block.ts';
+import { defaultHidden, SSMBBlock, type ExpertKind } from './ssmb_block.ts';
+import { listExpertKinds } from './experts/index.ts';
+import { activate, blockReference, KIND_REFERENCES, maxAbsDiff, styledInput } from './experts/reference.test-helpers.ts';
+import { mulberry32Step } from '../rng.ts';
+
+/** The trainer's Rng in miniature: mulberry32 with an inspectable state. */
+class Rng {
+  constructor(public state: number) {}
+  next(): number {
+    const r = mulberry32Step(this.state);
+    this.state = r.state;
+    return r.value;
+  }
+}
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 const B = 6, H = 4, W = 3, C = 4;
-const makeX = (seed = 1) =>
-  // per-sample scale/shift so samples have different styles and route differently
-  tf.tidy(() => tf.add(tf.mul(tf.randomNormal([B, H, W, C], 0, 1, 'float32', seed), tf.randomUniform([B, 1, 1, C], 0.2, 3, 'float32', seed + 1)),
-    tf.randomUniform([B, 1, 1, C], -2, 2, 'float32', seed + 2))) as tf.Tensor4D;
+const KINDS = listExpertKinds();
+const disposeOut = (o: { y: tf.Tensor; routing: { probs: tf.Tensor; expert: tf.Tensor; gate: tf.Tensor } }) => tf.dispose([o.y, o.routing.probs, o.routing.expert, o.routing.gate]);
 
-/** Gives the zero-initialised last layers (and router) random values so the block does something. */
-function activate(block: SSMBBlock, seed = 3): void {
-  let i = 0;
-  for (const [name, v] of block.params) {
-    if (name.includes('fc2') || name.includes('pw') || name.startsWith('router')) v.assign(tf.randomNormal(v.shape, 0, 0.5, 'float32', seed + i++));
-  }
-}
+describe('expert kinds registry', () => {
+  it('lists the built-in kinds, each with a plain-JS reference for these tests', () => {
+    expect(KINDS).toEqual(['style', 'style+spatial', 'affine', 'affine+spatial']);
+    for (const k of KINDS) expect(KIND_REFERENCES[k], `reference for ${k}`).toBeDefined();
+  });
+});
 
-/** Straight transcription of the formula in docs/design.md#the-ssmb-block, sample by sample, in plain JS. */
-function reference(block: SSMBBlock, x: tf.Tensor4D): { y: Float32Array; expert: number[]; gate: number[]; probs: number[][] } {
-  const xv = x.arraySync() as number[][][][];
-  const P = (n: string) => block.params.get(n)!.arraySync() as never;
-  const N = block.numExperts, D = block.hidden;
-  const y = new Float32Array(x.size);
-  const experts: number[] = [], gates: number[] = [], allProbs: number[][] = [];
-  for (let b = 0; b < B; b++) {
-    const mu = new Array(C).fill(0), va = new Array(C).fill(0);
-    for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let c = 0; c < C; c++) mu[c] += xv[b][h][w][c] / (H * W);
-    for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let c = 0; c < C; c++) va[c] += (xv[b][h][w][c] - mu[c]) ** 2 / (H * W);
-    const sigma = va.map((v) => Math.sqrt(v + SSMB_EPS));
-    const s = [...mu, ...sigma];
-    let probs = [1];
-    if (N > 1) {
-      const wr = P('router.weight') as number[][], br = P('router.bias') as number[];
-      const logits = br.map((bb, n) => bb + s.reduce((acc, sv, i) => acc + sv * wr[i][n], 0));
-      const mx = Math.max(...logits);
-      const e = logits.map((l) => Math.exp(l - mx));
-      probs = e.map((v) => v / e.reduce((a, q) => a + q, 0));
+describe.each(KINDS)('SSMBBlock (%s)', (kind) => {
+  it.each(['top1', 'soft'] as const)('is exactly the identity at initialisation, and leaks nothing (%s)', (routing) => {
+    for (const N of [1, 3]) {
+      const block = new SSMBBlock({ channels: C, numExperts: N, kind, routing, seed: 1 });
+      const x = styledInput(B, H, W, C);
+      const before = tf.memory().numTensors;
+      const out = block.apply(x);
+      expect(tf.memory().numTensors).toBe(before + 4);
+      expect(Array.from(out.y.dataSync())).toEqual(Array.from(x.dataSync()));
+      tf.dispose([x]);
+      disposeOut(out);
+      block.dispose();
     }
-    const k = probs.indexOf(Math.max(...probs));
-    const g = probs[k];
-    const w1 = (P('experts.fc1.weight') as number[][][])[k], b1 = (P('experts.fc1.bias') as number[][])[k];
-    const w2 = (P('experts.fc2.weight') as number[][][])[k], b2 = (P('experts.fc2.bias') as number[][])[k];
-    const hid = Array.from({ length: D }, (_, d) => Math.max(0, b1[d] + s.reduce((a, sv, i) => a + sv * w1[i][d], 0)));
-    const mod = Array.from({ length: 2 * C }, (_, o) => b2[o] + hid.reduce((a, hv, d) => a + hv * w2[d][o], 0));
-    let spatial: number[][][] | undefined;
-    if (block.kind === 'style+spatial') {
-      const dw = P(`experts.${k}.dw.weight`) as number[][][], pw = P(`experts.${k}.pw.weight`) as number[][];
-      const xn = (h: number, w: number, c: number) => (h < 0 || w < 0 || h >= H || w >= W ? 0 : (xv[b][h][w][c] - mu[c]) / sigma[c]);
-      spatial = Array.from({ length: H }, (_, h) => Array.from({ length: W }, (_, w) => {
-        const d = Array.from({ length: C }, (_, c) => {
-          let acc = 0;
-          for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) acc += xn(h + i - 1, w + j - 1, c) * dw[i][j][c];
-          return acc;
-        });
-        return Array.from({ length: C }, (_, o) => d.reduce((a, dv, c) => a + dv * pw[c][o], 0));
-      }));
-    }
-    for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let c = 0; c < C; c++) {
-      const inner = (xv[b][h][w][c] - mu[c]) * mod[c] + mod[C + c] + (spatial ? spatial[h][w][c] : 0);
-      y[((b * H + h) * W + w) * C + c] = xv[b][h][w][c] + g * inner;
-    }
-    experts.push(k); gates.push(g); allProbs.push(probs);
-  }
-  return { y, expert: experts, gate: gates, probs: allProbs };
-}
-
-describe.each<ExpertKind>(['style', 'style+spatial'])('SSMBBlock (%s)', (kind) => {
-  it('is exactly the identity at initialisation, and leaks nothing', () => {
-    const block = new SSMBBlock({ channels: C, numExperts: 3, kind, seed: 1 });
-    const x = makeX();
-    const before = tf.memory().numTensors;
-    const { y, routing } = block.apply(x);
-    expect(tf.memory().numTensors).toBe(before + 4);
-    expect(Array.from(y.dataSync())).toEqual(Array.from(x.dataSync()));
-    tf.dispose([x, y, routing.probs, routing.expert, routing.gate]);
-    block.dispose();
   });
 
-  it('matches the design formula and returns the routing', () => {
-    const block = new SSMBBlock({ channels: C, numExperts: 3, kind, seed: 2 });
+  it.each(['top1', 'soft'] as const)('matches the design formula (docs/design.md#the-ssmb-block) and returns the routing (%s)', (routing) => {
+    const block = new SSMBBlock({ channels: C, numExperts: 3, kind, routing, seed: 2 });
     activate(block);
-    const x = makeX(4);
-    const { y, routing } = block.apply(x);
-    const ref = reference(block, x);
-    const yv = y.dataSync();
-    let maxDiff = 0;
-    for (let i = 0; i < yv.length; i++) maxDiff = Math.max(maxDiff, Math.abs(yv[i] - ref.y[i]));
-    expect(maxDiff).toBeLessThan(1e-4);
-    expect(routing.expert.dtype).toBe('int32');
-    expect(Array.from(routing.expert.dataSync())).toEqual(ref.expert);
+    const x = styledInput(B, H, W, C, 4);
+    const out = block.apply(x);
+    const ref = blockReference(block, x);
+    expect(maxAbsDiff(out.y.dataSync(), ref.y)).toBeLessThan(1e-4);
+    expect(out.routing.expert.dtype).toBe('int32');
+    expect(Array.from(out.routing.expert.dataSync())).toEqual(ref.expert);
     expect(new Set(ref.expert).size).toBeGreaterThan(1); // the test input really exercises routing
-    const gv = routing.gate.dataSync();
+    const gv = out.routing.gate.dataSync();
     ref.gate.forEach((g, b) => expect(gv[b]).toBeCloseTo(g, 5));
-    const pv = routing.probs.arraySync() as number[][];
-    pv.forEach((row, b) => {
+    (out.routing.probs.arraySync() as number[][]).forEach((row, b) => {
       expect(row.reduce((a, q) => a + q, 0)).toBeCloseTo(1, 5);
       row.forEach((q, n) => expect(q).toBeCloseTo(ref.probs[b][n], 5));
     });
-    tf.dispose([x, y, routing.probs, routing.expert, routing.gate]);
+    tf.dispose(x);
+    disposeOut(out);
     block.dispose();
   });
 
-  it("only the chosen expert's parameters affect a sample, and only chosen experts get gradient", () => {
-    const block = new SSMBBlock({ channels: C, numExperts: 4, kind, seed: 5 });
+  it("top1: only the chosen expert's parameters affect a sample, and only chosen experts get gradient", () => {
+    const N = 4;
+    const block = new SSMBBlock({ channels: C, numExperts: N, kind, seed: 5 });
     activate(block, 3);
-    const x = makeX(7);
-    const { y, routing } = block.apply(x);
-    const chosen = Array.from(routing.expert.dataSync());
+    const x = styledInput(B, H, W, C, 7);
+    const out = block.apply(x);
+    const chosen = Array.from(out.routing.expert.dataSync());
     const k0 = chosen[0];
     expect(new Set(chosen).size).toBeGreaterThan(1);
     // Overwrite every other expert's parameters with noise: sample 0 must not change by a single bit.
     const saved = new Map([...block.params].map(([n, v]) => [n, v.clone()]));
-    for (const [name, v] of block.params) {
-      if (name.startsWith('router')) continue;
-      if (/^experts\.\d+\./.test(name)) {
-        if (!name.startsWith(`experts.${k0}.`)) v.assign(tf.randomNormal(v.shape, 0, 3, 'float32', 99));
+    for (const spec of block.paramSpecs) {
+      const v = block.params.get(spec.key)!;
+      if (spec.expert === 'router') continue;
+      if (typeof spec.expert === 'number') {
+        if (spec.expert !== k0) v.assign(tf.randomNormal(v.shape, 0, 3, 'float32', 99));
       } else {
-        const rows = tf.unstack(v);
-        v.assign(tf.stack(rows.map((r, n) => (n === k0 ? r : tf.randomNormal(r.shape, 0, 3, 'float32', 100 + n)))));
+        v.assign(tf.tidy(() => tf.stack(tf.unstack(v).map((r, n) => (n === k0 ? r : tf.randomNormal(r.shape, 0, 3, 'float32', 100 + n))))));
       }
     }
-    const { y: y2, routing: r2 } = block.apply(x);
+    const out2 = block.apply(x);
     const per = H * W * C;
-    expect(Array.from(y2.dataSync().slice(0, per))).toEqual(Array.from(y.dataSync().slice(0, per)));
-    expect(Array.from(y2.dataSync())).not.toEqual(Array.from(y.dataSync()));
+    expect(Array.from(out2.y.dataSync().slice(0, per))).toEqual(Array.from(out.y.dataSync().slice(0, per)));
+    expect(Array.from(out2.y.dataSync())).not.toEqual(Array.from(out.y.dataSync()));
     for (const [n, v] of saved) block.params.get(n)!.assign(v);
-    // Gradients: experts with samples get non-zero gradient, the others exactly zero; the gate feeds the router.
+    // Gradients: experts with samples get non-zero gradient, the others exactly zero (stacked rows) or none
+    // at all (per-expert tensors of unused experts are not in the graph); the gate feeds the router.
     const wt = tf.randomNormal([B, H, W, C], 0, 1, 'float32', 3);
     const { grads } = tf.variableGrads(() => tf.sum(tf.mul(block.apply(x).y, wt)) as tf.Scalar, block.trainableVariables);
-    const names = [...block.params.keys()];
     const g = (n: string) => grads[block.params.get(n)!.name];
-    for (let k = 0; k < 4; k++) {
-      const used = chosen.includes(k);
-      const norm = (name: string) => tf.tidy(() => tf.sum(tf.abs(kind === 'style' || !name.includes('.pw.') ? tf.gather(g(name), [k]) : g(name))).dataSync()[0]);
-      expect(norm('experts.fc2.weight') > 0).toBe(used);
-      expect(norm('experts.fc2.bias') > 0).toBe(used);
-      if (kind === 'style+spatial') {
-        // unused spatial experts are not in the graph at all (null gradient)
-        const abs = (n: string) => (g(n) ? tf.tidy(() => tf.sum(tf.abs(g(n))).dataSync()[0]) : 0);
-        expect(abs(`experts.${k}.pw.weight`) > 0).toBe(used);
-        expect(abs(`experts.${k}.dw.weight`) > 0).toBe(used);
+    const absSum = (t: tf.Tensor | undefined) => (t ? tf.tidy(() => tf.sum(tf.abs(t)).dataSync()[0]) : 0);
+    for (const spec of block.paramSpecs) {
+      if (spec.expert === 'router') {
+        expect(absSum(g(spec.key)), spec.key).toBeGreaterThan(0);
+        continue;
+      }
+      for (let k = 0; k < N; k++) {
+        const used = chosen.includes(k);
+        if (spec.expert === 'stacked') {
+          expect(absSum(tf.tidy(() => tf.gather(g(spec.key), [k]))) > 0, `${spec.key}[${k}] used=${used}`).toBe(used);
+        } else if (spec.expert === k) {
+          expect(absSum(g(spec.key)) > 0, `${spec.key} used=${used}`).toBe(used);
+        }
       }
     }
-    expect(tf.sum(tf.abs(g('router.weight'))).dataSync()[0]).toBeGreaterThan(0);
-    const inGraph = names.filter((n) => !/^experts\.\d+\./.test(n) || chosen.includes(Number(n.split('.')[1])));
+    const inGraph = block.paramSpecs.filter((s) => typeof s.expert !== 'number' || chosen.includes(s.expert));
     expect(Object.keys(grads).length).toBe(inGraph.length);
-    tf.dispose([x, y, y2, wt, routing.probs, routing.expert, routing.gate, r2.probs, r2.expert, r2.gate, ...saved.values(), ...Object.values(grads).filter(Boolean)]);
+    tf.dispose([x, wt, ...saved.values(), ...Object.values(grads).filter(Boolean)]);
+    disposeOut(out);
+    disposeOut(out2);
     block.dispose();
+  });
+
+  it('soft: every expert gets gradient', () => {
+    const block = new SSMBBlock({ channels: C, numExperts: 3, kind, routing: 'soft', seed: 6 });
+    activate(block, 4);
+    const x = styledInput(B, H, W, C, 8);
+    const wt = tf.randomNormal([B, H, W, C], 0, 1, 'float32', 3);
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(block.apply(x).y, wt)) as tf.Scalar, block.trainableVariables);
+    for (const spec of block.paramSpecs) {
+      const gk = grads[block.params.get(spec.key)!.name];
+      const rows = spec.expert === 'stacked' ? [0, 1, 2] : [null];
+      for (const k of rows) expect(tf.tidy(() => tf.sum(tf.abs(k === null ? gk : tf.gather(gk, [k]))).dataSync()[0]), `${spec.key}[${k}]`).toBeGreaterThan(0);
+    }
+    tf.dispose([x, wt, ...Object.values(grads)]);
+    block.dispose();
+  });
+
+  it('soft with one expert equals top1 with one expert exactly', () => {
+    const top1 = new SSMBBlock({ channels: C, numExperts: 1, kind, routing: 'top1', seed: 7 });
+    const soft = new SSMBBlock({ channels: C, numExperts: 1, kind, routing: 'soft', seed: 7 });
+    activate(top1, 5);
+    for (const [k, v] of top1.params) soft.params.get(k)!.assign(v);
+    const x = styledInput(B, H, W, C, 9);
+    const a = top1.apply(x), b = soft.apply(x);
+    expect(Array.from(b.y.dataSync())).toEqual(Array.from(a.y.dataSync()));
+    expect(Array.from(a.y.dataSync())).not.toEqual(Array.from(x.dataSync())); // the expert really acts
+    expect(Array.from(b.routing.gate.dataSync())).toEqual(new Array(B).fill(1));
+    const wt = tf.randomNormal([B, H, W, C], 0, 1, 'float32', 3);
+    const ga = tf.variableGrads(() => tf.sum(tf.mul(top1.apply(x).y, wt)) as tf.Scalar, top1.trainableVariables).grads;
+    const gb = tf.variableGrads(() => tf.sum(tf.mul(soft.apply(x).y, wt)) as tf.Scalar, soft.trainableVariables).grads;
+    for (const key of top1.params.keys()) {
+      expect(Array.from(gb[soft.params.get(key)!.name].dataSync()), key).toEqual(Array.from(ga[top1.params.get(key)!.name].dataSync()));
+    }
+    tf.dispose([x, wt, ...Object.values(ga), ...Object.values(gb)]);
+    disposeOut(a);
+    disposeOut(b);
+    top1.dispose();
+    soft.dispose();
+  });
+});
+
+describe('SSMBBlock router options', () => {
+  it("routerInput 'mean' routes on mu alone: router.weight is [C,N], sigma does not move the routing", () => {
+    const block = new SSMBBlock({ channels: C, numExperts: 3, routerInput: 'mean', seed: 3 });
+    expect(block.params.get('router.weight')!.shape).toEqual([C, 3]);
+    activate(block, 2, 2);
+    const x = styledInput(B, H, W, C, 4);
+    // same per-channel mean, spread scaled by 3: the style changes, its mean part does not
+    const x3 = tf.tidy(() => { const m = tf.mean(x, [1, 2], true); return tf.add(tf.mul(tf.sub(x, m), 3), m); }) as tf.Tensor4D;
+    const a = block.apply(x), b = block.apply(x3);
+    expect(maxAbsDiff(a.routing.probs.dataSync(), b.routing.probs.dataSync())).toBeLessThan(1e-5);
+    expect(maxAbsDiff(a.y.dataSync(), blockReference(block, x).y)).toBeLessThan(1e-4);
+    const styleRouted = new SSMBBlock({ channels: C, numExperts: 3, seed: 3 });
+    activate(styleRouted, 2, 2);
+    const c = styleRouted.apply(x), d = styleRouted.apply(x3);
+    expect(maxAbsDiff(c.routing.probs.dataSync(), d.routing.probs.dataSync())).toBeGreaterThan(1e-3); // 'style' does see sigma
+    tf.dispose([x, x3]);
+    [a, b, c, d].forEach(disposeOut);
+    block.dispose();
+    styleRouted.dispose();
+  });
+
+  it('router jitter: training only, reproducible from the seeded generator, nothing drawn when off', () => {
+    const block = new SSMBBlock({ channels: C, numExperts: 3, routerJitter: 0.5, seed: 3 });
+    activate(block, 2, 1);
+    const x = styledInput(B, H, W, C, 4);
+    const clean = block.apply(x);
+    const evalOut = block.apply(x, { training: false, rng: new Rng(1) });
+    expect(Array.from(evalOut.routing.probs.dataSync())).toEqual(Array.from(clean.routing.probs.dataSync())); // evaluation never jitters
+    const r1 = new Rng(11), r2 = new Rng(11);
+    const j1 = block.apply(x, { training: true, rng: r1 }), j2 = block.apply(x, { training: true, rng: r2 });
+    expect(Array.from(j1.routing.probs.dataSync())).toEqual(Array.from(j2.routing.probs.dataSync())); // same seed, same noise
+    expect(r1.state).not.toBe(11);
+    expect(maxAbsDiff(j1.routing.probs.dataSync(), clean.routing.probs.dataSync())).toBeGreaterThan(1e-4);
+    const j3 = block.apply(x, { training: true, rng: new Rng(12) });
+    expect(Array.from(j3.routing.probs.dataSync())).not.toEqual(Array.from(j1.routing.probs.dataSync()));
+    expect(() => block.apply(x, { training: true })).toThrow(/routerJitter is 0.5 in training; pass opts.rng/);
+    const off = new SSMBBlock({ channels: C, numExperts: 3, seed: 3 });
+    const r0 = new Rng(5);
+    disposeOut(off.apply(x, { training: true, rng: r0 }));
+    expect(r0.state).toBe(5); // jitter 0 draws nothing: runs without jitter sample the same pairs as before
+    tf.dispose(x);
+    [clean, evalOut, j1, j2, j3].forEach(disposeOut);
+    block.dispose();
+    off.dispose();
   });
 });
 
 describe('SSMBBlock configuration', () => {
   it('N = 1 is the single un-routed modulator', () => {
-    const block = new SSMBBlock({ channels: C, numExperts: 1 });
-    activate(block);
-    expect([...block.params.keys()].some((k) => k.startsWith('router'))).toBe(false);
-    const x = makeX();
-    const { y, routing } = block.apply(x);
-    expect(Array.from(routing.gate.dataSync())).toEqual(new Array(B).fill(1));
-    expect(Array.from(routing.expert.dataSync())).toEqual(new Array(B).fill(0));
-    const ref = reference(block, x);
-    const yv = y.dataSync();
-    expect(Math.max(...Array.from(yv, (v, i) => Math.abs(v - ref.y[i])))).toBeLessThan(1e-4);
-    tf.dispose([x, y, routing.probs, routing.expert, routing.gate]);
-    block.dispose();
+    for (const kind of KINDS) {
+      const block = new SSMBBlock({ channels: C, numExperts: 1, kind });
+      activate(block);
+      expect([...block.params.keys()].some((k) => k.startsWith('router'))).toBe(false);
+      const x = styledInput(B, H, W, C);
+      const out = block.apply(x);
+      expect(Array.from(out.routing.gate.dataSync())).toEqual(new Array(B).fill(1));
+      expect(Array.from(out.routing.expert.dataSync())).toEqual(new Array(B).fill(0));
+      expect(maxAbsDiff(out.y.dataSync(), blockReference(block, x).y)).toBeLessThan(1e-4);
+      tf.dispose(x);
+      disposeOut(out);
+      block.dispose();
+    }
+  });
+
+  it('parameter keys and shapes per kind (style keys unchanged, so existing checkpoints load)', () => {
+    const keys = (kind: ExpertKind) => {
+      const b = new SSMBBlock({ channels: 8, numExperts: 2, kind });
+      const m = Object.fromEntries([...b.params].map(([k, v]) => [k, v.shape]));
+      b.dispose();
+      return m;
+    };
+    expect(keys('style')).toEqual({
+      'router.weight': [16, 2], 'router.bias': [2], 'experts.fc1.weight': [2, 16, 16], 'experts.fc1.bias': [2, 16],
+      'experts.fc2.weight': [2, 16, 16], 'experts.fc2.bias': [2, 16],
+    });
+    expect(keys('style+spatial')).toEqual({
+      ...keys('style'), 'experts.0.dw.weight': [3, 3, 8], 'experts.0.pw.weight': [8, 8], 'experts.1.dw.weight': [3, 3, 8], 'experts.1.pw.weight': [8, 8],
+    });
+    expect(keys('affine')).toEqual({ 'router.weight': [16, 2], 'router.bias': [2], 'experts.dgamma': [2, 8], 'experts.dbeta': [2, 8] });
+    expect(keys('affine+spatial')).toEqual({
+      ...keys('affine'), 'experts.0.dw.weight': [3, 3, 8], 'experts.0.pw.weight': [8, 8], 'experts.1.dw.weight': [3, 3, 8], 'experts.1.pw.weight': [8, 8],
+    });
   });
 
   it('hidden width defaults to max(16, C/2)', () => {
@@ -181,7 +256,11 @@ describe('SSMBBlock configuration', () => {
   it('rejects bad input naming what was received and expected', () => {
     expect(() => new SSMBBlock({ channels: C, numExperts: 0 })).toThrow(/numExperts must be an integer >= 1, received 0/);
     expect(() => new SSMBBlock({ channels: C, numExperts: 1.5 })).toThrow(/received 1.5/);
-    expect(() => new SSMBBlock({ channels: C, numExperts: 2, kind: 'conv' as ExpertKind })).toThrow(/kind must be one of style, style\+spatial, received "conv"/);
+    expect(() => new SSMBBlock({ channels: C, numExperts: 2, kind: 'conv' })).toThrow(/unknown expert kind "conv"; registered kinds: style, style\+spatial, affine, affine\+spatial/);
+    expect(() => new SSMBBlock({ channels: C, numExperts: 2, kind: 'affine', hidden: 8 })).toThrow(/hidden is 8, but expert kind "affine" has no hidden layer/);
+    expect(() => new SSMBBlock({ channels: C, numExperts: 2, routing: 'top2' as never })).toThrow(/routing must be one of top1, soft, received "top2"/);
+    expect(() => new SSMBBlock({ channels: C, numExperts: 2, routerInput: 'sigma' as never })).toThrow(/routerInput must be one of style, mean, received "sigma"/);
+    expect(() => new SSMBBlock({ channels: C, numExperts: 2, routerJitter: 1 })).toThrow(/routerJitter must be a number in \[0, 1\)/);
     const block = new SSMBBlock({ channels: C, numExperts: 2 });
     expect(() => block.apply(tf.zeros([2, 3, 3, 5]) as tf.Tensor4D)).toThrow(/5 channels \(shape \[2,3,3,5\]\); expected 4/);
     expect(() => block.apply(tf.zeros([3, 3, 4]) as unknown as tf.Tensor4D)).toThrow(/rank 4 \[B,H,W,C\], received shape \[3,3,4\]/);

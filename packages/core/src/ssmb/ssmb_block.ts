@@ -1,33 +1,52 @@
 // Switch Style Modulation Block (docs/design.md#the-ssmb-block). For x [B,H,W,C]:
 //   mu, sigma over H,W (eps 1e-5 inside the sqrt); style s = concat(mu, sigma) [B,2C]
-//   p = softmax(s Wr + br) [B,N]; k = argmax p; g = p[k] (the gate carries the router's gradient)
-//   (dgamma, dbeta) = MLP_k(s): 2C -> D (ReLU) -> 2C, last layer zero-initialised (block starts as identity)
-//   y = x + g * ((x - mu) * dgamma + dbeta)            ['style+spatial' adds + pw_k(dw_k((x - mu) / sigma))]
-// Top-1 selection uses argMax + oneHot (TopK has no gradient). Each sample's expert weights are
-// oneHot @ stacked weights: with exact 0/1 coefficients this is exactly W_k, so only the chosen expert's
-// parameters affect a sample, and only chosen experts receive gradient.
+//   p = softmax(r Wr + br) [B,N], r = s or mu (ssmb.routerInput), times U(1-e, 1+e) noise in training
+//   top1: k = argmax p; g = p[k] (the gate carries the router's gradient); y = x + g E_k(x)
+//   soft: y = x + sum_k p_k E_k(x)
+//   E_k(x) = (x - mu) dgamma_k + dbeta_k [+ spatial_k((x - mu) / sigma)], with (dgamma_k, dbeta_k) and the
+//   spatial branch defined by the expert kind (ssmb/experts/, a registry: style, style+spatial, affine, ...).
+// Top-1 selection uses argMax + oneHot (TopK has no gradient). Each sample's expert parameters are
+// oneHot @ stacked parameters: with exact 0/1 coefficients this is exactly expert k's, so only the chosen
+// expert's parameters affect a sample, and only chosen experts receive gradient.
 import { tf } from '../tf.ts';
 import { tfSeed } from '../random_seed.ts';
 import { modulate } from './modulate.ts';
 import { instanceStats } from './instance_stats.ts';
+import { expertParamSpecs, getExpertKind, type ExpertDims, type ExpertKindDef, type ExpertParamSpec } from './experts/index.ts';
+import {
+  checkRouterOptions, routerInputTf, routerInputWidth, routerJitterFactors, routerParams,
+  type RouterInput, type RouterOptions, type RoutingMode, type UniformSource,
+} from './router.ts';
 
 export const SSMB_EPS = 1e-5;
 
-export type ExpertKind = 'style' | 'style+spatial';
-export const EXPERT_KINDS: readonly ExpertKind[] = ['style', 'style+spatial'];
+/** A registered expert kind's name (listExpertKinds()). */
+export type ExpertKind = string;
 
 export interface SSMBConfig {
   channels: number; // C of the tapped feature map
   numExperts: number; // N >= 1; N = 1 is the un-routed single modulator (no router parameters)
-  hidden?: number; // expert hidden width D; default max(16, C / 2)
+  hidden?: number; // expert hidden width D; default max(16, C / 2); only for kinds with a hidden layer
   kind?: ExpertKind; // default 'style'
   seed?: number;
+  routerInput?: RouterInput; // default 'style'
+  routerJitter?: number; // default 0 (off)
+  routing?: RoutingMode; // default 'top1'
 }
 
-/** The routing decision of one block, an explicit value callers inspect (load balancing, routing tables). */
+export interface ApplyOptions {
+  /** training forward: the router input is jittered when routerJitter > 0 (evaluation never is) */
+  training?: boolean;
+  /** the seeded generator the jitter noise is drawn from (required when training with routerJitter > 0) */
+  rng?: UniformSource;
+}
+
+/** The routing decision of one block, an explicit value callers inspect (load balancing, routing tables).
+ *  With soft routing every expert is applied with weight probs[b, k]; expert and gate still report the
+ *  most probable expert and its probability. */
 export interface Routing {
   probs: tf.Tensor2D; // [B,N] router softmax
-  expert: tf.Tensor1D; // [B] int32 chosen expert
+  expert: tf.Tensor1D; // [B] int32 chosen (most probable) expert
   gate: tf.Tensor1D; // [B] probs[b, expert[b]]
 }
 
@@ -40,118 +59,134 @@ export function defaultHidden(channels: number): number {
   return Math.max(16, Math.floor(channels / 2));
 }
 
+/** Every parameter of a block (router first, then the kind's), in creation order. */
+export function ssmbParamSpecs(kind: ExpertKindDef, dims: ExpertDims, routerInput: RouterInput): ExpertParamSpec[] {
+  return [...routerParams(dims.channels, dims.numExperts, routerInput), ...expertParamSpecs(kind, dims)];
+}
+
 export class SSMBBlock {
   readonly channels: number; readonly numExperts: number; readonly hidden: number; readonly kind: ExpertKind;
-  /** Parameter keys: router.weight [2C,N], router.bias [N], experts.fc1.weight [N,2C,D], experts.fc1.bias [N,D],
-   *  experts.fc2.weight [N,D,2C], experts.fc2.bias [N,2C]; spatial: experts.<k>.dw.weight [3,3,C],
-   *  experts.<k>.pw.weight [C,C] (separate per expert: each runs only on its own samples). */
+  readonly expertKind: ExpertKindDef;
+  readonly router: RouterOptions;
+  /** What each parameter is (shape, init, owning expert), in creation order. */
+  readonly paramSpecs: readonly ExpertParamSpec[];
+  /** Parameter keys: router.weight [Din,N] (Din = 2C for routerInput style, C for mean), router.bias [N]
+   *  (absent when N = 1), then the kind's (ssmb/experts/<kind>.ts), e.g. style: experts.fc1.weight
+   *  [N,2C,D], experts.fc1.bias [N,D], experts.fc2.weight [N,D,2C], experts.fc2.bias [N,2C]. */
   readonly params = new Map<string, tf.Variable>();
 
   constructor(config: SSMBConfig) {
     const { channels: C, numExperts: N } = config;
     if (!Number.isInteger(C) || C < 1) throw new Error(`SSMBBlock: channels must be a positive integer, received ${C}`);
     if (!Number.isInteger(N) || N < 1) throw new Error(`SSMBBlock: numExperts must be an integer >= 1, received ${N}`);
+    const kind = getExpertKind(config.kind ?? 'style', 'SSMBBlock kind');
+    if (config.hidden !== undefined && !kind.usesHidden) {
+      throw new Error(`SSMBBlock: hidden is ${config.hidden}, but expert kind "${kind.name}" has no hidden layer; leave it unset`);
+    }
     const D = config.hidden ?? defaultHidden(C);
     if (!Number.isInteger(D) || D < 1) throw new Error(`SSMBBlock: hidden must be a positive integer, received ${D}`);
-    const kind = config.kind ?? 'style';
-    if (!EXPERT_KINDS.includes(kind)) throw new Error(`SSMBBlock: kind must be one of ${EXPERT_KINDS.join(', ')}, received "${kind}"`);
+    this.router = checkRouterOptions({ routerInput: config.routerInput, routerJitter: config.routerJitter, routing: config.routing }, 'SSMBBlock');
     this.channels = C;
     this.numExperts = N;
     this.hidden = D;
-    this.kind = kind;
+    this.kind = kind.name;
+    this.expertKind = kind;
+    this.paramSpecs = ssmbParamSpecs(kind, { channels: C, numExperts: N, hidden: D }, this.router.routerInput);
+    // One seed per random tensor, in creation order (router, then the kind's): the same values as before
+    // the registry for the kinds that existed then.
     let seed = (config.seed ?? 0) * 1009;
-    const add = (name: string, t: tf.Tensor) => {
-      this.params.set(name, tf.variable(t, true));
+    for (const p of this.paramSpecs) {
+      const t = p.init.type === 'zeros' ? tf.zeros(p.shape)
+        : p.init.type === 'normal' ? tf.randomNormal(p.shape, 0, p.init.std, 'float32', tfSeed(seed++))
+        : tf.randomUniform(p.shape, -p.init.bound, p.init.bound, 'float32', tfSeed(seed++));
+      this.params.set(p.key, tf.variable(t, true));
       t.dispose();
-    };
-    const uniform = (shape: number[], fanIn: number) => tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), 'float32', tfSeed(seed++));
-    if (N > 1) {
-      add('router.weight', uniform([2 * C, N], 2 * C));
-      add('router.bias', tf.zeros([N]));
     }
-    add('experts.fc1.weight', tf.randomNormal([N, 2 * C, D], 0, Math.sqrt(2 / (2 * C)), 'float32', tfSeed(seed++))); // He
-    add('experts.fc1.bias', tf.zeros([N, D]));
-    add('experts.fc2.weight', tf.zeros([N, D, 2 * C])); // zero-init: every block starts as the identity
-    add('experts.fc2.bias', tf.zeros([N, 2 * C]));
-    if (kind === 'style+spatial') {
-      for (let k = 0; k < N; k++) {
-        // depthwise random, pointwise zero: the branch starts at 0 and both layers still receive gradient.
-        add(`experts.${k}.dw.weight`, tf.randomNormal([3, 3, C], 0, Math.sqrt(2 / 9), 'float32', tfSeed(seed++)));
-        add(`experts.${k}.pw.weight`, tf.zeros([C, C]));
-      }
-    }
+  }
+
+  get dims(): ExpertDims {
+    return { channels: this.channels, numExperts: this.numExperts, hidden: this.hidden };
   }
 
   get trainableVariables(): tf.Variable[] {
     return [...this.params.values()];
   }
 
-  private p(name: string): tf.Tensor {
-    return this.params.get(name)!;
-  }
+  private p = (name: string): tf.Tensor => {
+    const v = this.params.get(name);
+    if (!v) throw new Error(`SSMBBlock (${this.kind}): no parameter '${name}'`);
+    return v;
+  };
 
-  apply(x: tf.Tensor4D): SSMBOutput {
+  apply(x: tf.Tensor4D, opts: ApplyOptions = {}): SSMBOutput {
     if (x.rank !== 4) throw new Error(`SSMBBlock.apply: x must be rank 4 [B,H,W,C], received shape [${x.shape}]`);
     if (x.shape[3] !== this.channels) {
       throw new Error(`SSMBBlock.apply: x has ${x.shape[3]} channels (shape [${x.shape}]); expected ${this.channels}`);
     }
+    const jitter = opts.training ? this.router.routerJitter : 0;
+    if (jitter > 0 && !opts.rng) throw new Error(`SSMBBlock.apply: routerJitter is ${jitter} in training; pass opts.rng (the run's seeded generator)`);
     const [B, , , C] = x.shape;
-    const N = this.numExperts, D = this.hidden;
+    const N = this.numExperts;
+    const kind = this.expertKind;
+    // drawn outside tidy: one factor per router-input element, only when jittering (no draw otherwise)
+    const din = routerInputWidth(this.router.routerInput, C);
+    const noise = jitter > 0 && N > 1 ? routerJitterFactors(opts.rng!, jitter, B, din) : null;
     return tf.tidy(() => {
       // Full-size work is kept to pooled reductions and one fused affine (see modulate.ts / spatial_*.ts).
       const { mu: mean, variance } = instanceStats(x); // [B,1,1,C] each
       const sigma = tf.sqrt(tf.add(variance, SSMB_EPS)); // [B,1,1,C]
       const s = tf.concat([tf.reshape(mean, [B, C]), tf.reshape(sigma, [B, C])], 1) as tf.Tensor2D; // [B,2C]
+      let r = routerInputTf(s, this.router.routerInput); // [B,Din]
+      if (noise) r = tf.mul(r, tf.tensor2d(noise, [B, din])) as tf.Tensor2D; // Switch-style jitter, training only
       const probs: tf.Tensor2D = N > 1
-        ? tf.softmax(tf.add(tf.matMul(s, this.p('router.weight') as tf.Tensor2D), this.p('router.bias')) as tf.Tensor2D)
+        ? tf.softmax(tf.add(tf.matMul(r, this.p('router.weight') as tf.Tensor2D), this.p('router.bias')) as tf.Tensor2D)
         : tf.ones([B, 1]); // [B,N]
       const expert = N > 1 ? (tf.argMax(probs, 1) as tf.Tensor1D) : (tf.zeros([B], 'int32') as tf.Tensor1D); // [B]
       const onehot = (N > 1 ? tf.oneHot(expert, N, 1, 0, 'float32') : tf.ones([B, 1])) as tf.Tensor2D; // [B,N]
       const gate = tf.sum(tf.mul(probs, onehot), 1) as tf.Tensor1D; // [B]
-      const pick = (name: string, rows: number, cols: number) => // per-sample W_k = onehot @ stacked: [B,rows,cols]
-        tf.reshape(tf.matMul(onehot, tf.reshape(this.p(name), [N, rows * cols])), [B, rows, cols]) as tf.Tensor3D;
-      const h = tf.relu(tf.add(
-        tf.reshape(tf.matMul(tf.reshape(s, [B, 1, 2 * C]), pick('experts.fc1.weight', 2 * C, D)), [B, D]),
-        tf.matMul(onehot, this.p('experts.fc1.bias') as tf.Tensor2D))); // [B,D]
-      const mod = tf.add(
-        tf.reshape(tf.matMul(tf.reshape(h, [B, 1, D]), pick('experts.fc2.weight', D, 2 * C)), [B, 2 * C]),
-        tf.matMul(onehot, this.p('experts.fc2.bias') as tf.Tensor2D)); // [B,2C]
+      const modulation = (sel: tf.Tensor2D) => kind.modulation({ s, sel, dims: this.dims, param: this.p }); // [B,2C]
+      const soft = this.router.routing === 'soft';
+      // top1: g E_k with the routed one-hot; soft: sum_k p_k E_k with each expert's constant one-hot (with
+      // N = 1 both are p_0 = g = 1 times the same expert computation, so they agree exactly)
+      const weightOf = (k: number) => tf.slice(probs, [0, k], [B, 1]); // [B,1]
+      const selectOf = (k: number) => (N > 1 ? tf.oneHot(tf.fill([B], k, 'int32') as tf.Tensor1D, N, 1, 0, 'float32') : tf.ones([B, 1])) as tf.Tensor2D;
       const g4 = tf.reshape(gate, [B, 1, 1, 1]);
-      const a = <tf.Tensor4D>tf.mul(g4, tf.reshape(tf.slice(mod, [0, 0], [B, C]), [B, 1, 1, C])); // g*dgamma [B,1,1,C]
-      const c = tf.mul(g4, tf.reshape(tf.slice(mod, [0, C], [B, C]), [B, 1, 1, C])); // g*dbeta  [B,1,1,C]
-      // x + g((x - mu) dgamma + dbeta) rearranged as x (1 + a) + (c - mu a): two full-size ops instead of five.
+      let a: tf.Tensor4D, c: tf.Tensor4D; // g dgamma, g dbeta [B,1,1,C]
+      if (!soft) {
+        const mod = modulation(onehot); // [B,2C]
+        a = tf.mul(g4, tf.reshape(tf.slice(mod, [0, 0], [B, C]), [B, 1, 1, C]));
+        c = tf.mul(g4, tf.reshape(tf.slice(mod, [0, C], [B, C]), [B, 1, 1, C]));
+      } else {
+        const mod = tf.addN(Array.from({ length: N }, (_, k) => tf.mul(weightOf(k), modulation(selectOf(k))))); // [B,2C]
+        a = tf.reshape(tf.slice(mod, [0, 0], [B, C]), [B, 1, 1, C]);
+        c = tf.reshape(tf.slice(mod, [0, C], [B, C]), [B, 1, 1, C]);
+      }
+      // x + ((x - mu) a + c) rearranged as x (1 + a) + (c - mu a): two full-size ops instead of five.
       let y = modulate(x, a, tf.sub(c, tf.mul(mean, a)) as tf.Tensor4D); // [B,H,W,C]
-      if (this.kind === 'style+spatial') {
+      if (kind.spatial) {
         const inv = tf.reciprocal(sigma); // (x - mu) / sigma = x (1 + (1/sigma - 1)) - mu/sigma
         const xn = modulate(x, tf.sub(inv, 1) as tf.Tensor4D, tf.neg(tf.mul(mean, inv)) as tf.Tensor4D); // [B,H,W,C]
-        y = tf.add(y, tf.mul(g4, this.spatial(xn, expert.dataSync()))) as tf.Tensor4D;
+        const branch = soft
+          ? tf.addN(Array.from({ length: N }, (_, k) => tf.mul(tf.reshape(weightOf(k), [B, 1, 1, 1]), kind.spatial!.apply(xn, k, this.p)))) // every expert on every sample
+          : tf.mul(g4, this.spatialTop1(xn, expert.dataSync()));
+        y = tf.add(y, branch) as tf.Tensor4D;
       }
       return { y, routing: { probs, expert, gate } };
     });
   }
 
-  /** Per-expert depthwise 3x3 (as 9 shifted multiply-adds: wasm has no depthwise gradient kernels) then
-   *  pointwise 1x1 (a matmul), each expert run only on the samples routed to it. */
-  private spatial(xn: tf.Tensor4D, experts: ArrayLike<number>): tf.Tensor4D {
-    const [B, H, W, C] = xn.shape;
+  /** Top-1 spatial branch: each expert run only on the samples routed to it, results put back in order. */
+  private spatialTop1(xn: tf.Tensor4D, experts: ArrayLike<number>): tf.Tensor4D {
+    const B = xn.shape[0];
     const samples = tf.split(xn, B, 0); // B x [1,H,W,C]
     const out: tf.Tensor[] = new Array(B);
     for (let k = 0; k < this.numExperts; k++) {
       const idx = Array.from(experts, (e, b) => (e === k ? b : -1)).filter((b) => b >= 0);
       if (!idx.length) continue;
       const n = idx.length;
-      const grp = idx.length === B ? xn : tf.concat(idx.map((b) => samples[b]), 0); // [n,H,W,C]
-      const padded = tf.pad(grp, [[0, 0], [1, 1], [1, 1], [0, 0]]);
-      const dw = this.p(`experts.${k}.dw.weight`); // [3,3,C]
-      let acc: tf.Tensor | undefined;
-      for (let i = 0; i < 3; i++) {
-        for (let j = 0; j < 3; j++) {
-          const term = tf.mul(tf.slice(padded, [0, i, j, 0], [n, H, W, C]), tf.reshape(tf.slice(dw, [i, j, 0], [1, 1, C]), [C]));
-          acc = acc ? tf.add(acc, term) : term;
-        }
-      }
-      const pw = tf.reshape(tf.matMul(tf.reshape(acc!, [n * H * W, C]), this.p(`experts.${k}.pw.weight`) as tf.Tensor2D), [n, H, W, C]);
-      const parts = n === 1 ? [pw] : tf.split(pw, n, 0);
+      const grp = idx.length === B ? xn : (tf.concat(idx.map((b) => samples[b]), 0) as tf.Tensor4D); // [n,H,W,C]
+      const res = this.expertKind.spatial!.apply(grp, k, this.p); // [n,H,W,C]
+      const parts = n === 1 ? [res] : tf.split(res, n, 0);
       idx.forEach((b, i) => (out[b] = parts[i]));
     }
     return (B === 1 ? out[0] : tf.concat(out, 0)) as tf.Tensor4D;

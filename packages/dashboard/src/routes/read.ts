@@ -209,7 +209,7 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.get('/api/ablation', { config: read }, async (req) => {
     const p = parse(AblationQuery, req.query, 'query');
     const scope = { experimentId: p.experiment, runIds: p.ids, includeArchived: p.archived === 'include' };
-    const points = await store.ablation({ ...scope, metric: p.metric, key: p.key, method: p.method });
+    const points = await store.ablation({ ...scope, metric: p.metric, key: p.key, by: p.by, method: p.method });
     // The frozen baseline of each protocol, drawn as a reference line: from the same experiment when
     // it has one, else from the whole store.
     let baselineScope: 'experiment' | 'store' = 'experiment';
@@ -218,7 +218,7 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
       baselines = await store.ablation({ ...scope, experimentId: undefined, metric: p.metric, key: 'method', method: 'baseline' });
       baselineScope = 'store';
     }
-    return { metric: p.metric, key: p.key, points, baselines: baselines.map(({ x: _x, ...b }) => b), baselineScope };
+    return { metric: p.metric, key: p.key, by: p.by ?? null, points, baselines: baselines.map(({ x: _x, ...b }) => b), baselineScope };
   });
 
   app.get('/api/parallel', { config: read }, async (req) => {

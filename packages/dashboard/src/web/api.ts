@@ -65,8 +65,8 @@ export interface CompareResponse {
 }
 export interface CurveGroup { label: string; runIds: number[]; steps: number[]; mean: number[]; std: Array<number | null>; n: number[] }
 export interface GroupedCurvesResponse { key: string; by: string | null; groups: CurveGroup[]; missing: number[] }
-export interface AblationPoint { protocol: string; x: string | number | boolean | null; mean: number | null; std: number | null; n: number; runIds: number[] }
-export interface AblationResponse { metric: string; key: string; points: AblationPoint[]; baselines: Omit<AblationPoint, 'x'>[]; baselineScope: 'experiment' | 'store' }
+export interface AblationPoint { protocol: string; x: string | number | boolean | null; series?: string | number | boolean | null; mean: number | null; std: number | null; n: number; runIds: number[] }
+export interface AblationResponse { metric: string; key: string; by: string | null; points: AblationPoint[]; baselines: Omit<AblationPoint, 'x'>[]; baselineScope: 'experiment' | 'store' }
 export interface ParallelRun { id: number; name: string; status: string; n: number; value: number | null; values: Record<string, unknown> }
 export interface ParallelResponse { metric: string; protocol: string | null; protocols: string[]; keys: string[]; candidates: string[]; runs: ParallelRun[] }
 export interface TablesResponse { source: { config: string } | { rows: string }; table: PaperTable | null }

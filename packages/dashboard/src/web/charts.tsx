@@ -221,48 +221,72 @@ export function RoutingHeatmap({ rows }: { rows: RoutingRow[] }) {
   );
 }
 
+export interface AblationPoint2 { x: string; mean: number; std: number | null; n: number }
+
 export interface AblationPanel {
   protocol: string;
-  points: Array<{ x: string; mean: number; std: number | null; n: number }>;
+  /** One line per value of the second knob (e.g. the expert kind); a single line has no name. */
+  lines: Array<{ name: string | null; points: AblationPoint2[] }>;
   baseline?: { mean: number; std: number | null; n: number };
 }
 
 /**
  * Small multiples: one panel per protocol (its own y scale), the metric against the config value with
- * mean +- std error bars, and the frozen baseline as a dashed reference line, so "does N > 1 beat
- * N = 1 here, and the baseline?" reads off each panel.
+ * mean +- std error bars, one line per value of a second knob when there is one (e.g. one line per
+ * expert kind against N), and the frozen baseline as a dashed reference line, so "does N > 1 beat
+ * N = 1 here, for this kind, and the baseline?" reads off each panel.
  */
 export function AblationCharts({ panels, xs, xLabel, yLabel, percent }: { panels: AblationPanel[]; xs: string[]; xLabel: string; yLabel: string; percent: boolean }) {
   const scale = percent ? 100 : 1;
+  const names = [...new Set(panels.flatMap((p) => p.lines.map((l) => l.name)))];
+  const many = names.length > 1;
   return (
     <div className="multiples" data-testid="ablation-chart">
       {panels.map((p, i) => {
-        const values = p.points.flatMap((q) => [(q.mean - (q.std ?? 0)) * scale, (q.mean + (q.std ?? 0)) * scale]);
+        const values = p.lines.flatMap((l) => l.points.flatMap((q) => [(q.mean - (q.std ?? 0)) * scale, (q.mean + (q.std ?? 0)) * scale]));
         if (p.baseline) values.push(p.baseline.mean * scale);
         const axis = niceAxis(values, { count: 4, pad: 0.12, clamp: percent ? [0, 100] : undefined });
         const baseY = p.baseline ? p.baseline.mean * scale : null;
         const labelBelow = baseY !== null && baseY > (axis.domain[0] + axis.domain[1]) / 2;
+        // one row per x; line j's mean, error and n under m<j>, e<j>, n<j>
         const data = xs.map((x) => {
-          const q = p.points.find((pt) => pt.x === x);
-          return q ? { x, mean: q.mean * scale, err: q.n > 1 && q.std !== null ? q.std * scale : 0, n: q.n } : { x };
+          const row: Record<string, string | number> = { x };
+          p.lines.forEach((l) => {
+            const j = names.indexOf(l.name);
+            const q = l.points.find((pt) => pt.x === x);
+            if (q) Object.assign(row, { [`m${j}`]: q.mean * scale, [`e${j}`]: q.n > 1 && q.std !== null ? q.std * scale : 0, [`n${j}`]: q.n });
+          });
+          return row;
         });
-        const color = PALETTE[i % PALETTE.length];
+        const colorOf = (j: number) => PALETTE[(many ? j : i) % PALETTE.length];
         return (
           <div key={p.protocol} className="multiple" data-protocol={p.protocol}>
             <div className="chart-title">{p.protocol}</div>
-            <ResponsiveContainer width="100%" height={250}>
+            <ResponsiveContainer width="100%" height={many ? 270 : 250}>
               <ComposedChart data={data} margin={{ top: 8, right: 12, bottom: 18, left: 10 }}>
                 <CartesianGrid stroke="#eef0f3" />
                 <XAxis dataKey="x" type="category" tick={AXIS} padding={{ left: 28, right: 28 }} label={xTitle(xLabel)} />
                 <YAxis type="number" domain={axis.domain} ticks={axis.ticks} tick={AXIS} width={50} tickFormatter={tickFormatter(axis.ticks)} label={yTitle(yLabel)} />
-                <Tooltip formatter={(v, name, item) => (name === 'mean' ? `${fmtNumber(v)} (n=${(item.payload as { n?: number }).n ?? 0})` : fmtNumber(v))} isAnimationActive={false} />
+                <Tooltip
+                  formatter={(v, name, item) => {
+                    const j = Number(String(item.dataKey ?? '').slice(1));
+                    return String(item.dataKey ?? '').startsWith('m') ? `${fmtNumber(v)} (n=${(item.payload as Record<string, number>)[`n${j}`] ?? 0})` : fmtNumber(v);
+                  }}
+                  isAnimationActive={false} />
+                {many && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} itemSorter={null} />}
                 {p.baseline && (
                   <ReferenceLine y={baseY!} stroke="#6b7280" strokeDasharray="5 4" ifOverflow="extendDomain"
                     label={{ value: `frozen baseline ${baseY!.toFixed(percent ? 2 : 4)}`, position: labelBelow ? 'insideBottomRight' : 'insideTopRight', fontSize: 10, fill: '#4b5563' }} />
                 )}
-                <Line dataKey="mean" name="mean" stroke={color} strokeWidth={2} dot={{ r: 4, fill: color }} isAnimationActive={false} connectNulls>
-                  <ErrorBar dataKey="err" width={8} strokeWidth={1.4} stroke={color} direction="y" />
-                </Line>
+                {p.lines.map((l) => {
+                  const j = names.indexOf(l.name);
+                  const color = colorOf(j);
+                  return (
+                    <Line key={String(l.name)} dataKey={`m${j}`} name={l.name ?? 'mean'} stroke={color} strokeWidth={2} dot={{ r: 4, fill: color }} isAnimationActive={false} connectNulls>
+                      <ErrorBar dataKey={`e${j}`} width={8} strokeWidth={1.4} stroke={color} direction="y" />
+                    </Line>
+                  );
+                })}
               </ComposedChart>
             </ResponsiveContainer>
           </div>

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { RunStore } from '../store/run_store.ts';
 import { expandGrid } from './grid.ts';
 import { planGrid, runIdentity, summarisePlan } from './resume.ts';
+import { resolveConfig } from '../config.ts';
 import { collectFoldResults, collectRouting } from './results.ts';
 import { demoTable, foldsOf } from './fixtures.test-helpers.ts';
 
@@ -47,5 +48,15 @@ describe('skip-completed planning against a real store', () => {
     // dataset.onMissing at its default is what every run did before the key existed; skipping entries is another run
     expect(runIdentity({ dataset: { root: 'r' } })).toBe(runIdentity({ dataset: { root: 'r', onMissing: 'error' } }));
     expect(runIdentity({ dataset: { root: 'r' } })).not.toBe(runIdentity({ dataset: { root: 'r', onMissing: 'skip' } }));
+  });
+
+  it('the router options at their defaults keep the identity of runs stored before them; other values are other runs', () => {
+    const now = resolveConfig({ base: { ssmb: { numExperts: 2 } } });
+    const { routerInput: _a, routerJitter: _b, routing: _c, ...before } = now.ssmb; // what a stored run's config_json holds
+    const stored = { ...now, ssmb: before };
+    expect(runIdentity(stored)).toBe(runIdentity(now));
+    for (const set of ['ssmb.routing=soft', 'ssmb.routerInput=mean', 'ssmb.routerJitter=0.01', 'ssmb.expertKind=affine']) {
+      expect(runIdentity(resolveConfig({ base: { ssmb: { numExperts: 2 } }, sets: [set] })), set).not.toBe(runIdentity(stored));
+    }
   });
 });

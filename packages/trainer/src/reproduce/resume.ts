@@ -31,8 +31,11 @@ function without(obj: unknown, dotted: string): unknown {
 }
 
 /** Keys added after stores existed whose default is what runs did before them: at the default they are left
- *  out of the identity, so a stored run without the key still matches (dataset.onMissing: skip does not). */
-export const DEFAULTED_IDENTITY_KEYS: Record<string, unknown> = { 'dataset.onMissing': 'error' };
+ *  out of the identity, so a stored run without the key still matches (dataset.onMissing: skip does not).
+ *  The router options: style input, no jitter, top-1 routing is what every SSMB computed before them. */
+export const DEFAULTED_IDENTITY_KEYS: Record<string, unknown> = {
+  'dataset.onMissing': 'error', 'ssmb.routerInput': 'style', 'ssmb.routerJitter': 0, 'ssmb.routing': 'top1',
+};
 
 function valueAt(obj: unknown, dotted: string): unknown {
   return dotted.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);

@@ -107,6 +107,33 @@ describe('ablation and evalByConfigKey', () => {
   });
 });
 
+describe('ablation over two keys (by)', () => {
+  it('one series per value of the second key, each over the runs both keys apply to', () => {
+    const own = RunStore.open(path.join(dir, 'kinds.sqlite'));
+    try {
+      const run = (kind: string, n: number, fold: string, rank1: number) => {
+        const id = own.createRun({ experiment: 'k', kind: 'train', method: 'ssmb', config: cfg({ ssmb: { expertKind: kind, numExperts: n }, dataset: { protocol: 'p', fold } }), seed: 0 });
+        own.recordEvaluation(id, { protocol: 'p', fold, metrics: { rank1: { value: rank1 } } });
+        return id;
+      };
+      const a1 = [run('affine', 1, '1', 0.5), run('affine', 1, '2', 0.7)];
+      const a4 = run('affine', 4, '1', 0.9);
+      const s1 = run('style', 1, '1', 0.8);
+      const base = own.createRun({ experiment: 'k', kind: 'evaluate', method: 'baseline', config: cfg({ method: 'baseline', dataset: { protocol: 'p', fold: '1' } }), seed: 0 });
+      own.recordEvaluation(base, { protocol: 'p', fold: '1', metrics: { rank1: { value: 0.3 } } });
+      const pts = own.ablation({ metric: 'rank1', key: 'ssmb.numExperts', by: 'ssmb.expertKind' });
+      expect(pts.map((p) => [p.series, p.x, p.n, p.runIds])).toEqual([['affine', 1, 2, a1], ['affine', 4, 1, [a4]], ['style', 1, 1, [s1]]]);
+      expect(pts[0].mean).toBeCloseTo(0.6, 12);
+      expect(pts[0].std).toBeCloseTo(Math.sqrt(0.02), 12);
+      // without `by` the kinds are pooled, and no series is reported
+      const pooled = own.ablation({ metric: 'rank1', key: 'ssmb.numExperts' });
+      expect(pooled.map((p) => [p.x, p.n, 'series' in p])).toEqual([[1, 3, false], [4, 1, false]]);
+    } finally {
+      own.close();
+    }
+  });
+});
+
 describe('metric bucket means (grouped curves)', () => {
   it('averages each run over equal step ranges', () => {
     const range = store.metricStepRange([ids.n4a, ids.n4b], TRAIN_METRICS.loss)!;

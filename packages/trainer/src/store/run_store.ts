@@ -1061,17 +1061,20 @@ export class RunStore implements RunStoreApi {
     return { where: clauses.join(' AND '), params };
   }
 
-  ablation(q: EvalScope & { metric: string; key: string }): AblationPoint[] {
+  ablation(q: EvalScope & { metric: string; key: string; by?: string }): AblationPoint[] {
     const scope = this.scopeWhere(q);
     // Sample std over (run, fold) values: sqrt((sum x^2 - n mean^2) / (n - 1)). NULL (NaN) values are
-    // skipped. Only runs for which the key applies: a frozen baseline has no number of experts.
+    // skipped. Only runs for which the key applies: a frozen baseline has no number of experts. With a
+    // second key `by` (e.g. ssmb.expertKind against ssmb.numExperts) each of its values is its own series,
+    // over the runs both keys apply to.
+    const by = q.by !== undefined;
     const rows = this.stmt(
-      `SELECT em.protocol, json_extract(r.config_json, ?) AS x, avg(em.value) AS mean,
+      `SELECT em.protocol, json_extract(r.config_json, ?) AS x, ${by ? 'json_extract(r.config_json, ?)' : 'NULL'} AS series, avg(em.value) AS mean,
               sum(em.value * em.value) AS sq, count(em.value) AS n, group_concat(DISTINCT r.id) AS ids
        FROM eval_metrics em JOIN runs r ON r.id = em.run_id
-       WHERE em.metric = ? AND ${appliesSql(q.key)} AND ${scope.where}
-       GROUP BY em.protocol, x ORDER BY em.protocol, x`,
-    ).all(configKeyPath(q.key), q.metric, ...scope.params) as Row[];
+       WHERE em.metric = ? AND ${appliesSql(q.key)} AND ${by ? appliesSql(q.by!) : '1'} AND ${scope.where}
+       GROUP BY em.protocol, series, x ORDER BY em.protocol, series, x`,
+    ).all(configKeyPath(q.key), ...(by ? [configKeyPath(q.by!)] : []), q.metric, ...scope.params) as Row[];
     return rows.map((r) => {
       const n = r.n as number;
       const mean = decodeReal(r.mean);
@@ -1079,6 +1082,7 @@ export class RunStore implements RunStoreApi {
       return {
         protocol: r.protocol,
         x: r.x ?? null,
+        ...(by ? { series: r.series ?? null } : {}),
         mean,
         std: Math.sqrt(variance),
         n,

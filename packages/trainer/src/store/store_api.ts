@@ -56,8 +56,8 @@ export interface RunReader {
   /** Dotted config keys seen in the newest runs' configs. */
   configKeys(sample?: number): Awaitable<string[]>;
   /** Mean +- sample std of `metric` over (run, fold) values per protocol and value of config `key`,
-   *  over the runs in scope for which the key applies. */
-  ablation(q: EvalScope & { metric: string; key: string }): Awaitable<AblationPoint[]>;
+   *  over the runs in scope for which the key applies; with `by`, one series per value of that second key. */
+  ablation(q: EvalScope & { metric: string; key: string; by?: string }): Awaitable<AblationPoint[]>;
   /** Per-fold values of `metrics` with each run's value of config `key` (and whether it applies). */
   evalByConfigKey(q: EvalScope & { metrics: string[]; key: string }): Awaitable<EvalByKeyRow[]>;
 

@@ -296,6 +296,8 @@ export interface AblationPoint {
   protocol: string;
   /** The config value (JSON scalar) the runs share; null = key absent. */
   x: string | number | boolean | null;
+  /** With a second key (`by`): that key's value, one series per value (null = key absent). */
+  series?: string | number | boolean | null;
   mean: number;
   /** Sample std over the values; NaN when n < 2 (one value has no spread to report). */
   std: number;

@@ -3,11 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { backboneInfo, hasBackbone } from '@ssmb/core';
+import { backboneInfo, hasBackbone, listExpertKinds } from '@ssmb/core';
 import { getProtocol, protocolFolds } from '@ssmb/protocols';
 import { loadTableConfig } from './load.ts';
 import { expandGrid } from '../reproduce/grid.ts';
 import { resolveConfig } from '../config.ts';
+import { runIdentity } from '../reproduce/resume.ts';
 
 const TABLES = path.resolve(import.meta.dirname, '../../../../tables');
 const files = readdirSync(TABLES).filter((f) => f.endsWith('.yaml')).sort();
@@ -18,6 +19,7 @@ describe('shipped table configs', () => {
       'synthetic.yaml', 'main-casia.yaml', 'main-polathermal.yaml', 'main-tufts.yaml', 'main-mcxface.yaml',
       'ablation-experts.yaml', 'ablation-positions.yaml',
       'main-casia-dlib.yaml', 'main-casia-faceres.yaml', 'main-tufts-dlib.yaml', 'main-tufts-faceres.yaml',
+      'ablation-expert-kind.yaml', 'ablation-expert-kind-casia.yaml', 'ablation-expert-kind-mcxface.yaml',
     ]));
   });
 
@@ -63,5 +65,31 @@ describe('shipped table configs', () => {
     expect(foldsOf(casia.columns[0].protocol)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
     const pola = loadTableConfig(path.join(TABLES, 'main-polathermal.yaml')).config;
     for (const c of pola.columns) expect(foldsOf(c.protocol)).toHaveLength(5);
+  });
+
+  it.each(['ablation-expert-kind.yaml', 'ablation-expert-kind-casia.yaml', 'ablation-expert-kind-mcxface.yaml'])(
+    '%s: every registered expert kind x N = 1, 2, 4, beside the frozen baseline', (file) => {
+      const { config } = loadTableConfig(path.join(TABLES, file));
+      const foldsOf = (p: string) => protocolFolds(getProtocol(p));
+      const grid = expandGrid(config, { roots: Object.fromEntries(Object.keys(config.datasets).map((d) => [d, `/data/${d}`])), weights: '/w.safetensors', foldsOf });
+      const cells = new Set<string>();
+      for (const e of grid) {
+        const cfg = resolveConfig({ base: e.overrides });
+        cells.add(cfg.method === 'baseline' ? 'baseline' : `${cfg.ssmb.expertKind} N=${cfg.ssmb.numExperts}`);
+        if (cfg.method === 'ssmb') expect(cfg.ssmb).toMatchObject({ routing: 'top1', routerInput: 'style', routerJitter: 0 });
+      }
+      expect([...cells].sort()).toEqual(['baseline', ...listExpertKinds().flatMap((k) => [1, 2, 4].map((n) => `${k} N=${n}`))].sort());
+    });
+
+  it('the synthetic expert-kind ablation shares its baseline and style rows with the quickstart table (same runs)', () => {
+    const foldsOf = (p: string) => protocolFolds(getProtocol(p));
+    const ids = (file: string) => {
+      const { config } = loadTableConfig(path.join(TABLES, file));
+      const grid = expandGrid(config, { roots: { synthetic: '/s' }, weights: '/w.safetensors', foldsOf });
+      return new Set(grid.filter((e) => e.protocol === 'synthetic-vis-universal').map((e) => runIdentity(resolveConfig({ base: e.overrides }))));
+    };
+    const main = ids('synthetic.yaml'), ablation = ids('ablation-expert-kind.yaml');
+    expect([...main].every((k) => ablation.has(k))).toBe(true); // baseline, N = 1, 2, 4 (style) x 3 folds
+    expect(main.size).toBe(12);
   });
 });

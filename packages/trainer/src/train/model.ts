@@ -31,6 +31,9 @@ export function buildHfr(config: Config, initFrom: string | null): HFRModel {
       numExperts: config.ssmb.numExperts,
       hidden: config.ssmb.hiddenWidth ?? undefined,
       kind: config.ssmb.expertKind,
+      routerInput: config.ssmb.routerInput,
+      routerJitter: config.ssmb.routerJitter,
+      routing: config.ssmb.routing,
       seed: config.seed,
     });
   } catch (err) {

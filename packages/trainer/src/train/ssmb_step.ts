@@ -4,7 +4,7 @@
 // Two engines, one Adam: ssmbStep (tfjs autodiff) and ortSsmbStep (core's onnxruntime training graph:
 // loss and gradients in one session run); both return the same metrics, and the optimiser state is the
 // same tensors either way, so a checkpoint written by one resumes on the other.
-import { crossModalContrastiveLoss, loadBalancingLoss, teacherStudentLoss, tf, type HFRModel, type OrtSsmbTrainer } from '@ssmb/core';
+import { crossModalContrastiveLoss, loadBalancingLoss, teacherStudentLoss, tf, type HFRModel, type OrtSsmbTrainer, type UniformSource } from '@ssmb/core';
 import type { Config } from '../config.ts';
 import type { Adam } from './adam.ts';
 import { gather, type ImageSet } from './data.ts';
@@ -61,7 +61,8 @@ export async function ortSsmbStep(trainer: OrtSsmbTrainer, adam: Adam, images: I
   return { metrics };
 }
 
-export function ssmbStep(model: HFRModel, adam: Adam, images: ImageSet, batch: PairBatch, loss: Config['loss'], lr: number, teacher?: TeacherCache): StepResult {
+/** `rng`: the run's seeded generator, for the router jitter (ssmb.routerJitter > 0; nothing drawn at 0). */
+export function ssmbStep(model: HFRModel, adam: Adam, images: ImageSet, batch: PairBatch, loss: Config['loss'], lr: number, teacher?: TeacherCache, rng?: UniformSource): StepResult {
   const B = batch.anchors.length;
   const S = images.size;
   const pairs = pairImages(images, batch); // [2B,S,S,3]
@@ -75,7 +76,7 @@ export function ssmbStep(model: HFRModel, adam: Adam, images: ImageSet, batch: P
     ? teacher.lookup(batch.anchors) // [B,E]
     : tf.tidy(() => model.teacherForward(tf.tensor4d(pairs.subarray(0, B * S * S * 3), [B, S, S, 3]))); // [B,E], no gradient needed
   const { value, grads } = tf.variableGrads(() => {
-    const out = model.forward(tf.tensor4d(pairs, [2 * B, S, S, 3])); // student on [2B,S,S,3]
+    const out = model.forward(tf.tensor4d(pairs, [2 * B, S, S, 3]), { training: true, rng }); // student on [2B,S,S,3]
     const sv = tf.slice(out.embedding, [0, 0], [B, -1]) as tf.Tensor2D; // [B,E]
     const st = tf.slice(out.embedding, [B, 0], [B, -1]) as tf.Tensor2D; // [B,E]
     const lcc = crossModalContrastiveLoss(sv, st, y, loss.margin);

@@ -60,7 +60,7 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
         const lr = learningRate(config.optim, step - 1, config.steps);
         return trainEngine.kind === 'onnxruntime'
           ? (await ortSsmbStep(trainEngine.trainer, adam, images, batch, lr, teacher)).metrics
-          : ssmbStep(model, adam, images, batch, config.loss, lr, teacher).metrics;
+          : ssmbStep(model, adam, images, batch, config.loss, lr, teacher, sampler.rng).metrics; // router jitter (if on) draws from the sampler's RNG after the batch: its state is in every checkpoint
       },
       checkpoint: (step) => {
         const file = checkpointPath(ctx.runDir, step);

@@ -74,7 +74,7 @@ export function exportHfrModelToOnnx(model: HfrExportable, file: string, opts: E
     'ssmb.kind': 'hfr',
     'ssmb.family': model.backbone.family,
     'ssmb.config': JSON.stringify(model.backbone.config),
-    'ssmb.blocks': JSON.stringify([...model.blocks].map(([tap, block]) => ({ tap, numExperts: block.numExperts, hidden: block.hidden, kind: block.kind }))),
+    'ssmb.blocks': JSON.stringify([...model.blocks].map(([tap, block]) => ({ tap, numExperts: block.numExperts, hidden: block.hidden, kind: block.kind, routerInput: block.router.routerInput, routing: block.router.routing }))),
   };
   writeFileSync(file, encodeOnnxModel(b.toModel({ graphName: `${model.backbone.name}-ssmb`, metadata: meta })));
 }

@@ -1,9 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import ort from 'onnxruntime-node';
 import { tf } from '../../tf.ts';
-import { SSMBBlock, type ExpertKind } from '../../ssmb/ssmb_block.ts';
+import { SSMBBlock } from '../../ssmb/ssmb_block.ts';
+import { listExpertKinds } from '../../ssmb/experts/index.ts';
+import type { RouterInput, RoutingMode } from '../../ssmb/router.ts';
 import { OnnxGraphBuilder } from './onnx_graph_builder.ts';
-import { emitSsmbBlock, initializerParams, ssmbSpec } from './ssmb_onnx_graph.ts';
+import { emitSsmbBlock, initializerParams, ssmbParamShapes, ssmbSpec } from './ssmb_onnx_graph.ts';
 import { encodeOnnxModel, ONNX_INT64 } from './onnx_proto.ts';
 import { randomizeParams, seededNormal } from './onnx_fixtures.ts';
 import { nhwcToNchw } from './nchw.ts';
@@ -14,10 +16,15 @@ beforeAll(async () => {
 
 const B = 8, H = 5, C = 6;
 
+// every registered kind, N = 1 and N > 1, both routing modes and the router input 'mean'
+const CASES: Array<[number, string, RoutingMode, RouterInput]> = listExpertKinds().flatMap((kind) => [
+  [3, kind, 'top1', 'style'], [1, kind, 'top1', 'style'], [2, kind, 'soft', 'style'], [1, kind, 'soft', 'style'], [3, kind, 'top1', 'mean'],
+] as Array<[number, string, RoutingMode, RouterInput]>);
+
 describe('emitSsmbBlock', () => {
-  for (const [numExperts, kind] of [[3, 'style'], [1, 'style'], [2, 'style+spatial']] as [number, ExpertKind][]) {
-    it(`N=${numExperts} ${kind}: onnxruntime matches SSMBBlock.apply and picks the same experts`, async () => {
-      const block = new SSMBBlock({ channels: C, numExperts, kind, seed: 2 });
+  for (const [numExperts, kind, routing, routerInput] of CASES) {
+    it(`N=${numExperts} ${kind} ${routing} router input ${routerInput}: onnxruntime matches SSMBBlock.apply and picks the same experts`, async () => {
+      const block = new SSMBBlock({ channels: C, numExperts, kind, routing, routerInput, seed: 2 });
       randomizeParams(block.params, (d, s) => tf.tensor(d, s), 5); // non-zero experts, spread-out router
       const n = seededNormal(9);
       // per-sample offsets and scales give the samples different styles, hence different experts
@@ -44,4 +51,23 @@ describe('emitSsmbBlock', () => {
       block.dispose();
     });
   }
+
+  it('an unregistered kind or router option is an error naming the valid ones (never emitted as another kind)', () => {
+    const block = new SSMBBlock({ channels: C, numExperts: 2, kind: 'affine', seed: 2 });
+    const spec = ssmbSpec('layer1', block, H);
+    const g = new OnnxGraphBuilder();
+    const x = g.input('x', ['batch', C, H, H]);
+    expect(() => emitSsmbBlock(g, { ...spec, kind: 'mlp' }, x, initializerParams(g, 'layer1', block))).toThrow(
+      'SSMB block at layer1: unknown expert kind "mlp"; registered kinds: style, style+spatial, affine, affine+spatial');
+    expect(() => ssmbParamShapes({ ...spec, routing: 'top2' as never })).toThrow('SSMB block at layer1: routing must be one of top1, soft, received "top2"');
+    expect(() => ssmbParamShapes({ ...spec, routerInput: 'sigma' as never })).toThrow('SSMB block at layer1: routerInput must be one of style, mean, received "sigma"');
+    expect(g.nodes).toHaveLength(0); // nothing emitted before the check
+    // the parameter keys and shapes the emitter asks for are the block's own, for every kind
+    for (const kind of listExpertKinds()) {
+      const b2 = new SSMBBlock({ channels: C, numExperts: 3, kind, routerInput: 'mean', seed: 1 });
+      expect([...ssmbParamShapes(ssmbSpec('stem', b2, H))]).toEqual([...b2.params].map(([k, v]) => [k, v.shape]));
+      b2.dispose();
+    }
+    block.dispose();
+  });
 });
