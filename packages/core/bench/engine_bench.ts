@@ -26,6 +26,7 @@ import { OrtSsmbTrainer } from '../src/engine/ssmb_trainer.ts';
 import { createEngineEmbedder } from '../src/engine/embedder.ts';
 import { engineModelOf } from '../src/engine/student_graph.ts';
 import { resolveThreads } from '../src/engine/ort_session.ts';
+import { ensureSystemPackages } from '../../../scripts/system-deps.mjs';
 
 const BATCH = 16; // images per step (8 pairs) and per inference batch
 const PAIRS = BATCH / 2;
@@ -49,7 +50,15 @@ class TorchReference {
 
   /** null (with the reason printed) when /usr/bin/python3 cannot import torch. */
   static start(): TorchReference | null {
-    const probe = spawnSync(TORCH_PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    const probeTorch = () => spawnSync(TORCH_PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    let probe = probeTorch();
+    if (probe.status !== 0) {
+      // The reference is the bench's own need: install Debian's build the way the tests install theirs
+      // (apt-get through scripts/system-deps.mjs), then look again. Never a dependency of the packages.
+      const installed = ensureSystemPackages({ packages: [{ name: 'python3-torch', why: 'the PyTorch reference of the engine bench (/usr/bin/python3)' }] });
+      if (installed.ok) probe = probeTorch();
+      else console.log(installed.message);
+    }
     if (probe.status !== 0) {
       const why = probe.error ? probe.error.message : (probe.stderr || '').trim().split('\n').pop();
       console.log(`PyTorch reference skipped: \`${TORCH_PYTHON} -c 'import torch'\` failed (${why}); install it with apt-get install -y python3-torch`);
