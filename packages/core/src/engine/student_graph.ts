@@ -16,6 +16,7 @@ import { embeddingSizeOf, emitBackbone, inputSizeOf, tapSpatialOf, type EngineBa
 import { emitSsmbLoss, type LossWeights } from './loss_graph.ts';
 import type { VjpOptions } from './op_registry.ts';
 import { deriveVjp } from './vjp.ts';
+import { lowerConstantPrelu } from './lower_prelu.ts';
 
 export const IMAGES_INPUT = 'images';
 export const LABELS_INPUT = 'labels';
@@ -56,6 +57,8 @@ export interface TrainingGraphOptions {
   loss: LossWeights;
   /** fold each conv -> BN pair of the frozen backbone into one biased conv (default true) */
   foldBn?: boolean;
+  /** rewrite constant-slope PRelu for onnxruntime's NCHWc layout (lower_prelu.ts; default true) */
+  lowerPrelu?: boolean;
   vjp?: Partial<VjpOptions>;
 }
 
@@ -115,6 +118,7 @@ export function buildTrainingGraph(m: EngineModel, opts: TrainingGraphOptions): 
       return b.input(name, shape);
     };
   });
+  if (opts.lowerPrelu ?? true) lowerConstantPrelu(b);
   const loss = emitSsmbLoss(b, emb, labels, teacher, pairs, routed, opts.loss);
   const forwardNodes = b.nodes.length;
   const vjp = deriveVjp(b, { wrt: params.map((p) => p.name), seeds: [{ value: loss.total }], options: opts.vjp });
@@ -145,12 +149,13 @@ export interface InferenceGraph {
 }
 
 /** Embedding graph with a dynamic batch: the backbone alone (teacher) or with its SSMB blocks. */
-export function buildInferenceGraph(m: EngineModel | { backbone: EngineBackbone }, opts: { foldBn?: boolean } = {}): InferenceGraph {
+export function buildInferenceGraph(m: EngineModel | { backbone: EngineBackbone }, opts: { foldBn?: boolean; lowerPrelu?: boolean } = {}): InferenceGraph {
   const S = inputSizeOf(m.backbone), E = embeddingSizeOf(m.backbone);
   const b = new OnnxGraphBuilder();
   const x = imagesInput(b, 'batch', S);
   const withBlocks: EngineModel = { backbone: m.backbone, blocks: 'blocks' in m ? m.blocks : new Map() };
   const { emb, routed } = emitStudent(b, withBlocks, x, opts.foldBn ?? true, (spec) => initializerParams(b, spec.tap, withBlocks.blocks.get(spec.tap)!));
+  if (opts.lowerPrelu ?? true) lowerConstantPrelu(b);
   b.output(emb, 'embedding', ['batch', E]);
   for (const r of routed) {
     b.output(r.expert, routingOutputName(r.tap), ['batch'], ONNX_INT64);

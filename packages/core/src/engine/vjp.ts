@@ -21,10 +21,12 @@ function dtypeOf(elemType: number, what: string): DType {
 }
 
 /** Static type of every value of the builder's graph (inputs, initializers, node outputs). */
-export function inferTypes(b: OnnxGraphBuilder): Map<string, ValueType> {
+export function inferTypes(b: OnnxGraphBuilder, opts: { symbolicDim?: number } = {}): Map<string, ValueType> {
   const types = new Map<string, ValueType>();
   for (const i of b.inputs) {
-    const shape = i.shape ?? [];
+    // a symbolic dimension (an inference graph's 'batch') stands for opts.symbolicDim when the caller only
+    // needs ranks and the other dimensions; the training engine itself needs concrete shapes
+    const shape = (i.shape ?? []).map((d) => (typeof d === 'string' && opts.symbolicDim !== undefined ? opts.symbolicDim : d));
     if (shape.some((d) => typeof d !== 'number')) {
       throw new Error(`graph input '${i.name}' has shape [${shape}]; the training engine builds its graphs for concrete shapes (a fixed batch size)`);
     }
