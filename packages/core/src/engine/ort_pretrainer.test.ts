@@ -67,7 +67,6 @@ async function compare(c: Case, opts: { scale: number; margin: number; easyMargi
     const out = await trainer.step({ images: c.images, labels: c.labels, params });
     updateRunningStats(c.backbone.params, out.bnStats);
     const gradErr: Record<string, number> = {};
-    const maxAbs = (a: ArrayLike<number>) => Array.prototype.reduce.call(a, (m: number, v: number) => Math.max(m, Math.abs(v)), 0) as number;
     const gradScale = Math.max(...[...ref.grads.values()].map(maxAbs));
     const structuralZero = new Set<string>();
     for (const [k, g] of ref.grads) {
@@ -89,6 +88,12 @@ async function compare(c: Case, opts: { scale: number; margin: number; easyMargi
   } finally {
     await trainer.release();
   }
+}
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
 }
 
 const worst = (r: Record<string, number>) => Object.entries(r).sort((a, b) => b[1] - a[1])[0];
