@@ -126,6 +126,9 @@ export async function runPretraining(ctx: RunContext): Promise<RunOutcome> {
         return file;
       },
     });
+    // the session's memory is not needed by the evaluation below
+    if (engine.kind === 'onnxruntime') await engine.trainer.release();
+    engine = undefined;
     if (outcome === 'stopped') return outcome;
     const output = path.resolve(p.output ?? path.join(ctx.runDir, 'backbone.safetensors'));
     saveWeights(backbone, output, { run_id: String(run.id), identities: String(subjects.length), steps: String(p.steps) });
