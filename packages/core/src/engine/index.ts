@@ -15,3 +15,12 @@ export {
 export { OrtSsmbTrainer, type OrtTrainerOptions, type StepInput, type StepOutput, type StepRouting, type EngineDescription } from './ssmb_trainer.ts';
 export { createEngineEmbedder, type EngineEmbedder, type EngineEmbedderOptions, type RoutedEmbedding } from './embedder.ts';
 export { chooseEngine, ENGINE_CHOICES, type EngineChoice, type Chosen } from './select.ts';
+export { emitArcFaceLoss, type ArcFaceGraphOptions } from './arcface_graph.ts';
+export {
+  buildPretrainGraph, pretrainGradName, bnMeanName, bnVarName, HEAD_PARAM, PRETRAIN_IMAGES, PRETRAIN_LABELS,
+  type PretrainGraph, type PretrainGraphOptions, type PretrainParam, type PretrainBn,
+} from './pretrain_graph.ts';
+export {
+  OrtPretrainer, updateRunningStats,
+  type OrtPretrainerOptions, type PretrainStepInput, type PretrainStepOutput, type BnBatchStats, type PretrainEngineDescription,
+} from './ort_pretrainer.ts';

@@ -21,8 +21,8 @@ describe('op table', () => {
       const def = getOp(op)!;
       expect([Boolean(def.grad), Boolean(def.nonDifferentiable), Boolean(def.noGradient)].filter(Boolean), op).toEqual([true]);
     }
-    expect(listOps({ differentiable: false })).toEqual(['ArgMax', 'MaxPool', 'OneHot']);
-    expect(listOps().filter((o) => getOp(o)!.nonDifferentiable)).toEqual(['ArgMax', 'OneHot']);
+    expect(listOps({ differentiable: false })).toEqual(['ArgMax', 'Greater', 'MaxPool', 'OneHot']);
+    expect(listOps().filter((o) => getOp(o)!.nonDifferentiable)).toEqual(['ArgMax', 'Greater', 'OneHot']);
     expect(listOps().filter((o) => getOp(o)!.noGradient)).toEqual(['MaxPool']);
   });
   it('refuses an op that declares no kind of gradient', () => {

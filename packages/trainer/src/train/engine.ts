@@ -1,12 +1,12 @@
 // The engines a run uses, chosen once and recorded:
 // - the tf backend (core's initBackend; SSMB_BACKEND env wins; on wasm it installs core's kernels, incl. a
 //   correct OneHot): runs.engine;
-// - the training engine for SSMB steps and teacher embeddings (config train.engine: auto | tfjs |
+// - the training engine for SSMB steps and teacher embeddings, and for backbone pre-training (config train.engine: auto | tfjs |
 //   onnxruntime; auto = onnxruntime when it loads and can express the model, else tfjs with the reason
 //   logged): run tags train.engine ('onnxruntime' or 'tfjs-<backend>'), train.provider, train.threads,
 //   train.engine_fallback;
 // - the evaluation engine (config eval.engine, same choice): tag eval.engine, set by the evaluation itself.
-import { chooseEngine, engineModelOf, initBackend, OrtSsmbTrainer, tf, type EngineName, type HFRModel } from '@ssmb/core';
+import { chooseEngine, engineModelOf, initBackend, OrtPretrainer, OrtSsmbTrainer, tf, type Backbone, type Chosen, type EngineName, type HFRModel, type OrtPretrainerOptions } from '@ssmb/core';
 import type { Config } from '../config.ts';
 import type { RunContext } from '../worker/run_context.ts';
 import type { EvalEngineOptions } from '../eval/embedders.ts';
@@ -35,10 +35,27 @@ export const TAG_NOT_APPLICABLE = 'none';
 
 /** The SSMB training engine of config train.engine, recorded on the run. */
 export async function chooseTrainEngine(ctx: RunContext, model: HFRModel): Promise<TrainEngine> {
-  const { config, store, run } = ctx;
+  const { config } = ctx;
   const chosen = await chooseEngine(config.train.engine, () => OrtSsmbTrainer.create(engineModelOf(model), {
     pairs: config.batchSize, loss: config.loss, threads: config.train.threads, provider: config.train.provider,
   }));
+  const label = await recordTrainEngine(ctx, chosen);
+  return chosen.engine === 'onnxruntime' ? { kind: 'onnxruntime', trainer: chosen.value, label } : { kind: 'tfjs', label };
+}
+
+export type PretrainEngine = { kind: 'onnxruntime'; trainer: OrtPretrainer; label: string } | { kind: 'tfjs'; label: string };
+
+/** The backbone pre-training engine of config train.engine (same choice, tags and fallback as SSMB runs). */
+export async function choosePretrainEngine(ctx: RunContext, backbone: Backbone, graph: Omit<OrtPretrainerOptions, 'threads' | 'provider'>): Promise<PretrainEngine> {
+  const { config } = ctx;
+  const chosen = await chooseEngine(config.train.engine, () => OrtPretrainer.create(backbone, { ...graph, threads: config.train.threads, provider: config.train.provider }));
+  const label = await recordTrainEngine(ctx, chosen);
+  return chosen.engine === 'onnxruntime' ? { kind: 'onnxruntime', trainer: chosen.value, label } : { kind: 'tfjs', label };
+}
+
+/** Writes the four train.* tags for the chosen engine (logging an auto fallback); returns the engine label. */
+async function recordTrainEngine(ctx: RunContext, chosen: Chosen<{ description: { provider: string; threads: number } }>): Promise<string> {
+  const { config, store, run } = ctx;
   const tags = async (engine: string, provider: string, threads: string, fallback: string) => {
     await store.setTag(run.id, TRAIN_ENGINE_TAG, engine);
     await store.setTag(run.id, TRAIN_PROVIDER_TAG, provider);
@@ -48,13 +65,13 @@ export async function chooseTrainEngine(ctx: RunContext, model: HFRModel): Promi
   if (chosen.engine === 'onnxruntime') {
     const d = chosen.value.description;
     await tags('onnxruntime', d.provider, String(d.threads), TAG_NOT_APPLICABLE);
-    return { kind: 'onnxruntime', trainer: chosen.value, label: 'onnxruntime' };
+    return 'onnxruntime';
   }
   const label = `tfjs-${tf.getBackend()}`;
   const fellBack = config.train.engine === 'auto';
   if (fellBack) warn(ctx, `train.engine auto: training on ${label}; ${chosen.reason}`);
   await tags(label, TAG_NOT_APPLICABLE, TAG_NOT_APPLICABLE, fellBack ? chosen.reason : TAG_NOT_APPLICABLE);
-  return { kind: 'tfjs', label };
+  return label;
 }
 
 /** What evaluation hands to the embedders: the run's onnxruntime settings and a logged fallback. */

@@ -1,7 +1,11 @@
 // The `pretrain` run kind: the backbone learns VIS identities with an ArcFace (additive angular margin)
 // softmax, BN in training mode; writes a weights file (the synthetic benchmark's pre-trained model) and
 // evaluates it VIS-VIS on the protocol's gallery/probe lists when it has them.
-import { arcfaceLoss, saveWeights, tf, tfSeed } from '@ssmb/core';
+// Two engines (config train.engine, chosen and tagged like SSMB training): tfjs autodiff, or core's
+// onnxruntime pre-training graph (loss, every gradient and the BN batch statistics in one session run);
+// both feed the same Adam and update the same running statistics, so a checkpoint written on one engine
+// resumes on the other.
+import { arcfaceLoss, saveWeights, tf, tfSeed, updateRunningStats } from '@ssmb/core';
 import path from 'node:path';
 import { checkpointPath, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts';
 import { resumeCheckpoint } from '../checkpoint/retention.ts';
@@ -15,7 +19,7 @@ import { runLoop } from './loop.ts';
 import { learningRate } from './lr_schedule.ts';
 import { buildBackbone, imageSizeOf } from './model.ts';
 import { Rng } from './rng.ts';
-import { evalEngineOptions, useEngine } from './engine.ts';
+import { choosePretrainEngine, evalEngineOptions, useEngine, type PretrainEngine } from './engine.ts';
 import { loadWeightsInto, readVariables } from './weights.ts';
 
 // Decoupled weight decay on conv/linear weights only (not BN, PReLU or biases), as in insightface.
@@ -44,6 +48,7 @@ export async function runPretraining(ctx: RunContext): Promise<RunOutcome> {
   const backbone = buildBackbone(config, run.initFrom);
   const vars = new Map<string, tf.Variable>();
   let adam: Adam | undefined;
+  let engine: PretrainEngine | undefined;
   try {
     const size = imageSizeOf(config, backbone);
     const fold = await loadFoldChecked(p.protocol, config.dataset.root, p.fold, { onMissing: config.dataset.onMissing });
@@ -70,6 +75,9 @@ export async function runPretraining(ctx: RunContext): Promise<RunOutcome> {
       rng.state = ck.rngState;
       startStep = ck.step;
     }
+    // after any resume: the graph bakes the backbone's non-trainable values (features.weight) in
+    const chosen = await choosePretrainEngine(ctx, backbone, { batch: p.batchSize, numClasses: subjects.length, scale: p.scale, margin: p.margin });
+    engine = chosen;
     const names = new Map([...vars].map(([k, v]) => [v.name, k]));
     const schedule = { ...config.optim, lr: p.lr, schedule: p.schedule, warmup: p.warmup };
     const opt = adam;
@@ -79,12 +87,22 @@ export async function runPretraining(ctx: RunContext): Promise<RunOutcome> {
       imagesPerStep: p.batchSize,
       checkpointEvery: config.checkpointEvery,
       evalEvery: 0,
-      step: (step) => {
+      step: async (step) => {
         const idx = Int32Array.from({ length: p.batchSize }, () => rng.int(samples.length));
         const flips = Uint8Array.from({ length: p.batchSize }, () => (p.flip && rng.next() < 0.5 ? 1 : 0));
         const x = gatherFlipped(images, idx, flips); // [B,S,S,3]
         const labels = Array.from(idx, (i) => labelsAll[i]);
         const lr = learningRate(schedule, step - 1, p.steps);
+        if (chosen.kind === 'onnxruntime') {
+          const params = new Map([...vars].map(([k, v]) => [k, v.dataSync() as Float32Array]));
+          const out = await chosen.trainer.step({ images: x, labels, params });
+          const named: Record<string, tf.Tensor> = {};
+          for (const [k, v] of vars) named[k] = tf.tensor(out.grads.get(k)!, v.shape);
+          opt.apply(named, lr);
+          tf.dispose(Object.values(named));
+          updateRunningStats(backbone.params, out.bnStats);
+          return { loss: out.loss, lr };
+        }
         const { value, grads } = tf.variableGrads(() => {
           const emb = backbone.forward(tf.tensor4d(x, [p.batchSize, size, size, 3]), { training: true }); // [B,E]
           return arcfaceLoss(emb, head as unknown as tf.Tensor2D, labels, { scale: p.scale, margin: p.margin });
@@ -108,6 +126,9 @@ export async function runPretraining(ctx: RunContext): Promise<RunOutcome> {
         return file;
       },
     });
+    // the session's memory is not needed by the evaluation below
+    if (engine.kind === 'onnxruntime') await engine.trainer.release();
+    engine = undefined;
     if (outcome === 'stopped') return outcome;
     const output = path.resolve(p.output ?? path.join(ctx.runDir, 'backbone.safetensors'));
     saveWeights(backbone, output, { run_id: String(run.id), identities: String(subjects.length), steps: String(p.steps) });
@@ -118,6 +139,7 @@ export async function runPretraining(ctx: RunContext): Promise<RunOutcome> {
     }
     return 'completed';
   } finally {
+    if (engine?.kind === 'onnxruntime') await engine.trainer.release();
     adam?.dispose();
     vars.get('arcface.weight')?.dispose();
     backbone.dispose();
