@@ -87,6 +87,13 @@ const TrainConfig = z.strictObject({
   threads: z.number().int().min(0).default(0),
   /** onnxruntime execution provider: cpu (shipped), cuda / tensorrt where installed (SSMB_ORT_PROVIDER wins). */
   provider: z.string().min(1).default('cpu'),
+  /** SSMB runs: every N steps (and at step 0, before any update, and at the last step) log the training
+   *  objective on `lossPairs` FIXED pairs, forward only (metric loss/fixed + /cc /ts /lb): the per-step
+   *  `loss` is over a new random batch each step, so its changes are mostly sampling noise. 0 = off. */
+  lossEvery: z.number().int().min(0).default(0),
+  /** Pairs of the fixed estimate, drawn once from the fold's training pairs with their own seed (derived from
+   *  `seed`): the sampler's pairs, RNG state and checkpoints are the same with the estimate on or off. */
+  lossPairs: z.number().int().min(2).default(32),
 });
 
 const PretrainConfig = z.strictObject({
@@ -358,7 +365,7 @@ export const NON_PATH_STRING_KEYS = [
 ] as const;
 
 /**
- * Which runs a config key means something for, by its first segment (or the whole key): `ssmb.*` only for
+ * Which runs a config key means something for, by the whole key, else its first segment: `ssmb.*` only for
  * SSMB runs, `pretrain.*` only for pre-training, dataset keys not for pre-training (it reads
  * `pretrain.protocol`), optimiser and loss keys only for training runs (a frozen baseline trains nothing).
  * Keys not listed apply to every run but a sweep parent (whose config is `{ base, grid }`). The dashboard
@@ -372,12 +379,13 @@ export const CONFIG_KEY_SCOPES: ReadonlyArray<{ heads: readonly string[]; kinds?
   { heads: ['dataset'], kinds: ['train', 'evaluate', 'noop'] },
   { heads: ['loss', 'optim', 'batchSize', 'evalEvery'], kinds: ['train'] },
   { heads: ['steps'], kinds: ['train', 'noop'] },
+  { heads: ['train.lossEvery', 'train.lossPairs'], kinds: ['train'], methods: ['ssmb'] },
 ];
 
 /** The scope rule of a dotted key (undefined = applies to every run but sweep parents). */
 export function configKeyScope(key: string): (typeof CONFIG_KEY_SCOPES)[number] | undefined {
   const head = key.split('.')[0];
-  return CONFIG_KEY_SCOPES.find((s) => s.heads.includes(head));
+  return CONFIG_KEY_SCOPES.find((s) => s.heads.includes(key)) ?? CONFIG_KEY_SCOPES.find((s) => s.heads.includes(head));
 }
 
 export function configKeyApplies(key: string, run: { kind: string; method: string | null }): boolean {

@@ -16,3 +16,5 @@ export { createEvalEmbedder, withEvalEmbedder, type EvalEmbedder, type EvalEngin
 export { EVAL_ENGINE_TAG } from './eval/evaluate_fold.ts';
 export * from './tables/index.ts';
 export * from './reproduce/index.ts';
+export * from './train/convergence.ts';
+export { fixedLossPairs, fixedPairSeed, isLossEstimateStep } from './train/fixed_loss.ts';

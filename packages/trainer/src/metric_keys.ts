@@ -11,6 +11,14 @@ export const TRAIN_METRICS = {
   lr: 'lr',
   imgPerSec: 'perf/img_per_sec',
   stepSeconds: 'perf/step_seconds',
+  /** The objective on train.lossPairs FIXED pairs, forward only (train.lossEvery): at step 0, every
+   *  lossEvery steps and the last step; its changes reflect the parameters alone, not the batch drawn. */
+  lossFixed: 'loss/fixed',
+  lossFixedCc: 'loss/fixed/cc',
+  lossFixedTs: 'loss/fixed/ts',
+  lossFixedLb: 'loss/fixed/lb',
+  /** Seconds one fixed-pair estimate took (not part of perf/step_seconds). */
+  lossFixedSeconds: 'perf/loss_fixed_seconds',
 } as const;
 
 /** Router entropy of one SSMB block (nats), per step. */
@@ -38,7 +46,7 @@ export function metricGroup(key: string): MetricGroup {
  * step time; higher for throughput and the eval/ accuracy metrics; null when neither is (lr, routing).
  */
 export function metricBetter(key: string): 'lower' | 'higher' | null {
-  if (metricGroup(key) === 'losses' || key === TRAIN_METRICS.stepSeconds || key === evalStepKey('eer')) return 'lower';
+  if (metricGroup(key) === 'losses' || key === TRAIN_METRICS.stepSeconds || key === TRAIN_METRICS.lossFixedSeconds || key === evalStepKey('eer')) return 'lower';
   if (key === TRAIN_METRICS.imgPerSec || (key.startsWith('eval/') && !['eval/genuine', 'eval/impostor'].includes(key))) return 'higher';
   return null;
 }
@@ -46,7 +54,7 @@ export function metricBetter(key: string): 'lower' | 'higher' | null {
 /** Units of a per-step key for axis titles ('' when it has none). */
 export function metricUnit(key: string): string {
   if (key === TRAIN_METRICS.imgPerSec) return 'images/s';
-  if (key === TRAIN_METRICS.stepSeconds) return 's';
+  if (key === TRAIN_METRICS.stepSeconds || key === TRAIN_METRICS.lossFixedSeconds) return 's';
   if (key.endsWith('/entropy')) return 'nats';
   if (key.includes('/share/')) return 'fraction of batch';
   return '';

@@ -12,7 +12,7 @@ export {
   buildTrainingGraph, buildInferenceGraph, engineModelOf, gradOutputName,
   type EngineModel, type GraphParam, type TrainingGraph, type TrainingGraphOptions, type InferenceGraph,
 } from './student_graph.ts';
-export { OrtSsmbTrainer, type OrtTrainerOptions, type StepInput, type StepOutput, type StepRouting, type EngineDescription } from './ssmb_trainer.ts';
+export { OrtSsmbTrainer, type OrtTrainerOptions, type StepInput, type LossOutput, type StepOutput, type StepRouting, type EngineDescription } from './ssmb_trainer.ts';
 export { createEngineEmbedder, type EngineEmbedder, type EngineEmbedderOptions, type RoutedEmbedding } from './embedder.ts';
 export { chooseEngine, ENGINE_CHOICES, type EngineChoice, type Chosen } from './select.ts';
 export { emitArcFaceLoss, type ArcFaceGraphOptions } from './arcface_graph.ts';

@@ -33,13 +33,17 @@ export interface StepRouting {
   expert: Int32Array; // [2B]
 }
 
-export interface StepOutput {
+/** The objective at the given parameters, without gradients (a forward-only session, or a training one). */
+export interface LossOutput {
   loss: number;
   lossCc: number;
   lossTs: number;
   lossLb: number;
   embedding: Float32Array; // [2B,E]
   routing: StepRouting[];
+}
+
+export interface StepOutput extends LossOutput {
   grads: Map<string, Float32Array>;
 }
 
@@ -62,6 +66,8 @@ export class OrtSsmbTrainer {
     readonly params: readonly GraphParam[],
     readonly blocks: readonly { tap: string; numExperts: number }[],
     readonly description: EngineDescription,
+    /** false: built with `gradients: false`, so only `evaluate` runs (one forward) */
+    readonly gradients: boolean,
   ) {}
 
   static async create(model: EngineModel, opts: OrtTrainerOptions): Promise<OrtSsmbTrainer> {
@@ -70,12 +76,13 @@ export class OrtSsmbTrainer {
     const provider = resolveProvider(ort, opts.provider);
     const threads = resolveThreads(opts.threads);
     const g = buildTrainingGraph(model, opts);
-    const session = await createSession(ort, g.bytes, { provider, threads }, `SSMB training graph (${g.stats.forwardNodes} forward + ${g.stats.gradientNodes} gradient nodes)`);
+    const what = g.gradients ? `SSMB training graph (${g.stats.forwardNodes} forward + ${g.stats.gradientNodes} gradient nodes)` : `SSMB loss graph (${g.stats.forwardNodes} forward nodes, no gradients)`;
+    const session = await createSession(ort, g.bytes, { provider, threads }, what);
     return new OrtSsmbTrainer(ort, session, g.pairs, g.imageSize, g.embeddingSize, g.params, g.blocks, {
       engine: 'onnxruntime', provider, threads,
       nodes: { forward: g.stats.forwardNodes, gradient: g.stats.gradientNodes },
       buildMs: performance.now() - t0,
-    });
+    }, g.gradients);
   }
 
   /** Checks every input against the graph's shapes, naming the input, what it got and what it expected. */
@@ -105,10 +112,21 @@ export class OrtSsmbTrainer {
   }
 
   async step(input: StepInput): Promise<StepOutput> {
+    if (!this.gradients) throw new Error('onnxruntime SSMB step: this session was built with gradients: false (a loss graph); call evaluate(), or create the trainer with gradients');
     const out = await this.session.run(this.feeds(input));
-    const scalar = (name: string) => (out[name].data as Float32Array)[0];
     const grads = new Map<string, Float32Array>();
     for (const p of this.params) grads.set(p.name, out[gradOutputName(p.name)].data as Float32Array);
+    return { ...this.lossOf(out), grads };
+  }
+
+  /** The loss, its parts, embeddings and routing at `input.params`, nothing updated (on a session built with
+   *  `gradients: false` this is one forward pass). */
+  async evaluate(input: StepInput): Promise<LossOutput> {
+    return this.lossOf(await this.session.run(this.feeds(input)));
+  }
+
+  private lossOf(out: Awaited<ReturnType<OrtSession['run']>>): LossOutput {
+    const scalar = (name: string) => (out[name].data as Float32Array)[0];
     return {
       loss: scalar('loss'), lossCc: scalar('loss_cc'), lossTs: scalar('loss_ts'), lossLb: scalar('loss_lb'),
       embedding: out.embedding.data as Float32Array,
@@ -117,7 +135,6 @@ export class OrtSsmbTrainer {
         probs: out[probsOutputName(bl.tap)].data as Float32Array,
         expert: Int32Array.from(out[routingOutputName(bl.tap)].data as BigInt64Array, Number),
       })),
-      grads,
     };
   }
 

@@ -47,6 +47,8 @@ export interface TrainingGraph {
   imageSize: number;
   embeddingSize: number;
   params: GraphParam[];
+  /** whether the graph outputs the parameter gradients (TrainingGraphOptions.gradients) */
+  gradients: boolean;
   blocks: { tap: string; numExperts: number }[];
   /** forward nodes the gradient passed through, nodes in the whole graph */
   stats: { forwardNodes: number; gradientNodes: number; visited: number };
@@ -60,6 +62,9 @@ export interface TrainingGraphOptions {
   /** rewrite constant-slope PRelu for onnxruntime's NCHWc layout (lower_prelu.ts; default true) */
   lowerPrelu?: boolean;
   vjp?: Partial<VjpOptions>;
+  /** false = the forward and the loss only (no VJP, no grad outputs): a loss estimate on fixed pairs costs
+   *  one forward, not a training step (default true) */
+  gradients?: boolean;
 }
 
 function blockSpecs(m: EngineModel): SsmbBlockSpec[] {
@@ -121,7 +126,8 @@ export function buildTrainingGraph(m: EngineModel, opts: TrainingGraphOptions): 
   if (opts.lowerPrelu ?? true) lowerConstantPrelu(b);
   const loss = emitSsmbLoss(b, emb, labels, teacher, pairs, routed, opts.loss);
   const forwardNodes = b.nodes.length;
-  const vjp = deriveVjp(b, { wrt: params.map((p) => p.name), seeds: [{ value: loss.total }], options: opts.vjp });
+  const vjp = opts.gradients === false ? undefined : deriveVjp(b, { wrt: params.map((p) => p.name), seeds: [{ value: loss.total }], options: opts.vjp });
+  const gradientNodes = b.nodes.length - forwardNodes; // the VJP's nodes (graph outputs add Identity nodes below)
   b.output(loss.total, 'loss', []);
   b.output(loss.cc, 'loss_cc', []);
   b.output(loss.ts, 'loss_ts', []);
@@ -131,12 +137,12 @@ export function buildTrainingGraph(m: EngineModel, opts: TrainingGraphOptions): 
     b.output(r.probs, probsOutputName(r.tap), [2 * pairs, r.numExperts]);
     b.output(r.expert, routingOutputName(r.tap), [2 * pairs], ONNX_INT64);
   }
-  for (const p of params) b.output(vjp.grads.get(p.name)!, gradOutputName(p.name), p.shape);
-  const bytes = encodeOnnxModel(b.toModel({ graphName: 'ssmb-train', opset: 13 }));
+  if (vjp) for (const p of params) b.output(vjp.grads.get(p.name)!, gradOutputName(p.name), p.shape);
+  const bytes = encodeOnnxModel(b.toModel({ graphName: vjp ? 'ssmb-train' : 'ssmb-loss', opset: 13 }));
   return {
-    bytes, pairs, imageSize: S, embeddingSize: E, params,
+    bytes, pairs, imageSize: S, embeddingSize: E, params, gradients: vjp !== undefined,
     blocks: routed.map((r) => ({ tap: r.tap, numExperts: r.numExperts })),
-    stats: { forwardNodes, gradientNodes: b.nodes.length - forwardNodes, visited: vjp.visited },
+    stats: { forwardNodes, gradientNodes, visited: vjp?.visited ?? 0 },
   };
 }
 

@@ -7,6 +7,7 @@ import { pruneCheckpoints } from '../checkpoint/retention.ts';
 import { MetricLogger, type WorkerStoreApi } from '../store/run_store.ts';
 import type { RunContext, RunOutcome } from '../worker/run_context.ts';
 import { TRAIN_METRICS } from '../metric_keys.ts';
+import { isLossEstimateStep } from './fixed_loss.ts';
 
 export interface LoopHooks {
   /** Last completed step (0 for a fresh run, the checkpoint's step on resume). */
@@ -21,6 +22,9 @@ export interface LoopHooks {
   checkpoint(step: number): string;
   /** Mid-run evaluation after `step` (every evalEvery steps, not at the last step); logs `eval/<metric>` at `step`. */
   evaluate?(step: number): Promise<void>;
+  /** The fixed-pair loss estimate (train.lossEvery > 0): the objective at the current parameters, nothing
+   *  updated; logged (with its seconds) at step 0, every `every` steps and the last step. */
+  lossEstimate?: { every: number; estimate(step: number): Record<string, number> | Promise<Record<string, number>> };
 }
 
 /** Per-step metric keys of mid-run evaluations start with this. */
@@ -63,6 +67,21 @@ export async function runLoop(ctx: RunContext, label: string, h: LoopHooks): Pro
     await h.evaluate!(step);
     await prune(); // the new value may make this checkpoint the best
   };
+  const estimate = async (step: number) => {
+    const t0 = performance.now();
+    const m = await h.lossEstimate!.estimate(step);
+    await log.logMany({ ...m, [TRAIN_METRICS.lossFixedSeconds]: (performance.now() - t0) / 1000 }, step);
+  };
+  // Estimates are logged before the checkpoint of their step (whose save flushes them), so a resume never
+  // lacks one before its start; the one AT the start is missing when it is step 0 of a run killed before
+  // any checkpoint was written with it, or the start is the end: logged now, from the same weights.
+  if (h.lossEstimate && isLossEstimateStep(h.startStep, h.lossEstimate.every, h.totalSteps)) {
+    const logged = await store.getMetricHistory(run.id, TRAIN_METRICS.lossFixed, { minStep: h.startStep, maxStep: h.startStep });
+    if (!logged.some((p) => p.step === h.startStep)) {
+      await estimate(h.startStep);
+      await log.flush();
+    }
+  }
   if (h.evaluate) {
     // A kill during the evaluation after checkpoint `startStep` loses it: the model is at that step
     // again now, so run it. Earlier lost ones (stores written before this check) cannot be re-run from
@@ -86,6 +105,7 @@ export async function runLoop(ctx: RunContext, label: string, h: LoopHooks): Pro
       ema = ema === undefined ? imgPerSec : 0.9 * ema + 0.1 * imgPerSec;
       ctx.tick(step);
       ctx.progress.update(step, { loss: m.loss, imgPerSec: ema });
+      if (h.lossEstimate && isLossEstimateStep(step, h.lossEstimate.every, h.totalSteps)) await estimate(step);
       const last = step === h.totalSteps;
       if (last || (h.checkpointEvery > 0 && step % h.checkpointEvery === 0)) await save(step);
       if (h.evaluate && !last && h.evalEvery > 0 && step % h.evalEvery === 0) await evaluate(step);

@@ -61,6 +61,45 @@ export async function ortSsmbStep(trainer: OrtSsmbTrainer, adam: Adam, images: I
   return { metrics };
 }
 
+/** The loss metrics of one evaluation of the objective on fixed pairs (loss/fixed and its parts). */
+function fixedLossMetrics(loss: number, cc: number, ts: number, lb: number): Record<string, number> {
+  return { [TRAIN_METRICS.lossFixed]: loss, [TRAIN_METRICS.lossFixedCc]: cc, [TRAIN_METRICS.lossFixedTs]: ts, [TRAIN_METRICS.lossFixedLb]: lb };
+}
+
+/** The training objective on `batch` at the current parameters on onnxruntime, nothing updated: `trainer` is
+ *  a session built with gradients: false for batch.anchors.length pairs (one forward). */
+export async function ortSsmbLoss(trainer: OrtSsmbTrainer, params: ReadonlyMap<string, tf.Variable>, images: ImageSet, batch: PairBatch, teacher: TeacherCache): Promise<Record<string, number>> {
+  const values = new Map<string, Float32Array>();
+  for (const [k, v] of params) values.set(k, v.dataSync() as Float32Array);
+  const out = await trainer.evaluate({ images: pairImages(images, batch), labels: Float32Array.from(batch.labels), teacher: teacher.rows(batch.anchors), params: values });
+  return fixedLossMetrics(out.loss, out.lossCc, out.lossTs, out.lossLb);
+}
+
+/** The same on tfjs: the student forward in inference mode (no router jitter, no tape) and the losses of
+ *  ssmbStep, in one tidy. */
+export function ssmbLoss(model: HFRModel, images: ImageSet, batch: PairBatch, loss: Config['loss'], teacher: TeacherCache): Record<string, number> {
+  const B = batch.anchors.length;
+  const S = images.size;
+  const pairs = pairImages(images, batch); // [2B,S,S,3]
+  const routed: tf.Tensor[] = []; // the forward hands its routing tensors out of every tidy (keep): disposed below
+  const parts = tf.tidy(() => {
+    const y = tf.tensor1d(batch.labels);
+    const tv = teacher.lookup(batch.anchors); // [B,E]
+    const out = model.forward(tf.tensor4d(pairs, [2 * B, S, S, 3])); // student on [2B,S,S,3], training: false
+    const sv = tf.slice(out.embedding, [0, 0], [B, -1]) as tf.Tensor2D; // [B,E]
+    const st = tf.slice(out.embedding, [B, 0], [B, -1]) as tf.Tensor2D; // [B,E]
+    const lcc = crossModalContrastiveLoss(sv, st, y, loss.margin);
+    const lts = teacherStudentLoss(sv, st, tv, y);
+    const llb = loadBalancingLoss(out.routings);
+    for (const r of out.routings) routed.push(r.probs, r.expert, r.gate);
+    const total = tf.add(tf.add(lcc, tf.mul(lts, loss.lambdaTs)), tf.mul(llb, loss.alpha));
+    return tf.stack([total, lcc, lts, llb]); // [4]: one small tensor out of the tidy
+  });
+  const [total, cc, ts, lb] = parts.dataSync();
+  tf.dispose([parts, ...routed]);
+  return fixedLossMetrics(total, cc, ts, lb);
+}
+
 /** `rng`: the run's seeded generator, for the router jitter (ssmb.routerJitter > 0; nothing drawn at 0). */
 export function ssmbStep(model: HFRModel, adam: Adam, images: ImageSet, batch: PairBatch, loss: Config['loss'], lr: number, teacher?: TeacherCache, rng?: UniformSource): StepResult {
   const B = batch.anchors.length;

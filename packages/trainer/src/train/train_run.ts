@@ -1,5 +1,5 @@
 // The `train` run kind: SSMB training on one protocol fold, checkpointed and resumable, then evaluated.
-import { createEngineEmbedder, saveWeights, type HFRModel } from '@ssmb/core';
+import { createEngineEmbedder, engineModelOf, OrtSsmbTrainer, saveWeights, type HFRModel } from '@ssmb/core';
 import path from 'node:path';
 import { ConfigError, type Config } from '../config.ts';
 import { checkpointPath, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts';
@@ -15,7 +15,9 @@ import { runLoop } from './loop.ts';
 import { learningRate } from './lr_schedule.ts';
 import { buildHfr, imageSizeOf, ssmbParams } from './model.ts';
 import { PairSampler } from './pair_sampler.ts';
-import { ortSsmbStep, ssmbStep } from './ssmb_step.ts';
+import { ortSsmbLoss, ortSsmbStep, ssmbLoss, ssmbStep } from './ssmb_step.ts';
+import { fixedLossPairs } from './fixed_loss.ts';
+import type { LoopHooks } from './loop.ts';
 import { TeacherCache } from './teacher_cache.ts';
 import { loadWeightsInto, readVariables } from './weights.ts';
 import { evalStepKey } from '../metric_keys.ts';
@@ -27,6 +29,7 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
   await useEngine(ctx);
   const model = buildHfr(config, run.initFrom);
   let engine: TrainEngine | undefined;
+  let lossSession: OrtSsmbTrainer | undefined;
   try {
     const size = imageSizeOf(config, model.backbone);
     const fold = await loadFoldChecked(config.dataset.protocol, config.dataset.root, config.dataset.fold, { onMissing: config.dataset.onMissing, roles: ['train'] });
@@ -49,12 +52,28 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
     const teacher = trainEngine.kind === 'onnxruntime'
       ? await ortTeacherCache(model, images, sampler.anchorPool, config)
       : TeacherCache.build(model, images, sampler.anchorPool, config.eval.batchSize);
+    // The fixed-pair loss estimate on the training engine: a forward-only session of its own on onnxruntime
+    // (lossPairs pairs, no VJP), tfjs's inference forward otherwise.
+    let lossEstimate: LoopHooks['lossEstimate'];
+    if (config.train.lossEvery > 0) {
+      const fixed = fixedLossPairs(fold.train, config.seed, config.train.lossPairs);
+      if (trainEngine.kind === 'onnxruntime') {
+        const session = await OrtSsmbTrainer.create(engineModelOf(model), {
+          pairs: config.train.lossPairs, loss: config.loss, threads: config.train.threads, provider: config.train.provider, gradients: false,
+        });
+        lossSession = session;
+        lossEstimate = { every: config.train.lossEvery, estimate: () => ortSsmbLoss(session, vars, images, fixed, teacher) };
+      } else {
+        lossEstimate = { every: config.train.lossEvery, estimate: () => ssmbLoss(model, images, fixed, config.loss, teacher) };
+      }
+    }
     const outcome = await runLoop(ctx, `run ${run.id} train`, {
       startStep,
       totalSteps: config.steps,
       imagesPerStep: 2 * config.batchSize,
       checkpointEvery: config.checkpointEvery,
       evalEvery: config.evalEvery,
+      lossEstimate,
       step: async (step) => {
         const batch = sampler.next(config.batchSize);
         const lr = learningRate(config.optim, step - 1, config.steps);
@@ -80,6 +99,8 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
       },
     });
     adam.dispose();
+    if (lossSession) await lossSession.release();
+    lossSession = undefined;
     if (outcome === 'stopped') return outcome;
     const scoreDir = config.eval.scoreFiles ? path.join(ctx.runDir, 'scores') : null;
     if (trainEngine.kind === 'onnxruntime') await trainEngine.trainer.release(); // its memory, before evaluation builds its own session
@@ -91,6 +112,7 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
     await store.addArtifact(run.id, 'weights', weights);
     return 'completed';
   } finally {
+    if (lossSession) await lossSession.release();
     if (engine?.kind === 'onnxruntime') await engine.trainer.release();
     model.dispose();
   }
