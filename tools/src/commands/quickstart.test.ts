@@ -7,7 +7,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { RunStore } from '@ssmb/trainer';
-import { freePort, QUICKSTART_KIND_ABLATION, QUICKSTART_TABLE, runQuickstart, startDashboard, summariseFindings, summariseKindAblation, type QuickstartSizes } from './quickstart.ts';
+import { fixedLossChange, minibatchLossChange, summariseConvergence } from '@ssmb/trainer';
+import { formatConvergence, freePort, QUICKSTART_KIND_ABLATION, QUICKSTART_TABLE, runQuickstart, startDashboard, summariseFindings, summariseKindAblation, type QuickstartSizes } from './quickstart.ts';
 
 const TINY: QuickstartSizes = {
   synthetic: { identities: 8, imagesPerIdentity: 2, pretrainIdentities: 12, pretrainImagesPerIdentity: 2, size: 32 },
@@ -69,6 +70,16 @@ describe('quickstart (reduced)', () => {
     expect(res.findings.some((f) => f.startsWith('VIS-THERMAL: baseline Rank-1'))).toBe(true);
     expect(res.findings.some((f) => f.startsWith('VIS-UNIVERSAL: SSMB N=1'))).toBe(true);
     for (const f of Object.values(res.files)) expect(existsSync(f)).toBe(true);
+    // the convergence line: every SSMB run (2 rows x 2 columns x 2 folds) measured on its fixed pairs (the
+    // table's train.lossEvery 10 at 2 steps: estimates at 0 and 2); the minibatch figure needs both halves of
+    // the last fifth, which 2 steps do not have, and says n/a rather than dropping anything
+    expect(res.convergence).toMatchObject({ total: 8, measured: 8 });
+    expect(res.convergence.under + res.convergence.over.length).toBe(8);
+    expect(res.convergenceText[0]).toBe(`loss on 32 fixed pairs over the last fifth of training: median ${(100 * res.convergence.median!).toFixed(1)}%, max ${(100 * res.convergence.max!).toFixed(1)}%, ${res.convergence.under} of 8 SSMB runs under 5%`);
+    expect(res.convergenceText[1]).toMatch(/^  minibatch loss .*: median n\/a, max n\/a, 0 of 8 under 5%/);
+    if (res.convergence.over.length) expect(res.convergenceText).toContain(`  over 5% (${res.convergence.over.length}):`);
+    for (const r of res.convergence.runs) expect(r.fixed).toMatchObject({ measurable: true, from: { step: 0 }, to: { step: 2 } });
+    expect(lines).toContain(`  ${res.convergenceText[0]}`);
     expect(lines.join('\n')).toMatch(/Frozen baseline \(no SSMB\)/);
     const store = RunStore.open(path.join(dir, 'runs.sqlite'));
     expect(store.listRuns({ kind: 'pretrain', status: 'completed' })).toHaveLength(1);
@@ -106,6 +117,28 @@ describe('quickstart (reduced)', () => {
     } finally {
       dash.process.kill('SIGTERM');
     }
+  });
+});
+
+describe('formatConvergence', () => {
+  it('the fixed-pair line, the minibatch line, runs over 5% and unmeasurable runs, with counts', () => {
+    const pts = (xs: Array<[number, number]>) => xs.map(([step, value]) => ({ step, value }));
+    const mb = pts([[9, 1], [10, 1.02]]);
+    const run = (runId: number, label: string, fixed: Array<[number, number]>) => ({ runId, label, totalSteps: 10, fixed: fixedLossChange(pts(fixed), 10), minibatch: minibatchLossChange(mb, 10) });
+    const s = summariseConvergence([
+      run(1, 'SSMB N=1 / VIS-NIR / fold 1', [[0, 2], [8, 1], [10, 0.99]]),
+      run(2, 'SSMB N=2 / VIS-NIR / fold 1', [[0, 2], [8, 1], [10, 0.98]]),
+      run(3, 'SSMB N=4 / VIS-NIR / fold 1', [[0, 2], [8, 1], [10, 0.9]]),
+      { runId: -1, label: 'SSMB N=4 / VIS-NIR / fold 2', totalSteps: 10, fixed: { measurable: false as const, reason: 'no run in the store' }, minibatch: { measurable: false as const, reason: 'no run in the store' } },
+    ]);
+    expect(formatConvergence(s, [32, 32, 32])).toEqual([
+      'loss on 32 fixed pairs over the last fifth of training: median 2.0%, max 10.0%, 2 of 4 SSMB runs under 5% (1 not measurable)',
+      "  minibatch loss (a new random batch each step; last fifth's second half vs first half): median 2.0%, max 2.0%, 3 of 4 under 5%; its coefficient of variation within the last fifth: median 1.4%",
+      '  over 5% (1):',
+      '    SSMB N=4 / VIS-NIR / fold 1 (run 3): 10.0% (loss/fixed 1.0000 at step 8 -> 0.9000 at step 10)',
+      '  not measurable (1):',
+      '    SSMB N=4 / VIS-NIR / fold 2: no run in the store',
+    ]);
   });
 });
 

@@ -22,12 +22,13 @@ import type { Command } from 'commander';
 import { DEFAULT_PORT } from '@ssmb/dashboard/defaults';
 import { generateSyntheticDataset, resolveSyntheticOptions, SYNTHETIC_GENERATOR_VERSION } from '@ssmb/protocols';
 import {
+  fixedLossChange, minibatchLossChange, summariseConvergence, TRAIN_METRICS, type ConvergenceSummary, type RunConvergence,
   cancelStaleQueued, flattenConfigValues, formatRoutingSummary, launchRun, loadTableConfig, reclaimDeadLeases, resolveConfig, runIdentity, runQueue, validateConfig,
   defaultConfig, RunStore, type Config, type ConfigOverride, type Overrides, type PaperTable, type TableConfig,
 } from '@ssmb/trainer';
 import { backboneInfo } from '@ssmb/core';
 import { ensurePackageWeights } from './import-weights.ts';
-import { CLI, DEFAULT_STORE, gridReporter, InterruptedError, labelsOf, REPO_ROOT, runReproduce, spawnCliCommand, STATE_DIR, type Log, type ReproduceResult } from './reproduce.ts';
+import { CLI, DEFAULT_STORE, gridReporter, InterruptedError, labelsOf, REPO_ROOT, runReproduce, spawnCliCommand, STATE_DIR, type Log, type ReproduceResult, type TableRun } from './reproduce.ts';
 
 export const QUICKSTART_TABLE = path.join(REPO_ROOT, 'tables', 'synthetic.yaml');
 /** The ablation `--ablation-expert-kind` runs beside the main table. */
@@ -71,6 +72,10 @@ export interface QuickstartResult extends ReproduceResult {
   weights: string;
   findings: string[];
   routingText: string;
+  /** Issue 14's convergence criterion over the grid's SSMB runs (the fixed-pair loss estimate, train.lossEvery) */
+  convergence: ConvergenceSummary;
+  /** what the quickstart printed about it */
+  convergenceText: string[];
   /** The ablation's table and, per expert kind, N = 1 against N > 1 (when `ablation` was given). */
   ablation?: ReproduceResult & { findings: string[] };
   dashboard?: { url: string; process: ChildProcess };
@@ -268,6 +273,67 @@ export function summariseKindAblation(cfg: TableConfig, t: PaperTable): string[]
   return out;
 }
 
+/** Under this relative change over the last fifth a run counts as trained to convergence (issue 14). */
+export const CONVERGENCE_THRESHOLD = 0.05;
+
+/**
+ * Every SSMB entry of a grid (distinct runs): its fixed-pair loss change over the last fifth of training,
+ * and the minibatch loss beside it. An entry without a completed run is listed as not measurable, with why.
+ */
+export function gridConvergence(store: RunStore, runs: TableRun[], threshold = CONVERGENCE_THRESHOLD): ConvergenceSummary {
+  const seen = new Set<number>();
+  const out: RunConvergence[] = [];
+  for (const r of runs) {
+    if (r.config.method !== 'ssmb') continue;
+    if (r.runId !== null && seen.has(r.runId)) continue;
+    if (r.runId !== null) seen.add(r.runId);
+    const T = r.config.steps;
+    if (r.runId === null || r.status !== 'completed') {
+      const reason = r.runId === null ? 'no run in the store' : `run is ${r.status}`;
+      out.push({ runId: r.runId ?? -1, label: r.label, totalSteps: T, fixed: { measurable: false, reason }, minibatch: { measurable: false, reason } });
+      continue;
+    }
+    if (T < 1) {
+      const reason = `steps is ${T}: nothing trained`;
+      out.push({ runId: r.runId, label: r.label, totalSteps: T, fixed: { measurable: false, reason }, minibatch: { measurable: false, reason } });
+      continue;
+    }
+    out.push({
+      runId: r.runId, label: r.label, totalSteps: T,
+      fixed: fixedLossChange(store.getMetricHistory(r.runId, TRAIN_METRICS.lossFixed), T),
+      minibatch: minibatchLossChange(store.getMetricHistory(r.runId, TRAIN_METRICS.loss), T),
+    });
+  }
+  return summariseConvergence(out, threshold);
+}
+
+const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+
+/** The convergence lines printed after the table: the fixed-pair figure, the minibatch one, every run over the
+ *  threshold and every run that could not be measured (counts shown, nothing dropped). */
+export function formatConvergence(s: ConvergenceSummary, pairs: number[]): string[] {
+  const th = pct(s.threshold).replace('.0%', '%');
+  const n = [...new Set(pairs)].sort((a, b) => a - b).join('/') || '?';
+  const lines = [
+    `loss on ${n} fixed pairs over the last fifth of training: median ${pct(s.median)}, max ${pct(s.max)}, ${s.under} of ${s.total} SSMB runs under ${th}` +
+      (s.measured < s.total ? ` (${s.total - s.measured} not measurable)` : ''),
+    `  minibatch loss (a new random batch each step; last fifth's second half vs first half): median ${pct(s.minibatch.median)}, max ${pct(s.minibatch.max)}, ` +
+      `${s.minibatch.under} of ${s.total} under ${th}; its coefficient of variation within the last fifth: median ${pct(s.minibatch.medianCv)}`,
+  ];
+  if (s.over.length) {
+    lines.push(`  over ${th} (${s.over.length}):`);
+    for (const r of s.over) {
+      if (!r.fixed.measurable) continue;
+      lines.push(`    ${r.label} (run ${r.runId}): ${pct(r.fixed.change)} (loss/fixed ${r.fixed.from.value.toFixed(4)} at step ${r.fixed.from.step} -> ${r.fixed.to.value.toFixed(4)} at step ${r.fixed.to.step})`);
+    }
+  }
+  if (s.notMeasurable.length) {
+    lines.push(`  not measurable (${s.notMeasurable.length}):`);
+    for (const r of s.notMeasurable) if (!r.fixed.measurable) lines.push(`    ${r.label}${r.runId >= 0 ? ` (run ${r.runId})` : ''}: ${r.fixed.reason}`);
+  }
+  return lines;
+}
+
 /** The first port from `start` that nothing listens on (127.0.0.1), so a busy default port never fails step 5. */
 export async function freePort(start: number, tries = 20): Promise<number> {
   for (let port = start; port < start + tries; port++) {
@@ -349,6 +415,17 @@ export async function runQuickstart(opts: QuickstartOptions = {}): Promise<Quick
   log('');
   log('What the table says (Rank-1):');
   for (const f of findings) log(`  ${f}`);
+  const convStore = RunStore.open(storeFile, { readonly: true, mustExist: true });
+  let convergence: ConvergenceSummary;
+  try {
+    convergence = gridConvergence(convStore, res.runs);
+  } finally {
+    convStore.close();
+  }
+  const convergenceText = formatConvergence(convergence, res.runs.filter((r) => r.config.method === 'ssmb').map((r) => r.config.train.lossPairs));
+  log('');
+  log('Convergence (issue 14: under 5% change over the last fifth of training):');
+  for (const l of convergenceText) log(`  ${l}`);
   let ablation: QuickstartResult['ablation'];
   if (opts.ablation) {
     const file = path.resolve(opts.ablation);
@@ -365,7 +442,7 @@ export async function runQuickstart(opts: QuickstartOptions = {}): Promise<Quick
   }
   log('');
   log(`quickstart finished in ${((Date.now() - t0) / 1000 / 60).toFixed(1)} min (store: ${path.relative(REPO_ROOT, storeFile)})`);
-  const result: QuickstartResult = { ...res, datasetRoot, weights, findings, routingText, ablation };
+  const result: QuickstartResult = { ...res, datasetRoot, weights, findings, routingText, convergence, convergenceText, ablation };
   if (opts.serve !== false) {
     result.dashboard = await startDashboard(storeFile, opts.port ?? (await freePort(DEFAULT_PORT)), log);
     log(`dashboard: ${result.dashboard.url}  (Ctrl-C to stop)`);

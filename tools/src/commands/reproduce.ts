@@ -11,7 +11,7 @@ import { checkProtocol, getProtocol, ON_MISSING, protocolFolds, type OnMissing }
 import {
   RunStore, type RunRecord,
   buildTable, flattenConfigValues, formatRoutingSummary, loadTableConfig, summariseRouting, toCsv, toLatex, toMarkdown, toText,
-  type Overrides, type PaperTable, type RoutingSummary, type TableConfig,
+  type Config, type Overrides, type PaperTable, type RoutingSummary, type TableConfig,
   cancelStaleQueued, collectFoldResults, collectRouting, enqueuePlan, expandGrid, expectedFolds, parseRootFlags, planGrid, preflight, PreflightError,
   reclaimDeadLeases, resolveInputs, runQueue, summarisePlan, type GridProgress, type PlannedEntry, type WorkerPool,
 } from '@ssmb/trainer';
@@ -72,6 +72,18 @@ export interface ReproduceResult {
   failed: RunRecord[];
   routing: RoutingSummary[];
   seconds: number;
+  /** Every grid entry with the stored run it maps to (null before one exists), in grid order. */
+  runs: TableRun[];
+}
+
+export interface TableRun {
+  row: string;
+  column: string;
+  fold: string;
+  label: string;
+  runId: number | null;
+  status: RunRecord['status'] | null;
+  config: Config;
 }
 
 /** `ssmb <args>` in a child process, its output appended to `logFile`. */
@@ -258,7 +270,8 @@ function finishTable(
     log(`${failed.length} run(s) failed (rerun the same command to retry them):`);
     for (const r of failed) log(`  run ${r.id} ${r.name}: ${r.error ?? r.status}`);
   }
-  return { config, table, files, plan: summarisePlan(plan), failed, routing, seconds: (Date.now() - t0) / 1000 };
+  const runs = plan.map((p) => ({ row: p.entry.row, column: p.entry.column, fold: p.entry.fold, label: p.entry.label, runId: p.run?.id ?? null, status: p.run?.status ?? null, config: p.config }));
+  return { config, table, files, plan: summarisePlan(plan), failed, routing, seconds: (Date.now() - t0) / 1000, runs };
 }
 
 export { formatRoutingSummary };
