@@ -29,10 +29,14 @@ export const routingShareKey = (tap: string, k: number) => `routing/${tap}/share
 export const evalStepKey = (metric: string) => `eval/${metric}`;
 
 /** Chart groups of the run page, in display order; `metricGroup` puts every key in one of them. */
-export const METRIC_GROUPS = ['losses', 'eval', 'routing', 'lr', 'perf', 'other'] as const;
+export const METRIC_GROUPS = ['losses', 'loss-fixed', 'eval', 'routing', 'lr', 'perf', 'other'] as const;
 export type MetricGroup = (typeof METRIC_GROUPS)[number];
 
+/** The fixed-pair estimate and its parts: a curve of its own (a point every lossEvery steps, not smoothed). */
+export const isFixedLossKey = (key: string) => key === TRAIN_METRICS.lossFixed || key.startsWith(`${TRAIN_METRICS.lossFixed}/`);
+
 export function metricGroup(key: string): MetricGroup {
+  if (isFixedLossKey(key)) return 'loss-fixed';
   if (key === TRAIN_METRICS.loss || key.startsWith('loss/')) return 'losses';
   if (key.startsWith('eval/')) return 'eval';
   if (key.startsWith('routing/')) return 'routing';
@@ -46,7 +50,7 @@ export function metricGroup(key: string): MetricGroup {
  * step time; higher for throughput and the eval/ accuracy metrics; null when neither is (lr, routing).
  */
 export function metricBetter(key: string): 'lower' | 'higher' | null {
-  if (metricGroup(key) === 'losses' || key === TRAIN_METRICS.stepSeconds || key === TRAIN_METRICS.lossFixedSeconds || key === evalStepKey('eer')) return 'lower';
+  if (metricGroup(key) === 'losses' || metricGroup(key) === 'loss-fixed' || key === TRAIN_METRICS.stepSeconds || key === TRAIN_METRICS.lossFixedSeconds || key === evalStepKey('eer')) return 'lower';
   if (key === TRAIN_METRICS.imgPerSec || (key.startsWith('eval/') && !['eval/genuine', 'eval/impostor'].includes(key))) return 'higher';
   return null;
 }

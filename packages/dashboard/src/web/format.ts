@@ -132,7 +132,7 @@ export function probit(p: number): number {
 
 /** Chart titles and units of the run page's metric groups (the trainer's metricGroup names them). */
 export const GROUP_TITLES: Record<string, string> = {
-  losses: 'Losses', eval: 'Evaluation during training', routing: 'Routing', lr: 'Learning rate', perf: 'Throughput', other: 'Other metrics',
+  losses: 'Losses', 'loss-fixed': 'Loss on fixed pairs (train.lossEvery)', eval: 'Evaluation during training', routing: 'Routing', lr: 'Learning rate', perf: 'Throughput', other: 'Other metrics',
 };
 
 /**

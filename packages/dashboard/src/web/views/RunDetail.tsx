@@ -13,12 +13,14 @@ import { compareBlocks } from '@ssmb/trainer/display-order';
 interface ChartSpec { id: string; title: string; yLabel: string; keys: string[]; percent?: boolean; wide?: boolean }
 
 const COUNT_KEYS = new Set(['eval/genuine', 'eval/impostor']);
+const PERF_TITLES: Record<string, string> = { 'perf/img_per_sec': 'Throughput', 'perf/step_seconds': 'Step time', 'perf/loss_fixed_seconds': 'Fixed-pair loss estimate time' };
 
 /** The run page's charts: one per metric group, routing split into entropy and per-block expert shares. */
 export function chartSpecs(keys: MetricKeyInfo[]): ChartSpec[] {
   const by = (g: string) => keys.filter((k) => k.group === g).map((k) => k.key);
   const out: ChartSpec[] = [];
   if (by('losses').length) out.push({ id: 'losses', title: GROUP_TITLES.losses, yLabel: 'loss', keys: by('losses'), wide: true });
+  if (by('loss-fixed').length) out.push({ id: 'loss-fixed', title: GROUP_TITLES['loss-fixed'], yLabel: 'loss', keys: by('loss-fixed') });
   const ev = by('eval').filter((k) => !COUNT_KEYS.has(k));
   if (ev.length) out.push({ id: 'eval', title: GROUP_TITLES.eval, yLabel: 'metric (%)', keys: ev, percent: true });
   const routing = by('routing');
@@ -29,7 +31,7 @@ export function chartSpecs(keys: MetricKeyInfo[]): ChartSpec[] {
   if (by('lr').length) out.push({ id: 'lr', title: GROUP_TITLES.lr, yLabel: 'learning rate', keys: by('lr') });
   for (const k of by('perf')) {
     const unit = keys.find((x) => x.key === k)?.unit;
-    out.push({ id: `perf-${k.split('/')[1]}`, title: k === 'perf/img_per_sec' ? 'Throughput' : 'Step time', yLabel: unit || k, keys: [k] });
+    out.push({ id: `perf-${k.split('/')[1]}`, title: PERF_TITLES[k] ?? k, yLabel: unit || k, keys: [k] });
   }
   for (const k of by('other')) out.push({ id: `other-${k}`, title: k, yLabel: k, keys: [k] });
   return out;
@@ -180,7 +182,7 @@ export function RunDetailView({ id }: { id: number }) {
                       {last.slice(0, 4).map((k) => `${shortName(k.key)} ${fmtNumber(k.value === null ? null : +k.value.toPrecision(4))}${k.better ? ` (best ${fmtNumber(k.better === 'lower' ? (k.min === null ? null : +k.min.toPrecision(4)) : (k.max === null ? null : +k.max.toPrecision(4)))})` : ''}`).join(' · ')}
                     </span>
                   </div>
-                  <CurveChart testId={`curve-${c.id}`} smoothing={c.id === 'lr' ? 0 : smoothing} series={series} yLabel={c.yLabel} percent={c.percent} height={c.wide ? 240 : 200} />
+                  <CurveChart testId={`curve-${c.id}`} smoothing={c.id === 'lr' || c.id === 'loss-fixed' ? 0 : smoothing /* lr and the fixed-pair estimate are drawn as they are: an EMA over a point every lossEvery steps would lag */} series={series} yLabel={c.yLabel} percent={c.percent} height={c.wide ? 240 : 200} />
                 </div>
               );
             })}
