@@ -239,3 +239,22 @@ describe('artifacts', () => {
     expect((await get(`/api/runs/${seeded.baselineIds[0]}/artifact?path=${encodeURIComponent(seeded.scoreFile)}`)).statusCode).toBe(404);
   });
 });
+
+describe('run convergence (GET /api/runs/:id)', () => {
+  it('an SSMB training run: the fixed-pair change over the last fifth, or why it cannot be measured; null for a baseline', async () => {
+    const id = seeded.runs.get('2/synthetic-vis-nir/1')!;
+    const before = json(await get(`/api/runs/${id}`)).convergence;
+    // the seeded run logged no loss/fixed: not measurable, named; its minibatch loss over (240, 300] is measured
+    expect(before).toMatchObject({ totalSteps: STEPS, threshold: 0.05, fixed: { measurable: false, reason: expect.stringMatching(/no loss\/fixed estimates/) }, minibatch: { measurable: true } });
+    const mb = before.minibatch;
+    const loss = seeded.store.getMetricHistory(id, TRAIN_METRICS.loss);
+    const mean = (a: number, b: number) => { const v = loss.filter((p) => p.step > a && p.step <= b).map((p) => p.value); return v.reduce((x, y) => x + y, 0) / v.length; };
+    expect(mb.change).toBeCloseTo(Math.abs(mean(270, 300) - mean(240, 270)) / mean(240, 270), 10);
+    expect(mb.points).toBe(60);
+    // estimates every 30 steps: 240 (= 0.8 x 300) -> 300
+    seeded.store.logMetrics(id, Array.from({ length: 11 }, (_, i) => ({ key: TRAIN_METRICS.lossFixed, step: 30 * i, value: 2 - 0.1 * i })));
+    const after = json(await get(`/api/runs/${id}`)).convergence;
+    expect(after.fixed).toEqual({ measurable: true, change: expect.closeTo(0.2 / 1.2, 10), from: { step: 240, value: expect.closeTo(1.2, 10) }, to: { step: 300, value: expect.closeTo(1, 10) }, estimatesAfterStart: 2 });
+    expect(json(await get(`/api/runs/${seeded.baselineIds[0]}`)).convergence).toBeNull(); // an evaluate run trains nothing
+  });
+});

@@ -22,7 +22,7 @@ import type { Command } from 'commander';
 import { DEFAULT_PORT } from '@ssmb/dashboard/defaults';
 import { generateSyntheticDataset, resolveSyntheticOptions, SYNTHETIC_GENERATOR_VERSION } from '@ssmb/protocols';
 import {
-  fixedLossChange, minibatchLossChange, summariseConvergence, TRAIN_METRICS, type ConvergenceSummary, type RunConvergence,
+  CONVERGENCE_THRESHOLD, fixedLossChange, minibatchLossChange, summariseConvergence, TRAIN_METRICS, type ConvergenceSummary, type RunConvergence,
   cancelStaleQueued, flattenConfigValues, formatRoutingSummary, launchRun, loadTableConfig, reclaimDeadLeases, resolveConfig, runIdentity, runQueue, validateConfig,
   defaultConfig, RunStore, type Config, type ConfigOverride, type Overrides, type PaperTable, type TableConfig,
 } from '@ssmb/trainer';
@@ -272,9 +272,6 @@ export function summariseKindAblation(cfg: TableConfig, t: PaperTable): string[]
   }
   return out;
 }
-
-/** Under this relative change over the last fifth a run counts as trained to convergence (issue 14). */
-export const CONVERGENCE_THRESHOLD = 0.05;
 
 /**
  * Every SSMB entry of a grid (distinct runs): its fixed-pair loss change over the last fifth of training,

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import {
-  CONFIG_PATH_KEYS, LAUNCHABLE_KINDS, RUN_LIST_METRICS, RUN_STATUSES, configKeyApplies, defaultConfig, flattenConfigValues, metricBetter, metricGroup, metricUnit,
+  CONFIG_PATH_KEYS, LAUNCHABLE_KINDS, RUN_LIST_METRICS, RUN_STATUSES, configKeyApplies, runConvergence, defaultConfig, flattenConfigValues, metricBetter, metricGroup, metricUnit,
   toCsv, toLatex, toMarkdown, type MatchableRun, type PaperTable, type RunSummary,
 } from '@ssmb/trainer';
 import { apiError } from '../errors.ts';
@@ -119,8 +119,13 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     ]);
     const metricKeys = Object.values(latest).map((m) => ({ ...m, group: metricGroup(m.key), better: metricBetter(m.key), unit: metricUnit(m.key) }));
     const run = record!;
+    // Issue 14's criterion for an SSMB training run: the fixed-pair loss change over the last fifth (with why
+    // when it cannot be measured) and the minibatch figure beside it; null for runs that train no SSMB.
+    const steps = Number((run.config as { steps?: unknown }).steps);
+    const convergence = run.kind === 'train' && run.method === 'ssmb' && Number.isInteger(steps) && steps > 0 ? await runConvergence(store, id, steps) : null;
     return {
       run: { ...page.runs[0], config: run.config, params },
+      convergence,
       /** Config keys this run does not use (a baseline trains nothing, pre-training reads pretrain.*). */
       inapplicable: run.kind === 'sweep' ? [] : Object.keys(flattenConfigValues(run.config)).filter((k) => !configKeyApplies(k, run)),
       metricKeys,

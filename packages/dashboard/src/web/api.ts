@@ -2,7 +2,7 @@
 // (fetch-based, so it carries the header too) and downloads through short-lived signed links.
 // Wire types: JSON has no NaN, so values the store returns as NaN arrive as null.
 import { useEffect, useRef, useState } from 'react';
-import type { MetricSpec, PaperTable, RunState, RunStatus } from '@ssmb/trainer';
+import type { FixedLossChange, MetricSpec, MinibatchLossChange, PaperTable, RunState, RunStatus } from '@ssmb/trainer';
 import type { DashboardEvent } from '../events.ts';
 
 export type { MetricSpec, PaperTable, DashboardEvent, RunStatus };
@@ -44,8 +44,11 @@ export interface MetricKeyInfo extends Latest { group: string; better: 'lower' |
 export interface EvalRow { runId: number; protocol: string; fold: string; metric: string; value: number | null; count: number | null }
 export interface MetricSummary { runId: number; protocol: string; metric: string; mean: number | null; std: number | null; n: number; folds: Record<string, number | null> }
 export interface FileRow { runId: number; kind: string; storedPath: string; step: number | null; createdAt: number }
+/** The trainer's runConvergence (train/convergence.ts): issue 14's criterion for an SSMB training run. */
+export interface RunConvergenceInfo { totalSteps: number; threshold: number; fixed: FixedLossChange; minibatch: MinibatchLossChange }
 export interface RunResponse {
   run: RunSummary & { config: unknown; params: Record<string, string> };
+  convergence: RunConvergenceInfo | null;
   inapplicable: string[];
   metricKeys: MetricKeyInfo[];
   evaluations: EvalRow[];

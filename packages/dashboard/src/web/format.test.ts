@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { metricSpecs } from '../analysis.ts';
-import { fmtMetric, skippedEntries } from './format.ts';
+import { convergenceText, fmtMetric, skippedEntries } from './format.ts';
 
 describe('run detail: skipped list entries', () => {
   it('sums the skipped_<role> eval metrics over folds for the notice, and shows them as counts', () => {
@@ -16,5 +16,16 @@ describe('run detail: skipped list entries', () => {
     const spec = metricSpecs(['skipped_probe']).skipped_probe;
     expect(spec.label).toBe('Skipped probe entries');
     expect(fmtMetric(3, spec)).toBe('3');
+  });
+});
+
+describe('run detail: convergence line', () => {
+  it('states the fixed-pair change against the threshold, the minibatch figure, or why not measurable', () => {
+    const minibatch = { measurable: true as const, change: 0.032, firstMean: 1, secondMean: 0.968, points: 30, cv: 0.17 };
+    expect(convergenceText({ totalSteps: 150, threshold: 0.05, minibatch, fixed: { measurable: true, change: 0.0087, from: { step: 120, value: 0.63551 }, to: { step: 150, value: 0.63 }, estimatesAfterStart: 2 } }))
+      .toBe('Convergence: the loss on fixed pairs changed 0.9% over the last fifth (step 120 -> 150: 0.6355 -> 0.63), under 5% · minibatch loss 3.2% (second half of the last fifth vs the first; a new batch each step, CV 17.0%)');
+    expect(convergenceText({ totalSteps: 150, threshold: 0.05, minibatch: { measurable: false, reason: 'r2' }, fixed: { measurable: true, change: 0.06, from: { step: 120, value: 1 }, to: { step: 150, value: 0.94 }, estimatesAfterStart: 2 } }))
+      .toMatch(/changed 6\.0% .*not under 5% · minibatch loss not measurable \(r2\)$/);
+    expect(convergenceText({ totalSteps: 150, threshold: 0.05, minibatch, fixed: { measurable: false, reason: 'no loss/fixed estimates' } })).toMatch(/^Convergence: not measurable \(no loss\/fixed estimates\) · minibatch loss 3\.2%/);
   });
 });

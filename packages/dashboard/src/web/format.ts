@@ -1,6 +1,6 @@
 // Display helpers shared by the views. Numbers: percentages as papers print them, integers as integers,
 // a standard deviation only when n > 1 (one value has no spread), always with n.
-import type { MetricSpec } from './api.ts';
+import type { MetricSpec, RunConvergenceInfo } from './api.ts';
 
 export const STATUS_COLORS: Record<string, string> = {
   queued: '#8a8f98', running: '#1f77b4', completed: '#2ca02c', failed: '#d62728', cancelled: '#b58900', stale: '#e07b00',
@@ -156,3 +156,22 @@ export function fmtExecutor(r: { launcher: string | null; launcherJob: string | 
   if (r.launcher === 'slurm') return `Slurm job ${r.launcherJob}${r.launcherTask !== null ? `, task ${r.launcherTask}` : ' (pending)'}`;
   return `${r.launcher} ${r.launcherJob}${r.launcherTask !== null ? `, index ${r.launcherTask}` : ''}`;
 }
+
+/**
+ * The run page's convergence line (issue 14: under 5% change of the loss over the last fifth of training),
+ * from the fixed-pair estimate, the minibatch figure beside it; a run that cannot be measured says why.
+ */
+export function convergenceText(c: RunConvergenceInfo): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const th = pct(c.threshold).replace('.0%', '%');
+  const f = c.fixed;
+  const head = f.measurable
+    ? `Convergence: the loss on fixed pairs changed ${pct(f.change)} over the last fifth (step ${f.from.step} -> ${f.to.step}: ${+f.from.value.toPrecision(4)} -> ${+f.to.value.toPrecision(4)}), ${f.change < c.threshold ? 'under' : 'not under'} ${th}`
+    : `Convergence: not measurable (${f.reason})`;
+  const m = c.minibatch;
+  const tail = m.measurable
+    ? `minibatch loss ${pct(m.change)} (second half of the last fifth vs the first; a new batch each step, CV ${pct(m.cv)})`
+    : `minibatch loss not measurable (${m.reason})`;
+  return `${head} · ${tail}`;
+}
+

@@ -6,6 +6,10 @@
 // second half against its first half): each of its points is a different random batch, so that figure is
 // mostly sampling noise (its coefficient of variation over the window is returned too).
 // A run where either cannot be measured says why; nothing is dropped from a summary.
+import { TRAIN_METRICS } from '../metric_keys.ts';
+
+/** Under this relative change over the last fifth a run counts as trained to convergence (issue 14). */
+export const CONVERGENCE_THRESHOLD = 0.05;
 
 export interface StepValue {
   step: number;
@@ -62,7 +66,7 @@ export function fixedLossChange(points: readonly StepValue[], totalSteps: number
   return {
     measurable: true,
     change: Math.abs(to.value - from.value) / Math.abs(from.value),
-    from, to,
+    from: { step: from.step, value: from.value }, to: { step: to.step, value: to.value }, // store points carry more (time)
     estimatesAfterStart: ok.filter((p) => p.step > from.step && p.step <= totalSteps).length,
   };
 }
@@ -120,8 +124,8 @@ function median(xs: number[]): number | null {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Every run's convergence, summarised against `threshold` (issue 14: 0.05). */
-export function summariseConvergence(runs: RunConvergence[], threshold = 0.05): ConvergenceSummary {
+/** Every run's convergence, summarised against `threshold`. */
+export function summariseConvergence(runs: RunConvergence[], threshold = CONVERGENCE_THRESHOLD): ConvergenceSummary {
   if (!(threshold > 0)) throw new Error(`summariseConvergence: threshold must be > 0, received ${threshold}`);
   const measured = runs.filter((r): r is RunConvergence & { fixed: { measurable: true } } => r.fixed.measurable);
   const changes = measured.map((r) => (r.fixed as Extract<FixedLossChange, { measurable: true }>).change);
@@ -145,4 +149,17 @@ export function summariseConvergence(runs: RunConvergence[], threshold = 0.05): 
     },
     runs,
   };
+}
+
+/** One run's convergence from its store: the fixed-pair change and the minibatch figure over the last fifth
+ *  of its `totalSteps` (the run page and the quickstart read the same). */
+export async function runConvergence(
+  store: { getMetricHistory(runId: number, key: string, range?: { minStep?: number; maxStep?: number }): StepValue[] | Promise<StepValue[]> },
+  runId: number,
+  totalSteps: number,
+): Promise<{ totalSteps: number; threshold: number; fixed: FixedLossChange; minibatch: MinibatchLossChange }> {
+  checkTotal(totalSteps, 'runConvergence');
+  const fixed = fixedLossChange(await store.getMetricHistory(runId, TRAIN_METRICS.lossFixed), totalSteps);
+  const minibatch = minibatchLossChange(await store.getMetricHistory(runId, TRAIN_METRICS.loss, { minStep: Math.floor(lastFifthStart(totalSteps)) }), totalSteps);
+  return { totalSteps, threshold: CONVERGENCE_THRESHOLD, fixed, minibatch };
 }

@@ -6,7 +6,7 @@ import { api, download, post, qs, useApi, useLiveEvents, useThrottled, type Eval
 import { useMeta } from '../meta.ts';
 import { ErrorBox, StatusBadge } from '../components.tsx';
 import { CmcChart, CurveChart, DetChart, RocChart, RoutingHeatmap, type LineSeries } from '../charts.tsx';
-import { fmtAgo, fmtDuration, fmtExecutor, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, GROUP_TITLES, labelWithUnit, skippedEntries, specOf } from '../format.ts';
+import { convergenceText, fmtAgo, fmtDuration, fmtExecutor, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, GROUP_TITLES, labelWithUnit, skippedEntries, specOf } from '../format.ts';
 import { flattenConfig } from '@ssmb/trainer/flatten';
 import { compareBlocks } from '@ssmb/trainer/display-order';
 
@@ -170,6 +170,7 @@ export function RunDetailView({ id }: { id: number }) {
             </label>
             <span className="dim small" data-testid="points-plotted">plotting {plotted.toLocaleString('en-US')} of {total.toLocaleString('en-US')} points</span>
           </div>
+          {data.convergence && <div className="small" data-testid="convergence">{convergenceText(data.convergence)}</div>}
           <div className="chart-grid">
             {specs.map((c) => {
               const series: LineSeries[] = c.keys.flatMap((k) => (seriesByKey.get(k) ? [{ name: shortName(k), steps: seriesByKey.get(k)!.steps, values: seriesByKey.get(k)!.values }] : []));
