@@ -22,7 +22,7 @@ import type { Command } from 'commander';
 import { DEFAULT_PORT } from '@ssmb/dashboard/defaults';
 import { generateSyntheticDataset, resolveSyntheticOptions, SYNTHETIC_GENERATOR_VERSION } from '@ssmb/protocols';
 import {
-  CONVERGENCE_THRESHOLD, fixedLossChange, minibatchLossChange, summariseConvergence, TRAIN_METRICS, type ConvergenceSummary, type RunConvergence,
+  CONVERGENCE_THRESHOLD, runConvergence, summariseConvergence, type ConvergenceSummary, type RunConvergence,
   cancelStaleQueued, flattenConfigValues, formatRoutingSummary, launchRun, loadTableConfig, reclaimDeadLeases, resolveConfig, runIdentity, runQueue, validateConfig,
   defaultConfig, RunStore, type Config, type ConfigOverride, type Overrides, type PaperTable, type TableConfig,
 } from '@ssmb/trainer';
@@ -277,7 +277,7 @@ export function summariseKindAblation(cfg: TableConfig, t: PaperTable): string[]
  * Every SSMB entry of a grid (distinct runs): its fixed-pair loss change over the last fifth of training,
  * and the minibatch loss beside it. An entry without a completed run is listed as not measurable, with why.
  */
-export function gridConvergence(store: RunStore, runs: TableRun[], threshold = CONVERGENCE_THRESHOLD): ConvergenceSummary {
+export async function gridConvergence(store: RunStore, runs: TableRun[], threshold = CONVERGENCE_THRESHOLD): Promise<ConvergenceSummary> {
   const seen = new Set<number>();
   const out: RunConvergence[] = [];
   for (const r of runs) {
@@ -295,11 +295,8 @@ export function gridConvergence(store: RunStore, runs: TableRun[], threshold = C
       out.push({ runId: r.runId, label: r.label, totalSteps: T, fixed: { measurable: false, reason }, minibatch: { measurable: false, reason } });
       continue;
     }
-    out.push({
-      runId: r.runId, label: r.label, totalSteps: T,
-      fixed: fixedLossChange(store.getMetricHistory(r.runId, TRAIN_METRICS.lossFixed), T),
-      minibatch: minibatchLossChange(store.getMetricHistory(r.runId, TRAIN_METRICS.loss), T),
-    });
+    const { fixed, minibatch } = await runConvergence(store, r.runId, T); // what the run page shows
+    out.push({ runId: r.runId, label: r.label, totalSteps: T, fixed, minibatch });
   }
   return summariseConvergence(out, threshold);
 }
@@ -415,7 +412,7 @@ export async function runQuickstart(opts: QuickstartOptions = {}): Promise<Quick
   const convStore = RunStore.open(storeFile, { readonly: true, mustExist: true });
   let convergence: ConvergenceSummary;
   try {
-    convergence = gridConvergence(convStore, res.runs);
+    convergence = await gridConvergence(convStore, res.runs);
   } finally {
     convStore.close();
   }
