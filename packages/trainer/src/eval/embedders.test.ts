@@ -1,15 +1,13 @@
 // The two evaluation engines on the same small trained run: same Rank-1/EER (float tolerance) and the
 // same routing table; the engine is recorded with the evaluation; no tensors leak.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { HFRModel, tf } from '@ssmb/core';
 import { launchRun } from '../launch.ts';
 import { RunStore } from '../store/run_store.ts';
 import { runWorker, silentProgress } from '../worker/worker.ts';
 import { loadRunModel } from '../train/run_model.ts';
 import { evalOptions } from '../train/train_run.ts';
-import { tinyConfig, tinyDataset } from '../train/test_fixtures.ts';
+import { tinyConfig, closeTinyWorkspace, openTinyWorkspace } from '../train/test_fixtures.ts';
 import { loadFoldChecked, loadImages } from '../train/data.ts';
 import type { Config } from '../config.ts';
 import { tfjsEvalEmbedder, withEvalEmbedder } from './embedders.ts';
@@ -21,14 +19,8 @@ const work = () => runWorker({ store, untilEmpty: true, progress: silentProgress
 const sorted = <T extends { block: string; modality: string; expert: number }>(rows: T[]) =>
   rows.map(({ block, modality, expert, count }: T & { count?: number }) => ({ block, modality, expert, count })).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 
-beforeAll(async () => {
-  root = await tinyDataset();
-  store = RunStore.open(path.join(path.dirname(root), 'runs.sqlite'));
-});
-afterAll(() => {
-  store.close();
-  rmSync(path.dirname(root), { recursive: true, force: true });
-});
+beforeAll(async () => ({ root, store } = await openTinyWorkspace()));
+afterAll(() => closeTinyWorkspace(store, root));
 
 async function centreRouter(model: HFRModel, tap: string, config: Config): Promise<void> {
   const fold = await loadFoldChecked(config.dataset.protocol, config.dataset.root, config.dataset.fold);

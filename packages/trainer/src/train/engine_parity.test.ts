@@ -3,8 +3,6 @@
 // share of the batch each expert got, per block and step); each run records the engine it used; and a run
 // checkpointed on one engine resumes on the other to the same losses (checkpoints are engine-independent).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { launchRun } from '../launch.ts';
 import { RunStore } from '../store/run_store.ts';
 import { runWorker, silentProgress } from '../worker/worker.ts';
@@ -12,7 +10,7 @@ import { runDirFor } from '../worker/run_context.ts';
 import { checkpointPath, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts';
 import { routingShareKey, TRAIN_METRICS } from '../metric_keys.ts';
 import { TAG_NOT_APPLICABLE, TRAIN_ENGINE_TAG, TRAIN_FALLBACK_TAG, TRAIN_PROVIDER_TAG, TRAIN_THREADS_TAG } from './engine.ts';
-import { tinyConfig, tinyDataset } from './test_fixtures.ts';
+import { tinyConfig, closeTinyWorkspace, openTinyWorkspace } from './test_fixtures.ts';
 
 let root: string;
 let store: RunStore;
@@ -21,14 +19,8 @@ const STEPS = 20;
 // N = 3 at stem and layer1: routing has decisions to agree on; keepLast 0 keeps every checkpoint
 const SETS = [`steps=${STEPS}`, 'checkpointEvery=10', 'evalEvery=0', 'ssmb.numExperts=3', 'eval.engine=tfjs', 'checkpoint.keepLast=0'];
 
-beforeAll(async () => {
-  root = await tinyDataset();
-  store = RunStore.open(path.join(path.dirname(root), 'runs.sqlite'));
-});
-afterAll(() => {
-  store.close();
-  rmSync(path.dirname(root), { recursive: true, force: true });
-});
+beforeAll(async () => ({ root, store } = await openTinyWorkspace()));
+afterAll(() => closeTinyWorkspace(store, root));
 
 const history = (run: number, key: string) => store.getMetricHistory(run, key).map((p) => [p.step, p.value] as const);
 

@@ -1,28 +1,20 @@
 // Every expert kind of core's registry trains as a run (config key ssmb.expertKind), and the router
 // options are recorded with the run; router jitter is reproducible from the run's seed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { listExpertKinds, SSMBBlock } from '@ssmb/core';
 import { launchRun } from '../launch.ts';
 import { RunStore } from '../store/run_store.ts';
 import { runWorker, silentProgress } from '../worker/worker.ts';
 import { loadCheckpoint } from '../checkpoint/checkpoint.ts';
-import { tinyConfig, tinyDataset } from './test_fixtures.ts';
+import { tinyConfig, closeTinyWorkspace, openTinyWorkspace } from './test_fixtures.ts';
 
 let root: string;
 let store: RunStore;
 const work = () => runWorker({ store, untilEmpty: true, progress: silentProgress, log: () => {}, handleSignals: false });
 const sets = ['steps=6', 'checkpointEvery=3', 'batchSize=4', 'ssmb.positions=[stem,layer1]'];
 
-beforeAll(async () => {
-  root = await tinyDataset();
-  store = RunStore.open(path.join(path.dirname(root), 'runs.sqlite'));
-});
-afterAll(() => {
-  store.close();
-  rmSync(path.dirname(root), { recursive: true, force: true });
-});
+beforeAll(async () => ({ root, store } = await openTinyWorkspace()));
+afterAll(() => closeTinyWorkspace(store, root));
 
 describe('expert kinds as runs (wasm)', () => {
   it.each(listExpertKinds())('ssmb.expertKind=%s trains, checkpoints the kind\'s parameters and records its options', async (kind) => {

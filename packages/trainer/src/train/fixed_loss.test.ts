@@ -3,8 +3,6 @@
 // (relative 1e-3); turning it on changes no batch, loss or checkpoint; a restart neither repeats nor loses
 // a point; the pairs are fixed, seeded apart from the training sampler.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { loadFold } from '@ssmb/protocols';
 import { launchRun } from '../launch.ts';
 import { RunStore } from '../store/run_store.ts';
@@ -16,7 +14,7 @@ import { resolveConfig } from '../config.ts';
 import { fixedLossChange } from './convergence.ts';
 import { fixedLossPairs, fixedPairSeed, isLossEstimateStep } from './fixed_loss.ts';
 import { PairSampler } from './pair_sampler.ts';
-import { tinyConfig, tinyDataset } from './test_fixtures.ts';
+import { tinyConfig, closeTinyWorkspace, openTinyWorkspace } from './test_fixtures.ts';
 
 let root: string;
 let store: RunStore;
@@ -26,14 +24,8 @@ const FIXED_KEYS = [TRAIN_METRICS.lossFixed, TRAIN_METRICS.lossFixedCc, TRAIN_ME
 const history = (run: number, key: string) => store.getMetricHistory(run, key).map((p) => [p.step, p.value] as const);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-beforeAll(async () => {
-  root = await tinyDataset();
-  store = RunStore.open(path.join(path.dirname(root), 'runs.sqlite'));
-});
-afterAll(() => {
-  store.close();
-  rmSync(path.dirname(root), { recursive: true, force: true });
-});
+beforeAll(async () => ({ root, store } = await openTinyWorkspace()));
+afterAll(() => closeTinyWorkspace(store, root));
 
 /** The store as a worker that dies sees it (resume.test.ts): `die(method, args)` true -> that call throws LeaseLostError. */
 function dyingStore(s: RunStore, die: (method: string, args: unknown[]) => boolean): RunStore {

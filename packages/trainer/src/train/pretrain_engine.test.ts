@@ -3,8 +3,6 @@
 // nearly the same final weights and running statistics; each run records its engine; a run checkpointed on
 // tfjs resumes on onnxruntime to the same losses; auto falls back to tfjs with the reason recorded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { launchRun } from '../launch.ts';
 import { RunStore } from '../store/run_store.ts';
 import { runWorker } from '../worker/worker.ts';
@@ -13,7 +11,7 @@ import { runDirFor } from '../worker/run_context.ts';
 import { checkpointPath, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts';
 import { TAG_NOT_APPLICABLE, TRAIN_ENGINE_TAG, TRAIN_FALLBACK_TAG, TRAIN_PROVIDER_TAG, TRAIN_THREADS_TAG } from './engine.ts';
 import { readModelTensors } from './weights.ts';
-import { tinyConfig, tinyDataset } from './test_fixtures.ts';
+import { tinyConfig, closeTinyWorkspace, openTinyWorkspace } from './test_fixtures.ts';
 
 let root: string;
 let store: RunStore;
@@ -22,14 +20,8 @@ const work = () => runWorker({ store, untilEmpty: true, progress: silentProgress
 const STEPS = 8;
 const SETS = ['checkpointEvery=4', 'checkpoint.keepLast=0', 'eval.engine=tfjs'];
 
-beforeAll(async () => {
-  root = await tinyDataset();
-  store = RunStore.open(path.join(path.dirname(root), 'runs.sqlite'));
-});
-afterAll(() => {
-  store.close();
-  rmSync(path.dirname(root), { recursive: true, force: true });
-});
+beforeAll(async () => ({ root, store } = await openTinyWorkspace()));
+afterAll(() => closeTinyWorkspace(store, root));
 
 const losses = (run: number) => store.getMetricHistory(run, 'loss').map((p) => [p.step, p.value] as const);
 

@@ -1,26 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { launchRun } from '../launch.ts';
 import { RunStore } from '../store/run_store.ts';
 import { runWorker, silentProgress } from '../worker/worker.ts';
 import { readModelTensors } from './weights.ts';
 import { loadRunModel } from './run_model.ts';
-import { tinyConfig, tinyDataset } from './test_fixtures.ts';
+import { tinyConfig, closeTinyWorkspace, openTinyWorkspace } from './test_fixtures.ts';
 
 let root: string;
 let pretrained: string;
 let store: RunStore;
 const work = () => runWorker({ store, untilEmpty: true, progress: silentProgress, log: () => {}, handleSignals: false });
 
-beforeAll(async () => {
-  root = await tinyDataset();
-  store = RunStore.open(path.join(path.dirname(root), 'runs.sqlite'));
-});
-afterAll(() => {
-  store.close();
-  rmSync(path.dirname(root), { recursive: true, force: true });
-});
+beforeAll(async () => ({ root, store } = await openTinyWorkspace()));
+afterAll(() => closeTinyWorkspace(store, root));
 
 describe('end to end on a tiny synthetic dataset (wasm)', () => {
   it('pre-trains a backbone with ArcFace, writes weights and evaluates VIS-VIS', async () => {
