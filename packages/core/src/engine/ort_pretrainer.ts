@@ -7,18 +7,13 @@
 import { BN_MOMENTUM } from '../models/batch_norm.ts';
 import type { Backbone } from '../models/backbone.ts';
 import { tf } from '../tf.ts';
-import { createSession, loadOrt, resolveProvider, resolveThreads, type Ort, type OrtLoadOptions, type OrtSession } from './ort_session.ts';
+import { openGraphSession, type EngineDescription, type GraphSessionOptions, type Ort, type OrtSession } from './ort_session.ts';
 import {
   bnMeanName, bnVarName, buildPretrainGraph, pretrainGradName, PRETRAIN_IMAGES, PRETRAIN_LABELS,
   type PretrainBn, type PretrainGraphOptions, type PretrainParam,
 } from './pretrain_graph.ts';
 
-export interface OrtPretrainerOptions extends PretrainGraphOptions, OrtLoadOptions {
-  /** intra-op threads, 0 = all cores (config train.threads) */
-  threads?: number;
-  /** execution provider (config train.provider; env SSMB_ORT_PROVIDER wins) */
-  provider?: string;
-}
+export interface OrtPretrainerOptions extends PretrainGraphOptions, GraphSessionOptions {}
 
 export interface PretrainStepInput {
   /** NHWC [B,S,S,3] canonical images */
@@ -44,13 +39,8 @@ export interface PretrainStepOutput {
   bnStats: BnBatchStats[];
 }
 
-export interface PretrainEngineDescription {
-  engine: 'onnxruntime';
-  provider: string;
-  threads: number;
-  nodes: { forward: number; gradient: number };
-  buildMs: number;
-}
+/** The same description as the SSMB trainer's (one session, one graph). */
+export type PretrainEngineDescription = EngineDescription;
 
 /** ours -> emitted layout: emitted[i] = ours[perm[i]] */
 function toGraph(p: PretrainParam, data: Float32Array): Float32Array {
@@ -81,17 +71,11 @@ export class OrtPretrainer {
   ) {}
 
   static async create(backbone: Backbone, opts: OrtPretrainerOptions): Promise<OrtPretrainer> {
-    const t0 = performance.now();
-    const ort = await loadOrt(opts);
-    const provider = resolveProvider(ort, opts.provider);
-    const threads = resolveThreads(opts.threads);
-    const g = buildPretrainGraph(backbone, opts);
-    const session = await createSession(ort, g.bytes, { provider, threads }, `backbone pre-training graph (${g.stats.forwardNodes} forward + ${g.stats.gradientNodes} gradient nodes)`);
-    return new OrtPretrainer(ort, session, g.batch, g.imageSize, g.numClasses, g.params, g.bns, {
-      engine: 'onnxruntime', provider, threads,
+    const { ort, session, graph: g, description } = await openGraphSession(opts, () => buildPretrainGraph(backbone, opts), (g) => ({
+      what: `backbone pre-training graph (${g.stats.forwardNodes} forward + ${g.stats.gradientNodes} gradient nodes)`,
       nodes: { forward: g.stats.forwardNodes, gradient: g.stats.gradientNodes },
-      buildMs: performance.now() - t0,
-    });
+    }));
+    return new OrtPretrainer(ort, session, g.batch, g.imageSize, g.numClasses, g.params, g.bns, description);
   }
 
   /** Checks every input against the graph's shapes, naming the input, what it got and what it expected. */

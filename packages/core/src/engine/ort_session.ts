@@ -128,3 +128,37 @@ export async function createSession(ort: Ort, bytes: Uint8Array, opts: SessionOp
     throw new Error(`onnxruntime could not open the ${what} on provider '${opts.provider}' with ${opts.threads} thread(s): ${String((err as Error)?.message ?? err).split('\n')[0]}`);
   }
 }
+
+/** What a trainer records about the session it runs on. */
+export interface EngineDescription {
+  engine: 'onnxruntime';
+  provider: string;
+  threads: number;
+  /** graph sizes and the time to build the graph and open the session */
+  nodes: { forward: number; gradient: number };
+  buildMs: number;
+}
+
+export interface GraphSessionOptions extends OrtLoadOptions {
+  /** intra-op threads, 0 = all cores (config train.threads) */
+  threads?: number;
+  /** execution provider (config train.provider; env SSMB_ORT_PROVIDER wins) */
+  provider?: string;
+}
+
+/** The trainers' way to a session: onnxruntime loaded, provider and threads resolved (before the graph is
+ *  built, so a bad provider fails fast), the graph built by `build`, its session opened and described. */
+export async function openGraphSession<G extends { bytes: Uint8Array }>(
+  opts: GraphSessionOptions,
+  build: () => G,
+  describe: (g: G) => { what: string; nodes: { forward: number; gradient: number } },
+): Promise<{ ort: Ort; session: OrtSession; graph: G; description: EngineDescription }> {
+  const t0 = performance.now();
+  const ort = await loadOrt(opts);
+  const provider = resolveProvider(ort, opts.provider);
+  const threads = resolveThreads(opts.threads);
+  const graph = build();
+  const { what, nodes } = describe(graph);
+  const session = await createSession(ort, graph.bytes, { provider, threads }, what);
+  return { ort, session, graph, description: { engine: 'onnxruntime', provider, threads, nodes, buildMs: performance.now() - t0 } };
+}

@@ -2,18 +2,13 @@
 // takes the images, labels, teacher embeddings and current SSMB parameters and returns the loss, its
 // parts, the routing and every parameter gradient. The optimiser stays with the caller (the trainer's
 // Adam), so checkpoints hold the same tensors whichever engine trained.
-import { createSession, loadOrt, resolveProvider, resolveThreads, type Ort, type OrtLoadOptions, type OrtSession } from './ort_session.ts';
+import { openGraphSession, type EngineDescription, type GraphSessionOptions, type Ort, type OrtSession } from './ort_session.ts';
 import {
   buildTrainingGraph, gradOutputName, IMAGES_INPUT, LABELS_INPUT, probsOutputName, routingOutputName, TEACHER_INPUT,
   type EngineModel, type GraphParam, type TrainingGraphOptions,
 } from './student_graph.ts';
 
-export interface OrtTrainerOptions extends TrainingGraphOptions, OrtLoadOptions {
-  /** intra-op threads, 0 = all cores (config train.threads) */
-  threads?: number;
-  /** execution provider (config train.provider; env SSMB_ORT_PROVIDER wins) */
-  provider?: string;
-}
+export interface OrtTrainerOptions extends TrainingGraphOptions, GraphSessionOptions {}
 
 export interface StepInput {
   /** NHWC [2B,S,S,3] scaled (v - 127.5) / 127.5: the B anchors, then their B partners */
@@ -47,14 +42,7 @@ export interface StepOutput extends LossOutput {
   grads: Map<string, Float32Array>;
 }
 
-export interface EngineDescription {
-  engine: 'onnxruntime';
-  provider: string;
-  threads: number;
-  /** graph sizes and the time to build the graph and open the session */
-  nodes: { forward: number; gradient: number };
-  buildMs: number;
-}
+export type { EngineDescription };
 
 export class OrtSsmbTrainer {
   private constructor(
@@ -71,18 +59,11 @@ export class OrtSsmbTrainer {
   ) {}
 
   static async create(model: EngineModel, opts: OrtTrainerOptions): Promise<OrtSsmbTrainer> {
-    const t0 = performance.now();
-    const ort = await loadOrt(opts);
-    const provider = resolveProvider(ort, opts.provider);
-    const threads = resolveThreads(opts.threads);
-    const g = buildTrainingGraph(model, opts);
-    const what = g.gradients ? `SSMB training graph (${g.stats.forwardNodes} forward + ${g.stats.gradientNodes} gradient nodes)` : `SSMB loss graph (${g.stats.forwardNodes} forward nodes, no gradients)`;
-    const session = await createSession(ort, g.bytes, { provider, threads }, what);
-    return new OrtSsmbTrainer(ort, session, g.pairs, g.imageSize, g.embeddingSize, g.params, g.blocks, {
-      engine: 'onnxruntime', provider, threads,
+    const { ort, session, graph: g, description } = await openGraphSession(opts, () => buildTrainingGraph(model, opts), (g) => ({
+      what: g.gradients ? `SSMB training graph (${g.stats.forwardNodes} forward + ${g.stats.gradientNodes} gradient nodes)` : `SSMB loss graph (${g.stats.forwardNodes} forward nodes, no gradients)`,
       nodes: { forward: g.stats.forwardNodes, gradient: g.stats.gradientNodes },
-      buildMs: performance.now() - t0,
-    }, g.gradients);
+    }));
+    return new OrtSsmbTrainer(ort, session, g.pairs, g.imageSize, g.embeddingSize, g.params, g.blocks, description, g.gradients);
   }
 
   /** Checks every input against the graph's shapes, naming the input, what it got and what it expected. */
