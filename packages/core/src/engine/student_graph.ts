@@ -10,12 +10,13 @@
 import type { HFRModel } from '../models/hfr_model.ts';
 import { OnnxGraphBuilder } from '../weights/onnx/onnx_graph_builder.ts';
 import { encodeOnnxModel, ONNX_INT64 } from '../weights/onnx/onnx_proto.ts';
-import { emitSsmbBlock, initializerParams, ssmbParamShapes, ssmbSpec, type ParamProvider, type SsmbBlockSpec } from '../weights/onnx/ssmb_onnx_graph.ts';
+import { emitSsmbBlock, initializerParams, ssmbParamShapes, ssmbSpec, type ParamProvider, type SsmbBlockSpec, type SsmbEmitOptions } from '../weights/onnx/ssmb_onnx_graph.ts';
 import type { SSMBBlock } from '../ssmb/ssmb_block.ts';
 import { embeddingSizeOf, emitBackbone, inputSizeOf, tapSpatialOf, type EngineBackbone } from './backbone_graph.ts';
 import { emitSsmbLoss, type LossWeights } from './loss_graph.ts';
 import type { VjpOptions } from './op_registry.ts';
 import { deriveVjp } from './vjp.ts';
+import { lowerBnReading } from './lower_bn.ts';
 import { lowerConstantPrelu } from './lower_prelu.ts';
 
 export const IMAGES_INPUT = 'images';
@@ -78,17 +79,17 @@ function imagesInput(b: OnnxGraphBuilder, batch: number | string, size: number):
 }
 
 /** Backbone + SSMB blocks; `provider(tap, spec)` gives each block's parameters. */
-function emitStudent(b: OnnxGraphBuilder, m: EngineModel, x: string, foldBn: boolean, provider: (spec: SsmbBlockSpec) => ParamProvider) {
+function emitStudent(b: OnnxGraphBuilder, m: EngineModel, x: string, foldBn: boolean, provider: (spec: SsmbBlockSpec) => ParamProvider, form: SsmbEmitOptions['form']) {
   const specs = new Map(blockSpecs(m).map((s) => [s.tap, s]));
-  const routed: { tap: string; probs: string; expert: string; numExperts: number }[] = [];
+  const routed: { tap: string; probs: string; expert: string; numExperts: number; y: string }[] = [];
   const emb = emitBackbone(b, m.backbone, x, {
     foldBn,
     afterTap: (tap, value, channels) => {
       const spec = specs.get(tap);
       if (!spec) return value;
       if (spec.channels !== channels) throw new Error(`SSMB block at ${tap} has ${spec.channels} channels; the backbone's tap has ${channels}`);
-      const r = emitSsmbBlock(b, spec, value, provider(spec));
-      routed.push({ tap, probs: r.probs, expert: r.expert, numExperts: spec.numExperts });
+      const r = emitSsmbBlock(b, spec, value, provider(spec), { form });
+      routed.push({ tap, probs: r.probs, expert: r.expert, numExperts: spec.numExperts, y: r.y });
       return r.y;
     },
   });
@@ -122,7 +123,7 @@ export function buildTrainingGraph(m: EngineModel, opts: TrainingGraphOptions): 
       params.push({ name, shape });
       return b.input(name, shape);
     };
-  });
+  }, 'gradient');
   if (opts.lowerPrelu ?? true) lowerConstantPrelu(b);
   const loss = emitSsmbLoss(b, emb, labels, teacher, pairs, routed, opts.loss);
   const forwardNodes = b.nodes.length;
@@ -146,6 +147,16 @@ export function buildTrainingGraph(m: EngineModel, opts: TrainingGraphOptions): 
   };
 }
 
+export interface InferenceGraphOptions {
+  foldBn?: boolean;
+  lowerPrelu?: boolean;
+  /** a frozen BatchNormalization reading an SSMB block's output as the depthwise conv it is (lower_bn.ts;
+   *  default true) */
+  lowerBn?: boolean;
+  /** the SSMB blocks' form (default 'inference', fewest passes over the map: ssmb_onnx_graph.ts) */
+  ssmbForm?: SsmbEmitOptions['form'];
+}
+
 export interface InferenceGraph {
   bytes: Uint8Array;
   imageSize: number;
@@ -155,13 +166,14 @@ export interface InferenceGraph {
 }
 
 /** Embedding graph with a dynamic batch: the backbone alone (teacher) or with its SSMB blocks. */
-export function buildInferenceGraph(m: EngineModel | { backbone: EngineBackbone }, opts: { foldBn?: boolean; lowerPrelu?: boolean } = {}): InferenceGraph {
+export function buildInferenceGraph(m: EngineModel | { backbone: EngineBackbone }, opts: InferenceGraphOptions = {}): InferenceGraph {
   const S = inputSizeOf(m.backbone), E = embeddingSizeOf(m.backbone);
   const b = new OnnxGraphBuilder();
   const x = imagesInput(b, 'batch', S);
   const withBlocks: EngineModel = { backbone: m.backbone, blocks: 'blocks' in m ? m.blocks : new Map() };
-  const { emb, routed } = emitStudent(b, withBlocks, x, opts.foldBn ?? true, (spec) => initializerParams(b, spec.tap, withBlocks.blocks.get(spec.tap)!));
+  const { emb, routed } = emitStudent(b, withBlocks, x, opts.foldBn ?? true, (spec) => initializerParams(b, spec.tap, withBlocks.blocks.get(spec.tap)!), opts.ssmbForm ?? 'inference');
   if (opts.lowerPrelu ?? true) lowerConstantPrelu(b);
+  if (opts.lowerBn ?? true) lowerBnReading(b, new Set(routed.map((r) => r.y)));
   b.output(emb, 'embedding', ['batch', E]);
   for (const r of routed) {
     b.output(r.expert, routingOutputName(r.tap), ['batch'], ONNX_INT64);

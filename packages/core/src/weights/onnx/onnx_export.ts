@@ -61,7 +61,7 @@ export function exportHfrModelToOnnx(model: HfrExportable, file: string, opts: E
       const block = byTap.get(tap);
       if (!block) return x;
       const spec = ssmbSpec(tap, block, requireTap(model.backbone, tap).spatial);
-      const r = emitSsmbBlock(b, spec, x, initializerParams(b, tap, block));
+      const r = emitSsmbBlock(b, spec, x, initializerParams(b, tap, block), { form: 'inference' }); // never differentiated
       routed.push({ tap, expert: r.expert, probs: r.probs, n: spec.numExperts });
       return r.y;
     },

@@ -9,6 +9,7 @@ import { emitSsmbBlock, initializerParams, ssmbParamShapes, ssmbSpec } from './s
 import { encodeOnnxModel, ONNX_INT64 } from './onnx_proto.ts';
 import { randomizeParams, seededNormal } from './onnx_fixtures.ts';
 import { nhwcToNchw } from './nchw.ts';
+import { inferTypes } from '../../engine/vjp.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -20,10 +21,22 @@ const B = 8, H = 5, C = 6;
 const CASES: Array<[number, string, RoutingMode, RouterInput]> = listExpertKinds().flatMap((kind) => [
   [3, kind, 'top1', 'style'], [1, kind, 'top1', 'style'], [2, kind, 'soft', 'style'], [1, kind, 'soft', 'style'], [3, kind, 'top1', 'mean'],
 ] as Array<[number, string, RoutingMode, RouterInput]>);
+const FORMS = ['gradient', 'inference'] as const;
+
+/** The block alone as an onnxruntime session on NCHW x [B,C,H,H] (outputs y, expert, probs). */
+async function blockSession(block: SSMBBlock, form: (typeof FORMS)[number], h = H) {
+  const g = new OnnxGraphBuilder();
+  const input = g.input('x', ['batch', block.channels, h, h]);
+  const r = emitSsmbBlock(g, ssmbSpec('layer1', block, h), input, initializerParams(g, 'layer1', block), { form });
+  g.output(r.y, 'y', ['batch', block.channels, h, h]);
+  g.output(r.expert, 'expert', ['batch'], ONNX_INT64);
+  g.output(r.probs, 'probs', ['batch', block.numExperts]);
+  return { g, session: await ort.InferenceSession.create(encodeOnnxModel(g.toModel({ graphName: 'ssmb' }))) };
+}
 
 describe('emitSsmbBlock', () => {
-  for (const [numExperts, kind, routing, routerInput] of CASES) {
-    it(`N=${numExperts} ${kind} ${routing} router input ${routerInput}: onnxruntime matches SSMBBlock.apply and picks the same experts`, async () => {
+  for (const [numExperts, kind, routing, routerInput] of CASES) for (const form of FORMS) {
+    it(`N=${numExperts} ${kind} ${routing} router input ${routerInput}, form ${form}: onnxruntime matches SSMBBlock.apply and picks the same experts`, async () => {
       const block = new SSMBBlock({ channels: C, numExperts, kind, routing, routerInput, seed: 2 });
       randomizeParams(block.params, (d, s) => tf.tensor(d, s), 5); // non-zero experts, spread-out router
       const n = seededNormal(9);
@@ -36,7 +49,7 @@ describe('emitSsmbBlock', () => {
 
       const g = new OnnxGraphBuilder();
       const input = g.input('x', ['batch', C, H, H]);
-      const { y, expert } = emitSsmbBlock(g, ssmbSpec('layer1', block, H), input, initializerParams(g, 'layer1', block));
+      const { y, expert } = emitSsmbBlock(g, ssmbSpec('layer1', block, H), input, initializerParams(g, 'layer1', block), { form });
       g.output(y, 'y', ['batch', C, H, H]);
       g.output(expert, 'expert', ['batch'], ONNX_INT64);
       const session = await ort.InferenceSession.create(encodeOnnxModel(g.toModel({ graphName: 'ssmb' })));
@@ -68,6 +81,45 @@ describe('emitSsmbBlock', () => {
       expect([...ssmbParamShapes(ssmbSpec('stem', b2, H))]).toEqual([...b2.params].map(([k, v]) => [k, v.shape]));
       b2.dispose();
     }
+    block.dispose();
+  });
+
+  it('the inference form broadcasts with two-input ops only (onnxruntime\'s 3-input broadcasting Sum is slow)', () => {
+    const block = new SSMBBlock({ channels: C, numExperts: 3, kind: 'style', seed: 2 });
+    const fullSize = (form: (typeof FORMS)[number]) => {
+      const g = new OnnxGraphBuilder();
+      const x = g.input('x', [B, C, H, H]);
+      emitSsmbBlock(g, ssmbSpec('layer1', block, H), x, initializerParams(g, 'layer1', block), { form });
+      const types = inferTypes(g);
+      return g.nodes.filter((n) => types.get(n.outputs[0])?.shape.join() === [B, C, H, H].join()).map((n) => n.opType);
+    };
+    expect(fullSize('gradient')).toEqual(['Sub', 'Mul', 'Sum']);
+    expect(fullSize('inference')).toEqual(['Sub', 'Mul', 'Add']);
+    expect(() => emitSsmbBlock(new OnnxGraphBuilder(), ssmbSpec('layer1', block, H), 'x', initializerParams(new OnnxGraphBuilder(), 'layer1', block), { form: 'fast' as never }))
+      .toThrow("SSMB block at layer1: form is 'fast'; expected 'gradient' or 'inference'");
+    block.dispose();
+  });
+
+  it('inference form on channels whose mean dwarfs their spread (and constant ones): the same y, probs and experts as the gradient form, never NaN', async () => {
+    const h = 12, n = seededNormal(4);
+    const block = new SSMBBlock({ channels: C, numExperts: 3, kind: 'style', seed: 5 });
+    randomizeParams(block.params, (d, s) => tf.tensor(d, s), 3);
+    // channel 0 constant 37.25, channel 1 zero, channel 2 mean 300 with spread 0.05 (a one-pass
+    // E[x^2] - mu^2 gets its variance wrong by more than the variance: 1% in y), the rest ordinary
+    const x = Float32Array.from({ length: B * C * h * h }, (_, i) => {
+      const c = Math.floor(i / (h * h)) % C, b = Math.floor(i / (C * h * h));
+      return c === 0 ? 37.25 : c === 1 ? 0 : c === 2 ? 300 + 0.05 * n() : b * 0.4 + (1 + 0.2 * b) * n();
+    });
+    const feeds = { x: new ort.Tensor('float32', x, [B, C, h, h]) };
+    const [gr, inf] = await Promise.all(FORMS.map(async (f) => (await blockSession(block, f, h)).session.run(feeds)));
+    const yG = gr.y.data as Float32Array, yI = inf.y.data as Float32Array;
+    let maxErr = 0;
+    for (let i = 0; i < yG.length; i++) maxErr = Math.max(maxErr, Math.abs(yG[i] - yI[i]) / (1 + Math.abs(yG[i])));
+    expect(yI.every(Number.isFinite)).toBe(true);
+    expect(maxErr).toBeLessThan(1e-5);
+    expect(Array.from(inf.expert.data as BigInt64Array)).toEqual(Array.from(gr.expert.data as BigInt64Array));
+    const pG = gr.probs.data as Float32Array, pI = inf.probs.data as Float32Array;
+    for (let i = 0; i < pG.length; i++) expect(Math.abs(pG[i] - pI[i])).toBeLessThan(1e-4);
     block.dispose();
   });
 });
