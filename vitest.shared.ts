@@ -2,7 +2,7 @@
 import { defineConfig } from 'vitest/config';
 import path from 'node:path';
 
-export function packageConfig(name: string, extra: { testTimeout?: number; include?: string[] } = {}) {
+export function packageConfig(name: string, extra: { testTimeout?: number; include?: string[]; maxWorkers?: number } = {}) {
   const root = path.resolve(import.meta.dirname);
   return defineConfig({
     test: {
@@ -10,6 +10,9 @@ export function packageConfig(name: string, extra: { testTimeout?: number; inclu
       testTimeout: extra.testTimeout ?? 120_000,
       hookTimeout: 120_000,
       pool: 'forks',
+      // vitest's default is one worker per core but one (cores - 1 = 1 here); a package whose tests are
+      // pure computation (no servers, leases or timeouts) asks for more
+      ...(extra.maxWorkers ? { maxWorkers: extra.maxWorkers } : {}),
       reporters: ['default', 'json'],
       outputFile: { json: path.join(root, '.test-results', `${name}.json`) },
     },
