@@ -16,7 +16,7 @@
 // - the variance is two-pass (mean of d^2, d = x - mu), as in tfjs, and the modulation is
 //   Sum(x, d a, c) with a = g dgamma, c = g dbeta: two full-size ops, no cancellation (see below).
 // A forward that is never differentiated (inference graphs, export) takes form 'inference': the same
-// block in the fewest full passes over the map (see SsmbEmitOptions).
+// block with its modulation in two-input broadcasts, faster on onnxruntime (see SsmbEmitOptions).
 import type { OnnxGraphBuilder } from './onnx_graph_builder.ts';
 import { SSMB_EPS, ssmbParamSpecs, type ExpertKind, type SSMBBlock } from '../../ssmb/ssmb_block.ts';
 import { getExpertKind, type ExpertDims } from '../../ssmb/experts/index.ts';
