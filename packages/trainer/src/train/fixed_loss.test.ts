@@ -7,14 +7,13 @@ import { loadFold } from '@ssmb/protocols';
 import { launchRun } from '../launch.ts';
 import { RunStore } from '../store/run_store.ts';
 import { runWorker, silentProgress } from '../worker/worker.ts';
-import { LeaseLostError } from '../worker/run_context.ts';
 import { loadCheckpoint } from '../checkpoint/checkpoint.ts';
 import { TRAIN_METRICS } from '../metric_keys.ts';
 import { resolveConfig } from '../config.ts';
 import { fixedLossChange } from './convergence.ts';
 import { fixedLossPairs, fixedPairSeed, isLossEstimateStep } from './fixed_loss.ts';
 import { PairSampler } from './pair_sampler.ts';
-import { tinyConfig, closeTinyWorkspace, openTinyWorkspace } from './test_fixtures.ts';
+import { closeTinyWorkspace, dyingStore, openTinyWorkspace, tinyConfig } from './test_fixtures.ts';
 
 let root: string;
 let store: RunStore;
@@ -26,20 +25,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => ({ root, store } = await openTinyWorkspace()));
 afterAll(() => closeTinyWorkspace(store, root));
-
-/** The store as a worker that dies sees it (resume.test.ts): `die(method, args)` true -> that call throws LeaseLostError. */
-function dyingStore(s: RunStore, die: (method: string, args: unknown[]) => boolean): RunStore {
-  return new Proxy(s, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver);
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        if (die(String(prop), args)) throw new LeaseLostError(args[0] as number, 'doomed');
-        return v.apply(target, args);
-      };
-    },
-  });
-}
 
 describe('config keys train.lossEvery / train.lossPairs', () => {
   it('default off (32 pairs); bad values name the key, what was received and what was expected', () => {

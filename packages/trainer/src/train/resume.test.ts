@@ -8,11 +8,11 @@ import { loadCheckpoint } from '../checkpoint/checkpoint.ts';
 import { launchRun } from '../launch.ts';
 import { RunStore } from '../store/run_store.ts';
 import { runWorker, silentProgress } from '../worker/worker.ts';
-import { LeaseLostError, runDirFor } from '../worker/run_context.ts';
+import { runDirFor } from '../worker/run_context.ts';
 import { EVAL_ENGINE_TAG } from '../eval/evaluate_fold.ts';
 import { checkpointDir } from '../checkpoint/retention.ts';
 import { evaluatedSteps } from './loop.ts';
-import { tinyConfig, tinyDataset } from './test_fixtures.ts';
+import { dyingStore, tinyConfig, tinyDataset } from './test_fixtures.ts';
 
 let root: string;
 let file: string;
@@ -73,24 +73,6 @@ describe('resume after SIGKILL (cpu backend)', () => {
     store.close();
   });
 });
-
-/**
- * The store as a worker that dies sees it: `die(method, args)` returning true makes that call throw a
- * LeaseLostError, so the worker stops without writing anything more (like a kill: the run stays
- * 'running' until its lease expires), except flushing the metrics it had buffered (the worst case).
- */
-function dyingStore(store: RunStore, die: (method: string, args: unknown[]) => boolean): RunStore {
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver);
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        if (die(String(prop), args)) throw new LeaseLostError(args[0] as number, 'doomed');
-        return v.apply(target, args);
-      };
-    },
-  });
-}
 
 /** Rows of one run in the metrics history and its metrics_latest.points, read from the file (test-only SQL). */
 function storedCounts(file: string, runId: number): { rows: Record<string, number>; points: Record<string, number> } {

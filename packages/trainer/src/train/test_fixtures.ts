@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { resolveConfig, type Config } from '../config.ts';
 import { RunStore } from '../store/run_store.ts';
+import { LeaseLostError } from '../worker/run_context.ts';
 
 export async function tinyDataset(): Promise<string> {
   const root = path.join(mkdtempSync(path.join(tmpdir(), 'ssmb-synth-')), 'synthetic');
@@ -22,6 +23,24 @@ export async function openTinyWorkspace(): Promise<{ root: string; store: RunSto
 export function closeTinyWorkspace(store: RunStore, root: string): void {
   store.close();
   rmSync(path.dirname(root), { recursive: true, force: true });
+}
+
+/**
+ * The store as a worker that dies sees it: `die(method, args)` returning true makes that call throw a
+ * LeaseLostError, so the worker stops without writing anything more (like a kill: the run stays
+ * 'running' until its lease expires), except flushing the metrics it had buffered (the worst case).
+ */
+export function dyingStore(store: RunStore, die: (method: string, args: unknown[]) => boolean): RunStore {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        if (die(String(prop), args)) throw new LeaseLostError(args[0] as number, 'doomed');
+        return v.apply(target, args);
+      };
+    },
+  });
 }
 
 export function tinyConfig(root: string, sets: string[] = []): Config {
