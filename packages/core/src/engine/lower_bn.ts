@@ -11,6 +11,7 @@
 import type { OnnxGraphBuilder } from '../weights/onnx/onnx_graph_builder.ts';
 import type { OnnxNode } from '../weights/onnx/onnx_proto.ts';
 import { ONNX_FLOAT } from '../weights/onnx/onnx_proto.ts';
+import { scaleShiftOf } from '../weights/onnx/iresnet_onnx_graph.ts';
 
 /** Rewrites, in place (order kept), the constant BatchNormalization nodes whose input is one of `values`
  *  (NCHW maps); returns how many. A BN with a non-constant part or training outputs is left as it is. */
@@ -25,11 +26,7 @@ export function lowerBnReading(b: OnnxGraphBuilder, values: ReadonlySet<string>)
     const [scale, bias, mean, variance] = parts.map((p) => p!.data as Float32Array);
     const C = scale.length;
     const eps = typeof node.attrs.epsilon === 'number' ? node.attrs.epsilon : 1e-5; // ONNX's default
-    const w = new Float32Array(C), c = new Float32Array(C);
-    for (let k = 0; k < C; k++) {
-      w[k] = scale[k] / Math.sqrt(variance[k] + eps);
-      c[k] = bias[k] - mean[k] * w[k];
-    }
+    const { scale: w, shift: c } = scaleShiftOf(scale, bias, mean, variance, eps);
     node.inputs.slice(1, 5).forEach((n) => consts.add(n));
     const conv: OnnxNode = {
       name: `${node.name}_dwconv`, opType: 'Conv', domain: '', outputs: node.outputs, attrs: { group: C, kernel_shape: [1, 1] },

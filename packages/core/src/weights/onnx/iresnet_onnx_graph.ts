@@ -21,16 +21,21 @@ function param(sd: StateDict, name: string) {
   return t;
 }
 
-/** Per-channel scale and shift of an inference-mode BatchNorm. */
-export function bnScaleShift(sd: StateDict, bn: string): { scale: Float32Array; shift: Float32Array } {
-  const [g, b, m, v] = BN_PARTS.map((p) => param(sd, `${bn}.${p}`).data);
+/** Per-channel scale and shift of an inference-mode BatchNorm from its parts (gamma, beta, mean, var). */
+export function scaleShiftOf(g: Float32Array, b: Float32Array, m: Float32Array, v: Float32Array, eps: number): { scale: Float32Array; shift: Float32Array } {
   const scale = new Float32Array(g.length);
   const shift = new Float32Array(g.length);
   for (let c = 0; c < g.length; c++) {
-    scale[c] = g[c] / Math.sqrt(v[c] + BN_EPS);
+    scale[c] = g[c] / Math.sqrt(v[c] + eps);
     shift[c] = b[c] - m[c] * scale[c];
   }
   return { scale, shift };
+}
+
+/** Per-channel scale and shift of an inference-mode BatchNorm. */
+export function bnScaleShift(sd: StateDict, bn: string): { scale: Float32Array; shift: Float32Array } {
+  const [g, b, m, v] = BN_PARTS.map((p) => param(sd, `${bn}.${p}`).data);
+  return scaleShiftOf(g, b, m, v, BN_EPS);
 }
 
 function batchNorm(b: OnnxGraphBuilder, sd: StateDict, x: string, bn: string): string {
