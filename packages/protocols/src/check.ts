@@ -2,7 +2,8 @@
 // image whose bit depth is not the spec's, and how long the deep check (a full decode) would take.
 import { decodeImage } from './image/decode.ts';
 import { readImageHeader, type ImageHeader } from './image/header.ts';
-import { getProtocol, loadProtocolReader, protocolFolds, readFold } from './registry.ts';
+import { userPath } from './paths.ts';
+import { getProtocol, loadProtocolReader, protocolFolds, readFold, staleSplitReason } from './registry.ts';
 import { bitDepthOf, type ProtocolSpec } from './spec.ts';
 import { ROLES, type MissingEntry, type Role, type Sample } from './types.ts';
 
@@ -42,6 +43,8 @@ export interface CheckReport {
   deepSampled: number;
   /** total bit-depth mismatches (warnings, never a failure) */
   warnings: number;
+  /** the split file no longer matches the spec's split definition (a warning here; runs refuse it) */
+  staleSplit: string | null;
 }
 
 const EXAMPLES = 3;
@@ -119,6 +122,7 @@ export async function checkProtocol(
 ): Promise<CheckReport> {
   const spec = getProtocol(name);
   await loadProtocolReader(spec);
+  root = userPath(root); // the report names the folder that was read
   const folds = opts.folds ?? protocolFolds(spec);
   const deep = opts.deep ?? false;
   const reports: FoldReport[] = [];
@@ -169,6 +173,7 @@ export async function checkProtocol(
     deepSeconds,
     deepSampled,
     warnings: reports.reduce((a, r) => a + r.bitDepthMismatch.reduce((b, m) => b + m.count, 0), 0),
+    staleSplit: staleSplitReason(spec),
   };
 }
 
@@ -180,8 +185,9 @@ function duration(seconds: number): string {
 }
 
 /** What the deep check costs or cost, for the footer. */
-function deepAdvice(r: CheckReport): string {
+function deepAdvice(r: CheckReport, unreadable: number): string {
   const n = r.images.toLocaleString('en-US');
+  if (r.deep && unreadable) return `deep check: ${(r.images - unreadable).toLocaleString('en-US')} of ${n} images decoded in ${duration(r.deepSeconds)}`;
   if (r.deep) return `deep check: all ${n} images decoded in ${duration(r.deepSeconds)}`;
   return `headers only: run again with --deep to decode all ${n} images and catch truncated or corrupt files ` +
     `(${r.deepSeconds < 1 ? '' : 'about '}${duration(r.deepSeconds)} on this machine, from ${r.deepSampled} timed decodes)`;
@@ -190,6 +196,7 @@ function deepAdvice(r: CheckReport): string {
 /** Human-readable report, one block per fold. */
 export function formatCheckReport(r: CheckReport): string {
   const lines = [`protocol ${r.protocol} at ${r.root}`];
+  if (r.staleSplit) lines.push(`WARNING ${r.staleSplit}; a run refuses this split until then`);
   for (const f of r.folds) {
     lines.push(`fold ${f.fold}:`);
     for (const role of ROLES) {
@@ -202,12 +209,16 @@ export function formatCheckReport(r: CheckReport): string {
     for (const n of f.notes) lines.push(`  note: ${n}`);
   }
   const nMiss = r.folds.reduce((a, f) => a + f.missing.length, 0);
-  const nBad = r.folds.reduce((a, f) => a + f.unreadable.length, 0);
-  const warned = r.warnings ? ` (${r.warnings} bit-depth warning${r.warnings > 1 ? 's' : ''} above)` : '';
+  const nBad = new Set(r.folds.flatMap((f) => f.unreadable.map((u) => u.path))).size;
+  const warnings = [
+    ...(r.warnings ? [`${r.warnings} bit-depth warning${r.warnings > 1 ? 's' : ''}`] : []),
+    ...(r.staleSplit ? ['a stale split file'] : []),
+  ];
+  const warned = warnings.length ? ` (${warnings.join(', ')} above)` : '';
   lines.push(
     r.ok
-      ? `OK: every listed file is present and readable${warned}; ${deepAdvice(r)}`
-      : `FAILED: ${nMiss} missing, ${nBad} unreadable${warned}; ${deepAdvice(r)}`,
+      ? `OK: every listed file is present and readable${warned}; ${deepAdvice(r, nBad)}`
+      : `FAILED: ${nMiss} missing, ${nBad} unreadable${warned}; ${deepAdvice(r, nBad)}`,
   );
   return lines.join('\n');
 }

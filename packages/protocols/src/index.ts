@@ -3,7 +3,7 @@ export * from './types.ts';
 export { bitDepthOf, isReaderModule, parseSpec, protocolSpecSchema, type ProtocolSpec, type RoleSelect } from './spec.ts';
 export {
   getProtocol, listInvalidProtocols, listProtocols, loadFold, loadProtocolReader, loadSpecDir, MissingFilesError, protocolFolds,
-  protocolReader, protocolSource, protocolSplit, readFold, readSpecFile, registerProtocol, reloadProtocols, SPECS_DIR,
+  protocolReader, protocolSource, protocolSplit, readFold, readSpecFile, registerProtocol, reloadProtocols, SPECS_DIR, staleSplitReason,
   type FoldRead, type InvalidSpec, type LoadedFold, type LoadFoldOptions,
 } from './registry.ts';
 export {
@@ -12,10 +12,11 @@ export {
 export { getReader, listReaders, registerReader } from './readers/index.ts';
 export { gapNotes, type DatasetReader, type ListContext, type ScanContext } from './readers/reader.ts';
 export {
-  assertUniqueSubjects, DuplicateSubjectError, FileResolver, isImageName, isSystemFile, subjectKey, SYSTEM_FILE_PATTERNS, type SubjectFolder,
+  assertUniqueSubjects, DuplicateSubjectError, escapesRoot, FileResolver, isImageName, isSystemFile, outsideRootReason, subjectKey, SYSTEM_FILE_PATTERNS,
+  userPath, type SubjectFolder,
 } from './paths.ts';
 export {
-  formatSplitFile, isSplitFile, makeIdentitySplits, readSplitFile, SPLIT_DEFINITIONS, splitDefinitionFromSpec, type SplitFile,
+  definitionHash, formatSplitFile, isSplitFile, makeIdentitySplits, readSplitFile, SPLIT_DEFINITIONS, splitDefinitionFromSpec, type SplitFile,
 } from './splits.ts';
 export { writeProtocolSplit, type WrittenSplit } from './spec_splits.ts';
 export { readImageHeader, type ImageHeader } from './image/header.ts';

@@ -19,6 +19,37 @@ export function isSystemFile(name: string): boolean {
   return name.startsWith('._') || SYSTEM_NAMES.has(name.toLowerCase());
 }
 
+/**
+ * A path a user typed (a CLI option, a config value), made absolute against the working directory
+ * `cwd`: what is recorded and handed on is where the user meant, whatever folder reads it later (a
+ * worker, a Slurm job, a reader that joins it with its own parts). Absolute paths come back normalised.
+ */
+export function userPath(p: string, cwd = process.cwd()): string {
+  if (typeof p !== 'string' || p.trim() === '') throw new Error(`expected a file or folder path, received ${JSON.stringify(p)}`);
+  return path.resolve(cwd, p);
+}
+
+/**
+ * to the root; an absolute one (`/etc/passwd`, `C:\data\x.bmp`, `\\server\share`) or one that climbs out
+ * to the root; an absolute one (`/etc/passwd`, `C:\data\x.bmp`, `\\server\share`) or one that climbs out
+ * with `..` is never read, whether or not the file exists.
+ */
+export function escapesRoot(entry: string): boolean {
+  if (/^([\\/]|[A-Za-z]:)/.test(entry)) return true;
+  let depth = 0;
+  for (const part of entry.split(/[\\/]+/)) {
+    if (part === '..') depth--;
+    else if (part !== '.' && part !== '') depth++;
+    if (depth < 0) return true;
+  }
+  return false;
+}
+
+/** The reason an entry outside the root is not read, naming the root. */
+export function outsideRootReason(root: string): string {
+  return `outside the dataset root ${root}: entries are read relative to the root, never outside it`;
+}
+
 /** Lines of a list file: CRLF or LF, trimmed, blank lines and '#' comments dropped. */
 export function readLines(file: string): string[] {
   return fs

@@ -6,11 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import YAML from 'yaml';
-import { FileResolver, isSystemFile } from './paths.ts';
+import { escapesRoot, FileResolver, isImageName, isSystemFile, outsideRootReason, userPath } from './paths.ts';
 import { getReader } from './readers/index.ts';
 import { compareIds, gapNotes, idList, type DatasetReader } from './readers/reader.ts';
 import { isReaderModule, parseSpec, type ProtocolSpec, type RoleSelect } from './spec.ts';
-import { isSplitFile, readSplitFile, type SplitFile } from './splits.ts';
+import {
+  definitionHash, findSplitFile, isSplitFile, makeIdentitySplits, readSplitFile, SPEC_GENERATOR, splitDefinitionFromSpec, type SplitFile,
+} from './splits.ts';
 import { ROLES, type Fold, type MissingEntry, type OnMissing, type ReadResult, type Role, type Sample } from './types.ts';
 
 export const SPECS_DIR = path.join(import.meta.dirname, '..', 'specs');
@@ -160,17 +162,45 @@ function entryOf(spec: ProtocolSpec): Entry | undefined {
   return e && e.spec === spec ? e : undefined;
 }
 
-/** The split file of a `subjects` protocol: next to its spec first, then the shipped splits/. */
-export function protocolSplit(spec: ProtocolSpec): SplitFile {
-  if (spec.folds.kind !== 'subjects') throw new Error(`protocol '${spec.name}' has ${spec.folds.kind} folds, not a subject split`);
+/** Where the split file of a `subjects` protocol is looked for (next to its spec first), and how to write it. */
+function splitPlaces(spec: ProtocolSpec & { folds: { kind: 'subjects' } }): { dirs: string[]; fix: string; target: string } {
   const source = entryOf(spec)?.source;
   const dirs = source && source !== '<code>' ? [path.dirname(source)] : [];
+  const target = source && source !== '<code>' ? source : spec.name;
   const fix = spec.folds.definition
-    ? `run \`ssmb protocols splits ${source && source !== '<code>' ? source : spec.name}\` to write it from the spec's split definition`
+    ? `run \`ssmb protocols splits ${target}\` to write it from the spec's split definition`
     : dirs.length && path.resolve(dirs[0]) !== path.resolve(SPECS_DIR)
       ? `put ${spec.folds.split}.json next to the spec, or give the spec a folds.definition and run \`ssmb protocols splits\``
       : 'run `npm run splits -w @ssmb/protocols`';
+  return { dirs, fix, target };
+}
+
+/** The split file of a `subjects` protocol: next to its spec first, then the shipped splits/. */
+export function protocolSplit(spec: ProtocolSpec): SplitFile {
+  if (spec.folds.kind !== 'subjects') throw new Error(`protocol '${spec.name}' has ${spec.folds.kind} folds, not a subject split`);
+  const { dirs, fix } = splitPlaces(spec as ProtocolSpec & { folds: { kind: 'subjects' } });
   return readSplitFile(spec.folds.split, dirs, fix);
+}
+
+/**
+ * Why the split file of a protocol with a `folds.definition` no longer matches that definition (it was
+ * written before the definition changed), or null when it matches or the protocol has no definition.
+ * The file records the definition's hash; a file written before hashes were recorded matches when its
+ * folds are the ones the definition gives.
+ */
+export function staleSplitReason(spec: ProtocolSpec): string | null {
+  if (spec.folds.kind !== 'subjects' || !spec.folds.definition) return null;
+  const { dirs, fix, target } = splitPlaces(spec as ProtocolSpec & { folds: { kind: 'subjects' } });
+  const file = findSplitFile(spec.folds.split, dirs, fix);
+  const split = readSplitFile(spec.folds.split, dirs, fix);
+  const def = splitDefinitionFromSpec(spec.folds.split, spec.folds.definition);
+  const want = definitionHash(def);
+  if (split.definition === want) return null;
+  const fresh = makeIdentitySplits(def, SPEC_GENERATOR);
+  if (split.definition === undefined && JSON.stringify([split.subjects, split.folds]) === JSON.stringify([fresh.subjects, fresh.folds])) return null;
+  return `split file ${file} is stale: it was written from ${split.definition ? `split definition ${split.definition}` : 'another split definition'}, ` +
+    `but ${target} now defines ${want} (seed ${def.seed}, ${def.subjects.length} subjects, ${def.folds} folds of ${def.train} train); ` +
+    `rewrite it with \`ssmb protocols splits ${target} --force\` (results of runs on the old split will no longer match it)`;
 }
 
 /** Fold names a protocol declares. */
@@ -243,6 +273,8 @@ export interface FoldRead {
   fold: Fold;
   missing: MissingEntry[];
   notes: string[];
+  /** the split file no longer matches the spec's split definition (staleSplitReason); null otherwise */
+  staleSplit: string | null;
   /** system files (._*, .DS_Store, Thumbs.db, ...) the readers skipped */
   ignored: number;
 }
@@ -280,9 +312,27 @@ function select(samples: Sample[], sel: RoleSelect, subjects?: Set<string>): Sam
 
 const modalitiesOf = (spec: ProtocolSpec) => [...new Set(ROLES.flatMap((r) => spec.roles[r].modalities))];
 
+/**
+ * The rule every tree reader shares: a folder (or image file) at the top of the root that gave no sample
+ * is named in a note, unless the reader already wrote one about it, so nothing on disk is passed over
+ * silently (`TD_IR_Cropped/` beside the Tufts sensor folders, `Thermal/` beside Polathermal's two).
+ */
+function unreadNotes(root: string, resolver: FileResolver, samples: Sample[], notes: string[], reader: string): string[] {
+  const used = new Set(samples.map((s) => path.relative(root, s.path).split(path.sep)[0]));
+  const out: string[] = [];
+  for (const name of resolver.list([])) {
+    const dir = resolver.isDir([name]);
+    if (used.has(name) || (!dir && !isImageName(name))) continue;
+    if (notes.some((n) => n === name || n.startsWith(`${name}:`) || n.startsWith(`${name}/`))) continue;
+    out.push(`${name}${dir ? '/' : ''}: not read (reader '${reader}' takes no ${dir ? 'image from this folder' : 'image at the top of the root'})`);
+  }
+  return out;
+}
+
 /** Read one fold, returning everything that was missing and every tolerated gap alongside it. */
-export function readFold(nameOrSpec: string | ProtocolSpec, root: string, fold: string): FoldRead {
+export function readFold(nameOrSpec: string | ProtocolSpec, rootGiven: string, fold: string): FoldRead {
   const spec = typeof nameOrSpec === 'string' ? getProtocol(nameOrSpec) : nameOrSpec;
+  const root = userPath(rootGiven); // readers join it with their parts: samples must come back absolute
   const folds = protocolFolds(spec);
   if (!folds.includes(fold)) {
     throw new Error(`protocol '${spec.name}' has no fold '${fold}'; its folds: ${folds.join(', ')}`);
@@ -302,6 +352,10 @@ export function readFold(nameOrSpec: string | ProtocolSpec, root: string, fold: 
       const all: Sample[] = [];
       for (const template of spec.folds.lists[role]) {
         const list = template.replaceAll('<fold>', fold);
+        if (escapesRoot(list)) {
+          missing.push({ role, kind: 'list', list, entry: list, reason: outsideRootReason(root) });
+          continue;
+        }
         const file = resolver.resolve(list.split('/'));
         if (!file) {
           missing.push({ role, kind: 'list', list, entry: list, reason: 'list file not found' });
@@ -323,6 +377,7 @@ export function readFold(nameOrSpec: string | ProtocolSpec, root: string, fold: 
     const scan = checkReadResult(reader.scan(root, resolver, { root, resolver, options }), reader, `scan of ${root}`);
     missing.push(...scan.missing.map((m) => ({ kind: 'entry' as const, ...m })));
     notes.push(...scan.notes);
+    notes.push(...unreadNotes(root, resolver, scan.samples, scan.notes, reader.name));
     notes.push(...gapNotes(scan.samples, modalitiesOf(spec)));
     const found = new Set(scan.samples.map((s) => s.subject));
     let train: string[];
@@ -355,7 +410,7 @@ export function readFold(nameOrSpec: string | ProtocolSpec, root: string, fold: 
   }
   const ignored = resolver.ignored.size;
   if (ignored) notes.push(`ignored ${ignored} system file${ignored > 1 ? 's' : ''} (._*, .DS_Store, __MACOSX, Thumbs.db, desktop.ini)`);
-  return { fold: result, missing, notes, ignored };
+  return { fold: result, missing, notes, ignored, staleSplit: staleSplitReason(spec) };
 }
 
 // ---- loading a fold for a run ----
@@ -400,7 +455,10 @@ export async function loadFold(name: string, root: string, fold: string, opts: L
   const roles = opts.roles ?? ROLES;
   const spec = getProtocol(name);
   await loadProtocolReader(spec);
+  root = userPath(root);
   const r = readFold(spec, root, fold);
+  // a run on a stale split would score other test subjects than the split file's name promises
+  if (r.staleSplit) throw new Error(`protocol ${spec.name}: ${r.staleSplit}`);
   const relevant = r.missing.filter((m) => m.role === undefined || roles.includes(m.role));
   const unskippable = relevant.filter((m) => m.role === undefined || m.kind === 'list');
   if (onMissing === 'error' && relevant.length) throw new MissingFilesError(spec.name, fold, root, relevant, false);

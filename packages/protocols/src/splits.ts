@@ -1,4 +1,5 @@
 // Our own seeded identity splits, defined over subject ids (licensed file names cannot be shipped).
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { deriveSeed, mulberry32, shuffle } from './rng.ts';
@@ -17,6 +18,8 @@ export interface SplitFile {
   generator: string;
   subjects: string[];
   folds: SplitFold[];
+  /** definitionHash() of the definition the folds were made from (absent in files written before it was recorded) */
+  definition?: string;
 }
 
 export interface SplitDefinition {
@@ -31,6 +34,15 @@ export interface SplitDefinition {
 export const SHIPPED_GENERATOR = 'packages/protocols/scripts/make-splits.ts';
 /** What writes user split files (next to their spec). */
 export const SPEC_GENERATOR = 'ssmb protocols splits';
+
+/**
+ * A short fingerprint of a split definition (name, seed, subjects, folds, train size), written into the
+ * split file so a file made from an older definition is recognised as stale by everything that reads it.
+ */
+export function definitionHash(def: SplitDefinition): string {
+  const canonical = JSON.stringify([def.name, def.seed, def.subjects, def.folds, def.train]);
+  return `sha256:${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
+}
 
 /** Fold k shuffles the subject list with seed derive(seed, k); the first `train` ids train, the rest test. */
 export function makeIdentitySplits(def: SplitDefinition, generator = SHIPPED_GENERATOR): SplitFile {
@@ -48,7 +60,7 @@ export function makeIdentitySplits(def: SplitDefinition, generator = SHIPPED_GEN
       test: order.slice(def.train).sort(compareIds),
     });
   }
-  return { name: def.name, seed: def.seed, generator, subjects: def.subjects, folds };
+  return { name: def.name, seed: def.seed, generator, subjects: def.subjects, folds, definition: definitionHash(def) };
 }
 
 const range = (a: number, b: number, skip: number[] = []) =>
@@ -69,10 +81,19 @@ export const SPLITS_DIR = path.join(import.meta.dirname, '..', 'splits');
  * first), else in the shipped splits/. Missing: an error naming every place looked in and `fix`.
  */
 export function readSplitFile(name: string, dirs: string[] = [], fix = 'run `npm run splits -w @ssmb/protocols`'): SplitFile {
+  return readSplitFileAt(findSplitFile(name, dirs, fix));
+}
+
+/** Where readSplitFile reads `name` from (same search, same error). */
+export function findSplitFile(name: string, dirs: string[] = [], fix = 'run `npm run splits -w @ssmb/protocols`'): string {
   const base = name.endsWith('.json') ? name : `${name}.json`;
   const places = [...dirs, SPLITS_DIR];
   const file = places.map((d) => path.join(d, base)).find((f) => fs.existsSync(f));
   if (!file) throw new Error(`split file ${base} not found in ${places.join(' or ')}: ${fix}`);
+  return file;
+}
+
+function readSplitFileAt(file: string): SplitFile {
   let split: unknown;
   try {
     split = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -127,5 +148,5 @@ export function writeSplitFiles(dir = SPLITS_DIR): string[] {
 export function formatSplitFile(split: SplitFile): string {
   const ids = (a: string[]) => JSON.stringify(a);
   const folds = split.folds.map((f) => `  { "name": ${JSON.stringify(f.name)},\n    "train": ${ids(f.train)},\n    "test": ${ids(f.test)} }`);
-  return `{\n "name": ${JSON.stringify(split.name)},\n "seed": ${split.seed},\n "generator": ${JSON.stringify(split.generator)},\n "subjects": ${ids(split.subjects)},\n "folds": [\n${folds.join(',\n')}\n ]\n}\n`;
+  return `{\n "name": ${JSON.stringify(split.name)},\n "seed": ${split.seed},\n "generator": ${JSON.stringify(split.generator)},\n${split.definition ? ` "definition": ${JSON.stringify(split.definition)},\n` : ''} "subjects": ${ids(split.subjects)},\n "folds": [\n${folds.join(',\n')}\n ]\n}\n`;
 }

@@ -1,6 +1,6 @@
 // CASIA NIR-VIS 2.0: s1..s4/{NIR,VIS}/<id>/<nnn>.{bmp,jpg} read through the dataset's own list files.
 import path from 'node:path';
-import { readLines, splitListPath } from '../paths.ts';
+import { escapesRoot, outsideRootReason, readLines, splitListPath } from '../paths.ts';
 import type { MissingEntry, Point, Sample } from '../types.ts';
 import { eyeKey, loadEyeFiles, type DatasetReader } from './reader.ts';
 
@@ -30,6 +30,11 @@ export const casiaReader: DatasetReader = {
       // some copies list paths under a parent folder (NIR-VIS-2.0\s1\...): start at the session folder
       const session = parts.findIndex((p) => /^s\d+$/i.test(p));
       if (session > 0) parts = parts.slice(session);
+      // an absolute path into a session folder (D:\\NIR-VIS-2.0\\s1\\...) is read from the root like the others
+      if ((session <= 0 && escapesRoot(entry)) || escapesRoot(parts.join('/'))) {
+        missing.push({ list: listFile, entry, reason: outsideRootReason(root) });
+        continue;
+      }
       const mod = parts.find((p) => /^(nir|vis)$/i.test(p))?.toUpperCase();
       if (parts.length < 2 || !mod) {
         missing.push({ list: listFile, entry, reason: 'entry has no NIR/VIS folder in its path' });

@@ -1,6 +1,6 @@
 // MCXFace: bob-style CSV protocol lists supplied with the data (PATH,REFERENCE_ID[,eye columns]).
 import path from 'node:path';
-import { readLines, splitListPath } from '../paths.ts';
+import { escapesRoot, outsideRootReason, readLines, splitListPath } from '../paths.ts';
 import type { MissingEntry, Modality, Sample } from '../types.ts';
 import type { DatasetReader } from './reader.ts';
 
@@ -37,6 +37,10 @@ export const mcxfaceReader: DatasetReader = {
     const samples: Sample[] = [];
     for (const line of lines.slice(1)) {
       const cols = splitCsv(line);
+      if (escapesRoot(cols[iPath] ?? '')) {
+        missing.push({ list: listFile, entry: cols[iPath], reason: outsideRootReason(root) });
+        continue;
+      }
       const parts = splitListPath(cols[iPath] ?? '');
       const file = resolver.resolveImage(parts);
       if (!file) {

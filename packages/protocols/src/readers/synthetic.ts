@@ -1,7 +1,7 @@
 // Reader for the tree our synthetic generator writes: <MOD>/<id>/<nnn>.png, eyes.txt, protocols/<task>/<fold>/*.txt.
 import fs from 'node:fs';
 import path from 'node:path';
-import { readLines, splitListPath } from '../paths.ts';
+import { escapesRoot, outsideRootReason, readLines, splitListPath } from '../paths.ts';
 import type { MissingEntry, Point, Sample } from '../types.ts';
 import { eyeKey, readEyeFile, type DatasetReader } from './reader.ts';
 
@@ -30,6 +30,10 @@ export const syntheticReader: DatasetReader = {
     const samples: Sample[] = [];
     const missing: MissingEntry[] = [];
     for (const entry of readLines(path.join(root, listFile))) {
+      if (escapesRoot(entry)) {
+        missing.push({ list: listFile, entry, reason: outsideRootReason(root) });
+        continue;
+      }
       const parts = splitListPath(entry);
       const file = resolver.resolve(parts);
       if (!file || parts.length < 3) {

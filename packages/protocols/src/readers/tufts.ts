@@ -24,8 +24,12 @@ export const tuftsReader: DatasetReader = {
     const notes: string[] = [];
     const folders: { subject: string; folder: string }[] = [];
     for (const dir of resolver.list([])) {
+      if (!resolver.isDir([dir])) continue; // files at the top: the registry notes the images among them
       const m = DIR_RE.exec(dir);
-      if (!m || !resolver.isDir([dir])) continue;
+      if (!m) {
+        notes.push(`${dir}: not a Tufts sensor folder (TD_<sensor>[_Set<N>], e.g. TD_IR_E_Set2); not read`);
+        continue;
+      }
       const sensor = m[1].toUpperCase();
       const modality = TUFTS_SENSORS[sensor];
       if (!modality) {
