@@ -3,9 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkProtocol } from './check.ts';
+import { checkProtocol, formatCheckReport } from './check.ts';
 import {
-  getProtocol, listInvalidProtocols, listProtocols, loadFold, protocolFolds, protocolSource, readFold, reloadProtocols,
+  getProtocol, listInvalidProtocols, listProtocols, loadFold, protocolFolds, protocolSource, readFold, reloadProtocols, staleSplitReason,
 } from './registry.ts';
 import { writeProtocolSplit } from './spec_splits.ts';
 import { put, tempRoot, tinyImages } from './testing/fake_tree.ts';
@@ -135,6 +135,49 @@ describe('user protocols (SSMB_PROTOCOLS_DIR)', () => {
     expect(writeProtocolSplit(file, { force: true }).status).toBe('replaced');
     fs.rmSync(path.join(specs, 'camx-split.json'));
     fs.writeFileSync(file, original);
+  });
+
+  it('a split file written before the definition changed: check warns, a run refuses, `protocols splits --force` clears it', async () => {
+    const file = path.join(specs, `${NAME}.yaml`);
+    const splitFile = path.join(specs, `${SPLIT}.json`);
+    const original = fs.readFileSync(file, 'utf8');
+    const written = fs.readFileSync(splitFile, 'utf8');
+    // the same ten subjects in another order: the split's name still fits, its folds do not
+    fs.writeFileSync(file, original.replace('subjects: { from: 1, to: 10 }', 'subjects: [10, 9, 8, 7, 6, 5, 4, 3, 2, 1]'));
+    reloadProtocols();
+    const r = await checkProtocol(NAME, data, { folds: ['1'] });
+    expect(r.ok).toBe(true);
+    expect(r.staleSplit).toMatch(new RegExp(`^split file ${splitFile} is stale: it was written from split definition sha256:[0-9a-f]{16}, but ${file} now defines sha256:[0-9a-f]{16} \\(seed 7, 10 subjects, 3 folds of 6 train\\); rewrite it with \`ssmb protocols splits ${file} --force\``));
+    expect(formatCheckReport(r).split('\n')[1]).toBe(`WARNING ${r.staleSplit}; a run refuses this split until then`);
+    expect(formatCheckReport(r).split('\n').at(-1)).toMatch(/^OK: every listed file is present and readable \(a stale split file above\); /);
+    await expect(loadFold(NAME, data, '1')).rejects.toThrow(`protocol ${NAME}: ${r.staleSplit}`);
+    expect(writeProtocolSplit(file, { force: true }).status).toBe('replaced');
+    expect((await checkProtocol(NAME, data, { folds: ['1'] })).staleSplit).toBeNull();
+    await loadFold(NAME, data, '1');
+    // a file written before hashes were recorded (no "definition" line) is stale only if its folds differ
+    fs.writeFileSync(file, original);
+    fs.writeFileSync(splitFile, written.replace(/^ "definition": .*\n/m, ''));
+    reloadProtocols();
+    expect(fs.readFileSync(splitFile, 'utf8')).not.toContain('definition');
+    expect(staleSplitReason(getProtocol(NAME))).toBeNull();
+    fs.writeFileSync(file, original.replace('subjects: { from: 1, to: 10 }', 'subjects: [10, 9, 8, 7, 6, 5, 4, 3, 2, 1]'));
+    reloadProtocols();
+    expect(staleSplitReason(getProtocol(NAME))).toMatch(/is stale: it was written from another split definition, but /);
+    fs.writeFileSync(file, original);
+    fs.writeFileSync(splitFile, written);
+    reloadProtocols();
+  });
+
+  it('a module reader: a relative root reads the same absolute files; a folder it takes nothing from is noted', async () => {
+    const { png } = await tinyImages();
+    put(data, 'previews/1.png', png);
+    const rel = path.relative(process.cwd(), data);
+    const a = await loadFold(NAME, data, '1');
+    const r = await loadFold(NAME, rel, '1');
+    expect(r.probe).toEqual(a.probe);
+    expect(r.probe.every((s) => s.path.startsWith(data + path.sep))).toBe(true);
+    expect(r.notes).toContain("previews/: not read (reader 'camx' takes no image from this folder)");
+    fs.rmSync(path.join(data, 'previews'), { recursive: true });
   });
 
   it('a reader module that returns bad samples is named, with the field and what was expected', async () => {

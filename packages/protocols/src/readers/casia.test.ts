@@ -112,6 +112,6 @@ describe('CASIA NIR-VIS 2.0 reader', () => {
     const deep = await checkProtocol('casia-nir-vis-2.0-view2', root, { folds: ['1'], deep: true });
     const hit = deep.folds[0].unreadable.find((u) => u.path === file)!;
     expect(hit.reason).toContain(`cannot decode image ${file}`);
-    expect(formatCheckReport(deep)).toMatch(/^FAILED: \d+ missing, 1 unreadable; deep check: all 29 images decoded in (under 1 s|\d+ s)$/m);
+    expect(formatCheckReport(deep)).toMatch(/^FAILED: \d+ missing, 1 unreadable; deep check: 28 of 29 images decoded in (under 1 s|\d+ s)$/m);
   });
 });
