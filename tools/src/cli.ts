@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { resolvePathOptions } from './user_paths.ts';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -21,6 +22,7 @@ export async function buildProgram(): Promise<Command> {
     if (typeof mod.register !== 'function') throw new Error(`tools/src/commands/${file} must export register(program)`);
     mod.register(program);
   }
+  resolvePathOptions(program);
   return program;
 }
 

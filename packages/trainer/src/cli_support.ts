@@ -14,8 +14,9 @@ export interface ConfigCliOptions {
   set?: string[];
 }
 
+/** The run config a command line gives; the paths it names (dataset.root, backbone.weights, ...) absolute. */
 export function configFromCli(o: ConfigCliOptions): Config {
-  return resolveConfig({ files: o.config ?? [], sets: o.set ?? [] });
+  return resolveConfig({ files: o.config ?? [], sets: o.set ?? [], cwd: process.cwd() });
 }
 
 export { protocolFoldNames } from './protocol_folds.ts';

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { userPath } from '@ssmb/protocols';
 import { backboneInfo, getExpertKind, hasBackbone, listBackbones, listExpertKinds, ROUTER_INPUTS, ROUTING_MODES } from '@ssmb/core';
 
 // Fold ids are strings ('1', 'view2-3'); a bare number from YAML/CLI is accepted and kept as text.
@@ -286,12 +287,27 @@ export function parseSetOverrides(specs: string[]): ConfigOverride {
   }, {});
 }
 
-/** defaults <- base <- files (in order) <- --set overrides, validated. */
-export function resolveConfig(opts: { base?: ConfigOverride; files?: string[]; sets?: string[] } = {}): Config {
-  let merged: unknown = opts.base ?? {};
-  for (const f of opts.files ?? []) merged = mergeConfig(merged, loadConfigFile(f));
-  merged = mergeConfig(merged, parseSetOverrides(opts.sets ?? []));
-  return validateConfig(merged);
+/**
+ * defaults <- base <- files (in order) <- --set overrides, validated. With `cwd` (the command line's
+ * working directory), the paths the files and --set overrides give (CONFIG_PATH_KEYS) are made absolute
+ * against it, so the run records where the user meant whichever folder its worker starts in.
+ */
+export function resolveConfig(opts: { base?: ConfigOverride; files?: string[]; sets?: string[]; cwd?: string } = {}): Config {
+  let given: ConfigOverride = {};
+  for (const f of opts.files ?? []) given = mergeConfig(given, loadConfigFile(f));
+  given = mergeConfig(given, parseSetOverrides(opts.sets ?? []));
+  if (opts.cwd !== undefined) given = absoluteConfigPaths(given, opts.cwd);
+  return validateConfig(mergeConfig(opts.base ?? {}, given));
+}
+
+/** The CONFIG_PATH_KEYS an override object sets (non-empty strings), made absolute against `cwd`. */
+export function absoluteConfigPaths(over: ConfigOverride, cwd: string): ConfigOverride {
+  let out = over;
+  for (const key of Object.keys(CONFIG_PATH_KEYS)) {
+    const v = key.split('.').reduce<unknown>((o, k) => (isPlainObject(o) ? o[k] : undefined), over);
+    if (typeof v === 'string' && v.trim() !== '') out = mergeConfig(out, overrideFor(key, userPath(v, cwd)));
+  }
+  return out;
 }
 
 /** Splits `a,b,[c,d]` on top-level commas. */

@@ -44,8 +44,13 @@ describe('ssmb pretrain / evaluate / launch --work', () => {
     await ssmb('pretrain', '--store', file, '--quiet', '-o', weights, ...sets([...tiny, `dataset.root=${root}`, 'pretrain.steps=4', 'pretrain.batchSize=8']));
     expect(out.at(-1)).toMatch(new RegExp(`^run 1: weights ${weights}, VIS-VIS rank-1 \\d+\\.\\d%$`));
     out = [];
-    await ssmb('evaluate', '--store', file, '--quiet', ...sets([...tiny, `dataset.root=${root}`, 'method=baseline', 'dataset.fold=all', `backbone.weights=${weights}`]));
+    // paths as a user types them, relative to the working directory: the run records them absolute
+    const rel = (p: string) => path.relative(process.cwd(), p);
+    await ssmb('evaluate', '--store', file, '--quiet', ...sets([...tiny, `dataset.root=${rel(root)}`, 'method=baseline', 'dataset.fold=all', `backbone.weights=${rel(weights)}`]));
     expect(out[0]).toBe('run 2');
+    const s1 = RunStore.open(file);
+    expect(s1.requireRun(2).config).toMatchObject({ dataset: { root }, backbone: { weights } });
+    s1.close();
     expect(out.filter((l) => /synthetic-vis-nir fold [123] rank1 /.test(l))).toHaveLength(3);
     expect(out.find((l) => l.includes('tar_far_1e2'))).toMatch(/\(\d+ impostors\)/);
     out = [];
