@@ -62,6 +62,9 @@ export {
 export { tfSeed } from './random_seed.ts';
 export { mulberry32, mulberry32Step } from './rng.ts';
 // face detection + 68 landmarks -> 5 alignment points (face-api's networks, from the installed package)
-export { createFaceDetector, landmarks68To5, type DetectedFace, type FaceDetector, type FaceDetectorOptions, type PixelImage } from './detect/face_detector.ts';
+export {
+  createFaceDetector, DEFAULT_FACE_PICK, FACE_PICKS, landmarks68To5, pickFace, type DetectedFace, type FaceDetector, type FaceDetectorOptions, type FacePick,
+  type PixelImage,
+} from './detect/face_detector.ts';
 // onnxruntime training engine (forward + derived VJP graphs, per-op gradient table)
 export * from './engine/index.ts';

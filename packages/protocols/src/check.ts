@@ -2,6 +2,7 @@
 // image whose bit depth is not the spec's, and how long the deep check (a full decode) would take.
 import { decodeImage } from './image/decode.ts';
 import { readImageHeader, type ImageHeader } from './image/header.ts';
+import type { FaceLandmarker } from './image/landmarker.ts';
 import { userPath } from './paths.ts';
 import { getProtocol, loadProtocolReader, protocolFolds, readFold, staleSplitReason } from './registry.ts';
 import { bitDepthOf, type ProtocolSpec } from './spec.ts';
@@ -18,6 +19,27 @@ export interface FoldReport {
   notes: string[];
   /** system files (._*, .DS_Store, Thumbs.db, ...) left out */
   ignored: number;
+  /** with `detectFaces`: per role, what the face detector found in the images without eye / landmark annotations */
+  faces?: Record<Role, FaceCount>;
+}
+
+/** Face detection over one role's images that carry no eye / landmark annotation. */
+export interface FaceCount {
+  /** images the detector ran on */
+  checked: number;
+  /** of those, images with no face (a run centre-crops them) */
+  noFace: number;
+  /** of those, images with several faces (a run aligns the one the pick rule chooses) */
+  multiFace: number;
+  /** first few files with several faces */
+  multiFaceExamples: string[];
+}
+
+/** `protocols check --detect-faces`: run the face detector a run with dataset.detectFaces would, and count. */
+export interface CheckFaceDetection {
+  landmarker: FaceLandmarker;
+  /** the pick rule, for the report (largest, score, center) */
+  pick: string;
 }
 
 export interface BitDepthMismatch {
@@ -45,6 +67,8 @@ export interface CheckReport {
   warnings: number;
   /** the split file no longer matches the spec's split definition (a warning here; runs refuse it) */
   staleSplit: string | null;
+  /** the pick rule faces were detected with (null: no detection) */
+  facePick: string | null;
 }
 
 const EXAMPLES = 3;
@@ -118,7 +142,7 @@ async function timeDecodes(files: string[]): Promise<{ perImage: number; sampled
 export async function checkProtocol(
   name: string,
   root: string,
-  opts: { folds?: string[]; deep?: boolean } = {},
+  opts: { folds?: string[]; deep?: boolean; detectFaces?: CheckFaceDetection } = {},
 ): Promise<CheckReport> {
   const spec = getProtocol(name);
   await loadProtocolReader(spec);
@@ -132,6 +156,19 @@ export async function checkProtocol(
     let h = headers.get(s.path);
     if (!h) headers.set(s.path, (h = readImageHeader(s.path)));
     return h;
+  };
+  const found = new Map<string, number | null>(); // path -> faces found (null: not decodable), once per file
+  const facesIn = async (s: Sample): Promise<number | null> => {
+    if (!found.has(s.path)) {
+      try {
+        // annotated images are aligned on their eyes / landmarks: a run never detects faces in them
+        if (s.eyes || s.landmarks?.length === 5) found.set(s.path, -1);
+        else found.set(s.path, (await opts.detectFaces!.landmarker(await decodeImage(s.path), s))?.faces ?? 0);
+      } catch {
+        found.set(s.path, null); // unreadable: reported as such
+      }
+    }
+    return found.get(s.path)!;
   };
   const t0 = performance.now();
   for (const fold of folds) {
@@ -153,7 +190,25 @@ export async function checkProtocol(
     for (const role of ['gallery', 'probe'] as Role[]) {
       if (f[role].length === 0) missing.push({ role, entry: `${role} set`, reason: `no ${role} samples were found` });
     }
-    reports.push({ fold, counts, subjects, missing, unreadable, bitDepthMismatch: bitDepthMismatches(spec, [...unique.values()], headerOf), notes, ignored });
+    const report: FoldReport = { fold, counts, subjects, missing, unreadable, bitDepthMismatch: bitDepthMismatches(spec, [...unique.values()], headerOf), notes, ignored };
+    if (opts.detectFaces) {
+      report.faces = {} as Record<Role, FaceCount>;
+      for (const role of ROLES) {
+        const c: FaceCount = { checked: 0, noFace: 0, multiFace: 0, multiFaceExamples: [] };
+        for (const s of f[role]) {
+          const n = await facesIn(s);
+          if (n === null || n < 0) continue;
+          c.checked++;
+          if (n === 0) c.noFace++;
+          if (n > 1) {
+            c.multiFace++;
+            if (c.multiFaceExamples.length < EXAMPLES) c.multiFaceExamples.push(s.path);
+          }
+        }
+        report.faces[role] = c;
+      }
+    }
+    reports.push(report);
   }
   const files = [...checked.keys()];
   let deepSeconds = (performance.now() - t0) / 1000;
@@ -174,6 +229,7 @@ export async function checkProtocol(
     deepSampled,
     warnings: reports.reduce((a, r) => a + r.bitDepthMismatch.reduce((b, m) => b + m.count, 0), 0),
     staleSplit: staleSplitReason(spec),
+    facePick: opts.detectFaces?.pick ?? null,
   };
 }
 
@@ -206,6 +262,12 @@ export function formatCheckReport(r: CheckReport): string {
     for (const m of f.missing) lines.push(`  MISSING ${m.role ? m.role + ' ' : ''}${m.list && m.list !== m.entry ? `${m.list}: ` : ''}${m.entry} (${m.reason})`);
     for (const u of f.unreadable) lines.push(`  UNREADABLE ${u.path} (${u.reason})`);
     for (const m of f.bitDepthMismatch) lines.push(`  WARNING ${describeBitDepthMismatch(m)}`);
+    for (const role of f.faces ? ROLES : []) {
+      const c = f.faces![role];
+      if (!c.checked) continue;
+      const several = c.multiFace ? `, several faces in ${c.multiFace} (pick ${r.facePick} chooses one; e.g. ${c.multiFaceExamples[0]})` : '';
+      lines.push(`  faces   ${role}: detector ran on ${c.checked} unannotated image${c.checked > 1 ? 's' : ''}, no face in ${c.noFace}${several}`);
+    }
     for (const n of f.notes) lines.push(`  note: ${n}`);
   }
   const nMiss = r.folds.reduce((a, f) => a + f.missing.length, 0);

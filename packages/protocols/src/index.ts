@@ -7,7 +7,8 @@ export {
   type FoldRead, type InvalidSpec, type LoadedFold, type LoadFoldOptions,
 } from './registry.ts';
 export {
-  bitDepthMismatches, checkProtocol, describeBitDepthMismatch, formatCheckReport, type BitDepthMismatch, type CheckReport, type FoldReport,
+  bitDepthMismatches, checkProtocol, describeBitDepthMismatch, formatCheckReport, type BitDepthMismatch, type CheckFaceDetection, type CheckReport,
+  type FaceCount, type FoldReport,
 } from './check.ts';
 export { getReader, listReaders, registerReader } from './readers/index.ts';
 export { gapNotes, type DatasetReader, type ListContext, type ScanContext } from './readers/reader.ts';

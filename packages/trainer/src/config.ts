@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { userPath } from '@ssmb/protocols';
-import { backboneInfo, getExpertKind, hasBackbone, listBackbones, listExpertKinds, ROUTER_INPUTS, ROUTING_MODES } from '@ssmb/core';
+import { backboneInfo, DEFAULT_FACE_PICK, FACE_PICKS, getExpertKind, hasBackbone, listBackbones, listExpertKinds, ROUTER_INPUTS, ROUTING_MODES } from '@ssmb/core';
 
 // Fold ids are strings ('1', 'view2-3'); a bare number from YAML/CLI is accepted and kept as text.
 const foldId = z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().min(1));
@@ -22,8 +22,10 @@ const DatasetConfig = z.strictObject({
   onMissing: z.enum(['error', 'skip']).default('error'),
   /** Samples without eye / landmark annotations: find the face (face-api's SSD MobileNet + 68 landmarks ->
    *  5 points) and align it into the backbone's template; no face = centre crop, counted and named.
-   *  Absent = false (kept out of the defaults so stored runs keep their identity). */
-  detectFaces: z.boolean().optional(),
+   *  true = { pick: largest }; `pick` chooses among several faces: largest box, highest score, or nearest
+   *  the image centre (images with several faces are counted per role). Absent = false (kept out of the
+   *  defaults so stored runs keep their identity). */
+  detectFaces: z.union([z.boolean(), z.strictObject({ pick: z.enum(FACE_PICKS).default(DEFAULT_FACE_PICK) })]).optional(),
 });
 
 const BackboneConfig = z.strictObject({

@@ -1,10 +1,11 @@
 // `ssmb evaluate`: evaluate the frozen backbone (method=baseline) or an SSMB checkpoint on protocol folds.
 import type { Command } from 'commander';
 import { ON_MISSING } from '@ssmb/protocols';
-import { ALIGN_METRICS, BITDEPTH_MISMATCH_METRIC, collect, configFromCli, launchAndRun, SKIPPED_METRICS } from '@ssmb/trainer';
+import { ALIGN_METRICS, BITDEPTH_MISMATCH_METRIC, collect, configFromCli, launchAndRun, MULTI_FACE_METRICS, SKIPPED_METRICS } from '@ssmb/trainer';
 
 const SCORES = ['rank1', 'tar_far_1e2', 'tar_far_1e3', 'eer', 'auc'];
 const ROLE_OF = new Map<string, string>(Object.entries(SKIPPED_METRICS).map(([role, key]) => [key, role]));
+const MULTI_FACE_ROLE = new Map<string, string>(Object.entries(MULTI_FACE_METRICS).map(([role, key]) => [key, role]));
 
 /** `--on-missing skip` is `--set dataset.onMissing=skip`, checked here so a typo names the flag. */
 export function onMissingSet(value: string | undefined): string[] {
@@ -38,6 +39,7 @@ export function register(program: Command): void {
         if (r.metric === BITDEPTH_MISMATCH_METRIC) console.log(`${r.protocol} fold ${r.fold} warning: ${r.value} image(s) not of the bit depth the protocol spec declares (\`ssmb protocols check\` names them)`);
         if (r.metric === ALIGN_METRICS.centreCropped) console.log(`${r.protocol} fold ${r.fold} warning: ${r.value} image(s) centre-cropped instead of aligned (the worker log names them)`);
         if (r.metric === ALIGN_METRICS.noFace) console.log(`${r.protocol} fold ${r.fold} warning: no face detected in ${r.value} image(s)`);
+        if (MULTI_FACE_ROLE.has(r.metric)) console.log(`${r.protocol} fold ${r.fold} note: ${r.value} ${MULTI_FACE_ROLE.get(r.metric)} image(s) hold several faces (dataset.detectFaces.pick chose one in each)`);
       }
     });
 }

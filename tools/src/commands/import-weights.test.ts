@@ -7,7 +7,8 @@ import {
   createIResNet, createOnnxEmbedder, cosineSimilarity, initBackend, iresnetOnnxBytes, randomImagesNHWC, randomInsightfaceStateDict,
   loadModel, readWeightsFile, stateDictToSafetensors, tf, type IResNet, type IResNetShape,
 } from '@ssmb/core';
-import { ensurePackageWeights, importFamilyWeights, importWeights } from './import-weights.ts';
+import { Command } from 'commander';
+import { ensurePackageWeights, importFamilyWeights, importWeights, register } from './import-weights.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ssmb-cli-import-weights-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -22,6 +23,15 @@ const shape: IResNetShape = { depths: [1, 2, 1, 1], widths: [8, 8, 16, 16], stem
 const sd = randomInsightfaceStateDict(shape, 17);
 
 describe('ssmb import-weights', () => {
+  it("--verify's help says what it compares with: onnxruntime for insightface files, the package's own implementation for --family", () => {
+    const program = new Command('ssmb');
+    register(program);
+    const verify = program.commands.find((c) => c.name() === 'import-weights')!.options.find((o) => o.long === '--verify')!;
+    expect(verify.description).toBe(
+      "compare our embeddings with the source's on the same images (cosine >= threshold per image): onnxruntime on the ONNX graph for --onnx / --safetensors, the package's own implementation for --family",
+    );
+  });
+
   it('--onnx (BN folded, anonymous tensors) --out --verify: writes our weights with the config, and the check passes', async () => {
     const onnx = path.join(tmp, 'r-folded.onnx');
     fs.writeFileSync(onnx, iresnetOnnxBytes(sd, shape, { foldBn: true, anonymous: true }));

@@ -163,7 +163,7 @@ export function register(program: Command): void {
     .option('--onnx <file>', 'insightface ONNX model (e.g. an ArcFace r50/r100 release)')
     .option('--safetensors <file>', 'PyTorch state dict saved with safetensors.torch.save_file')
     .option('-o, --out <file>', 'our weights file to write (safetensors, model config in __metadata__)')
-    .option('--verify', 'compare our embeddings with onnxruntime on the same images (cosine >= threshold per image)')
+    .option('--verify', "compare our embeddings with the source's on the same images (cosine >= threshold per image): onnxruntime on the ONNX graph for --onnx / --safetensors, the package's own implementation for --family")
     .option('--images <files...>', 'aligned face images for --verify (default: random images)')
     .option('--count <n>', 'number of random images for --verify', (v) => Number.parseInt(v, 10), 4)
     .option('--seed <n>', 'seed of the random images', (v) => Number.parseInt(v, 10), 1)

@@ -1,10 +1,12 @@
 // `ssmb protocols list`, `ssmb protocols check <name> --root DIR [--fold F] [--deep]` and
 // `ssmb protocols splits <spec>` (writes a user protocol's split file next to its spec).
 import type { Command } from 'commander';
+import { DEFAULT_FACE_PICK, FACE_PICKS, initBackend, type FacePick } from '@ssmb/core';
 import {
   checkProtocol, formatCheckReport, getProtocol, listInvalidProtocols, listProtocols, protocolFolds, protocolSource, writeProtocolSplit,
   type ProtocolSpec,
 } from '@ssmb/protocols';
+import { faceLandmarker } from '@ssmb/trainer';
 
 type Log = (line: string) => void;
 
@@ -51,10 +53,18 @@ export function protocolsList(opts: { json?: boolean }, log: Log = console.log):
   return invalid.length;
 }
 
+/** `--detect-faces [pick]`: true (the flag alone) is the default rule; anything else must name a rule. */
+export function facePickOption(value: string | boolean | undefined): FacePick | null {
+  if (value === undefined || value === false) return null;
+  if (value === true) return DEFAULT_FACE_PICK;
+  if (!(FACE_PICKS as readonly string[]).includes(value)) throw new Error(`--detect-faces must be one of ${FACE_PICKS.join(', ')} (or no value: ${DEFAULT_FACE_PICK}), received ${JSON.stringify(value)}`);
+  return value as FacePick;
+}
+
 /** Returns the exit code: 0 when every listed file is present and readable, 1 otherwise. */
 export async function protocolsCheck(
   name: string,
-  opts: { root: string; fold?: string[]; deep?: boolean; json?: boolean },
+  opts: { root: string; fold?: string[]; deep?: boolean; json?: boolean; detectFaces?: string | boolean },
   log: Log = console.log,
 ): Promise<number> {
   const spec = getProtocol(name); // unknown protocol: error listing the known ones
@@ -62,7 +72,10 @@ export async function protocolsCheck(
   for (const f of opts.fold ?? []) {
     if (!known.includes(f)) throw new Error(`protocol '${name}' has no fold '${f}'; its folds: ${known.join(', ')}`);
   }
-  const report = await checkProtocol(name, opts.root, { folds: opts.fold, deep: opts.deep });
+  const pick = facePickOption(opts.detectFaces);
+  if (pick) await initBackend(); // the detector runs on the tf engine
+  const detectFaces = pick ? { landmarker: faceLandmarker(pick), pick } : undefined;
+  const report = await checkProtocol(name, opts.root, { folds: opts.fold, deep: opts.deep, detectFaces });
   log(opts.json ? JSON.stringify(report, null, 2) : formatCheckReport(report));
   return report.ok ? 0 : 1;
 }
@@ -90,6 +103,7 @@ export function register(program: Command): void {
     .requiredOption('--root <dir>', 'dataset root on disk')
     .option('--fold <fold>', 'check only this fold (repeatable)', collect)
     .option('--deep', 'decode every image fully instead of checking its header (the footer says how long that takes)')
+    .option('--detect-faces [pick]', `run the face detector on images without eye annotations, as dataset.detectFaces does, and count per role the images with no face or several faces (pick: ${FACE_PICKS.join('|')}, default ${DEFAULT_FACE_PICK})`)
     .option('--json', 'machine-readable report')
     .action(async (name: string, o) => {
       const code = await protocolsCheck(name, o);

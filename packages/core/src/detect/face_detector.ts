@@ -41,6 +41,28 @@ export interface FaceDetector {
   dispose(): void;
 }
 
+/**
+ * Which face is aligned when an image holds several: `largest` box (the default: the person the photo is
+ * of, not a small face in the background that the detector happens to score higher), highest detector
+ * `score`, or the box whose centre is nearest the image `center`. Ties go to the higher score.
+ */
+export const FACE_PICKS = ['largest', 'score', 'center'] as const;
+export type FacePick = (typeof FACE_PICKS)[number];
+export const DEFAULT_FACE_PICK: FacePick = 'largest';
+
+/** The face `pick` chooses among `faces` (best score first, as detect() returns them); undefined when none. */
+export function pickFace(faces: DetectedFace[], pick: FacePick, img: { width: number; height: number }): DetectedFace | undefined {
+  if (!(FACE_PICKS as readonly string[]).includes(pick)) throw new Error(`face pick must be one of ${FACE_PICKS.join(', ')}, received ${JSON.stringify(pick)}`);
+  const cost = (f: DetectedFace): number => {
+    if (pick === 'largest') return -f.box.width * f.box.height;
+    if (pick === 'score') return -f.score;
+    return Math.hypot(f.box.x + f.box.width / 2 - img.width / 2, f.box.y + f.box.height / 2 - img.height / 2);
+  };
+  let best: DetectedFace | undefined;
+  for (const f of [...faces].sort((a, b) => b.score - a.score)) if (best === undefined || cost(f) < cost(best)) best = f;
+  return best;
+}
+
 /** 68 iBUG landmarks -> the 5 alignment points. */
 export function landmarks68To5(l: Point[]): Point[] {
   if (l.length !== 68) throw new Error(`landmarks68To5: expected 68 points, received ${l.length}`);

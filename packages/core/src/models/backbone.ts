@@ -85,6 +85,8 @@ export interface CreateBackboneOptions {
 export interface WeightsSourceInfo {
   package: string;
   version: string; // the version the converter was checked against
+  /** the licence of the weights / model themselves; the package's own licence is read from its package.json
+   *  and put in front of it in the weights metadata (`MIT (package); <this>`) */
   license: string;
   /** paths inside the package; the first is the tfjs JSON (weights manifest or graph model), the rest its shards */
   files: string[];

@@ -103,7 +103,7 @@ export const DLIB_TAPS: readonly TapInfo[] = geometry().taps;
 export const DLIB_WEIGHTS_SOURCE: WeightsSourceInfo = {
   package: '@vladmandic/face-api',
   version: '1.7.15',
-  license: 'MIT (package); dlib model weights: public domain (dlib_face_recognition_resnet_model_v1, Davis King)',
+  license: 'dlib model weights: public domain (dlib_face_recognition_resnet_model_v1, Davis King)',
   files: ['model/face_recognition_model-weights_manifest.json', 'model/face_recognition_model.bin'],
   note: 'uint8-quantised weights (min + scale * q per tensor), dequantised to float32 on import',
 };

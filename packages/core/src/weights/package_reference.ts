@@ -1,7 +1,9 @@
 // The packages' OWN implementations of the pre-trained backbones, run on the same tf engine: the reference
 // our re-implementations are checked against (tests, `import-weights --verify`). dlib-resnet29: face-api's
 // FaceRecognitionNet (its node-wasm bundle, which uses our @tensorflow/tfjs); faceres-mobilenet: the tfjs
-// graph model itself (tfjs-converter), fed upstream's preprocessing (BGR minus the Caffe mean).
+// graph model itself (tfjs-converter), fed upstream HSE_FaceRec_tf's preprocessing (BGR minus the Caffe mean),
+// as our model is. The Human library feeds that graph RGB x 255 instead, which verifies worse on real faces:
+// agreement with this reference is agreement with the graph, not with Human's own descriptors.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -17,7 +19,8 @@ const require = createRequire(import.meta.url);
 export interface PackageReference {
   /** what runs: e.g. "face-api 1.7.15 FaceRecognitionNet" */
   readonly label: string;
-  /** pixels [B,S,S,3] RGB 0..255 -> descriptor [B,E] (the package's own preprocessing and network) */
+  /** pixels [B,S,S,3] RGB 0..255 -> descriptor [B,E] (the package's network; face-api's own preprocessing,
+   *  for faceres upstream's rather than Human's: see the file header) */
   embed(pixels: tf.Tensor4D): Promise<Float32Array>;
   dispose(): void;
 }

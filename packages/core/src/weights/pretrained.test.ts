@@ -80,7 +80,8 @@ describe('pre-trained backbones from npm packages', () => {
       const info = backboneInfo(name).pretrained!;
       expect(imp.metadata.source_package).toBe(info.package);
       expect(imp.metadata.source_version).toBe(info.version);
-      expect(imp.metadata.source_license).toMatch(/^MIT \(package\); /);
+      expect(imp.metadata.source_license).toBe(`MIT (package); ${info.license}`); // the package's licence once, then the weights'
+      expect(info.license).not.toContain('(package)');
       expect(imp.metadata.source_files.split(', ')).toEqual(info.files);
       expect(imp.metadata.source_sha256).toMatch(/^[0-9a-f]{64}$/);
       const file = path.join(dir, `${name}.safetensors`);

@@ -12,7 +12,7 @@ export interface LandmarkerResult {
   points5: Point[];
   /** detector confidence of the chosen face */
   score: number;
-  /** faces found in the image (the best one is used) */
+  /** faces found in the image; with more than one, the landmarker's documented rule chose this one */
   faces: number;
 }
 

@@ -16,12 +16,17 @@ export interface AlignStats {
   detected: number; // aligned on landmarker points
   detectFailed: number; // the landmarker found no face
   detectFailedFiles: string[];
+  /** aligned on landmarker points in an image where it found several faces (its rule chose one) */
+  multiFace: number;
+  multiFaceFiles: string[];
   /** the method of each image, in the order of the samples loaded */
   methods: AlignMethod[];
 }
 
 export function emptyAlignStats(): AlignStats {
-  return { total: 0, eyes: 0, landmarks: 0, fallback: 0, fallbackFiles: [], detected: 0, detectFailed: 0, detectFailedFiles: [], methods: [] };
+  return {
+    total: 0, eyes: 0, landmarks: 0, fallback: 0, fallbackFiles: [], detected: 0, detectFailed: 0, detectFailedFiles: [], multiFace: 0, multiFaceFiles: [], methods: [],
+  };
 }
 
 /** Is `t` the insightface template at `size` (the one eye annotations are mapped with ArcFace's eye positions for)? */
@@ -51,19 +56,20 @@ export async function loadAlignedImage(
   out?: Float32Array,
   offset = 0,
   align: AlignOptions = {},
-): Promise<{ data: Float32Array; method: AlignMethod }> {
+): Promise<{ data: Float32Array; method: AlignMethod; faces?: number }> {
   checkSize(size);
   if (align.template && align.template.length !== 5) throw new Error(`align.template: expected 5 points, received ${align.template.length}`);
   const data = out ?? new Float32Array(size * size * 3); // [H,W,3]
   const img = await decodeImage(sample.path);
   let { m, method } = alignmentFor(sample, img, size, align.template);
+  let faces: number | undefined;
   if (method === 'centre-crop' && align.landmarker) {
     const found = await align.landmarker(img, sample);
-    if (found) ({ m, method } = { m: similarityFromPoints(found.points5, align.template ?? insightfaceTemplate(size)), method: 'detected' });
+    if (found) ({ m, method, faces } = { m: similarityFromPoints(found.points5, align.template ?? insightfaceTemplate(size)), method: 'detected', faces: found.faces });
     else method = 'detect-failed';
   }
   warpAffineNormalized(img, m, size, data, offset);
-  return { data, method };
+  return { data, method, ...(faces !== undefined ? { faces } : {}) };
 }
 
 /** [N,size,size,3] batch. Decodes run a few at a time (sharp works off the main thread). */
@@ -77,17 +83,25 @@ export async function loadAlignedBatch(
   const data = new Float32Array(samples.length * per); // [N,H,W,3]
   const stats = opts.stats ?? emptyAlignStats();
   stats.methods ??= []; // stats objects made before the per-image methods existed
+  stats.multiFace ??= 0;
+  stats.multiFaceFiles ??= [];
   const first = stats.methods.length; // a shared stats object accumulates batches in order
   let next = 0;
   const worker = async () => {
     while (next < samples.length) {
       const i = next++;
-      const { method } = await loadAlignedImage(samples[i], size, data, i * per, opts);
+      const { method, faces } = await loadAlignedImage(samples[i], size, data, i * per, opts);
       stats.total++;
       stats.methods[first + i] = method;
       if (method === 'eyes') stats.eyes++;
       else if (method === 'landmarks') stats.landmarks++;
-      else if (method === 'detected') stats.detected++;
+      else if (method === 'detected') {
+        stats.detected++;
+        if ((faces ?? 1) > 1) {
+          stats.multiFace++;
+          stats.multiFaceFiles.push(samples[i].path);
+        }
+      }
       else {
         stats.fallback++;
         stats.fallbackFiles.push(samples[i].path);

@@ -6,11 +6,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bitDepthMismatches, describeBitDepthMismatch, getProtocol, type OnMissing, type Role } from '@ssmb/protocols';
 import { RunStore, type EvalMetricValue, type EvaluationRecord, type RoutingCount, type WorkerStoreApi } from '../store/run_store.ts';
-import { ALIGN_METRICS, BITDEPTH_MISMATCH_METRIC, SKIPPED_METRICS } from '../tables/metrics.ts';
+import { ALIGN_METRICS, BITDEPTH_MISMATCH_METRIC, MULTI_FACE_METRICS, SKIPPED_METRICS } from '../tables/metrics.ts';
 import { loadFoldChecked, loadImages, type ImageSet } from '../train/data.ts';
 import { evaluateFold, scoreFileLines } from './fold_metrics.ts';
 import type { EvalEmbedder } from './embedders.ts';
-import type { AlignOptions } from '@ssmb/protocols';
+import type { AlignOptions, AlignStats } from '@ssmb/protocols';
 
 export interface Embedded {
   emb: Float32Array; // [N,E]
@@ -87,6 +87,8 @@ export interface FoldEvalOptions {
   /** Roles the run read, whose skipped entries the record counts: gallery + probe (default), plus train
    *  for a run that trained on the fold. */
   roles?: readonly Role[];
+  /** how the run's training images were aligned (a run that trained on the fold): their multi-face count is recorded too */
+  trainAlign?: AlignStats;
 }
 
 /** What the run left out of the fold or read differently from the spec, stored as eval metrics beside the scores. */
@@ -99,6 +101,8 @@ export interface FoldDataAccount {
   centreCropped: number;
   /** of those, the images in which the face detector found no face */
   noFace: number;
+  /** per role, images in which the face detector found several faces (dataset.detectFaces.pick chose one) */
+  multiFace?: Partial<Record<Role, number>>;
   /** one line per problem, for logs */
   warnings: string[];
 }
@@ -118,6 +122,7 @@ export function dataAccountMetrics(a: FoldDataAccount): Record<string, EvalMetri
   if (a.bitDepthMismatch > 0) out[BITDEPTH_MISMATCH_METRIC] = { value: a.bitDepthMismatch, count: a.bitDepthMismatch };
   if (a.centreCropped > 0) out[ALIGN_METRICS.centreCropped] = { value: a.centreCropped, count: a.centreCropped };
   if (a.noFace > 0) out[ALIGN_METRICS.noFace] = { value: a.noFace, count: a.noFace };
+  for (const [role, n] of Object.entries(a.multiFace ?? {}) as [Role, number][]) if (n > 0) out[MULTI_FACE_METRICS[role]] = { value: n, count: n };
   return out;
 }
 
@@ -145,7 +150,15 @@ export async function evaluateProtocolFold(embedder: EvalEmbedder, o: FoldEvalOp
     warnings.push(`${o.protocol} fold ${o.fold}: ${centreCropped} gallery/probe image(s) centre-cropped, not aligned to the template` +
       `${noFace ? ` (${noFace} with no face detected)` : ''}: ${files.slice(0, 5).join(', ')}${files.length > 5 ? `, ... (${files.length - 5} more)` : ''}`);
   }
-  const data: FoldDataAccount = { skipped, bitDepthMismatch: mismatches.reduce((a, m) => a + m.count, 0), centreCropped, noFace, warnings };
+  const multiFace: Partial<Record<Role, number>> = {
+    ...(o.trainAlign ? { train: o.trainAlign.multiFace } : {}),
+    gallery: galleryImages.stats?.multiFace ?? 0,
+    probe: probeImages.stats?.multiFace ?? 0,
+  };
+  for (const [role, n] of Object.entries(multiFace) as [Role, number][]) {
+    if (n > 0) warnings.push(`${o.protocol} fold ${o.fold}: ${n} ${role} image(s) hold several faces; dataset.detectFaces.pick chose one in each (the worker log names them)`);
+  }
+  const data: FoldDataAccount = { skipped, bitDepthMismatch: mismatches.reduce((a, m) => a + m.count, 0), centreCropped, noFace, multiFace, warnings };
   const gallery = await embedAll(embedder, galleryImages, o.batchSize);
   const probe = await embedAll(embedder, probeImages, o.batchSize);
   const result = evaluateFold({

@@ -32,6 +32,9 @@ const KNOWN: Record<string, Omit<MetricSpec, 'key'>> = {
   bitdepth_mismatch: { label: 'Bit-depth mismatches', percent: false, better: 'lower', decimals: 0 },
   align_centre_crop: { label: 'Centre-cropped images', percent: false, better: 'lower', decimals: 0 },
   align_no_face: { label: 'Images with no face detected', percent: false, better: 'lower', decimals: 0 },
+  align_multi_face_train: { label: 'Train images with several faces', percent: false, better: 'lower', decimals: 0 },
+  align_multi_face_gallery: { label: 'Gallery images with several faces', percent: false, better: 'lower', decimals: 0 },
+  align_multi_face_probe: { label: 'Probe images with several faces', percent: false, better: 'lower', decimals: 0 },
 };
 
 /** Eval metric per role: list entries a run left out because their file is missing (dataset.onMissing=skip). */
@@ -42,6 +45,9 @@ export const BITDEPTH_MISMATCH_METRIC = 'bitdepth_mismatch';
  *  centre-cropped instead (no eye/landmark annotation, or no face detected), and of those the ones where
  *  the face detector (dataset.detectFaces) found no face. Recorded only when > 0, like bitdepth_mismatch. */
 export const ALIGN_METRICS = { centreCropped: 'align_centre_crop', noFace: 'align_no_face' } as const;
+/** Eval metric per role: images in which the face detector found several faces and dataset.detectFaces.pick
+ *  chose one (train only for runs that trained on the fold). Recorded only when > 0. */
+export const MULTI_FACE_METRICS = { train: 'align_multi_face_train', gallery: 'align_multi_face_gallery', probe: 'align_multi_face_probe' } as const;
 
 /** The three numbers every quickstart/paper table shows by default. */
 export const DEFAULT_METRICS = ['rank1', 'tar_far_1e2', 'eer'] as const;

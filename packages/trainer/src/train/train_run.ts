@@ -105,7 +105,8 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
     const scoreDir = config.eval.scoreFiles ? path.join(ctx.runDir, 'scores') : null;
     if (trainEngine.kind === 'onnxruntime') await trainEngine.trainer.release(); // its memory, before evaluation builds its own session
     engine = undefined;
-    const trained = { ...evalOptions(config, size, scoreDir), roles: ['train', 'gallery', 'probe'] as const }; // skipped training entries counted too
+    // skipped training entries and training images with several faces counted too
+    const trained = { ...evalOptions(config, size, scoreDir), roles: ['train', 'gallery', 'probe'] as const, trainAlign: images.stats };
     await recordFoldEvaluation(store, run.id, await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, trained), evalEngineOptions(ctx)));
     const weights = path.join(ctx.runDir, 'model.safetensors');
     saveWeights(model, weights, { run_id: String(run.id), config: JSON.stringify(config) });
