@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { reloadProtocols } from '@ssmb/protocols';
-import { protocolsCheck, protocolsList, register as registerProtocols } from './protocols.ts';
+import { facePickOption, protocolsCheck, protocolsList, register as registerProtocols } from './protocols.ts';
 import { register as registerSynth, synthGenerate } from './synth.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ssmb-cli-protocols-'));
@@ -24,6 +24,14 @@ function program(): Command {
 }
 
 describe('ssmb protocols / synth', () => {
+  it('`--detect-faces` alone is the largest-box rule; a named rule is kept; anything else fails naming the rules', async () => {
+    expect(facePickOption(undefined)).toBeNull();
+    expect(facePickOption(true)).toBe('largest');
+    expect(facePickOption('center')).toBe('center');
+    expect(() => facePickOption('first')).toThrow('--detect-faces must be one of largest, score, center (or no value: largest), received "first"');
+    await expect(protocolsCheck('synthetic-vis-nir', { root: tmp, detectFaces: 'first' })).rejects.toThrow('--detect-faces must be one of');
+  });
+
   it('`protocols list` names every protocol with its origin and folds', () => {
     const lines: string[] = [];
     protocolsList({}, (l) => lines.push(l));

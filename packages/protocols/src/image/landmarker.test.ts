@@ -57,6 +57,14 @@ describe('loadAlignedBatch with a landmarker and a template', () => {
     expect(Math.max(at(2, 14, 16), at(2, 34, 16))).toBeGreaterThan(0);
   });
 
+  it('an image in which the landmarker found several faces is counted, with its file, as multi-face', async () => {
+    const several: FaceLandmarker = async () => ({ points5: DOTS, score: 0.8, faces: 3 });
+    const s = { subject: '1', modality: 'VIS' };
+    const samples: Sample[] = [{ ...s, path: path.join(dir, 'face.png') }, { ...s, path: path.join(dir, 'noface.png') }];
+    const { stats } = await loadAlignedBatch(samples, S, { landmarker: async (img, x) => (x.path.endsWith('noface.png') ? landmarker(img, x) : several(img, x)), concurrency: 1 });
+    expect(stats).toMatchObject({ detected: 1, detectFailed: 1, multiFace: 1, multiFaceFiles: [samples[0].path] });
+  });
+
   it('rejects a template that is not 5 points', async () => {
     await expect(loadAlignedBatch([{ subject: '1', modality: 'VIS', path: path.join(dir, 'face.png') }], S, { template: [[1, 2]] })).rejects.toThrow(/align.template: expected 5 points, received 1/);
   });
