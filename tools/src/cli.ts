@@ -1,5 +1,6 @@
 // `ssmb <command>`: every file in ./commands exports `register(program)`; they are discovered, not
-// listed, so adding a command never edits this file.
+// listed, so adding a command never edits this file. Their path options are then made absolute against
+// the working directory as they are parsed (user_paths.ts).
 import { Command } from 'commander';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
