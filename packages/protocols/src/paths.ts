@@ -30,7 +30,7 @@ export function userPath(p: string, cwd = process.cwd()): string {
 }
 
 /**
- * to the root; an absolute one (`/etc/passwd`, `C:\data\x.bmp`, `\\server\share`) or one that climbs out
+ * Whether a list or spec entry points outside the dataset root. Entries are read relative
  * to the root; an absolute one (`/etc/passwd`, `C:\data\x.bmp`, `\\server\share`) or one that climbs out
  * with `..` is never read, whether or not the file exists.
  */
