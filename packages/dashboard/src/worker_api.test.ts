@@ -51,13 +51,15 @@ const worker = (extra: Partial<ConstructorParameters<typeof HttpStore>[0]> = {})
   new HttpStore({ url, token: TOKEN, bufferDir: path.join(root, `buffer-${++n}`), retryMinMs: 20, retryMaxMs: 200, log: (l) => logs.push(l), ...extra });
 const points = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ key: 'loss', step: from + i, value: from + i === 1 ? Number.NaN : 1 / (from + i) }));
 const rows = (id: number) => store.getMetricHistory(id, 'loss');
+/** The owner id and credential a worker registered with (kept in its buffer folder). */
+const identityOf = (w: HttpStore) => JSON.parse(readFileSync(path.join(path.dirname(w.runFilesDir), 'worker-identity.json'), 'utf8')) as { owner: string; credential: string };
 
 describe('workers API over HTTP', () => {
   it('claims with a lease, writes metrics, evaluations and files, releases; another node resumes from the uploaded checkpoint', async () => {
     const id = queue();
     const a = worker();
     const run = (await a.claimRun('node-a:1', 60_000, { runId: id, executor: { launcher: 'slurm', job: '4242', task: '3' } }))!;
-    expect(run).toMatchObject({ id, status: 'running', leaseOwner: 'node-a:1', leaseEpoch: 1 });
+    expect(run).toMatchObject({ id, status: 'running', leaseOwner: expect.stringMatching(/^node-a:1~[\w-]{8}$/), leaseEpoch: 1 });
     await a.setRunEnvironment(id, { codeVersion: 'abc123' });
     await a.logMetrics(id, points(1, 1000));
     const ckpt = path.join(a.runFilesDir, `run-${id}`, 'checkpoints', 'step-00000010.ckpt');
@@ -65,7 +67,7 @@ describe('workers API over HTTP', () => {
     const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7) % 251));
     writeFileSync(ckpt, bytes);
     await a.addCheckpoint(id, 10, ckpt);
-    const shared = path.join(root, 'shared', 'scores.txt'); // outside the worker's upload folder: referenced
+    const shared = path.join(store.dir, 'artifacts', `run-${id}`, 'shared', 'scores.txt'); // outside the worker's upload folder: referenced
     mkdirSync(path.dirname(shared), { recursive: true });
     writeFileSync(shared, '# scores\n');
     await a.addArtifact(id, 'scores', shared);
@@ -180,7 +182,8 @@ describe('workers API over HTTP', () => {
     const none = await fetch(`${url}/api/worker/claim`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(none.status).toBe(401);
     const w = worker({ token: 'nope' });
-    await expect(w.claimRun('x', 60_000)).rejects.toThrow(new RegExp(`${url}.* 401 TOKEN_INVALID: .*--token T or the SSMB_TOKEN`));
+    await expect(w.claimRun('x', 60_000)).rejects.toThrow(new RegExp(`${url}.* 401 TOKEN_INVALID: .*SSMB_TOKEN environment variable or a file: --token-file`));
+    expect(logs.filter((l) => /401 TOKEN_INVALID.*retrying \(\d of 5\)/.test(l))).toHaveLength(5); // bounded, saying why
     w.close();
   });
 
@@ -227,10 +230,11 @@ describe('workers API over HTTP', () => {
     const id = queue();
     const w = worker();
     const run = (await w.claimRun('up:1', 60_000, { runId: id }))!;
+    const me = identityOf(w);
     const put = (name: string, body: Buffer, headers: Record<string, string>) =>
       fetch(`${url}/api/worker/runs/${id}/files/${name}`, {
         method: 'PUT',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/octet-stream', 'x-ssmb-owner': 'up:1', 'x-ssmb-attempt': String(run.leaseEpoch), ...headers },
+        headers: { authorization: `Bearer ${me.credential}`, 'content-type': 'application/octet-stream', 'x-ssmb-owner': me.owner, 'x-ssmb-attempt': String(run.leaseEpoch), ...headers },
         body: new Uint8Array(body),
       });
     const body = Buffer.from('checkpoint bytes');
@@ -243,13 +247,13 @@ describe('workers API over HTTP', () => {
     const traversal = await put('..%2F..%2Fevil', body, { 'x-ssmb-sha256': sha });
     expect(traversal.status).toBe(400);
     const stranger = await put('checkpoints/c.ckpt', body, { 'x-ssmb-sha256': sha, 'x-ssmb-owner': 'someone-else' });
-    expect(stranger.status).toBe(409);
-    expect(((await stranger.json()) as { error: { code: string } }).error.code).toBe('LEASE_LOST');
+    expect(stranger.status).toBe(403);
+    expect(((await stranger.json()) as { error: { code: string } }).error.code).toBe('WORKER_NOT_OWNER');
     // A row naming an upload that never arrived is refused, naming the route to send it to.
     const writes = await fetch(`${url}/api/worker/runs/${id}/writes`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ owner: 'up:1', attempt: run.leaseEpoch, ops: [{ seq: 1, type: 'checkpoint', step: 1, upload: 'checkpoints/never.ckpt' }] }),
+      headers: { authorization: `Bearer ${me.credential}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ owner: me.owner, attempt: run.leaseEpoch, ops: [{ seq: 1, type: 'checkpoint', step: 1, upload: 'checkpoints/never.ckpt' }] }),
     });
     expect(writes.status).toBe(400);
     expect(await writes.text()).toMatch(/PUT \/api\/worker\/runs\/\d+\/files\/checkpoints\/never\.ckpt/);

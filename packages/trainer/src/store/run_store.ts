@@ -520,7 +520,8 @@ export class RunStore implements RunStoreApi {
       if (opts.resumeOwn) {
         const own = this.stmt(`SELECT id FROM runs WHERE status = 'running' AND lease_owner = ? ORDER BY id LIMIT 1`).get(owner) as { id: number } | undefined;
         if (own) {
-          this.stmt('UPDATE runs SET lease_expires_at = ?, heartbeat_at = ? WHERE id = ?').run(now + leaseMs, now, own.id);
+          // Extends, never shortens: a claim does not cut the lease the holder asked for.
+          this.stmt('UPDATE runs SET lease_expires_at = max(lease_expires_at, ?), heartbeat_at = ? WHERE id = ?').run(now + leaseMs, now, own.id);
           return this.getRun(own.id)!;
         }
       }
