@@ -2,14 +2,18 @@
 // tracking server remote workers report to (`ssmb worker --server URL`). `ssmb serve` and
 // `ssmb dashboard serve` are the same command.
 import type { Command } from 'commander';
-import { DEFAULT_HOST, DEFAULT_MAX_SWEEP_RUNS, DEFAULT_PORT, buildServer, ensureWebBuild, isLoopback, openDashboardStore } from '@ssmb/dashboard';
+import path from 'node:path';
+import { DEFAULT_HOST, DEFAULT_MAX_SWEEP_RUNS, DEFAULT_PORT, SECRETS_FILE, buildServer, ensureWebBuild, isLoopback, openDashboardStore } from '@ssmb/dashboard';
 import { DEFAULT_STORE } from './reproduce.ts';
+import { readToken } from '../token.ts';
 
 export interface ServeOptions {
   store: string;
   host: string;
   port: number;
+  /** A fixed token (from SSMB_TOKEN or --token-file; the CLI never takes it from argv). */
   token?: string;
+  tokenFile?: string;
   /** Extra Host names the server answers to (a reverse proxy's name, this machine's DNS name). */
   allowHost?: string[];
   /** Folders launched runs may write to, and read datasets / weights from (besides the store's folder). */
@@ -43,6 +47,7 @@ export async function serveDashboard(o: ServeOptions): Promise<RunningDashboard>
     }
   }
   const store = openDashboardStore(o.store);
+  const secretsFile = path.join(store.dir, SECRETS_FILE);
   const { app, policy, roots } = await buildServer({
     store,
     host: o.host,
@@ -65,12 +70,12 @@ export async function serveDashboard(o: ServeOptions): Promise<RunningDashboard>
   const url = isLoopback(o.host) ? address : `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${(app.server.address() as { port: number }).port}`;
   log(`dashboard: ${url}  (store ${o.store})`);
   if (policy.token) {
-    log(`token: ${policy.token}`);
+    log(`token: ${policy.token}${o.token === undefined ? `  (generated; kept for restarts in ${secretsFile}, mode 0600)` : ''}`);
     log(policy.exposed
       ? 'changes (tags, archive, cancel, launch) and reads from other hosts need this token: paste it into the token field of the page'
       : 'changes (tags, archive, cancel, launch) need this token');
   }
-  log(`workers elsewhere report here: ssmb worker --server ${url}${policy.token ? ' --token <token>' : ''} (stale runs are re-queued by this server)`);
+  log(`workers elsewhere report here: ${policy.token ? 'SSMB_TOKEN=<token> ' : ''}ssmb worker --server ${url} (each registers and gets its own credential; stale runs are re-queued by this server)`);
   log(`launched runs write under ${roots.output.join(', ')}; read datasets from ${roots.data.join(', ')} and weights from ${roots.weights.join(', ')}`);
   return {
     url,
@@ -98,7 +103,8 @@ function addServeOptions(cmd: Command): Command {
       return n;
     }, DEFAULT_PORT)
     .option('--host <address>', 'address to bind; a non-loopback address requires a token for changes and for reads from other hosts', DEFAULT_HOST)
-    .option('--token <token>', 'token for changes (default: generated and printed when the host is not loopback)')
+    .option('--token-file <file>', 'file holding a fixed token (mode 0600; or the SSMB_TOKEN environment variable); default: generated when the host is not loopback, kept in the store folder')
+    .option('--token <token>', 'refused: a token on the command line is visible to every user (ps); use SSMB_TOKEN or --token-file')
     .option('--allow-host <name>', 'also answer to this Host name (reverse proxy, DNS name); repeatable', collect, [])
     .option('--output-root <dir>', "folder launched runs may write to besides the store's; repeatable", collect, [])
     .option('--data-root <dir>', "folder launched runs may read datasets from besides the store's; repeatable", collect, [])
@@ -106,8 +112,8 @@ function addServeOptions(cmd: Command): Command {
     .option('--max-sweep-runs <n>', 'largest sweep the Launch page queues', positiveInt('--max-sweep-runs'), DEFAULT_MAX_SWEEP_RUNS)
     .option('--tables <dir>', "table configs for the Paper tables page (default: the repository's tables/)")
     .option('--stale-grace-seconds <s>', 'after start, wait this long before re-queueing runs whose lease expired (their workers reconnect)', Number.parseFloat)
-    .action(async (o: ServeOptions) => {
-      const running = await serveDashboard(o);
+    .action(async (o: ServeOptions & { token?: unknown }) => {
+      const running = await serveDashboard({ ...o, token: readToken(o) ?? undefined });
       await new Promise<void>((resolve) => {
         const stop = () => {
           void running.close().then(resolve);

@@ -149,6 +149,7 @@ export class HttpStore implements WorkerStoreApi {
   private readonly o: Required<Pick<HttpStoreOptions, 'serverTimeoutMs' | 'retryMinMs' | 'retryMaxMs' | 'reportEveryMs'>>;
   private identity: Identity | null = null;
   private authFailures = 0;
+  private authSince = 0;
 
   constructor(opts: HttpStoreOptions) {
     let u: URL;
@@ -210,7 +211,7 @@ export class HttpStore implements WorkerStoreApi {
     return id;
   }
 
-  /** A 401 is retried AUTH_RETRIES times in a row (the server may be restarting with its token); true = retry. */
+  /** A 401 is retried up to AUTH_RETRIES times in a row (the server may be restarting with its token); true = retry. */
   private retryAuth(err: ServerError): boolean {
     if (err.status !== 401) return false;
     if (err.code === 'TOKEN_INVALID' && this.identity && err.message.includes('worker credential')) {
@@ -218,7 +219,10 @@ export class HttpStore implements WorkerStoreApi {
       this.identity = null;
       rmSync(path.join(this.bufferDir, IDENTITY_FILE), { force: true });
     }
-    if (++this.authFailures > AUTH_RETRIES) return false;
+    const now = Date.now();
+    if (this.authFailures === 0) this.authSince = now;
+    // Bounded by count and by --server-timeout, whichever comes first.
+    if (++this.authFailures > AUTH_RETRIES || now - this.authSince >= this.o.serverTimeoutMs) return false;
     this.log(`${err.message}: retrying (${this.authFailures} of ${AUTH_RETRIES}); if the server was restarted with another token, restart this worker with it (SSMB_TOKEN)`);
     return true;
   }
