@@ -3,7 +3,7 @@
 // `ssmb dashboard serve` are the same command.
 import type { Command } from 'commander';
 import path from 'node:path';
-import { DEFAULT_HOST, DEFAULT_MAX_SWEEP_RUNS, DEFAULT_PORT, SECRETS_FILE, buildServer, ensureWebBuild, isLoopback, openDashboardStore } from '@ssmb/dashboard';
+import { DEFAULT_HOST, DEFAULT_MAX_SWEEP_RUNS, DEFAULT_PORT, RUN_UPLOAD_QUOTA, SECRETS_FILE, buildServer, ensureWebBuild, isLoopback, openDashboardStore } from '@ssmb/dashboard';
 import { DEFAULT_STORE } from './reproduce.ts';
 import { readToken } from '../token.ts';
 
@@ -23,6 +23,8 @@ export interface ServeOptions {
   maxSweepRuns?: number;
   /** Table configs folder (default: the repository's tables/). */
   tables?: string;
+  /** Bytes of uploads one run may hold, in GiB (default RUN_UPLOAD_QUOTA). */
+  runUploadQuotaGb?: number;
   /** Wait this long after start before re-queueing runs whose lease expired (workers reconnect). */
   staleGraceSeconds?: number;
   /** Build the single-page app first when it is missing or stale (needs vite, a dev dependency). */
@@ -48,7 +50,7 @@ export async function serveDashboard(o: ServeOptions): Promise<RunningDashboard>
   }
   const store = openDashboardStore(o.store);
   const secretsFile = path.join(store.dir, SECRETS_FILE);
-  const { app, policy, roots } = await buildServer({
+  const server = await buildServer({
     store,
     host: o.host,
     token: o.token,
@@ -57,7 +59,12 @@ export async function serveDashboard(o: ServeOptions): Promise<RunningDashboard>
     maxSweepRuns: o.maxSweepRuns,
     ...(o.tables !== undefined ? { tablesDir: o.tables } : {}),
     ...(o.staleGraceSeconds !== undefined ? { staleGraceMs: o.staleGraceSeconds * 1000 } : {}),
+    ...(o.runUploadQuotaGb !== undefined ? { runUploadQuota: Math.round(o.runUploadQuotaGb * 1024 ** 3) } : {}),
+  }).catch((err) => {
+    store.close(); // a refused token or secrets file: nothing stays open
+    throw err;
   });
+  const { app, policy, roots } = server;
   let address: string;
   try {
     address = await app.listen({ host: o.host, port: o.port });
@@ -111,6 +118,11 @@ function addServeOptions(cmd: Command): Command {
     .option('--weights-root <dir>', "folder launched runs may read weights from besides the store's; repeatable", collect, [])
     .option('--max-sweep-runs <n>', 'largest sweep the Launch page queues', positiveInt('--max-sweep-runs'), DEFAULT_MAX_SWEEP_RUNS)
     .option('--tables <dir>', "table configs for the Paper tables page (default: the repository's tables/)")
+    .option('--run-upload-quota-gb <n>', `uploads (checkpoints, weights) one run may hold in the store's folder, GiB (default ${RUN_UPLOAD_QUOTA / 1024 ** 3})`, (v) => {
+      const n = Number(v);
+      if (!(n > 0)) throw new Error(`--run-upload-quota-gb must be a positive number, got ${v}`);
+      return n;
+    })
     .option('--stale-grace-seconds <s>', 'after start, wait this long before re-queueing runs whose lease expired (their workers reconnect)', Number.parseFloat)
     .action(async (o: ServeOptions & { token?: unknown }) => {
       const running = await serveDashboard({ ...o, token: readToken(o) ?? undefined });
