@@ -119,6 +119,24 @@ describe('workers API over HTTP', () => {
     expect(store.getRun(id)!.status).toBe('completed');
   });
 
+  it('NaN, Infinity and -Infinity come back exactly to a resumed remote run (history and evaluations)', async () => {
+    const id = queue();
+    const a = worker();
+    await a.claimRun('inf-a', 60_000, { runId: id });
+    const values = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0.5];
+    await a.logMetrics(id, values.map((value, i) => ({ key: 'loss', step: i + 1, value })));
+    await a.recordEvaluation(id, { protocol: 'p', fold: '1', metrics: { eer: { value: Number.POSITIVE_INFINITY }, far: { value: Number.NEGATIVE_INFINITY } } });
+    await a.releaseRun(id, 'inf-a');
+    a.close();
+    const b = worker();
+    await b.claimRun('inf-b', 60_000, { runId: id });
+    expect((await b.getMetricHistory(id, 'loss')).map((p) => p.value)).toEqual(values); // toEqual tells NaN, Infinity and -Infinity apart
+    const ev = Object.fromEntries((await b.getEvalMetrics(id)).map((m) => [m.metric, m.value]));
+    expect(ev).toEqual({ eer: Number.POSITIVE_INFINITY, far: Number.NEGATIVE_INFINITY });
+    await b.completeRun(id);
+    b.close();
+  });
+
   it('a batch whose answer is lost is sent again and stored once (rows counted)', async () => {
     const id = queue();
     // A proxy that forwards every request but cuts the connection instead of relaying the first answer to a writes batch.

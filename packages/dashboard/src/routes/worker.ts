@@ -14,7 +14,7 @@
 //   POST /api/worker/runs/:id/writes         { owner, attempt, ops: [{ seq, type, ... }] } -> { applied, duplicates }
 //   PUT  /api/worker/runs/:id/files/NAME     raw bytes, headers x-ssmb-owner, x-ssmb-attempt, x-ssmb-sha256 (a file
 //                                            name; at most WORKER_UPLOAD_LIMIT, and the run's quota in all)
-//   GET  /api/worker/runs/:id/history?key=   the exact history of one metric
+//   GET  /api/worker/runs/:id/history?key=   the exact history of one metric (non-finite values as "NaN", "Infinity", "-Infinity")
 //   POST /api/worker/requeue-expired         re-queue runs whose lease expired (after the start-up grace)
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -24,7 +24,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { LAUNCHABLE_KINDS, UploadName, WorkerWritesBody, type RunStore, type SequencedOp } from '@ssmb/trainer';
+import { LAUNCHABLE_KINDS, UploadName, WorkerWritesBody, toWire, type RunStore, type SequencedOp } from '@ssmb/trainer';
 import { ApiError, apiError } from '../errors.ts';
 import { callerWorker, workerCredential } from '../access.ts';
 import { checkRecordedPath, runPlaces } from '../artifacts.ts';
@@ -140,7 +140,7 @@ export function registerWorkerRoutes(app: FastifyInstance, d: RouteDeps, store: 
         .listFiles(run.id)
         .filter((f) => f.kind === 'checkpoint')
         .map((f) => ({ id: 0, step: f.step, path: f.storedPath, createdAt: f.createdAt })),
-      evaluations: store.getEvalMetrics(run.id),
+      evaluations: store.getEvalMetrics(run.id).map((e) => ({ ...e, value: toWire('', e.value) })),
       tags: store.getTags(run.id),
       metricKeys: store.metricKeys(run.id),
     };
@@ -203,7 +203,9 @@ export function registerWorkerRoutes(app: FastifyInstance, d: RouteDeps, store: 
   app.get('/api/worker/runs/:id/history', { config: { ...worker, cache: false } }, async (req) => {
     const run = await requireRun(req.params);
     const q = parse(HistoryQuery, req.query, 'query');
-    return { runId: run.id, key: q.key, points: store.getMetricHistory(run.id, q.key, { minStep: q.minStep, maxStep: q.maxStep }) };
+    // NaN and +-Infinity as "NaN" / "Infinity" / "-Infinity" (JSON has none of them; null would come back as NaN).
+    const points = store.getMetricHistory(run.id, q.key, { minStep: q.minStep, maxStep: q.maxStep }).map((p) => ({ ...p, value: toWire('', p.value) }));
+    return { runId: run.id, key: q.key, points };
   });
 
   app.post('/api/worker/requeue-expired', { config: worker }, async () => {

@@ -91,7 +91,7 @@ interface Held {
 interface ClaimResponse {
   run: RunRecord | null;
   checkpoints?: Array<{ id: number; step: number; path: string; createdAt: number }>;
-  evaluations?: Array<Omit<EvalRow, 'runId'> & { value: number | null }>;
+  evaluations?: Array<Omit<EvalRow, 'runId'> & { value: number | string | null }>;
   tags?: Record<string, string>;
   metricKeys?: string[];
 }
@@ -317,7 +317,7 @@ export class HttpStore implements WorkerStoreApi {
           epoch: run.leaseEpoch,
           // Checkpoints the server holds: `server:<stored path>` until downloaded (never a path of this machine).
           checkpoints: (res.checkpoints ?? []).map((c) => ({ ...c, runId: run.id, path: c.path === '' ? '' : `server:${c.path}`, stored: c.path })),
-          evals: (res.evaluations ?? []).map((e) => ({ ...e, value: e.value ?? Number.NaN })),
+          evals: (res.evaluations ?? []).map((e) => ({ ...e, value: e.value === null ? Number.NaN : Number(e.value) })),
           tags: res.tags ?? {},
           metricKeys: new Set(res.metricKeys ?? []),
           cancelRequested: run.cancelRequestedAt !== null,
