@@ -34,3 +34,5 @@ export const MAX_STREAMS_PER_CLIENT = 8;
 export const MAX_STREAMS = 64;
 /** Bytes a run's uploads may hold in the store's folder (all its files together). */
 export const RUN_UPLOAD_QUOTA = 32 * 1024 ** 3;
+/** How long the server's store connection waits for another process's write lock before answering 503 (the wait blocks its event loop). */
+export const SERVER_BUSY_TIMEOUT_MS = 200;

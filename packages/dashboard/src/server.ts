@@ -17,7 +17,7 @@ import { registerWorkerRoutes, workerStoreOf } from './routes/worker.ts';
 import { LinkBody, parse } from './schemas.ts';
 import { DEFAULT_TABLES_DIR } from './table_configs.ts';
 import {
-  BODY_LIMIT, DEFAULT_HOST, DEFAULT_MAX_SWEEP_RUNS, MAX_STREAMS, MAX_STREAMS_PER_CLIENT, REAP_EVERY_MS, RUN_UPLOAD_QUOTA, STALE_GRACE_MS,
+  BODY_LIMIT, DEFAULT_HOST, DEFAULT_MAX_SWEEP_RUNS, MAX_STREAMS, MAX_STREAMS_PER_CLIENT, REAP_EVERY_MS, RUN_UPLOAD_QUOTA, SERVER_BUSY_TIMEOUT_MS, STALE_GRACE_MS,
 } from './defaults.ts';
 import { serverSecrets } from './secrets.ts';
 import type { DashboardStore } from './store.ts';
@@ -43,6 +43,8 @@ export interface ServerOptions {
   pollMs?: number;
   /** Log every request (info); by default only warnings and errors (every 5xx, with its reference). */
   logger?: boolean;
+  /** How long a store statement waits for another process's lock (default SERVER_BUSY_TIMEOUT_MS). */
+  busyTimeoutMs?: number;
   /** Bytes one run's uploads may hold (default RUN_UPLOAD_QUOTA). */
   runUploadQuota?: number;
   /** Open /api/events streams per client address and in total (defaults MAX_STREAMS_PER_CLIENT, MAX_STREAMS). */
@@ -72,6 +74,9 @@ const isRunStore = (s: DashboardStore): s is DashboardStore & RunStore => typeof
 
 export async function buildServer(opts: ServerOptions): Promise<DashboardServer> {
   const store = opts.store;
+  // A write that waits for another process's lock waits synchronously (better-sqlite3): on the server
+  // that would stall every read, so it waits briefly and answers STORE_UNAVAILABLE (503; workers retry).
+  if (isRunStore(store)) store.setBusyTimeout(opts.busyTimeoutMs ?? SERVER_BUSY_TIMEOUT_MS);
   // The generated token and the worker key live in the store's folder: a restart keeps both.
   const secrets = serverSecrets(store.dir);
   const policy = accessPolicy({ host: opts.host ?? DEFAULT_HOST, token: opts.token, allowHosts: opts.allowHosts, generatedToken: secrets.token, workerKey: secrets.workerKey });

@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { HttpStore, launchRun, resolveConfig, RunStore } from '@ssmb/trainer';
 import { buildServer, type DashboardServer } from './server.ts';
 
@@ -135,6 +136,72 @@ describe('workers API over HTTP', () => {
     expect(ev).toEqual({ eer: Number.POSITIVE_INFINITY, far: Number.NEGATIVE_INFINITY });
     await b.completeRun(id);
     b.close();
+  });
+
+  it('a large metrics op is applied in slices: reads are answered between them, and an op cut between slices is completed once', async () => {
+    const id = queue();
+    const w = worker();
+    await w.claimRun('big', 60_000, { runId: id });
+    const me = identityOf(w);
+    const epoch = store.getRun(id)!.leaseEpoch;
+    const N = 20_000;
+    const op = { seq: 1, type: 'metrics' as const, keys: ['loss'], k: new Array(N).fill(0), s: Array.from({ length: N }, (_, i) => i), v: new Array(N).fill(0.5), t: new Array(N).fill(1) };
+    const send = (o: typeof op) =>
+      fetch(`${url}/api/worker/runs/${id}/writes`, {
+        method: 'POST', headers: { authorization: `Bearer ${me.credential}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ owner: me.owner, attempt: epoch, ops: [o] }),
+      });
+    // The server is in this process: a read answered while the op is part-way stored saw a slice boundary.
+    let done = false;
+    const posted = send(op).then(async (r) => ((done = true), (await r.json()) as { applied: number }));
+    const between: number[] = [];
+    while (!done) {
+      const meta = await fetch(`${url}/api/meta`);
+      expect(meta.status).toBe(200);
+      const stored = store.getLatestMetrics(id).loss?.points ?? 0;
+      if (stored > 0 && stored < N) between.push(stored);
+    }
+    expect(await posted).toEqual({ applied: 1, duplicates: 0 });
+    expect(between.length).toBeGreaterThan(0);
+    expect(rows(id)).toHaveLength(N);
+    // Sent again (its answer lost): a duplicate, nothing stored twice.
+    expect(await (await send(op)).json()).toEqual({ applied: 0, duplicates: 1 });
+    // An op cut after its first slice (the server died): sent again, only the rest is stored.
+    const op2 = { ...op, seq: 2, keys: ['acc'] };
+    store.applyMetricsSlice(id, { owner: me.owner, epoch }, op2, 0, 1024);
+    expect(store.getMetricHistory(id, 'acc')).toHaveLength(1024);
+    expect(await (await send(op2)).json()).toEqual({ applied: 1, duplicates: 0 });
+    expect(store.getMetricHistory(id, 'acc')).toHaveLength(N);
+    await w.completeRun(id);
+    w.close();
+  });
+
+  it('another process holding the write lock: reads are answered, a write waits briefly and answers 503 (the worker retries)', async () => {
+    const id = queue();
+    const w = worker();
+    await w.claimRun('locked', 60_000, { runId: id });
+    const me = identityOf(w);
+    const other = new Database(store.file); // another connection: the lock is the file's, as another process's would be
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const t0 = Date.now();
+      const write = await fetch(`${url}/api/worker/runs/${id}/writes`, {
+        method: 'POST', headers: { authorization: `Bearer ${me.credential}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ owner: me.owner, attempt: store.getRun(id)!.leaseEpoch, ops: [{ seq: 1, type: 'progress', step: 3 }] }),
+      });
+      expect(write.status).toBe(503);
+      expect(((await write.json()) as { error: { code: string } }).error.code).toBe('STORE_UNAVAILABLE');
+      expect(Date.now() - t0).toBeLessThan(5_000); // not the 10 s busy timeout of other store users
+      const read = await fetch(`${url}/api/runs/${id}`);
+      expect(read.status).toBe(200);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    await w.setProgress(id, 3);
+    await w.completeRun(id);
+    w.close();
+    expect(store.getRun(id)).toMatchObject({ status: 'completed' });
   });
 
   it('a batch whose answer is lost is sent again and stored once (rows counted)', async () => {

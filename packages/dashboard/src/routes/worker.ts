@@ -38,36 +38,49 @@ const worker = { access: 'worker' } as const;
 /** Metric points applied per transaction (one turn of the event loop, a few ms). */
 const SLICE_POINTS = 1024;
 
-/** Consecutive ops in groups of at most SLICE_POINTS points (an op is never split; other ops ride along). */
-function slices(ops: SequencedOp[]): SequencedOp[][] {
-  const out: SequencedOp[][] = [];
+type MetricsOp = SequencedOp & { type: 'metrics' };
+/** A unit of work applied in one transaction: whole ops, or points [from, to) of one large metrics op. */
+type Part = { ops: SequencedOp[] } | { op: MetricsOp; from: number; to: number };
+
+/**
+ * Consecutive ops in groups of at most SLICE_POINTS points; a metrics op larger than that is cut into
+ * slices of SLICE_POINTS points (the store's ledger keeps how far it got, so it is still applied once).
+ */
+function parts(ops: SequencedOp[]): Part[] {
+  const out: Part[] = [];
   let cur: SequencedOp[] = [];
   let points = 0;
+  const flush = () => {
+    if (cur.length) out.push({ ops: cur });
+    cur = [];
+    points = 0;
+  };
   for (const op of ops) {
     const n = op.type === 'metrics' ? op.k.length : 0;
-    if (cur.length > 0 && points + n > SLICE_POINTS) {
-      out.push(cur);
-      cur = [];
-      points = 0;
+    if (n > SLICE_POINTS) {
+      flush();
+      for (let from = 0; from < n; from += SLICE_POINTS) out.push({ op: op as MetricsOp, from, to: Math.min(n, from + SLICE_POINTS) });
+      continue;
     }
+    if (cur.length > 0 && points + n > SLICE_POINTS) flush();
     cur.push(op);
     points += n;
   }
-  if (cur.length) out.push(cur);
+  flush();
   return out;
 }
 
 /** The store methods the workers' API needs beyond the dashboard's (the SQLite RunStore has them all). */
 export type WorkerServerStore = Pick<
   RunStore,
-  | 'dir' | 'getRun' | 'runStates' | 'claimRun' | 'renewLease' | 'applyWorkerWrites' | 'requeueExpired' | 'getMetricHistory' | 'getEvalMetrics' | 'getTags' | 'metricKeys'
+  | 'dir' | 'getRun' | 'runStates' | 'claimRun' | 'renewLease' | 'applyWorkerWrites' | 'applyMetricsSlice' | 'requeueExpired' | 'getMetricHistory' | 'getEvalMetrics' | 'getTags' | 'metricKeys'
   | 'listFiles' | 'listCheckpoints' | 'initFromPaths'
 >;
 
 /** The store behind the dashboard, when it has the worker methods (the SQLite RunStore does). */
 export function workerStoreOf(s: RouteDeps['store']): WorkerServerStore | null {
   const w = s as unknown as Partial<WorkerServerStore>;
-  return typeof w.applyWorkerWrites === 'function' && typeof w.renewLease === 'function' ? (w as WorkerServerStore) : null;
+  return typeof w.applyWorkerWrites === 'function' && typeof w.applyMetricsSlice === 'function' && typeof w.renewLease === 'function' ? (w as WorkerServerStore) : null;
 }
 
 const owner = z.string().min(1).max(300).optional();
@@ -169,8 +182,8 @@ export function registerWorkerRoutes(app: FastifyInstance, d: RouteDeps, store: 
       ? store.listCheckpoints(run.id).filter((c) => pruned.includes(c.step) && c.path.startsWith(runDir(run.id) + path.sep)).map((c) => c.path)
       : [];
     const res = { applied: 0, duplicates: 0 };
-    for (const slice of slices(ops)) {
-      const r = await queue.run(() => store.applyWorkerWrites(run.id, lease, slice));
+    for (const part of parts(ops)) {
+      const r = await queue.run(() => ('ops' in part ? store.applyWorkerWrites(run.id, lease, part.ops) : store.applyMetricsSlice(run.id, lease, part.op, part.from, part.to)));
       res.applied += r.applied;
       res.duplicates += r.duplicates;
     }
