@@ -96,7 +96,11 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
   });
 
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
-    const send = (e: ApiError) => reply.status(e.statusCode).send(e.toJSON());
+    const send = (e: ApiError) => {
+      // Every 5xx is logged (503s as warnings: the store was busy, or no launcher), with its request id.
+      if (e.statusCode >= 500 && e.code !== 'INTERNAL') req.log.warn({ reference: req.id, code: e.code, url: req.url.split('?')[0] }, e.message);
+      return reply.status(e.statusCode).send(e.toJSON());
+    };
     if (err instanceof ApiError) return send(err);
     if (err instanceof StoreError) {
       if (err.code === 'STORE_NOT_FOUND') return send(apiError('RUN_NOT_FOUND', err.message));
