@@ -24,6 +24,7 @@ let small: DashboardServer;
 let noLauncher: DashboardServer;
 let busy: DashboardServer;
 let broken: DashboardServer;
+const brokenLog: string[] = [];
 
 /** The seeded store with one method made to fail the way a locked SQLite file or a bug would. */
 function failing(store: SeededStore['store'], method: keyof DashboardStore, error: Error): DashboardStore {
@@ -46,7 +47,7 @@ beforeAll(async () => {
   small = await buildServer({ ...common, maxSweepRuns: 2, runUploadQuota: 10, maxStreams: { perClient: 0, total: 0 } });
   noLauncher = await buildServer({ ...common, launcher: null });
   busy = await buildServer({ ...common, store: failing(seeded.store, 'queryRuns', Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })) });
-  broken = await buildServer({ ...common, store: failing(seeded.store, 'queryRuns', new TypeError('x is not a function')) });
+  broken = await buildServer({ ...common, store: failing(seeded.store, 'queryRuns', new TypeError(`x is not a function in ${root}/secret.ts`)), logStream: { write: (l) => void brokenLog.push(l) } });
 });
 afterAll(async () => {
   for (const s of [srv, tokened, exposed, small, noLauncher, busy, broken]) await s?.app.close();
@@ -181,6 +182,17 @@ describe('error catalogue', () => {
       }
     }
     expect(checked).toBeGreaterThan(50);
+  });
+
+  it('a 500 names only a reference (no message, no server path); the log has the error under that reference', async () => {
+    const res = await broken.app.inject({ url: '/api/runs' });
+    expect(res.statusCode).toBe(500);
+    const ref = /Reference (\S+)\./.exec(JSON.parse(res.body).error.message)?.[1];
+    expect(ref).toBeDefined();
+    expect(res.body).not.toContain(root);
+    expect(res.body).not.toContain('not a function');
+    const logged = brokenLog.map((l) => JSON.parse(l)).find((l) => l.reference === ref);
+    expect(logged).toMatchObject({ level: 50, url: '/api/runs', err: { message: expect.stringContaining('x is not a function') } });
   });
 
   it('the routes the messages name exist', () => {

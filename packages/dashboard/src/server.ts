@@ -43,6 +43,8 @@ export interface ServerOptions {
   pollMs?: number;
   /** Log every request (info); by default only warnings and errors (every 5xx, with its reference). */
   logger?: boolean;
+  /** Where the log goes (default stdout). */
+  logStream?: { write(line: string): void };
   /** How long a store statement waits for another process's lock (default SERVER_BUSY_TIMEOUT_MS). */
   busyTimeoutMs?: number;
   /** Bytes one run's uploads may hold (default RUN_UPLOAD_QUOTA). */
@@ -84,7 +86,7 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
   const maxSweepRuns = opts.maxSweepRuns ?? DEFAULT_MAX_SWEEP_RUNS;
   // Strict routing on purpose (case-sensitive, no trailing-slash or duplicate-slash folding): one URL
   // per endpoint, and access is decided on the route that matched.
-  const app = Fastify({ logger: { level: opts.logger ? 'info' : 'warn' }, bodyLimit: BODY_LIMIT });
+  const app = Fastify({ logger: { level: opts.logger ? 'info' : 'warn', ...(opts.logStream ? { stream: opts.logStream } : {}) }, bodyLimit: BODY_LIMIT });
   // Bodies are JSON only: a text/plain POST is what a cross-site form can send without a preflight.
   app.removeContentTypeParser('text/plain');
   const feed = new ChangeFeed(store, opts.pollMs ?? 1000, opts.maxStreams ?? { perClient: MAX_STREAMS_PER_CLIENT, total: MAX_STREAMS });
