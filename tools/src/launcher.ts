@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { readToken } from './token.ts';
+import { readToken, tokenFlag } from './token.ts';
 import {
   activeTasks, arrayTasks, resolveSlurmResources, runSlurmCommand, submitArray, type RunStore, type SlurmResources, type WorkerPool,
 } from '@ssmb/trainer';
@@ -49,7 +49,7 @@ export function addLauncherOptions(cmd: Command): Command {
     .option('--launcher <kind>', `who executes the runs: ${LAUNCHERS.join('|')}`, 'local')
     .option('--server <url>', 'slurm: the tracking server the tasks report to (`ssmb serve` on this store), e.g. http://login1:7077 (or SSMB_SERVER)')
     .option('--token-file <file>', 'slurm: file holding the server\'s token (mode 0600; default: SSMB_TOKEN); passed to the tasks in their environment, never on a command line')
-    .option('--token <token>', 'refused: a token on the command line is visible to every user (ps); use SSMB_TOKEN or --token-file')
+    .addOption(tokenFlag())
     .option('--partition <name>', 'slurm: partition')
     .option('--cpus <n>', 'slurm: CPUs per task', positiveInt('--cpus'))
     .option('--mem <size>', 'slurm: memory per task, e.g. 8G')
@@ -106,7 +106,7 @@ export async function prepareSlurm(o: LauncherCliOptions, fromConfig: unknown, s
   }
   return {
     server: server.replace(/\/+$/, ''),
-    token: readToken(o),
+    token: o.token ?? readToken(o), // o.token: a caller in this process (the --token flag itself is refused)
     resources: resolveSlurmResources(fromConfig, slurmFlags(o)),
     logDir: path.resolve(o.slurmLogDir ?? path.join(path.dirname(path.resolve(storeFile)), 'logs', 'slurm')),
   };

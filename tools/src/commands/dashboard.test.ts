@@ -60,7 +60,12 @@ describe('ssmb dashboard', () => {
   });
 
   it('the token: from SSMB_TOKEN or a private --token-file, never argv; at least 16 characters; a generated one survives a restart', async () => {
-    expect(() => readToken({ token: TOKEN })).toThrow(/--token puts the token on the command line.*SSMB_TOKEN.*--token-file FILE/);
+    const program = new Command().exitOverride();
+    register(program);
+    program.commands.forEach((c) => c.action(() => {}));
+    for (const cmd of [['serve'], ['dashboard'], ['dashboard', 'serve']]) {
+      expect(() => program.parse([...cmd, '--token', TOKEN], { from: 'user' }), cmd.join(' ')).toThrow(/--token puts the token on the command line.*SSMB_TOKEN.*--token-file FILE/);
+    }
     expect(readToken({}, { SSMB_TOKEN: ` ${TOKEN}\n` })).toBe(TOKEN);
     expect(readToken({}, {})).toBeNull();
     const f = path.join(dir, 'token.txt');

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import path from 'node:path';
 import { DEFAULT_HOST, DEFAULT_MAX_SWEEP_RUNS, DEFAULT_PORT, RUN_UPLOAD_QUOTA, SECRETS_FILE, buildServer, ensureWebBuild, isLoopback, openDashboardStore } from '@ssmb/dashboard';
 import { DEFAULT_STORE } from './reproduce.ts';
-import { readToken } from '../token.ts';
+import { readToken, tokenFlag } from '../token.ts';
 
 export interface ServeOptions {
   store: string;
@@ -111,7 +111,7 @@ function addServeOptions(cmd: Command): Command {
     }, DEFAULT_PORT)
     .option('--host <address>', 'address to bind; a non-loopback address requires a token for changes and for reads from other hosts', DEFAULT_HOST)
     .option('--token-file <file>', 'file holding a fixed token (mode 0600; or the SSMB_TOKEN environment variable); default: generated when the host is not loopback, kept in the store folder')
-    .option('--token <token>', 'refused: a token on the command line is visible to every user (ps); use SSMB_TOKEN or --token-file')
+    .addOption(tokenFlag())
     .option('--allow-host <name>', 'also answer to this Host name (reverse proxy, DNS name); repeatable', collect, [])
     .option('--output-root <dir>', "folder launched runs may write to besides the store's; repeatable", collect, [])
     .option('--data-root <dir>', "folder launched runs may read datasets from besides the store's; repeatable", collect, [])
@@ -124,7 +124,7 @@ function addServeOptions(cmd: Command): Command {
       return n;
     })
     .option('--stale-grace-seconds <s>', 'after start, wait this long before re-queueing runs whose lease expired (their workers reconnect)', Number.parseFloat)
-    .action(async (o: ServeOptions & { token?: unknown }) => {
+    .action(async (o: ServeOptions) => {
       const running = await serveDashboard({ ...o, token: readToken(o) ?? undefined });
       await new Promise<void>((resolve) => {
         const stop = () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { defaultOwner, HttpStore, runWorker, type WorkerStoreApi } from '@ssmb/trainer';
-import { readToken } from '../token.ts';
+import { readToken, tokenFlag } from '../token.ts';
 
 export function register(program: Command): void {
   program
@@ -16,7 +16,7 @@ export function register(program: Command): void {
     .option('--store <file>', 'run store (SQLite file) on this machine')
     .option('--server <url>', 'tracking server (`ssmb serve`) to report to instead, e.g. http://login1:7077 (or SSMB_SERVER)')
     .option('--token-file <file>', "file holding the server's token (mode 0600; default: the SSMB_TOKEN environment variable); the worker registers with it and then uses its own credential")
-    .option('--token <token>', 'refused: a token on the command line is visible to every user (ps); use SSMB_TOKEN or --token-file')
+    .addOption(tokenFlag())
     .option('--buffer-dir <dir>', 'with --server: folder for writes waiting for the server and for run files (default: a new folder under the temp dir)')
     .option('--buffer-mb <n>', 'with --server: bound of the buffered writes; at the bound training pauses until the server takes them', Number.parseFloat, 512)
     .option('--server-timeout <s>', 'with --server: give up claiming a run when the server has not answered for this long', Number.parseFloat, 600)
