@@ -62,7 +62,7 @@ try {
   clearTimeout(release);
   if (other.open) (other.exec('ROLLBACK'), other.close());
   reads.sort((a, b) => a - b);
-  console.log(`another connection holds the write lock ${LOCK_MS} ms: a worker write answered ${locked.status} after ${writeMs.toFixed(0)} ms; GET /api/runs/:id meanwhile: ${reads.length} reads, p50 ${reads[reads.length >> 1].toFixed(0)} ms, max ${reads[reads.length - 1].toFixed(0)} ms`);
+  console.log(`another connection holds the write lock ${LOCK_MS} ms: a worker write answered ${locked.status} after ${writeMs.toFixed(0)} ms; GET /api/runs/:id meanwhile: ${reads.length} reads${reads.length ? `, p50 ${reads[reads.length >> 1].toFixed(0)} ms, max ${reads[reads.length - 1].toFixed(0)} ms` : ' (the write held the server until the lock went)'}`);
 } finally {
   await app.close();
   store.close();
