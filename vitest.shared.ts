@@ -10,6 +10,8 @@ export function packageConfig(name: string, extra: { testTimeout?: number; inclu
       testTimeout: extra.testTimeout ?? 120_000,
       hookTimeout: 120_000,
       pool: 'forks',
+      // onnxruntime's telemetry off in every test process (the engine sets it too; core/src/engine/ort_env.ts)
+      env: { ORT_DISABLE_TELEMETRY: process.env.ORT_DISABLE_TELEMETRY ?? '1' },
       // vitest's default is one worker per core but one (cores - 1 = 1 here); a package whose tests are
       // pure computation (no servers, leases or timeouts) asks for more
       ...(extra.maxWorkers ? { maxWorkers: extra.maxWorkers } : {}),

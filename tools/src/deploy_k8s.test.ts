@@ -33,6 +33,7 @@ describe('deploy/k8s/worker-job.yaml', () => {
   it('takes the token from a Secret and records the Job name and index on the runs it claims', () => {
     expect(env.SSMB_TOKEN.value).toBeUndefined();
     expect(env.SSMB_TOKEN.valueFrom).toMatchObject({ secretKeyRef: { key: 'token' } });
+    expect(env.ORT_DISABLE_TELEMETRY.value).toBe('1'); // nothing leaves the pod unasked
     expect(env.SSMB_K8S_JOB.valueFrom).toMatchObject({ fieldRef: { fieldPath: "metadata.labels['job-name']" } });
     const ex = detectExecutor({ SSMB_K8S_JOB: 'ssmb-workers', JOB_COMPLETION_INDEX: '2', KUBERNETES_SERVICE_HOST: '10.0.0.1' });
     expect(ex).toEqual({ launcher: 'k8s', job: 'ssmb-workers', task: '2' });

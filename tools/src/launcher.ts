@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { readToken, tokenFlag } from './token.ts';
 import {
   activeTasks, arrayTasks, resolveSlurmResources, runSlurmCommand, submitArray, type RunStore, type SlurmResources, type WorkerPool,
 } from '@ssmb/trainer';
@@ -20,6 +21,7 @@ export interface LauncherCliOptions {
   launcher?: string;
   server?: string;
   token?: string;
+  tokenFile?: string;
   partition?: string;
   cpus?: number;
   mem?: string;
@@ -46,7 +48,8 @@ export function addLauncherOptions(cmd: Command): Command {
   return cmd
     .option('--launcher <kind>', `who executes the runs: ${LAUNCHERS.join('|')}`, 'local')
     .option('--server <url>', 'slurm: the tracking server the tasks report to (`ssmb serve` on this store), e.g. http://login1:7077 (or SSMB_SERVER)')
-    .option('--token <token>', 'slurm: the server\'s token (or SSMB_TOKEN); passed to the tasks in their environment, never on a command line')
+    .option('--token-file <file>', 'slurm: file holding the server\'s token (mode 0600; default: SSMB_TOKEN); passed to the tasks in their environment, never on a command line')
+    .addOption(tokenFlag())
     .option('--partition <name>', 'slurm: partition')
     .option('--cpus <n>', 'slurm: CPUs per task', positiveInt('--cpus'))
     .option('--mem <size>', 'slurm: memory per task, e.g. 8G')
@@ -93,7 +96,7 @@ export async function prepareSlurm(o: LauncherCliOptions, fromConfig: unknown, s
   const server = o.server ?? process.env.SSMB_SERVER;
   if (!server) {
     throw new Error(
-      `--launcher slurm: the tasks report to a tracking server: start one on this store (\`ssmb serve --store ${storeFile} --host 0.0.0.0\`, it prints its URL and token) and pass --server URL --token T`,
+      `--launcher slurm: the tasks report to a tracking server: start one on this store (\`ssmb serve --store ${storeFile} --host 0.0.0.0\`, it prints its URL and token) and pass --server URL with the token in SSMB_TOKEN (or --token-file FILE)`,
     );
   }
   try {
@@ -103,7 +106,7 @@ export async function prepareSlurm(o: LauncherCliOptions, fromConfig: unknown, s
   }
   return {
     server: server.replace(/\/+$/, ''),
-    token: o.token ?? process.env.SSMB_TOKEN ?? null,
+    token: o.token ?? readToken(o), // o.token: a caller in this process (the --token flag itself is refused)
     resources: resolveSlurmResources(fromConfig, slurmFlags(o)),
     logDir: path.resolve(o.slurmLogDir ?? path.join(path.dirname(path.resolve(storeFile)), 'logs', 'slurm')),
   };
@@ -120,7 +123,7 @@ export async function checkServerServes(t: SlurmTarget, store: RunStore, runId: 
     throw new Error(`the tracking server ${t.server} does not answer (${code}): start it with \`ssmb serve --store ${store.file} --host 0.0.0.0\` (nothing was submitted; the runs stay queued)`);
   }
   const body = (await res.json().catch(() => ({}))) as { run?: { createdAt?: number; name?: string }; error?: { code?: string; message?: string } };
-  if (res.status === 401) throw new Error(`the tracking server ${t.server} refused the token (${body.error?.code}): pass the token \`ssmb serve\` printed with --token T or SSMB_TOKEN (nothing was submitted)`);
+  if (res.status === 401) throw new Error(`the tracking server ${t.server} refused the token (${body.error?.code}): pass the token \`ssmb serve\` printed in SSMB_TOKEN or --token-file FILE (nothing was submitted)`);
   if (res.status === 404 || (res.ok && (body.run?.createdAt !== run.createdAt || body.run?.name !== run.name))) {
     throw new Error(
       `the tracking server ${t.server} serves another store: it does not have run ${runId} just queued in ${store.file}; start it with \`ssmb serve --store ${store.file} --host 0.0.0.0\` (nothing was submitted; the runs stay queued)`,

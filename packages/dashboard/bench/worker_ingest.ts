@@ -20,7 +20,7 @@ const POINTS = Number(process.env.BENCH_POINTS ?? 250_000);
 /** Points per write op: what the training loop's MetricLogger batches (512). */
 const BATCH = 512;
 const KEYS = [TRAIN_METRICS.loss, TRAIN_METRICS.lossCc, TRAIN_METRICS.lossTs, TRAIN_METRICS.lossLb, TRAIN_METRICS.lr, TRAIN_METRICS.imgPerSec, TRAIN_METRICS.stepSeconds, 'routing/stem/entropy'];
-const TOKEN = 'bench-token';
+const TOKEN = 'bench-token-0123456789';
 
 const RATE = Number(process.env.BENCH_RATE ?? 50_000);
 

@@ -8,12 +8,21 @@
 // hostname is accepted when it is a loopback IP (any IP when the server is bound to a non-loopback
 // address), `localhost`, the bound name, this machine's name (when exposed) or an --allow-host name.
 // Changes (write/worker) sent by a browser must come from a page of this server (Origin = Host).
+//
+// Workers do not share the token: each registers once (POST /api/worker/register, with the token) and
+// gets its own credential, `w1.<owner>.<signature>`, signed with the server's worker key. The workers'
+// API takes only such credentials and acts as the owner it names: a worker cannot write into, renew or
+// claim a run held by another one. Wrong tokens and credentials are counted per client address; past
+// MAX_AUTH_FAILURES in a window the client gets 429s until the window ends.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { apiError } from './errors.ts';
-import { SIGNED_LINK_TTL_MS } from './defaults.ts';
+import { AUTH_FAILURE_WINDOW_MS, MAX_AUTH_FAILURES, MIN_TOKEN_LENGTH, SIGNED_LINK_TTL_MS } from './defaults.ts';
+import { generateToken } from './secrets.ts';
+
+export { generateToken };
 
 /** public: no data (the app's files); read: GET endpoints; write: users' changes; worker: the workers' API. */
 export type Access = 'public' | 'read' | 'write' | 'worker';
@@ -37,10 +46,6 @@ export function isLoopback(host: string): boolean {
   return false;
 }
 
-export function generateToken(): string {
-  return randomBytes(24).toString('base64url');
-}
-
 export interface AccessPolicy {
   /** Token for writes (and for reads from other hosts when exposed); null = open (loopback without --token). */
   token: string | null;
@@ -50,9 +55,16 @@ export interface AccessPolicy {
   hostnames: ReadonlySet<string>;
   /** Key of the signed download links (random per server start). */
   linkKey: Buffer;
+  /** Key of the worker credentials (kept in the store's folder: credentials outlive a restart). */
+  workerKey: Buffer;
+  /** Failed authentications per client address. */
+  failures: AuthFailures;
 }
 
-export function accessPolicy(opts: { host: string; token?: string; allowHosts?: string[] }): AccessPolicy {
+export function accessPolicy(opts: { host: string; token?: string; allowHosts?: string[]; generatedToken?: string; workerKey?: Buffer }): AccessPolicy {
+  if (opts.token !== undefined && opts.token.length < MIN_TOKEN_LENGTH) {
+    throw new Error(`the server's token must be at least ${MIN_TOKEN_LENGTH} characters, received ${opts.token.length} (leave it out to use a generated one)`);
+  }
   const exposed = !isLoopback(opts.host);
   const names = new Set(['localhost', ...(opts.allowHosts ?? []).map((h) => h.toLowerCase())]);
   const bound = opts.host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -62,7 +74,51 @@ export function accessPolicy(opts: { host: string; token?: string; allowHosts?: 
     names.add(me);
     names.add(me.split('.')[0]);
   }
-  return { exposed, token: opts.token ?? (exposed ? generateToken() : null), hostnames: names, linkKey: randomBytes(32) };
+  const token = opts.token ?? (exposed ? (opts.generatedToken ?? generateToken()) : null);
+  return { exposed, token, hostnames: names, linkKey: randomBytes(32), workerKey: opts.workerKey ?? randomBytes(32), failures: new AuthFailures() };
+}
+
+// ---- failed authentication, counted per client ----
+
+export class AuthFailures {
+  private readonly byClient = new Map<string, { since: number; count: number }>();
+  constructor(
+    private readonly max = MAX_AUTH_FAILURES,
+    private readonly windowMs = AUTH_FAILURE_WINDOW_MS,
+  ) {}
+
+  /** Seconds until `client` may try again; 0 = not blocked. */
+  blockedFor(client: string, now = Date.now()): number {
+    const e = this.byClient.get(client);
+    if (!e || now - e.since >= this.windowMs) return 0;
+    return e.count >= this.max ? Math.ceil((e.since + this.windowMs - now) / 1000) : 0;
+  }
+
+  record(client: string, now = Date.now()): void {
+    const e = this.byClient.get(client);
+    if (!e || now - e.since >= this.windowMs) {
+      // bounded: forget windows that ended (an address sweep cannot grow this without end)
+      if (this.byClient.size >= 10_000) for (const [k, v] of this.byClient) if (now - v.since >= this.windowMs) this.byClient.delete(k);
+      this.byClient.set(client, { since: now, count: 1 });
+    } else e.count++;
+  }
+}
+
+// ---- worker credentials ----
+
+const workerSig = (policy: AccessPolicy, owner: string) => createHmac('sha256', policy.workerKey).update(`worker\n${owner}`).digest('base64url');
+
+/** The credential of worker `owner` (issued by POST /api/worker/register). */
+export function workerCredential(policy: AccessPolicy, owner: string): string {
+  return `w1.${Buffer.from(owner).toString('base64url')}.${workerSig(policy, owner)}`;
+}
+
+/** The owner a worker credential was issued for; null when `presented` is not a valid one. */
+export function workerOwnerOf(policy: AccessPolicy, presented: string | undefined): string | null {
+  const m = /^w1\.([\w-]+)\.([\w-]+)$/.exec(presented ?? '');
+  if (!m) return null;
+  const owner = Buffer.from(m[1], 'base64url').toString();
+  return same(workerSig(policy, owner), m[2]) ? owner : null;
 }
 
 /** The hostname of a Host header value (`[::1]:7077` -> `::1`, `Example.org:80` -> `example.org`). */
@@ -120,7 +176,8 @@ interface RequestFacts {
   signedLinks: boolean;
 }
 
-type Rule = (f: RequestFacts) => void;
+/** A rule throws when the request may not pass; the worker rule returns the worker's owner. */
+type Rule = (f: RequestFacts) => string | void;
 
 const needToken = (f: RequestFacts) => {
   if (f.token === undefined) throw apiError('TOKEN_REQUIRED');
@@ -139,11 +196,36 @@ export const RULES: Record<Access, Rule> = {
   write: (f) => {
     if (f.policy.token !== null) needToken(f);
   },
-  // The workers' API (issue 11 adds its routes) follows the write rules: a worker changes the store.
+  // The workers' API: a worker credential, whatever the server's token (a loopback server without one
+  // too: leases are bound to the worker that holds them).
   worker: (f) => {
-    if (f.policy.token !== null) needToken(f);
+    if (f.token === undefined) throw apiError('WORKER_CREDENTIAL_REQUIRED');
+    const owner = workerOwnerOf(f.policy, f.token);
+    if (owner !== null) return owner;
+    if (f.policy.token !== null && same(f.policy.token, f.token)) throw apiError('WORKER_CREDENTIAL_REQUIRED', 'Received the server\'s token.');
+    throw apiError('TOKEN_INVALID', 'Received a worker credential this server did not issue (or its secrets file was replaced): register again.');
   },
 };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The worker a worker-API request acts as (from its credential); null elsewhere. */
+    workerOwner: string | null;
+  }
+}
+
+/** The owner of the worker credential a worker-API request passed with. */
+export function callerWorker(req: FastifyRequest): string {
+  if (!req.workerOwner) throw new Error(`internal: ${req.method} ${req.url} is not a worker route`);
+  return req.workerOwner;
+}
+
+/** The request presented the server's token (reads that show lease details need it on a server with one). */
+export function hasToken(policy: AccessPolicy, req: FastifyRequest): boolean {
+  if (policy.token === null) return true;
+  const t = presentedToken(req);
+  return t !== undefined && same(policy.token, t);
+}
 
 /** Install the access rules: route registration checks, and the per-request decision. */
 export function registerAccessControl(app: FastifyInstance, policy: AccessPolicy): void {
@@ -157,8 +239,15 @@ export function registerAccessControl(app: FastifyInstance, policy: AccessPolicy
     }
   });
 
-  app.addHook('onRequest', async (req) => {
+  app.decorateRequest('workerOwner', null);
+  app.addHook('onRequest', async (req, reply) => {
     if (!hostAllowed(policy, req.headers.host)) throw apiError('HOST_NOT_ALLOWED', `Received Host "${req.headers.host ?? ''}".`);
+    const client = req.socket.remoteAddress ?? req.ip;
+    const wait = policy.failures.blockedFor(client);
+    if (wait > 0) {
+      reply.header('retry-after', String(wait));
+      throw apiError('AUTH_RATE_LIMITED', `Retry in ${wait} s.`);
+    }
     // A request no route matched gets the not-found answer (or the app's index.html): no data.
     const access: Access = req.routeOptions.config?.access ?? (req.is404 ? 'public' : 'write');
     if (access === 'write' || access === 'worker') {
@@ -175,13 +264,15 @@ export function registerAccessControl(app: FastifyInstance, policy: AccessPolicy
     }
     const signedLinks = req.routeOptions.config?.signedLinks === true;
     const link = signedLinks ? checkLink(policy, req.url) : 'none';
-    RULES[access]({
-      policy,
-      localClient: isLoopback(req.socket.remoteAddress ?? req.ip),
-      token: presentedToken(req),
-      link,
-      signedLinks,
-    });
+    let owner: string | void;
+    try {
+      owner = RULES[access]({ policy, localClient: isLoopback(client), token: presentedToken(req), link, signedLinks });
+    } catch (err) {
+      // Only wrong credentials count (a missing one guesses nothing).
+      if ((err as { code?: string }).code === 'TOKEN_INVALID') policy.failures.record(client);
+      throw err;
+    }
+    if (typeof owner === 'string') req.workerOwner = owner;
     // The link parameters are credentials, not part of the route's query.
     if (link === 'ok') {
       const q = req.query as Record<string, unknown>;

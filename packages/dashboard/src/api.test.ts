@@ -227,16 +227,18 @@ describe('artifacts', () => {
       [encodeURIComponent(outside), 403],
       ['%2Fetc%2Fpasswd', 403],
       ['artifacts%2Flink.txt', 403],
-      ['unrecorded.txt', 404],
+      ['unrecorded.txt', 403], // not in the run's own folder
+      ['runs.sqlite', 403], // the store itself, even when a row names it (below)
       ['artifacts%2F..%2F..%2Fsecret.txt', 403],
     ];
+    seeded.store.addArtifact(first(), 'x', seeded.store.file);
     for (const [p, status] of cases) {
       const r = await get(`/api/runs/${first()}/artifact?path=${p}`);
       expect(r.statusCode, p).toBe(status);
       expect(r.body).not.toContain('TOP-SECRET-CONTENT');
     }
     // Another run cannot read the first run's files.
-    expect((await get(`/api/runs/${seeded.baselineIds[0]}/artifact?path=${encodeURIComponent(seeded.scoreFile)}`)).statusCode).toBe(404);
+    expect((await get(`/api/runs/${seeded.baselineIds[0]}/artifact?path=${encodeURIComponent(seeded.scoreFile)}`)).statusCode).toBe(403); // not its folder
   });
 });
 

@@ -4,6 +4,7 @@
 // with the same statuses. (That the `ssmb` commands and flags the messages name exist is checked in
 // tools/src/commands/dashboard.test.ts, which can load the CLI.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { signLink } from './access.ts';
 import { seedStore, type SeededStore } from './testing/seed.ts';
 import type { DashboardStore } from './store.ts';
 
+const TOKEN = 'catalogue-test-token';
 let root: string;
 let seeded: SeededStore;
 let srv: DashboardServer;
@@ -22,6 +24,7 @@ let small: DashboardServer;
 let noLauncher: DashboardServer;
 let busy: DashboardServer;
 let broken: DashboardServer;
+const brokenLog: string[] = [];
 
 /** The seeded store with one method made to fail the way a locked SQLite file or a bug would. */
 function failing(store: SeededStore['store'], method: keyof DashboardStore, error: Error): DashboardStore {
@@ -39,12 +42,12 @@ beforeAll(async () => {
   seeded = seedStore(path.join(root, 'store'));
   const common = { store: seeded.store, webRoot: path.join(root, 'no-web'), pollMs: 60_000 };
   srv = await buildServer(common);
-  tokened = await buildServer({ ...common, token: 'sekret' });
-  exposed = await buildServer({ ...common, host: '0.0.0.0', token: 'sekret' });
-  small = await buildServer({ ...common, maxSweepRuns: 2 });
+  tokened = await buildServer({ ...common, token: TOKEN });
+  exposed = await buildServer({ ...common, host: '0.0.0.0', token: TOKEN });
+  small = await buildServer({ ...common, maxSweepRuns: 2, runUploadQuota: 10, maxStreams: { perClient: 0, total: 0 } });
   noLauncher = await buildServer({ ...common, launcher: null });
   busy = await buildServer({ ...common, store: failing(seeded.store, 'queryRuns', Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })) });
-  broken = await buildServer({ ...common, store: failing(seeded.store, 'queryRuns', new TypeError('x is not a function')) });
+  broken = await buildServer({ ...common, store: failing(seeded.store, 'queryRuns', new TypeError(`x is not a function in ${root}/secret.ts`)), logStream: { write: (l) => void brokenLog.push(l) } });
 });
 afterAll(async () => {
   for (const s of [srv, tokened, exposed, small, noLauncher, busy, broken]) await s?.app.close();
@@ -56,6 +59,19 @@ type Res = { statusCode: number; body: string };
 const post = (s: DashboardServer, url: string, payload: unknown, headers: Record<string, string> = {}) =>
   s.app.inject({ method: 'POST', url, payload: payload as string, headers: { 'content-type': 'application/json', ...headers } });
 const launch = (s: DashboardServer, body: Record<string, unknown>) => post(s, '/api/launch', { experiment: 'cat', ...body });
+/** A queued noop run claimed by a freshly registered worker on `s`. */
+async function held(s: DashboardServer) {
+  const reg = JSON.parse((await post(s, '/api/worker/register', { name: 'cat' })).body) as { owner: string; credential: string };
+  const auth = { authorization: `Bearer ${reg.credential}` };
+  const id = JSON.parse((await launch(s, { kind: 'noop' })).body).runIds[0] as number;
+  const claim = JSON.parse((await post(s, '/api/worker/claim', { leaseMs: 60_000, runId: id }, auth)).body) as { run: { leaseEpoch: number } };
+  const put = (name: string, bytes: Buffer) =>
+    s.app.inject({
+      method: 'PUT', url: `/api/worker/runs/${id}/files/${name}`, payload: bytes,
+      headers: { ...auth, 'content-type': 'application/octet-stream', 'x-ssmb-attempt': String(claim.run.leaseEpoch), 'x-ssmb-sha256': createHash('sha256').update(bytes).digest('hex') },
+    });
+  return { id, auth, owner: reg.owner, epoch: claim.run.leaseEpoch, put };
+}
 
 /** One request that makes the server answer with each code. The Record type makes the list complete. */
 const TRIGGERS: Record<ErrorCode, () => Promise<Res>> = {
@@ -68,14 +84,38 @@ const TRIGGERS: Record<ErrorCode, () => Promise<Res>> = {
   SWEEP_TOO_LARGE: () => launch(small, { kind: 'noop', grid: 'seed=1,2,3' }),
   PATH_NOT_ALLOWED: () => launch(srv, { set: ['outputDir=/etc/ssmb-evil'] }),
   TOKEN_REQUIRED: () => tokened.app.inject({ method: 'PUT', url: `/api/runs/${seeded.failedId}/tags`, payload: { key: 'k' } }),
-  TOKEN_INVALID: () => tokened.app.inject({ method: 'PUT', url: `/api/runs/${seeded.failedId}/tags`, payload: { key: 'k' }, headers: { authorization: 'Bearer nope' } }),
+  TOKEN_INVALID: () => tokened.app.inject({ method: 'PUT', url: `/api/runs/${seeded.failedId}/tags`, payload: { key: 'k' }, headers: { authorization: 'Bearer nope' }, remoteAddress: '10.7.7.8' }),
   HOST_NOT_ALLOWED: () => srv.app.inject({ url: '/api/runs', headers: { host: 'rebind.evil.example' } }),
   ORIGIN_NOT_ALLOWED: () => srv.app.inject({ method: 'PUT', url: `/api/runs/${seeded.failedId}/tags`, payload: { key: 'k' }, headers: { origin: 'http://evil.example' } }),
   LINK_INVALID: () => exposed.app.inject({ url: signLink(exposed.policy, '/api/tables?format=csv', Date.now() - 3_600_000).url, remoteAddress: '10.0.0.9' }),
   RUN_NOT_FOUND: () => srv.app.inject({ url: '/api/runs/99999' }),
-  LEASE_LOST: () => post(srv, `/api/worker/runs/${seeded.failedId}/heartbeat`, { owner: 'gone', attempt: 1, leaseMs: 60_000 }),
+  LEASE_LOST: async () => {
+    const reg = JSON.parse((await post(srv, '/api/worker/register', { name: 'gone' })).body) as { credential: string };
+    return post(srv, `/api/worker/runs/${seeded.failedId}/heartbeat`, { attempt: 1, leaseMs: 60_000 }, { authorization: `Bearer ${reg.credential}` });
+  },
   RUN_STATE: () => post(srv, `/api/runs/${seeded.runs.get('1/synthetic-vis-nir/1')}/cancel`, {}),
-  ARTIFACT_NOT_FOUND: () => srv.app.inject({ url: `/api/runs/${seeded.runs.get('1/synthetic-vis-nir/1')}/artifact?path=runs.sqlite` }),
+  ARTIFACT_NOT_FOUND: () => srv.app.inject({ url: `/api/runs/${seeded.runs.get('1/synthetic-vis-nir/1')}/artifact?path=no-such-file.bin` }),
+  PATH_OUTSIDE_RUN: async () => {
+    const h = await held(srv);
+    return post(srv, `/api/worker/runs/${h.id}/writes`, { owner: h.owner, attempt: h.epoch, ops: [{ seq: 1, type: 'artifact', kind: 'scores', path: seeded.store.file }] }, h.auth);
+  },
+  WORKER_CREDENTIAL_REQUIRED: () => post(tokened, '/api/worker/claim', { leaseMs: 60_000 }, { authorization: `Bearer ${TOKEN}` }),
+  AUTH_RATE_LIMITED: async () => {
+    const wrong = () => tokened.app.inject({ method: 'PUT', url: `/api/runs/${seeded.failedId}/tags`, payload: { key: 'k' }, headers: { authorization: 'Bearer nope' }, remoteAddress: '10.7.7.7' });
+    for (let i = 0; i < 20; i++) await wrong();
+    return wrong();
+  },
+  WORKER_NOT_OWNER: async () => {
+    const h = await held(srv);
+    return post(srv, `/api/worker/runs/${h.id}/heartbeat`, { owner: 'victim-V', attempt: h.epoch, leaseMs: 60_000 }, h.auth);
+  },
+  UPLOAD_CONFLICT: async () => {
+    const h = await held(srv);
+    await h.put('ckpt', Buffer.from('x'));
+    return h.put('ckpt/inner.bin', Buffer.from('y'));
+  },
+  UPLOAD_QUOTA: async () => (await held(small)).put('big.bin', Buffer.alloc(100)),
+  TOO_MANY_STREAMS: () => small.app.inject({ url: '/api/events' }),
   PATH_OUTSIDE_STORE: () => srv.app.inject({ url: `/api/runs/${seeded.runs.get('1/synthetic-vis-nir/1')}/artifact?path=..%2Fsecret` }),
   NOT_FOUND: () => srv.app.inject({ url: '/api/nope' }),
   NO_RESULTS: () => srv.app.inject({ url: '/api/tables?experiment=999&rows=method&format=csv' }),
@@ -142,6 +182,17 @@ describe('error catalogue', () => {
       }
     }
     expect(checked).toBeGreaterThan(50);
+  });
+
+  it('a 500 names only a reference (no message, no server path); the log has the error under that reference', async () => {
+    const res = await broken.app.inject({ url: '/api/runs' });
+    expect(res.statusCode).toBe(500);
+    const ref = /Reference (\S+)\./.exec(JSON.parse(res.body).error.message)?.[1];
+    expect(ref).toBeDefined();
+    expect(res.body).not.toContain(root);
+    expect(res.body).not.toContain('not a function');
+    const logged = brokenLog.map((l) => JSON.parse(l)).find((l) => l.reference === ref);
+    expect(logged).toMatchObject({ level: 50, url: '/api/runs', err: { message: expect.stringContaining('x is not a function') } });
   });
 
   it('the routes the messages name exist', () => {

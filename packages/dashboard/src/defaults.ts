@@ -20,3 +20,19 @@ export const REAP_EVERY_MS = 5_000;
  * workers could not renew them, and they reconnect within a lease (default 60 s).
  */
 export const STALE_GRACE_MS = 60_000;
+/** Shortest fixed token the server accepts (a generated one is 32 characters). */
+export const MIN_TOKEN_LENGTH = 16;
+/** Environment variable `ssmb serve` reads a fixed token from (never from argv: other users see that in ps). */
+export const TOKEN_ENV = 'SSMB_TOKEN';
+/** The server's secrets (its generated token, the key worker credentials are signed with), in the store's folder, mode 0600. */
+export const SECRETS_FILE = 'server-secrets.json';
+/** Wrong tokens a client may send in AUTH_FAILURE_WINDOW_MS before it gets 429s for the rest of the window. */
+export const MAX_AUTH_FAILURES = 20;
+export const AUTH_FAILURE_WINDOW_MS = 60_000;
+/** Open /api/events streams, per client address and in total. */
+export const MAX_STREAMS_PER_CLIENT = 8;
+export const MAX_STREAMS = 64;
+/** Bytes a run's uploads may hold in the store's folder (all its files together). */
+export const RUN_UPLOAD_QUOTA = 32 * 1024 ** 3;
+/** How long the server's store connection waits for another process's write lock before answering 503 (the wait blocks its event loop). */
+export const SERVER_BUSY_TIMEOUT_MS = 200;

@@ -7,12 +7,13 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { runWorker, silentProgress } from '@ssmb/trainer';
+import { RunStore, runWorker, silentProgress } from '@ssmb/trainer';
 import { buildServer, type DashboardServer } from './server.ts';
 import { ensureWebBuild, PACKAGE_ROOT, WEB_OUT } from './build_web.ts';
 import { GENUINE, seedStore, STEPS, type SeededStore } from './testing/seed.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+const E2E_TOKEN = 'e2e-token-0123456789';
 const SHOTS = path.join(PACKAGE_ROOT, 'test-artifacts');
 const SCREENS = process.env.SSMB_SCREENS_DIR;
 let root: string;
@@ -59,7 +60,7 @@ beforeAll(async () => {
   writeFileSync(path.join(root, 'tables', 'seeded-wide.yaml'), TABLE_YAML.replace('name: seeded', 'name: seeded-wide').replace('metrics: [rank1, tar_far_1e2, eer]', 'metrics: [rank1, rank5, tar_far_1e2, tar_far_1e3, eer, auc]'));
   srv = await buildServer({ store: seeded.store, webRoot: WEB_OUT, pollMs: 200, tablesDir: path.join(root, 'tables') });
   base = await srv.app.listen({ host: '127.0.0.1', port: 0 });
-  tokened = await buildServer({ store: seeded.store, webRoot: WEB_OUT, pollMs: 200, token: 'e2e-token', tablesDir: null });
+  tokened = await buildServer({ store: seeded.store, webRoot: WEB_OUT, pollMs: 200, token: E2E_TOKEN, tablesDir: null });
   tokenedBase = await tokened.app.listen({ host: '127.0.0.1', port: 0 });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -372,11 +373,45 @@ describe('dashboard in chromium', () => {
     }, id);
     for (const [p, s] of Object.entries(statuses)) expect([401, 404], `${p} -> ${s}`).toContain(s);
     expect(seeded.store.getTags(id)).not.toHaveProperty('bypass');
-    await page.getByLabel('token').fill('e2e-token');
+    await page.getByLabel('token').fill(E2E_TOKEN);
     const row = page.locator(`tr[data-run-id="${id}"]`);
     page.once('dialog', (d) => void d.accept('with-token'));
     await row.getByRole('button', { name: '+tag' }).click();
     await row.locator('.tag', { hasText: 'with-token' }).waitFor();
     await page.evaluate(() => localStorage.removeItem('ssmb.token'));
+  });
+
+  it('Names, tags and metric keys holding markup are shown as text on every view, never run', async () => {
+    // Its own store: the seeded one's counts are asserted above.
+    mkdirSync(path.join(root, 'xss'));
+    const store = RunStore.open(path.join(root, 'xss', 'runs.sqlite'));
+    const xss = await buildServer({ store, webRoot: WEB_OUT, pollMs: 200, tablesDir: null });
+    const xssBase = await xss.app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const evil = (n: number) => `<img src=x onerror="window.__xss=${n}"><script>window.__xss=${n + 1}</script>`;
+      const ids = [1, 2].map((i) =>
+        store.createRun({ experiment: `exp ${evil(10)}`, kind: 'noop', config: { note: evil(20) }, seed: i, name: `run${i} ${evil(30)}` }),
+      );
+      for (const id of ids) {
+        store.setTag(id, `tag ${evil(40)}`, evil(50));
+        store.logMetrics(id, [1, 2, 3].map((step) => ({ key: `loss/${evil(60)}`, step, value: step })));
+      }
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      for (const view of ['#/runs', `#/runs/${ids[0]}`, `#/compare?ids=${ids.join(',')}`]) {
+        await page.goto(`${xssBase}/${view}`);
+        await page.getByText(`run1 <img src=x`, { exact: false }).first().waitFor().catch(async (err) => {
+          throw new Error(`${view}: ${(err as Error).message.split('\n')[0]}\n${(await page.locator('body').innerText()).slice(0, 1500)}`);
+        });
+        expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), view).toBeUndefined();
+        expect(await page.locator('img[src="x"], body script:not([src])').count(), view).toBe(0);
+      }
+      await expect(page.locator('body').innerText()).resolves.toContain('window.__xss=31');
+      expect(errors).toEqual([]);
+    } finally {
+      await page.goto('about:blank'); // ends the page's event stream, which would hold the server open
+      await xss.app.close();
+      store.close();
+    }
   });
 });

@@ -29,6 +29,13 @@ export const ERRORS = {
     message: 'This request needs the token printed when `ssmb dashboard` started: send it as "Authorization: Bearer <token>" (the page has a token field).',
   },
   TOKEN_INVALID: { status: 401, message: 'The token does not match: use the one printed when `ssmb dashboard` started (or given with --token).' },
+  WORKER_CREDENTIAL_REQUIRED: {
+    status: 401,
+    message:
+      "The workers' API takes a worker's own credential, not the server's token: register with POST /api/worker/register (with the token) and send the credential it returns as \"Authorization: Bearer <credential>\" (`ssmb worker --server URL` does this itself).",
+  },
+  AUTH_RATE_LIMITED: { status: 429, message: 'Too many wrong tokens or credentials from this address: wait the seconds in the Retry-After header, then send the right one.' },
+  WORKER_NOT_OWNER: { status: 403, message: 'This worker credential was issued to another worker: send the owner it was issued for (POST /api/worker/register returns both).' },
   HOST_NOT_ALLOWED: {
     status: 403,
     message:
@@ -42,16 +49,29 @@ export const ERRORS = {
     message:
       "This worker no longer holds the run: its lease expired and the run was re-queued or taken over by another worker (or it ended). Stop working on it; its next attempt resumes from the last stored checkpoint.",
   },
+  UPLOAD_CONFLICT: {
+    status: 409,
+    message: "The upload's name is a folder, or lies under a file, in the run's folder: name a file (like checkpoints/step-00000020.ckpt) that is not a folder and not under another file.",
+  },
+  UPLOAD_QUOTA: {
+    status: 413,
+    message: "This run's uploads would pass the server's quota per run: prune checkpoints (checkpoint.keep), or restart the server with a larger `ssmb serve --run-upload-quota-gb N`.",
+  },
+  TOO_MANY_STREAMS: { status: 429, message: 'Too many open live-update streams (/api/events) from this address or in all: close other dashboard tabs, then reload.' },
   RUN_STATE: { status: 409, message: 'The run is not in a state that allows this (e.g. cancelling a finished run): reload it to see its status.' },
   ARTIFACT_NOT_FOUND: { status: 404, message: "No such file among this run's checkpoints and artifacts: GET /api/runs/:id/artifacts lists them." },
-  PATH_OUTSIDE_STORE: { status: 403, message: "Files are served only from the store's folder and the output roots: pass a path GET /api/runs/:id/artifacts lists." },
+  PATH_OUTSIDE_STORE: { status: 403, message: "Files are served only from the run's own folder (and the outputs its config names): pass a path GET /api/runs/:id/artifacts lists." },
+  PATH_OUTSIDE_RUN: {
+    status: 400,
+    message: "A run's files are recorded only inside its own folder (<store>/artifacts/run-<id>, or <outputDir>/run-<id>) or at an output its config names: upload the file instead.",
+  },
   NOT_FOUND: { status: 404, message: 'No such endpoint: GET /api lists them.' },
   NO_RESULTS: { status: 404, message: 'Nothing to export: no evaluated run matches; widen the filters (experiment, method, archived) or evaluate runs first.' },
   TOO_FEW_RUNS: { status: 400, message: 'Compare needs at least two run ids: pass ?ids=1,2.' },
   TABLE_NOT_FOUND: { status: 404, message: 'No table config with this name: GET /api/table-configs lists them.' },
   LAUNCH_UNAVAILABLE: { status: 503, message: 'This server was started without a launcher: queue runs with `ssmb launch`.' },
   STORE_UNAVAILABLE: { status: 503, message: 'The run store is busy or could not be read: retry in a moment; if it persists, check the store file the server was started with.' },
-  INTERNAL: { status: 500, message: 'Unexpected server error: see the server log; the store was not modified.' },
+  INTERNAL: { status: 500, message: 'Unexpected server error: the server log has the details under this reference; the store was not modified.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

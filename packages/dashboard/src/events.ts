@@ -2,6 +2,7 @@
 // max metrics rowid, the few live runs) and only while at least one client listens.
 import type { ServerResponse } from 'node:http';
 import type { RunReader, RunState } from '@ssmb/trainer';
+import { apiError } from './errors.ts';
 
 export type DashboardEvent =
   | { type: 'runs-added'; ids: number[] }
@@ -19,18 +20,30 @@ export class ChangeFeed {
   private lastPoll = 0;
   private states = new Map<number, string>();
   private polling = false;
+  private readonly perClient = new Map<string, number>();
 
   constructor(
     private readonly store: RunReader,
     private readonly pollMs = 1000,
+    /** Open streams per client address and in total: each holds a socket and a buffer. */
+    private readonly caps = { perClient: Infinity, total: Infinity },
   ) {}
 
   get clientCount(): number {
     return this.clients.size;
   }
 
+  /** Throws TOO_MANY_STREAMS when `client` may not open another stream (before the response is taken over). */
+  admit(client: string): void {
+    const mine = this.perClient.get(client) ?? 0;
+    if (mine >= this.caps.perClient) throw apiError('TOO_MANY_STREAMS', `This address has ${mine} open (at most ${this.caps.perClient}).`);
+    if (this.clients.size >= this.caps.total) throw apiError('TOO_MANY_STREAMS', `${this.clients.size} are open (at most ${this.caps.total}).`);
+  }
+
   /** Take over a raw response as an event stream until the client goes away. */
-  attach(res: ServerResponse): void {
+  attach(res: ServerResponse, client = ''): void {
+    this.admit(client);
+    this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -44,6 +57,9 @@ export class ChangeFeed {
     if (first) void this.start().then(hello);
     else hello();
     res.on('close', () => {
+      const left = (this.perClient.get(client) ?? 1) - 1;
+      if (left > 0) this.perClient.set(client, left);
+      else this.perClient.delete(client);
       this.clients.delete(res);
       if (this.clients.size === 0) this.stop();
     });
@@ -78,6 +94,7 @@ export class ChangeFeed {
     this.stop();
     for (const c of this.clients) c.end();
     this.clients.clear();
+    this.perClient.clear();
   }
 
   /** One poll (never two at once); public so tests can drive it without waiting. */

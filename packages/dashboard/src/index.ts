@@ -7,3 +7,4 @@ export { storeLauncher, launchRoots, gridLines, type Launcher, type LaunchRoots,
 export { ensureWebBuild, webBuildIsStale } from './build_web.ts';
 export { DEFAULT_TABLES_DIR } from './table_configs.ts';
 export * from './defaults.ts';
+export { readTokenFile, serverSecrets } from './secrets.ts';

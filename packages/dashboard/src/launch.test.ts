@@ -85,6 +85,25 @@ describe('launch paths', () => {
     const ok = await launch(rooted, { kind: 'noop', grid: `outputDir=${path.join(store.dir, 'a')},${path.join(store.dir, 'b')}` });
     expect(ok.statusCode).toBe(201);
   });
+
+  it('a grid over the parent object of a path key is checked on every child config', async () => {
+    const before = store.listRuns().length;
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ kind: 'pretrain', grid: 'pretrain={output: /root/.bashrc}' }, 'pretrain.output'],
+      [{ grid: 'dataset={root: /etc, protocol: synthetic-vis-nir, fold: fold-1},{root: /tmp, protocol: synthetic-vis-nir, fold: fold-1}' }, 'dataset.root'],
+      [{ grid: 'backbone={model: iresnet-synth, weights: /etc/shadow}' }, 'backbone.weights'],
+      [{ kind: 'noop', grid: `dataset={root: ${path.join(store.dir, 'ok')}},{root: ../../etc}` }, 'dataset.root'],
+    ];
+    for (const [payload, key] of cases) {
+      const r = await launch(rooted, payload);
+      expect(r.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(json(r).error, r.body).toMatchObject({ code: 'PATH_NOT_ALLOWED', field: 'body.grid' });
+      expect(json(r).error.message).toContain(`config key ${key}:`);
+    }
+    expect(store.listRuns().length).toBe(before);
+    const inside = await launch(rooted, { kind: 'noop', grid: `dataset={root: ${path.join(dataRoot, 'a')}},{root: ${path.join(dataRoot, 'b')}}` });
+    expect(inside.statusCode).toBe(201);
+  });
 });
 
 describe('sweep size cap', () => {

@@ -70,6 +70,21 @@ function checkPath(key: string, value: string, kind: ConfigPathKind, roots: Laun
   return abs;
 }
 
+/**
+ * A sweep child's config: every path key is absolute (the grid is text; a relative path would mean the
+ * worker's working directory) and inside its roots. Keys the base set were made absolute by confine().
+ */
+function confineChild(config: Config, roots: LaunchRoots, storeDir: string): void {
+  for (const [key, kind] of Object.entries(CONFIG_PATH_KEYS) as Array<[keyof typeof CONFIG_PATH_KEYS, ConfigPathKind]>) {
+    const v = getPath(config, key);
+    if (typeof v !== 'string') continue;
+    if (!path.isAbsolute(v)) {
+      throw apiError('PATH_NOT_ALLOWED', `config key ${key}: a sweep over a path takes absolute paths, received ${JSON.stringify(v)}.`, 'body.grid');
+    }
+    checkPath(key, v, kind, roots, storeDir, 'body.grid');
+  }
+}
+
 /** The config with every path key checked against its roots and made absolute. */
 function confine(config: Config, roots: LaunchRoots, base: string): Config {
   let out = config;
@@ -115,19 +130,11 @@ export function storeLauncher(store: RunStore, o: StoreLauncherOptions = {}): La
     const axes = await configErrors('BAD_SWEEP_GRID', 'body.grid', () => parseSweepAxes(lines));
     const product = axes.reduce((n, a) => n * a.values.length, 1);
     if (product > max) throw tooLarge(product, 'The grid expands to');
-    for (const a of axes) {
-      const kind = (CONFIG_PATH_KEYS as Record<string, ConfigPathKind | undefined>)[a.key];
-      if (!kind) continue;
-      for (const v of a.values) {
-        if (v === null) continue;
-        if (typeof v !== 'string' || !path.isAbsolute(v)) {
-          throw apiError('PATH_NOT_ALLOWED', `config key ${a.key}: a sweep axis over a path takes absolute paths, received ${JSON.stringify(v)}.`, 'body.grid');
-        }
-        checkPath(a.key, v, kind, roots, store.dir, 'body.grid');
-      }
-    }
+    // Every child's resolved config is checked, not the axes: an axis over a parent object
+    // (`dataset={root: ...}`, `pretrain={output: ...}`) sets path keys too.
     const plan = await configErrors('BAD_SWEEP_GRID', 'body.grid', () => planSweep(base, lines, folds));
     if (plan.length > max) throw tooLarge(plan.length, 'With every fold of dataset.fold=all the grid expands to');
+    for (const child of plan) confineChild(child.config, roots, store.dir);
     const { parentId, childIds } = await configErrors('BAD_SWEEP_GRID', 'body.grid', () => launchSweep(store, base, lines, folds, opts));
     return { runIds: childIds, sweepId: parentId };
   };

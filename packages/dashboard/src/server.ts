@@ -7,7 +7,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import path from 'node:path';
 import { StoreError } from '@ssmb/trainer';
 import { ApiError, apiError } from './errors.ts';
-import { accessPolicy, registerAccessControl, signLink, type AccessPolicy } from './access.ts';
+import { accessPolicy, hasToken, registerAccessControl, signLink, type AccessPolicy } from './access.ts';
 import { ChangeFeed } from './events.ts';
 import { LruCache } from './cache.ts';
 import { launchRoots, storeLauncher, type Launcher, type LaunchRoots } from './launch.ts';
@@ -16,7 +16,10 @@ import { registerWriteRoutes } from './routes/write.ts';
 import { registerWorkerRoutes, workerStoreOf } from './routes/worker.ts';
 import { LinkBody, parse } from './schemas.ts';
 import { DEFAULT_TABLES_DIR } from './table_configs.ts';
-import { BODY_LIMIT, DEFAULT_HOST, DEFAULT_MAX_SWEEP_RUNS, REAP_EVERY_MS, STALE_GRACE_MS } from './defaults.ts';
+import {
+  BODY_LIMIT, DEFAULT_HOST, DEFAULT_MAX_SWEEP_RUNS, MAX_STREAMS, MAX_STREAMS_PER_CLIENT, REAP_EVERY_MS, RUN_UPLOAD_QUOTA, SERVER_BUSY_TIMEOUT_MS, STALE_GRACE_MS,
+} from './defaults.ts';
+import { serverSecrets } from './secrets.ts';
 import type { DashboardStore } from './store.ts';
 import type { RouteDeps } from './routes/deps.ts';
 import { cancelRunEverywhere, type RunStore, type scancel } from '@ssmb/trainer';
@@ -38,7 +41,16 @@ export interface ServerOptions {
   /** Built SPA folder (index.html); default dist/web of this package; skipped when missing. */
   webRoot?: string;
   pollMs?: number;
+  /** Log every request (info); by default only warnings and errors (every 5xx, with its reference). */
   logger?: boolean;
+  /** Where the log goes (default stdout). */
+  logStream?: { write(line: string): void };
+  /** How long a store statement waits for another process's lock (default SERVER_BUSY_TIMEOUT_MS). */
+  busyTimeoutMs?: number;
+  /** Bytes one run's uploads may hold (default RUN_UPLOAD_QUOTA). */
+  runUploadQuota?: number;
+  /** Open /api/events streams per client address and in total (defaults MAX_STREAMS_PER_CLIENT, MAX_STREAMS). */
+  maxStreams?: { perClient: number; total: number };
   /** Queues runs and sweeps (POST /api/launch); default: the trainer's launcher over `store` (a RunStore). */
   launcher?: Launcher | null;
   /** Reuse GET responses while the store is unchanged (default true; the benchmark measures both). */
@@ -64,15 +76,20 @@ const isRunStore = (s: DashboardStore): s is DashboardStore & RunStore => typeof
 
 export async function buildServer(opts: ServerOptions): Promise<DashboardServer> {
   const store = opts.store;
-  const policy = accessPolicy({ host: opts.host ?? DEFAULT_HOST, token: opts.token, allowHosts: opts.allowHosts });
+  // A write that waits for another process's lock waits synchronously (better-sqlite3): on the server
+  // that would stall every read, so it waits briefly and answers STORE_UNAVAILABLE (503; workers retry).
+  if (isRunStore(store)) store.setBusyTimeout(opts.busyTimeoutMs ?? SERVER_BUSY_TIMEOUT_MS);
+  // The generated token and the worker key live in the store's folder: a restart keeps both.
+  const secrets = serverSecrets(store.dir);
+  const policy = accessPolicy({ host: opts.host ?? DEFAULT_HOST, token: opts.token, allowHosts: opts.allowHosts, generatedToken: secrets.token, workerKey: secrets.workerKey });
   const roots = launchRoots(store.dir, opts.roots);
   const maxSweepRuns = opts.maxSweepRuns ?? DEFAULT_MAX_SWEEP_RUNS;
   // Strict routing on purpose (case-sensitive, no trailing-slash or duplicate-slash folding): one URL
   // per endpoint, and access is decided on the route that matched.
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: BODY_LIMIT });
+  const app = Fastify({ logger: { level: opts.logger ? 'info' : 'warn', ...(opts.logStream ? { stream: opts.logStream } : {}) }, bodyLimit: BODY_LIMIT });
   // Bodies are JSON only: a text/plain POST is what a cross-site form can send without a preflight.
   app.removeContentTypeParser('text/plain');
-  const feed = new ChangeFeed(store, opts.pollMs ?? 1000);
+  const feed = new ChangeFeed(store, opts.pollMs ?? 1000, opts.maxStreams ?? { perClient: MAX_STREAMS_PER_CLIENT, total: MAX_STREAMS });
   const endpoints: string[] = [];
   const signable: RegExp[] = [];
   app.addHook('onRoute', (r) => {
@@ -81,7 +98,11 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
   });
 
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
-    const send = (e: ApiError) => reply.status(e.statusCode).send(e.toJSON());
+    const send = (e: ApiError) => {
+      // Every 5xx is logged (503s as warnings: the store was busy, or no launcher), with its request id.
+      if (e.statusCode >= 500 && e.code !== 'INTERNAL') req.log.warn({ reference: req.id, code: e.code, url: req.url.split('?')[0] }, e.message);
+      return reply.status(e.statusCode).send(e.toJSON());
+    };
     if (err instanceof ApiError) return send(err);
     if (err instanceof StoreError) {
       if (err.code === 'STORE_NOT_FOUND') return send(apiError('RUN_NOT_FOUND', err.message));
@@ -95,17 +116,20 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
     if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return send(apiError('UNSUPPORTED_MEDIA_TYPE', e.message));
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(apiError('BODY_TOO_LARGE'));
     if (e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_LOCKED' || e.code === 'SQLITE_CANTOPEN') return send(apiError('STORE_UNAVAILABLE', e.message));
-    req.log.error(err);
-    return send(apiError('INTERNAL', e.message));
+    // Logged with the request id; the answer names only the id (messages of unexpected errors hold
+    // server paths and internals).
+    req.log.error({ err, reference: req.id, url: req.url.split('?')[0] }, 'request failed');
+    return send(apiError('INTERNAL', `Reference ${req.id}.`));
   });
 
   registerAccessControl(app, policy);
-  if (opts.cache !== false) registerResponseCache(app, () => store.dataVersion());
+  if (opts.cache !== false) registerResponseCache(app, () => store.dataVersion(), (req) => (hasToken(policy, req) ? 't' : '-'));
 
   const launcher = opts.launcher === null ? undefined : (opts.launcher ?? (isRunStore(store) ? storeLauncher(store, { roots, maxSweepRuns }) : undefined));
   const deps: RouteDeps = {
     store, feed, policy, roots, maxSweepRuns, launcher,
-    artifactRoots: [store.dir, ...roots.output.slice(1)],
+    storeFiles: [store.location, secrets.file],
+    runUploadQuota: opts.runUploadQuota ?? RUN_UPLOAD_QUOTA,
     tablesDir: opts.tablesDir === undefined ? DEFAULT_TABLES_DIR : opts.tablesDir,
     endpoints: () => [...endpoints].sort(),
   };
@@ -164,7 +188,7 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
 }
 
 /** GET responses of read routes are cached per URL and store version (see cache.ts). */
-function registerResponseCache(app: FastifyInstance, version: () => string | Promise<string>): void {
+function registerResponseCache(app: FastifyInstance, version: () => string | Promise<string>, audience: (req: FastifyRequest) => string): void {
   const cache = new LruCache<{ version: string; type: string; body: string }>(256);
   const versions = new WeakMap<FastifyRequest, string>();
   app.addHook('preHandler', async (req, reply) => {
@@ -172,13 +196,13 @@ function registerResponseCache(app: FastifyInstance, version: () => string | Pro
     if (req.method !== 'GET' || cfg?.access !== 'read' || cfg.cache === false) return;
     const v = await version();
     versions.set(req, v);
-    const hit = cache.get(req.url);
+    const hit = cache.get(`${audience(req)} ${req.url}`);
     if (hit && hit.version === v) return reply.header('x-cache', 'hit').type(hit.type).send(hit.body);
   });
   app.addHook('onSend', async (req, reply, payload) => {
     const v = versions.get(req);
     if (v !== undefined && reply.statusCode === 200 && typeof payload === 'string' && reply.getHeader('x-cache') !== 'hit') {
-      cache.set(req.url, { version: v, type: String(reply.getHeader('content-type') ?? 'application/json'), body: payload });
+      cache.set(`${audience(req)} ${req.url}`, { version: v, type: String(reply.getHeader('content-type') ?? 'application/json'), body: payload });
     }
     return payload;
   });

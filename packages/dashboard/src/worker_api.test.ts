@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { HttpStore, launchRun, resolveConfig, RunStore } from '@ssmb/trainer';
 import { buildServer, type DashboardServer } from './server.ts';
 
@@ -51,13 +52,15 @@ const worker = (extra: Partial<ConstructorParameters<typeof HttpStore>[0]> = {})
   new HttpStore({ url, token: TOKEN, bufferDir: path.join(root, `buffer-${++n}`), retryMinMs: 20, retryMaxMs: 200, log: (l) => logs.push(l), ...extra });
 const points = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ key: 'loss', step: from + i, value: from + i === 1 ? Number.NaN : 1 / (from + i) }));
 const rows = (id: number) => store.getMetricHistory(id, 'loss');
+/** The owner id and credential a worker registered with (kept in its buffer folder). */
+const identityOf = (w: HttpStore) => JSON.parse(readFileSync(path.join(path.dirname(w.runFilesDir), 'worker-identity.json'), 'utf8')) as { owner: string; credential: string };
 
 describe('workers API over HTTP', () => {
   it('claims with a lease, writes metrics, evaluations and files, releases; another node resumes from the uploaded checkpoint', async () => {
     const id = queue();
     const a = worker();
     const run = (await a.claimRun('node-a:1', 60_000, { runId: id, executor: { launcher: 'slurm', job: '4242', task: '3' } }))!;
-    expect(run).toMatchObject({ id, status: 'running', leaseOwner: 'node-a:1', leaseEpoch: 1 });
+    expect(run).toMatchObject({ id, status: 'running', leaseOwner: expect.stringMatching(/^node-a:1~[\w-]{8}$/), leaseEpoch: 1 });
     await a.setRunEnvironment(id, { codeVersion: 'abc123' });
     await a.logMetrics(id, points(1, 1000));
     const ckpt = path.join(a.runFilesDir, `run-${id}`, 'checkpoints', 'step-00000010.ckpt');
@@ -65,7 +68,7 @@ describe('workers API over HTTP', () => {
     const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7) % 251));
     writeFileSync(ckpt, bytes);
     await a.addCheckpoint(id, 10, ckpt);
-    const shared = path.join(root, 'shared', 'scores.txt'); // outside the worker's upload folder: referenced
+    const shared = path.join(store.dir, 'artifacts', `run-${id}`, 'shared', 'scores.txt'); // outside the worker's upload folder: referenced
     mkdirSync(path.dirname(shared), { recursive: true });
     writeFileSync(shared, '# scores\n');
     await a.addArtifact(id, 'scores', shared);
@@ -115,6 +118,90 @@ describe('workers API over HTTP', () => {
     await b.completeRun(id);
     b.close();
     expect(store.getRun(id)!.status).toBe('completed');
+  });
+
+  it('NaN, Infinity and -Infinity come back exactly to a resumed remote run (history and evaluations)', async () => {
+    const id = queue();
+    const a = worker();
+    await a.claimRun('inf-a', 60_000, { runId: id });
+    const values = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0.5];
+    await a.logMetrics(id, values.map((value, i) => ({ key: 'loss', step: i + 1, value })));
+    await a.recordEvaluation(id, { protocol: 'p', fold: '1', metrics: { eer: { value: Number.POSITIVE_INFINITY }, far: { value: Number.NEGATIVE_INFINITY } } });
+    await a.releaseRun(id, 'inf-a');
+    a.close();
+    const b = worker();
+    await b.claimRun('inf-b', 60_000, { runId: id });
+    expect((await b.getMetricHistory(id, 'loss')).map((p) => p.value)).toEqual(values); // toEqual tells NaN, Infinity and -Infinity apart
+    const ev = Object.fromEntries((await b.getEvalMetrics(id)).map((m) => [m.metric, m.value]));
+    expect(ev).toEqual({ eer: Number.POSITIVE_INFINITY, far: Number.NEGATIVE_INFINITY });
+    await b.completeRun(id);
+    b.close();
+  });
+
+  it('a large metrics op is applied in slices: reads are answered between them, and an op cut between slices is completed once', async () => {
+    const id = queue();
+    const w = worker();
+    await w.claimRun('big', 60_000, { runId: id });
+    const me = identityOf(w);
+    const epoch = store.getRun(id)!.leaseEpoch;
+    const N = 20_000;
+    const op = { seq: 1, type: 'metrics' as const, keys: ['loss'], k: new Array(N).fill(0), s: Array.from({ length: N }, (_, i) => i), v: new Array(N).fill(0.5), t: new Array(N).fill(1) };
+    const send = (o: typeof op) =>
+      fetch(`${url}/api/worker/runs/${id}/writes`, {
+        method: 'POST', headers: { authorization: `Bearer ${me.credential}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ owner: me.owner, attempt: epoch, ops: [o] }),
+      });
+    // The server is in this process: a read answered while the op is part-way stored saw a slice boundary.
+    let done = false;
+    const posted = send(op).then(async (r) => ((done = true), (await r.json()) as { applied: number }));
+    const between: number[] = [];
+    while (!done) {
+      const meta = await fetch(`${url}/api/meta`);
+      expect(meta.status).toBe(200);
+      const stored = store.getLatestMetrics(id).loss?.points ?? 0;
+      if (stored > 0 && stored < N) between.push(stored);
+    }
+    expect(await posted).toEqual({ applied: 1, duplicates: 0 });
+    expect(between.length).toBeGreaterThan(0);
+    expect(rows(id)).toHaveLength(N);
+    // Sent again (its answer lost): a duplicate, nothing stored twice.
+    expect(await (await send(op)).json()).toEqual({ applied: 0, duplicates: 1 });
+    // An op cut after its first slice (the server died): sent again, only the rest is stored.
+    const op2 = { ...op, seq: 2, keys: ['acc'] };
+    store.applyMetricsSlice(id, { owner: me.owner, epoch }, op2, 0, 1024);
+    expect(store.getMetricHistory(id, 'acc')).toHaveLength(1024);
+    expect(await (await send(op2)).json()).toEqual({ applied: 1, duplicates: 0 });
+    expect(store.getMetricHistory(id, 'acc')).toHaveLength(N);
+    await w.completeRun(id);
+    w.close();
+  });
+
+  it('another process holding the write lock: reads are answered, a write waits briefly and answers 503 (the worker retries)', async () => {
+    const id = queue();
+    const w = worker();
+    await w.claimRun('locked', 60_000, { runId: id });
+    const me = identityOf(w);
+    const other = new Database(store.file); // another connection: the lock is the file's, as another process's would be
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const t0 = Date.now();
+      const write = await fetch(`${url}/api/worker/runs/${id}/writes`, {
+        method: 'POST', headers: { authorization: `Bearer ${me.credential}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ owner: me.owner, attempt: store.getRun(id)!.leaseEpoch, ops: [{ seq: 1, type: 'progress', step: 3 }] }),
+      });
+      expect(write.status).toBe(503);
+      expect(((await write.json()) as { error: { code: string } }).error.code).toBe('STORE_UNAVAILABLE');
+      expect(Date.now() - t0).toBeLessThan(5_000); // not the 10 s busy timeout of other store users
+      const read = await fetch(`${url}/api/runs/${id}`);
+      expect(read.status).toBe(200);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    await w.setProgress(id, 3);
+    await w.completeRun(id);
+    w.close();
+    expect(store.getRun(id)).toMatchObject({ status: 'completed' });
   });
 
   it('a batch whose answer is lost is sent again and stored once (rows counted)', async () => {
@@ -180,7 +267,8 @@ describe('workers API over HTTP', () => {
     const none = await fetch(`${url}/api/worker/claim`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(none.status).toBe(401);
     const w = worker({ token: 'nope' });
-    await expect(w.claimRun('x', 60_000)).rejects.toThrow(new RegExp(`${url}.* 401 TOKEN_INVALID: .*--token T or the SSMB_TOKEN`));
+    await expect(w.claimRun('x', 60_000)).rejects.toThrow(new RegExp(`${url}.* 401 TOKEN_INVALID: .*SSMB_TOKEN environment variable or a file: --token-file`));
+    expect(logs.filter((l) => /401 TOKEN_INVALID.*retrying \(\d of 5\)/.test(l))).toHaveLength(5); // bounded, saying why
     w.close();
   });
 
@@ -227,10 +315,11 @@ describe('workers API over HTTP', () => {
     const id = queue();
     const w = worker();
     const run = (await w.claimRun('up:1', 60_000, { runId: id }))!;
+    const me = identityOf(w);
     const put = (name: string, body: Buffer, headers: Record<string, string>) =>
       fetch(`${url}/api/worker/runs/${id}/files/${name}`, {
         method: 'PUT',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/octet-stream', 'x-ssmb-owner': 'up:1', 'x-ssmb-attempt': String(run.leaseEpoch), ...headers },
+        headers: { authorization: `Bearer ${me.credential}`, 'content-type': 'application/octet-stream', 'x-ssmb-owner': me.owner, 'x-ssmb-attempt': String(run.leaseEpoch), ...headers },
         body: new Uint8Array(body),
       });
     const body = Buffer.from('checkpoint bytes');
@@ -243,13 +332,13 @@ describe('workers API over HTTP', () => {
     const traversal = await put('..%2F..%2Fevil', body, { 'x-ssmb-sha256': sha });
     expect(traversal.status).toBe(400);
     const stranger = await put('checkpoints/c.ckpt', body, { 'x-ssmb-sha256': sha, 'x-ssmb-owner': 'someone-else' });
-    expect(stranger.status).toBe(409);
-    expect(((await stranger.json()) as { error: { code: string } }).error.code).toBe('LEASE_LOST');
+    expect(stranger.status).toBe(403);
+    expect(((await stranger.json()) as { error: { code: string } }).error.code).toBe('WORKER_NOT_OWNER');
     // A row naming an upload that never arrived is refused, naming the route to send it to.
     const writes = await fetch(`${url}/api/worker/runs/${id}/writes`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ owner: 'up:1', attempt: run.leaseEpoch, ops: [{ seq: 1, type: 'checkpoint', step: 1, upload: 'checkpoints/never.ckpt' }] }),
+      headers: { authorization: `Bearer ${me.credential}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ owner: me.owner, attempt: run.leaseEpoch, ops: [{ seq: 1, type: 'checkpoint', step: 1, upload: 'checkpoints/never.ckpt' }] }),
     });
     expect(writes.status).toBe(400);
     expect(await writes.text()).toMatch(/PUT \/api\/worker\/runs\/\d+\/files\/checkpoints\/never\.ckpt/);

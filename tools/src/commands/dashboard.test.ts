@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -7,8 +7,10 @@ import { RunStore } from '@ssmb/trainer';
 import { ERRORS } from '@ssmb/dashboard';
 import { buildProgram } from '../cli.ts';
 import { register, serveDashboard } from './dashboard.ts';
+import { readToken } from '../token.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ssmb-dash-cmd-'));
+const TOKEN = 'dashboard-cli-test-token';
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('ssmb dashboard', () => {
@@ -18,16 +20,16 @@ describe('ssmb dashboard', () => {
     const id = s.createRun({ experiment: 'cli', kind: 'noop', config: {}, seed: 0, name: 'from cli test' });
     s.close();
     const lines: string[] = [];
-    const d = await serveDashboard({ store: file, host: '127.0.0.1', port: 0, token: 'sekret', build: false, log: (l) => lines.push(l) });
+    const d = await serveDashboard({ store: file, host: '127.0.0.1', port: 0, token: TOKEN, build: false, log: (l) => lines.push(l) });
     try {
       expect(lines[0]).toMatch(/^dashboard: http:\/\/127\.0\.0\.1:\d+ {2}\(store /);
-      expect(lines[1]).toBe('token: sekret');
+      expect(lines[1]).toBe(`token: ${TOKEN}`);
       const runs = await (await fetch(`${d.url}/api/runs`)).json();
       expect(runs.runs.map((r: { name: string }) => r.name)).toEqual(['from cli test']);
       const put = (auth?: string) =>
         fetch(`${d.url}/api/runs/${id}/tags`, { method: 'PUT', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) }, body: '{"key":"k"}' });
       expect((await put()).status).toBe(401);
-      expect((await put('Bearer sekret')).status).toBe(200);
+      expect((await put(`Bearer ${TOKEN}`)).status).toBe(200);
     } finally {
       await d.close();
     }
@@ -39,7 +41,10 @@ describe('ssmb dashboard', () => {
     const dash = program.commands.find((c) => c.name() === 'dashboard')!;
     const serve = dash.commands.find((c) => c.name() === 'serve')!;
     const tracking = program.commands.find((c) => c.name() === 'serve')!;
-    const flags = ['--store', '--port', '--host', '--token', '--allow-host', '--output-root', '--data-root', '--weights-root', '--max-sweep-runs', '--tables', '--stale-grace-seconds'];
+    const flags = [
+      '--store', '--port', '--host', '--token-file', '--token', '--allow-host', '--output-root', '--data-root', '--weights-root', '--max-sweep-runs', '--tables',
+      '--run-upload-quota-gb', '--stale-grace-seconds',
+    ];
     expect(dash.options.map((o) => o.long)).toEqual(flags);
     expect(serve.options.map((o) => o.long)).toEqual(flags);
     expect(tracking.options.map((o) => o.long)).toEqual(flags);
@@ -52,6 +57,41 @@ describe('ssmb dashboard', () => {
     expect(seen[1]).toMatchObject({ store: 'x.sqlite', outputRoot: ['/o'] });
     expect(() => program.parse(['dashboard', '--port', 'x'], { from: 'user' })).toThrow(/--port must be an integer/);
     expect(() => program.parse(['dashboard', '--max-sweep-runs', '0'], { from: 'user' })).toThrow(/--max-sweep-runs must be a positive integer/);
+  });
+
+  it('the token: from SSMB_TOKEN or a private --token-file, never argv; at least 16 characters; a generated one survives a restart', async () => {
+    const program = new Command().exitOverride();
+    register(program);
+    program.commands.forEach((c) => c.action(() => {}));
+    for (const cmd of [['serve'], ['dashboard'], ['dashboard', 'serve']]) {
+      expect(() => program.parse([...cmd, '--token', TOKEN], { from: 'user' }), cmd.join(' ')).toThrow(/--token puts the token on the command line.*SSMB_TOKEN.*--token-file FILE/);
+    }
+    expect(readToken({}, { SSMB_TOKEN: ` ${TOKEN}\n` })).toBe(TOKEN);
+    expect(readToken({}, {})).toBeNull();
+    const f = path.join(dir, 'token.txt');
+    writeFileSync(f, `${TOKEN}\n`, { mode: 0o644 });
+    chmodSync(f, 0o644);
+    expect(() => readToken({ tokenFile: f }, {})).toThrow(/--token-file .*token\.txt has mode 0644: other users can read it; expected 0600/);
+    chmodSync(f, 0o600);
+    expect(readToken({ tokenFile: f }, { SSMB_TOKEN: 'from-the-environment' })).toBe(TOKEN);
+    expect(() => readToken({ tokenFile: path.join(dir, 'nope') }, {})).toThrow(/--token-file .*nope does not exist/);
+    const file = path.join(dir, 'persist', 'runs.sqlite');
+    mkdirSync(path.dirname(file));
+    RunStore.open(file).close();
+    await expect(serveDashboard({ store: file, host: '127.0.0.1', port: 0, token: 'short', build: false, log: () => {} })).rejects.toThrow(/at least 16 characters, received 5/);
+    const tokens: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const lines: string[] = [];
+      const d = await serveDashboard({ store: file, host: '0.0.0.0', port: 0, build: false, log: (l) => lines.push(l) });
+      await d.close();
+      tokens.push(d.token!);
+      expect(lines.join('\n')).toContain(`(generated; kept for restarts in ${path.join(path.dirname(file), 'server-secrets.json')}, mode 0600)`);
+    }
+    expect(tokens[1]).toBe(tokens[0]);
+    const secrets = path.join(path.dirname(file), 'server-secrets.json');
+    expect(statSync(secrets).mode & 0o777).toBe(0o600);
+    chmodSync(secrets, 0o644); // widened by hand: refused, not used
+    await expect(serveDashboard({ store: file, host: '0.0.0.0', port: 0, build: false, log: () => {} })).rejects.toThrow(/secrets file .* has mode 0644/);
   });
 
   it('refuses a store file that does not exist instead of creating an empty one', async () => {

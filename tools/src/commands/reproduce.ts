@@ -60,7 +60,7 @@ export interface ReproduceOptions {
   header?: string;
   /** Who executes the runs: worker processes here (default), or one Slurm array job (`slurm` options). */
   launcher?: 'local' | 'slurm';
-  /** --server, --token and the resource flags of --launcher slurm (over the table's `slurm:` section). */
+  /** --server, --token-file (or SSMB_TOKEN) and the resource flags of --launcher slurm (over the table's `slurm:` section). */
   slurm?: LauncherCliOptions;
 }
 

@@ -148,6 +148,7 @@ describe.skipIf(!!reason)('a real Slurm cluster on this machine', () => {
       expect(body).toMatch(/#SBATCH --time=10:00\n/);
       expect(body).toContain(`'--server' '${url}' '--until-empty'`);
       expect(body).not.toContain(TOKEN);
+      expect(body).toContain('export ORT_DISABLE_TELEMETRY="${ORT_DISABLE_TELEMETRY:-1}"');
     } finally {
       await srv.app.close();
       store.close();
@@ -158,6 +159,8 @@ describe.skipIf(!!reason)('a real Slurm cluster on this machine', () => {
     const file = path.join(dir, 'noop', 'runs.sqlite');
     const { srv, store, url } = await serve(file);
     const logDir = path.join(dir, 'noop', 'slurm-logs');
+    const tokenFile = path.join(dir, 'noop', 'token'); // the token from a file only its owner reads, never argv
+    writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
     const logs = taskLogs(logDir);
     const STEPS = 3000;
     const EVERY = 250;
@@ -166,7 +169,7 @@ describe.skipIf(!!reason)('a real Slurm cluster on this machine', () => {
     try {
       const out = await cli(
         'launch', '--store', file, '--kind', 'noop', '--experiment', 'takeover', '--set', `steps=${STEPS}`, '--set', `checkpointEvery=${EVERY}`,
-        '--grid', 'seed=1,2,3,4', '--launcher', 'slurm', '--server', url, '--token', TOKEN, '--tasks', '2', '--worker-lease-seconds', '8', '--slurm-log-dir', logDir,
+        '--grid', 'seed=1,2,3,4', '--launcher', 'slurm', '--server', url, '--token-file', tokenFile, '--tasks', '2', '--worker-lease-seconds', '8', '--slurm-log-dir', logDir,
       );
       const job = /submitted Slurm array job (\d+)/.exec(out.join('\n'))?.[1];
       expect(job, out.join('\n')).toBeDefined();

@@ -1,12 +1,13 @@
 // `ssmb worker`: claim queued runs and execute them (leases, heartbeats, SIGTERM release). On the
 // store's machine it opens the SQLite store (--store); anywhere else it reports to the tracking server
-// (--server URL --token T, `ssmb serve`), buffering its writes on local disk while the server does not
+// (--server URL, the token in SSMB_TOKEN or --token-file; `ssmb serve`), buffering its writes on local disk while the server does not
 // answer.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { defaultOwner, HttpStore, runWorker, type WorkerStoreApi } from '@ssmb/trainer';
+import { readToken, tokenFlag } from '../token.ts';
 
 export function register(program: Command): void {
   program
@@ -14,7 +15,8 @@ export function register(program: Command): void {
     .description('execute queued runs; several workers may share one store (--store) or one tracking server (--server)')
     .option('--store <file>', 'run store (SQLite file) on this machine')
     .option('--server <url>', 'tracking server (`ssmb serve`) to report to instead, e.g. http://login1:7077 (or SSMB_SERVER)')
-    .option('--token <token>', "the server's token (default: SSMB_TOKEN)")
+    .option('--token-file <file>', "file holding the server's token (mode 0600; default: the SSMB_TOKEN environment variable); the worker registers with it and then uses its own credential")
+    .addOption(tokenFlag())
     .option('--buffer-dir <dir>', 'with --server: folder for writes waiting for the server and for run files (default: a new folder under the temp dir)')
     .option('--buffer-mb <n>', 'with --server: bound of the buffered writes; at the bound training pauses until the server takes them', Number.parseFloat, 512)
     .option('--server-timeout <s>', 'with --server: give up claiming a run when the server has not answered for this long', Number.parseFloat, 600)
@@ -35,7 +37,7 @@ export function register(program: Command): void {
         const bufferDir = o.bufferDir ?? mkdtempSync(path.join(tmpdir(), `ssmb-worker-${owner.replace(/[^\w.-]+/g, '_')}-`));
         http = new HttpStore({
           url: server,
-          token: o.token ?? process.env.SSMB_TOKEN ?? null,
+          token: readToken(o),
           bufferDir,
           maxBufferBytes: Math.round(o.bufferMb * 1024 * 1024),
           serverTimeoutMs: o.serverTimeout * 1000,

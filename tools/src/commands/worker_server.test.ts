@@ -22,8 +22,8 @@ interface Proc {
   stderr: () => string;
   exit: Promise<number | null>;
 }
-function ssmbProcess(args: string[]): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+function ssmbProcess(args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   child.stdout!.on('data', (d) => (err += d));
@@ -69,7 +69,7 @@ describe('ssmb worker --server', () => {
     let srv = await start();
     const port = (srv.app.server.address() as AddressInfo).port;
     const url = `http://127.0.0.1:${port}`;
-    const workers = [0, 1].map(() => ssmbProcess(['worker', '--server', url, '--token', TOKEN, '--until-empty', '--quiet', '--lease-seconds', '30']));
+    const workers = [0, 1].map(() => ssmbProcess(['worker', '--server', url, '--until-empty', '--quiet', '--lease-seconds', '30'], { SSMB_TOKEN: TOKEN }));
     const logs = () => workers.map((w, i) => `--- worker ${i}\n${w.stderr()}`).join('\n');
     try {
       await until('both runs past step 300', () => ids.every((id) => logged(store, id) >= 300), 60_000, logs);
@@ -116,9 +116,11 @@ describe('ssmb worker --server', () => {
     const srv = await buildServer({ store, token: TOKEN, webRoot: path.join(dir, 'no-web'), pollMs: 60_000 });
     await srv.app.listen({ host: '127.0.0.1', port: 0 });
     try {
-      const bad = ssmbProcess(['worker', '--server', `http://127.0.0.1:${(srv.app.server.address() as AddressInfo).port}`, '--token', 'wrong', '--until-empty']);
+      const server = `http://127.0.0.1:${(srv.app.server.address() as AddressInfo).port}`;
+      const bad = ssmbProcess(['worker', '--server', server, '--until-empty', '--server-timeout', '1'], { SSMB_TOKEN: 'wrong' });
       expect(await bad.exit).toBe(1);
-      expect(bad.stderr()).toMatch(/401 TOKEN_INVALID: The token does not match.*--token T or the SSMB_TOKEN/);
+      expect(bad.stderr()).toMatch(/401 TOKEN_INVALID: The token does not match.*SSMB_TOKEN environment variable or a file: --token-file FILE/);
+      expect(bad.stderr()).toMatch(/401 TOKEN_INVALID.*retrying \(1 of 5\); if the server was restarted with another token/); // bounded (--server-timeout here), saying why
       expect(store.listRuns()[0].status).toBe('queued'); // nothing was claimed
     } finally {
       await srv.app.close();

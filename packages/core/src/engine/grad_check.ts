@@ -2,6 +2,7 @@
 // A small graph is built, its VJP derived with deriveVjp, and onnxruntime computes the analytic gradient
 // of L = sum_k <seed_k, y_k> (random seeds); central differences of L, evaluated in float64 from the
 // forward graph's float32 outputs, give the reference. Inputs should keep away from kinks (Relu at 0).
+import './ort_env.ts'; // before onnxruntime-node: telemetry off
 import ort from 'onnxruntime-node';
 import { mulberry32 } from '../rng.ts';
 import { OnnxGraphBuilder } from '../weights/onnx/onnx_graph_builder.ts';

@@ -3,6 +3,7 @@
 // defaulting to every core. onnxruntime-node ships the CPU provider in its npm package; CUDA/TensorRT
 // providers are extra shared libraries its install script fetches (`--onnxruntime-node-install=cuda12`),
 // so "listed" and "installed" are different questions, both answered here.
+import './ort_env.ts'; // before onnxruntime-node: telemetry off
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';

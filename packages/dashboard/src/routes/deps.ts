@@ -8,8 +8,10 @@ export interface RouteDeps {
   store: DashboardStore;
   feed: ChangeFeed;
   policy: AccessPolicy;
-  /** Folders files are served from: the store's folder and the output roots. */
-  artifactRoots: string[];
+  /** The store's own files (the SQLite file, the server's secrets): never recorded or served as a run's file. */
+  storeFiles: string[];
+  /** Bytes one run's uploads may hold. */
+  runUploadQuota: number;
   /** Folders launched runs may use (shown on the Launch page). */
   roots: LaunchRoots;
   maxSweepRuns: number;

@@ -8,7 +8,8 @@ import {
   toCsv, toLatex, toMarkdown, type MatchableRun, type PaperTable, type RunSummary,
 } from '@ssmb/trainer';
 import { apiError } from '../errors.ts';
-import { resolveArtifact } from '../artifacts.ts';
+import { hasToken } from '../access.ts';
+import { resolveArtifact, runPlaces } from '../artifacts.ts';
 import { configDiff, groupCurves, metricSpecs, orderMetrics, paperTableFromEvals, stats, summarizeEvals, thinRoc, valueLabel, varyingKeys } from '../analysis.ts';
 import {
   AblationQuery, ArtifactQuery, CompareQuery, CurvesQuery, EvalCurvesQuery, GroupedCurvesQuery, ParallelQuery, RunIdParams, RunListQuery, TableQuery, parse,
@@ -123,8 +124,11 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     // when it cannot be measured) and the minibatch figure beside it; null for runs that train no SSMB.
     const steps = Number((run.config as { steps?: unknown }).steps);
     const convergence = run.kind === 'train' && run.method === 'ssmb' && Number.isInteger(steps) && steps > 0 ? await runConvergence(store, id, steps) : null;
+    // Lease details only for requests with the token: the epoch never (workers stamp it on their writes),
+    // the worker's name only to those who may act on it.
+    const { leaseEpoch: _epoch, leaseOwner, ...summary } = page.runs[0] as typeof page.runs[0] & { leaseEpoch?: number };
     return {
-      run: { ...page.runs[0], config: run.config, params },
+      run: { ...summary, leaseOwner: hasToken(d.policy, req) ? leaseOwner : null, config: run.config, params },
       convergence,
       /** Config keys this run does not use (a baseline trains nothing, pre-training reads pretrain.*). */
       inapplicable: run.kind === 'sweep' ? [] : Object.keys(flattenConfigValues(run.config)).filter((k) => !configKeyApplies(k, run)),
@@ -174,7 +178,8 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.get('/api/runs/:id/artifact', { config: { ...read, cache: false, signedLinks: true } }, async (req, reply) => {
     const id = await requireRun(req.params);
     const p = parse(ArtifactQuery, req.query, 'query');
-    const file = resolveArtifact(p.path, store.dir, d.artifactRoots, (await store.listFiles(id)).map((f) => f.path));
+    const run = (await store.getRun(id))!;
+    const file = resolveArtifact(p.path, store.dir, runPlaces(run, store.dir), d.storeFiles, (await store.listFiles(id)).map((f) => f.path));
     return reply
       .type(/\.(txt|scores|csv)$/.test(file) ? 'text/plain; charset=utf-8' : 'application/octet-stream')
       .header('content-disposition', `attachment; filename="${path.basename(file).replace(/[^\w.-]/g, '_')}"`)
@@ -317,7 +322,9 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
   });
 
   app.get('/api/events', { config: { ...read, cache: false } }, (req, reply) => {
+    const client = req.socket.remoteAddress ?? req.ip;
+    d.feed.admit(client); // refused as a normal error answer, before the response is taken over
     reply.hijack();
-    d.feed.attach(reply.raw);
+    d.feed.attach(reply.raw, client);
   });
 }

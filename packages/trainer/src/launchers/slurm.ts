@@ -146,6 +146,8 @@ export function batchScript(spec: ArraySpec): string {
     '# runs from the tracking server until none is left. The token comes from the environment (SSMB_TOKEN).',
     ...sbatchOptions(spec).map((o) => `#SBATCH ${o}`),
     'set -euo pipefail',
+    '# onnxruntime telemetry off unless the submitting user set ORT_DISABLE_TELEMETRY=0 (exported with --export=ALL)',
+    'export ORT_DISABLE_TELEMETRY="${ORT_DISABLE_TELEMETRY:-1}"',
     ...(spec.nodeDir ? [`export PATH=${quote(spec.nodeDir)}:"$PATH"`] : []),
     ...Object.entries(spec.env ?? {}).map(([k, v]) => `export ${k}=${quote(v)}`),
     'buffer="${SLURM_TMPDIR:-${TMPDIR:-/tmp}}/ssmb-worker-${SLURM_ARRAY_JOB_ID:-$SLURM_JOB_ID}_${SLURM_ARRAY_TASK_ID:-0}-$$"',

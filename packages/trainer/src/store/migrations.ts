@@ -32,6 +32,8 @@
 //   worker_writes   (run_id, epoch, seq, op, applied_at) v5: the worker API's idempotency ledger: one row per
 //                    write batch entry a remote worker sent (run, lease epoch, the worker's sequence
 //                    number); an entry sent again after a network error is acknowledged, not re-applied.
+//                    op is the op's type; `metrics@<n>` while a large metrics op is stored in slices (n
+//                    points so far), `metrics` once it is complete.
 //   checkpoints     (id, run_id, step, path, created_at)
 //   artifacts       (id, run_id, kind, path, created_at) e.g. score files, pre-trained weights.
 //                    Paths inside the store's folder are stored relative to it (v4), so a copied or

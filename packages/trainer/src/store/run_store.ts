@@ -520,7 +520,8 @@ export class RunStore implements RunStoreApi {
       if (opts.resumeOwn) {
         const own = this.stmt(`SELECT id FROM runs WHERE status = 'running' AND lease_owner = ? ORDER BY id LIMIT 1`).get(owner) as { id: number } | undefined;
         if (own) {
-          this.stmt('UPDATE runs SET lease_expires_at = ?, heartbeat_at = ? WHERE id = ?').run(now + leaseMs, now, own.id);
+          // Extends, never shortens: a claim does not cut the lease the holder asked for.
+          this.stmt('UPDATE runs SET lease_expires_at = max(lease_expires_at, ?), heartbeat_at = ? WHERE id = ?').run(now + leaseMs, now, own.id);
           return this.getRun(own.id)!;
         }
       }
@@ -645,6 +646,42 @@ export class RunStore implements RunStoreApi {
       }
       return { applied: fresh.length, duplicates: ops.length - fresh.length };
     });
+  }
+
+  /**
+   * Points [from, to) of one large metrics op, in their own transaction (the tracking server splits an op
+   * of a million points so its reads are not held for seconds). The ledger row keeps how far the op got
+   * (`metrics@<points>`) until its last slice marks it `metrics`: a slice sent again, or an op resent
+   * after a crash between slices, applies only the points not stored yet. `applied` is 1 when this
+   * slice completed the op, `duplicates` 1 when the op was already complete (both on its last slice only).
+   */
+  applyMetricsSlice(runId: number, lease: LeaseRef, op: SequencedOp & { type: 'metrics' }, from: number, to: number): WriteResult {
+    return this.transaction(() => {
+      const row = this.stmt('SELECT op FROM worker_writes WHERE run_id = ? AND epoch = ? AND seq = ?').get(runId, lease.epoch, op.seq) as { op: string } | undefined;
+      if (row?.op === 'metrics') return { applied: 0, duplicates: to >= op.k.length ? 1 : 0 }; // counted once, on the last slice
+      const done = row ? Number(row.op.split('@')[1] ?? 0) : 0;
+      const r = this.stmt('SELECT status, lease_owner, lease_epoch FROM runs WHERE id = ?').get(runId) as Row | undefined;
+      if (!r || r.status !== 'running' || r.lease_owner !== lease.owner || r.lease_epoch !== lease.epoch) {
+        throw new StoreError('STORE_LEASE_LOST', `worker ${lease.owner} no longer holds run ${runId}: ${this.leaseState(runId, lease)}`);
+      }
+      const total = op.k.length;
+      const start = Math.max(from, done);
+      if (start < to) {
+        const points: MetricPoint[] = [];
+        for (let i = start; i < to; i++) points.push({ key: op.keys[op.k[i]], step: op.s[i], value: op.v[i], time: op.t[i] });
+        this.logMetrics(runId, points);
+      }
+      const mark = to >= total ? 'metrics' : `metrics@${Math.max(to, done)}`;
+      this.stmt(
+        'INSERT INTO worker_writes (run_id, epoch, seq, op, applied_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, epoch, seq) DO UPDATE SET op = excluded.op, applied_at = excluded.applied_at',
+      ).run(runId, lease.epoch, op.seq, mark, Date.now());
+      return { applied: to >= total ? 1 : 0, duplicates: 0 };
+    });
+  }
+
+  /** How long a statement waits for another connection's write lock before SQLITE_BUSY (default 10 s). */
+  setBusyTimeout(ms: number): void {
+    this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(ms))}`);
   }
 
   private applyOp(runId: number, owner: string, op: SequencedOp): void {

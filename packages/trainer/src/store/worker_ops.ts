@@ -94,12 +94,12 @@ export function countPoints(ops: readonly WorkerOp[]): number {
 export const WireNumber = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity']).transform(Number)]);
 const step = z.number().int().min(0);
 const str = (max: number) => z.string().min(1).max(max);
-/** An upload name: a relative path inside the run's folder, no "..", no absolute paths. */
+/** An upload name: a file's relative path inside the run's folder: no "..", no absolute path, no empty part, no trailing "/". */
 export const UploadName = z
   .string()
   .min(1)
   .max(500)
-  .regex(/^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9_.\-/]+$/, 'expected a relative path inside the run folder, like checkpoints/step-00000020.ckpt');
+  .regex(/^(?!\/)(?!.*\/\/)(?!.*\/$)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9_.\-/]+$/, 'expected the relative path of a file inside the run folder, like checkpoints/step-00000020.ckpt');
 
 const Curve = z.object({ x: z.array(WireNumber), y: z.array(WireNumber), thr: z.array(WireNumber).optional() }).strict();
 const Evaluation = z

@@ -2,6 +2,7 @@
 // (x - 127.5) / 127.5) whatever the file expects: NCHW files are transposed, files that normalise
 // their own input get 0..255 pixels back.
 import { readFileSync } from 'node:fs';
+import '../../engine/ort_env.ts'; // before onnxruntime-node: telemetry off
 import ort from 'onnxruntime-node';
 import { decodeOnnxModel } from './onnx_proto.ts';
 import { inputNormalisation } from './import_onnx_graph.ts';

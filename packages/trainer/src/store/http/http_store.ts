@@ -11,11 +11,15 @@
 // - Files under `runFilesDir` (checkpoints, weights, score files of runs without outputDir) are
 //   uploaded into the store's folder before their row is written; files elsewhere (an outputDir on
 //   shared storage) are referenced by path. A resumed run downloads its checkpoint.
+// - The worker's own credential: the first claim registers this worker (POST /api/worker/register,
+//   with the server's token) and every worker route then sends the credential the server issued, which
+//   names the lease owner; it is kept in the buffer folder (mode 0600) so buffered writes replay under it.
+//   A 401 is retried a few times with back-off (a server restarting with its token), saying why.
 // - The server answering LEASE_LOST (the run was re-queued or taken over) marks the run lost: the
 //   heartbeat returns false, the worker stops it, and the attempt's remaining buffered writes are
 //   discarded with a message saying how many.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
@@ -87,12 +91,21 @@ interface Held {
 interface ClaimResponse {
   run: RunRecord | null;
   checkpoints?: Array<{ id: number; step: number; path: string; createdAt: number }>;
-  evaluations?: Array<Omit<EvalRow, 'runId'> & { value: number | null }>;
+  evaluations?: Array<Omit<EvalRow, 'runId'> & { value: number | string | null }>;
   tags?: Record<string, string>;
   metricKeys?: string[];
 }
 
 const MAX_BATCH_OPS = 5000;
+/** Consecutive 401 answers a worker retries (with back-off) before it stops. */
+const AUTH_RETRIES = 5;
+/** This worker's identity in its buffer folder. */
+const IDENTITY_FILE = 'worker-identity.json';
+
+interface Identity {
+  owner: string;
+  credential: string;
+}
 /**
  * Metric points per request: the server applies a batch in one transaction on its event loop, so a
  * batch is kept small enough (a few ms) for the dashboard's reads to stay fast while workers write.
@@ -134,6 +147,9 @@ export class HttpStore implements WorkerStoreApi {
   /** Local checkpoint files retention deleted (their pending uploads are skipped without a warning). */
   private readonly pruned = new Set<string>();
   private readonly o: Required<Pick<HttpStoreOptions, 'serverTimeoutMs' | 'retryMinMs' | 'retryMaxMs' | 'reportEveryMs'>>;
+  private identity: Identity | null = null;
+  private authFailures = 0;
+  private authSince = 0;
 
   constructor(opts: HttpStoreOptions) {
     let u: URL;
@@ -156,6 +172,8 @@ export class HttpStore implements WorkerStoreApi {
     const dir = path.resolve(opts.bufferDir);
     this.bufferDir = dir;
     this.runFilesDir = path.join(dir, 'files');
+    const idFile = path.join(dir, IDENTITY_FILE);
+    if (existsSync(idFile)) this.identity = JSON.parse(readFileSync(idFile, 'utf8')) as Identity;
     this.outbox = new Outbox(path.join(dir, 'journal'), {
       maxBytes: opts.maxBufferBytes ?? 512 << 20,
       onFull: (s) =>
@@ -174,8 +192,39 @@ export class HttpStore implements WorkerStoreApi {
 
   // ---- requests ----
 
-  private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...extra };
+  /** The worker's credential on worker routes (once registered), the server's token elsewhere. */
+  private headers(pathname: string, extra: Record<string, string> = {}): Record<string, string> {
+    const worker = pathname.startsWith('/api/worker/') && pathname !== '/api/worker/register';
+    const secret = worker ? this.identity?.credential : this.token;
+    return { ...(secret ? { authorization: `Bearer ${secret}` } : {}), ...extra };
+  }
+
+  /** Registers this worker (once; the identity is kept in the buffer folder). */
+  private async me(name: string): Promise<Identity> {
+    if (this.identity) return this.identity;
+    const clean = name.replace(/[^\w.:@-]/g, '-').slice(0, 200) || 'worker';
+    const id = await this.request<Identity>('POST', '/api/worker/register', { name: clean });
+    mkdirSync(this.bufferDir, { recursive: true });
+    writeFileSync(path.join(this.bufferDir, IDENTITY_FILE), JSON.stringify(id), { mode: 0o600 });
+    this.identity = id;
+    this.log(`worker registered with ${this.base} as ${id.owner}`);
+    return id;
+  }
+
+  /** A 401 is retried up to AUTH_RETRIES times in a row (the server may be restarting with its token); true = retry. */
+  private retryAuth(err: ServerError): boolean {
+    if (err.status !== 401) return false;
+    if (err.code === 'TOKEN_INVALID' && this.identity && err.message.includes('worker credential')) {
+      // The server no longer knows this worker's credential (its secrets file was replaced): register again.
+      this.identity = null;
+      rmSync(path.join(this.bufferDir, IDENTITY_FILE), { force: true });
+    }
+    const now = Date.now();
+    if (this.authFailures === 0) this.authSince = now;
+    // Bounded by count and by --server-timeout, whichever comes first.
+    if (++this.authFailures > AUTH_RETRIES || now - this.authSince >= this.o.serverTimeoutMs) return false;
+    this.log(`${err.message}: retrying (${this.authFailures} of ${AUTH_RETRIES}); if the server was restarted with another token, restart this worker with it (SSMB_TOKEN)`);
+    return true;
   }
 
   /** One request; throws ServerError (status 0 = no answer). */
@@ -184,7 +233,7 @@ export class HttpStore implements WorkerStoreApi {
     try {
       res = await fetch(`${this.base}${pathname}`, {
         method,
-        headers: this.headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+        headers: this.headers(pathname, body === undefined ? {} : { 'content-type': 'application/json' }),
         body: body === undefined ? undefined : JSON.stringify(body, toWire),
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -197,7 +246,10 @@ export class HttpStore implements WorkerStoreApi {
 
   private async answer<T>(res: Response, method: string, pathname: string): Promise<T> {
     const text = await res.text().catch(() => '');
-    if (res.ok) return (text ? JSON.parse(text) : {}) as T;
+    if (res.ok) {
+      this.authFailures = 0;
+      return (text ? JSON.parse(text) : {}) as T;
+    }
     let code = `HTTP_${res.status}`;
     let message = text.slice(0, 500);
     try {
@@ -241,7 +293,7 @@ export class HttpStore implements WorkerStoreApi {
   private refused(err: ServerError): HttpStoreError {
     const hint =
       err.code === 'TOKEN_REQUIRED' || err.code === 'TOKEN_INVALID'
-        ? ` (pass the token \`ssmb serve\` printed: --token T or the SSMB_TOKEN environment variable)`
+        ? ` (pass the token \`ssmb serve\` printed, in the SSMB_TOKEN environment variable or a file: --token-file FILE)`
         : '';
     return new HttpStoreError('STORE_SERVER_REFUSED', `${err.message}${hint}`);
   }
@@ -253,18 +305,19 @@ export class HttpStore implements WorkerStoreApi {
     const t0 = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await this.request<ClaimResponse>('POST', '/api/worker/claim', { owner, leaseMs, ...opts });
+        const me = await this.me(owner);
+        const res = await this.request<ClaimResponse>('POST', '/api/worker/claim', { owner: me.owner, leaseMs, ...opts });
         this.reportUp();
         if (!res.run) return undefined;
         const run = res.run;
-        this.owners.set(leaseKey(run.id, run.leaseEpoch), owner);
+        this.owners.set(leaseKey(run.id, run.leaseEpoch), me.owner);
         this.held.set(run.id, {
           run,
-          owner,
+          owner: me.owner,
           epoch: run.leaseEpoch,
           // Checkpoints the server holds: `server:<stored path>` until downloaded (never a path of this machine).
           checkpoints: (res.checkpoints ?? []).map((c) => ({ ...c, runId: run.id, path: c.path === '' ? '' : `server:${c.path}`, stored: c.path })),
-          evals: (res.evaluations ?? []).map((e) => ({ ...e, value: e.value ?? Number.NaN })),
+          evals: (res.evaluations ?? []).map((e) => ({ ...e, value: e.value === null ? Number.NaN : Number(e.value) })),
           tags: res.tags ?? {},
           metricKeys: new Set(res.metricKeys ?? []),
           cancelRequested: run.cancelRequestedAt !== null,
@@ -272,6 +325,10 @@ export class HttpStore implements WorkerStoreApi {
         return run;
       } catch (err) {
         if (!(err instanceof ServerError)) throw err;
+        if (this.retryAuth(err)) {
+          await sleep(this.backoff(this.authFailures));
+          continue;
+        }
         if (!err.retryable) throw this.refused(err);
         if (Date.now() - t0 >= this.o.serverTimeoutMs) {
           throw new HttpStoreError(
@@ -285,12 +342,12 @@ export class HttpStore implements WorkerStoreApi {
     }
   }
 
-  async heartbeat(runId: number, owner: string, leaseMs: number, step?: number): Promise<boolean> {
+  async heartbeat(runId: number, _owner: string, leaseMs: number, step?: number): Promise<boolean> {
     const h = this.held.get(runId);
     if (!h || this.lost.has(leaseKey(runId, h.epoch)) || this.fatal) return false;
     try {
       const res = await this.request<{ held: boolean; cancelRequested: boolean }>('POST', `/api/worker/runs/${runId}/heartbeat`, {
-        owner,
+        owner: h.owner,
         attempt: h.epoch,
         leaseMs,
         ...(step !== undefined ? { step } : {}),
@@ -300,7 +357,7 @@ export class HttpStore implements WorkerStoreApi {
       return res.held;
     } catch (err) {
       if (!(err instanceof ServerError)) throw err;
-      if (err.retryable) {
+      if (err.retryable || this.retryAuth(err)) {
         this.reportDown(err);
         return true; // unknown: the lease may well still hold; the run goes on
       }
@@ -505,7 +562,7 @@ export class HttpStore implements WorkerStoreApi {
     for (let attempt = 0; ; attempt++) {
       let res: Response;
       try {
-        res = await fetch(`${this.base}/api/runs/${runId}/artifact?path=${encodeURIComponent(stored)}`, { headers: this.headers(), signal: AbortSignal.timeout(600_000) });
+        res = await fetch(`${this.base}/api/runs/${runId}/artifact?path=${encodeURIComponent(stored)}`, { headers: this.headers('/api/runs/'), signal: AbortSignal.timeout(600_000) });
       } catch (err) {
         const e = new ServerError(0, networkReason(err).code, `tracking server ${this.base} does not answer (${networkReason(err).text})`);
         if (attempt * this.o.retryMaxMs > this.o.serverTimeoutMs) throw e;
@@ -623,7 +680,7 @@ export class HttpStore implements WorkerStoreApi {
             this.setFatal(err as Error);
             return;
           }
-          if (err.retryable) {
+          if (err.retryable || this.retryAuth(err)) {
             this.reportDown(err);
             await sleep(this.backoff(failures++));
             continue;
@@ -686,7 +743,7 @@ export class HttpStore implements WorkerStoreApi {
     try {
       res = await fetch(`${this.base}/api/worker/runs/${runId}/files/${name.split('/').map(encodeURIComponent).join('/')}`, {
         method: 'PUT',
-        headers: this.headers({ 'content-type': 'application/octet-stream', 'content-length': String(size), 'x-ssmb-sha256': sha, 'x-ssmb-owner': owner, 'x-ssmb-attempt': String(epoch) }),
+        headers: this.headers('/api/worker/runs/', { 'content-type': 'application/octet-stream', 'content-length': String(size), 'x-ssmb-sha256': sha, 'x-ssmb-owner': owner, 'x-ssmb-attempt': String(epoch) }),
         body: Readable.toWeb(createReadStream(file)) as unknown as BodyInit,
         duplex: 'half',
         signal: AbortSignal.timeout(600_000),
