@@ -117,13 +117,13 @@ export async function checkServerServes(t: SlurmTarget, store: RunStore, runId: 
     res = await fetch(`${t.server}/api/runs/${runId}`, { headers: t.token ? { authorization: `Bearer ${t.token}` } : {}, signal: AbortSignal.timeout(15_000) });
   } catch (err) {
     const code = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new Error(`the tracking server ${t.server} does not answer (${code}): start it with \`ssmb serve --store ${store.file} --host 0.0.0.0\` (nothing was submitted; the runs stay queued)`);
+    throw new Error(`the tracking server ${t.server} does not answer (${code}): start it with \`ssmb serve --store ${store.file} --host 0.0.0.0\` (nothing was submitted)`);
   }
   const body = (await res.json().catch(() => ({}))) as { run?: { createdAt?: number; name?: string }; error?: { code?: string; message?: string } };
   if (res.status === 401) throw new Error(`the tracking server ${t.server} refused the token (${body.error?.code}): pass the token \`ssmb serve\` printed with --token T or SSMB_TOKEN (nothing was submitted)`);
   if (res.status === 404 || (res.ok && (body.run?.createdAt !== run.createdAt || body.run?.name !== run.name))) {
     throw new Error(
-      `the tracking server ${t.server} serves another store: it does not have run ${runId} just queued in ${store.file}; start it with \`ssmb serve --store ${store.file} --host 0.0.0.0\` (nothing was submitted; the runs stay queued)`,
+      `the tracking server ${t.server} serves another store: it does not have run ${runId} just queued in ${store.file}; start it with \`ssmb serve --store ${store.file} --host 0.0.0.0\` (nothing was submitted)`,
     );
   }
   if (!res.ok) throw new Error(`the tracking server ${t.server} answered ${res.status} ${body.error?.code ?? ''}: ${body.error?.message ?? ''} (nothing was submitted)`);

@@ -70,9 +70,9 @@ describe('reproduce on the synthetic benchmark', () => {
     expect(res.failed).toEqual([]);
     const rank1 = res.table.metrics.findIndex((m) => m.key === 'rank1');
     expect(res.table.rows.map((r) => r.cells.map((c) => c?.[rank1].stat?.n))).toEqual([[2, 1], [2, 1]]);
-    expect(readFileSync(res.files.md, 'utf8')).toContain('| Method | VIS-NIR Rank-1 |');
-    expect(readFileSync(res.files.csv, 'utf8').trim().split('\n')).toHaveLength(1 + 2 * 2 * 3);
-    expect(readFileSync(res.files.tex, 'utf8')).toContain('\\multicolumn{3}{c}{VIS-SKETCH}');
+    expect(readFileSync(res.files!.md, 'utf8')).toContain('| Method | VIS-NIR Rank-1 |');
+    expect(readFileSync(res.files!.csv, 'utf8').trim().split('\n')).toHaveLength(1 + 2 * 2 * 3);
+    expect(readFileSync(res.files!.tex, 'utf8')).toContain('\\multicolumn{3}{c}{VIS-SKETCH}');
     expect(lines.join('\n')).toMatch(/0 already completed, 0 queued\/running, 6 to run/);
 
     const again: string[] = [];

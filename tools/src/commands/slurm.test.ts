@@ -129,7 +129,7 @@ describe.skipIf(!!reason)('a real Slurm cluster on this machine', () => {
       });
       expect(res.failed, taskLogs(logDir)()).toEqual([]);
       expect(res.table).toEqual(local.table);
-      expect(readFileSync(res.files.csv, 'utf8')).toBe(readFileSync(local.files.csv, 'utf8'));
+      expect(readFileSync(res.files!.csv, 'utf8')).toBe(readFileSync(local.files!.csv, 'utf8'));
       const text = lines.join('\n');
       const job = /submitted Slurm array job (\d+) \(2 tasks/.exec(text)?.[1];
       expect(job, text).toBeDefined();
