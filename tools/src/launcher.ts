@@ -135,8 +135,9 @@ export function jobName(what: string): string {
   return `ssmb-${clean || createHash('sha1').update(what).digest('hex').slice(0, 8)}`;
 }
 
-/** Submits one array job for `runIds` (already queued) and records its id on them. */
-export async function submitForRuns(t: SlurmTarget, store: RunStore, runIds: number[], name: string, tasks?: number): Promise<{ jobId: string; tasks: number; script: string }> {
+/** Submits one array job for `runIds` (already queued) and records its id on them (through the server,
+ *  `store` null, the tasks record it when they claim a run). */
+export async function submitForRuns(t: SlurmTarget, store: RunStore | null, runIds: number[], name: string, tasks?: number): Promise<{ jobId: string; tasks: number; script: string }> {
   const spec = {
     resources: tasks ? { ...t.resources, tasks } : t.resources,
     runs: runIds.length,
@@ -147,7 +148,7 @@ export async function submitForRuns(t: SlurmTarget, store: RunStore, runIds: num
     nodeDir: path.dirname(process.execPath),
   };
   const sub = await submitArray({ ...spec, token: t.token });
-  store.setRunLauncher(runIds, 'slurm', sub.jobId);
+  store?.setRunLauncher(runIds, 'slurm', sub.jobId);
   return sub;
 }
 

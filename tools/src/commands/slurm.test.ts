@@ -328,14 +328,16 @@ describe.skipIf(!!reason)('a real Slurm cluster on this machine', () => {
     }
   }, 240_000);
 
-  it('tasks that would start only to exit: the task that finds the queue empty cancels the array\'s pending tasks', async () => {
+  it('a client with no store (a second login node) drives a sweep through --server; tasks that would start only to exit are cancelled by the task that drains the queue', async () => {
     const file = path.join(dir, 'drain', 'runs.sqlite');
     const { srv, store, url } = await serve(file);
     const logDir = path.join(dir, 'drain', 'slurm-logs');
     try {
       // One task per run (the default), 2 CPUs each on a 2-CPU node: one runs at a time, the others wait (as for a GPU).
-      const out = await cli('launch', '--store', file, '--kind', 'noop', '--experiment', 'drain', '--set', 'steps=50', '--grid', 'seed=1,2,3',
+      // No --store: queued through the server's API, which alone opens the store.
+      const out = await cli('launch', '--kind', 'noop', '--experiment', 'drain', '--set', 'steps=50', '--grid', 'seed=1,2,3',
         '--launcher', 'slurm', '--server', url, '--token', TOKEN, '--cpus', '2', '--slurm-log-dir', logDir);
+      expect(out[0]).toMatch(/^queued sweep \d+ with 3 runs: \d+ \d+ \d+$/);
       const job = /submitted Slurm array job (\d+) \(3 task/.exec(out.join('\n'))?.[1];
       expect(job, out.join('\n')).toBeDefined();
       await until('the array gone from the queue', async () => (await activeTasks([job!])) === 0, 90_000, taskLogs(logDir));
@@ -343,6 +345,13 @@ describe.skipIf(!!reason)('a real Slurm cluster on this machine', () => {
       const started = readdirSync(logDir).filter((f) => f.endsWith('.out'));
       expect(started, taskLogs(logDir)()).toEqual([`slurm-${job}_0.out`]); // tasks 1 and 2 never started
       expect(readFileSync(path.join(logDir, started[0]), 'utf8')).toMatch(`no run is queued: cancelled the pending tasks of array job ${job} (scancel --state=PENDING ${job})`);
+      // The same client follows and manages the runs through the server.
+      const listed = (await cli('runs', 'list', '--server', url, '--token', TOKEN, '--experiment', 'drain')).join('\n');
+      expect(listed.match(new RegExp(`completed  noop .* slurm ${job}_0  `, 'g')), listed).toHaveLength(3);
+      const first = /: (\d+)/.exec(out[0])![1];
+      await expect(cli('runs', 'cancel', first, '--server', url, '--token', 'wrong')).rejects.toThrow(`the tracking server ${url} answered POST /api/runs/${first}/cancel with 401 TOKEN_INVALID`);
+      await expect(cli('runs', 'cancel', first, '--server', url, '--token', TOKEN)).rejects.toThrow(`answered POST /api/runs/${first}/cancel with 409 RUN_STATE`); // finished: nothing to cancel
+      await expect(cli('runs', 'list', '--server', url, '--experiment', 'nope', '--token', TOKEN)).rejects.toThrow(`--experiment nope: the tracking server ${url} has no such experiment; it has: drain`);
     } finally {
       await srv.app.close();
       store.close();
