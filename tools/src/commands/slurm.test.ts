@@ -5,7 +5,7 @@
 // Skipped, with the reason printed, only when the Slurm binaries are missing (or not root).
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -129,6 +129,23 @@ describe.skipIf(!!reason)('a real Slurm cluster on this machine', () => {
     return { config, root, weights, local, localCsv: readFileSync(local.files!.csv, 'utf8') };
   }
 
+  it('a server that does not answer: launch says nothing was submitted and that the runs it just queued were cancelled, without contradicting itself', async () => {
+    const file = path.join(dir, 'noserver.sqlite');
+    const dead = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const err = await cli('launch', '--store', file, '--kind', 'noop', '--launcher', 'slurm', '--server', `http://127.0.0.1:${dead}`, '--token', TOKEN).catch((e: Error) => e);
+    expect((err as Error).message).toBe(
+      `the tracking server http://127.0.0.1:${dead} does not answer (ECONNREFUSED): start it with \`ssmb serve --store ${file} --host 0.0.0.0\` (nothing was submitted); the 1 run(s) just queued were cancelled`,
+    );
+    const s = RunStore.open(file, { readonly: true });
+    expect(s.listRuns().map((r) => r.status)).toEqual(['cancelled']);
+    s.close();
+  });
+
   it('the synthetic grid as one array job gives the local launcher\'s table, number for number', async () => {
     const { config, root, weights, local, localCsv } = await grid();
     const common = { config, roots: { synth: root }, weights, bar: false, log: () => {} };
@@ -232,7 +249,7 @@ describe.skipIf(!!reason)('a real Slurm cluster on this machine', () => {
 
   it('reproduce on another host: a server restart loses no worker, a task killed outright on its last run is waited for (its lease), resubmitted and resumed; the table is complete', async () => {
     const { root, weights } = await inputs();
-    const STEPS = 150; // the SSMB rows' runs: long enough to be caught mid-run
+    const STEPS = 90; // the SSMB rows' runs: long enough to be caught mid-run
     const config = path.join(dir, 'faults.yaml');
     writeFileSync(config, stringify({
       name: 'slurm-faults',
@@ -261,7 +278,7 @@ describe.skipIf(!!reason)('a real Slurm cluster on this machine', () => {
     // workers' processes (their lease owners name this machine) tells it they are gone.
     const child = spawn('unshare', ['-u', 'sh', '-c', 'hostname submit-host && exec "$@"', 'sh', SSMB_BIN, 'reproduce', '--config', config, '--root', `synth=${root}`,
       '--weights', weights, '--store', file, '--out', path.join(dir, 'faults', 'out'), '--launcher', 'slurm', '--server', server.url, '--tasks', '1',
-      '--worker-lease-seconds', '15', '--slurm-log-dir', logDir], { env: { ...cluster.env, SSMB_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] });
+      '--worker-lease-seconds', '10', '--slurm-log-dir', logDir], { env: { ...cluster.env, SSMB_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -279,13 +296,13 @@ describe.skipIf(!!reason)('a real Slurm cluster on this machine', () => {
       server.store.close();
       mark('server stopped');
       await new Promise((r) => setTimeout(r, 3000));
-      server = await serve(file, { port, staleGraceMs: 15_000 });
+      server = await serve(file, { port, staleGraceMs: 10_000 });
       mark('server restarted');
       // The last run, with nothing else queued: kill its task outright (no checkpoint, no release).
       const victim = await until('the last run under way, the others completed', () => {
         const all = ids.map((id) => view.getRun(id)!);
         const running = all.filter((r) => r.status === 'running');
-        return all.filter((r) => r.status === 'completed').length === 5 && running.length === 1 && running[0].launcherTask !== null && steps(running[0].id) >= 45 && running[0];
+        return all.filter((r) => r.status === 'completed').length === 5 && running.length === 1 && running[0].launcherTask !== null && steps(running[0].id) >= 30 && running[0];
       }, 180_000, logs);
       const last = victim.id;
       // As if its node died: the worker (the task's batch step) is killed outright, it neither checkpoints nor releases.
