@@ -1,7 +1,10 @@
 // --launcher slurm against a real Slurm (munged + slurmctld + slurmd started by this file on free
 // ports, see testing/slurm_cluster.ts): the synthetic grid as one array job gives the local launcher's
 // table number for number; scancel of a task mid-run hands its run to another task, which resumes it
-// from the checkpoint; cancelling a run from the CLI signals its task, which goes on with the next run.
+// from the checkpoint; cancelling a run from the CLI signals its task, which goes on with the next run;
+// `reproduce` from another host name (its own UTS namespace) rides out a server restart and a worker
+// killed outright on the last run (waits for its lease, resubmits, the table is complete); a client with
+// no store drives a sweep through --server, and the task that drains the queue cancels the pending ones.
 // Skipped, with the reason printed, only when the Slurm binaries are missing (or not root).
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
