@@ -120,13 +120,13 @@ export async function checkServerServes(t: SlurmTarget, store: RunStore, runId: 
     res = await fetch(`${t.server}/api/runs/${runId}`, { headers: t.token ? { authorization: `Bearer ${t.token}` } : {}, signal: AbortSignal.timeout(15_000) });
   } catch (err) {
     const code = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new Error(`the tracking server ${t.server} does not answer (${code}): start it with \`ssmb serve --store ${store.file} --host 0.0.0.0\` (nothing was submitted; the runs stay queued)`);
+    throw new Error(`the tracking server ${t.server} does not answer (${code}): start it with \`ssmb serve --store ${store.file} --host 0.0.0.0\` (nothing was submitted)`);
   }
   const body = (await res.json().catch(() => ({}))) as { run?: { createdAt?: number; name?: string }; error?: { code?: string; message?: string } };
   if (res.status === 401) throw new Error(`the tracking server ${t.server} refused the token (${body.error?.code}): pass the token \`ssmb serve\` printed in SSMB_TOKEN or --token-file FILE (nothing was submitted)`);
   if (res.status === 404 || (res.ok && (body.run?.createdAt !== run.createdAt || body.run?.name !== run.name))) {
     throw new Error(
-      `the tracking server ${t.server} serves another store: it does not have run ${runId} just queued in ${store.file}; start it with \`ssmb serve --store ${store.file} --host 0.0.0.0\` (nothing was submitted; the runs stay queued)`,
+      `the tracking server ${t.server} serves another store: it does not have run ${runId} just queued in ${store.file}; start it with \`ssmb serve --store ${store.file} --host 0.0.0.0\` (nothing was submitted)`,
     );
   }
   if (!res.ok) throw new Error(`the tracking server ${t.server} answered ${res.status} ${body.error?.code ?? ''}: ${body.error?.message ?? ''} (nothing was submitted)`);
@@ -138,8 +138,9 @@ export function jobName(what: string): string {
   return `ssmb-${clean || createHash('sha1').update(what).digest('hex').slice(0, 8)}`;
 }
 
-/** Submits one array job for `runIds` (already queued) and records its id on them. */
-export async function submitForRuns(t: SlurmTarget, store: RunStore, runIds: number[], name: string, tasks?: number): Promise<{ jobId: string; tasks: number; script: string }> {
+/** Submits one array job for `runIds` (already queued) and records its id on them (through the server,
+ *  `store` null, the tasks record it when they claim a run). */
+export async function submitForRuns(t: SlurmTarget, store: RunStore | null, runIds: number[], name: string, tasks?: number): Promise<{ jobId: string; tasks: number; script: string }> {
   const spec = {
     resources: tasks ? { ...t.resources, tasks } : t.resources,
     runs: runIds.length,
@@ -150,7 +151,7 @@ export async function submitForRuns(t: SlurmTarget, store: RunStore, runIds: num
     nodeDir: path.dirname(process.execPath),
   };
   const sub = await submitArray({ ...spec, token: t.token });
-  store.setRunLauncher(runIds, 'slurm', sub.jobId);
+  store?.setRunLauncher(runIds, 'slurm', sub.jobId);
   return sub;
 }
 

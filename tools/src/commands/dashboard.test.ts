@@ -96,8 +96,26 @@ describe('ssmb dashboard', () => {
 
   it('refuses a store file that does not exist instead of creating an empty one', async () => {
     const missing = path.join(dir, 'typo.sqlite');
-    await expect(serveDashboard({ store: missing, host: '127.0.0.1', port: 0, build: false, log: () => {} })).rejects.toThrow(/run store .*typo\.sqlite does not exist: pass --store FILE/);
+    await expect(serveDashboard({ store: missing, host: '127.0.0.1', port: 0, build: false, log: () => {} })).rejects.toThrow(/run store .*typo\.sqlite does not exist: pass --store FILE.*`ssmb serve --store /);
     expect(existsSync(missing)).toBe(false);
+  });
+
+  it('`ssmb serve` (the tracking server, started first on a cluster) creates a missing store and its folder; `ssmb dashboard` does not', async () => {
+    const program = new Command().exitOverride();
+    register(program);
+    const storeFlag = (c: Command | undefined) => c!.options.find((o) => o.long === '--store')!.description;
+    expect(storeFlag(program.commands.find((c) => c.name() === 'serve'))).toMatch(/created with its folder when missing/);
+    expect(storeFlag(program.commands.find((c) => c.name() === 'dashboard'))).not.toMatch(/created/);
+    const fresh = path.join(dir, 'fresh', 'sub', 'runs.sqlite');
+    const d = await serveDashboard({ store: fresh, create: true, host: '127.0.0.1', port: 0, build: false, log: () => {} });
+    try {
+      expect(await (await fetch(`${d.url}/api/runs`)).json()).toMatchObject({ runs: [] });
+    } finally {
+      await d.close();
+    }
+    const s = RunStore.open(fresh, { mustExist: true });
+    expect(s.listRuns()).toEqual([]);
+    s.close();
   });
 
   it('every `ssmb` command and flag named in the dashboard\'s error messages exists', async () => {

@@ -1,6 +1,8 @@
 // `ssmb dashboard`: the results dashboard (fastify API + the React app) over a run store, and the
 // tracking server remote workers report to (`ssmb worker --server URL`). `ssmb serve` and
-// `ssmb dashboard serve` are the same command.
+// `ssmb dashboard serve` are the same command, except that `ssmb serve` creates a missing store: the
+// tracking server is started first on a cluster, while the dashboard is pointed at results (a typo'd
+// --store must not show an empty store).
 import type { Command } from 'commander';
 import path from 'node:path';
 import { DEFAULT_HOST, DEFAULT_MAX_SWEEP_RUNS, DEFAULT_PORT, RUN_UPLOAD_QUOTA, SECRETS_FILE, buildServer, ensureWebBuild, isLoopback, openDashboardStore } from '@ssmb/dashboard';
@@ -27,6 +29,8 @@ export interface ServeOptions {
   runUploadQuotaGb?: number;
   /** Wait this long after start before re-queueing runs whose lease expired (workers reconnect). */
   staleGraceSeconds?: number;
+  /** Create the store (and its folder) when missing (`ssmb serve`). */
+  create?: boolean;
   /** Build the single-page app first when it is missing or stale (needs vite, a dev dependency). */
   build?: boolean;
   log?: (line: string) => void;
@@ -48,7 +52,7 @@ export async function serveDashboard(o: ServeOptions): Promise<RunningDashboard>
       log(`warning: could not build the dashboard app (${(err as Error).message}); the API still works under /api`);
     }
   }
-  const store = openDashboardStore(o.store);
+  const store = openDashboardStore(o.store, { create: !!o.create });
   const secretsFile = path.join(store.dir, SECRETS_FILE);
   const server = await buildServer({
     store,
@@ -101,9 +105,9 @@ const positiveInt = (flag: string) => (v: string) => {
   return n;
 };
 
-function addServeOptions(cmd: Command): Command {
+function addServeOptions(cmd: Command, create = false): Command {
   return cmd
-    .option('--store <file>', 'run store (SQLite file written by the trainer)', DEFAULT_STORE)
+    .option('--store <file>', create ? 'run store (SQLite file; created with its folder when missing)' : 'run store (SQLite file written by the trainer)', DEFAULT_STORE)
     .option('--port <n>', 'TCP port', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be an integer 0..65535, got ${v}`);
@@ -125,7 +129,7 @@ function addServeOptions(cmd: Command): Command {
     })
     .option('--stale-grace-seconds <s>', 'after start, wait this long before re-queueing runs whose lease expired (their workers reconnect)', Number.parseFloat)
     .action(async (o: ServeOptions) => {
-      const running = await serveDashboard({ ...o, token: readToken(o) ?? undefined });
+      const running = await serveDashboard({ ...o, create, token: readToken(o) ?? undefined });
       await new Promise<void>((resolve) => {
         const stop = () => {
           void running.close().then(resolve);
@@ -145,5 +149,5 @@ export function register(program: Command): void {
   program.enablePositionalOptions();
   dash.enablePositionalOptions();
   addServeOptions(dash.command('serve').description('the same as `ssmb dashboard`'));
-  addServeOptions(program.command('serve').description('the tracking server: the same as `ssmb dashboard` (dashboard + the workers\' API)'));
+  addServeOptions(program.command('serve').description('the tracking server: the same as `ssmb dashboard` (dashboard + the workers\' API), and creates a missing store'), true);
 }

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { RunStore, SCHEMA_VERSION } from '@ssmb/trainer';
 import * as launch from './launch.ts';
 import * as resume from './resume.ts';
@@ -78,7 +79,7 @@ describe('ssmb launch / worker / runs / resume / store', () => {
     rmSync(root, { recursive: true }); // gone after launch checked it: the worker names it
     await ssmb('worker', '--store', file, '--until-empty', '--quiet');
     expect(process.exitCode).toBe(1);
-    expect(out.join('\n')).toMatch(new RegExp(`run 1 failed: .*dataset root ${root} does not exist`));
+    expect(out.join('\n')).toMatch(new RegExp(`run 1 failed: run 1: on host [^,]+, dataset.root ${root} does not exist`));
     process.exitCode = undefined;
     await ssmb('resume', '1', '--store', file, '--quiet');
     expect(process.exitCode).toBe(1);
@@ -121,6 +122,32 @@ describe('ssmb launch / worker / runs / resume / store', () => {
     expect(existsSync(typo)).toBe(false);
     writeFileSync(typo, 'just some text, not SQLite\n'.repeat(50));
     await expect(ssmb('runs', 'list', '--store', typo)).rejects.toThrow(`${typo} is not an SQLite database, so not a run store`);
+  });
+
+  it('--store or --server: neither, both, or what the server\'s launch API cannot take is refused, naming the flags; nothing is queued', async () => {
+    const saved = process.env.SSMB_SERVER;
+    delete process.env.SSMB_SERVER;
+    try {
+      await expect(ssmb('launch', '--kind', 'noop')).rejects.toThrow('ssmb launch needs --store FILE (a store on this machine) or --server URL');
+      await expect(ssmb('runs', 'list')).rejects.toThrow('ssmb runs list needs --store FILE (a store on this machine) or --server URL');
+      await expect(ssmb('runs', 'cancel', '1', '--store', file, '--server', 'http://127.0.0.1:9')).rejects.toThrow('ssmb runs cancel: pass --store FILE (this machine\'s store) or --server URL (the tracking server that owns it), not both');
+      await expect(ssmb('runs', 'show', '1', '--server', 'login1:7077')).rejects.toThrow('--server must be an http:// or https:// URL, received "login1:7077"');
+      const cfg = path.join(dir, 'c.yaml');
+      writeFileSync(cfg, 'steps: 3\n');
+      await expect(ssmb('launch', '--kind', 'noop', '--server', 'http://127.0.0.1:9', '-c', cfg, '--work')).rejects.toThrow(
+        'ssmb launch --server: --config (pass the values with --set), --work (start `ssmb worker --server URL` instead) need --store',
+      );
+      const port = await new Promise<number>((resolve) => {
+        const srv = createServer().listen(0, '127.0.0.1', () => {
+          const p = (srv.address() as AddressInfo).port;
+          srv.close(() => resolve(p));
+        });
+      });
+      await expect(ssmb('runs', 'list', '--server', `http://127.0.0.1:${port}`)).rejects.toThrow(`the tracking server http://127.0.0.1:${port} does not answer (ECONNREFUSED): is \`ssmb serve\` running there?`);
+    } finally {
+      if (saved !== undefined) process.env.SSMB_SERVER = saved;
+    }
+    expect(existsSync(file)).toBe(false);
   });
 
   it('resume --lease-seconds sets the lease the resumed run is held with', async () => {

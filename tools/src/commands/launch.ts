@@ -1,4 +1,5 @@
-// `ssmb launch`: queue one run, or a sweep (--grid key=v1,v2 ...), in the run store; --work runs them
+// `ssmb launch`: queue one run, or a sweep (--grid key=v1,v2 ...), in the run store (--store) or through
+// the tracking server that owns it (--server alone: its launch API, the cluster path); --work runs them
 // here; --launcher slurm submits one Slurm array job of workers reporting to the tracking server.
 import type { Command } from 'commander';
 import { getProtocol } from '@ssmb/protocols';
@@ -6,7 +7,8 @@ import {
   collect, configFromCli, LAUNCHABLE_KINDS, launchRun, launchSweep, planSweep, PreflightError, protocolFoldNames, RunStore, runInputProblems, runKindFor, runWorker,
   type Config, type PreflightProblem, type RunKind,
 } from '@ssmb/trainer';
-import { addLauncherOptions, checkServerServes, jobName, launcherKind, prepareSlurm, submitForRuns } from '../launcher.ts';
+import { addLauncherOptions, checkServerServes, jobName, launcherKind, prepareSlurm, submitForRuns, type SlurmTarget } from '../launcher.ts';
+import { serverRequest, serverTarget, type ServerTarget } from '../server_client.ts';
 
 const KINDS: readonly string[] = LAUNCHABLE_KINDS;
 
@@ -32,7 +34,7 @@ export function register(program: Command): void {
     program
       .command('launch')
       .description('queue a run (or a sweep with --grid) in the run store; --launcher slurm submits workers as one Slurm array job')
-      .requiredOption('--store <file>', 'run store (SQLite file; created when missing)')
+      .option('--store <file>', 'run store (SQLite file; created when missing); without it, the runs are queued through --server URL')
       .option('--experiment <name>', 'experiment name', 'default')
       .option('--name <name>', 'run name')
       .option('-c, --config <file>', 'config override file (JSON or YAML); repeatable', collect, [])
@@ -52,6 +54,11 @@ export function register(program: Command): void {
     const configs = o.grid.length > 0 ? (await planSweep(config, o.grid, protocolFoldNames)).map((p) => p.config) : [config];
     const problems = launchProblems(configs, kind, o.initFrom);
     if (problems.length > 0) throw new PreflightError(problems, '', 'launch', 'found before queueing; nothing was queued');
+    if (!o.store) {
+      const server = serverTarget(o);
+      if (!server) throw new Error('ssmb launch needs --store FILE (a store on this machine) or --server URL (the tracking server that owns the store; or SSMB_SERVER)');
+      return launchViaServer(server, o, runKindFor(config, kind), launcher === 'slurm' ? o : null);
+    }
     const slurm = launcher === 'slurm' ? await prepareSlurm(o, undefined, o.store) : null;
     const store = RunStore.open(o.store);
     try {
@@ -89,4 +96,34 @@ export function register(program: Command): void {
       store.close();
     }
   });
+}
+
+/**
+ * Queues through the server's launch API (the same the Launch page uses: its path limits apply), then,
+ * for --launcher slurm, submits the array job; when that fails the runs just queued are cancelled.
+ */
+async function launchViaServer(t: ServerTarget, o: Record<string, any>, kind: Exclude<RunKind, 'sweep'>, slurmFlags: Record<string, any> | null): Promise<void> {
+  const unsupported = [
+    o.config.length ? '--config (pass the values with --set)' : '',
+    o.initFrom ? '--init-from' : '',
+    o.maxAttempts !== 3 ? '--max-attempts' : '',
+    o.work ? '--work (start `ssmb worker --server URL` instead)' : '',
+  ].filter(Boolean);
+  if (unsupported.length) throw new Error(`ssmb launch --server: ${unsupported.join(', ')} need --store (the server's launch API takes --set, --grid, --kind, --name, --experiment); nothing was queued`);
+  const meta = slurmFlags ? await serverRequest<{ store: string }>(t, 'GET', '/api/meta') : null;
+  // Before anything is queued: sbatch is installed, the resources are valid (task output beside the server's store).
+  const slurm: SlurmTarget | null = slurmFlags ? await prepareSlurm({ ...slurmFlags, server: t.url, token: t.token ?? undefined }, undefined, meta!.store) : null;
+  const res = await serverRequest<{ runIds: number[]; sweepId?: number }>(t, 'POST', '/api/launch', {
+    experiment: o.experiment, kind, set: o.set, ...(o.name ? { name: o.name } : {}), ...(o.grid.length ? { grid: o.grid.join('\n') } : {}),
+  });
+  console.log(res.sweepId !== undefined ? `queued sweep ${res.sweepId} with ${res.runIds.length} runs: ${res.runIds.join(' ')}` : `queued run ${res.runIds[0]}`);
+  if (!slurm) return;
+  try {
+    const sub = await submitForRuns(slurm, null, res.runIds, jobName(o.experiment));
+    console.log(`submitted Slurm array job ${sub.jobId} (${sub.tasks} task(s) of \`ssmb worker --server ${slurm.server} --until-empty\`); task output in ${slurm.logDir}`);
+    console.log(`follow it with \`ssmb runs list --server ${t.url}\` or the dashboard at ${t.url}`);
+  } catch (err) {
+    await serverRequest(t, 'POST', `/api/runs/${res.sweepId ?? res.runIds[0]}/cancel`, {});
+    throw new Error(`${(err as Error).message}; the ${res.runIds.length} run(s) just queued were cancelled`);
+  }
 }

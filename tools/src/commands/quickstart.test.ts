@@ -69,7 +69,7 @@ describe('quickstart (reduced)', () => {
     for (const m of ['NIR', 'THERMAL', 'SKETCH']) expect(res.routingText).toContain(`${m} -> e`);
     expect(res.findings.some((f) => f.startsWith('VIS-THERMAL: baseline Rank-1'))).toBe(true);
     expect(res.findings.some((f) => f.startsWith('VIS-UNIVERSAL: SSMB N=1'))).toBe(true);
-    for (const f of Object.values(res.files)) expect(existsSync(f)).toBe(true);
+    for (const f of Object.values(res.files!)) expect(existsSync(f)).toBe(true);
     // the convergence line: every SSMB run (2 rows x 2 columns x 2 folds) measured on its fixed pairs (the
     // table's train.lossEvery 10 at 2 steps: estimates at 0 and 2); the minibatch figure needs both halves of
     // the last fifth, which 2 steps do not have, and says n/a rather than dropping anything

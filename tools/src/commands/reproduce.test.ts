@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { createIResNet, initBackend, saveWeights } from '@ssmb/core';
-import { generateSyntheticDataset } from '@ssmb/protocols';
-import { RunStore } from '@ssmb/trainer';
-import { datasetProblems, REPO_ROOT, runReproduce } from './reproduce.ts';
+import { generateSyntheticDataset, getProtocol, protocolFolds } from '@ssmb/protocols';
+import { enqueuePlan, expandGrid, loadTableConfig, planGrid, RunStore } from '@ssmb/trainer';
+import { datasetProblems, missingCells, REPO_ROOT, runReproduce } from './reproduce.ts';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'ssmb-reproduce-'));
 
@@ -70,9 +70,9 @@ describe('reproduce on the synthetic benchmark', () => {
     expect(res.failed).toEqual([]);
     const rank1 = res.table.metrics.findIndex((m) => m.key === 'rank1');
     expect(res.table.rows.map((r) => r.cells.map((c) => c?.[rank1].stat?.n))).toEqual([[2, 1], [2, 1]]);
-    expect(readFileSync(res.files.md, 'utf8')).toContain('| Method | VIS-NIR Rank-1 |');
-    expect(readFileSync(res.files.csv, 'utf8').trim().split('\n')).toHaveLength(1 + 2 * 2 * 3);
-    expect(readFileSync(res.files.tex, 'utf8')).toContain('\\multicolumn{3}{c}{VIS-SKETCH}');
+    expect(readFileSync(res.files!.md, 'utf8')).toContain('| Method | VIS-NIR Rank-1 |');
+    expect(readFileSync(res.files!.csv, 'utf8').trim().split('\n')).toHaveLength(1 + 2 * 2 * 3);
+    expect(readFileSync(res.files!.tex, 'utf8')).toContain('\\multicolumn{3}{c}{VIS-SKETCH}');
     expect(lines.join('\n')).toMatch(/0 already completed, 0 queued\/running, 6 to run/);
 
     const again: string[] = [];
@@ -97,6 +97,42 @@ describe('reproduce on the synthetic benchmark', () => {
     const planned: string[] = [];
     await runReproduce({ config, roots: { synth: root }, weights, store, out, log: (l) => planned.push(l), bar: false, dryRun: true, onMissing: 'skip' });
     expect(planned.join('\n')).toMatch(/0 already completed, 0 queued\/running, 6 to run/);
+    // A dry run writes nothing: no table files, no store where none was.
+    const [dryStore, dryOut] = [path.join(dir, 'dry', 'runs.sqlite'), path.join(dir, 'dry-out')];
+    const dry = await runReproduce({ config, roots: { synth: root }, weights, store: dryStore, out: dryOut, log: (l) => planned.push(l), bar: false, dryRun: true, onMissing: 'skip' });
+    expect(dry.files).toBeNull();
+    expect(planned.at(-1)).toBe('dry run: nothing was queued and no table file was written');
+    expect([existsSync(dryOut), existsSync(path.dirname(dryStore))]).toEqual([false, false]);
     await expect(runReproduce({ config, roots: { synth: root }, weights, store, out, log: () => {}, onMissing: 'always' as never })).rejects.toThrow('--on-missing must be one of error, skip, received "always"');
+  });
+});
+
+describe('missing cells', () => {
+  it('names every grid entry without a completed run and why: failed, or left unfinished with the reason the wait ended', async () => {
+    const dir = tmp();
+    const config = path.join(dir, 'table.yaml');
+    writeFileSync(config, stringify({
+      name: 'missing-test',
+      title: 'Missing cells test',
+      datasets: { synth: { root: null } },
+      base: { steps: 2 },
+      rows: [{ id: 'n2', label: 'SSMB N=2', set: { method: 'ssmb', 'ssmb.numExperts': 2 } }],
+      columns: [{ id: 'nir', label: 'VIS-NIR', dataset: 'synth', protocol: 'synthetic-vis-nir', folds: [1, 2] }, { id: 'sketch', label: 'VIS-SKETCH', dataset: 'synth', protocol: 'synthetic-vis-sketch', folds: [1] }],
+    }));
+    const table = loadTableConfig(config).config;
+    const grid = expandGrid(table, { roots: { synth: '/data/synth' }, weights: null, foldsOf: (p) => protocolFolds(getProtocol(p)) });
+    const store = RunStore.open(path.join(dir, 'runs.sqlite'));
+    const plan = planGrid(grid, store.listRuns());
+    enqueuePlan(store, plan, 'table:missing-test');
+    const [a, b, c] = plan.map((p) => p.run!.id);
+    store.failRun(a, 'out of memory');
+    store.claimRun('node7:1:x', 60_000, { runId: b });
+    store.claimRun('w', 60_000, { runId: c });
+    store.completeRun(c, 'w');
+    expect(missingCells(planGrid(grid, store.listRuns()), 'no worker is left')).toEqual([
+      { label: plan[0].entry.label, runId: a, status: 'failed', why: 'failed: out of memory' },
+      { label: plan[1].entry.label, runId: b, status: 'running', why: 'still running: no worker is left' },
+    ]);
+    store.close();
   });
 });

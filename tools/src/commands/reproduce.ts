@@ -3,7 +3,7 @@
 // CSV and LaTeX. Everything missing (dataset roots, weights, protocol files) is reported before any
 // training starts. The quickstart reuses runReproduce for its synthetic table.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -64,10 +64,21 @@ export interface ReproduceOptions {
   slurm?: LauncherCliOptions;
 }
 
+/** A grid entry without a completed run when the table was written: its cell is "-" (or averages fewer folds). */
+export interface MissingCell {
+  label: string;
+  runId: number | null;
+  status: RunRecord['status'] | null;
+  why: string;
+}
+
 export interface ReproduceResult {
   config: TableConfig;
   table: PaperTable;
-  files: { md: string; csv: string; tex: string };
+  /** The files written; null for --dry-run (it writes none). */
+  files: { md: string; csv: string; tex: string } | null;
+  /** Entries whose run did not complete (failed, cancelled, or left unfinished): named in the log; the command exits non-zero. */
+  missing: MissingCell[];
   plan: { total: number; completed: number; pending: number; todo: number };
   failed: RunRecord[];
   routing: RoutingSummary[];
@@ -190,11 +201,15 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
   const storeFile = path.resolve(opts.store ?? DEFAULT_STORE);
   // Slurm: sbatch present, a server named, resources valid -- before anything is queued.
   const slurm: SlurmTarget | null = opts.launcher === 'slurm' && !opts.dryRun ? await prepareSlurm(opts.slurm ?? {}, config.slurm, storeFile) : null;
-  mkdirSync(path.dirname(storeFile), { recursive: true });
-  const store = RunStore.open(storeFile);
+  // A dry run changes nothing: it reads the store when there is one (else plans against an empty one).
+  if (!opts.dryRun) mkdirSync(path.dirname(storeFile), { recursive: true });
+  const store = opts.dryRun ? RunStore.open(existsSync(storeFile) ? storeFile : ':memory:', existsSync(storeFile) ? { readonly: true } : {}) : RunStore.open(storeFile);
+  let gaveUp: string | null = null;
   try {
     const grid = expandGrid(config, { roots: inputs.roots as Record<string, string>, weights: inputs.weights, foldsOf });
-    const reclaimed = reclaimDeadLeases(store);
+    // Runs of dead workers on this machine resume at once; with a tracking server (Slurm), the server
+    // alone re-queues stale runs: it owns the store.
+    const reclaimed = opts.dryRun || slurm ? [] : reclaimDeadLeases(store);
     if (reclaimed.length) log(`resuming ${reclaimed.length} run(s) interrupted by a stopped worker: ${reclaimed.join(', ')}`);
     let plan = planGrid(grid, store.listRuns());
     const before = summarisePlan(plan);
@@ -211,7 +226,9 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
         let pool: WorkerPool | undefined;
         let workers = Math.max(1, opts.workers ?? 2);
         if (slurm) {
-          await checkServerServes(slurm, store, waitFor[0]);
+          await checkServerServes(slurm, store, waitFor[0]).catch((err: Error) => {
+            throw new Error(`${err.message}; the table's runs stay queued in ${storeFile}: run the same command again once the server answers`);
+          });
           pool = slurmPool(slurm, store, waitFor, jobName(config.name), log);
           workers = arrayTasks({ resources: slurm.resources, runs: waitFor.length });
           log(`running ${waitFor.length} run(s) with a Slurm array job of ${workers} task(s) reporting to ${slurm.server}`);
@@ -222,10 +239,12 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
         const spawnWorker = opts.spawnWorker ?? spawnCliWorker;
         let interrupted = false;
         try {
-          ({ interrupted } = await runQueue({
+          ({ interrupted, gaveUp } = await runQueue({
             store,
             runIds: waitFor,
             workers,
+            reapStale: !slurm,
+            onWait: (_r, note) => log(note),
             ...(pool ? { pool } : { spawnWorker: (i: number) => spawnWorker(storeFile, i, path.join(path.dirname(storeFile), 'logs', `worker-${i}.log`)) }),
             onProgress: reporter.update,
             onRequeue: (ids) => log(`re-queued stale run(s) ${ids.join(', ')} (their worker died; a live worker takes them)`),
@@ -237,7 +256,8 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
       }
       plan = planGrid(grid, store.listRuns());
     }
-    return finishTable(store, config, plan, references, opts, storeFile, t0, log);
+    if (opts.dryRun) log('dry run: nothing was queued and no table file was written');
+    return finishTable(store, config, plan, references, opts, storeFile, t0, log, gaveUp);
   } finally {
     store.close();
   }
@@ -252,26 +272,44 @@ function finishTable(
   storeFile: string,
   t0: number,
   log: Log,
+  gaveUp: string | null,
 ): ReproduceResult {
   const table = buildTable(config, collectFoldResults(store, plan), { expectedFolds: expectedFolds(config, foldsOf), references });
+  const failed = plan.filter((p) => p.run && (p.run.status === 'failed' || p.run.status === 'cancelled')).map((p) => p.run!);
+  const routing = summariseRouting(collectRouting(store, plan));
+  const runs = plan.map((p) => ({ row: p.entry.row, column: p.entry.column, fold: p.entry.fold, label: p.entry.label, runId: p.run?.id ?? null, status: p.run?.status ?? null, config: p.config }));
+  const result = { config, table, plan: summarisePlan(plan), failed, routing, seconds: (Date.now() - t0) / 1000, runs };
+  if (opts.dryRun) return { ...result, files: null, missing: [] };
+  const missing = missingCells(plan, gaveUp);
   const outDir = path.resolve(opts.out ?? path.join(path.dirname(storeFile), 'tables'));
   mkdirSync(outDir, { recursive: true });
   const files = { md: path.join(outDir, `${config.name}.md`), csv: path.join(outDir, `${config.name}.csv`), tex: path.join(outDir, `${config.name}.tex`) };
   writeFileSync(files.md, toMarkdown(table));
   writeFileSync(files.csv, toCsv(table));
   writeFileSync(files.tex, toLatex(table));
-  const failed = plan.filter((p) => p.run && (p.run.status === 'failed' || p.run.status === 'cancelled')).map((p) => p.run!);
-  const routing = summariseRouting(collectRouting(store, plan));
   log('');
   if (opts.header) log(opts.header);
   log(toText(table));
   log(`table written to ${files.md}, ${files.csv}, ${files.tex}`);
-  if (failed.length) {
-    log(`${failed.length} run(s) failed (rerun the same command to retry them):`);
-    for (const r of failed) log(`  run ${r.id} ${r.name}: ${r.error ?? r.status}`);
+  if (missing.length) {
+    log(`the table is INCOMPLETE: ${missing.length} of ${plan.length} run(s) did not complete, their cells are "-" or average fewer folds (rerun the same command to retry them):`);
+    for (const m of missing) log(`  ${m.runId === null ? 'no run' : `run ${m.runId}`} ${m.label}: ${m.why}`);
   }
-  const runs = plan.map((p) => ({ row: p.entry.row, column: p.entry.column, fold: p.entry.fold, label: p.entry.label, runId: p.run?.id ?? null, status: p.run?.status ?? null, config: p.config }));
-  return { config, table, files, plan: summarisePlan(plan), failed, routing, seconds: (Date.now() - t0) / 1000, runs };
+  return { ...result, files, missing };
+}
+
+/** Every grid entry without a completed run, and why. */
+export function missingCells(plan: PlannedEntry[], gaveUp: string | null): MissingCell[] {
+  return plan
+    .filter((p) => p.run?.status !== 'completed')
+    .map((p) => {
+      const r = p.run;
+      const why = !r ? 'never queued'
+        : r.status === 'failed' ? `failed: ${r.error ?? 'no error recorded'}`
+        : r.status === 'cancelled' ? 'cancelled'
+        : `still ${r.status}${gaveUp ? `: ${gaveUp}` : ''}`;
+      return { label: p.entry.label, runId: r?.id ?? null, status: r?.status ?? null, why };
+    });
 }
 
 export { formatRoutingSummary };
@@ -304,7 +342,7 @@ export function register(program: Command): void {
         slurm: o,
       });
       if (res.routing.length) process.stdout.write(`\nRouting\n${formatRoutingSummary(res.routing, labelsOf(res.config))}`);
-      if (res.failed.length) process.exitCode = 1;
+      if (res.missing.length) process.exitCode = 1;
     });
 }
 

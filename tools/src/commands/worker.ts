@@ -1,8 +1,9 @@
 // `ssmb worker`: claim queued runs and execute them (leases, heartbeats, SIGTERM release). On the
 // store's machine it opens the SQLite store (--store); anywhere else it reports to the tracking server
-// (--server URL, the token in SSMB_TOKEN or --token-file; `ssmb serve`), buffering its writes on local disk while the server does not
-// answer.
-import { mkdtempSync } from 'node:fs';
+// (--server URL, the token in SSMB_TOKEN or --token-file; `ssmb serve`), buffering its writes on local disk
+// while the server does not answer. Writes a worker that died left in its buffer folder are delivered by
+// the next worker started on that folder, or by `--replay DIR` alone.
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -25,10 +26,12 @@ export function register(program: Command): void {
     .option('--until-empty', 'exit when no run is queued instead of waiting for more')
     .option('--max-runs <n>', 'exit after this many runs', (v) => Number.parseInt(v, 10))
     .option('--owner <id>', 'worker id recorded as the lease owner (default host:pid:random)')
+    .option('--replay <dir>', 'with --server: only deliver the writes a stopped worker left in this buffer folder, then exit')
     .option('-q, --quiet', 'log lines instead of a progress bar')
     .action(async (o) => {
       const server: string | undefined = o.server ?? process.env.SSMB_SERVER;
       if (!!o.store === !!server) throw new Error('ssmb worker needs exactly one of --store FILE (this machine) or --server URL (a tracking server)');
+      if (o.replay) return replay(o.replay, server, o);
       const owner: string = o.owner ?? defaultOwner();
       let http: HttpStore | undefined;
       let store: string | WorkerStoreApi = o.store;
@@ -64,4 +67,18 @@ export function register(program: Command): void {
         http?.close();
       }
     });
+}
+
+/** `--replay DIR`: deliver a stopped worker's buffered writes, say what was delivered and what was discarded. */
+async function replay(dir: string, server: string | undefined, o: { tokenFile?: string; bufferMb: number }): Promise<void> {
+  if (!server) throw new Error('--replay DIR delivers buffered writes to a tracking server: pass --server URL');
+  if (!existsSync(path.join(dir, 'journal'))) throw new Error(`--replay ${dir}: no worker journal there (expected ${path.join(dir, 'journal')}, the buffer folder a worker printed)`);
+  const http = new HttpStore({ url: server, token: readToken(o), bufferDir: dir, maxBufferBytes: Math.round(o.bufferMb * 1024 * 1024) });
+  try {
+    await http.drain();
+    const r = http.replay;
+    console.log(`replayed ${dir}: ${r.adopted - r.discarded} write(s) delivered to ${http.location}, ${r.discarded} discarded (their lease had moved on: the run resumed from a stored checkpoint)`);
+  } finally {
+    http.close();
+  }
 }

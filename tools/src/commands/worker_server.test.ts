@@ -2,7 +2,7 @@
 // runs on one machine. Rows are counted in the store: nothing lost, nothing stored twice.
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { launchRun, resolveConfig, RunStore, runQueue } from '@ssmb/trainer';
 import { buildServer, type DashboardServer } from '@ssmb/dashboard';
 import { CLI, REPO_ROOT } from './reproduce.ts';
 import * as runs from './runs.ts';
+import * as worker from './worker.ts';
 
 const TOKEN = 'restart-test-token';
 const dir = mkdtempSync(path.join(tmpdir(), 'ssmb-worker-server-'));
@@ -123,6 +124,72 @@ describe('ssmb worker --server', () => {
       expect(bad.stderr()).toMatch(/401 TOKEN_INVALID.*retrying \(1 of 5\); if the server was restarted with another token/); // bounded (--server-timeout here), saying why
       expect(store.listRuns()[0].status).toBe('queued'); // nothing was claimed
     } finally {
+      await srv.app.close();
+      store.close();
+    }
+  });
+});
+
+/** `ssmb worker --replay DIR` in this process; resolves with what it printed (stdout and stderr). */
+async function replay(url: string, buffer: string): Promise<string> {
+  const out: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
+  try {
+    const program = new Command('ssmb').exitOverride();
+    worker.register(program);
+    vi.stubEnv('SSMB_TOKEN', TOKEN);
+    await program.parseAsync(['worker', '--server', url, '--replay', buffer], { from: 'user' });
+  } finally {
+    vi.unstubAllEnvs();
+    log.mockRestore();
+    err.mockRestore();
+  }
+  return out.join('\n');
+}
+
+describe('a worker that died with writes in its buffer', () => {
+  it('`ssmb worker --replay DIR` delivers them under their own lease (every step once); a second replay finds nothing; a folder a live worker uses is refused', async () => {
+    const file = path.join(dir, 'replay', 'runs.sqlite');
+    mkdirSync(path.dirname(file), { recursive: true });
+    const store = RunStore.open(file);
+    const STEPS = 100_000;
+    const id = launchRun(store, noop(STEPS, 1000), { experiment: 'replay', kind: 'noop' });
+    const start = async (port = 0): Promise<DashboardServer> => {
+      const srv = await buildServer({ store, token: TOKEN, webRoot: path.join(dir, 'no-web'), pollMs: 60_000, staleGraceMs: 60_000 });
+      await srv.app.listen({ host: '127.0.0.1', port });
+      return srv;
+    };
+    let srv = await start();
+    const port = (srv.app.server.address() as AddressInfo).port;
+    const url = `http://127.0.0.1:${port}`;
+    const buffer = path.join(dir, 'replay', 'buffer');
+    const w = ssmbProcess(['worker', '--server', url, '--until-empty', '--quiet', '--lease-seconds', '60', '--buffer-dir', buffer], { SSMB_TOKEN: TOKEN });
+    const journalSteps = () =>
+      readdirSync(path.join(buffer, 'journal')).filter((f) => f.endsWith('.jsonl'))
+        .flatMap((f) => readFileSync(path.join(buffer, 'journal', f), 'utf8').split('\n').filter(Boolean))
+        .flatMap((l) => { try { const e = JSON.parse(l); return e.op.type === 'metrics' ? (e.op.s as number[]) : []; } catch { return []; } });
+    try {
+      await until('the run past step 300', () => logged(store, id) >= 300, 60_000, w.stderr);
+      // The server goes away; the worker buffers; then it dies outright with writes in its buffer.
+      await srv.app.close();
+      await until('writes buffered', () => journalSteps().length >= 500, 60_000, w.stderr);
+      await expect(replay(url, buffer)).rejects.toThrow(`worker buffer folder ${path.join(buffer, 'journal')} is in use by a running worker (pid ${w.child.pid} on this host)`);
+      w.child.kill('SIGKILL');
+      await w.exit;
+      const stored = logged(store, id);
+      const buffered = Math.max(...journalSteps());
+      expect(buffered).toBeGreaterThan(stored);
+      srv = await start(port);
+      const r = await replay(url, buffer);
+      expect(r).toMatch(new RegExp(`worker buffer ${path.join(buffer, 'journal')} holds \\d+ undelivered write\\(s\\) \\(\\d+ metric points\\) of a worker that stopped: delivering them to ${url} first`));
+      expect(r).toMatch(new RegExp(`replayed ${buffer}: \\d+ write\\(s\\) delivered to ${url}, 0 discarded`));
+      const hist = store.getMetricHistory(id, 'noop/value').map((p) => p.step);
+      expect(hist).toEqual(Array.from({ length: buffered }, (_, i) => i + 1)); // up to the last buffered step, each once
+      expect(existsSync(buffer)).toBe(false); // everything delivered: the folder is gone
+      await expect(replay(url, buffer)).rejects.toThrow(`--replay ${buffer}: no worker journal there`);
+    } finally {
+      if (w.child.exitCode === null) w.child.kill('SIGKILL');
       await srv.app.close();
       store.close();
     }

@@ -120,3 +120,49 @@ describe('runQueue', () => {
     store.close();
   });
 });
+
+describe('runQueue with a run held by a worker on another host', () => {
+  const workerScript = (file: string) => {
+    const url = pathToFileURL(path.resolve(import.meta.dirname, '../worker/worker.ts')).href;
+    return `const { runWorker, silentProgress } = await import(${JSON.stringify(url)});
+      await runWorker({ store: ${JSON.stringify(file)}, untilEmpty: true, progress: silentProgress, log: () => {} });`;
+  };
+
+  it('waits for the lease of a dead remote worker instead of starting workers that find nothing queued, then finishes the run', async () => {
+    const file = tmpStore();
+    const store = RunStore.open(file);
+    const held = launchRun(store, resolveConfig({ sets: ['steps=3'] }), { experiment: 'x', kind: 'noop' });
+    // A worker on another host claimed the run and died: nothing on this machine can see that; its lease must run out.
+    store.claimRun('otherhost:4242:dead', 1_500, { runId: held });
+    const waits: string[] = [];
+    let spawned = 0;
+    const res = await runQueue({
+      store,
+      runIds: [held],
+      workers: 1,
+      pollMs: 100,
+      // The first worker finds nothing queued and exits at once (as the new array tasks did); later ones are real.
+      spawnWorker: () => spawn(process.execPath, spawned++ === 0 ? ['-e', ''] : ['--import', 'tsx', '--input-type=module', '-e', workerScript(file)], { stdio: 'ignore' }),
+      onWait: (_r, note) => waits.push(note),
+    });
+    expect(res.gaveUp).toBeNull();
+    expect(res.completed).toEqual([held]);
+    expect(spawned).toBe(2); // none started while the lease held the run; one once it ran out
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toMatch(new RegExp(`run ${held} is held by otherhost:4242:dead \\(its lease runs out in [01] s\\): waiting`));
+    expect(store.requireRun(held).leaseEpoch).toBe(2);
+    store.close();
+  });
+
+  it('gives up, saying why, after workers started again and again finish no queued run', async () => {
+    const store = RunStore.open(tmpStore());
+    const id = launchRun(store, resolveConfig({ sets: ['steps=3'] }), { experiment: 'x', kind: 'noop' });
+    let spawned = 0;
+    // Workers that exit at once without claiming (a broken node): the run stays queued.
+    const res = await runQueue({ store, runIds: [id], workers: 1, pollMs: 50, maxRestarts: 2, spawnWorker: () => (spawned++, spawn(process.execPath, ['-e', ''], { stdio: 'ignore' })) });
+    expect(spawned).toBe(3);
+    expect(res.gaveUp).toBe(`no worker is left and workers started again 2 time(s) finished no run; run(s) ${id} stay queued (see the workers' logs)`);
+    expect(store.requireRun(id).status).toBe('queued');
+    store.close();
+  });
+});

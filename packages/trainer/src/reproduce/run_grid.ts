@@ -142,8 +142,14 @@ export interface RunQueueOptions {
   /** Stale runs this loop re-queued (lease expired, or a dead local worker). */
   onRequeue?: (ids: number[]) => void;
   pollMs?: number;
-  /** Worker processes may be restarted this many times in total when they die with runs left. */
+  /** Workers may be started again this many times in a row, without a run finishing in between, when
+   *  none is left while runs are queued. */
   maxRestarts?: number;
+  /** Re-queue stale runs from this process (default true: the local launcher). With a tracking server
+   *  (Slurm), the server alone does it: it owns the store. */
+  reapStale?: boolean;
+  /** Said once per run whose lease is waited for (no worker left, the run still held by a lease). */
+  onWait?: (run: RunRecord, note: string) => void;
   /** Aborting stops the workers (they checkpoint and release their runs) and returns. SIGINT and
    *  SIGTERM of this process do the same. */
   signal?: AbortSignal;
@@ -157,12 +163,23 @@ const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
  * also re-queues stale runs, so a run whose worker died goes to a live worker without waiting for a new
  * one to start.
  */
-export async function runQueue(opts: RunQueueOptions): Promise<{ completed: number[]; failed: RunRecord[]; interrupted: boolean }> {
+export interface RunQueueResult {
+  completed: number[];
+  failed: RunRecord[];
+  interrupted: boolean;
+  /** Why the loop stopped with runs unfinished (workers started again and again took none), or null. */
+  gaveUp: string | null;
+}
+
+export async function runQueue(opts: RunQueueOptions): Promise<RunQueueResult> {
   const { store, runIds } = opts;
   if (!opts.pool && !opts.spawnWorker) throw new Error('runQueue: give pool or spawnWorker');
   const pool = opts.pool ?? localPool(opts.spawnWorker!);
-  let restarts = opts.maxRestarts ?? 2;
+  const maxRestarts = opts.maxRestarts ?? 2;
+  let restarts = maxRestarts;
   let stopping = false;
+  let gaveUp: string | null = null;
+  const waitedFor = new Set<string>();
   const seen = new Set<number>();
   const stopAll = () => {
     stopping = true;
@@ -179,11 +196,14 @@ export async function runQueue(opts: RunQueueOptions): Promise<{ completed: numb
     for (;;) {
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
       if (stopping) break;
-      const requeued = requeueStale(store);
-      if (requeued.length) opts.onRequeue?.(requeued);
+      if (opts.reapStale !== false) {
+        const requeued = requeueStale(store);
+        if (requeued.length) opts.onRequeue?.(requeued);
+      }
       const runs = runIds.map((id) => store.requireRun(id));
       const finished = runs.filter((r) => TERMINAL.has(r.status) && !seen.has(r.id));
       finished.forEach((r) => seen.add(r.id));
+      if (finished.length) restarts = maxRestarts; // progress: the budget is for restarts that finish nothing
       opts.onProgress?.({
         total: runs.length,
         completed: runs.filter((r) => r.status === 'completed').length,
@@ -193,12 +213,28 @@ export async function runQueue(opts: RunQueueOptions): Promise<{ completed: numb
       });
       if (runs.every((r) => TERMINAL.has(r.status))) break;
       if ((await pool.active()) > 0) continue;
-      // No worker left: the workers drained the queue while runs are unfinished (a worker died mid-run,
-      // or another process holds them): start more a bounded number of times.
-      if (restarts-- <= 0) break;
-      reclaimDeadLeases(store);
-      const left = runs.filter((r) => !TERMINAL.has(r.status)).length;
-      await pool.start(Math.min(opts.workers, Math.max(1, left)));
+      // No worker left with runs unfinished. A run still 'running' is held by a lease: its worker is
+      // alive elsewhere, or died (on another host) and its lease has not run out yet. New workers would
+      // find nothing queued and exit, so wait: when the lease runs out the run is re-queued (by the
+      // tracking server, or above), and workers are started for what is queued then.
+      if (opts.reapStale !== false) reclaimDeadLeases(store);
+      const queued = runs.filter((r) => store.requireRun(r.id).status === 'queued');
+      if (queued.length === 0) {
+        for (const r of runs.filter((x) => x.status === 'running')) {
+          const key = `${r.id}:${r.leaseEpoch}`;
+          if (waitedFor.has(key)) continue;
+          waitedFor.add(key);
+          const left = r.leaseExpiresAt === null ? null : Math.max(0, Math.round((r.leaseExpiresAt - Date.now()) / 1000));
+          opts.onWait?.(r, `no worker is left and run ${r.id} is held by ${r.leaseOwner ?? '?'}${left === null ? '' : ` (its lease runs out in ${left} s)`}: waiting for it to finish or for its lease to run out, then it is re-queued and workers are started for it`);
+        }
+        continue;
+      }
+      if (restarts <= 0) {
+        gaveUp = `no worker is left and workers started again ${maxRestarts} time(s) finished no run; run(s) ${queued.map((r) => r.id).join(', ')} stay queued (see the workers' logs)`;
+        break;
+      }
+      restarts--;
+      await pool.start(Math.min(opts.workers, queued.length));
     }
   } finally {
     opts.signal?.removeEventListener('abort', stopAll);
@@ -211,5 +247,6 @@ export async function runQueue(opts: RunQueueOptions): Promise<{ completed: numb
     completed: runs.filter((r) => r.status === 'completed').map((r) => r.id),
     failed: runs.filter((r) => r.status === 'failed' || r.status === 'cancelled'),
     interrupted: stopping,
+    gaveUp,
   };
 }

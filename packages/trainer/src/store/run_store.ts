@@ -195,7 +195,7 @@ export class RunStore implements RunStoreApi {
 
   private static openUnexplained(file: string, opts: OpenOptions): RunStore {
     const fresh = file === ':memory:' || !existsSync(file);
-    if ((opts.readonly || opts.mustExist) && fresh && file !== ':memory:') throw new StoreError('STORE_NOT_FOUND', `run store ${file} does not exist; create it with \`ssmb launch --store ${file} ...\``);
+    if ((opts.readonly || opts.mustExist) && fresh && file !== ':memory:') throw new StoreError('STORE_NOT_FOUND', `run store ${file} does not exist; create it with \`ssmb launch --store ${file} ...\` (on a cluster: \`ssmb serve --store ${file}\`, the tracking server, creates it)`);
     const db = new Database(file, { readonly: !!opts.readonly });
     try {
       if (!opts.readonly) configure(db);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveConfig } from '../config.ts';
@@ -111,6 +111,26 @@ describe('launchSweep', () => {
       ['evaluate', 'baseline'],
       ['train', 'ssmb'],
     ]);
+    store.close();
+  });
+});
+
+describe('input paths on the node', () => {
+  it('a dataset root or weights file missing on this node fails the run naming the host and the paths, before it starts', async () => {
+    const store = RunStore.open(file);
+    const root = path.join(dir, 'not-mounted', 'casia');
+    const weights = path.join(dir, 'not-mounted', 'r50.safetensors');
+    const id = launchRun(store, resolveConfig({ sets: [`dataset.root=${root}`, `backbone.weights=${weights}`, 'method=baseline'] }), { experiment: 'p', kind: 'evaluate' });
+    const other = launchRun(store, noop(3), { experiment: 'p', kind: 'noop' });
+    const s = await runWorker({ store, untilEmpty: true, progress: silentProgress, log: () => {} });
+    expect(s.completed).toEqual([other]);
+    expect(s.failed).toEqual([
+      {
+        id,
+        error: `run ${id}: on host ${hostname()}, dataset.root ${root} and backbone.weights ${weights} do not exist; a run reads its datasets and weights at the absolute paths resolved where it was queued: put them on storage every node mounts at the same path`,
+      },
+    ]);
+    expect(store.requireRun(id)).toMatchObject({ status: 'failed', step: 0 });
     store.close();
   });
 });

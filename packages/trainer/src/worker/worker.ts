@@ -10,8 +10,10 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { validateConfig } from '../config.ts';
 import { RunStore, type ExecutorInfo, type RunKind, type RunRecord, type WorkerStoreApi } from '../store/run_store.ts';
+import { scancel } from '../launchers/slurm.ts';
 import { codeVersion } from './code_version.ts';
 import { detectExecutor } from './executor.ts';
+import { checkInputsHere } from './node_paths.ts';
 import { createProgress, silentProgress, type ProgressReporter } from './progress.ts';
 import { LeaseLostError, runDirFor, type RunContext, type RunExecutor, type RunOutcome } from './run_context.ts';
 
@@ -95,6 +97,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
     while (!stop && (opts.maxRuns === undefined || done < opts.maxRuns)) {
       const run = await store.claimRun(owner, leaseMs, { ...(opts.runId !== undefined ? { runId: opts.runId } : {}), executor });
       if (!run) {
+        if (opts.untilEmpty && opts.runId === undefined) await cancelPendingTasks(executor, owner, log);
         if (opts.untilEmpty || opts.runId !== undefined) break;
         await sleepUnless(opts.pollMs ?? 1000, () => stop);
         continue;
@@ -177,6 +180,7 @@ async function executeClaimed(
       log: o.log,
     };
     if (run.kind === 'sweep') throw new Error(`run ${run.id} is a sweep parent; it has nothing to execute`);
+    checkInputsHere(run.id, config, run.kind);
     const outcome: RunOutcome = await (await EXECUTORS[run.kind]())(ctx);
     if (lost) throw new LeaseLostError(run.id, owner);
     if (lastStep !== undefined) await store.setProgress(run.id, lastStep);
@@ -221,6 +225,19 @@ async function executeClaimed(
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * The queue is empty: the array's tasks that have not started would only start to exit (on a GPU
+ * cluster after waiting for a GPU), so cancel them. Running tasks are not touched: they go on with their
+ * runs, and take any run re-queued later.
+ */
+async function cancelPendingTasks(executor: ExecutorInfo, owner: string, log: (l: string) => void): Promise<void> {
+  if (executor.launcher !== 'slurm' || executor.task === null || !executor.job) return;
+  const res = await scancel(executor.job, { pendingOnly: true });
+  log(res.ok
+    ? `worker ${owner}: no run is queued: cancelled the pending tasks of array job ${executor.job} (${res.message}); the running ones finish their runs`
+    : `worker ${owner}: no run is queued; could not cancel the pending tasks of array job ${executor.job}: ${res.message}`);
 }
 
 function sleepUnless(ms: number, stop: () => boolean): Promise<void> {

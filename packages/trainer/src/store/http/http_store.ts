@@ -15,6 +15,9 @@
 //   with the server's token) and every worker route then sends the credential the server issued, which
 //   names the lease owner; it is kept in the buffer folder (mode 0600) so buffered writes replay under it.
 //   A 401 is retried a few times with back-off (a server restarting with its token), saying why.
+// - Writes a dead worker left in its buffer folder are sent first by the next worker opened on that
+//   folder (or `ssmb worker --replay DIR`), each under its own lease; what the server already has is
+//   acknowledged by its ledger, what belongs to a lease that has since moved on is discarded and counted.
 // - The server answering LEASE_LOST (the run was re-queued or taken over) marks the run lost: the
 //   heartbeat returns false, the worker stops it, and the attempt's remaining buffered writes are
 //   discarded with a message saying how many.
@@ -183,6 +186,20 @@ export class HttpStore implements WorkerStoreApi {
         ),
       onRoom: (_s, ms) => this.log(`worker buffer has room again after ${(ms / 1000).toFixed(1)} s: training goes on`),
     });
+    const a = this.outbox.adopted;
+    if (a.entries > 0 || a.torn > 0) {
+      this.seq = a.maxSeq;
+      this.log(
+        `worker buffer ${this.outbox.dir} holds ${a.entries} undelivered write(s) (${a.points} metric points) of a worker that stopped: delivering them to ${this.base} first` +
+          (a.torn ? `; ${a.torn} write cut off by its crash is not a whole write and was removed` : ''),
+      );
+      this.kick();
+    }
+  }
+
+  /** Writes a stopped worker left in this buffer folder (adopted at start) and how many of all writes were discarded. */
+  get replay(): { adopted: number; discarded: number } {
+    return { adopted: this.outbox.adopted.entries, discarded: [...this.discarded.values()].reduce((n, v) => n + v, 0) };
   }
 
   /** What the journal holds now. */
@@ -400,7 +417,7 @@ export class HttpStore implements WorkerStoreApi {
       return 0;
     }
     const seq = ++this.seq;
-    const entry: OutboxEntry = { seq, runId, epoch: h.epoch, op, ...(file ? { file } : {}) };
+    const entry: OutboxEntry = { seq, runId, epoch: h.epoch, owner: h.owner, op, ...(file ? { file } : {}) };
     await this.outbox.append(entry);
     this.kick();
     return seq;
@@ -712,7 +729,8 @@ export class HttpStore implements WorkerStoreApi {
   private async send(batch: OutboxEntry[]): Promise<void> {
     const runId = batch[0].runId;
     const h = this.held.get(runId);
-    const owner = h?.owner ?? this.owners.get(leaseKey(runId, batch[0].epoch));
+    // The lease the writes were made under (an adopted journal's own owner), not whoever holds the run now.
+    const owner = batch[0].owner ?? this.owners.get(leaseKey(runId, batch[0].epoch)) ?? h?.owner;
     if (!owner) throw new Error(`internal: no owner for run ${runId} attempt ${batch[0].epoch}`);
     const ops: Array<WorkerOp & { seq: number }> = [];
     for (const e of batch) {

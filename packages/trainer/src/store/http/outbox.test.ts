@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { metricsOp } from '../worker_ops.ts';
 import { Outbox, type OutboxEntry, type OutboxState } from './outbox.ts';
@@ -36,7 +36,7 @@ describe('worker outbox', () => {
     }
     expect(sent).toEqual(Array.from({ length: 40 }, (_, i) => sent[0] + i));
     expect(box.state).toMatchObject({ entries: 0, bytes: 0 });
-    expect(readdirSync(path.join(dir, 'j'))).toEqual([]);
+    expect(readdirSync(path.join(dir, 'j'))).toEqual(['worker.lock']); // every segment deleted; the lock goes with close()
     box.close(true);
   });
 
@@ -75,12 +75,21 @@ describe('worker outbox', () => {
     box.close(true);
   });
 
-  it('refuses a folder that holds another worker\'s journal, and a single write larger than half the bound', async () => {
+  it('adopts the journal a dead worker left (a torn last line removed and counted), refuses a folder a live worker holds, and a single write larger than half the bound', async () => {
     const j = path.join(dir, 'j');
     const box = new Outbox(j, { maxBytes: 64 * 1024 });
-    await box.append(entry(1));
-    box.close(true); // not removed: an entry was never delivered
-    expect(() => new Outbox(j, { maxBytes: 64 * 1024 })).toThrow(/already holds 1 journal file\(s\) of another worker/);
+    for (let i = 1; i <= 3; i++) await box.append({ ...entry(1), seq: i, owner: 'dead:1:aa' });
+    box.close(true); // not removed: entries were never delivered
+    appendFileSync(path.join(j, readdirSync(j).find((f) => f.endsWith('.jsonl'))!), '{"seq":4,"runId":1,"ep'); // cut off by the crash
+    const next = new Outbox(j, { maxBytes: 64 * 1024 });
+    expect(next.adopted).toEqual({ entries: 3, points: 3, maxSeq: 3, torn: 1 });
+    expect(next.peek().map((e) => [e.seq, e.owner])).toEqual([[1, 'dead:1:aa'], [2, 'dead:1:aa'], [3, 'dead:1:aa']]);
+    await next.append({ ...entry(1), seq: 4 });
+    next.ack(3);
+    expect(next.peek().map((e) => e.seq)).toEqual([4]); // its own writes come after the adopted ones
+    // The lock names a live process of this host (our parent): the folder is in use.
+    writeFileSync(path.join(j, 'worker.lock'), `${hostname()}:${process.ppid}\n`);
+    expect(() => new Outbox(j, { maxBytes: 64 * 1024 })).toThrow(`worker buffer folder ${j} is in use by a running worker (pid ${process.ppid} on this host): pass another --buffer-dir`);
     writeFileSync(path.join(dir, 'x'), '');
     const small = new Outbox(path.join(dir, 'k'), { maxBytes: 64 * 1024 });
     await expect(small.append(entry(4000))).rejects.toThrow(/more than half the worker buffer .*--buffer-mb/);

@@ -6,8 +6,12 @@
 //
 // The journal survives the worker's process dying with the page cache (no fsync per write): its purpose
 // is riding out an unreachable server, not a crashed node. A crashed worker's run resumes from its last
-// stored checkpoint.
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+// stored checkpoint. A journal left by a worker that died is adopted by the next one opened on the same
+// folder (or `ssmb worker --replay DIR`): its entries are sent first, under their own lease (owner and
+// attempt), and the server's write ledger acknowledges what it already has. A folder whose lock names a
+// live process on this host is refused.
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { countPoints, toWire, type WorkerOp } from '../worker_ops.ts';
 
@@ -17,6 +21,8 @@ export interface OutboxEntry {
   runId: number;
   /** The lease epoch ("attempt") the write is made under. */
   epoch: number;
+  /** The lease owner (the worker id): a journal replayed by another worker sends it under this lease. */
+  owner?: string;
   op: WorkerOp;
   /** A local file the server receives by upload (as op.upload) before the op is sent. */
   file?: string;
@@ -47,6 +53,32 @@ export interface OutboxOptions {
   onRoom?: (state: OutboxState, waitedMs: number) => void;
 }
 
+/** What a journal left behind by an earlier worker held when this one adopted it. */
+export interface AdoptedJournal {
+  entries: number;
+  points: number;
+  /** Highest seq in it (this worker numbers its own writes after it). */
+  maxSeq: number;
+  /** A last line cut off by the crash (not a whole write): removed, and counted here. */
+  torn: number;
+}
+
+const LOCK = 'worker.lock';
+
+/** The pid in a lock file written by a process on this host that is still alive, else null. */
+function liveLocker(file: string): number | null {
+  if (!existsSync(file)) return null;
+  const [host, pidText] = readFileSync(file, 'utf8').trim().split(':');
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
+  }
+}
+
 export class Outbox {
   private sealed: Segment[] = [];
   private active: (Segment & { fd: number }) | null = null;
@@ -58,6 +90,8 @@ export class Outbox {
   private fullSince: number | null = null;
   readonly maxBytes: number;
   readonly segmentBytes: number;
+  /** The journal of an earlier worker found in `dir` (sent before this worker's writes). */
+  readonly adopted: AdoptedJournal = { entries: 0, points: 0, maxSeq: 0, torn: 0 };
 
   constructor(
     readonly dir: string,
@@ -67,8 +101,33 @@ export class Outbox {
     this.maxBytes = opts.maxBytes;
     this.segmentBytes = Math.min(opts.segmentBytes ?? 1 << 20, Math.floor(opts.maxBytes / 4));
     mkdirSync(dir, { recursive: true });
-    const left = readdirSync(dir).filter((f) => f.endsWith('.jsonl'));
-    if (left.length) throw new Error(`worker buffer folder ${dir} already holds ${left.length} journal file(s) of another worker: pass an empty --buffer-dir`);
+    const live = liveLocker(path.join(dir, LOCK));
+    if (live !== null) throw new Error(`worker buffer folder ${dir} is in use by a running worker (pid ${live} on this host): pass another --buffer-dir`);
+    writeFileSync(path.join(dir, LOCK), `${hostname()}:${process.pid}\n`);
+    const left = readdirSync(dir).filter((f) => /^\d+\.jsonl$/.test(f)).sort();
+    for (const f of left) this.adopt(path.join(dir, f));
+    this.next = left.length ? Number.parseInt(left[left.length - 1], 10) + 1 : 0;
+  }
+
+  /** Takes over one segment file an earlier worker left (a torn last line is removed and counted). */
+  private adopt(file: string): void {
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    const entries: OutboxEntry[] = [];
+    for (const [i, l] of lines.entries()) {
+      try {
+        entries.push(JSON.parse(l) as OutboxEntry);
+      } catch (err) {
+        if (i !== lines.length - 1) throw new Error(`worker buffer ${file}: line ${i + 1} is not a journal entry (${(err as Error).message}); move the folder aside`);
+        this.adopted.torn++;
+      }
+    }
+    if (entries.length === 0) return unlinkSync(file);
+    if (this.adopted.torn) writeFileSync(file, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    const points = countPoints(entries.map((e) => e.op));
+    this.sealed.push({ file, bytes: statSync(file).size, entries: entries.length, points, loaded: null });
+    this.adopted.entries += entries.length;
+    this.adopted.points += points;
+    this.adopted.maxSeq = Math.max(this.adopted.maxSeq, ...entries.map((e) => e.seq));
   }
 
   /** What waits to be sent. */
@@ -168,5 +227,6 @@ export class Outbox {
       else unlinkSync(a.file);
     }
     if (remove && this.sealed.length === 0) rmSync(this.dir, { recursive: true, force: true });
+    else rmSync(path.join(this.dir, LOCK), { force: true });
   }
 }
