@@ -774,8 +774,9 @@ export class HttpStore implements WorkerStoreApi {
   }
 
   /**
-   * Stops the sender. Undelivered writes stay in the buffer folder (named in the message); when
-   * everything was delivered the folder is removed (the buffer folder itself only when left empty).
+   * Stops the sender. Undelivered writes stay in the buffer folder (named in the message), with the
+   * identity they replay under; when everything was delivered both are removed (the buffer folder itself
+   * only when left empty).
    */
   close(): void {
     this.closed = true;
@@ -787,6 +788,8 @@ export class HttpStore implements WorkerStoreApi {
       return;
     }
     rmSync(this.runFilesDir, { recursive: true, force: true });
+    // The identity is kept only so that undelivered writes replay under it: with none left it goes too.
+    rmSync(path.join(this.bufferDir, IDENTITY_FILE), { force: true });
     try {
       rmdirSync(this.bufferDir);
     } catch {
