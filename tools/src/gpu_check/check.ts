@@ -10,7 +10,7 @@
 // estimate (from the rows already measured) does not fit in what is left is skipped and listed; `run`
 // kills it at the limit as a last resort.
 //   ssmb-gpu-check/run [--limit S] [--models iresnet18,iresnet100] [--batches 16,64,128] [--providers webgpu,cpu]
-//                      [--reps N] [--grad-model iresnet18] [--grad-pairs 4]
+//                      [--work train,infer] [--reps N] [--grad-model iresnet18|none] [--grad-pairs 4] [--adapter-only]
 // During development: npx tsx tools/src/gpu_check/check.ts --probe <compiled vk_adapter> [options]
 import os from 'node:os';
 import path from 'node:path';
@@ -24,12 +24,14 @@ import { createEngineEmbedder, type EngineEmbedder } from '../../../packages/cor
 import { engineModelOf } from '../../../packages/core/src/engine/student_graph.ts';
 import { loadOrt, resolveThreads } from '../../../packages/core/src/engine/ort_session.ts';
 import { maxRelDiff } from '../../../packages/core/src/kernels/test_utils.ts';
+import { estimateRow, type MeasuredRow } from './plan.ts';
 import { describeDevice, discoverAdapter, probeRunner, type DiscoveryResult } from './vulkan.ts';
 
 const HFR = { taps: ['stem', 'layer1', 'layer2'], numExperts: 4, kind: 'style' as const };
 const LOSS = { margin: 0, lambdaTs: 1, alpha: 0.01 }; // the engine bench's loss
 const PROVIDERS = ['webgpu', 'cpu'] as const;
 type Provider = (typeof PROVIDERS)[number];
+const WORK = ['train', 'infer'] as const;
 
 const started = performance.now();
 const elapsed = () => (performance.now() - started) / 1e3;
@@ -57,34 +59,30 @@ function options() {
       models: { type: 'string', default: 'iresnet18,iresnet100' },
       batches: { type: 'string', default: '16,64,128' },
       providers: { type: 'string', default: PROVIDERS.join(',') },
+      work: { type: 'string', default: WORK.join(',') },
       reps: { type: 'string', default: '3' },
+      'adapter-only': { type: 'boolean', default: false },
       'grad-model': { type: 'string', default: 'iresnet18' },
       'grad-pairs': { type: 'string', default: '4' },
       probe: { type: 'string' },
     },
   });
   const models = list(values.models, 'models');
-  for (const m of [...models, values['grad-model']]) iresnetConfig(m); // names the registered IResNets when unknown
+  const gradModel = values['grad-model'] === 'none' ? null : values['grad-model'];
+  for (const m of [...models, ...(gradModel ? [gradModel] : [])]) iresnetConfig(m); // names the registered IResNets when unknown
   return {
     limit: positive(values.limit, 'limit'),
     models,
     batches: list(values.batches, 'batches').map((b) => positive(b, 'batches', true)).sort((a, b) => a - b),
     providers: list(values.providers, 'providers', PROVIDERS) as Provider[],
+    work: list(values.work, 'work', WORK),
     reps: positive(values.reps, 'reps'),
-    gradModel: values['grad-model'],
+    adapterOnly: values['adapter-only'],
+    gradModel,
     gradPairs: positive(values['grad-pairs'], 'grad-pairs'),
     probe: values.probe ?? process.env.GPU_CHECK_PROBE ?? path.join(import.meta.dirname ?? __dirname, 'vk_adapter'),
   };
 }
-
-/** Relative cost of one image through a model: IResNet blocks cost alike at every stage (channels double as
- *  the side halves), so blocks x input area. Used only to estimate a row not yet measured. */
-const costOf = (model: string) => {
-  const c = iresnetConfig(model);
-  return c.depths.reduce((a, d) => a + d, 1) * c.inputSize ** 2;
-};
-
-interface Measured { model: string; provider: Provider; batch: number; openS: number; firstS: number; stepS: number; inferS: number }
 
 async function time<T>(f: () => Promise<T>): Promise<{ s: number; value: T }> {
   const t0 = performance.now();
@@ -122,49 +120,52 @@ async function main(): Promise<number> {
       exit = 2;
     }
   }
+  if (opt.adapterOnly) return exit;
   const engine = await initBackend({ prefer: 'wasm' }); // tfjs only makes the random models
   say(`random models made by tfjs on ${engine}; onnxruntime cpu on ${threads} threads`);
-
-  // -- one step's gradients, webgpu against cpu
-  if (providers.includes('webgpu') && providers.includes('cpu')) {
-    const t = await time(() => gradientCheck(opt.gradModel, opt.gradPairs, threads));
-    say(`${t.value} [${fmt(t.s)} s]`);
-  }
 
   // -- speed rows, smallest batch first, each model, each provider
   say(`\nSSMB N=${HFR.numExperts} ${HFR.kind} at ${HFR.taps.join('/')}; training step = forward + loss + every SSMB gradient (B/2 pairs); inference = evaluation embeddings with routing; ` +
     `best of up to ${opt.reps} runs after one warm-up${software ? '; webgpu rows: SOFTWARE adapter' : ''}`);
-  say(['model', 'provider', 'batch', 'train img/s', 'infer img/s', 'first step s', 'open s'].map((h, i) => (i < 2 ? h.padEnd(12) : h.padStart(13))).join(''));
-  const measured: Measured[] = [];
+  say(['model', 'provider', 'batch', 'train img/s', 'infer img/s', 'first step s', 'open s'].map((h, i) => (i < 2 ? h.padEnd(14) : h.padStart(13))).join(''));
+  const measured: MeasuredRow[] = [];
   const skipped: string[] = [];
   const models = new Map<string, ParityModel>();
   const embedders = new Map<string, EngineEmbedder>();
-  const estimate = (model: string, provider: Provider, batch: number): number | null => {
-    const same = measured.filter((m) => m.provider === provider);
-    if (!same.length) return null;
-    const ref = same.find((m) => m.model === model) ?? same[same.length - 1];
-    const scale = (batch / ref.batch) * (costOf(model) / costOf(ref.model));
-    const perRun = (ref.stepS + ref.inferS) * scale;
-    return ref.openS * (ref.model === model ? 1 : costOf(model) / costOf(ref.model)) + (ref.firstS - ref.stepS) + 2 * perRun;
+  // one step's gradients, webgpu against cpu: after the smallest batch's rows, whose figures say whether it fits
+  let gradients = opt.gradModel && providers.includes('webgpu') && providers.includes('cpu') ? 'pending' : 'not asked for';
+  const checkGradients = async () => {
+    const g = opt.gradModel!;
+    const need = [...providers].map((pr) => estimateRow(measured, g, pr, 2 * opt.gradPairs) ?? 0).reduce((a, b) => a + b, 0);
+    if (need > left()) {
+      gradients = `skipped (needs ~${fmt(need, 0)} s, ${fmt(Math.max(0, left()), 0)} s left)`;
+      say(`gradients webgpu vs cpu: ${gradients}`);
+      return;
+    }
+    const t = await time(() => gradientCheck(g, opt.gradPairs, threads));
+    gradients = 'measured';
+    say(`${t.value} [${fmt(t.s)} s]`);
   };
   for (const batch of opt.batches) {
+    if (batch !== opt.batches[0] && gradients === 'pending') await checkGradients();
     for (const model of opt.models) {
       for (const provider of providers) {
-        const est = estimate(model, provider, batch);
+        const est = estimateRow(measured, model, provider, batch);
         const row = `${model} ${provider} batch ${batch}`;
         if (est !== null && est > left()) {
           skipped.push(`${row} (needs ~${fmt(est, 0)} s, ${fmt(Math.max(0, left()), 0)} s left)`);
-          say(`${model.padEnd(12)}${provider.padEnd(12)}${String(batch).padStart(13)}   skipped: needs ~${fmt(est, 0)} s, ${fmt(Math.max(0, left()), 0)} s left`);
+          say(`${model.padEnd(14)}${provider.padEnd(14)}${String(batch).padStart(13)}   skipped: needs ~${fmt(est, 0)} s, ${fmt(Math.max(0, left()), 0)} s left`);
           continue;
         }
         if (!models.has(model)) models.set(model, parityModel(model, HFR, 1, 1));
-        const m = await measureRow(models.get(model)!, model, provider, batch, threads, opt.reps, left, embedders);
+        const m = await measureRow(models.get(model)!, model, provider, batch, threads, opt, left, embedders);
         measured.push({ ...m, provider });
-        say(`${model.padEnd(12)}${provider.padEnd(12)}${String(batch).padStart(13)}${fmt(batch / m.stepS, 2).padStart(13)}${fmt(batch / m.inferS, 1).padStart(13)}` +
+        say(`${model.padEnd(14)}${provider.padEnd(14)}${String(batch).padStart(13)}${fmt(batch / m.stepS, 2).padStart(13)}${fmt(batch / m.inferS, 1).padStart(13)}` +
           `${fmt(m.firstS, 1).padStart(13)}${fmt(m.openS, 1).padStart(13)}${m.runs < opt.reps ? `   (${m.runs} timed run${m.runs === 1 ? '' : 's'}: time)` : ''}`);
       }
     }
   }
+  if (gradients === 'pending') await checkGradients();
   for (const e of embedders.values()) await e.dispose();
   for (const p of models.values()) p.model.dispose();
   say(`\n${measured.length} rows measured, ${skipped.length} skipped${skipped.length ? `: ${skipped.join('; ')}` : ''}`);
@@ -175,7 +176,8 @@ async function main(): Promise<number> {
 
 /** One row: a training session of `batch` images (opened, one warm-up step, up to `reps` timed ones while
  *  they fit), then the model's embedder (one per model and provider) on `batch` images likewise. */
-async function measureRow(p: ParityModel, model: string, provider: Provider, batch: number, threads: number, reps: number, left: () => number, embedders: Map<string, EngineEmbedder>) {
+async function measureRow(p: ParityModel, model: string, provider: Provider, batch: number, threads: number, opt: { reps: number; work: string[] }, left: () => number, embedders: Map<string, EngineEmbedder>) {
+  const reps = opt.reps;
   const em = engineModelOf(p.model);
   const S = p.size, pairs = batch / 2, E = p.model.backbone.embeddingSize;
   const images = new Float32Array(batch * S * S * 3).map((_, i) => p.images[i % p.images.length]);
@@ -185,21 +187,28 @@ async function measureRow(p: ParityModel, model: string, provider: Provider, bat
     teacher: new Float32Array(pairs * E).map((_, i) => Math.sin(i) / Math.sqrt(E)),
     params: ssmbParamValues(p.model),
   };
-  const open = await time(() => OrtSsmbTrainer.create(em, { pairs, loss: LOSS, threads, provider }));
-  const trainer = open.value;
-  let runs = 0, stepS = Infinity, inferS = Infinity, firstS = 0;
-  try {
-    firstS = (await time(() => trainer.step(input))).s;
-    for (let r = 0; r < reps && (r === 0 || Math.min(stepS, firstS) < left()); r++, runs++) stepS = Math.min(stepS, (await time(() => trainer.step(input))).s);
-  } finally {
-    await trainer.release();
+  let runs = 0, stepS = NaN, inferS = NaN, firstS = NaN, openS = NaN;
+  if (opt.work.includes('train')) {
+    const open = await time(() => OrtSsmbTrainer.create(em, { pairs, loss: LOSS, threads, provider }));
+    const trainer = open.value;
+    openS = open.s;
+    stepS = Infinity;
+    try {
+      firstS = (await time(() => trainer.step(input))).s;
+      for (let r = 0; r < reps && (r === 0 || Math.min(stepS, firstS) < left()); r++, runs++) stepS = Math.min(stepS, (await time(() => trainer.step(input))).s);
+    } finally {
+      await trainer.release();
+    }
   }
+  if (!opt.work.includes('infer')) return { model, batch, openS, firstS, stepS, inferS, runs };
   const key = `${model}/${provider}`;
   if (!embedders.has(key)) embedders.set(key, await createEngineEmbedder(em, { threads, provider }));
   const embedder = embedders.get(key)!;
-  await embedder.embed(images); // warm-up at this batch size
+  const first = (await time(() => embedder.embed(images))).s; // warm-up at this batch size
+  inferS = Infinity;
   for (let r = 0; r < reps && (r === 0 || inferS < left()); r++) inferS = Math.min(inferS, (await time(() => embedder.embed(images))).s);
-  return { model, batch, openS: open.s, firstS, stepS, inferS, runs };
+  if (!opt.work.includes('train')) { firstS = first; runs = reps; }
+  return { model, batch, openS, firstS, stepS, inferS, runs };
 }
 
 /** One training step of a calibrated model (routing spread over the experts, away from ties) on cpu and on
