@@ -10,6 +10,7 @@
 // estimate (from the rows already measured) does not fit in what is left is skipped and listed; `run`
 // kills it at the limit as a last resort.
 //   ssmb-gpu-check/run [--limit S] [--models iresnet18,iresnet100] [--batches 16,64,128] [--providers webgpu,cpu]
+//                      (--providers may add cuda where that provider is installed)
 //                      [--work train,infer] [--reps N] [--grad-model iresnet18|none] [--grad-pairs 4] [--adapter-only]
 // During development: npx tsx tools/src/gpu_check/check.ts --probe <compiled vk_adapter> [options]
 import os from 'node:os';
@@ -22,14 +23,15 @@ import { parityModel, ssmbParamValues, type ParityModel } from '../../../package
 import { OrtSsmbTrainer } from '../../../packages/core/src/engine/ssmb_trainer.ts';
 import { createEngineEmbedder, type EngineEmbedder } from '../../../packages/core/src/engine/embedder.ts';
 import { engineModelOf } from '../../../packages/core/src/engine/student_graph.ts';
-import { loadOrt, resolveThreads } from '../../../packages/core/src/engine/ort_session.ts';
+import { CUDA_INSTALL_HINT, listProviders, loadOrt, resolveThreads } from '../../../packages/core/src/engine/ort_session.ts';
 import { maxRelDiff } from '../../../packages/core/src/kernels/test_utils.ts';
 import { estimateRow, type MeasuredRow } from './plan.ts';
 import { describeDevice, discoverAdapter, probeRunner, type DiscoveryResult } from './vulkan.ts';
 
 const HFR = { taps: ['stem', 'layer1', 'layer2'], numExperts: 4, kind: 'style' as const };
 const LOSS = { margin: 0, lambdaTs: 1, alpha: 0.01 }; // the engine bench's loss
-const PROVIDERS = ['webgpu', 'cpu'] as const;
+// cuda: only when asked for (onnxruntime-node's CUDA provider is an extra install, README)
+const PROVIDERS = ['webgpu', 'cpu', 'cuda'] as const;
 type Provider = (typeof PROVIDERS)[number];
 const WORK = ['train', 'infer'] as const;
 
@@ -58,7 +60,7 @@ function options() {
       limit: { type: 'string', default: '480' },
       models: { type: 'string', default: 'iresnet18,iresnet100' },
       batches: { type: 'string', default: '16,64,128' },
-      providers: { type: 'string', default: PROVIDERS.join(',') },
+      providers: { type: 'string', default: 'webgpu,cpu' },
       work: { type: 'string', default: WORK.join(',') },
       reps: { type: 'string', default: '3' },
       'adapter-only': { type: 'boolean', default: false },
@@ -98,6 +100,12 @@ async function main(): Promise<number> {
   const ort = await loadOrt();
   say(`ssmb-gpu-check: node ${process.version}, onnxruntime-node ${ort.env.versions.common}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ` +
     `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB memory, limit ${opt.limit} s`);
+
+  const cuda = listProviders(ort).find((p) => p.name === 'cuda');
+  if (cuda) say(`onnxruntime cuda provider: ${cuda.installed ? 'installed' : `not installed (${cuda.reason})`}`);
+  if (opt.providers.includes('cuda') && !cuda?.installed) {
+    throw new Error(`--providers has cuda: the onnxruntime execution provider 'cuda' is not installed (${cuda?.reason ?? 'onnxruntime-node does not offer it'}); install it with ${CUDA_INSTALL_HINT}`);
+  }
 
   // -- the adapter
   let providers = opt.providers;
@@ -152,9 +160,10 @@ async function main(): Promise<number> {
       for (const provider of providers) {
         const est = estimateRow(measured, model, provider, batch);
         const row = `${model} ${provider} batch ${batch}`;
-        if (est !== null && est > left()) {
-          skipped.push(`${row} (needs ~${fmt(est, 0)} s, ${fmt(Math.max(0, left()), 0)} s left)`);
-          say(`${model.padEnd(14)}${provider.padEnd(14)}${String(batch).padStart(13)}   skipped: needs ~${fmt(est, 0)} s, ${fmt(Math.max(0, left()), 0)} s left`);
+        if ((est !== null && est > left()) || left() <= 0) {
+          const why = est !== null ? `needs ~${fmt(est, 0)} s, ${fmt(Math.max(0, left()), 0)} s left` : 'no time left';
+          skipped.push(`${row} (${why})`);
+          say(`${model.padEnd(14)}${provider.padEnd(14)}${String(batch).padStart(13)}   skipped: ${why}`);
           continue;
         }
         if (!models.has(model)) models.set(model, parityModel(model, HFR, 1, 1));
@@ -200,7 +209,8 @@ async function measureRow(p: ParityModel, model: string, provider: Provider, bat
       await trainer.release();
     }
   }
-  if (!opt.work.includes('infer')) return { model, batch, openS, firstS, stepS, inferS, runs };
+  // inference after a training row that used up the time: not started (its figure shows as '-')
+  if (!opt.work.includes('infer') || left() <= 0) return { model, batch, openS, firstS, stepS, inferS, runs };
   const key = `${model}/${provider}`;
   if (!embedders.has(key)) embedders.set(key, await createEngineEmbedder(em, { threads, provider }));
   const embedder = embedders.get(key)!;

@@ -80,6 +80,7 @@ describe('ssmb-gpu-check bundle', () => {
 
   it('is stopped at its time limit when a row overruns it', () => {
     const r = run(['--limit', '2']);
+    expect(r.status).toBe(124); // timeout(1)'s status
     expect(r.out).toContain('ssmb-gpu-check: stopped at the 2 s limit; the lines above are what was measured');
     expect(r.s).toBeLessThan(15);
   });
@@ -88,7 +89,11 @@ describe('ssmb-gpu-check bundle', () => {
     expect(run(['--limit', 'soon'])).toMatchObject({ status: 2, err: "ssmb-gpu-check: --limit is 'soon'; expected whole seconds\n" });
     const r = run(['--providers', 'tpu', '--adapter-only']);
     expect(r.status).toBe(1);
-    expect(r.err).toContain('ssmb-gpu-check: --providers has tpu; expected some of webgpu, cpu');
+    expect(r.err).toContain('ssmb-gpu-check: --providers has tpu; expected some of webgpu, cpu, cuda');
+    // cuda is offered by onnxruntime-node but its libraries are an extra install: named, with the command
+    const c = run(['--providers', 'cuda', '--adapter-only']);
+    expect(c.status).toBe(1);
+    expect(c.err).toMatch(/ssmb-gpu-check: --providers has cuda: the onnxruntime execution provider 'cuda' is not installed \(missing libonnxruntime_providers_cuda.so, libonnxruntime_providers_shared.so in \S+ssmb-gpu-check\/node_modules\/onnxruntime-node\/bin\/napi-v6\/linux\/x64\); install it with /);
     expect(run(['--models', 'iresnet7', '--adapter-only']).err).toMatch(/ssmb-gpu-check: unknown IResNet "iresnet7"; registered IResNets: .*iresnet100/);
   });
 });

@@ -34,11 +34,16 @@ pid=$!
   sleep "$limit" >/dev/null 2>&1 &
   s=$!
   wait "$s"
-  if kill -9 "$pid" 2>/dev/null; then echo "ssmb-gpu-check: stopped at the $limit s limit; the lines above are what was measured"; fi
+  if kill -9 "$pid" 2>/dev/null; then
+    echo "ssmb-gpu-check: stopped at the $limit s limit; the lines above are what was measured"
+    exit 3
+  fi
 ) &
 watchdog=$!
 wait "$pid"
 rc=$?
 kill "$watchdog" 2>/dev/null
-wait "$watchdog" 2>/dev/null
+wait "$watchdog"
+# stopped by the watchdog: timeout(1)'s exit status
+if [ $? -eq 3 ]; then exit 124; fi
 exit "$rc"
