@@ -6,10 +6,10 @@
 // The work per row is the engine bench's (packages/core/bench/engine_bench.ts): SSMB N=4 'style' at
 // stem/layer1/layer2, batch B = B/2 pairs, L_cc + L_ts + alpha L_lb and every SSMB gradient in one
 // session run; inference = the evaluation embedding graph (backbone + SSMB + routing).
-// It keeps inside --limit seconds (default 480) by itself: rows run smallest first, and a row whose
-// estimate (from the rows already measured) does not fit in what is left is skipped and listed; `run`
-// kills it at the limit as a last resort.
-//   ssmb-gpu-check/run [--limit S] [--models iresnet18,iresnet100] [--batches 16,64,128] [--providers webgpu,cpu]
+// It keeps inside --limit seconds (default 480) by itself: the gradient check first (its step times are
+// the first estimates), then the rows smallest batch first; a row whose estimate (from what was already
+// measured) does not fit in what is left is skipped and listed; `run` kills it at the limit as a last resort.
+//   ssmb-gpu-check/run [--limit S] [--models iresnet18,iresnet100] [--batches 16,64,128] [--providers cpu,webgpu]
 //                      (--providers may add cuda where that provider is installed)
 //                      [--work train,infer] [--reps N] [--grad-model iresnet18|none] [--grad-pairs 4] [--adapter-only]
 // During development: npx tsx tools/src/gpu_check/check.ts --probe <compiled vk_adapter> [options]
@@ -60,7 +60,7 @@ function options() {
       limit: { type: 'string', default: '480' },
       models: { type: 'string', default: 'iresnet18,iresnet100' },
       batches: { type: 'string', default: '16,64,128' },
-      providers: { type: 'string', default: 'webgpu,cpu' },
+      providers: { type: 'string', default: 'cpu,webgpu' },
       work: { type: 'string', default: WORK.join(',') },
       reps: { type: 'string', default: '3' },
       'adapter-only': { type: 'boolean', default: false },
@@ -132,6 +132,17 @@ async function main(): Promise<number> {
   const engine = await initBackend({ prefer: 'wasm' }); // tfjs only makes the random models
   say(`random models made by tfjs on ${engine}; onnxruntime cpu on ${threads} threads`);
 
+  // -- one step's gradients, webgpu against cpu; its step times are the first estimate of the rows (a
+  // software adapter's IResNet-18 row can take longer than the whole limit: it is then skipped, not killed)
+  const seeds: MeasuredRow[] = [];
+  if (opt.gradModel && providers.includes('webgpu') && providers.includes('cpu')) {
+    const t = await time(() => gradientCheck(opt.gradModel!, opt.gradPairs, threads));
+    say(`${t.value.line} [${fmt(t.s)} s]`);
+    for (const [provider, m] of Object.entries(t.value.timing)) {
+      seeds.push({ model: opt.gradModel, provider, batch: 2 * opt.gradPairs, openS: m.openS, firstS: m.stepS, stepS: m.stepS, inferS: NaN });
+    }
+  }
+
   // -- speed rows, smallest batch first, each model, each provider
   say(`\nSSMB N=${HFR.numExperts} ${HFR.kind} at ${HFR.taps.join('/')}; training step = forward + loss + every SSMB gradient (B/2 pairs); inference = evaluation embeddings with routing; ` +
     `best of up to ${opt.reps} runs after one warm-up${software ? '; webgpu rows: SOFTWARE adapter' : ''}`);
@@ -140,25 +151,10 @@ async function main(): Promise<number> {
   const skipped: string[] = [];
   const models = new Map<string, ParityModel>();
   const embedders = new Map<string, EngineEmbedder>();
-  // one step's gradients, webgpu against cpu: after the smallest batch's rows, whose figures say whether it fits
-  let gradients = opt.gradModel && providers.includes('webgpu') && providers.includes('cpu') ? 'pending' : 'not asked for';
-  const checkGradients = async () => {
-    const g = opt.gradModel!;
-    const need = [...providers].map((pr) => estimateRow(measured, g, pr, 2 * opt.gradPairs) ?? 0).reduce((a, b) => a + b, 0);
-    if (need > left()) {
-      gradients = `skipped (needs ~${fmt(need, 0)} s, ${fmt(Math.max(0, left()), 0)} s left)`;
-      say(`gradients webgpu vs cpu: ${gradients}`);
-      return;
-    }
-    const t = await time(() => gradientCheck(g, opt.gradPairs, threads));
-    gradients = 'measured';
-    say(`${t.value} [${fmt(t.s)} s]`);
-  };
   for (const batch of opt.batches) {
-    if (batch !== opt.batches[0] && gradients === 'pending') await checkGradients();
     for (const model of opt.models) {
       for (const provider of providers) {
-        const est = estimateRow(measured, model, provider, batch);
+        const est = estimateRow([...seeds, ...measured], model, provider, batch);
         const row = `${model} ${provider} batch ${batch}`;
         if ((est !== null && est > left()) || left() <= 0) {
           const why = est !== null ? `needs ~${fmt(est, 0)} s, ${fmt(Math.max(0, left()), 0)} s left` : 'no time left';
@@ -174,7 +170,6 @@ async function main(): Promise<number> {
       }
     }
   }
-  if (gradients === 'pending') await checkGradients();
   for (const e of embedders.values()) await e.dispose();
   for (const p of models.values()) p.model.dispose();
   say(`\n${measured.length} rows measured, ${skipped.length} skipped${skipped.length ? `: ${skipped.join('; ')}` : ''}`);
@@ -223,19 +218,22 @@ async function measureRow(p: ParityModel, model: string, provider: Provider, bat
 
 /** One training step of a calibrated model (routing spread over the experts, away from ties) on cpu and on
  *  webgpu, same inputs: the largest gradient difference relative to the parameter's cpu scale. */
-async function gradientCheck(model: string, pairs: number, threads: number): Promise<string> {
+async function gradientCheck(model: string, pairs: number, threads: number): Promise<{ line: string; timing: Record<string, { openS: number; stepS: number }> }> {
   const p = parityModel(model, HFR, pairs, 2);
   try {
     const B = p.pairs, S = p.size;
     const teacher = tf.tidy(() => p.model.teacherForward(tf.tensor4d(p.images.subarray(0, B * S * S * 3), [B, S, S, 3])).dataSync() as Float32Array);
     const input = { images: p.images, labels: p.labels, teacher, params: ssmbParamValues(p.model) };
-    const out: Record<Provider, Awaited<ReturnType<OrtSsmbTrainer['step']>>> = {} as never;
-    for (const provider of PROVIDERS) {
-      const trainer = await OrtSsmbTrainer.create(engineModelOf(p.model), { pairs, loss: LOSS, threads, provider });
+    const out = {} as Record<'cpu' | 'webgpu', Awaited<ReturnType<OrtSsmbTrainer['step']>>>;
+    const timing: Record<string, { openS: number; stepS: number }> = {};
+    for (const provider of ['cpu', 'webgpu'] as const) {
+      const open = await time(() => OrtSsmbTrainer.create(engineModelOf(p.model), { pairs, loss: LOSS, threads, provider }));
       try {
-        out[provider] = await trainer.step(input);
+        const step = await time(() => open.value.step(input));
+        out[provider] = step.value;
+        timing[provider] = { openS: open.s, stepS: step.s };
       } finally {
-        await trainer.release();
+        await open.value.release();
       }
     }
     let worst = 0, worstName = '';
@@ -245,8 +243,9 @@ async function gradientCheck(model: string, pairs: number, threads: number): Pro
     }
     const decisions = out.cpu.routing.reduce((a, r) => a + r.expert.length, 0);
     const differ = out.cpu.routing.reduce((a, r, i) => a + r.expert.filter((e, j) => e !== out.webgpu.routing[i].expert[j]).length, 0);
-    return `gradients webgpu vs cpu (${model}, ${2 * pairs} images, one step): max relative difference ${worst.toExponential(2)} over ${out.cpu.grads.size} SSMB parameters ` +
+    const line = `gradients webgpu vs cpu (${model}, ${2 * pairs} images, one step): max relative difference ${worst.toExponential(2)} over ${out.cpu.grads.size} SSMB parameters ` +
       `(worst ${worstName}); loss ${out.webgpu.loss.toPrecision(7)} vs ${out.cpu.loss.toPrecision(7)}; routing ${differ === 0 ? `identical (${decisions} decisions)` : `${differ} of ${decisions} decisions differ`}`;
+    return { line, timing };
   } finally {
     p.model.dispose();
   }

@@ -33,6 +33,7 @@ function run(args: string[], env: Record<string, string> = {}) {
 }
 
 const LVP = '/usr/share/vulkan/icd.d/lvp_icd.json';
+const HUGE = 1_000_000_000; // images in a batch: never fits
 
 describe('ssmb-gpu-check bundle', () => {
   it(`holds node, onnxruntime, the Vulkan loader and the C runtime, in at most ${MAX_MIB} MiB`, () => {
@@ -45,7 +46,7 @@ describe('ssmb-gpu-check bundle', () => {
   });
 
   it('runs in a clean environment: names the software adapter, measures webgpu and cpu, skips what does not fit', () => {
-    const r = run(['--limit', '240', '--models', 'iresnet-tiny', '--batches', '2,100000', '--work', 'infer', '--grad-model', 'none', '--reps', '1']);
+    const r = run(['--limit', '240', '--models', 'iresnet-tiny', '--batches', `2,${HUGE}`, '--work', 'infer', '--grad-model', 'none', '--reps', '1']);
     expect(r.status, `${r.out}\n${r.err}`).toBe(0);
     expect(r.out).toContain(`driver manifest used: ${LVP} (found in /usr/share/vulkan/icd.d)`);
     expect(r.out).toMatch(/^adapter: llvmpipe [^\n]*\(cpu; driver llvmpipe, Mesa /m);
@@ -54,10 +55,10 @@ describe('ssmb-gpu-check bundle', () => {
       const row = r.out.match(new RegExp(`^iresnet-tiny\\s+${provider}\\s+2\\s+-\\s+([\\d.]+)\\s`, 'm'));
       expect(row, `${provider} row in\n${r.out}`).not.toBeNull();
       expect(Number(row![1])).toBeGreaterThan(0);
-      // batch 100000 = 50000 x the measured batch: estimated far past what is left, so skipped and listed
-      expect(r.out).toMatch(new RegExp(`^iresnet-tiny\\s+${provider}\\s+100000\\s+skipped: needs ~\\d+ s, \\d+ s left`, 'm'));
+      // HUGE = 5e8 x the measured batch: estimated far past what is left on any machine, so skipped and listed
+      expect(r.out).toMatch(new RegExp(`^iresnet-tiny\\s+${provider}\\s+${HUGE}\\s+skipped: needs ~\\d+ s, \\d+ s left`, 'm'));
     }
-    expect(r.out).toMatch(/^2 rows measured, 2 skipped: iresnet-tiny webgpu batch 100000 \(needs ~\d+ s, \d+ s left\); iresnet-tiny cpu batch 100000/m);
+    expect(r.out).toMatch(new RegExp(`^2 rows measured, 2 skipped: iresnet-tiny cpu batch ${HUGE} \\(needs ~\\d+ s, \\d+ s left\\); iresnet-tiny webgpu batch ${HUGE}`, 'm'));
     console.log(`bundle run (inference, iresnet-tiny batch 2, webgpu + cpu): ${r.s.toFixed(1)} s`);
   });
 

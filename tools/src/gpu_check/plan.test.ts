@@ -20,7 +20,14 @@ describe('GPU check row estimate', () => {
     expect(estimateRow([row({})], 'iresnet100', 'webgpu', 16)).toBeCloseTo(2 * ratio + 29 + 2 * 1.5 * ratio, 10);
   });
 
-  it('counts work that was not run (NaN) as nothing', () => {
+  it('counts work that was not run (NaN) as nothing, and inference not measured as a third of a step', () => {
     expect(estimateRow([row({ openS: NaN, stepS: NaN, firstS: 3 })], 'iresnet18', 'webgpu', 32)).toBeCloseTo(3 + 2 * 0.5 * 2, 10);
+    // the gradient check's seed: one step, no inference
+    expect(estimateRow([row({ firstS: 1, inferS: NaN })], 'iresnet18', 'webgpu', 16)).toBeCloseTo(2 + 2 * (1 + 1 / 3), 10);
+  });
+
+  it('prefers the latest row of the same model', () => {
+    const rows = [row({ batch: 8, stepS: 100 }), row({ model: 'iresnet100', stepS: 7 }), row({ stepS: 2, firstS: 2, openS: 0, inferS: 0 })];
+    expect(estimateRow(rows, 'iresnet18', 'webgpu', 16)).toBeCloseTo(4, 10);
   });
 });

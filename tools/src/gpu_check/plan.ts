@@ -25,12 +25,15 @@ const n = (x: number) => (Number.isFinite(x) ? x : 0);
 
 /** Seconds a row is expected to take: the same provider's row of this model (else its last row, scaled
  *  by cost), scaled by batch: the session's opening, the first run's extra (shader compilation on a GPU),
- *  one warm-up and one timed run of the step and of inference. null: nothing on this provider measured yet. */
+ *  one warm-up and one timed run of the step and of inference. null: nothing on this provider measured yet.
+ *  A row whose work was not run counts it as nothing (NaN), except inference, taken as a third of a step. */
 export function estimateRow(measured: readonly MeasuredRow[], model: string, provider: string, batch: number): number | null {
   const same = measured.filter((m) => m.provider === provider);
   if (!same.length) return null;
   const ref = [...same].reverse().find((m) => m.model === model) ?? same[same.length - 1];
   const modelScale = costOf(model) / costOf(ref.model);
-  const perRun = (n(ref.stepS) + n(ref.inferS)) * (batch / ref.batch) * modelScale;
+  // a row measured without inference (the gradient check's steps): a forward is about a third of a step
+  const infer = Number.isFinite(ref.inferS) ? ref.inferS : n(ref.stepS) / 3;
+  const perRun = (n(ref.stepS) + infer) * (batch / ref.batch) * modelScale;
   return n(ref.openS) * modelScale + Math.max(0, n(ref.firstS) - n(ref.stepS)) + 2 * perRun;
 }
