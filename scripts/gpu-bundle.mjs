@@ -2,15 +2,15 @@
 // `npm run gpu-bundle`: the GPU check as one archive that runs on a bare x86-64 Linux node with a GPU
 // driver and nothing else installed: `tar xJf ssmb-gpu-check.tar.xz && ./ssmb-gpu-check/run`.
 // It holds this machine's node binary, onnxruntime-node's binding and library, the Vulkan loader, the
-// C/C++ runtime they link (glibc with its loader, libstdc++, libgcc_s: the node's own may be older than
-// what they were built against, so `run` starts node through the bundled ld.so), the adapter probe
+// C/C++ runtime they link (glibc with its loader, libstdc++, libgcc_s: where the node's own glibc is older
+// than this one, `run` starts node through the bundled ld.so), the adapter probe
 // (tools/src/gpu_check/vk_adapter.c, compiled here) and the check itself (tools/src/gpu_check/check.ts)
 // bundled into one JS file by esbuild, with tfjs's wasm binaries beside it.
 //   npx tsx scripts/gpu-bundle.mjs [--out DIR] [--level 0-9]   (tsx: it reads the op table's TypeScript list)
 // --out: where ssmb-gpu-check.tar.xz is written (default dist/); --level: xz preset (default 9; tests use 0).
 // Needs a C compiler (cc), the Vulkan headers (Debian: libvulkan-dev), the Vulkan loader, tar and xz.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -122,7 +122,12 @@ export async function buildGpuBundle({ out = path.join(root, 'dist'), level = 9,
   for (const f of [path.join(stage, 'node'), path.join(stage, ORT_BIN, 'onnxruntime_binding.node'), path.join(stage, ORT_BIN, 'libonnxruntime.so.1'), probe, loader]) {
     for (const [name, file] of sharedLibs(f)) if (!file.startsWith(stage)) libs.set(name, file);
   }
-  for (const [name, file] of libs) copyFileSync(file, path.join(stage, 'lib', name));
+  // the loader apart (always used), the C runtime beside it (used where the node's glibc is older)
+  mkdirSync(path.join(stage, 'lib', 'vulkan'));
+  for (const [name, file] of libs) copyFileSync(file, path.join(stage, 'lib', name === 'libvulkan.so.1' ? 'vulkan' : '', name));
+  const glibc = sh('getconf', ['GNU_LIBC_VERSION'], 'reading the glibc version').trim().replace(/^glibc /, '');
+  if (!/^\d+\.\d+/.test(glibc)) throw new Error(`gpu-bundle: getconf GNU_LIBC_VERSION gave '${glibc}'; expected glibc's version`);
+  writeFileSync(path.join(stage, 'lib', 'GLIBC_VERSION'), `${glibc}\n`);
   if (![...libs.keys()].some((n) => n.startsWith('ld-linux'))) throw new Error('gpu-bundle: ldd named no ld-linux loader for node; cannot make a bundle that runs on another glibc');
 
   // one archive, checked against the size a cluster node should have to fetch

@@ -101,6 +101,7 @@ async function main(): Promise<number> {
   say(`ssmb-gpu-check: node ${process.version}, onnxruntime-node ${ort.env.versions.common}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ` +
     `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB memory, limit ${opt.limit} s`);
 
+  if (process.env.GPU_CHECK_RUNTIME) say(`C runtime: ${process.env.GPU_CHECK_RUNTIME}`);
   const cuda = listProviders(ort).find((p) => p.name === 'cuda');
   if (cuda) say(`onnxruntime cuda provider: ${cuda.installed ? 'installed' : `not installed (${cuda.reason})`}`);
   if (opt.providers.includes('cuda') && !cuda?.installed) {

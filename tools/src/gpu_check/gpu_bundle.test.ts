@@ -40,14 +40,16 @@ describe('ssmb-gpu-check bundle', () => {
     expect(mib).toBeGreaterThan(1);
     expect(mib).toBeLessThanOrEqual(MAX_MIB);
     for (const f of ['run', 'node', 'check.js', 'vk_adapter', 'onnx.proto', 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1',
-      'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node', 'lib/libvulkan.so.1', 'lib/ld-linux-x86-64.so.2', 'lib/libc.so.6', 'lib/libstdc++.so.6']) {
+      'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node', 'lib/vulkan/libvulkan.so.1', 'lib/GLIBC_VERSION', 'lib/ld-linux-x86-64.so.2', 'lib/libc.so.6', 'lib/libstdc++.so.6']) {
       expect(existsSync(path.join(dir, f)), f).toBe(true);
     }
   });
 
   it('runs in a clean environment: names the software adapter, measures webgpu and cpu, skips what does not fit', () => {
-    const r = run(['--limit', '240', '--models', 'iresnet-tiny', '--batches', `2,${HUGE}`, '--work', 'infer', '--grad-model', 'none', '--reps', '1']);
+    // through the bundled ld.so and glibc, as on a machine whose own glibc is older
+    const r = run(['--limit', '240', '--models', 'iresnet-tiny', '--batches', `2,${HUGE}`, '--work', 'infer', '--grad-model', 'none', '--reps', '1'], { SSMB_GPU_CHECK_RUNTIME: 'bundled' });
     expect(r.status, `${r.out}\n${r.err}`).toBe(0);
+    expect(r.out).toMatch(/^C runtime: the bundled glibc 2\.\d+ \(this machine's: 2\.\d+\)$/m);
     expect(r.out).toContain(`driver manifest used: ${LVP} (found in /usr/share/vulkan/icd.d)`);
     expect(r.out).toMatch(/^adapter: llvmpipe [^\n]*\(cpu; driver llvmpipe, Mesa /m);
     expect(r.out).toContain('NOTE: a software adapter (a CPU-type Vulkan device): its webgpu figures say nothing about GPU speed');
@@ -69,6 +71,8 @@ describe('ssmb-gpu-check bundle', () => {
     const r = run(['--adapter-only'], { VK_DRIVER_FILES: mine });
     expect(r.status, `${r.out}\n${r.err}`).toBe(0);
     expect(r.out).toContain(`driver manifest used: ${mine} (from VK_DRIVER_FILES)`);
+    // this machine's glibc is as new as the bundled one (the bundle was built here): its own is used
+    expect(r.out).toMatch(/^C runtime: this machine's glibc 2\.\d+ \(bundled: 2\.\d+, not needed\)$/m);
     expect(r.out).not.toContain('/usr/share/vulkan/icd.d'); // the folders were not searched
   });
 
@@ -88,6 +92,7 @@ describe('ssmb-gpu-check bundle', () => {
 
   it('refuses bad options by name', () => {
     expect(run(['--limit', 'soon'])).toMatchObject({ status: 2, err: "ssmb-gpu-check: --limit is 'soon'; expected whole seconds\n" });
+    expect(run(['--adapter-only'], { SSMB_GPU_CHECK_RUNTIME: 'musl' })).toMatchObject({ status: 2, err: "ssmb-gpu-check: SSMB_GPU_CHECK_RUNTIME is 'musl'; expected bundled or host\n" });
     const r = run(['--providers', 'tpu', '--adapter-only']);
     expect(r.status).toBe(1);
     expect(r.err).toContain('ssmb-gpu-check: --providers has tpu; expected some of webgpu, cpu, cuda');
