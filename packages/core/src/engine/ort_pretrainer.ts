@@ -71,7 +71,7 @@ export class OrtPretrainer {
   ) {}
 
   static async create(backbone: Backbone, opts: OrtPretrainerOptions): Promise<OrtPretrainer> {
-    const { ort, session, graph: g, description } = await openGraphSession(opts, () => buildPretrainGraph(backbone, opts), (g) => ({
+    const { ort, session, graph: g, description } = await openGraphSession(opts, (provider) => buildPretrainGraph(backbone, { ...opts, provider }), (g) => ({
       what: `backbone pre-training graph (${g.stats.forwardNodes} forward + ${g.stats.gradientNodes} gradient nodes)`,
       nodes: { forward: g.stats.forwardNodes, gradient: g.stats.gradientNodes },
     }));
