@@ -15,6 +15,15 @@ import { encodeOnnxModel } from '../weights/onnx/onnx_proto.ts';
  *  container toolkit's); `VK_DRIVER_FILES` (or the older `VK_ICD_FILENAMES`) replaces them. */
 export const ICD_DIRS = ['/etc/vulkan/icd.d', '/usr/local/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/share/vulkan/icd.d', '/usr/local/nvidia/share/vulkan/icd.d'];
 
+/** The WebGPU provider's options, chosen by measurement (docs/engines.md, "The GPU path"): NHWC, the
+ *  provider's default in onnxruntime-node 1.30, against NCHW on the IResNet training step. */
+export const WEBGPU_OPTIONS: Readonly<Record<string, unknown>> = { preferredLayout: 'NHWC' };
+
+/** onnxruntime's execution provider entry for a provider name (with its options where we set any). */
+export function providerEntry(provider: string): string | { name: string } {
+  return provider === 'webgpu' ? { name: 'webgpu', ...WEBGPU_OPTIONS } : provider;
+}
+
 /** Library names of software Vulkan drivers (Mesa lavapipe, SwiftShader). */
 const SOFTWARE_DRIVER = /(lvp|lavapipe|swiftshader)/i;
 
@@ -23,6 +32,8 @@ export interface VulkanDriver {
   /** the driver library the manifest names ('' when the manifest cannot be read) */
   library: string;
   software: boolean;
+  /** a manifest VK_DRIVER_FILES names that does not exist */
+  missing?: boolean;
 }
 
 /** The ICD manifests the Vulkan loader would read: VK_DRIVER_FILES / VK_ICD_FILENAMES when set, else ICD_DIRS. */
@@ -32,6 +43,7 @@ export function vulkanDrivers(env: NodeJS.ProcessEnv = process.env, dirs: readon
     ? env[fromEnv]!.split(':').filter(Boolean)
     : dirs.flatMap((d) => (existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(d, f)) : []));
   const drivers = files.map((manifest) => {
+    if (!existsSync(manifest)) return { manifest, library: '', software: false, missing: true };
     let library = '';
     try {
       library = String((JSON.parse(readFileSync(manifest, 'utf8')) as { ICD?: { library_path?: string } }).ICD?.library_path ?? '');
@@ -51,7 +63,7 @@ export function vulkanLoader(): string | null {
 }
 
 /** Display controllers on the PCI bus (class 0x03xxxx) as vendor ids, or null when the bus is not visible. */
-export function pciDisplayDevices(root = '/sys/bus/pci/devices'): string[] | null {
+export function pciDisplayDevices(root: string = '/sys/bus/pci/devices'): string[] | null {
   try {
     return readdirSync(root).filter((d) => readFileSync(path.join(root, d, 'class'), 'utf8').startsWith('0x03'))
       .map((d) => readFileSync(path.join(root, d, 'vendor'), 'utf8').trim());
@@ -130,7 +142,7 @@ export function missingAdapterReason(providerError: string, env: NodeJS.ProcessE
   const parts = [providerError];
   parts.push(loader ? `Vulkan loader ${loader}` : 'no Vulkan loader (libvulkan.so.1; Debian/Ubuntu: apt-get install libvulkan1)');
   parts.push(drivers.length
-    ? `Vulkan drivers (${source}): ${drivers.map((d) => `${path.basename(d.manifest)}${d.software ? ' (software)' : ''}`).join(', ')}`
+    ? `Vulkan drivers (${source}): ${drivers.map((d) => `${d.missing ? `${d.manifest} (does not exist)` : path.basename(d.manifest)}${d.software ? ' (software)' : ''}`).join(', ')}`
     : `no Vulkan driver manifest in ${source} (a GPU driver's, e.g. NVIDIA's nvidia_icd.json, or Mesa's software lvp_icd.json: apt-get install mesa-vulkan-drivers, from bookworm-backports on Debian 12)`);
   return parts.join('; ');
 }

@@ -26,6 +26,7 @@ export function lowerForWebGpu(b: OnnxGraphBuilder): WebGpuLowering {
   const producer = new Map<string, OnnxNode>();
   for (const n of b.nodes) for (const o of n.outputs) producer.set(o, n);
   const out: OnnxNode[] = [];
+  const orphans: string[] = []; // constants only a rewritten node read
   for (const node of b.nodes) {
     if (node.opType === 'Sum' && node.inputs.length >= 2) {
       let acc = node.inputs[0];
@@ -51,12 +52,15 @@ export function lowerForWebGpu(b: OnnxGraphBuilder): WebGpuLowering {
       out.push({ name: `${n}_first`, opType: 'Equal', domain: '', inputs: [cum, b.scalar('one', 1)], outputs: [first], attrs: {} });
       out.push({ name: `${n}_firstf`, opType: 'Cast', domain: '', inputs: [first], outputs: [firstF], attrs: { to: FLOAT_TYPE } });
       out.push({ name: `${n}_mul`, opType: 'Mul', domain: '', inputs: [hot, firstF], outputs: [node.outputs[0]], attrs: {} });
+      orphans.push(node.inputs[1], node.inputs[2]);
       done.oneHot++;
       continue;
     }
     out.push(node);
   }
   b.nodes.splice(0, b.nodes.length, ...out);
+  const used = new Set(out.flatMap((n) => n.inputs));
+  for (const name of orphans) if (!used.has(name)) b.initializers.delete(name);
   done.outputIdentity = renameOutputs(b);
   return done;
 }

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type * as OrtModule from 'onnxruntime-node';
 import { fallbackOps, nodePlacement, type Placement } from './placement.ts';
-import { describeAdapter, ensureRuntimeDir, missingAdapterReason, pciDisplayDevices, probeWebGpu, probeWebGpuModel, vulkanDrivers, type AdapterInfo } from './gpu.ts';
+import { describeAdapter, ensureRuntimeDir, providerEntry, WEBGPU_OPTIONS, missingAdapterReason, pciDisplayDevices, probeWebGpu, vulkanDrivers, type AdapterInfo } from './gpu.ts';
 
 export type Ort = typeof OrtModule;
 export type OrtSession = OrtModule.InferenceSession;
@@ -120,32 +120,45 @@ export interface ProviderChoice {
   adapter: AdapterInfo | null;
 }
 
-let webgpuReady: Promise<void> | null = null;
+const webgpuChecks = new Map<string, Promise<void>>();
 const autoChoices = new Map<string, Promise<ProviderChoice>>();
 
-/** Opens the smallest session on WebGPU in this process once: a provider without an adapter fails here,
- *  before any graph is built, with what is missing on the machine. */
-async function checkWebGpu(ort: Ort, source: string): Promise<void> {
+/** Asks the WebGPU provider for an adapter once per environment (in a child process: Dawn keeps its first
+ *  instance for the life of a process): a provider without one fails here, before any graph is built,
+ *  naming what is missing on the machine. */
+async function checkWebGpu(source: string, env: NodeJS.ProcessEnv): Promise<void> {
   ensureRuntimeDir();
-  webgpuReady ??= ort.InferenceSession.create(probeWebGpuModel(), { executionProviders: ['webgpu'], logSeverityLevel: 3 })
-    .then((s) => s.release())
-    .catch((err) => {
-      webgpuReady = null;
-      throw new Error(`${source}: onnxruntime's WebGPU provider has no adapter: ${missingAdapterReason(String((err as Error)?.message ?? err).split('\n')[0])}`);
-    });
-  return webgpuReady;
+  const key = `${env.VK_DRIVER_FILES ?? ''}|${env.VK_ICD_FILENAMES ?? ''}`;
+  if (!webgpuChecks.has(key)) {
+    webgpuChecks.set(key, probeWebGpu(env).then((r) => {
+      if (!r.ok) {
+        webgpuChecks.delete(key);
+        throw new Error(`${source}: onnxruntime's WebGPU provider has no adapter: ${missingAdapterReason(r.reason, env)}`);
+      }
+    }));
+  }
+  return webgpuChecks.get(key)!;
 }
 
 /** auto: a GPU provider when one has a hardware adapter, else cpu; the reason says which and why. */
-async function chooseAuto(ort: Ort, opts: { binDir?: string; env?: NodeJS.ProcessEnv }): Promise<ProviderChoice> {
+export interface ChooseProviderOptions {
+  binDir?: string;
+  env?: NodeJS.ProcessEnv;
+  /** the config key named in errors (default train.provider) */
+  what?: string;
+  /** where auto looks for GPUs and Vulkan drivers (tests): the PCI device directory, the ICD directories */
+  machine?: { pciRoot?: string; icdDirs?: string[] };
+}
+
+async function chooseAuto(ort: Ort, opts: ChooseProviderOptions): Promise<ProviderChoice> {
   const env = opts.env ?? process.env;
   const cuda = listProviders(ort, opts).find((p) => p.name === 'cuda');
   if (cuda?.installed) return { name: 'cuda', reason: 'auto: the CUDA provider is installed', adapter: null };
   const cpu = (why: string): ProviderChoice => ({ name: 'cpu', reason: `auto: cpu, no GPU for webgpu: ${why}`, adapter: null });
-  const gpus = pciDisplayDevices();
+  const gpus = pciDisplayDevices(opts.machine?.pciRoot);
   if (gpus && gpus.length === 0) return cpu('no display controller on the PCI bus');
-  const { drivers, source } = vulkanDrivers(env);
-  const hardware = drivers.filter((d) => !d.software);
+  const { drivers, source } = vulkanDrivers(env, opts.machine?.icdDirs);
+  const hardware = drivers.filter((d) => !d.software && !d.missing);
   if (hardware.length === 0) {
     return cpu(drivers.length ? `only software Vulkan drivers (${drivers.map((d) => path.basename(d.manifest)).join(', ')}), slower than the CPU provider` : `no Vulkan driver manifest in ${source}`);
   }
@@ -160,16 +173,18 @@ async function chooseAuto(ort: Ort, opts: { binDir?: string; env?: NodeJS.Proces
 
 /** The provider a session runs on: auto decided (once per process), or the named one checked (installed;
  *  for webgpu an adapter). Throws naming the provider and what is missing. */
-export async function chooseProvider(ort: Ort, requested: string | undefined, opts: { binDir?: string; env?: NodeJS.ProcessEnv; what?: string } = {}): Promise<ProviderChoice> {
+export async function chooseProvider(ort: Ort, requested: string | undefined, opts: ChooseProviderOptions = {}): Promise<ProviderChoice> {
   const name = resolveProvider(ort, requested, opts);
   if (name === 'auto') {
-    const key = `${opts.binDir ?? ''}`;
+    const env = opts.env ?? process.env;
+  const key = `${opts.binDir ?? ''}|${env.VK_DRIVER_FILES ?? ''}|${env.VK_ICD_FILENAMES ?? ''}|${opts.machine?.pciRoot ?? ''}|${opts.machine?.icdDirs?.join(':') ?? ''}`;
     if (!autoChoices.has(key)) autoChoices.set(key, chooseAuto(ort, opts));
     return autoChoices.get(key)!;
   }
   if (name === 'webgpu') {
-    await checkWebGpu(ort, requestedProvider(requested, opts.env ?? process.env, opts.what ?? 'train.provider').source);
-    return { name, reason: 'configured', adapter: describeAdapter() };
+    const env = opts.env ?? process.env;
+    await checkWebGpu(requestedProvider(requested, env, opts.what ?? 'train.provider').source, env);
+    return { name, reason: 'configured', adapter: describeAdapter(env) };
   }
   return { name, reason: 'configured', adapter: null };
 }
@@ -179,14 +194,6 @@ export function resolveThreads(threads: number | undefined, what = 'train.thread
   const t = threads ?? 0;
   if (!Number.isInteger(t) || t < 0) throw new Error(`${what} is ${t}; expected 0 (all cores) or a positive integer`);
   return t === 0 ? (os.availableParallelism?.() ?? os.cpus().length) : t;
-}
-
-/** The WebGPU provider's options (measured: docs/engines.md, "GPU path"). */
-export const WEBGPU_OPTIONS: Readonly<Record<string, unknown>> = { preferredLayout: 'NHWC' };
-
-/** onnxruntime's execution provider entry for a provider name (its options where we set any). */
-export function providerEntry(provider: string): string | { name: string } {
-  return provider === 'webgpu' ? { name: 'webgpu', ...WEBGPU_OPTIONS } : provider;
 }
 
 export interface SessionOptions {
