@@ -6,6 +6,8 @@
 // - Sum(a, b, c, ...) -> Add(Add(a, b), c) ... (onnxruntime's CPU Sum adds its inputs in that order too);
 // - OneHot(ArgMax(p, axis 1), depth N, values [0, 1]) of a [B,N] p -> the first maximum of each row of p,
 //   in float ops: the provider runs int64 Equal, Unsqueeze and Cast on CPU;
+// - OneHot of an int64 graph input (class labels) -> the input fed as float32, Equal against [0 .. N-1];
+// - LogSoftmax -> x - max - log(sum(exp(x - max))) (the provider has no LogSoftmax kernel);
 // - a graph output's Identity (onnxruntime's WebGPU Identity takes no int64) -> the producing node writes
 //   the output name itself.
 // The CPU provider keeps the graphs as built (their node choices were measured for its NCHWc layout).
@@ -15,14 +17,17 @@ import { ONNX_FLOAT, ONNX_INT64, type OnnxNode } from '../weights/onnx/onnx_prot
 export interface WebGpuLowering {
   sum: number;
   oneHot: number;
+  logSoftmax: number;
   outputIdentity: number;
+  /** int64 graph inputs turned float32 (class indices < 2^24: exact) for a OneHot of them */
+  floatInputs: string[];
 }
 
 const FLOAT_TYPE = 1; // TensorProto.FLOAT, Cast's `to`
 
 /** Rewrites the builder's nodes in place (order kept); returns how many of each kind were rewritten. */
 export function lowerForWebGpu(b: OnnxGraphBuilder): WebGpuLowering {
-  const done: WebGpuLowering = { sum: 0, oneHot: 0, outputIdentity: 0 };
+  const done: WebGpuLowering = { sum: 0, oneHot: 0, logSoftmax: 0, outputIdentity: 0, floatInputs: [] };
   const producer = new Map<string, OnnxNode>();
   for (const n of b.nodes) for (const o of n.outputs) producer.set(o, n);
   const out: OnnxNode[] = [];
@@ -56,6 +61,33 @@ export function lowerForWebGpu(b: OnnxGraphBuilder): WebGpuLowering {
       done.oneHot++;
       continue;
     }
+    const input = node.opType === 'OneHot' ? oneHotOfInput(b, node) : undefined;
+    if (input) {
+      // class indices fed as float32: Equal(Unsqueeze(i, -1), [0 .. N-1]) in float
+      input.elemType = ONNX_FLOAT;
+      const n = node.name, idx = b.fresh(`${n}_idx`), eq = b.fresh(`${n}_eq`);
+      const depth = Number((b.initializers.get(node.inputs[1])!.data as BigInt64Array)[0]);
+      out.push({ name: `${n}_unsqueeze`, opType: 'Unsqueeze', domain: '', inputs: [input.name, b.int64('axes', [-1])], outputs: [idx], attrs: {} });
+      out.push({ name: `${n}_equal`, opType: 'Equal', domain: '', inputs: [idx, b.constant('classes', [depth], Float32Array.from({ length: depth }, (_, k) => k))], outputs: [eq], attrs: {} });
+      out.push({ name: `${n}_cast`, opType: 'Cast', domain: '', inputs: [eq], outputs: [node.outputs[0]], attrs: { to: FLOAT_TYPE } });
+      orphans.push(node.inputs[1], node.inputs[2]);
+      done.oneHot++;
+      done.floatInputs.push(input.name);
+      continue;
+    }
+    if (node.opType === 'LogSoftmax') {
+      // x - max - log(sum(exp(x - max))) along the axis, as onnxruntime's CPU kernel computes it
+      const n = node.name, axes = b.int64('axes', [Number(node.attrs.axis ?? -1)]);
+      const max = b.fresh(`${n}_max`), shifted = b.fresh(`${n}_shifted`), exp = b.fresh(`${n}_exp`), sum = b.fresh(`${n}_sum`), log = b.fresh(`${n}_log`);
+      out.push({ name: `${n}_max`, opType: 'ReduceMax', domain: '', inputs: [node.inputs[0]], outputs: [max], attrs: { axes: [Number(node.attrs.axis ?? -1)], keepdims: 1 } });
+      out.push({ name: `${n}_sub`, opType: 'Sub', domain: '', inputs: [node.inputs[0], max], outputs: [shifted], attrs: {} });
+      out.push({ name: `${n}_exp`, opType: 'Exp', domain: '', inputs: [shifted], outputs: [exp], attrs: {} });
+      out.push({ name: `${n}_sum`, opType: 'ReduceSum', domain: '', inputs: [exp, axes], outputs: [sum], attrs: { keepdims: 1 } });
+      out.push({ name: `${n}_log`, opType: 'Log', domain: '', inputs: [sum], outputs: [log], attrs: {} });
+      out.push({ name: `${n}_out`, opType: 'Sub', domain: '', inputs: [shifted, log], outputs: [node.outputs[0]], attrs: {} });
+      done.logSoftmax++;
+      continue;
+    }
     out.push(node);
   }
   b.nodes.splice(0, b.nodes.length, ...out);
@@ -77,6 +109,17 @@ function argMaxRows(b: OnnxGraphBuilder, node: OnnxNode, producer: Map<string, O
   if (v.length !== 2 || v[0] !== 0 || v[1] !== 1) return undefined;
   if (argMax?.opType !== 'ArgMax' || argMax.attrs.axis !== 1 || argMax.attrs.keepdims !== 0 || argMax.attrs.select_last_index) return undefined;
   return argMax.inputs[0];
+}
+
+/** The int64 graph input a OneHot (constant depth, values [0, 1], last axis) encodes, else undefined. */
+function oneHotOfInput(b: OnnxGraphBuilder, node: OnnxNode) {
+  const depth = b.initializers.get(node.inputs[1]), values = b.initializers.get(node.inputs[2]);
+  const input = b.inputs.find((i) => i.name === node.inputs[0] && i.elemType === ONNX_INT64);
+  if (!input || (node.attrs.axis ?? -1) !== -1 || depth?.dataType !== ONNX_INT64 || depth.data.length !== 1 || values?.dataType !== ONNX_FLOAT) return undefined;
+  const v = values.data as Float32Array;
+  // the input may feed nothing else: it changes type
+  const readers = b.nodes.filter((n) => n.inputs.includes(input.name)).length;
+  return v.length === 2 && v[0] === 0 && v[1] === 1 && readers === 1 ? input : undefined;
 }
 
 /** Drops each graph output's Identity whose input a node produces and nothing else outputs: the producer

@@ -37,6 +37,8 @@ export function parsePlacementLog(log: string, provider: string): Placement {
     if (head) {
       current = head[1];
       byProvider[current] = Number(head[2]);
+      // "All nodes placed on [X]" lists no nodes: when X is not the provider asked for, each is a fallback
+      if (line.includes('All nodes') && current !== ep) for (let i = 0; i < byProvider[current]; i++) fallback.push({ opType: '(every node)', node: '' });
       continue;
     }
     const node = /VerifyEachNodeIsAssignedToAnEp\]\s+(\w+) \((.*)\)\s*$/.exec(line);

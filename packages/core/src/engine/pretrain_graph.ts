@@ -54,6 +54,8 @@ export interface PretrainGraph {
   numClasses: number;
   params: PretrainParam[];
   bns: PretrainBn[];
+  /** the labels input is float32 (built for webgpu: lower_webgpu.ts), else int64 */
+  labelsFloat: boolean;
   stats: { forwardNodes: number; gradientNodes: number };
 }
 
@@ -179,10 +181,10 @@ export function buildPretrainGraph(backbone: Backbone, opts: PretrainGraphOption
   const vjp = deriveVjp(b, { wrt: inputs.map((p) => p.name), seeds: [{ value: loss }] });
   b.output(loss, 'loss', []);
   for (const p of inputs) b.output(vjp.grads.get(p.name)!, pretrainGradName(p.name), p.graphShape);
-  if (opts.provider === 'webgpu') lowerForWebGpu(b);
+  const labelsFloat = opts.provider === 'webgpu' && lowerForWebGpu(b).floatInputs.includes(PRETRAIN_LABELS);
   return {
     bytes: encodeOnnxModel(b.toModel({ graphName: 'backbone-pretrain', opset: 13 })),
-    batch, imageSize: S, embeddingSize: E, numClasses, params: inputs, bns,
+    batch, imageSize: S, embeddingSize: E, numClasses, params: inputs, bns, labelsFloat,
     stats: { forwardNodes, gradientNodes: b.nodes.length - forwardNodes },
   };
 }

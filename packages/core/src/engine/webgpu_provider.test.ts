@@ -86,7 +86,7 @@ describe('the WebGPU rewrites compute what the graph computed (on the CPU provid
       return b;
     };
     const plain = build(), lowered = build();
-    expect(lowerForWebGpu(lowered)).toEqual({ sum: 1, oneHot: 1, outputIdentity: 2 });
+    expect(lowerForWebGpu(lowered)).toEqual({ sum: 1, oneHot: 1, logSoftmax: 0, outputIdentity: 2, floatInputs: [] });
     const ops = lowered.nodes.map((n) => n.opType);
     expect(ops).not.toContain('Sum');
     expect(ops).not.toContain('OneHot');
@@ -106,12 +106,36 @@ describe('the WebGPU rewrites compute what the graph computed (on the CPU provid
     expect(got).toEqual(want);
   });
 
-  it('a OneHot that is not of an ArgMax is left alone (and then shows as a CPU node in the placement check)', () => {
+  it('class labels: a OneHot of an int64 input takes the labels as float32; LogSoftmax in elementary ops (1e-6)', async () => {
+    const build = () => {
+      const b = new OnnxGraphBuilder();
+      const x = b.input('x', [4, 5]), labels = b.input('labels', [4], ONNX_INT64);
+      const hot = b.op1('OneHot', [labels, b.int64('depth', [5], []), b.constant('v', [2], Float32Array.of(0, 1))], { axis: -1 });
+      b.output(b.op1('Mul', [hot, b.op1('LogSoftmax', [x], { axis: -1 })]), 'y', [4, 5]);
+      return b;
+    };
+    const plain = build(), lowered = build();
+    expect(lowerForWebGpu(lowered)).toEqual({ sum: 0, oneHot: 1, logSoftmax: 1, outputIdentity: 1, floatInputs: ['labels'] });
+    const ort = await loadOrt();
+    const x = Float32Array.from({ length: 20 }, (_, i) => 30 * Math.sin(i)), labels = [4, 0, 2, 2];
+    const run = async (b: OnnxGraphBuilder, l: InstanceType<typeof ort.Tensor>) => {
+      const s = await ort.InferenceSession.create(encodeOnnxModel(b.toModel({ graphName: 't' })));
+      const out = await s.run({ x: new ort.Tensor('float32', x, [4, 5]), labels: l });
+      await s.release();
+      return Array.from(out.y.data as Float32Array);
+    };
+    const want = await run(plain, new ort.Tensor('int64', BigInt64Array.from(labels.map(BigInt)), [4]));
+    const got = await run(lowered, new ort.Tensor('float32', Float32Array.from(labels), [4]));
+    expect(want.filter((v) => v !== 0)).toHaveLength(4);
+    got.forEach((v, i) => expect(Math.abs(v - want[i]), `y[${i}]`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[i]))));
+  });
+
+  it('a OneHot of a computed int64 that is not an ArgMax is left alone (and shows in the placement check)', () => {
     const b = new OnnxGraphBuilder();
-    const i = b.input('i', [4], ONNX_INT64);
+    const i = b.op1('Cast', [b.input('f', [4])], { to: 7 });
     b.output(b.op1('OneHot', [i, b.int64('depth', [3], []), b.constant('v', [2], Float32Array.of(0, 1))], { axis: -1 }), 'y', [4, 3]);
-    expect(lowerForWebGpu(b)).toEqual({ sum: 0, oneHot: 0, outputIdentity: 1 });
-    expect(b.nodes.map((n) => n.opType)).toEqual(['OneHot']);
+    expect(lowerForWebGpu(b)).toMatchObject({ oneHot: 0, outputIdentity: 1 });
+    expect(b.nodes.map((n) => n.opType)).toEqual(['Cast', 'OneHot']);
   });
 });
 
@@ -135,6 +159,8 @@ describe('placement log', () => {
     expect(fallbackOps(p)).toEqual({ OneHot: 1, Sum: 2 });
     expect(parsePlacementLog('[V:onnxruntime:, session_state.cc:1383 VerifyEachNodeIsAssignedToAnEp]  All nodes placed on [WebGpuExecutionProvider]. Number of nodes: 568', 'webgpu'))
       .toEqual({ byProvider: { WebGpuExecutionProvider: 568 }, fallback: [] });
+    expect(parsePlacementLog('[V:onnxruntime:, session_state.cc:1383 VerifyEachNodeIsAssignedToAnEp]  All nodes placed on [CPUExecutionProvider]. Number of nodes: 2', 'webgpu').fallback)
+      .toEqual([{ opType: '(every node)', node: '' }, { opType: '(every node)', node: '' }]);
     expect(() => parsePlacementLog('nothing', 'webgpu')).toThrow(/onnxruntime wrote no node placements in its verbose log/);
   });
 });
