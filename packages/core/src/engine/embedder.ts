@@ -31,12 +31,14 @@ export interface EngineEmbedderOptions extends OrtLoadOptions, Pick<GraphSession
   threads?: number;
   /** execution provider (config eval.provider / train.provider; env SSMB_ORT_PROVIDER wins) */
   provider?: string;
+  /** the config key named in provider errors (default train.provider) */
+  providerKey?: string;
   foldBn?: boolean;
 }
 
 export async function createEngineEmbedder(model: EngineModel | { backbone: EngineBackbone }, opts: EngineEmbedderOptions = {}): Promise<EngineEmbedder> {
   const ort = await loadOrt(opts);
-  const choice = await chooseProvider(ort, opts.provider);
+  const choice = await chooseProvider(ort, opts.provider, { what: opts.providerKey });
   const provider = choice.name;
   const threads = resolveThreads(opts.threads);
   const g = buildInferenceGraph(model, { foldBn: opts.foldBn, provider });

@@ -1,15 +1,16 @@
 // onnxruntime-node for the engine: loaded on first use (so a broken install is a reason to fall back to
 // tfjs, not a crash at import), execution providers checked before a session is made, intra-op threads
-// defaulting to every core. onnxruntime-node ships the CPU provider in its npm package; CUDA/TensorRT
-// providers are extra shared libraries its install script fetches (`--onnxruntime-node-install=cuda12`),
-// so "listed" and "installed" are different questions, both answered here.
+// defaulting to every core. onnxruntime-node ships the CPU and WebGPU providers in its npm package (WebGPU
+// needs a Vulkan adapter on the machine: gpu.ts); CUDA/TensorRT providers are extra shared libraries its
+// install script fetches (`--onnxruntime-node-install=cuda12`), so "listed", "installed" and "has an
+// adapter" are different questions, all answered here; `auto` decides between them (chooseProvider).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import type * as OrtModule from 'onnxruntime-node';
 import { fallbackOps, nodePlacement, type Placement } from './placement.ts';
-import { describeAdapter, ensureRuntimeDir, providerEntry, WEBGPU_OPTIONS, missingAdapterReason, pciDisplayDevices, probeWebGpu, vulkanDrivers, type AdapterInfo } from './gpu.ts';
+import { describeAdapter, ensureRuntimeDir, missingAdapterReason, providerEntry, WEBGPU_OPTIONS, pciDisplayDevices, probeWebGpu, vulkanDrivers, type AdapterInfo } from './gpu.ts';
 
 export type Ort = typeof OrtModule;
 export type OrtSession = OrtModule.InferenceSession;
@@ -120,13 +121,13 @@ export interface ProviderChoice {
   adapter: AdapterInfo | null;
 }
 
-const webgpuChecks = new Map<string, Promise<void>>();
+const webgpuChecks = new Map<string, Promise<AdapterInfo | null>>();
 const autoChoices = new Map<string, Promise<ProviderChoice>>();
 
 /** Asks the WebGPU provider for an adapter once per environment (in a child process: Dawn keeps its first
  *  instance for the life of a process): a provider without one fails here, before any graph is built,
  *  naming what is missing on the machine. */
-async function checkWebGpu(source: string, env: NodeJS.ProcessEnv): Promise<void> {
+async function checkWebGpu(source: string, env: NodeJS.ProcessEnv): Promise<AdapterInfo | null> {
   ensureRuntimeDir();
   const key = `${env.VK_DRIVER_FILES ?? ''}|${env.VK_ICD_FILENAMES ?? ''}`;
   if (!webgpuChecks.has(key)) {
@@ -135,12 +136,12 @@ async function checkWebGpu(source: string, env: NodeJS.ProcessEnv): Promise<void
         webgpuChecks.delete(key);
         throw new Error(`${source}: onnxruntime's WebGPU provider has no adapter: ${missingAdapterReason(r.reason, env)}`);
       }
+      return describeAdapter(env);
     }));
   }
   return webgpuChecks.get(key)!;
 }
 
-/** auto: a GPU provider when one has a hardware adapter, else cpu; the reason says which and why. */
 export interface ChooseProviderOptions {
   binDir?: string;
   env?: NodeJS.ProcessEnv;
@@ -150,6 +151,7 @@ export interface ChooseProviderOptions {
   machine?: { pciRoot?: string; icdDirs?: string[] };
 }
 
+/** auto: a GPU provider when one has a hardware adapter, else cpu; the reason says which and why. */
 async function chooseAuto(ort: Ort, opts: ChooseProviderOptions): Promise<ProviderChoice> {
   const env = opts.env ?? process.env;
   const cuda = listProviders(ort, opts).find((p) => p.name === 'cuda');
@@ -177,14 +179,14 @@ export async function chooseProvider(ort: Ort, requested: string | undefined, op
   const name = resolveProvider(ort, requested, opts);
   if (name === 'auto') {
     const env = opts.env ?? process.env;
-  const key = `${opts.binDir ?? ''}|${env.VK_DRIVER_FILES ?? ''}|${env.VK_ICD_FILENAMES ?? ''}|${opts.machine?.pciRoot ?? ''}|${opts.machine?.icdDirs?.join(':') ?? ''}`;
+    const key = `${opts.binDir ?? ''}|${env.VK_DRIVER_FILES ?? ''}|${env.VK_ICD_FILENAMES ?? ''}|${opts.machine?.pciRoot ?? ''}|${opts.machine?.icdDirs?.join(':') ?? ''}`;
     if (!autoChoices.has(key)) autoChoices.set(key, chooseAuto(ort, opts));
     return autoChoices.get(key)!;
   }
   if (name === 'webgpu') {
     const env = opts.env ?? process.env;
-    await checkWebGpu(requestedProvider(requested, env, opts.what ?? 'train.provider').source, env);
-    return { name, reason: 'configured', adapter: describeAdapter(env) };
+    const adapter = await checkWebGpu(requestedProvider(requested, env, opts.what ?? 'train.provider').source, env);
+    return { name, reason: 'configured', adapter };
   }
   return { name, reason: 'configured', adapter: null };
 }

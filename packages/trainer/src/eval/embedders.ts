@@ -62,6 +62,8 @@ export interface EvalEngineOptions {
   /** onnxruntime intra-op threads (0 = all cores) and execution provider (config train.threads / eval.provider) */
   threads?: number;
   provider?: string;
+  /** the config key the provider came from (named in its errors) */
+  providerKey?: string;
   /** called with the reason when `auto` falls back to tfjs */
   onFallback?: (reason: string) => void;
   /** warnings (a provider chosen by auto, nodes that fell back to the CPU) */
@@ -70,8 +72,8 @@ export interface EvalEngineOptions {
 
 /** core's engine embedding graph of the model (BN folded), on onnxruntime. */
 export async function onnxEvalEmbedder(model: HFRModel | Backbone, opts: EvalEngineOptions = {}): Promise<EvalEmbedder> {
-  const e = await createEngineEmbedder(model instanceof HFRModel ? engineModelOf(model) : { backbone: model }, { threads: opts.threads, provider: opts.provider, warn: opts.warn });
-  if (e.providerReason !== 'configured') opts.warn?.(`eval.provider ${opts.provider}: onnxruntime on ${e.provider}; ${e.providerReason}`);
+  const e = await createEngineEmbedder(model instanceof HFRModel ? engineModelOf(model) : { backbone: model }, { threads: opts.threads, provider: opts.provider, providerKey: opts.providerKey, warn: opts.warn });
+  if (e.providerReason !== 'configured') opts.warn?.(`${opts.providerKey ?? 'train.provider'} ${opts.provider}: onnxruntime on ${e.provider}; ${e.providerReason}`);
   // the tag eval.engine: 'onnxruntime' on the CPU provider, 'onnxruntime-<provider>' on another
   return { ...e, label: e.provider === 'cpu' ? e.engine : `${e.engine}-${e.provider}`, embedRouted: (x) => e.embedRouted(x) };
 }

@@ -83,6 +83,7 @@ export function evalEngineOptions(ctx: RunContext, config: Config = ctx.config):
   return {
     threads: config.train.threads,
     provider: config.eval.provider ?? config.train.provider,
+    providerKey: config.eval.provider ? 'eval.provider' : 'train.provider',
     onFallback: (reason) => warn(ctx, `eval.engine auto: evaluating on tfjs; ${reason}`),
     warn: (m) => warn(ctx, m),
   };
