@@ -27,19 +27,20 @@ useParitySuite();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ssmb-webgpu-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('onnxruntime SSMB step on webgpu = tfjs autodiff', () => {
+// a case's first graph compiles its shaders on the software adapter (a minute, cold, on a loaded 2-core machine)
+describe('onnxruntime SSMB step on webgpu = tfjs autodiff', { timeout: 300_000 }, () => {
   it('iresnet-synth N=1 style at stem+layer1+layer2 (BN folded, the training default)', async () => {
     await compare('iresnet-synth', 1, 'style', ['stem', 'layer1', 'layer2'], 4, SYNTH_SEED, true, undefined, {}, undefined, 'webgpu');
   });
   it('iresnet-synth N=4 affine at layer3+layer4', async () => {
     await compare('iresnet-synth', 4, 'affine', ['layer3', 'layer4'], 4, SYNTH_SEED, false, undefined, {}, undefined, 'webgpu');
   });
-  it('dlib-resnet29 (npm weights\' family) N=4 style at stem+layer3', { timeout: 300_000 }, async () => {
+  it('dlib-resnet29 (npm weights\' family) N=4 style at stem+layer3', async () => {
     await compare('dlib-resnet29', 4, 'style', ['stem', 'layer3'], 2, 3, false, undefined, {}, undefined, 'webgpu');
   });
 });
 
-describe('webgpu = cpu provider', () => {
+describe('webgpu = cpu provider', { timeout: 300_000 }, () => {
   it('backbone pre-training step: loss, every gradient and the BN batch statistics', async () => {
     const backbone = createBackbone('iresnet-synth', { seed: 2 });
     const B = 4, K = 5, S = backbone.input.size;
