@@ -2,9 +2,10 @@
 // inference img/s, the SSMB training step img/s and the SSMB inference overhead, on the active backend.
 //   npm run bench -w @ssmb/core          (SSMB_BACKEND=cpu|wasm|node|gpu to force an engine)
 //   BENCH_REPS=5 npm run bench           (timed repetitions per measurement, default 3)
-//   BENCH_ONLY=engines|kernels|inference|train|pretrain   (run one section: the whole script takes a few minutes)
+//   BENCH_ONLY=engines|kernels|inference|train|pretrain|placement   (run one section: the whole script takes a few minutes)
+//   placement: nodes per provider of the engine's graphs on webgpu (bench/placement_bench.ts)
 //   pretrain: the backbone pre-training step, tfjs vs onnxruntime 1 thread / all cores (bench/pretrain_bench.ts)
-//   engines: tfjs vs onnxruntime (1 thread, all cores) vs PyTorch (bench/engine_bench.ts), with ratios
+//   engines: tfjs vs onnxruntime (1 thread, all cores, webgpu where an adapter exists) vs PyTorch (bench/engine_bench.ts), with ratios
 //   BENCH_CLOCK=cpu|wall                 (see timing.ts; cpu by default on wasm/cpu)
 import os from 'node:os';
 import { tf, initBackend, engineInfo } from '../src/index.ts';
@@ -12,6 +13,7 @@ import { displacedWasmKernel } from '../src/kernels/register.ts';
 import { benchInference, benchTraining } from './model_bench.ts';
 import { benchEngines } from './engine_bench.ts';
 import { benchPretrain } from './pretrain_bench.ts';
+import { benchPlacement } from './placement_bench.ts';
 import { setClock, timeIt } from './timing.ts';
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
@@ -74,13 +76,14 @@ async function main(): Promise<void> {
   console.log(`clock: ${clock} time${clock === 'cpu' ? ' of this process (single-threaded engine: excludes waiting for a core)' : ''}; ` +
     `repetitions per measurement: ${REPS} after one warm-up; ${os.cpus().length} cores, load average ` +
     `${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  const sections = ['engines', 'kernels', 'inference', 'train', 'pretrain'];
+  const sections = ['engines', 'kernels', 'inference', 'train', 'pretrain', 'placement'];
   if (ONLY !== undefined && !sections.includes(ONLY)) throw new Error(`BENCH_ONLY='${ONLY}' is not a section; expected one of ${sections.join(', ')}`);
   if (!ONLY || ONLY === 'engines') await benchEngines(REPS);
   if (!ONLY || ONLY === 'kernels') benchKernels();
   if (!ONLY || ONLY === 'inference') await benchInference(REPS);
   if (!ONLY || ONLY === 'train') await benchTraining(REPS);
   if (!ONLY || ONLY === 'pretrain') await benchPretrain(REPS);
+  if (!ONLY || ONLY === 'placement') await benchPlacement();
   console.log(`\ntf.memory(): ${tf.memory().numTensors} tensors live at exit`);
 }
 

@@ -5,7 +5,8 @@
 //   - training step: student forward on 16 images, L_cc + L_ts + alpha L_lb on cached teacher
 //     embeddings, gradients of every SSMB parameter, Adam update.
 //   engines: tfjs on the active tf backend (wasm here, 1 thread), onnxruntime on 1 thread and on all
-//   cores, PyTorch (bench/torch_reference.py, /usr/bin/python3, when `import torch` works) on 1 thread and
+//   cores, onnxruntime on its WebGPU provider when the machine has an adapter (labelled with the adapter;
+//   a software adapter's figures say nothing about GPU speed), PyTorch (bench/torch_reference.py, /usr/bin/python3, when `import torch` works) on 1 thread and
 //   on all cores.
 // Run: npm run bench (all sections) or BENCH_ONLY=engines npm run bench; BENCH_REPS (default 3) timed runs
 // per figure after one warm-up; engines interleaved run by run so that load drift on a shared machine hits
@@ -25,7 +26,7 @@ import { parityModel, ssmbParamValues } from '../src/engine/parity_fixtures.ts';
 import { OrtSsmbTrainer } from '../src/engine/ssmb_trainer.ts';
 import { createEngineEmbedder } from '../src/engine/embedder.ts';
 import { engineModelOf } from '../src/engine/student_graph.ts';
-import { resolveThreads } from '../src/engine/ort_session.ts';
+import { chooseProvider, loadOrt, resolveThreads } from '../src/engine/ort_session.ts';
 import { ensureSystemPackages } from '../../../scripts/system-deps.mjs';
 
 const BATCH = 16; // images per step (8 pairs) and per inference batch
@@ -138,21 +139,31 @@ export async function benchEngines(reps: number): Promise<void> {
     },
   };
 
-  // onnxruntime on 1 thread and on every core
+  // onnxruntime on 1 thread and on every core, and on its WebGPU provider where the machine has an adapter
+  const webgpu = await chooseProvider(await loadOrt(), 'webgpu').catch((err: Error) => {
+    console.log(`webgpu rows skipped: ${err.message}`);
+    return null;
+  });
+  const adapterLabel = webgpu?.adapter ? `${webgpu.adapter.name}${webgpu.adapter.software ? ', software' : ''}` : 'adapter unknown';
+  if (webgpu?.adapter?.software) {
+    console.log(`webgpu runs on a SOFTWARE adapter (${webgpu.adapter.name}, ${webgpu.adapter.driver}): the CPU emulates the GPU, so its figures check the path and say nothing about GPU speed`);
+  }
   const ortEngines = [];
-  for (const threads of [...new Set([1, cores])]) {
-    const trainer = await OrtSsmbTrainer.create(engineModelOf(model), { pairs: PAIRS, loss: LOSS, threads });
-    const plain = await createEngineEmbedder({ backbone: model.backbone }, { threads });
-    const routed = await createEngineEmbedder(engineModelOf(model), { threads });
+  const configs = [...[...new Set([1, cores])].map((threads) => ({ threads, provider: 'cpu' })), ...(webgpu ? [{ threads: cores, provider: 'webgpu' }] : [])];
+  for (const { threads, provider } of configs) {
+    const trainer = await OrtSsmbTrainer.create(engineModelOf(model), { pairs: PAIRS, loss: LOSS, threads, provider });
+    const plain = await createEngineEmbedder({ backbone: model.backbone }, { threads, provider });
+    const routed = await createEngineEmbedder(engineModelOf(model), { threads, provider });
     const params = ssmbParamValues(model);
     const step = adamUpdater(params);
     ortEngines.push({
-      threads, trainer, plain, routed,
+      threads, provider, trainer, plain, routed,
       infer: () => plain.embed(images),
       inferSsmb: () => routed.embed(images),
       train: async () => step((await trainer.step({ images, labels, teacher, params })).grads),
     });
-    console.log(`onnxruntime ${threads} thread(s): training graph ${trainer.description.nodes.forward} forward + ${trainer.description.nodes.gradient} gradient nodes, built and opened in ${trainer.description.buildMs.toFixed(0)} ms`);
+    const placed = trainer.description.placement ? `; nodes ${JSON.stringify(trainer.description.placement.byProvider)}` : '';
+    console.log(`onnxruntime ${provider} ${threads} thread(s): training graph ${trainer.description.nodes.forward} forward + ${trainer.description.nodes.gradient} gradient nodes, built and opened in ${trainer.description.buildMs.toFixed(0)} ms${placed}`);
   }
 
   const torch = TorchReference.start();
@@ -163,7 +174,7 @@ export async function benchEngines(reps: number): Promise<void> {
 
   const rows: Row[] = [
     { engine: `tfjs-${tf.getBackend()}`, threads: 1 },
-    ...ortEngines.map((e) => ({ engine: 'onnxruntime', threads: e.threads })),
+    ...ortEngines.map((e) => ({ engine: e.provider === 'cpu' ? 'onnxruntime' : `onnxruntime webgpu (${adapterLabel})`, threads: e.threads })),
     ...(torch ? [...new Set([1, cores])].map((t) => ({ engine: 'pytorch', threads: t })) : []),
   ];
   const samples = new Map(rows.map((r) => [r, { infer: [] as number[], inferSsmb: [] as number[], train: [] as number[] }]));
@@ -198,13 +209,14 @@ export async function benchEngines(reps: number): Promise<void> {
   }
 
   const torchAt = (threads: number) => rows.find((r) => r.engine === 'pytorch' && r.threads === threads);
-  console.log(['engine', 'threads', 'infer img/s', '+SSMB img/s', 'SSMB share', 'train img/s', 'infer vs torch', 'train vs torch'].map((h, i) => (i ? h.padStart(15) : h.padEnd(14))).join(''));
+  const width = Math.max(14, ...rows.map((r) => r.engine.length + 1));
+  console.log(['engine', 'threads', 'infer img/s', '+SSMB img/s', 'SSMB share', 'train img/s', 'infer vs torch', 'train vs torch'].map((h, i) => (i ? h.padStart(15) : h.padEnd(width))).join(''));
   for (const r of rows) {
     const ref = torchAt(r.threads);
     const share = (100 * (r.inferSsmb! - r.infer!)) / r.inferSsmb!;
     const ratio = (mine: number, theirs: number | undefined) => (ref && theirs ? `${fmt(theirs / mine, 2)}x` : '-');
     console.log([
-      r.engine.padEnd(14), String(r.threads).padStart(15), fmt(imgPerSec(r.infer!)).padStart(15), fmt(imgPerSec(r.inferSsmb!)).padStart(15),
+      r.engine.padEnd(width), String(r.threads).padStart(15), fmt(imgPerSec(r.infer!)).padStart(15), fmt(imgPerSec(r.inferSsmb!)).padStart(15),
       `${fmt(share)}%`.padStart(15), fmt(imgPerSec(r.train!), 2).padStart(15), ratio(r.infer!, ref?.infer).padStart(15), ratio(r.train!, ref?.train).padStart(15),
     ].join(''));
   }

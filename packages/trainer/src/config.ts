@@ -79,6 +79,8 @@ const EvalConfig = z.strictObject({
    *  the model on onnxruntime-node (routing from the graph's routing outputs, threads/provider of `train`);
    *  auto = onnxruntime when it loads, else tfjs (the reason is logged and tagged). */
   engine: z.enum(['auto', 'tfjs', 'onnxruntime']).default('auto'),
+  /** onnxruntime execution provider of evaluation (same values as train.provider); unset = train.provider. */
+  provider: z.string().min(1).optional(),
 });
 
 const TrainConfig = z.strictObject({
@@ -88,8 +90,10 @@ const TrainConfig = z.strictObject({
   engine: z.enum(['auto', 'tfjs', 'onnxruntime']).default('auto'),
   /** onnxruntime intra-op threads; 0 = every core. */
   threads: z.number().int().min(0).default(0),
-  /** onnxruntime execution provider: cpu (shipped), cuda / tensorrt where installed (SSMB_ORT_PROVIDER wins). */
-  provider: z.string().min(1).default('cpu'),
+  /** onnxruntime execution provider: auto (a GPU provider when one has a hardware adapter, else cpu; the
+   *  reason is logged and tagged train.provider_reason), cpu, webgpu (shipped; Vulkan), cuda / tensorrt where
+   *  installed. Env SSMB_ORT_PROVIDER wins. */
+  provider: z.string().min(1).default('auto'),
   /** SSMB runs: every N steps (and at step 0, before any update, and at the last step) log the training
    *  objective on `lossPairs` FIXED pairs, forward only (metric loss/fixed + /cc /ts /lb): the per-step
    *  `loss` is over a new random batch each step, so its changes are mostly sampling noise. 0 = off. */
@@ -378,7 +382,7 @@ export type ConfigPathKind = (typeof CONFIG_PATH_KEYS)[ConfigPathKey];
 
 /** String-valued config keys that are not paths (names, enums, fold ids). */
 export const NON_PATH_STRING_KEYS = [
-  'method', 'dataset.protocol', 'dataset.fold', 'backbone.model', 'ssmb.positions', 'ssmb.expertKind', 'optim.schedule', 'eval.engine', 'train.engine', 'train.provider',
+  'method', 'dataset.protocol', 'dataset.fold', 'backbone.model', 'ssmb.positions', 'ssmb.expertKind', 'optim.schedule', 'eval.engine', 'eval.provider', 'train.engine', 'train.provider',
   'pretrain.protocol', 'pretrain.fold', 'pretrain.schedule', 'pretrain.modality', 'engine', 'checkpoint.keepBest', 'checkpoint.bestMode',
 ] as const;
 

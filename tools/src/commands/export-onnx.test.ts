@@ -52,7 +52,13 @@ describe('ssmb export-onnx', () => {
     const r = await exportOnnx(runId, { store: storeFile, out, verify: true, count: 4 }, (l) => lines.push(l));
     expect(r).toMatchObject({ kind: 'hfr', checkpoint: ckFile, check: { passed: true, routingAgreement: { stem: 1, layer2: 1 } } });
     expect(lines[0]).toMatch(/run \d+ step 7: iresnet-tiny \+ SSMB at stem, layer2 \(3 experts, style\)/);
-    expect(lines[1]).toMatch(/verify \(4 random images\): cosine min (1\.0+|0\.9999\d+), routing agreement stem 100%, layer2 100% -> PASS/);
+    expect(lines[1]).toMatch(/verify \(4 random images, onnxruntime cpu\): cosine min (1\.0+|0\.9999\d+), routing agreement stem 100%, layer2 100% -> PASS/);
+    // the same file verified on onnxruntime's WebGPU provider (this machine's Vulkan adapter); a provider
+    // onnxruntime does not have is named
+    const onGpu = await exportOnnx(runId, { store: storeFile, out, verify: true, count: 4, provider: 'webgpu' }, (l) => lines.push(l));
+    expect(onGpu.check).toMatchObject({ passed: true, routingAgreement: { stem: 1, layer2: 1 } });
+    expect(lines[3]).toMatch(/verify \(4 random images, onnxruntime webgpu\): cosine min (1\.0+|0\.9999\d+), routing agreement stem 100%, layer2 100% -> PASS/);
+    await expect(exportOnnx(runId, { store: storeFile, out, verify: true, provider: 'rocm' })).rejects.toThrow(/--provider 'rocm': onnxruntime-node has no execution provider 'rocm'; it offers cpu, webgpu/);
 
     const x = randomImagesNHWC(6, 32, 3);
     const ours = model.forward(tf.tensor4d(x, [6, 32, 32, 3]));

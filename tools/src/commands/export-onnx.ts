@@ -4,7 +4,7 @@
 // file or config.backbone.weights, the blocks from the checkpoint, as a resumed run loads them).
 import type { Command } from 'commander';
 import {
-  checkOnnxExport, exportBackboneToOnnx, exportHfrModelToOnnx, initBackend, randomImagesNHWC,
+  checkOnnxExport, chooseProvider, exportBackboneToOnnx, exportHfrModelToOnnx, initBackend, loadOrt, randomImagesNHWC,
   type ExportCheck,
 } from '@ssmb/core';
 import { loadRunModel, RunStore } from '@ssmb/trainer';
@@ -17,14 +17,17 @@ export interface ExportOnnxOptions {
   /** compare the file with our model on `count` seeded random images (embedding cosine, routing) */
   verify?: boolean;
   count?: number;
+  /** onnxruntime execution provider that runs the file for --verify (auto | cpu | webgpu | cuda; default cpu) */
+  provider?: string;
 }
 
 async function verifyExport(model: Parameters<typeof checkOnnxExport>[0], o: ExportOnnxOptions, log: (line: string) => void): Promise<ExportCheck | undefined> {
   if (!o.verify) return undefined;
   const size = ('backbone' in model ? model.backbone : model).input.size;
-  const c = await checkOnnxExport(model, o.out, randomImagesNHWC(o.count ?? 8, size, 1));
+  const provider = (await chooseProvider(await loadOrt(), o.provider ?? 'cpu', { what: '--provider' })).name;
+  const c = await checkOnnxExport(model, o.out, randomImagesNHWC(o.count ?? 8, size, 1), 0.9999, provider);
   const routing = Object.entries(c.routingAgreement).map(([tap, a]) => `${tap} ${(a * 100).toFixed(0)}%`).join(', ');
-  log(`verify (${c.cosines.length} random images): cosine min ${c.minCosine.toPrecision(8)}${routing ? `, routing agreement ${routing}` : ''} -> ${c.passed ? 'PASS' : 'FAIL'}`);
+  log(`verify (${c.cosines.length} random images, onnxruntime ${provider}): cosine min ${c.minCosine.toPrecision(8)}${routing ? `, routing agreement ${routing}` : ''} -> ${c.passed ? 'PASS' : 'FAIL'}`);
   if (!c.passed) process.exitCode = 1;
   return c;
 }
@@ -65,6 +68,7 @@ export function register(program: Command): void {
     .option('--backbone-only', 'export the backbone alone, without the SSMB blocks')
     .option('--verify', 'compare the file with our model on random images (embedding cosine >= 0.9999, same experts)')
     .option('--count <n>', 'random images for --verify', (v) => Number.parseInt(v, 10), 8)
+    .option('--provider <name>', 'onnxruntime execution provider of --verify: auto, cpu, webgpu, cuda (default cpu)')
     .action(async (id: string, o: ExportOnnxOptions) => {
       const runId = Number.parseInt(id, 10);
       if (!Number.isInteger(runId) || String(runId) !== id.trim()) throw new Error(`RUN_ID must be a run number, got "${id}"`);

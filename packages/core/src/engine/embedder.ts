@@ -2,7 +2,9 @@
 // alone (teacher embeddings T(v)) or with its SSMB blocks (evaluation, routing from the graph's outputs).
 // Same Embedder interface as core's tfjs and file-based onnxruntime embedders.
 import type { Embedder } from '../weights/onnx/onnx_embedder.ts';
-import { createSession, loadOrt, resolveProvider, resolveThreads, type OrtLoadOptions } from './ort_session.ts';
+import { checkPlacement, chooseProvider, createSession, loadOrt, resolveThreads, type GraphSessionOptions, type OrtLoadOptions } from './ort_session.ts';
+import type { AdapterInfo } from './gpu.ts';
+import type { Placement } from './placement.ts';
 import { buildInferenceGraph, routingOutputName, type EngineModel } from './student_graph.ts';
 import type { EngineBackbone } from './backbone_graph.ts';
 
@@ -14,24 +16,35 @@ export interface RoutedEmbedding {
 
 export interface EngineEmbedder extends Embedder {
   readonly provider: string;
+  /** why this provider (auto's decision, or 'configured') */
+  readonly providerReason: string;
+  readonly adapter: AdapterInfo | null;
+  /** on a GPU provider, where onnxruntime placed the nodes (null: cpu, or not counted) */
+  readonly placement: Placement | null;
   readonly threads: number;
   readonly taps: readonly string[];
   /** x: NHWC [B,S,S,3] scaled (v - 127.5) / 127.5 */
   embedRouted(x: Float32Array): Promise<RoutedEmbedding>;
 }
 
-export interface EngineEmbedderOptions extends OrtLoadOptions {
+export interface EngineEmbedderOptions extends OrtLoadOptions, Pick<GraphSessionOptions, 'checkPlacement' | 'warn'> {
   threads?: number;
+  /** execution provider (config eval.provider / train.provider; env SSMB_ORT_PROVIDER wins) */
   provider?: string;
+  /** the config key named in provider errors (default train.provider) */
+  providerKey?: string;
   foldBn?: boolean;
 }
 
 export async function createEngineEmbedder(model: EngineModel | { backbone: EngineBackbone }, opts: EngineEmbedderOptions = {}): Promise<EngineEmbedder> {
   const ort = await loadOrt(opts);
-  const provider = resolveProvider(ort, opts.provider);
+  const choice = await chooseProvider(ort, opts.provider, { what: opts.providerKey });
+  const provider = choice.name;
   const threads = resolveThreads(opts.threads);
-  const g = buildInferenceGraph(model, { foldBn: opts.foldBn });
-  const session = await createSession(ort, g.bytes, { provider, threads }, `embedding graph${g.taps.length ? ` with SSMB at ${g.taps.join(', ')}` : ''}`);
+  const g = buildInferenceGraph(model, { foldBn: opts.foldBn, provider });
+  const what = `embedding graph${g.taps.length ? ` with SSMB at ${g.taps.join(', ')}` : ''}`;
+  const session = await createSession(ort, g.bytes, { provider, threads }, what);
+  const placement = await checkPlacement(g.bytes, provider, what, opts);
   const S = g.imageSize, per = S * S * 3;
   const run = async (x: Float32Array): Promise<RoutedEmbedding> => {
     if (!(x instanceof Float32Array) || x.length === 0 || x.length % per !== 0) {
@@ -42,7 +55,7 @@ export async function createEngineEmbedder(model: EngineModel | { backbone: Engi
     return { embedding: out.embedding.data as Float32Array, experts };
   };
   return {
-    engine: 'onnxruntime', provider, threads, taps: g.taps,
+    engine: 'onnxruntime', provider, providerReason: choice.reason, adapter: choice.adapter, placement, threads, taps: g.taps,
     inputSize: S, embeddingSize: g.embeddingSize,
     embedRouted: run,
     embed: async (x) => (await run(x)).embedding,

@@ -3,9 +3,16 @@
 export { registerOp, getOp, listOps, DEFAULT_VJP_OPTIONS, type OpDef, type GradContext, type ShapeContext, type ValueType, type VjpOptions } from './op_registry.ts';
 export { deriveVjp, inferTypes, type Vjp, type VjpRequest, type VjpSeed } from './vjp.ts';
 export {
-  loadOrt, listProviders, resolveProvider, resolveThreads, createSession, ortBinDir, CUDA_INSTALL_HINT,
-  type Ort, type OrtSession, type ProviderInfo, type SessionOptions, type OrtLoadOptions,
+  loadOrt, listProviders, resolveProvider, chooseProvider, resolveThreads, createSession, checkPlacement, ortBinDir, CUDA_INSTALL_HINT,
+  PROVIDER_CHOICES,
+  type Ort, type OrtSession, type ProviderInfo, type ProviderChoice, type ChooseProviderOptions, type SessionOptions, type OrtLoadOptions, type GraphSessionOptions,
 } from './ort_session.ts';
+export {
+  vulkanDrivers, vulkanLoader, describeAdapter, probeWebGpu, ensureRuntimeDir, missingAdapterReason, pciDisplayDevices, providerEntry, ICD_DIRS, WEBGPU_OPTIONS,
+  type AdapterInfo, type VulkanDriver,
+} from './gpu.ts';
+export { nodePlacement, parsePlacementLog, fallbackOps, type Placement } from './placement.ts';
+export { lowerForWebGpu, type WebGpuLowering } from './lower_webgpu.ts';
 export { emitBackbone, type AfterTap, type EngineBackbone } from './backbone_graph.ts';
 export { emitSsmbLoss, type LossWeights } from './loss_graph.ts';
 export {

@@ -68,14 +68,16 @@ export class OrtPretrainer {
     readonly params: readonly PretrainParam[],
     readonly bns: readonly PretrainBn[],
     readonly description: PretrainEngineDescription,
+    /** the graph takes the labels as float32 (built for webgpu) */
+    private readonly labelsFloat: boolean,
   ) {}
 
   static async create(backbone: Backbone, opts: OrtPretrainerOptions): Promise<OrtPretrainer> {
-    const { ort, session, graph: g, description } = await openGraphSession(opts, () => buildPretrainGraph(backbone, opts), (g) => ({
+    const { ort, session, graph: g, description } = await openGraphSession(opts, (provider) => buildPretrainGraph(backbone, { ...opts, provider }), (g) => ({
       what: `backbone pre-training graph (${g.stats.forwardNodes} forward + ${g.stats.gradientNodes} gradient nodes)`,
       nodes: { forward: g.stats.forwardNodes, gradient: g.stats.gradientNodes },
     }));
-    return new OrtPretrainer(ort, session, g.batch, g.imageSize, g.numClasses, g.params, g.bns, description);
+    return new OrtPretrainer(ort, session, g.batch, g.imageSize, g.numClasses, g.params, g.bns, description, g.labelsFloat);
   }
 
   /** Checks every input against the graph's shapes, naming the input, what it got and what it expected. */
@@ -86,15 +88,15 @@ export class OrtPretrainer {
       throw new Error(`onnxruntime pre-training step: images has ${input.images?.length ?? 'no'} values; expected [${B},${S},${S},3] = ${want} float32 values`);
     }
     if (!input.labels || input.labels.length !== B) throw new Error(`onnxruntime pre-training step: labels has ${input.labels?.length ?? 'no'} entries; expected ${B}`);
-    const labels = new BigInt64Array(B);
     for (let i = 0; i < B; i++) {
       const l = input.labels[i];
       if (!Number.isInteger(l) || l < 0 || l >= this.numClasses) throw new Error(`onnxruntime pre-training step: labels[${i}] is ${l}; expected a class index in [0, ${this.numClasses})`);
-      labels[i] = BigInt(l);
     }
     const feeds: Record<string, InstanceType<Ort['Tensor']>> = {
       [PRETRAIN_IMAGES]: new this.ort.Tensor('float32', input.images, [B, S, S, 3]),
-      [PRETRAIN_LABELS]: new this.ort.Tensor('int64', labels, [B]),
+      [PRETRAIN_LABELS]: this.labelsFloat
+        ? new this.ort.Tensor('float32', Float32Array.from(input.labels), [B])
+        : new this.ort.Tensor('int64', BigInt64Array.from(Array.from(input.labels, BigInt)), [B]),
     };
     const known = new Set(this.params.map((p) => p.name));
     const unknown = [...input.params.keys()].filter((k) => !known.has(k));

@@ -37,8 +37,9 @@ export function useParitySuite(): void {
 /** per case: worst gradient difference to tfjs and the worst floor (printed at the end, for the record) */
 const summary: string[] = [];
 
-async function engineStep(p: ParityModel, teacher: Float32Array, foldBn: boolean, stridedConv: 'subpixel' | 'convtranspose' = 'convtranspose') {
-  const trainer = await OrtSsmbTrainer.create(engineModelOf(p.model), { pairs: p.pairs, loss: LOSS, threads: 1, foldBn, vjp: { stridedConv } });
+async function engineStep(p: ParityModel, teacher: Float32Array, foldBn: boolean, provider: string | undefined, stridedConv: 'subpixel' | 'convtranspose' = 'convtranspose') {
+  // placement is pinned by placement.test.ts; here it would open every graph a second time
+  const trainer = await OrtSsmbTrainer.create(engineModelOf(p.model), { pairs: p.pairs, loss: LOSS, threads: 1, foldBn, vjp: { stridedConv }, provider, checkPlacement: false });
   try {
     return await trainer.step({ images: p.images, labels: p.labels, teacher, params: ssmbParamValues(p.model) });
   } finally {
@@ -66,8 +67,9 @@ function withRoundedWeights<T>(p: ParityModel, fn: () => T): T {
   }
 }
 
-/** `router`: router options of the blocks (routing, routerInput; defaults top1, style). */
-export async function compare(backbone: string, numExperts: number, kind: ExpertKind, taps: TapName[], pairs: number, seed: number, foldBn = false, overrides?: Record<string, unknown>, router: Pick<Partial<HFRConfig>, 'routing' | 'routerInput'> = {}, tolerance?: number) {
+/** `router`: router options of the blocks (routing, routerInput; defaults top1, style). `provider`: the
+ *  engine's execution provider (default cpu; env SSMB_ORT_PROVIDER wins). */
+export async function compare(backbone: string, numExperts: number, kind: ExpertKind, taps: TapName[], pairs: number, seed: number, foldBn = false, overrides?: Record<string, unknown>, router: Pick<Partial<HFRConfig>, 'routing' | 'routerInput'> = {}, tolerance?: number, provider?: string) {
   const p = parityModel(backbone, { taps, numExperts, kind, ...router }, pairs, seed, PRELU_SLOPE, overrides);
   try {
     // the reference's own floor: tfjs with BN folding flipped
@@ -83,10 +85,12 @@ export async function compare(backbone: string, numExperts: number, kind: Expert
     const ref = tfjsStep(p, LOSS);
     // a routing decision closer to a tie than float32 noise could flip would make the comparison meaningless
     if (numExperts > 1) expect(ref.margin).toBeGreaterThan(1e-4);
-    const out = await engineStep(p, ref.teacher, foldBn);
+    const out = await engineStep(p, ref.teacher, foldBn, provider);
     // the floor: the same step with the forward changed in its last bits (BN folding flipped) and with the
     // backward's strided convolutions in their other form
-    const others = [await engineStep(p, ref.teacher, !foldBn), await engineStep(p, ref.teacher, foldBn, 'subpixel')];
+    // (measured on the CPU provider: the float32 floor of the case, not of the provider; on webgpu each new
+    // graph costs its shader compilations on a software adapter)
+    const others = [await engineStep(p, ref.teacher, !foldBn, undefined), await engineStep(p, ref.teacher, foldBn, undefined, 'subpixel')];
     expect(Math.abs(out.loss - ref.loss) / Math.abs(ref.loss)).toBeLessThan(1e-5);
     for (const r of out.routing) expect(Array.from(r.expert), `routing at ${r.tap}`).toEqual(Array.from(ref.experts.get(r.tap)!));
     // routing decides something: some block sends samples to different experts
@@ -105,7 +109,7 @@ export async function compare(backbone: string, numExperts: number, kind: Expert
       worstFloor = Math.max(worstFloor, floor);
       expect(maxRelDiff(mine, g), `${name} (float32 floor ${floor.toExponential(1)})`).toBeLessThanOrEqual(Math.max(tolerance ?? FAMILY_TOLERANCE[p.model.backbone.family] ?? 1e-4, 2 * floor));
     }
-    summary.push(`  ${backbone} N=${numExperts} ${kind}${router.routing ? ` ${router.routing}` : ''}${router.routerInput ? ` router input ${router.routerInput}` : ''} ${taps.join('+')}${foldBn ? ' folded' : ''}: ${worst.toExponential(1)} | ${worstFloor.toExponential(1)}`);
+    summary.push(`  ${provider ?? 'cpu'} ${backbone} N=${numExperts} ${kind}${router.routing ? ` ${router.routing}` : ''}${router.routerInput ? ` router input ${router.routerInput}` : ''} ${taps.join('+')}${foldBn ? ' folded' : ''}: ${worst.toExponential(1)} | ${worstFloor.toExponential(1)}`);
   } finally {
     p.model.dispose();
   }

@@ -20,6 +20,7 @@ import { encodeOnnxModel, ONNX_FLOAT, ONNX_INT64, type OnnxNode } from '../weigh
 import { emitArcFaceLoss, type ArcFaceGraphOptions } from './arcface_graph.ts';
 import { emitBackbone, embeddingSizeOf, inputSizeOf } from './backbone_graph.ts';
 import { deriveVjp, inferTypes } from './vjp.ts';
+import { lowerForWebGpu } from './lower_webgpu.ts';
 
 export const PRETRAIN_IMAGES = 'images';
 export const PRETRAIN_LABELS = 'labels';
@@ -53,10 +54,15 @@ export interface PretrainGraph {
   numClasses: number;
   params: PretrainParam[];
   bns: PretrainBn[];
+  /** the labels input is float32 (built for webgpu: lower_webgpu.ts), else int64 */
+  labelsFloat: boolean;
   stats: { forwardNodes: number; gradientNodes: number };
 }
 
-export type PretrainGraphOptions = ArcFaceGraphOptions;
+export interface PretrainGraphOptions extends ArcFaceGraphOptions {
+  /** the execution provider the graph is built for ('webgpu': lower_webgpu.ts) */
+  provider?: string;
+}
 
 // float32 holds every integer up to 2^24 exactly, so a probe of 1..n identifies n <= 2^24 elements
 const PROBE_LIMIT = 2 ** 24;
@@ -175,9 +181,10 @@ export function buildPretrainGraph(backbone: Backbone, opts: PretrainGraphOption
   const vjp = deriveVjp(b, { wrt: inputs.map((p) => p.name), seeds: [{ value: loss }] });
   b.output(loss, 'loss', []);
   for (const p of inputs) b.output(vjp.grads.get(p.name)!, pretrainGradName(p.name), p.graphShape);
+  const labelsFloat = opts.provider === 'webgpu' && lowerForWebGpu(b).floatInputs.includes(PRETRAIN_LABELS);
   return {
     bytes: encodeOnnxModel(b.toModel({ graphName: 'backbone-pretrain', opset: 13 })),
-    batch, imageSize: S, embeddingSize: E, numClasses, params: inputs, bns,
+    batch, imageSize: S, embeddingSize: E, numClasses, params: inputs, bns, labelsFloat,
     stats: { forwardNodes, gradientNodes: b.nodes.length - forwardNodes },
   };
 }

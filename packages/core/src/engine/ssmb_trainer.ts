@@ -59,7 +59,7 @@ export class OrtSsmbTrainer {
   ) {}
 
   static async create(model: EngineModel, opts: OrtTrainerOptions): Promise<OrtSsmbTrainer> {
-    const { ort, session, graph: g, description } = await openGraphSession(opts, () => buildTrainingGraph(model, opts), (g) => ({
+    const { ort, session, graph: g, description } = await openGraphSession(opts, (provider) => buildTrainingGraph(model, { ...opts, provider }), (g) => ({
       what: g.gradients ? `SSMB training graph (${g.stats.forwardNodes} forward + ${g.stats.gradientNodes} gradient nodes)` : `SSMB loss graph (${g.stats.forwardNodes} forward nodes, no gradients)`,
       nodes: { forward: g.stats.forwardNodes, gradient: g.stats.gradientNodes },
     }));

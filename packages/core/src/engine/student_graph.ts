@@ -18,6 +18,7 @@ import type { VjpOptions } from './op_registry.ts';
 import { deriveVjp } from './vjp.ts';
 import { lowerBnReading } from './lower_bn.ts';
 import { lowerConstantPrelu } from './lower_prelu.ts';
+import { lowerForWebGpu } from './lower_webgpu.ts';
 
 export const IMAGES_INPUT = 'images';
 export const LABELS_INPUT = 'labels';
@@ -66,6 +67,9 @@ export interface TrainingGraphOptions {
   /** false = the forward and the loss only (no VJP, no grad outputs): a loss estimate on fixed pairs costs
    *  one forward, not a training step (default true) */
   gradients?: boolean;
+  /** the execution provider the graph is built for: 'webgpu' rewrites the ops it has no kernel for
+   *  (lower_webgpu.ts); others keep the graph as built */
+  provider?: string;
 }
 
 function blockSpecs(m: EngineModel): SsmbBlockSpec[] {
@@ -139,6 +143,7 @@ export function buildTrainingGraph(m: EngineModel, opts: TrainingGraphOptions): 
     b.output(r.expert, routingOutputName(r.tap), [2 * pairs], ONNX_INT64);
   }
   if (vjp) for (const p of params) b.output(vjp.grads.get(p.name)!, gradOutputName(p.name), p.shape);
+  if (opts.provider === 'webgpu') lowerForWebGpu(b);
   const bytes = encodeOnnxModel(b.toModel({ graphName: vjp ? 'ssmb-train' : 'ssmb-loss', opset: 13 }));
   return {
     bytes, pairs, imageSize: S, embeddingSize: E, params, gradients: vjp !== undefined,
@@ -155,6 +160,8 @@ export interface InferenceGraphOptions {
   lowerBn?: boolean;
   /** the SSMB blocks' form (default 'inference', fewest passes over the map: ssmb_onnx_graph.ts) */
   ssmbForm?: SsmbEmitOptions['form'];
+  /** as TrainingGraphOptions.provider */
+  provider?: string;
 }
 
 export interface InferenceGraph {
@@ -179,5 +186,6 @@ export function buildInferenceGraph(m: EngineModel | { backbone: EngineBackbone 
     b.output(r.expert, routingOutputName(r.tap), ['batch'], ONNX_INT64);
     b.output(r.probs, probsOutputName(r.tap), ['batch', r.numExperts]);
   }
+  if (opts.provider === 'webgpu') lowerForWebGpu(b);
   return { bytes: encodeOnnxModel(b.toModel({ graphName: 'ssmb-embed', opset: 13 })), imageSize: S, embeddingSize: E, taps: routed.map((r) => r.tap) };
 }

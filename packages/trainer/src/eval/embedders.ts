@@ -59,17 +59,23 @@ export function tfjsEvalEmbedder(model: HFRModel | Backbone): EvalEmbedder {
 }
 
 export interface EvalEngineOptions {
-  /** onnxruntime intra-op threads (0 = all cores) and execution provider (config train.threads / train.provider) */
+  /** onnxruntime intra-op threads (0 = all cores) and execution provider (config train.threads / eval.provider) */
   threads?: number;
   provider?: string;
+  /** the config key the provider came from (named in its errors) */
+  providerKey?: string;
   /** called with the reason when `auto` falls back to tfjs */
   onFallback?: (reason: string) => void;
+  /** warnings (a provider chosen by auto, nodes that fell back to the CPU) */
+  warn?: (message: string) => void;
 }
 
 /** core's engine embedding graph of the model (BN folded), on onnxruntime. */
 export async function onnxEvalEmbedder(model: HFRModel | Backbone, opts: EvalEngineOptions = {}): Promise<EvalEmbedder> {
-  const e = await createEngineEmbedder(model instanceof HFRModel ? engineModelOf(model) : { backbone: model }, { threads: opts.threads, provider: opts.provider });
-  return { ...e, label: e.engine, embedRouted: (x) => e.embedRouted(x) };
+  const e = await createEngineEmbedder(model instanceof HFRModel ? engineModelOf(model) : { backbone: model }, { threads: opts.threads, provider: opts.provider, providerKey: opts.providerKey, warn: opts.warn });
+  if (e.providerReason !== 'configured') opts.warn?.(`${opts.providerKey ?? 'train.provider'} ${opts.provider}: onnxruntime on ${e.provider}; ${e.providerReason}`);
+  // the tag eval.engine: 'onnxruntime' on the CPU provider, 'onnxruntime-<provider>' on another
+  return { ...e, label: e.provider === 'cpu' ? e.engine : `${e.engine}-${e.provider}`, embedRouted: (x) => e.embedRouted(x) };
 }
 
 export async function createEvalEmbedder(model: HFRModel | Backbone, engine: EvalEngine, opts: EvalEngineOptions = {}): Promise<EvalEmbedder> {

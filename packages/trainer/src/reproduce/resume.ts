@@ -8,7 +8,7 @@ import type { GridEntry } from './grid.ts';
 
 /** Config keys that do not change a run's result: they never make two runs different. */
 export const NON_IDENTITY_KEYS = [
-  'outputDir', 'checkpointEvery', 'checkpoint', 'evalEvery', 'eval.batchSize', 'eval.scoreFiles', 'eval.engine', 'engine',
+  'outputDir', 'checkpointEvery', 'checkpoint', 'evalEvery', 'eval.batchSize', 'eval.scoreFiles', 'eval.engine', 'eval.provider', 'engine',
   'train.engine', 'train.threads', 'train.provider', 'train.lossEvery', 'train.lossPairs', // the fixed-pair estimate only observes
 ] as const;
 

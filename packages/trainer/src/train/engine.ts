@@ -3,8 +3,8 @@
 //   correct OneHot): runs.engine;
 // - the training engine for SSMB steps and teacher embeddings, and for backbone pre-training (config train.engine: auto | tfjs |
 //   onnxruntime; auto = onnxruntime when it loads and can express the model, else tfjs with the reason
-//   logged): run tags train.engine ('onnxruntime' or 'tfjs-<backend>'), train.provider, train.threads,
-//   train.engine_fallback;
+//   logged): run tags train.engine ('onnxruntime' or 'tfjs-<backend>'), train.provider (auto resolved),
+//   train.provider_reason, train.threads, train.engine_fallback;
 // - the evaluation engine (config eval.engine, same choice): tag eval.engine, set by the evaluation itself.
 import { chooseEngine, engineModelOf, initBackend, OrtPretrainer, OrtSsmbTrainer, tf, type Backbone, type Chosen, type EngineName, type HFRModel, type OrtPretrainerOptions } from '@ssmb/core';
 import type { Config } from '../config.ts';
@@ -15,6 +15,8 @@ export const TRAIN_ENGINE_TAG = 'train.engine';
 export const TRAIN_PROVIDER_TAG = 'train.provider';
 export const TRAIN_THREADS_TAG = 'train.threads';
 export const TRAIN_FALLBACK_TAG = 'train.engine_fallback';
+/** why onnxruntime runs on its provider: auto's decision (which GPU, or why cpu), or 'configured' */
+export const TRAIN_PROVIDER_REASON_TAG = 'train.provider_reason';
 
 export async function useEngine(ctx: RunContext): Promise<EngineName> {
   const engine = await initBackend(ctx.config.engine === 'auto' ? {} : { prefer: ctx.config.engine });
@@ -37,7 +39,7 @@ export const TAG_NOT_APPLICABLE = 'none';
 export async function chooseTrainEngine(ctx: RunContext, model: HFRModel): Promise<TrainEngine> {
   const { config } = ctx;
   const chosen = await chooseEngine(config.train.engine, () => OrtSsmbTrainer.create(engineModelOf(model), {
-    pairs: config.batchSize, loss: config.loss, threads: config.train.threads, provider: config.train.provider,
+    pairs: config.batchSize, loss: config.loss, threads: config.train.threads, provider: config.train.provider, warn: (m) => warn(ctx, m),
   }));
   const label = await recordTrainEngine(ctx, chosen);
   return chosen.engine === 'onnxruntime' ? { kind: 'onnxruntime', trainer: chosen.value, label } : { kind: 'tfjs', label };
@@ -48,29 +50,31 @@ export type PretrainEngine = { kind: 'onnxruntime'; trainer: OrtPretrainer; labe
 /** The backbone pre-training engine of config train.engine (same choice, tags and fallback as SSMB runs). */
 export async function choosePretrainEngine(ctx: RunContext, backbone: Backbone, graph: Omit<OrtPretrainerOptions, 'threads' | 'provider'>): Promise<PretrainEngine> {
   const { config } = ctx;
-  const chosen = await chooseEngine(config.train.engine, () => OrtPretrainer.create(backbone, { ...graph, threads: config.train.threads, provider: config.train.provider }));
+  const chosen = await chooseEngine(config.train.engine, () => OrtPretrainer.create(backbone, { ...graph, threads: config.train.threads, provider: config.train.provider, warn: (m) => warn(ctx, m) }));
   const label = await recordTrainEngine(ctx, chosen);
   return chosen.engine === 'onnxruntime' ? { kind: 'onnxruntime', trainer: chosen.value, label } : { kind: 'tfjs', label };
 }
 
 /** Writes the four train.* tags for the chosen engine (logging an auto fallback); returns the engine label. */
-async function recordTrainEngine(ctx: RunContext, chosen: Chosen<{ description: { provider: string; threads: number } }>): Promise<string> {
+async function recordTrainEngine(ctx: RunContext, chosen: Chosen<{ description: { provider: string; providerReason: string; threads: number } }>): Promise<string> {
   const { config, store, run } = ctx;
-  const tags = async (engine: string, provider: string, threads: string, fallback: string) => {
+  const tags = async (engine: string, provider: string, reason: string, threads: string, fallback: string) => {
     await store.setTag(run.id, TRAIN_ENGINE_TAG, engine);
     await store.setTag(run.id, TRAIN_PROVIDER_TAG, provider);
+    await store.setTag(run.id, TRAIN_PROVIDER_REASON_TAG, reason);
     await store.setTag(run.id, TRAIN_THREADS_TAG, threads);
     await store.setTag(run.id, TRAIN_FALLBACK_TAG, fallback);
   };
   if (chosen.engine === 'onnxruntime') {
     const d = chosen.value.description;
-    await tags('onnxruntime', d.provider, String(d.threads), TAG_NOT_APPLICABLE);
+    if (d.providerReason !== 'configured') warn(ctx, `train.provider ${config.train.provider}: onnxruntime on ${d.provider}; ${d.providerReason}`);
+    await tags('onnxruntime', d.provider, d.providerReason, String(d.threads), TAG_NOT_APPLICABLE);
     return 'onnxruntime';
   }
   const label = `tfjs-${tf.getBackend()}`;
   const fellBack = config.train.engine === 'auto';
   if (fellBack) warn(ctx, `train.engine auto: training on ${label}; ${chosen.reason}`);
-  await tags(label, TAG_NOT_APPLICABLE, TAG_NOT_APPLICABLE, fellBack ? chosen.reason : TAG_NOT_APPLICABLE);
+  await tags(label, TAG_NOT_APPLICABLE, TAG_NOT_APPLICABLE, TAG_NOT_APPLICABLE, fellBack ? chosen.reason : TAG_NOT_APPLICABLE);
   return label;
 }
 
@@ -78,7 +82,9 @@ async function recordTrainEngine(ctx: RunContext, chosen: Chosen<{ description: 
 export function evalEngineOptions(ctx: RunContext, config: Config = ctx.config): EvalEngineOptions {
   return {
     threads: config.train.threads,
-    provider: config.train.provider,
+    provider: config.eval.provider ?? config.train.provider,
+    providerKey: config.eval.provider ? 'eval.provider' : 'train.provider',
     onFallback: (reason) => warn(ctx, `eval.engine auto: evaluating on tfjs; ${reason}`),
+    warn: (m) => warn(ctx, m),
   };
 }

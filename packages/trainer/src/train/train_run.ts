@@ -59,7 +59,8 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
       const fixed = fixedLossPairs(fold.train, config.seed, config.train.lossPairs);
       if (trainEngine.kind === 'onnxruntime') {
         const session = await OrtSsmbTrainer.create(engineModelOf(model), {
-          pairs: config.train.lossPairs, loss: config.loss, threads: config.train.threads, provider: config.train.provider, gradients: false,
+          pairs: config.train.lossPairs, loss: config.loss, threads: config.train.threads, provider: trainEngine.trainer.description.provider, gradients: false,
+          warn: (m) => ctx.log(`run ${run.id}: ${m}`),
         });
         lossSession = session;
         lossEstimate = { every: config.train.lossEvery, estimate: () => ortSsmbLoss(session, vars, images, fixed, teacher) };

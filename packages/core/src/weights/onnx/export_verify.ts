@@ -19,7 +19,8 @@ function isHfr(m: HfrExportable | Backbone): m is HfrExportable {
 }
 
 /** `images` NHWC scaled [B,S,S,3]. Passes when every cosine >= threshold and every routing agrees fully. */
-export async function checkOnnxExport(model: HfrExportable | Backbone, file: string, images: Float32Array, threshold = 0.9999): Promise<ExportCheck> {
+/** `provider`: the onnxruntime provider that runs the file (default cpu). */
+export async function checkOnnxExport(model: HfrExportable | Backbone, file: string, images: Float32Array, threshold = 0.9999, provider?: string): Promise<ExportCheck> {
   const backbone = isHfr(model) ? model.backbone : model;
   const s = backbone.input.size;
   const e = backbone.embeddingSize;
@@ -39,7 +40,7 @@ export async function checkOnnxExport(model: HfrExportable | Backbone, file: str
   });
   const ours = y.dataSync() as Float32Array;
   tf.dispose([x, y]);
-  const ort = await createOnnxEmbedder(file);
+  const ort = await createOnnxEmbedder(file, { provider });
   try {
     const r = await ort.run(images);
     const cosines = Array.from({ length: b }, (_, i) => cosine(ours.subarray(i * e, (i + 1) * e), r.embedding.subarray(i * e, (i + 1) * e)));

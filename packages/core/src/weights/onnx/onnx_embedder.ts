@@ -7,6 +7,7 @@ import ort from 'onnxruntime-node';
 import { decodeOnnxModel } from './onnx_proto.ts';
 import { inputNormalisation } from './import_onnx_graph.ts';
 import { nhwcToNchw } from './nchw.ts';
+import { ensureRuntimeDir, providerEntry } from '../../engine/gpu.ts';
 
 export interface Embedder {
   /** 'onnxruntime' or the tfjs engine name */
@@ -37,6 +38,8 @@ export interface OnnxEmbedderOptions {
   threads?: number;
   /** graph output holding the embedding (default 'embedding' if present, else the first output) */
   outputName?: string;
+  /** onnxruntime execution provider, already chosen (engine/ort_session.ts chooseProvider); default cpu */
+  provider?: string;
 }
 
 /** `source`: an .onnx file path, or the model bytes. */
@@ -65,8 +68,10 @@ export async function createOnnxEmbedder(source: string | Uint8Array, opts: Onnx
   const outInfo = model.graph.outputs.find((o) => o.name === outName);
   if (!outInfo) throw new Error(`${file}: no graph output '${outName}' (outputs: ${outputNames.join(', ')})`);
   const embeddingSize = Number(outInfo.shape?.[1]);
+  if (opts.provider === 'webgpu') ensureRuntimeDir();
   const session = await ort.InferenceSession.create(bytes, {
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+    ...(opts.provider ? { executionProviders: [providerEntry(opts.provider) as ort.InferenceSession.ExecutionProviderConfig] } : {}),
     graphOptimizationLevel: 'all',
   });
   const perImage = inputSize * inputSize * 3;
