@@ -11,8 +11,10 @@ import { apiError } from '../errors.ts';
 import { resolveArtifact } from '../artifacts.ts';
 import { configDiff, groupCurves, metricSpecs, orderMetrics, paperTableFromEvals, stats, summarizeEvals, thinRoc, valueLabel, varyingKeys } from '../analysis.ts';
 import {
-  AblationQuery, ArtifactQuery, CompareQuery, CurvesQuery, EvalCurvesQuery, GroupedCurvesQuery, ParallelQuery, RunIdParams, RunListQuery, TableQuery, parse,
+  AblationQuery, ArtifactQuery, CompareQuery, CurvesQuery, EvalCurvesQuery, GroupedCurvesQuery, ParallelQuery, RunGroupsQuery, RunIdParams, RunListQuery, TableQuery, parse,
 } from '../schemas.ts';
+import { compareGroups } from '../compare_groups.ts';
+import { applyFilter, checkKeys, defaultGroupKeys, groupable, groupRuns, parseFilter, sortGroups, type GroupableRun } from '../run_groups.ts';
 import { describeTable, listTableConfigs, tableFromConfig } from '../table_configs.ts';
 import type { RouteDeps } from './deps.ts';
 
@@ -93,9 +95,34 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     };
   });
 
+  /** Every run a filter selects, with config and metrics (filters on config keys and metrics run here). */
+  const scopeRuns = async (f: { status?: RunSummary['status'][]; search?: string; tag?: string; experiment?: number; archived: 'exclude' | 'include' | 'only'; ids?: number[] }) => {
+    const filter = { status: f.status, search: f.search, tag: f.tag, experimentId: f.experiment, archived: f.archived, ids: f.ids };
+    const records = await store.listRuns(filter);
+    const summaries: RunSummary[] = [];
+    for (let offset = 0; offset < records.length; offset += 5000) summaries.push(...(await store.queryRuns({ ...filter, limit: 5000, offset, latestKeys: [] })).runs);
+    return groupable(records, summaries);
+  };
+  /** Structured terms filter in JS; free words narrow like the search box (every word must match). */
+  const filtered = (runs: GroupableRun[], where: string | undefined) => {
+    const f = parseFilter(where ?? '');
+    const words = f.text.map((w) => w.toLowerCase());
+    const hay = (r: GroupableRun) =>
+      [r.summary.id, r.summary.name, r.summary.experimentName, r.summary.status, r.summary.method, r.summary.kind, r.summary.protocol, r.summary.backbone, r.summary.fold].join(' ').toLowerCase();
+    return applyFilter(runs, f).filter((r) => words.every((w) => hay(r).includes(w)));
+  };
+
   app.get('/api/runs', { config: read }, async (req) => {
     const p = parse(RunListQuery, req.query, 'query');
+    // A structured filter picks the runs in JS over their configs and metrics; the page is then read as usual.
+    let ids = p.ids;
+    if (p.where?.trim()) {
+      const runs = filtered(await scopeRuns({ ...p, experiment: p.experiment }), p.where);
+      ids = runs.map((r) => r.summary.id);
+      if (ids.length === 0) return { total: 0, runs: [] };
+    }
     const page = await store.queryRuns({
+      ids,
       status: p.status,
       search: p.search,
       tag: p.tag,
@@ -109,6 +136,15 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
       latestKeys: p.latest ?? ['loss'],
     });
     return { total: page.total, runs: page.runs.map(listRow) };
+  });
+
+  app.get('/api/runs/groups', { config: read }, async (req) => {
+    const p = parse(RunGroupsQuery, req.query, 'query');
+    const runs = filtered(await scopeRuns(p), p.where);
+    const by = p.by ?? defaultGroupKeys(runs);
+    if (p.by) checkKeys(p.by, runs, 'query.by', 'group key');
+    const groups = sortGroups(groupRuns(runs, by), p.sort, p.order);
+    return { by, defaultBy: !p.by, runsTotal: runs.length, total: groups.length, groups: groups.slice(p.offset, p.offset + p.limit) };
   });
 
   app.get('/api/runs/:id', { config: read }, async (req) => {
@@ -192,7 +228,17 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     const runs = ids.map((i) => page.runs.find((r) => r.id === i)!);
     const diff = configDiff(new Map(records.map((r) => [r.id, r.config])));
     const latest = Object.fromEntries(await Promise.all(ids.map(async (i) => [i, Object.values(await store.getLatestMetrics(i)).map((m) => ({ ...m, group: metricGroup(m.key), better: metricBetter(m.key) }))] as const)));
-    return { runs, labels: runLabels(ids, diff), configDiff: diff, summary: summarizeEvals(await store.listEvalMetrics(ids)), latest };
+    const evals = await store.listEvalMetrics(ids);
+    // Runs of one configuration (differing only in fold and seed, or equal on the keys `by` names) are one group.
+    const gruns = groupable(records, runs);
+    if (p.by) checkKeys(p.by, gruns, 'query.by', 'group key');
+    const groups = groupRuns(gruns, p.by ?? defaultGroupKeys(gruns));
+    const compared = compareGroups(groups, evals);
+    return {
+      runs, labels: runLabels(ids, diff), configDiff: diff, summary: summarizeEvals(evals), latest,
+      groups: groups.map((g) => ({ key: g.key, label: g.label, runIds: g.runIds, folds: g.folds, seeds: g.seeds, protocol: g.protocol })),
+      groupSummary: compared.summary, ranking: compared.ranking,
+    };
   });
 
   app.get('/api/curves', { config: read }, async (req) => {
