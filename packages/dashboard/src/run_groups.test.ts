@@ -111,7 +111,7 @@ describe('structured filters', () => {
 
 describe('compare groups with honest numbers', () => {
   it('N=4 is significantly best over N=1: bold; the two close learning rates are tied, with the interval and p', async () => {
-    const ids = ['1/synthetic-vis-nir/1', '1/synthetic-vis-nir/2', '4/synthetic-vis-nir/1', '4/synthetic-vis-nir/2'].map((k) => seeded.runs.get(k));
+    const ids = ['1/synthetic-vis-nir/1', '1/synthetic-vis-nir/2', '4/synthetic-vis-nir/1', '4/synthetic-vis-nir/2'].map((k) => seeded.runs.get(k)!);
     const { body } = await get(`/api/compare?ids=${ids.join(',')}`);
     expect(body.groups).toHaveLength(2);
     const n4 = body.groups.find((g: Group) => g.runIds.includes(ids[2]));

@@ -146,6 +146,9 @@ export function defaultGroupKeys(runs: GroupableRun[]): string[] {
   return [...new Set(runs.flatMap((r) => Object.keys(r.config)))].filter((k) => !skip.has(k)).sort();
 }
 
+// The knobs first; the protocol (a column of its own in the runs table) last.
+const LABEL_FIRST = ['ssmb.numExperts', 'ssmb.expertKind', 'backbone.model'];
+const labelRank = (k: string) => (k === 'dataset.protocol' ? 99 : LABEL_FIRST.includes(k) ? LABEL_FIRST.indexOf(k) : LABEL_FIRST.length);
 const short = (k: string) => (k === 'ssmb.numExperts' ? 'N' : k.split('.').at(-1)!);
 const show = (v: unknown) => (v === null || v === undefined ? 'n/a' : typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -157,8 +160,15 @@ export function groupRuns(runs: GroupableRun[], keys: string[]): RunGroup[] {
     if (!groups.has(k)) groups.set(k, []);
     groups.get(k)!.push(r);
   }
-  // A label names only the keys whose values differ between groups (a dozen shared keys say nothing).
-  const differing = keys.filter((key) => new Set(runs.map((r) => JSON.stringify(r.config[key] ?? null))).size > 1);
+  // A label names only the keys whose values differ between groups of the same kind and method (a dozen
+  // shared keys say nothing; a pre-training run's keys say nothing about SSMB runs), the usual ones first.
+  const cluster = (r: GroupableRun) => `${r.summary.kind}\0${r.summary.method}`;
+  const differing = new Map<string, string[]>();
+  for (const c of new Set(runs.map(cluster))) {
+    const inC = runs.filter((r) => cluster(r) === c);
+    const keysC = keys.filter((key) => new Set(inC.map((r) => JSON.stringify(r.config[key] ?? null))).size > 1);
+    differing.set(c, keysC.sort((a, b) => labelRank(a) - labelRank(b) || a.localeCompare(b)));
+  }
   return [...groups].map(([key, members]) => {
     const first = members[0];
     const values = Object.fromEntries(keys.map((k) => [k, first.config[k] ?? null]));
@@ -169,7 +179,7 @@ export function groupRuns(runs: GroupableRun[], keys: string[]): RunGroup[] {
     }
     const statuses: Record<string, number> = {};
     for (const r of members) statuses[r.summary.status] = (statuses[r.summary.status] ?? 0) + 1;
-    const labelParts = differing.filter((k) => first.config[k] !== null && first.config[k] !== undefined).map((k) => `${short(k)}=${show(first.config[k])}`);
+    const labelParts = differing.get(cluster(first))!.filter((k) => first.config[k] !== null && first.config[k] !== undefined).map((k) => `${short(k)}=${show(first.config[k])}`);
     return {
       key,
       label: [first.summary.method ?? first.summary.kind, ...labelParts.filter((p) => !p.startsWith('method='))].join(' · '),

@@ -43,6 +43,8 @@ export const RunListQuery = z
     /** Structured filter: `ssmb.numExperts=4 method=ssmb rank1>40` (free words match like search). */
     where: z.string().max(2000).optional(),
     ids: list(runId),
+    /** Config keys shown as extra columns: each row carries their values. */
+    columns: list(configKey),
   })
   .strict();
 

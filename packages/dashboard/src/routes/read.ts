@@ -116,15 +116,17 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     const p = parse(RunListQuery, req.query, 'query');
     // A structured filter picks the runs in JS over their configs and metrics; the page is then read as usual.
     let ids = p.ids;
-    if (p.where?.trim()) {
-      const runs = filtered(await scopeRuns({ ...p, experiment: p.experiment }), p.where);
+    let search = p.search;
+    const where = parseFilter(p.where ?? '');
+    if (where.terms.length || where.text.length > 1) {
+      const runs = filtered(await scopeRuns(p), p.where);
       ids = runs.map((r) => r.summary.id);
       if (ids.length === 0) return { total: 0, runs: [] };
-    }
+    } else if (where.text.length === 1) search = where.text[0]; // one word: the SQL search, no scan
     const page = await store.queryRuns({
       ids,
       status: p.status,
-      search: p.search,
+      search,
       tag: p.tag,
       experimentId: p.experiment,
       parentRunId: p.parent,
@@ -135,7 +137,10 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
       offset: p.offset,
       latestKeys: p.latest ?? ['loss'],
     });
-    return { total: page.total, runs: page.runs.map(listRow) };
+    if (!p.columns?.length || page.runs.length === 0) return { total: page.total, runs: page.runs.map(listRow) };
+    const configs = groupable(await store.listRuns({ ids: page.runs.map((r) => r.id), archived: 'include' }), page.runs);
+    const values = new Map(configs.map((g) => [g.summary.id, Object.fromEntries(p.columns!.map((k) => [k, g.config[k] ?? null]))]));
+    return { total: page.total, runs: page.runs.map((r) => ({ ...listRow(r), values: values.get(r.id) ?? {} })) };
   });
 
   app.get('/api/runs/groups', { config: read }, async (req) => {
@@ -231,8 +236,11 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     const evals = await store.listEvalMetrics(ids);
     // Runs of one configuration (differing only in fold and seed, or equal on the keys `by` names) are one group.
     const gruns = groupable(records, runs);
-    if (p.by) checkKeys(p.by, gruns, 'query.by', 'group key');
-    const groups = groupRuns(gruns, p.by ?? defaultGroupKeys(gruns));
+    const perRun = p.by?.join() === 'none';
+    if (p.by && !perRun) checkKeys(p.by, gruns, 'query.by', 'group key');
+    const groups = perRun
+      ? gruns.map((r) => ({ ...groupRuns([r], [])[0], key: `#${r.summary.id}`, label: `#${r.summary.id} ${r.summary.name}` }))
+      : groupRuns(gruns, p.by ?? defaultGroupKeys(gruns));
     const compared = compareGroups(groups, evals);
     return {
       runs, labels: runLabels(ids, diff), configDiff: diff, summary: summarizeEvals(evals), latest,

@@ -45,7 +45,7 @@ export function App() {
         {meta.error?.code === 'TOKEN_REQUIRED' && <div className="warn">This server needs its token for reads from other machines: paste the token printed when <code>ssmb dashboard</code> started into the field above.</div>}
         {route.view === 'runs' && <RunsView />}
         {route.view === 'run' && route.id !== undefined && <RunDetailView id={route.id} />}
-        {route.view === 'compare' && <CompareView ids={(route.params.get('ids') ?? '').split(',').filter(Boolean).map(Number)} />}
+        {route.view === 'compare' && <CompareView ids={(route.params.get('ids') ?? '').split(',').filter(Boolean).map(Number)} by={route.params.get('by') ?? undefined} />}
         {route.view === 'ablation' && <AblationView />}
         {route.view === 'parallel' && <ParallelView />}
         {route.view === 'tables' && <TablesView />}
