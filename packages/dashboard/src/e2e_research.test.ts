@@ -44,6 +44,9 @@ beforeAll(async () => {
       close.push(id);
     });
   }
+  // What ran: the tf backend wasm, training and evaluation on onnxruntime (the worker's tags).
+  seeded.store.setRunEnvironment(close[0], { engine: 'wasm' });
+  for (const [k, v] of [['train.engine', 'onnxruntime'], ['train.provider', 'cpu'], ['train.threads', '2'], ['train.engine_fallback', 'none'], ['eval.engine', 'onnxruntime']]) seeded.store.setTag(close[0], k, v);
   srv = await buildServer({ store: seeded.store, webRoot: WEB_OUT, pollMs: 200, tablesDir: null });
   base = await srv.app.listen({ host: '127.0.0.1', port: 0 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'] });
@@ -65,7 +68,6 @@ async function shot(name: string): Promise<void> {
   expect(overflow, `${name}: the page is ${overflow}px wider than the window`).toBeLessThanOrEqual(0);
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
-const groupRow = (label: RegExp) => page.locator('tr.group-row').filter({ has: page.locator('td.name-cell b', { hasText: label }) });
 
 describe('research workflow in chromium', () => {
   it('Runs grouped over folds and seeds: mean ± std (n) rows that expand; Rank-1 ranks configurations; compare N=1 with N=4 over folds in 4 actions', async () => {
@@ -110,6 +112,17 @@ describe('research workflow in chromium', () => {
     await expect(tar.getByTestId('few-fa').count()).resolves.toBe(2);
     await expect(tar.getByTestId('few-fa').first().getAttribute('title')).resolves.toContain('about 1.0 false accept');
     await shot('22-compare-tied');
+  });
+
+  it('Run page: what ran (not "engine wasm" alone), TAR@FAR on ~1 false accept flagged per fold and in the mean; a frozen baseline says it has no training curves', async () => {
+    await page.goto(`${base}/#/runs/${close[0]}`);
+    await page.getByTestId('engine-train').filter({ hasText: 'onnxruntime · cpu · 2 threads' }).waitFor();
+    await expect(page.getByTestId('engine-eval').innerText()).resolves.toBe('onnxruntime');
+    await expect(page.getByTestId('engine-backend').innerText()).resolves.toBe('wasm');
+    await expect(page.getByTestId('eval-table').getByTestId('few-fa').count()).resolves.toBe(1);
+    await page.goto(`${base}/#/runs/${seeded.baselineIds[0]}`);
+    await page.getByText('A frozen baseline trains nothing, so it has no training curves').waitFor();
+    await expect(page.getByText('No metrics logged yet').count()).resolves.toBe(0);
   });
 
   it('Filters, columns, grouping and selection live in the URL (reload keeps them); saved views; a typo is a clear error', async () => {

@@ -4,12 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import {
-  CONFIG_PATH_KEYS, LAUNCHABLE_KINDS, RUN_LIST_METRICS, RUN_STATUSES, configKeyApplies, runConvergence, defaultConfig, flattenConfigValues, metricBetter, metricGroup, metricUnit,
+  CONFIG_PATH_KEYS, EVAL_ENGINE_TAG, TAG_NOT_APPLICABLE, TRAIN_ENGINE_TAG, TRAIN_FALLBACK_TAG, TRAIN_PROVIDER_TAG, TRAIN_THREADS_TAG, LAUNCHABLE_KINDS, RUN_LIST_METRICS, RUN_STATUSES, configKeyApplies, runConvergence, defaultConfig, flattenConfigValues, metricBetter, metricGroup, metricUnit,
   toCsv, toLatex, toMarkdown, type MatchableRun, type PaperTable, type RunSummary,
 } from '@ssmb/trainer';
 import { apiError } from '../errors.ts';
 import { resolveArtifact } from '../artifacts.ts';
-import { configDiff, groupCurves, metricSpecs, orderMetrics, paperTableFromEvals, stats, summarizeEvals, thinRoc, valueLabel, varyingKeys } from '../analysis.ts';
+import { FEW_FALSE_ACCEPTS, falseAcceptsAt, configDiff, groupCurves, metricSpecs, orderMetrics, paperTableFromEvals, stats, summarizeEvals, thinRoc, valueLabel, varyingKeys } from '../analysis.ts';
 import {
   AblationQuery, ArtifactQuery, CompareQuery, CurvesQuery, EvalCurvesQuery, GroupedCurvesQuery, ParallelQuery, RunGroupsQuery, RunIdParams, RunListQuery, TableQuery, parse,
 } from '../schemas.ts';
@@ -33,6 +33,22 @@ function runLabels(ids: number[], diff: ReturnType<typeof configDiff>): Record<n
       return [id, parts.length ? `#${id} ${parts.join(' ')}` : `#${id}`];
     }),
   );
+}
+
+/**
+ * What ran, from what the run recorded: the tf backend (runs.engine), the training engine with its
+ * provider and threads (train.* tags) and the evaluation engine (eval.engine tag). Null = not recorded.
+ */
+function enginesOf(backend: string | null, tags: Record<string, string>) {
+  const tag = (k: string) => (tags[k] && tags[k] !== TAG_NOT_APPLICABLE ? tags[k] : null);
+  return {
+    backend,
+    train: tag(TRAIN_ENGINE_TAG),
+    provider: tag(TRAIN_PROVIDER_TAG),
+    threads: tag(TRAIN_THREADS_TAG),
+    fallback: tag(TRAIN_FALLBACK_TAG),
+    eval: tag(EVAL_ENGINE_TAG),
+  };
 }
 
 /**
@@ -170,8 +186,12 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
       /** Config keys this run does not use (a baseline trains nothing, pre-training reads pretrain.*). */
       inapplicable: run.kind === 'sweep' ? [] : Object.keys(flattenConfigValues(run.config)).filter((k) => !configKeyApplies(k, run)),
       metricKeys,
-      evaluations: evals,
+      evaluations: evals.map((e) => {
+        const falseAccepts = falseAcceptsAt(e.metric, e.count);
+        return { ...e, falseAccepts, fewFalseAccepts: falseAccepts !== null && falseAccepts < FEW_FALSE_ACCEPTS };
+      }),
       summary: summarizeEvals(evals),
+      engines: enginesOf(run.engine, page.runs[0].tags),
       files: files.map(({ path: _abs, ...f }) => f),
     };
   });

@@ -67,8 +67,10 @@ export interface RunResponse {
   convergence: RunConvergenceInfo | null;
   inapplicable: string[];
   metricKeys: MetricKeyInfo[];
-  evaluations: EvalRow[];
+  evaluations: Array<EvalRow & { falseAccepts: number | null; fewFalseAccepts: boolean }>;
   summary: MetricSummary[];
+  /** What ran: tf backend, training engine (provider, threads, why it fell back), evaluation engine. */
+  engines: { backend: string | null; train: string | null; provider: string | null; threads: string | null; fallback: string | null; eval: string | null };
   files: FileRow[];
 }
 export interface Series { key: string; total: number; plotted: number; steps: number[]; values: number[] }

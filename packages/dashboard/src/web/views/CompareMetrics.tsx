@@ -3,8 +3,9 @@
 // bootstrap over probes, both at 5%); otherwise every group within the interval is marked tied (≈).
 // Each other group shows its difference from the leader with the 95% interval and p. A TAR@FAR that
 // rests on fewer than 10 false accepts is flagged (⚠).
-import type { CompareResponse, GroupDiff, GroupSummary } from '../api.ts';
+import type { CompareResponse, GroupDiff } from '../api.ts';
 import { useMeta } from '../meta.ts';
+import { FewFalseAccepts } from '../components.tsx';
 import { labelWithUnit, PALETTE, specOf } from '../format.ts';
 import type { MetricSpec as MetricSpecLike } from '../api.ts';
 import { fmtMeanStd } from '../format.ts';
@@ -18,15 +19,6 @@ export function fmtDiff(d: GroupDiff, spec: MetricSpecLike): string {
   const sign = (v: number) => (v > 0 ? '+' : v < 0 ? '−' : '') + pct(Math.abs(v), spec);
   // The stored difference is leader minus this group; shown from this group's side.
   return `Δ ${sign(-d.diff)}${ci ? ` [${sign(-ci[1])}, ${sign(-ci[0])}]` : ''}${d.ttest ? ` ${fmtP(d.ttest.p)}` : ''}`;
-}
-
-export function FewFalseAccepts({ s }: { s: Pick<GroupSummary, 'falseAccepts' | 'fewFalseAccepts'> }) {
-  if (!s.fewFalseAccepts || s.falseAccepts === null) return null;
-  return (
-    <span className="warn-text" data-testid="few-fa" title={`This operating point rests on about ${s.falseAccepts.toFixed(1)} false accept${s.falseAccepts >= 1.5 ? 's' : ''} (FAR × impostor pairs): fewer than 10, so the TAR is set by one or two impostor scores, not a rate.`}>
-      {' '}⚠
-    </span>
-  );
 }
 
 export function CompareMetrics({ data }: { data: CompareResponse }) {
