@@ -44,6 +44,11 @@ beforeAll(async () => {
       close.push(id);
     });
   }
+  // A protocol only the frozen baseline ran on (the quickstart's VIS-VIS).
+  const visvis = seeded.store.createRun({ experiment: 'baselines', kind: 'evaluate', method: 'baseline', seed: 0, name: 'baseline vis-vis/1',
+    config: mergeConfig(defaultConfig(), { method: 'baseline', dataset: { protocol: 'synthetic-vis-vis', fold: '1' } }) });
+  seeded.store.recordEvaluation(visvis, { protocol: 'synthetic-vis-vis', fold: '1', metrics: { rank1: { value: 0.97 } } });
+  seeded.store.completeRun(visvis);
   // What ran: the tf backend wasm, training and evaluation on onnxruntime (the worker's tags).
   seeded.store.setRunEnvironment(close[0], { engine: 'wasm' });
   for (const [k, v] of [['train.engine', 'onnxruntime'], ['train.provider', 'cpu'], ['train.threads', '2'], ['train.engine_fallback', 'none'], ['eval.engine', 'onnxruntime']]) seeded.store.setTag(close[0], k, v);
@@ -72,10 +77,12 @@ async function shot(name: string): Promise<void> {
 describe('research workflow in chromium', () => {
   it('Runs grouped over folds and seeds: mean ± std (n) rows that expand; Rank-1 ranks configurations; compare N=1 with N=4 over folds in 4 actions', async () => {
     await page.goto(`${base}/#/runs`);
-    await page.getByTestId('runs-count').filter({ hasText: /groups · 26 runs/ }).waitFor();
+    await page.getByTestId('runs-count').filter({ hasText: /groups · 27 runs/ }).waitFor();
     // Find the best model: one click on Rank-1 (descending), the top row is N=4 on VIS-NIR over both folds.
     await page.locator('th[data-sort="rank1"]').click();
-    const top = page.locator('tbody tr.group-row').first();
+    // (VIS-VIS, the frozen baseline on its own modality, is the ceiling above every cross-modal row.)
+    await page.locator('tbody tr.group-row').first().locator('td[data-metric="rank1"]').filter({ hasText: '97.00 (1)' }).waitFor();
+    const top = page.locator('tbody tr.group-row').nth(1);
     await top.locator('td[data-metric="rank1"]').filter({ hasText: '81.00 ± 1.41 (2)' }).waitFor();
     await expect(top.locator('td.name-cell').innerText()).resolves.toMatch(/^ssmb · N=4 · .*protocol=synthetic-vis-nir\s2 runs$/);
     expect(page.url()).toContain('sort=rank1');
@@ -158,5 +165,25 @@ describe('research workflow in chromium', () => {
     await page.getByRole('alert').filter({ hasText: '"ssmb.nExperts"' }).waitFor();
     await expect(page.getByRole('alert').innerText()).resolves.toContain('ssmb.numExperts');
     await shot('23-runs-filter-error');
+  });
+
+  it('Views: Ablation keeps the baseline-only protocol, an unknown "lines by" key is an error, an unknown page says so; tables default to TAR@FAR=0.1% too and export LaTeX per metric', async () => {
+    await page.goto(`${base}/#/ablation`);
+    await page.locator('[data-protocol="synthetic-vis-vis"]').getByTestId('baseline-only').waitFor();
+    await page.getByLabel('lines by').fill('foo.bar');
+    await page.getByLabel('lines by').press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'by "foo.bar": no run has this config key' }).waitFor();
+    await shot('24-ablation-error');
+    await page.goto(`${base}/#/nope`);
+    await page.getByTestId('not-found').filter({ hasText: 'No page “nope”' }).waitFor();
+    await expect(page.getByTestId('not-found').getByRole('link').count()).resolves.toBeGreaterThan(4);
+    await page.goto(`${base}/#/tables`);
+    await page.getByTestId('paper-table').getByText('TAR@FAR=0.1%').first().waitFor();
+    const tex = await (await fetch(`${base}/api/tables?rows=ssmb.numExperts&format=latex`)).text();
+    // 4 protocols x 4 metrics would be one 16-column table: one table per metric instead.
+    expect(tex.match(/\\begin\{tabular\}/g)).toHaveLength(4);
+    expect(tex).toContain('TAR@FAR=0.1\\%');
+    const wide = await (await fetch(`${base}/api/tables?rows=ssmb.numExperts&format=latex&layout=wide`)).text();
+    expect(wide.match(/\\begin\{tabular\}/g)).toHaveLength(1);
   });
 });

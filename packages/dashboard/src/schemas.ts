@@ -103,6 +103,8 @@ export const TableQuery = z
     rows: z.union([z.literal('method'), configKey]).optional(),
     metrics: list(metricName),
     format: z.enum(['json', 'csv', 'md', 'latex']).default('json'),
+    /** LaTeX: protocols x metrics in one table, one table per metric, or per metric when it is wide. */
+    layout: z.enum(['auto', 'wide', 'per-metric']).default('auto'),
     ...scope,
   })
   .strict();

@@ -17,6 +17,7 @@ import { compareGroups } from '../compare_groups.ts';
 import { applyFilter, checkKeys, defaultGroupKeys, groupable, groupRuns, parseFilter, sortGroups, type GroupableRun } from '../run_groups.ts';
 import { describeTable, listTableConfigs, tableFromConfig } from '../table_configs.ts';
 import type { RouteDeps } from './deps.ts';
+import { DEFAULT_TABLE_METRICS, WIDE_TABLE_CELLS } from '../defaults.ts';
 
 const read = { access: 'read' } as const;
 
@@ -287,6 +288,11 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
 
   app.get('/api/ablation', { config: read }, async (req) => {
     const p = parse(AblationQuery, req.query, 'query');
+    // A key no run has would put every run at "(unset)": one pooled point that looks like a result.
+    const known = new Set([...Object.keys(flattenConfigValues(defaultConfig())), ...(await store.configKeys())]);
+    for (const [field, k] of [['query.key', p.key], ['query.by', p.by]] as const) {
+      if (k !== undefined && !known.has(k)) throw apiError('BAD_FILTER', `Received ${field.slice(6)} "${k}": no run has this config key (GET /api/config-keys lists them).`, field);
+    }
     const scope = { experimentId: p.experiment, runIds: p.ids, includeArchived: p.archived === 'include' };
     const points = await store.ablation({ ...scope, metric: p.metric, key: p.key, by: p.by, method: p.method });
     // The frozen baseline of each protocol, drawn as a reference line: from the same experiment when
@@ -373,7 +379,7 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
       }
     }
     if (!table && !p.config) {
-      const metrics = p.metrics ?? [...RUN_LIST_METRICS];
+      const metrics = p.metrics ?? DEFAULT_TABLE_METRICS;
       const rows = await store.evalByConfigKey({ ...scope, metrics, key: rowsKey });
       if (rows.length) {
         try {
@@ -386,7 +392,7 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     if (p.format === 'json') return { source, table };
     if (!table) throw apiError('NO_RESULTS', 'No evaluated run matches these filters.');
     const [type, ext, text] =
-      p.format === 'csv' ? ['text/csv', 'csv', toCsv(table)] : p.format === 'md' ? ['text/markdown', 'md', toMarkdown(table)] : ['application/x-latex', 'tex', toLatex(table)];
+      p.format === 'csv' ? ['text/csv', 'csv', toCsv(table)] : p.format === 'md' ? ['text/markdown', 'md', toMarkdown(table)] : ['application/x-latex', 'tex', toLatex(table, { perMetric: p.layout === 'per-metric' || (p.layout === 'auto' && table.columns.length * table.metrics.length > WIDE_TABLE_CELLS) })];
     return reply.type(`${type}; charset=utf-8`).header('content-disposition', `attachment; filename="${table.name}.${ext}"`).send(text);
   });
 

@@ -13,6 +13,8 @@ import { ParallelView } from './views/Parallel.tsx';
 import { TablesView } from './views/Tables.tsx';
 import { LaunchView } from './views/Launch.tsx';
 
+const KNOWN_VIEWS: string[] = [...NAV.map(([v]) => v), 'run'];
+
 export function App() {
   const route = useRoute();
   const [metaVersion, setMetaVersion] = useState(0);
@@ -50,6 +52,12 @@ export function App() {
         {route.view === 'parallel' && <ParallelView />}
         {route.view === 'tables' && <TablesView />}
         {route.view === 'launch' && <LaunchView />}
+        {!KNOWN_VIEWS.includes(route.view) && (
+          <div className="panel" data-testid="not-found">
+            <h1>No page “{route.view}”</h1>
+            <p className="dim">The dashboard has these pages: {NAV.map(([v, label], i) => <span key={v}>{i ? ', ' : ''}<a href={`#/${v}`}>{label}</a></span>)}; a run is at #/runs/ID.</p>
+          </div>
+        )}
       </main>
     </MetaContext.Provider>
   );
