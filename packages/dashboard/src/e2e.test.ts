@@ -341,6 +341,7 @@ describe('dashboard in chromium', () => {
     await page.getByLabel('Config overrides').fill('dataset.protocol=synthetic-vis-nir');
     await page.getByLabel(/Sweep grid/).fill('ssmb.numExperts=2,8\ndataset.fold=1,2');
     await page.getByLabel('Experiment').fill('e2e-sweep');
+    page.once('dialog', (d) => void d.accept()); // "Queue 4 runs in experiment ...?"
     await page.getByRole('button', { name: 'Queue sweep' }).click();
     await expect(page.getByTestId('launch-result').innerText()).resolves.toMatch(/Queued 4 runs in sweep #\d+/);
     await checkView('07-launch');

@@ -3,7 +3,7 @@
 // when significantly best, ties marked, TAR@FAR on too few false accepts flagged). Headless Debian
 // chromium against a real server on the seeded store plus two close configurations.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -21,6 +21,20 @@ let base: string;
 let browser: Browser;
 let page: Page;
 const close: number[] = [];
+/** A table config over the seeded runs (rows N = 1, 2, 4), the Launch form's presets. */
+const TABLE_YAML = `name: seeded
+title: "Seeded"
+metrics: [rank1, tar_far_1e2, eer]
+datasets:
+  synthetic: { root: store/synthetic }
+base:
+  backbone: { model: iresnet-tiny }
+  optim: { lr: 0.01 }
+rows:
+  - { id: n4, label: "SSMB N=4", set: { method: ssmb, ssmb.numExperts: 4 } }
+columns:
+  - { id: nir, label: VIS-NIR, dataset: synthetic, protocol: synthetic-vis-nir }
+`;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get update && apt-get install -y chromium\` (.ci/run does)`);
@@ -52,7 +66,9 @@ beforeAll(async () => {
   // What ran: the tf backend wasm, training and evaluation on onnxruntime (the worker's tags).
   seeded.store.setRunEnvironment(close[0], { engine: 'wasm' });
   for (const [k, v] of [['train.engine', 'onnxruntime'], ['train.provider', 'cpu'], ['train.threads', '2'], ['train.engine_fallback', 'none'], ['eval.engine', 'onnxruntime']]) seeded.store.setTag(close[0], k, v);
-  srv = await buildServer({ store: seeded.store, webRoot: WEB_OUT, pollMs: 200, tablesDir: null });
+  mkdirSync(path.join(root, 'tables'));
+  writeFileSync(path.join(root, 'tables', 'seeded.yaml'), TABLE_YAML);
+  srv = await buildServer({ store: seeded.store, webRoot: WEB_OUT, pollMs: 200, tablesDir: path.join(root, 'tables') });
   base = await srv.app.listen({ host: '127.0.0.1', port: 0 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'] });
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -178,6 +194,7 @@ describe('research workflow in chromium', () => {
     await page.getByTestId('not-found').filter({ hasText: 'No page “nope”' }).waitFor();
     await expect(page.getByTestId('not-found').getByRole('link').count()).resolves.toBeGreaterThan(4);
     await page.goto(`${base}/#/tables`);
+    await page.getByLabel('table', { exact: true }).selectOption('rows');
     await page.getByTestId('paper-table').getByText('TAR@FAR=0.1%').first().waitFor();
     const tex = await (await fetch(`${base}/api/tables?rows=ssmb.numExperts&format=latex`)).text();
     // 4 protocols x 4 metrics would be one 16-column table: one table per metric instead.
@@ -185,5 +202,34 @@ describe('research workflow in chromium', () => {
     expect(tex).toContain('TAR@FAR=0.1\\%');
     const wide = await (await fetch(`${base}/api/tables?rows=ssmb.numExperts&format=latex&layout=wide`)).text();
     expect(wide.match(/\\begin\{tabular\}/g)).toHaveLength(1);
+  });
+
+  it('Launch: starts from a shipped table run, previews the expanded runs before queuing, asks before queuing; clone prefills a run', async () => {
+    await page.goto(`${base}/#/launch`);
+    await page.getByLabel('start from').selectOption({ label: 'seeded: SSMB N=4 on VIS-NIR' });
+    await expect(page.getByLabel('Config overrides').inputValue()).resolves.toMatch(/backbone\.model=iresnet-tiny[\s\S]*ssmb\.numExperts=4[\s\S]*dataset\.protocol=synthetic-vis-nir/);
+    await page.getByLabel('Experiment').fill('e2e-dry');
+    await page.getByLabel(/Sweep grid/).fill('optim.lr=0.01,0.02\ndataset.fold=1,2');
+    const before = seeded.store.queryRuns({ archived: 'include', limit: 1 }).total;
+    await page.getByTestId('launch-preview').click();
+    await page.getByTestId('launch-plan').filter({ hasText: '4 runs would be queued' }).waitFor();
+    await expect(page.getByTestId('launch-plan').locator('li').allInnerTexts()).resolves.toEqual(['optim.lr=0.01 dataset.fold=1', 'optim.lr=0.01 dataset.fold=2', 'optim.lr=0.02 dataset.fold=1', 'optim.lr=0.02 dataset.fold=2']);
+    // Declining the confirmation queues nothing; accepting queues the 4 runs the preview listed.
+    page.once('dialog', (d) => { expect(d.message()).toBe('Queue 4 runs in experiment "e2e-dry"?'); void d.dismiss(); });
+    await page.getByRole('button', { name: 'Queue sweep' }).click();
+    await page.waitForTimeout(300);
+    expect(seeded.store.queryRuns({ archived: 'include', limit: 1 }).total).toBe(before);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Queue sweep' }).click();
+    await expect(page.getByTestId('launch-result').innerText()).resolves.toMatch(/Queued 4 runs in sweep #\d+/);
+    expect(seeded.store.queryRuns({ archived: 'include', limit: 1 }).total).toBe(before + 5);
+    await shot('25-launch-preview');
+    // Clone: the run page's link opens the form with what the run set beyond the defaults.
+    await page.goto(`${base}/#/runs/${close[3]}`);
+    await page.getByTestId('clone-run').click();
+    await page.getByTestId('cloned-from').filter({ hasText: `#${close[3]}` }).waitFor();
+    const sets = await page.getByLabel('Config overrides').inputValue();
+    expect(sets.split('\n')).toEqual(expect.arrayContaining(['method=ssmb', 'ssmb.numExperts=2', 'dataset.protocol=close-vis-nir', 'optim.lr=0.2', 'dataset.fold=1']));
+    await expect(page.getByLabel('Experiment').inputValue()).resolves.toBe('close');
   });
 });

@@ -133,6 +133,8 @@ export const LaunchBody = z
     /** Sweep grid text, one axis per line (same as `ssmb launch --grid`); absent or empty = a single run. */
     grid: z.string().max(20_000).optional(),
     seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+    /** Check and expand everything, queue nothing: the answer lists the runs that would be queued. */
+    dryRun: z.boolean().default(false),
   })
   .strict();
 export type LaunchRequest = z.output<typeof LaunchBody>;

@@ -95,6 +95,7 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
       runStatuses: RUN_STATUSES,
       tableConfigs: tables.configs.map(describeTable),
       limits: { maxSweepRuns: d.maxSweepRuns },
+      tables: { defaultMetrics: DEFAULT_TABLE_METRICS, wideCells: WIDE_TABLE_CELLS },
       roots: d.roots,
       auth: { writeTokenRequired: d.policy.token !== null, exposed: d.policy.exposed },
     };

@@ -8,7 +8,7 @@ import type { DashboardEvent } from '../events.ts';
 export type { MetricSpec, PaperTable, DashboardEvent, RunStatus };
 
 export interface Experiment { id: number; name: string; description: string; runCount: number; archivedCount: number }
-export interface TableConfigInfo { name: string; title: string; file: string; rows: string[]; columns: string[] }
+export interface TableConfigInfo { name: string; title: string; file: string; rows: string[]; columns: string[]; presets: Array<{ label: string; set: string[] }> }
 export interface Meta {
   store: string;
   experiments: Experiment[];
@@ -20,6 +20,8 @@ export interface Meta {
   runStatuses: RunStatus[];
   tableConfigs: TableConfigInfo[];
   limits: { maxSweepRuns: number };
+  /** Paper tables: metrics of a table by key, and how many cells fit side by side before one table per metric. */
+  tables: { defaultMetrics: string[]; wideCells: number };
   roots: { output: string[]; data: string[]; weights: string[] };
   auth: { writeTokenRequired: boolean; exposed: boolean };
 }

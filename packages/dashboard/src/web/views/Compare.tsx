@@ -6,7 +6,7 @@ import { api, qs, useApi, type CompareResponse, type GroupedCurvesResponse, type
 import { navigate } from '../router.ts';
 import { ErrorBox, StatusBadge } from '../components.tsx';
 import { BandChart, CurveChart } from '../charts.tsx';
-import { CompareMetrics } from './CompareMetrics.tsx';
+import { CompareMetrics } from '../compare_metrics.tsx';
 import { fmtNumber, PALETTE } from '../format.ts';
 
 function RunPicker({ ids }: { ids: number[] }) {

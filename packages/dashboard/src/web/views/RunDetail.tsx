@@ -103,6 +103,7 @@ export function RunDetailView({ id }: { id: number }) {
         <span className="dim">{[r.experimentName, r.method ?? r.kind, r.backbone, r.numExperts !== null ? `N=${r.numExperts}` : null, where || null].filter(Boolean).join(' · ')}</span>
         {Object.entries(r.tags).map(([k, v]) => <span key={k} className="tag">{v ? `${k}=${v}` : k}</span>)}
         <span className="spacer" />
+        {r.kind !== 'sweep' && <a href={`#/launch?clone=${r.id}`} data-testid="clone-run" title="open the Launch form with this run's resolved config">clone this run</a>}
         {(r.status === 'queued' || r.status === 'running') && (
           <button data-testid="cancel-run" disabled={!!r.cancelRequestedAt} onClick={() => void act(() => post(`/api/runs/${id}/cancel`))}
             title="queued: cancelled at once; running: the worker checkpoints and stops">

@@ -8,7 +8,7 @@ import { navigate, setParams, useRoute } from '../router.ts';
 import { useMeta } from '../meta.ts';
 import { ErrorBox, StatusBadge } from '../components.tsx';
 import { fmtExecutor, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, labelWithUnit, specOf } from '../format.ts';
-import { SavedViews } from './SavedViews.tsx';
+import { SavedViews } from '../saved_views.tsx';
 
 const PAGE = 200;
 const LATEST_KEYS = ['loss', 'loss/cc', 'eval/rank1'];

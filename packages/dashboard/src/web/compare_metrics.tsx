@@ -3,12 +3,12 @@
 // bootstrap over probes, both at 5%); otherwise every group within the interval is marked tied (≈).
 // Each other group shows its difference from the leader with the 95% interval and p. A TAR@FAR that
 // rests on fewer than 10 false accepts is flagged (⚠).
-import type { CompareResponse, GroupDiff } from '../api.ts';
-import { useMeta } from '../meta.ts';
-import { FewFalseAccepts } from '../components.tsx';
-import { labelWithUnit, PALETTE, specOf } from '../format.ts';
-import type { MetricSpec as MetricSpecLike } from '../api.ts';
-import { fmtMeanStd } from '../format.ts';
+import type { CompareResponse, GroupDiff } from './api.ts';
+import { useMeta } from './meta.ts';
+import { FewFalseAccepts } from './components.tsx';
+import { labelWithUnit, PALETTE, specOf } from './format.ts';
+import type { MetricSpec as MetricSpecLike } from './api.ts';
+import { fmtMeanStd } from './format.ts';
 
 const pct = (v: number, spec: MetricSpecLike) => (spec.percent ? v * 100 : v).toFixed(spec.decimals);
 const fmtP = (p: number) => (p < 0.001 ? 'p<0.001' : `p=${p.toFixed(3)}`);
