@@ -3,7 +3,7 @@
 // when significantly best, ties marked, TAR@FAR on too few false accepts flagged). Headless Debian
 // chromium against a real server on the seeded store plus two close configurations.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -71,7 +71,7 @@ beforeAll(async () => {
   srv = await buildServer({ store: seeded.store, webRoot: WEB_OUT, pollMs: 200, tablesDir: path.join(root, 'tables') });
   base = await srv.app.listen({ host: '127.0.0.1', port: 0 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'] });
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
   page.setDefaultTimeout(15_000);
 });
 
@@ -103,6 +103,7 @@ describe('research workflow in chromium', () => {
     await expect(top.locator('td.name-cell').innerText()).resolves.toMatch(/^ssmb · N=4 · .*protocol=synthetic-vis-nir\s2 runs$/);
     expect(page.url()).toContain('sort=rank1');
     await top.getByRole('button', { name: /expand/ }).click();
+    await page.locator('tr.member').nth(1).waitFor();
     await expect(page.locator('tr.member').count()).resolves.toBe(2);
     await page.locator(`tr.member[data-run-id="${seeded.runs.get('4/synthetic-vis-nir/2')}"] td[data-metric="rank1"]`).filter({ hasText: '82.00' }).waitFor();
     await shot('20-runs-grouped');
@@ -121,7 +122,20 @@ describe('research workflow in chromium', () => {
     // N=4 is 20 points better on both folds: significantly best, bold; N=1 shows its difference with the interval.
     await expect(rank1.locator('td.best').innerText()).resolves.toMatch(/^81\.00 ± 1\.41 \(2\)/);
     await expect(rank1.locator('td[data-group="ssmb · N=1"]').innerText()).resolves.toMatch(/61\.00 ± 1\.41 \(2\)\s+Δ −20\.00 \[−2\d\.\d\d, −1\d\.\d\d\] p<0\.001/);
-    await expect(page.locator('h2', { hasText: 'Evaluation' }).textContent()).resolves.toContain('mean ± std over folds (n)');
+    await expect(page.locator('h2', { hasText: 'Evaluation' }).first().textContent()).resolves.toContain('mean ± std over folds (n)');
+    // ROC, DET and CMC of both configurations on one chart per protocol, a line per fold in the group's colour.
+    const roc = page.locator('[data-testid="compare-eval-curves"] [data-protocol="synthetic-vis-nir"]').getByTestId('compare-roc');
+    await roc.locator('.recharts-line').nth(3).waitFor();
+    await expect(roc.locator('.recharts-legend-item-text').allInnerTexts()).resolves.toEqual(['ssmb · N=1 / 1', 'ssmb · N=1 / 2', 'ssmb · N=4 / 1', 'ssmb · N=4 / 2']);
+    await expect(page.locator('[data-testid="compare-eval-curves"]').getByTestId('compare-det').count()).resolves.toBe(1);
+    await expect(page.locator('[data-testid="compare-eval-curves"]').getByTestId('compare-cmc').count()).resolves.toBe(1);
+    // Export: the chart as SVG (its axes titled) and as PNG.
+    const [svg] = await Promise.all([page.waitForEvent('download'), page.getByLabel('download roc-synthetic-vis-nir as SVG').click()]);
+    const svgText = readFileSync(await svg.path(), 'utf8');
+    expect(svgText.startsWith('<svg')).toBe(true);
+    expect(svgText).toContain('FAR (log)');
+    const [png] = await Promise.all([page.waitForEvent('download'), page.getByLabel('download roc-synthetic-vis-nir as PNG').click()]);
+    expect(readFileSync(await png.path()).subarray(1, 4).toString()).toBe('PNG');
     await shot('21-compare-groups');
   });
 

@@ -94,17 +94,20 @@ export function BandChart({ groups, yLabel, xLabel = 'step', testId }: { groups:
   );
 }
 
-const curveName = (c: EvalCurve) => `${c.protocol}/${c.fold}`;
+/** An evaluation curve to draw; `label` and `color` when it stands for a run or group (Compare overlays). */
+export type DrawnCurve = EvalCurve & { label?: string; color?: string };
+const curveName = (c: DrawnCurve) => c.label ?? `${c.protocol}/${c.fold}`;
+const curveColor = (c: DrawnCurve, i: number) => c.color ?? PALETTE[i % PALETTE.length];
 const FAR_TICKS = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1];
 const pct = (p: number) => `${+(p * 100).toPrecision(2)}%`;
 
 /** ROC: TAR against FAR on a log axis (FAR = 0 cannot be drawn on a log axis and is left out). */
-export function RocChart({ curves }: { curves: EvalCurve[] }) {
+export function RocChart({ curves, testId }: { curves: DrawnCurve[]; testId?: string }) {
   const minFar = Math.min(1e-1, ...curves.flatMap((c) => c.x.filter((x) => x > 0)));
   const lo = 10 ** Math.floor(Math.log10(minFar));
   const y = niceAxis(curves.flatMap((c) => c.y), { clamp: [0, 1] });
   return (
-    <div data-testid="roc-chart" className="chart">
+    <div data-testid={testId ?? 'roc-chart'} className="chart">
       <ResponsiveContainer width="100%" height={H + 20}>
         <LineChart margin={MARGIN}>
           <CartesianGrid stroke="#eef0f3" />
@@ -114,7 +117,7 @@ export function RocChart({ curves }: { curves: EvalCurve[] }) {
           {curves.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} itemSorter={null} />}
           {curves.map((c, i) => (
             <Line key={curveName(c)} name={curveName(c)} data={c.x.map((far, j) => ({ far, tar: c.y[j] })).filter((p) => p.far > 0)} dataKey="tar"
-              stroke={PALETTE[i % PALETTE.length]} dot={false} isAnimationActive={false} />
+              stroke={curveColor(c, i)} dot={false} isAnimationActive={false} />
           ))}
         </LineChart>
       </ResponsiveContainer>
@@ -125,11 +128,11 @@ export function RocChart({ curves }: { curves: EvalCurve[] }) {
 const DET_TICKS = [0.0001, 0.001, 0.01, 0.05, 0.2, 0.5, 0.8, 0.95];
 
 /** DET: FNMR (= 1 - TAR) against FMR (= FAR), both on probit (normal deviate) axes. */
-export function DetChart({ curves }: { curves: EvalCurve[] }) {
+export function DetChart({ curves, testId }: { curves: DrawnCurve[]; testId?: string }) {
   const ticks = DET_TICKS.map(probit);
   const label = (v: number) => pct(DET_TICKS[ticks.findIndex((t) => Math.abs(t - v) < 1e-9)] ?? 0);
   return (
-    <div data-testid="det-chart" className="chart">
+    <div data-testid={testId ?? 'det-chart'} className="chart">
       <ResponsiveContainer width="100%" height={H + 20}>
         <LineChart margin={MARGIN}>
           <CartesianGrid stroke="#eef0f3" />
@@ -137,7 +140,7 @@ export function DetChart({ curves }: { curves: EvalCurve[] }) {
           <YAxis type="number" domain={[ticks[0], ticks[ticks.length - 1]]} ticks={ticks} allowDataOverflow tickFormatter={label} tick={AXIS} width={52} label={yTitle('FNMR')} />
           {curves.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} itemSorter={null} />}
           {curves.map((c, i) => (
-            <Line key={curveName(c)} name={curveName(c)} dataKey="y" stroke={PALETTE[i % PALETTE.length]} dot={false} isAnimationActive={false}
+            <Line key={curveName(c)} name={curveName(c)} dataKey="y" stroke={curveColor(c, i)} dot={false} isAnimationActive={false}
               data={c.x.map((far, j) => ({ x: probit(far), y: probit(1 - c.y[j]) })).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))} />
           ))}
         </LineChart>
@@ -147,12 +150,12 @@ export function DetChart({ curves }: { curves: EvalCurve[] }) {
 }
 
 /** CMC: identification rate against rank; the rate axis stops at 100%. */
-export function CmcChart({ curves }: { curves: EvalCurve[] }) {
+export function CmcChart({ curves, testId }: { curves: DrawnCurve[]; testId?: string }) {
   const y = niceAxis(curves.flatMap((c) => c.y), { clamp: [0, 1] });
   const maxRank = Math.max(1, ...curves.flatMap((c) => c.x));
   const rankTicks = [1, ...niceAxis([0, maxRank], { count: 6 }).ticks.filter((t) => t > 1 && t <= maxRank && Number.isInteger(t))];
   return (
-    <div data-testid="cmc-chart" className="chart">
+    <div data-testid={testId ?? 'cmc-chart'} className="chart">
       <ResponsiveContainer width="100%" height={H + 20}>
         <LineChart margin={MARGIN}>
           <CartesianGrid stroke="#eef0f3" />
@@ -161,7 +164,7 @@ export function CmcChart({ curves }: { curves: EvalCurve[] }) {
           <Tooltip formatter={(v) => `${(Number(v) * 100).toFixed(2)}%`} labelFormatter={(l) => `rank ${l}`} isAnimationActive={false} />
           {curves.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} itemSorter={null} />}
           {curves.map((c, i) => (
-            <Line key={curveName(c)} name={curveName(c)} data={c.x.map((rank, j) => ({ rank, rate: c.y[j] }))} dataKey="rate" stroke={PALETTE[i % PALETTE.length]}
+            <Line key={curveName(c)} name={curveName(c)} data={c.x.map((rank, j) => ({ rank, rate: c.y[j] }))} dataKey="rate" stroke={curveColor(c, i)}
               dot={{ r: 2 }} isAnimationActive={false} />
           ))}
         </LineChart>
@@ -415,6 +418,60 @@ export function ParallelCoordinates({ runs, keys, metricLabel, metricNote, bette
           );
         })}
       </svg>
+    </div>
+  );
+}
+
+/**
+ * A chart with SVG and PNG downloads of what is drawn (the recharts SVG serialised with its fonts; the
+ * PNG rendered from it at 2x for print).
+ */
+export function Exportable({ name, children }: { name: string; children: React.ReactNode }) {
+  const [box, setBox] = useState<HTMLDivElement | null>(null);
+  const svgText = () => {
+    const svg = box?.querySelector('.recharts-wrapper > svg.recharts-surface') as SVGSVGElement | null;
+    if (!svg) return null;
+    const copy = svg.cloneNode(true) as SVGSVGElement;
+    copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+    copy.setAttribute('style', 'font: 11px system-ui, sans-serif; background: #fff');
+    return { text: new XMLSerializer().serializeToString(copy), width: svg.width.baseVal.value, height: svg.height.baseVal.value };
+  };
+  const save = (blob: Blob, ext: string) => {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = `${name}.${ext}`;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  };
+  const svg = () => {
+    const s = svgText();
+    if (s) save(new Blob([s.text], { type: 'image/svg+xml' }), 'svg');
+  };
+  const png = () => {
+    const s = svgText();
+    if (!s) return;
+    const img = new Image();
+    img.onload = () => {
+      const c = document.createElement('canvas');
+      c.width = s.width * 2;
+      c.height = s.height * 2;
+      const g = c.getContext('2d')!;
+      g.fillStyle = '#fff';
+      g.fillRect(0, 0, c.width, c.height);
+      g.drawImage(img, 0, 0, c.width, c.height);
+      c.toBlob((b) => b && save(b, 'png'), 'image/png');
+    };
+    img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(s.text)}`;
+  };
+  return (
+    <div ref={setBox} className="exportable">
+      {children}
+      <div className="export-buttons small">
+        <button className="link" onClick={svg} aria-label={`download ${name} as SVG`}>SVG</button>
+        <button className="link" onClick={png} aria-label={`download ${name} as PNG`}>PNG</button>
+      </div>
     </div>
   );
 }

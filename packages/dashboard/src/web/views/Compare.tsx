@@ -2,10 +2,10 @@
 // runs over folds and seeds: mean ± std (n), best only when significantly best), per-step metrics last and best, and overlaid curves named by what differs, or grouped by a config
 // value as mean ± std bands (over seeds or folds).
 import { useEffect, useMemo, useState } from 'react';
-import { api, qs, useApi, type CompareResponse, type GroupedCurvesResponse, type MetricsResponse, type RunsResponse } from '../api.ts';
+import { api, qs, useApi, type CompareResponse, type EvalCurve, type GroupedCurvesResponse, type MetricsResponse, type RunsResponse } from '../api.ts';
 import { navigate } from '../router.ts';
 import { ErrorBox, StatusBadge } from '../components.tsx';
-import { BandChart, CurveChart } from '../charts.tsx';
+import { BandChart, CmcChart, CurveChart, DetChart, Exportable, RocChart, type DrawnCurve } from '../charts.tsx';
 import { CompareMetrics } from '../compare_metrics.tsx';
 import { fmtNumber, PALETTE } from '../format.ts';
 
@@ -45,6 +45,18 @@ export function CompareView({ ids, by }: { ids: number[]; by?: string }) {
       alive = false;
     };
   }, [ids.join(','), metricKey, groupBy]);
+  // Evaluation curves of every compared run, overlaid per protocol (coloured by group).
+  const [evalCurves, setEvalCurves] = useState<Map<number, EvalCurve[]>>(new Map());
+  useEffect(() => {
+    if (!enough) return;
+    let alive = true;
+    Promise.all(ids.map((id) => api<{ curves: EvalCurve[] }>(`/api/runs/${id}/curves`).then((c) => [id, c.curves] as const)))
+      .then((all) => alive && setEvalCurves(new Map(all)))
+      .catch(() => alive && setEvalCurves(new Map()));
+    return () => {
+      alive = false;
+    };
+  }, [ids.join(',')]);
   const grouped = useApi<GroupedCurvesResponse>(enough && groupBy ? `/api/curves${qs({ ids, key: metricKey, by: groupBy })}` : null);
   const stepKeys = useMemo(() => {
     const all = [...new Set(Object.values(data?.latest ?? {}).flatMap((l) => l.map((m) => m.key)))].sort();
@@ -161,6 +173,7 @@ export function CompareView({ ids, by }: { ids: number[]; by?: string }) {
           </div>
         </div>
       </div>
+      <OverlaidCurves data={data} curves={evalCurves} />
       <div className="panel">
         <div className="toolbar">
           <h2>Curves</h2>
@@ -192,6 +205,36 @@ export function CompareView({ ids, by }: { ids: number[]; by?: string }) {
             })} />
         )}
       </div>
+    </div>
+  );
+}
+
+/** ROC, DET and CMC of the compared runs on one chart per protocol; a group's runs (folds) share its colour. */
+function OverlaidCurves({ data, curves }: { data: CompareResponse; curves: Map<number, EvalCurve[]> }) {
+  const groupOf = new Map(data.groups.flatMap((g, i) => g.runIds.map((id) => [id, { g, i }] as const)));
+  const drawn: DrawnCurve[] = [...curves].flatMap(([id, cs]) => {
+    const at = groupOf.get(id);
+    if (!at) return [];
+    return cs.map((c) => ({ ...c, order: at.i, label: at.g.runIds.length > 1 || at.g.folds.length > 1 ? `${at.g.label} / ${c.fold}` : at.g.label, color: PALETTE[at.i % PALETTE.length] }));
+  }).sort((a, b) => a.order - b.order || a.fold.localeCompare(b.fold, undefined, { numeric: true }));
+  const protocols = [...new Set(drawn.map((c) => c.protocol))].sort();
+  if (protocols.length === 0) return null;
+  return (
+    <div className="panel" data-testid="compare-eval-curves">
+      <h2>Evaluation curves <span className="dim small">overlaid per protocol; one colour per column of the table above, one line per fold</span></h2>
+      {protocols.map((p) => {
+        const of = (kind: 'roc' | 'cmc') => drawn.filter((c) => c.protocol === p && c.kind === kind);
+        return (
+          <div key={p} data-protocol={p}>
+            <div className="chart-title">{p}</div>
+            <div className="three">
+              <Exportable name={`roc-${p}`}><RocChart curves={of('roc')} testId="compare-roc" /></Exportable>
+              <Exportable name={`det-${p}`}><DetChart curves={of('roc')} testId="compare-det" /></Exportable>
+              <Exportable name={`cmc-${p}`}><CmcChart curves={of('cmc')} testId="compare-cmc" /></Exportable>
+            </div>
+          </div>
+        );
+      })}
     </div>
   );
 }

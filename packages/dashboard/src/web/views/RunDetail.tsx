@@ -5,7 +5,7 @@ import { useMemo, useState } from 'react';
 import { api, download, post, qs, useApi, useLiveEvents, useThrottled, type EvalCurve, type MetricKeyInfo, type MetricsResponse, type RoutingRow, type RunResponse, type RunsResponse } from '../api.ts';
 import { useMeta } from '../meta.ts';
 import { ErrorBox, FewFalseAccepts, StatusBadge } from '../components.tsx';
-import { CmcChart, CurveChart, DetChart, RocChart, RoutingHeatmap, type LineSeries } from '../charts.tsx';
+import { CmcChart, CurveChart, DetChart, Exportable, RocChart, RoutingHeatmap, type LineSeries } from '../charts.tsx';
 import { convergenceText, fmtAgo, fmtDuration, fmtExecutor, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, GROUP_TITLES, labelWithUnit, skippedEntries, specOf } from '../format.ts';
 import { flattenConfig } from '@ssmb/trainer/flatten';
 import { compareBlocks } from '@ssmb/trainer/display-order';
@@ -294,15 +294,15 @@ export function RunDetailView({ id }: { id: number }) {
         <div className="three">
           <div className="panel">
             <div className="chart-title">ROC <span className="dim small">TAR against FAR</span></div>
-            <RocChart curves={curves.data!.curves.filter((c) => c.kind === 'roc')} />
+            <Exportable name={`run-roc-${r.id}`}><RocChart curves={curves.data!.curves.filter((c) => c.kind === 'roc')} /></Exportable>
           </div>
           <div className="panel">
             <div className="chart-title">DET <span className="dim small">FNMR against FMR, probit axes</span></div>
-            <DetChart curves={curves.data!.curves.filter((c) => c.kind === 'roc')} />
+            <Exportable name={`run-det-${r.id}`}><DetChart curves={curves.data!.curves.filter((c) => c.kind === 'roc')} /></Exportable>
           </div>
           <div className="panel">
             <div className="chart-title">CMC <span className="dim small">identification rate against rank</span></div>
-            <CmcChart curves={curves.data!.curves.filter((c) => c.kind === 'cmc')} />
+            <Exportable name={`run-cmc-${r.id}`}><CmcChart curves={curves.data!.curves.filter((c) => c.kind === 'cmc')} /></Exportable>
           </div>
         </div>
       )}
