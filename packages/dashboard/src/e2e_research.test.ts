@@ -246,4 +246,26 @@ describe('research workflow in chromium', () => {
     expect(sets.split('\n')).toEqual(expect.arrayContaining(['method=ssmb', 'ssmb.numExperts=2', 'dataset.protocol=close-vis-nir', 'optim.lr=0.2', 'dataset.fold=1']));
     await expect(page.getByLabel('Experiment').inputValue()).resolves.toBe('close');
   });
+
+  it('Every view fits 390 and 1280 px windows (1440: e2e.test.ts) (no sideways page scroll); assets come compressed', async () => {
+    const views: Array<[string, string]> = [
+      ['runs', '#/runs'], ['runs-flat', '#/runs?group=none'], ['run', `#/runs/${seeded.runs.get('4/synthetic-vis-nir/1')}`],
+      ['compare', `#/compare?ids=${[...seeded.runs.values()].slice(0, 4).join(',')}`], ['ablation', '#/ablation'], ['parallel', '#/parallel'], ['tables', '#/tables'], ['launch', '#/launch'],
+    ];
+    for (const [w, h] of [[390, 844], [1280, 720]]) { // 1440: every view in e2e.test.ts
+      await page.setViewportSize({ width: w, height: h });
+      for (const [name, hash] of views) {
+        await page.goto(`${base}/${hash}`);
+        await page.locator('main .panel, main table').first().waitFor();
+        await shot(`30-${name}-${w}`);
+      }
+    }
+    await page.setViewportSize({ width: 1440, height: 900 });
+    // The bundle: split per view, sent brotli-compressed to browsers that accept it.
+    const html = await (await fetch(`${base}/`)).text();
+    const entry = /assets\/index-[\w-]+\.js/.exec(html)![0];
+    const res = await srv.app.inject({ url: `/${entry}`, headers: { 'accept-encoding': 'br, gzip' } });
+    expect(res.headers['content-encoding']).toBe('br');
+    expect(html).not.toMatch(/vendor-charts/); // the charting library loads with the views that draw
+  });
 });

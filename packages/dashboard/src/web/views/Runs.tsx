@@ -259,7 +259,7 @@ export function RunsView() {
         {selected.length > 0 && <button className="link" onClick={() => setSelected([])}>clear</button>}
       </div>
       <ErrorBox error={error ?? loadError} />
-      <div className="panel flush">
+      <div className="panel flush runs-panel">
         <table className="grid sticky runs-table" data-testid="runs-table">
           {/* Fixed layout: the narrow columns get these widths, the name takes the rest, and long text is
               clipped, so the table fits the window whatever the runs are called. */}
