@@ -87,6 +87,7 @@ async function shot(name: string): Promise<void> {
   await page.waitForTimeout(250);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow, `${name}: the page is ${overflow}px wider than the window`).toBeLessThanOrEqual(0);
+  await page.evaluate(() => window.scrollTo(0, 0)); // the sticky header at the top of a full-page shot
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 

@@ -53,12 +53,20 @@ export interface GroupableRun { summary: RunSummary; config: Record<string, unkn
 
 export function groupable(records: RunRecord[], summaries: RunSummary[]): GroupableRun[] {
   const byId = new Map(records.map((r) => [r.id, r]));
+  // Whether a key applies depends on the run's kind and method only: decided once per pair (20,000 runs).
+  const applies = new Map<string, boolean>();
+  const applyOf = (k: string, rec: RunRecord) => {
+    const id = `${rec.kind}\0${rec.method}\0${k}`;
+    let a = applies.get(id);
+    if (a === undefined) applies.set(id, (a = configKeyApplies(k, rec)));
+    return a;
+  };
   return summaries.flatMap((s) => {
     const rec = byId.get(s.id);
     if (!rec) return [];
-    const flat = flattenConfigValues(rec.config);
+    const config = flattenConfigValues(rec.config);
     // A key's value only where it applies: a frozen baseline has no number of experts.
-    const config = Object.fromEntries(Object.entries(flat).map(([k, v]) => [k, configKeyApplies(k, rec) ? v : null]));
+    for (const k in config) if (!applyOf(k, rec)) config[k] = null;
     return [{ summary: s, config }];
   });
 }
@@ -143,7 +151,9 @@ export interface RunGroup {
 /** The default grouping: every config key but fold, seed and output folders (they say where, not what). */
 export function defaultGroupKeys(runs: GroupableRun[]): string[] {
   const skip = new Set<string>([...OVER_KEYS, ...Object.entries(CONFIG_PATH_KEYS).filter(([, kind]) => kind === 'output').map(([k]) => k)]);
-  return [...new Set(runs.flatMap((r) => Object.keys(r.config)))].filter((k) => !skip.has(k)).sort();
+  const keys = new Set<string>();
+  for (const r of runs) for (const k in r.config) keys.add(k);
+  return [...keys].filter((k) => !skip.has(k)).sort();
 }
 
 // The knobs first; the protocol (a column of its own in the runs table) last.
@@ -162,10 +172,12 @@ export function groupRuns(runs: GroupableRun[], keys: string[]): RunGroup[] {
   }
   // A label names only the keys whose values differ between groups of the same kind and method (a dozen
   // shared keys say nothing; a pre-training run's keys say nothing about SSMB runs), the usual ones first.
+  // Compared over one run of each group (its members share these keys), not over every run.
   const cluster = (r: GroupableRun) => `${r.summary.kind}\0${r.summary.method}`;
+  const firsts = [...groups.values()].map((m) => m[0]);
   const differing = new Map<string, string[]>();
-  for (const c of new Set(runs.map(cluster))) {
-    const inC = runs.filter((r) => cluster(r) === c);
+  for (const c of new Set(firsts.map(cluster))) {
+    const inC = firsts.filter((r) => cluster(r) === c);
     const keysC = keys.filter((key) => new Set(inC.map((r) => JSON.stringify(r.config[key] ?? null))).size > 1);
     differing.set(c, keysC.sort((a, b) => labelRank(a) - labelRank(b) || a.localeCompare(b)));
   }
