@@ -53,6 +53,8 @@ beforeAll(async () => {
       seeded.store.recordEvaluation(id, {
         protocol: 'close-vis-nir', fold,
         metrics: { rank1: { value: r1, count: 300 }, tar_far_1e4: { value: 0.3, count: 10_440 }, genuine: { value: 300, count: 300 }, impostor: { value: 10_440, count: 10_440 } },
+        // Every image to expert 0: expert 1 unused, nothing separated.
+        routing: ['VIS', 'NIR'].map((modality) => ({ block: 'stem', modality, expert: 0, count: 40 })),
       });
       seeded.store.completeRun(id);
       close.push(id);
@@ -152,12 +154,20 @@ describe('research workflow in chromium', () => {
     await shot('22-compare-tied');
   });
 
-  it('Run page: what ran (not "engine wasm" alone), TAR@FAR on ~1 false accept flagged per fold and in the mean; a frozen baseline says it has no training curves', async () => {
+  it('Run page: what ran (not "engine wasm" alone), TAR@FAR on ~1 false accept flagged, routing separation (NMI) and unused experts flagged; a frozen baseline says it has no training curves', async () => {
     await page.goto(`${base}/#/runs/${close[0]}`);
     await page.getByTestId('engine-train').filter({ hasText: 'onnxruntime · cpu · 2 threads' }).waitFor();
     await expect(page.getByTestId('engine-eval').innerText()).resolves.toBe('onnxruntime');
     await expect(page.getByTestId('engine-backend').innerText()).resolves.toBe('wasm');
     await expect(page.getByTestId('eval-table').getByTestId('few-fa').count()).resolves.toBe(1);
+    // Routing: the expert no image reaches is flagged; separation 0 when every modality goes to one expert.
+    await page.getByTestId('routing-unused').filter({ hasText: '1 of 2 experts unused (expert 1)' }).waitFor();
+    await expect(page.getByTestId('routing-nmi').innerText()).resolves.toBe('0.00');
+    await page.goto(`${base}/#/runs/${seeded.runs.get('4/synthetic-vis-nir/1')}`);
+    await page.getByTestId('routing-nmi').first().waitFor();
+    const nmi = (await page.getByTestId('routing-nmi').allInnerTexts()).map(Number);
+    for (const v of nmi) expect(v).toBeGreaterThan(0.2); // modality m prefers expert m mod 4
+    await expect(page.getByTestId('routing-unused').count()).resolves.toBe(0);
     await page.goto(`${base}/#/runs/${seeded.baselineIds[0]}`);
     await page.getByText('A frozen baseline trains nothing, so it has no training curves').waitFor();
     await expect(page.getByText('No metrics logged yet').count()).resolves.toBe(0);

@@ -317,7 +317,7 @@ export function RunDetailView({ id }: { id: number }) {
               {[...new Set(routing.data!.routing.map((x) => x.protocol))].map((p) => <option key={p}>{p}</option>)}
             </select>
           </div>
-          <RoutingHeatmap rows={routingRows} />
+          <RoutingHeatmap rows={routingRows} numExperts={r.numExperts} />
         </div>
       )}
     </div>
