@@ -178,7 +178,8 @@ export function groupRuns(runs: GroupableRun[], keys: string[]): RunGroup[] {
   const differing = new Map<string, string[]>();
   for (const c of new Set(firsts.map(cluster))) {
     const inC = firsts.filter((r) => cluster(r) === c);
-    const keysC = keys.filter((key) => new Set(inC.map((r) => JSON.stringify(r.config[key] ?? null))).size > 1);
+    // Paths (data root, weights) tell groups apart but say where, not what: in the group's values, not its label.
+    const keysC = keys.filter((key) => !(key in CONFIG_PATH_KEYS) && new Set(inC.map((r) => JSON.stringify(r.config[key] ?? null))).size > 1);
     differing.set(c, keysC.sort((a, b) => labelRank(a) - labelRank(b) || a.localeCompare(b)));
   }
   return [...groups].map(([key, members]) => {

@@ -162,11 +162,11 @@ export function RunsView() {
       <td className="clip" data-col="protocol" title={[r.protocol, r.fold].filter(Boolean).join(' / ')}>
         {r.protocol ?? '–'}{r.fold !== null ? <span className="dim"> / {r.fold}</span> : null}
       </td>
-      <td><Progress r={r} /></td>
+      {!grouped && <td><Progress r={r} /></td>}
       {metrics.map((m) => <td key={m} className="num" data-metric={m}>{fmtMetric(r.metrics[m], specOf(meta?.metricSpecs, m))}</td>)}
       {cols.map((c) => <td key={c} className="clip" data-col={c}>{fmtNumber(r.values?.[c] ?? null)}</td>)}
-      <td className="num nowrap" data-col="latest"><LastBest latest={r.latest[s.latest]} better={better} /></td>
-      <td className="dim small nowrap">{fmtTime(r.createdAt)}</td>
+      {!grouped && <td className="num nowrap" data-col="latest"><LastBest latest={r.latest[s.latest]} better={better} /></td>}
+      {!grouped && <td className="dim small nowrap">{fmtTime(r.createdAt)}</td>}
     </tr>
   );
   const groupRow = (g: RunGroupRow) => {
@@ -186,9 +186,8 @@ export function RunsView() {
         <td className="clip">{g.backbone ?? '–'}</td>
         <td className="num" data-col="N">{g.numExperts ?? '–'}</td>
         <td className="clip" data-col="protocol" title={`${g.protocol ?? '–'}, folds ${g.folds.join(', ') || '–'}, seeds ${g.seeds.join(', ')}`}>
-          {g.protocol ?? '–'}<span className="dim"> / {g.folds.length ? g.folds.join(',') : '–'}</span>
+          {g.protocol ?? '–'}<span className="dim"> / {g.folds.length ? g.folds.join(',') : '–'}{g.seeds.length > 1 ? ` · seeds ${g.seeds.join(',')}` : ''}</span>
         </td>
-        <td className="dim small">{g.seeds.length > 1 ? `seeds ${g.seeds.join(',')}` : ''}</td>
         {metrics.map((m) => {
           const st = g.metrics[m];
           const spec = specOf(meta?.metricSpecs, m);
@@ -199,8 +198,6 @@ export function RunsView() {
           );
         })}
         {cols.map((c) => <td key={c} className="clip" data-col={c}>{c in g.values ? fmtNumber(g.values[c]) : '…'}</td>)}
-        <td />
-        <td className="dim small nowrap">#{g.latestId}</td>
       </tr>
     );
   };
@@ -265,10 +262,10 @@ export function RunsView() {
               clipped, so the table fits the window whatever the runs are called. */}
           <colgroup>
             <col style={{ width: 26 }} /><col style={{ width: 40 }} /><col /><col style={{ width: 92 }} /><col style={{ width: 92 }} />
-            <col style={{ width: 84 }} /><col style={{ width: 30 }} /><col style={{ width: 140 }} /><col style={{ width: 80 }} />
+            <col style={{ width: 84 }} /><col style={{ width: 30 }} /><col style={{ width: 140 }} />{!grouped && <col style={{ width: 80 }} />}
             {metrics.map((m) => <col key={m} style={{ width: grouped ? 128 : 80 }} />)}
             {cols.map((c) => <col key={c} style={{ width: 110 }} />)}
-            <col style={{ width: 96 }} /><col style={{ width: 84 }} />
+            {!grouped && <><col style={{ width: 96 }} /><col style={{ width: 84 }} /></>}
           </colgroup>
           <thead>
             <tr>
@@ -280,7 +277,7 @@ export function RunsView() {
               <Th k="backbone" label="backbone" />
               <Th k="numExperts" label="N" num title="SSMB experts (only SSMB runs have one)" />
               <Th k="protocol" label={grouped ? 'protocol / folds' : 'protocol / fold'} />
-              <Th k={grouped ? 'n' : 'step'} label={grouped ? 'seeds' : 'progress'} />
+              {!grouped && <Th k="step" label="progress" />}
               {metrics.map((m) => {
                 const spec = specOf(meta?.metricSpecs, m);
                 return <Th key={m} k={m} label={spec.label} unit={spec.percent ? (grouped ? '% mean ± std (n)' : '%') : undefined} num title={`${labelWithUnit(spec)}: ${grouped ? "mean ± std over the group's evaluated runs (n)" : "mean over the run's evaluated folds"}`} />;
@@ -291,8 +288,9 @@ export function RunsView() {
                   <span className="unit">{c}</span>
                 </th>
               ))}
-              <th className="num" title={`${s.latest}: last value · best (${better === 'lower' ? 'min' : 'max'}) over the run`}>{s.latest}<span className="unit">last · best</span></th>
-              <Th k="created_at" label="created" />
+              {/* Per-run columns; a group row shows its runs' metrics instead (expand it for these). */}
+              {!grouped && <th className="num" title={`${s.latest}: last value · best (${better === 'lower' ? 'min' : 'max'}) over the run`}>{s.latest}<span className="unit">last · best</span></th>}
+              {!grouped && <Th k="created_at" label="created" />}
             </tr>
           </thead>
           <tbody>
