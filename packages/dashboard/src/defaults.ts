@@ -36,3 +36,8 @@ export const MAX_STREAMS = 64;
 export const RUN_UPLOAD_QUOTA = 32 * 1024 ** 3;
 /** How long the server's store connection waits for another process's write lock before answering 503 (the wait blocks its event loop). */
 export const SERVER_BUSY_TIMEOUT_MS = 200;
+/** Metrics of a table grouped by a config key (no table config): the paper's usual four. */
+export const DEFAULT_TABLE_METRICS = ['rank1', 'tar_far_1e2', 'tar_far_1e3', 'eer'];
+/** Protocols x metrics side by side fits about this many cells (a 1440-px window, a paper column); past
+ *  that a table is shown and exported as one table per metric. */
+export const WIDE_TABLE_CELLS = 10;

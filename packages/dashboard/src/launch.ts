@@ -7,7 +7,7 @@
 // and stored absolute, so the worker reads exactly the path that was checked.
 import path from 'node:path';
 import {
-  CONFIG_PATH_KEYS, ConfigError, launchRun, launchSweep, mergeConfig, overrideFor, parseSetOverrides, parseSweepAxes, planSweep, protocolFoldNames,
+  CONFIG_PATH_KEYS, ConfigError, flattenConfigValues, launchRun, launchSweep, mergeConfig, overrideFor, parseSetOverrides, parseSweepAxes, planSweep, protocolFoldNames,
   validateConfig, type Config, type ConfigPathKind, type FoldsOf, type RunStore,
 } from '@ssmb/trainer';
 import { apiError } from './errors.ts';
@@ -20,6 +20,8 @@ export interface LaunchResult {
   runIds: number[];
   /** The sweep's parent run, for a sweep. */
   sweepId?: number;
+  /** A dry run: what each run would set beyond the form's overrides (one entry per run), nothing queued. */
+  planned?: Array<Record<string, unknown>>;
 }
 
 /** Queues a run or a sweep; throws ApiError for bad overrides, grids or paths. */
@@ -123,6 +125,7 @@ export function storeLauncher(store: RunStore, o: StoreLauncherOptions = {}): La
     const lines = gridLines(req.grid);
     const opts = { experiment: req.experiment, kind: req.kind, ...(req.name?.trim() ? { name: req.name.trim() } : {}) };
     if (lines.length === 0) {
+      if (req.dryRun) return { runIds: [], planned: [{}] };
       const id = await configErrors('UNKNOWN_CONFIG_KEY', 'body.set', () => launchRun(store, base, opts));
       return { runIds: [id] };
     }
@@ -135,6 +138,7 @@ export function storeLauncher(store: RunStore, o: StoreLauncherOptions = {}): La
     const plan = await configErrors('BAD_SWEEP_GRID', 'body.grid', () => planSweep(base, lines, folds));
     if (plan.length > max) throw tooLarge(plan.length, 'With every fold of dataset.fold=all the grid expands to');
     for (const child of plan) confineChild(child.config, roots, store.dir);
+    if (req.dryRun) return { runIds: [], planned: plan.map((p) => flattenConfigValues(p.override)) };
     const { parentId, childIds } = await configErrors('BAD_SWEEP_GRID', 'body.grid', () => launchSweep(store, base, lines, folds, opts));
     return { runIds: childIds, sweepId: parentId };
   };

@@ -4,7 +4,7 @@
 // expected fold counts. The quickstart's table is `synthetic`.
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { buildTable, expectedFolds, foldResultsFromRuns, loadTableConfig, protocolFoldNames, type LoadedTable, type MatchableRun, type PaperTable } from '@ssmb/trainer';
+import { buildTable, flattenConfigValues, expectedFolds, foldResultsFromRuns, loadTableConfig, protocolFoldNames, type LoadedTable, type MatchableRun, type PaperTable } from '@ssmb/trainer';
 
 /** The repository's tables/ folder (next to packages/), when the dashboard runs from a checkout. */
 export const DEFAULT_TABLES_DIR = path.resolve(import.meta.dirname, '..', '..', '..', 'tables');
@@ -15,6 +15,32 @@ export interface TableConfigInfo {
   file: string;
   rows: string[];
   columns: string[];
+  /** What the Launch form starts from: each row on its first column, as `key=value` overrides. */
+  presets: Array<{ label: string; set: string[] }>;
+}
+
+const setLine = ([k, v]: [string, unknown]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`;
+
+/**
+ * A table's runs as launch overrides: its base, the row's settings, the column's protocol and the dataset
+ * root and weights (relative paths in a table config are relative to the checkout, the tables/ folder's parent).
+ */
+function launchPresets(t: LoadedTable): TableConfigInfo['presets'] {
+  const repo = path.dirname(path.dirname(t.file));
+  const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(repo, p));
+  return t.config.rows.flatMap((row) => {
+    const col = t.config.columns.find((c) => !c.rows || c.rows.includes(row.id));
+    if (!col) return [];
+    const root = t.config.datasets[col.dataset]?.root;
+    const flat: Record<string, unknown> = {
+      ...flattenConfigValues(t.config.base),
+      ...flattenConfigValues(row.set ?? {}),
+      'dataset.protocol': col.protocol,
+      ...(root ? { 'dataset.root': abs(root) } : {}),
+      ...(t.config.weights ? { 'backbone.weights': abs(t.config.weights) } : {}),
+    };
+    return [{ label: `${t.config.name}: ${row.label} on ${col.label}`, set: Object.entries(flat).map(setLine) }];
+  });
 }
 
 /** Every table config in `dir` (unreadable ones are reported, not skipped silently). */
@@ -38,6 +64,7 @@ export const describeTable = (t: LoadedTable): TableConfigInfo => ({
   file: t.file,
   rows: t.config.rows.map((r) => r.label),
   columns: t.config.columns.map((c) => c.label),
+  presets: launchPresets(t),
 });
 
 /** Folds each protocol declares (unknown protocols: none, so the table shows no "(k/n folds)"). */

@@ -75,6 +75,7 @@ export function registerWriteRoutes(app: FastifyInstance, d: RouteDeps, o: { can
     const body = parse(LaunchBody, req.body, 'body');
     if (!d.launcher) throw apiError('LAUNCH_UNAVAILABLE');
     const result = await d.launcher(body);
+    if (body.dryRun) return result; // nothing queued
     feed.publish({ type: 'runs-added', ids: result.sweepId ? [result.sweepId, ...result.runIds] : result.runIds });
     return reply.status(201).send(result);
   });

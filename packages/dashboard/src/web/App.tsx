@@ -5,13 +5,18 @@ import { getToken, setToken, useApi, type Meta } from './api.ts';
 import { NAV, useRoute } from './router.ts';
 import { MetaContext } from './meta.ts';
 import { ErrorBox } from './components.tsx';
-import { RunsView } from './views/Runs.tsx';
-import { RunDetailView } from './views/RunDetail.tsx';
-import { CompareView } from './views/Compare.tsx';
-import { AblationView } from './views/Ablation.tsx';
-import { ParallelView } from './views/Parallel.tsx';
-import { TablesView } from './views/Tables.tsx';
-import { LaunchView } from './views/Launch.tsx';
+import { lazy, Suspense } from 'react';
+
+// One chunk per view, loaded when first shown: the runs list does not download the charts.
+const RunsView = lazy(() => import('./views/Runs.tsx').then((m) => ({ default: m.RunsView })));
+const RunDetailView = lazy(() => import('./views/RunDetail.tsx').then((m) => ({ default: m.RunDetailView })));
+const CompareView = lazy(() => import('./views/Compare.tsx').then((m) => ({ default: m.CompareView })));
+const AblationView = lazy(() => import('./views/Ablation.tsx').then((m) => ({ default: m.AblationView })));
+const ParallelView = lazy(() => import('./views/Parallel.tsx').then((m) => ({ default: m.ParallelView })));
+const TablesView = lazy(() => import('./views/Tables.tsx').then((m) => ({ default: m.TablesView })));
+const LaunchView = lazy(() => import('./views/Launch.tsx').then((m) => ({ default: m.LaunchView })));
+
+const KNOWN_VIEWS: string[] = [...NAV.map(([v]) => v), 'run'];
 
 export function App() {
   const route = useRoute();
@@ -43,13 +48,21 @@ export function App() {
       <main>
         {meta.error && meta.error.code !== 'TOKEN_REQUIRED' && <ErrorBox error={meta.error} />}
         {meta.error?.code === 'TOKEN_REQUIRED' && <div className="warn">This server needs its token for reads from other machines: paste the token printed when <code>ssmb dashboard</code> started into the field above.</div>}
+        <Suspense fallback={<div className="dim">loading…</div>}>
         {route.view === 'runs' && <RunsView />}
         {route.view === 'run' && route.id !== undefined && <RunDetailView id={route.id} />}
-        {route.view === 'compare' && <CompareView ids={(route.params.get('ids') ?? '').split(',').filter(Boolean).map(Number)} />}
+        {route.view === 'compare' && <CompareView ids={(route.params.get('ids') ?? '').split(',').filter(Boolean).map(Number)} by={route.params.get('by') ?? undefined} />}
         {route.view === 'ablation' && <AblationView />}
         {route.view === 'parallel' && <ParallelView />}
         {route.view === 'tables' && <TablesView />}
         {route.view === 'launch' && <LaunchView />}
+        </Suspense>
+        {!KNOWN_VIEWS.includes(route.view) && (
+          <div className="panel" data-testid="not-found">
+            <h1>No page “{route.view}”</h1>
+            <p className="dim">The dashboard has these pages: {NAV.map(([v, label], i) => <span key={v}>{i ? ', ' : ''}<a href={`#/${v}`}>{label}</a></span>)}; a run is at #/runs/ID.</p>
+          </div>
+        )}
       </main>
     </MetaContext.Provider>
   );

@@ -6,7 +6,7 @@ import {
   Area, CartesianGrid, ComposedChart, ErrorBar, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis,
 } from 'recharts';
 import type { CurveGroup, EvalCurve, ParallelRun, RoutingRow } from './api.ts';
-import { fmtNumber, niceAxis, PALETTE, probit, smooth, tickFormatter } from './format.ts';
+import { fmtNumber, niceAxis, PALETTE, probit, routingNmi, smooth, textOn, tickFormatter } from './format.ts';
 import { compareBlocks, compareModalities } from '@ssmb/trainer/display-order';
 
 export interface LineSeries {
@@ -94,17 +94,20 @@ export function BandChart({ groups, yLabel, xLabel = 'step', testId }: { groups:
   );
 }
 
-const curveName = (c: EvalCurve) => `${c.protocol}/${c.fold}`;
+/** An evaluation curve to draw; `label` and `color` when it stands for a run or group (Compare overlays). */
+export type DrawnCurve = EvalCurve & { label?: string; color?: string };
+const curveName = (c: DrawnCurve) => c.label ?? `${c.protocol}/${c.fold}`;
+const curveColor = (c: DrawnCurve, i: number) => c.color ?? PALETTE[i % PALETTE.length];
 const FAR_TICKS = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1];
 const pct = (p: number) => `${+(p * 100).toPrecision(2)}%`;
 
 /** ROC: TAR against FAR on a log axis (FAR = 0 cannot be drawn on a log axis and is left out). */
-export function RocChart({ curves }: { curves: EvalCurve[] }) {
+export function RocChart({ curves, testId }: { curves: DrawnCurve[]; testId?: string }) {
   const minFar = Math.min(1e-1, ...curves.flatMap((c) => c.x.filter((x) => x > 0)));
   const lo = 10 ** Math.floor(Math.log10(minFar));
   const y = niceAxis(curves.flatMap((c) => c.y), { clamp: [0, 1] });
   return (
-    <div data-testid="roc-chart" className="chart">
+    <div data-testid={testId ?? 'roc-chart'} className="chart">
       <ResponsiveContainer width="100%" height={H + 20}>
         <LineChart margin={MARGIN}>
           <CartesianGrid stroke="#eef0f3" />
@@ -114,7 +117,7 @@ export function RocChart({ curves }: { curves: EvalCurve[] }) {
           {curves.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} itemSorter={null} />}
           {curves.map((c, i) => (
             <Line key={curveName(c)} name={curveName(c)} data={c.x.map((far, j) => ({ far, tar: c.y[j] })).filter((p) => p.far > 0)} dataKey="tar"
-              stroke={PALETTE[i % PALETTE.length]} dot={false} isAnimationActive={false} />
+              stroke={curveColor(c, i)} dot={false} isAnimationActive={false} />
           ))}
         </LineChart>
       </ResponsiveContainer>
@@ -125,11 +128,11 @@ export function RocChart({ curves }: { curves: EvalCurve[] }) {
 const DET_TICKS = [0.0001, 0.001, 0.01, 0.05, 0.2, 0.5, 0.8, 0.95];
 
 /** DET: FNMR (= 1 - TAR) against FMR (= FAR), both on probit (normal deviate) axes. */
-export function DetChart({ curves }: { curves: EvalCurve[] }) {
+export function DetChart({ curves, testId }: { curves: DrawnCurve[]; testId?: string }) {
   const ticks = DET_TICKS.map(probit);
   const label = (v: number) => pct(DET_TICKS[ticks.findIndex((t) => Math.abs(t - v) < 1e-9)] ?? 0);
   return (
-    <div data-testid="det-chart" className="chart">
+    <div data-testid={testId ?? 'det-chart'} className="chart">
       <ResponsiveContainer width="100%" height={H + 20}>
         <LineChart margin={MARGIN}>
           <CartesianGrid stroke="#eef0f3" />
@@ -137,7 +140,7 @@ export function DetChart({ curves }: { curves: EvalCurve[] }) {
           <YAxis type="number" domain={[ticks[0], ticks[ticks.length - 1]]} ticks={ticks} allowDataOverflow tickFormatter={label} tick={AXIS} width={52} label={yTitle('FNMR')} />
           {curves.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} itemSorter={null} />}
           {curves.map((c, i) => (
-            <Line key={curveName(c)} name={curveName(c)} dataKey="y" stroke={PALETTE[i % PALETTE.length]} dot={false} isAnimationActive={false}
+            <Line key={curveName(c)} name={curveName(c)} dataKey="y" stroke={curveColor(c, i)} dot={false} isAnimationActive={false}
               data={c.x.map((far, j) => ({ x: probit(far), y: probit(1 - c.y[j]) })).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))} />
           ))}
         </LineChart>
@@ -147,12 +150,12 @@ export function DetChart({ curves }: { curves: EvalCurve[] }) {
 }
 
 /** CMC: identification rate against rank; the rate axis stops at 100%. */
-export function CmcChart({ curves }: { curves: EvalCurve[] }) {
+export function CmcChart({ curves, testId }: { curves: DrawnCurve[]; testId?: string }) {
   const y = niceAxis(curves.flatMap((c) => c.y), { clamp: [0, 1] });
   const maxRank = Math.max(1, ...curves.flatMap((c) => c.x));
   const rankTicks = [1, ...niceAxis([0, maxRank], { count: 6 }).ticks.filter((t) => t > 1 && t <= maxRank && Number.isInteger(t))];
   return (
-    <div data-testid="cmc-chart" className="chart">
+    <div data-testid={testId ?? 'cmc-chart'} className="chart">
       <ResponsiveContainer width="100%" height={H + 20}>
         <LineChart margin={MARGIN}>
           <CartesianGrid stroke="#eef0f3" />
@@ -161,7 +164,7 @@ export function CmcChart({ curves }: { curves: EvalCurve[] }) {
           <Tooltip formatter={(v) => `${(Number(v) * 100).toFixed(2)}%`} labelFormatter={(l) => `rank ${l}`} isAnimationActive={false} />
           {curves.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} itemSorter={null} />}
           {curves.map((c, i) => (
-            <Line key={curveName(c)} name={curveName(c)} data={c.x.map((rank, j) => ({ rank, rate: c.y[j] }))} dataKey="rate" stroke={PALETTE[i % PALETTE.length]}
+            <Line key={curveName(c)} name={curveName(c)} data={c.x.map((rank, j) => ({ rank, rate: c.y[j] }))} dataKey="rate" stroke={curveColor(c, i)}
               dot={{ r: 2 }} isAnimationActive={false} />
           ))}
         </LineChart>
@@ -170,13 +173,20 @@ export function CmcChart({ curves }: { curves: EvalCurve[] }) {
   );
 }
 
-const heat = (share: number) => `rgba(37, 99, 235, ${0.06 + 0.9 * share})`;
+const heatAlpha = (share: number) => 0.06 + 0.9 * share;
+const heat = (share: number) => `rgba(37, 99, 235, ${heatAlpha(share)})`;
+/** The heat colour as drawn on the white panel (for choosing readable text on it). */
+const heatRgb = (share: number): [number, number, number] => {
+  const a = heatAlpha(share);
+  return [37 * a + 255 * (1 - a), 99 * a + 255 * (1 - a), 235 * a + 255 * (1 - a)];
+};
 
 /** Routing heatmap: one modality x expert table per SSMB block; colour = share of that modality's images. */
-export function RoutingHeatmap({ rows }: { rows: RoutingRow[] }) {
+export function RoutingHeatmap({ rows, numExperts }: { rows: RoutingRow[]; numExperts?: number | null }) {
   const blocks = [...new Set(rows.map((r) => r.block))].sort(compareBlocks);
   const modalities = [...new Set(rows.map((r) => r.modality))].sort(compareModalities);
-  const experts = [...new Set(rows.map((r) => r.expert))].sort((a, b) => a - b);
+  // Every expert the run has, also those no image reached (they have no rows).
+  const experts = [...new Set([...rows.map((r) => r.expert), ...Array.from({ length: numExperts ?? 0 }, (_, e) => e)])].sort((a, b) => a - b);
   const count = new Map<string, number>();
   for (const r of rows) count.set(`${r.block}|${r.modality}|${r.expert}`, (count.get(`${r.block}|${r.modality}|${r.expert}`) ?? 0) + r.count);
   return (
@@ -184,7 +194,16 @@ export function RoutingHeatmap({ rows }: { rows: RoutingRow[] }) {
       <div className="row">
         {blocks.map((b) => (
           <div key={b}>
-            <div className="chart-title">{b}</div>
+            <div className="chart-title" data-testid="routing-block-title">
+              {b}
+              <span className="dim small" title="normalised mutual information between modality and expert: 1 = each modality has its own expert, 0 = none">
+                separation (NMI) <span data-testid="routing-nmi">{routingNmi(modalities.map((m) => experts.map((e) => count.get(`${b}|${m}|${e}`) ?? 0))).toFixed(2)}</span>
+              </span>
+              {(() => {
+                const unused = experts.filter((e) => modalities.every((m) => (count.get(`${b}|${m}|${e}`) ?? 0) === 0));
+                return unused.length ? <span className="warn-text small" data-testid="routing-unused">{unused.length} of {experts.length} experts unused ({unused.map((e) => `expert ${e}`).join(', ')}): no image is routed to them</span> : null;
+              })()}
+            </div>
             <table className="heat" data-block={b}>
               <thead>
                 <tr><th>modality</th>{experts.map((e) => <th key={e}>expert {e}</th>)}</tr>
@@ -199,7 +218,7 @@ export function RoutingHeatmap({ rows }: { rows: RoutingRow[] }) {
                         const n = count.get(`${b}|${m}|${e}`) ?? 0;
                         const share = n / total;
                         return (
-                          <td key={e} title={`${n} ${m} images (${(share * 100).toFixed(1)}%)`} style={{ background: heat(share), color: share > 0.5 ? '#fff' : '#1d2330' }}>
+                          <td key={e} title={`${n} ${m} images (${(share * 100).toFixed(1)}%)`} style={{ background: heat(share), color: textOn(heatRgb(share)) }}>
                             {(share * 100).toFixed(0)}%<span className="heat-n">{n}</span>
                           </td>
                         );
@@ -261,7 +280,7 @@ export function AblationCharts({ panels, xs, xLabel, yLabel, percent }: { panels
         const colorOf = (j: number) => PALETTE[(many ? j : i) % PALETTE.length];
         return (
           <div key={p.protocol} className="multiple" data-protocol={p.protocol}>
-            <div className="chart-title">{p.protocol}</div>
+            <div className="chart-title">{p.protocol}{p.lines.length === 0 && <span className="dim small" data-testid="baseline-only">frozen baseline only: no run {xLabel} applies to</span>}</div>
             <ResponsiveContainer width="100%" height={many ? 270 : 250}>
               <ComposedChart data={data} margin={{ top: 8, right: 12, bottom: 18, left: 10 }}>
                 <CartesianGrid stroke="#eef0f3" />
@@ -415,6 +434,60 @@ export function ParallelCoordinates({ runs, keys, metricLabel, metricNote, bette
           );
         })}
       </svg>
+    </div>
+  );
+}
+
+/**
+ * A chart with SVG and PNG downloads of what is drawn (the recharts SVG serialised with its fonts; the
+ * PNG rendered from it at 2x for print).
+ */
+export function Exportable({ name, children }: { name: string; children: React.ReactNode }) {
+  const [box, setBox] = useState<HTMLDivElement | null>(null);
+  const svgText = () => {
+    const svg = box?.querySelector('.recharts-wrapper > svg.recharts-surface') as SVGSVGElement | null;
+    if (!svg) return null;
+    const copy = svg.cloneNode(true) as SVGSVGElement;
+    copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+    copy.setAttribute('style', 'font: 11px system-ui, sans-serif; background: #fff');
+    return { text: new XMLSerializer().serializeToString(copy), width: svg.width.baseVal.value, height: svg.height.baseVal.value };
+  };
+  const save = (blob: Blob, ext: string) => {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = `${name}.${ext}`;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  };
+  const svg = () => {
+    const s = svgText();
+    if (s) save(new Blob([s.text], { type: 'image/svg+xml' }), 'svg');
+  };
+  const png = () => {
+    const s = svgText();
+    if (!s) return;
+    const img = new Image();
+    img.onload = () => {
+      const c = document.createElement('canvas');
+      c.width = s.width * 2;
+      c.height = s.height * 2;
+      const g = c.getContext('2d')!;
+      g.fillStyle = '#fff';
+      g.fillRect(0, 0, c.width, c.height);
+      g.drawImage(img, 0, 0, c.width, c.height);
+      c.toBlob((b) => b && save(b, 'png'), 'image/png');
+    };
+    img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(s.text)}`;
+  };
+  return (
+    <div ref={setBox} className="exportable">
+      {children}
+      <div className="export-buttons small">
+        <button className="link" onClick={svg} aria-label={`download ${name} as SVG`}>SVG</button>
+        <button className="link" onClick={png} aria-label={`download ${name} as PNG`}>PNG</button>
+      </div>
     </div>
   );
 }

@@ -29,3 +29,22 @@ describe('run detail: convergence line', () => {
     expect(convergenceText({ totalSteps: 150, threshold: 0.05, minibatch, fixed: { measurable: false, reason: 'no loss/fixed estimates' } })).toMatch(/^Convergence: not measurable \(no loss\/fixed estimates\) · minibatch loss 3\.2%/);
   });
 });
+
+describe('routing readability', () => {
+  it('NMI between modality and expert: 1 when each modality has its own expert, 0 when all spread alike', async () => {
+    const { routingNmi, textOn, luminance } = await import('./format.ts');
+    expect(routingNmi([[40, 0], [0, 40]])).toBeCloseTo(1, 12);
+    expect(routingNmi([[20, 20], [10, 10]])).toBeCloseTo(0, 12);
+    expect(routingNmi([[40, 0, 0, 0], [40, 0, 0, 0]])).toBe(0); // one expert takes everything: nothing separated
+    const partial = routingNmi([[40, 5], [5, 40]]);
+    expect(partial).toBeGreaterThan(0.3);
+    expect(partial).toBeLessThan(0.7);
+    // Text on a light heat cell is dark (white on it was ~2.3:1), on a dark one white; both at least 4.5:1.
+    const ratio = (a: number, b: number) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    for (const bg of [[144, 175, 245], [40, 102, 235], [250, 251, 255]] as Array<[number, number, number]>) {
+      const fg = textOn(bg) === '#fff' ? 1 : luminance([0x1d, 0x23, 0x30]);
+      expect(ratio(luminance(bg), fg), String(bg)).toBeGreaterThanOrEqual(4.5);
+    }
+    expect(textOn([144, 175, 245])).toBe('#1d2330');
+  });
+});

@@ -175,3 +175,37 @@ export function convergenceText(c: RunConvergenceInfo): string {
   return `${head} · ${tail}`;
 }
 
+
+/**
+ * How well a block's router separates modalities: normalised mutual information between modality and
+ * expert over the images' counts, MI / sqrt(H(modality) H(expert)): 1 = each modality has its own
+ * expert(s), 0 = every modality spreads over the experts alike (or one expert takes everything).
+ */
+export function routingNmi(counts: number[][]): number {
+  const total = counts.flat().reduce((a, b) => a + b, 0);
+  if (total === 0) return 0;
+  const pm = counts.map((row) => row.reduce((a, b) => a + b, 0) / total);
+  const pe = counts[0].map((_, j) => counts.reduce((a, row) => a + row[j], 0) / total);
+  const h = (ps: number[]) => -ps.filter((p) => p > 0).reduce((a, p) => a + p * Math.log(p), 0);
+  let mi = 0;
+  counts.forEach((row, i) => row.forEach((c, j) => {
+    const p = c / total;
+    if (p > 0) mi += p * Math.log(p / (pm[i] * pe[j]));
+  }));
+  const norm = Math.sqrt(h(pm) * h(pe));
+  return norm > 0 ? Math.max(0, Math.min(1, mi / norm)) : 0;
+}
+
+/** WCAG contrast ratio of two relative luminances. */
+const contrast = (a: number, b: number) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+const channel = (c: number) => {
+  const s = c / 255;
+  return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+};
+/** Relative luminance of an sRGB colour. */
+export const luminance = ([r, g, b]: [number, number, number]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+/** White or dark text, whichever contrasts more with the background. */
+export function textOn(bg: [number, number, number]): '#fff' | '#1d2330' {
+  const l = luminance(bg);
+  return contrast(l, 1) >= contrast(l, luminance([0x1d, 0x23, 0x30])) ? '#fff' : '#1d2330';
+}

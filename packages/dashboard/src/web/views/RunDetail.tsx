@@ -4,8 +4,8 @@
 import { useMemo, useState } from 'react';
 import { api, download, post, qs, useApi, useLiveEvents, useThrottled, type EvalCurve, type MetricKeyInfo, type MetricsResponse, type RoutingRow, type RunResponse, type RunsResponse } from '../api.ts';
 import { useMeta } from '../meta.ts';
-import { ErrorBox, StatusBadge } from '../components.tsx';
-import { CmcChart, CurveChart, DetChart, RocChart, RoutingHeatmap, type LineSeries } from '../charts.tsx';
+import { ErrorBox, FewFalseAccepts, StatusBadge } from '../components.tsx';
+import { CmcChart, CurveChart, DetChart, Exportable, RocChart, RoutingHeatmap, type LineSeries } from '../charts.tsx';
 import { convergenceText, fmtAgo, fmtDuration, fmtExecutor, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, GROUP_TITLES, labelWithUnit, skippedEntries, specOf } from '../format.ts';
 import { flattenConfig } from '@ssmb/trainer/flatten';
 import { compareBlocks } from '@ssmb/trainer/display-order';
@@ -103,6 +103,7 @@ export function RunDetailView({ id }: { id: number }) {
         <span className="dim">{[r.experimentName, r.method ?? r.kind, r.backbone, r.numExperts !== null ? `N=${r.numExperts}` : null, where || null].filter(Boolean).join(' · ')}</span>
         {Object.entries(r.tags).map(([k, v]) => <span key={k} className="tag">{v ? `${k}=${v}` : k}</span>)}
         <span className="spacer" />
+        {r.kind !== 'sweep' && <a href={`#/launch?clone=${r.id}`} data-testid="clone-run" title="open the Launch form with this run's resolved config">clone this run</a>}
         {(r.status === 'queued' || r.status === 'running') && (
           <button data-testid="cancel-run" disabled={!!r.cancelRequestedAt} onClick={() => void act(() => post(`/api/runs/${id}/cancel`))}
             title="queued: cancelled at once; running: the worker checkpoints and stops">
@@ -188,7 +189,11 @@ export function RunDetailView({ id }: { id: number }) {
               );
             })}
           </div>
-          {data.metricKeys.length === 0 && <div className="dim">{r.kind === 'sweep' ? 'A sweep logs nothing itself: its runs (above) do.' : 'No metrics logged yet.'}</div>}
+          {data.metricKeys.length === 0 && <div className="dim">{r.kind === 'sweep'
+            ? 'A sweep logs nothing itself: its runs (above) do.'
+            : r.method === 'baseline'
+              ? 'A frozen baseline trains nothing, so it has no training curves: its evaluation is below.'
+              : r.status === 'queued' ? 'No metrics logged yet: the run is queued.' : 'No metrics logged yet.'}</div>}
         </div>
         <div className="panel detail-side">
           <h2>Run</h2>
@@ -200,7 +205,12 @@ export function RunDetailView({ id }: { id: number }) {
             <span className="k">step</span><span data-testid="run-step">{r.step}{r.totalSteps ? ` / ${r.totalSteps}` : ''}</span>
             <span className="k">worker</span><span>{r.leaseOwner ?? '–'}{r.leaseExpiresAt && r.status === 'running' ? ` (lease ${r.stale ? 'expired' : 'until'} ${fmtTime(r.leaseExpiresAt)})` : ''}</span>
             {fmtExecutor(r) && (<><span className="k">executor</span><span data-testid="run-executor">{fmtExecutor(r)}</span></>)}
-            <span className="k">engine</span><span>{r.engine ?? '–'}</span>
+            {/* What ran, as recorded by the run (its tags), not the config's request ("auto"). */}
+            <span className="k">training</span><span data-testid="engine-train" title={data.engines.fallback ? `fell back: ${data.engines.fallback}` : undefined}>
+              {data.engines.train ?? '–'}{data.engines.provider ? ` · ${data.engines.provider}` : ''}{data.engines.threads ? ` · ${data.engines.threads} threads` : ''}
+            </span>
+            <span className="k">evaluation</span><span data-testid="engine-eval">{data.engines.eval ?? '–'}</span>
+            <span className="k">tf backend</span><span data-testid="engine-backend">{data.engines.backend ?? '–'}</span>
             <span className="k">code</span><span>{r.codeVersion ?? '–'}</span>
             <span className="k">seed</span><span>{r.seed}</span>
             <span className="k">attempts</span><span>{r.attempts} of {r.maxAttempts}</span>
@@ -259,7 +269,7 @@ export function RunDetailView({ id }: { id: number }) {
                       <td>{f}</td>
                       {evalMetrics.map((m) => {
                         const e = data.evaluations.find((x) => x.protocol === p && x.fold === f && x.metric === m);
-                        return <td key={m} className="num">{fmtMetric(e?.value, specOf(meta?.metricSpecs, m))}</td>;
+                        return <td key={m} className="num">{fmtMetric(e?.value, specOf(meta?.metricSpecs, m))}{e && <FewFalseAccepts s={e} />}</td>;
                       })}
                     </tr>
                   );
@@ -270,7 +280,7 @@ export function RunDetailView({ id }: { id: number }) {
                     <td>mean ± std</td>
                     {evalMetrics.map((m) => {
                       const s = data.summary.find((x) => x.protocol === p && x.metric === m);
-                      return <td key={m} className="num">{s ? fmtMeanStd(s.mean, s.std, s.n, specOf(meta?.metricSpecs, m)) : '–'}<span className="dim small">{s ? ` n=${s.n}` : ''}</span></td>;
+                      return <td key={m} className="num">{s ? fmtMeanStd(s.mean, s.std, s.n, specOf(meta?.metricSpecs, m)) : '–'}<span className="dim small">{s ? ` n=${s.n}` : ''}</span>{s && <FewFalseAccepts s={s} />}</td>;
                     })}
                   </tr>
                 ))}
@@ -284,15 +294,15 @@ export function RunDetailView({ id }: { id: number }) {
         <div className="three">
           <div className="panel">
             <div className="chart-title">ROC <span className="dim small">TAR against FAR</span></div>
-            <RocChart curves={curves.data!.curves.filter((c) => c.kind === 'roc')} />
+            <Exportable name={`run-roc-${r.id}`}><RocChart curves={curves.data!.curves.filter((c) => c.kind === 'roc')} /></Exportable>
           </div>
           <div className="panel">
             <div className="chart-title">DET <span className="dim small">FNMR against FMR, probit axes</span></div>
-            <DetChart curves={curves.data!.curves.filter((c) => c.kind === 'roc')} />
+            <Exportable name={`run-det-${r.id}`}><DetChart curves={curves.data!.curves.filter((c) => c.kind === 'roc')} /></Exportable>
           </div>
           <div className="panel">
             <div className="chart-title">CMC <span className="dim small">identification rate against rank</span></div>
-            <CmcChart curves={curves.data!.curves.filter((c) => c.kind === 'cmc')} />
+            <Exportable name={`run-cmc-${r.id}`}><CmcChart curves={curves.data!.curves.filter((c) => c.kind === 'cmc')} /></Exportable>
           </div>
         </div>
       )}
@@ -307,7 +317,7 @@ export function RunDetailView({ id }: { id: number }) {
               {[...new Set(routing.data!.routing.map((x) => x.protocol))].map((p) => <option key={p}>{p}</option>)}
             </select>
           </div>
-          <RoutingHeatmap rows={routingRows} />
+          <RoutingHeatmap rows={routingRows} numExperts={r.numExperts} />
         </div>
       )}
     </div>
