@@ -3,7 +3,7 @@
 // when significantly best, ties marked, TAR@FAR on too few false accepts flagged). Headless Debian
 // chromium against a real server on the seeded store plus two close configurations.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -278,5 +278,10 @@ describe('research workflow in chromium', () => {
     const res = await srv.app.inject({ url: `/${entry}`, headers: { 'accept-encoding': 'br, gzip' } });
     expect(res.headers['content-encoding']).toBe('br');
     expect(html).not.toMatch(/vendor-charts/); // the charting library loads with the views that draw
+    // beforeAll built the app under vitest (NODE_ENV=test): still React's production build, whose chunks lack
+    // the development build's warning texts (about twice the size, and slower).
+    const chunks = readdirSync(path.join(WEB_OUT, 'assets')).filter((f) => f.endsWith('.js'));
+    const dev = chunks.filter((c) => readFileSync(path.join(WEB_OUT, 'assets', c), 'utf8').includes('cannot be a child of'));
+    expect(dev, 'chunks with React development code').toEqual([]);
   });
 });
