@@ -8,6 +8,7 @@ import {
 import type { CurveGroup, EvalCurve, ParallelRun, RoutingRow } from './api.ts';
 import { fmtNumber, niceAxis, PALETTE, probit, smooth, tickFormatter } from './format.ts';
 import { compareBlocks, compareModalities } from '@ssmb/trainer/display-order';
+import { blockRouting, heatRgb, rgbCss, textOn, type BlockRouting } from './routing.ts';
 
 export interface LineSeries {
   name: string;
@@ -170,51 +171,68 @@ export function CmcChart({ curves }: { curves: EvalCurve[] }) {
   );
 }
 
-const heat = (share: number) => `rgba(37, 99, 235, ${0.06 + 0.9 * share})`;
+const NMI_HINT = 'normalised mutual information between modality and expert: 1 = each expert serves its own modalities, 0 = routing ignores the modality';
 
-/** Routing heatmap: one modality x expert table per SSMB block; colour = share of that modality's images. */
-export function RoutingHeatmap({ rows }: { rows: RoutingRow[] }) {
-  const blocks = [...new Set(rows.map((r) => r.block))].sort(compareBlocks);
-  const modalities = [...new Set(rows.map((r) => r.modality))].sort(compareModalities);
-  const experts = [...new Set(rows.map((r) => r.expert))].sort((a, b) => a - b);
-  const count = new Map<string, number>();
-  for (const r of rows) count.set(`${r.block}|${r.modality}|${r.expert}`, (count.get(`${r.block}|${r.modality}|${r.expert}`) ?? 0) + r.count);
+/** One block's NMI and unused experts, as the heatmap and the routing comparison print them. */
+export function BlockSummary({ b }: { b: BlockRouting }) {
+  return (
+    <span className="small" data-testid="block-summary">
+      <span title={NMI_HINT} data-nmi={b.nmi ?? ''}>NMI {b.nmi === null ? '–' : b.nmi.toFixed(2)}</span>
+      {b.unused.length > 0 && (
+        <span className="warn-text" data-testid="unused-experts" title="no gallery or probe image is routed to these experts">
+          {' · '}unused: {b.unused.map((e) => `expert ${e}`).join(', ')}
+        </span>
+      )}
+    </span>
+  );
+}
+
+/**
+ * Routing heatmap: one modality x expert table per SSMB block; colour = share of that modality's images;
+ * text black or white, whichever contrasts more with the cell (>= 4.5:1). Experts no image uses are
+ * flagged (their column too); each block says its separation score (NMI).
+ */
+export function RoutingHeatmap({ rows, numExperts = null }: { rows: RoutingRow[]; numExperts?: number | null }) {
+  const blocks = useMemo(() => blockRouting(rows, numExperts, { blocks: compareBlocks, modalities: compareModalities }), [rows, numExperts]);
   return (
     <div data-testid="routing-heatmap">
       <div className="row">
         {blocks.map((b) => (
-          <div key={b}>
-            <div className="chart-title">{b}</div>
-            <table className="heat" data-block={b}>
-              <thead>
-                <tr><th>modality</th>{experts.map((e) => <th key={e}>expert {e}</th>)}</tr>
-              </thead>
-              <tbody>
-                {modalities.map((m) => {
-                  const total = experts.reduce((a, e) => a + (count.get(`${b}|${m}|${e}`) ?? 0), 0) || 1;
-                  return (
-                    <tr key={m}>
-                      <th>{m}</th>
-                      {experts.map((e) => {
-                        const n = count.get(`${b}|${m}|${e}`) ?? 0;
-                        const share = n / total;
-                        return (
-                          <td key={e} title={`${n} ${m} images (${(share * 100).toFixed(1)}%)`} style={{ background: heat(share), color: share > 0.5 ? '#fff' : '#1d2330' }}>
-                            {(share * 100).toFixed(0)}%<span className="heat-n">{n}</span>
-                          </td>
-                        );
-                      })}
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
+          <div key={b.block} className="heat-block">
+            <div className="chart-title">{b.block} <BlockSummary b={b} /></div>
+            <div className="scroll-x">
+              <table className="heat" data-block={b.block}>
+                <thead>
+                  <tr><th>modality</th>{b.experts.map((e) => <th key={e} className={b.unused.includes(e) ? 'unused' : ''}>expert {e}</th>)}</tr>
+                </thead>
+                <tbody>
+                  {b.modalities.map((m, mi) => {
+                    const total = b.counts[mi].reduce((a, c) => a + c, 0) || 1;
+                    return (
+                      <tr key={m}>
+                        <th>{m}</th>
+                        {b.experts.map((e, ei) => {
+                          const n = b.counts[mi][ei];
+                          const share = n / total;
+                          const bg = heatRgb(share);
+                          return (
+                            <td key={e} title={`${n} ${m} images (${(share * 100).toFixed(1)}%)`} style={{ background: rgbCss(bg), color: rgbCss(textOn(bg)) }}>
+                              {(share * 100).toFixed(0)}%<span className="heat-n">{n}</span>
+                            </td>
+                          );
+                        })}
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
           </div>
         ))}
       </div>
       <div className="scale" data-testid="routing-scale">
         <span>0%</span>
-        <span className="scale-bar" style={{ background: `linear-gradient(to right, ${heat(0)}, ${heat(0.5)}, ${heat(1)})` }} />
+        <span className="scale-bar" style={{ background: `linear-gradient(to right, ${rgbCss(heatRgb(0))}, ${rgbCss(heatRgb(0.5))}, ${rgbCss(heatRgb(1))})` }} />
         <span>100% of the modality's images</span>
       </div>
     </div>
