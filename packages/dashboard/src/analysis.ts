@@ -34,6 +34,19 @@ export interface MetricSummary {
   std: number;
   n: number;
   folds: Record<string, number>;
+  /** TAR@FAR only: the fewest false accepts a fold's operating point rests on (FAR x impostor pairs). */
+  falseAccepts: number | null;
+  /** Fewer than FEW_FALSE_ACCEPTS: the TAR is set by one or two impostor scores, not a rate. */
+  fewFalseAccepts: boolean;
+}
+
+/** Below this many false accepts, TAR at that FAR is noise (1 of 10,440 impostor pairs at FAR = 0.01%). */
+export const FEW_FALSE_ACCEPTS = 10;
+
+/** False accepts TAR@FAR=1e-k rests on with `impostors` impostor pairs; null for other metrics. */
+export function falseAcceptsAt(metric: string, impostors: number | null): number | null {
+  const m = /^tar_far_1e(\d+)$/.exec(metric);
+  return m && impostors ? impostors * 10 ** -Number(m[1]) : null;
 }
 
 /** Per (run, protocol, metric): mean +- sample std over folds, plus the fold values. */
@@ -46,6 +59,8 @@ export function summarizeEvals(rows: EvalRow[]): MetricSummary[] {
   }
   return [...groups.values()].map((g) => {
     const s = stats(g.map((r) => r.value));
+    const fa = g.map((r) => falseAcceptsAt(r.metric, r.count)).filter((x): x is number => x !== null);
+    const falseAccepts = fa.length ? Math.min(...fa) : null;
     return {
       runId: g[0].runId,
       protocol: g[0].protocol,
@@ -54,6 +69,8 @@ export function summarizeEvals(rows: EvalRow[]): MetricSummary[] {
       std: s?.std ?? Number.NaN,
       n: s?.n ?? 0,
       folds: Object.fromEntries(g.map((r) => [r.fold, r.value])),
+      falseAccepts,
+      fewFalseAccepts: falseAccepts !== null && falseAccepts < FEW_FALSE_ACCEPTS,
     };
   });
 }

@@ -79,6 +79,7 @@ const TRIGGERS: Record<ErrorCode, () => Promise<Res>> = {
   PATH_OUTSIDE_STORE: () => srv.app.inject({ url: `/api/runs/${seeded.runs.get('1/synthetic-vis-nir/1')}/artifact?path=..%2Fsecret` }),
   NOT_FOUND: () => srv.app.inject({ url: '/api/nope' }),
   NO_RESULTS: () => srv.app.inject({ url: '/api/tables?experiment=999&rows=method&format=csv' }),
+  BAD_FILTER: () => srv.app.inject({ url: '/api/runs?where=ssmb.nExperts%3D4' }),
   TOO_FEW_RUNS: () => srv.app.inject({ url: '/api/compare?ids=1' }),
   TABLE_NOT_FOUND: () => srv.app.inject({ url: '/api/tables?config=no-such-table' }),
   LAUNCH_UNAVAILABLE: () => launch(noLauncher, {}),

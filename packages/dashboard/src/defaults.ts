@@ -20,3 +20,8 @@ export const REAP_EVERY_MS = 5_000;
  * workers could not renew them, and they reconnect within a lease (default 60 s).
  */
 export const STALE_GRACE_MS = 60_000;
+/** Metrics of a table grouped by a config key (no table config): the paper's usual four. */
+export const DEFAULT_TABLE_METRICS = ['rank1', 'tar_far_1e2', 'tar_far_1e3', 'eer'];
+/** Protocols x metrics side by side fits about this many cells (a 1440-px window, a paper column); past
+ *  that a table is shown and exported as one table per metric. */
+export const WIDE_TABLE_CELLS = 10;

@@ -111,7 +111,7 @@ async function fitsPanel(testId: string): Promise<void> {
 
 describe('dashboard in chromium', () => {
   it('Runs: metrics with units, N and fold only where they apply, stale runs flagged; sort, filter, bulk tag, archive, restore', async () => {
-    await page.goto(`${base}/#/runs`);
+    await page.goto(`${base}/#/runs?group=none`);
     await page.getByTestId('runs-count').filter({ hasText: '21 of 21' }).waitFor();
     const n4 = seeded.runs.get('4/synthetic-vis-nir/2')!;
     const row = page.locator(`tr[data-run-id="${n4}"]`);
@@ -227,14 +227,15 @@ describe('dashboard in chromium', () => {
   it('Compare: config differences, n instead of "± 0.00", legends named by what differs, no legend for a run without data, grouped bands', async () => {
     const a = seeded.runs.get('1/synthetic-vis-nir/1')!;
     const b = seeded.runs.get('4/synthetic-vis-nir/1')!;
-    await page.goto(`${base}/#/runs`);
+    await page.goto(`${base}/#/runs?group=none`);
     await page.getByLabel(`select run ${a}`, { exact: true }).check();
     await page.getByLabel(`select run ${b}`, { exact: true }).check();
     await page.getByTestId('compare-selected').click();
     await page.getByTestId('config-diff').waitFor();
     expect(page.url()).toContain(`ids=${a},${b}`);
     await expect(cellTexts('[data-testid="config-diff"] tbody td:first-child')).resolves.toEqual(['ssmb.numExperts']);
-    await page.getByTestId('compare-metrics').filter({ hasText: /Rank-1 \(%\)\s*60\.00\s*80\.00/ }).waitFor();
+    // One column per run (the runs list was not grouped): each run's fold, the leader bold.
+    await page.getByTestId('compare-metrics').filter({ hasText: /Rank-1 \(%\)\s*60\.00\s*Δ −20\.00 \[.*\]\s*80\.00/ }).waitFor();
     await page.getByTestId('compare-points').filter({ hasText: `plotting ${2 * STEPS} of ${2 * STEPS} points` }).waitFor();
     await expect(cellTexts('[data-testid="compare-curves"] .recharts-legend-item-text')).resolves.toEqual([`#${a} numExperts=1`, `#${b} numExperts=4`]);
     await expect(page.getByTestId('compare-curves').innerText()).resolves.not.toMatch(/#\d+ loss/);
@@ -348,7 +349,7 @@ describe('dashboard in chromium', () => {
     await expect(page.getByTestId('sweep-runs').locator('tbody tr').count()).resolves.toBe(4);
     await expect(page.getByTestId('sweep-runs').innerText()).resolves.toMatch(/ssmb\.numExperts=8 dataset\.fold=2/);
     await checkView('08-sweep');
-    await page.goto(`${base}/#/runs`);
+    await page.goto(`${base}/#/runs?group=none`);
     const count = Number(/of (\d+)/.exec(await page.getByTestId('runs-count').filter({ hasText: /of \d+/ }).innerText())![1]);
     // A run queued by someone else shows up without a reload (live events).
     seeded.store.createRun({ experiment: 'e2e-live', kind: 'noop', config: {}, seed: 0, name: 'live run' });
@@ -357,7 +358,7 @@ describe('dashboard in chromium', () => {
   });
 
   it('A server with a token: encoded, double-slash, case and trailing-slash spellings are refused from the page; the token field makes changes work', async () => {
-    await page.goto(`${tokenedBase}/#/runs`);
+    await page.goto(`${tokenedBase}/#/runs?group=none`);
     await page.getByLabel('token').waitFor();
     const id = seeded.failedId;
     const statuses = await page.evaluate(async (runId) => {

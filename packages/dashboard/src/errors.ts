@@ -47,6 +47,10 @@ export const ERRORS = {
   PATH_OUTSIDE_STORE: { status: 403, message: "Files are served only from the store's folder and the output roots: pass a path GET /api/runs/:id/artifacts lists." },
   NOT_FOUND: { status: 404, message: 'No such endpoint: GET /api lists them.' },
   NO_RESULTS: { status: 404, message: 'Nothing to export: no evaluated run matches; widen the filters (experiment, method, archived) or evaluate runs first.' },
+  BAD_FILTER: {
+    status: 400,
+    message: 'The filter or grouping names a key no run has, or is not "key op value" terms: write e.g. ssmb.numExperts=4 method=ssmb rank1>40 (ops = != < <= > >= ~; metrics in %).',
+  },
   TOO_FEW_RUNS: { status: 400, message: 'Compare needs at least two run ids: pass ?ids=1,2.' },
   TABLE_NOT_FOUND: { status: 404, message: 'No table config with this name: GET /api/table-configs lists them.' },
   LAUNCH_UNAVAILABLE: { status: 503, message: 'This server was started without a launcher: queue runs with `ssmb launch`.' },

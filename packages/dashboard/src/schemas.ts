@@ -40,6 +40,29 @@ export const RunListQuery = z
     offset: intParam(0, Number.MAX_SAFE_INTEGER).default(0),
     /** Per-step keys shown with last and best values (default: loss). */
     latest: list(metricKey),
+    /** Structured filter: `ssmb.numExperts=4 method=ssmb rank1>40` (free words match like search). */
+    where: z.string().max(2000).optional(),
+    ids: list(runId),
+    /** Config keys shown as extra columns: each row carries their values. */
+    columns: list(configKey),
+  })
+  .strict();
+
+/** Groups of runs equal on every config key but fold and seed (`by` absent), or on the keys `by` names. */
+export const RunGroupsQuery = z
+  .object({
+    status: list(z.enum(RUN_STATUSES)),
+    search: z.string().max(200).optional(),
+    where: z.string().max(2000).optional(),
+    tag: z.string().max(200).optional(),
+    experiment: runId.optional(),
+    archived: z.enum(['exclude', 'include', 'only']).default('exclude'),
+    ids: list(runId),
+    by: list(configKey),
+    sort: z.enum([...RUN_SORT_KEYS, 'n']).default('id'),
+    order: z.enum(['asc', 'desc']).default('desc'),
+    limit: intParam(1, 5000).default(200),
+    offset: intParam(0, Number.MAX_SAFE_INTEGER).default(0),
   })
   .strict();
 
@@ -47,7 +70,7 @@ export const CurvesQuery = z.object({ keys: list(metricKey), maxPoints: intParam
 
 export const EvalCurvesQuery = z.object({ kind: z.enum(['roc', 'cmc']).optional() }).strict();
 
-export const CompareQuery = z.object({ ids: list(runId), latest: list(metricKey) }).strict();
+export const CompareQuery = z.object({ ids: list(runId), latest: list(metricKey), by: list(configKey) }).strict();
 
 export const GroupedCurvesQuery = z
   .object({
@@ -80,6 +103,8 @@ export const TableQuery = z
     rows: z.union([z.literal('method'), configKey]).optional(),
     metrics: list(metricName),
     format: z.enum(['json', 'csv', 'md', 'latex']).default('json'),
+    /** LaTeX: protocols x metrics in one table, one table per metric, or per metric when it is wide. */
+    layout: z.enum(['auto', 'wide', 'per-metric']).default('auto'),
     ...scope,
   })
   .strict();

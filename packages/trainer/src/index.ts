@@ -14,6 +14,7 @@ export * from './cli_support.ts';
 export { loadRunModel, buildRunModel, type RunModel, type LoadRunModelOptions } from './train/run_model.ts';
 export { createEvalEmbedder, withEvalEmbedder, type EvalEmbedder, type EvalEngine, type RoutedEmbeddings } from './eval/embedders.ts';
 export { EVAL_ENGINE_TAG } from './eval/evaluate_fold.ts';
+export { TRAIN_ENGINE_TAG, TRAIN_PROVIDER_TAG, TRAIN_THREADS_TAG, TRAIN_FALLBACK_TAG, TAG_NOT_APPLICABLE } from './train/engine.ts';
 export * from './tables/index.ts';
 export * from './reproduce/index.ts';
 export * from './train/convergence.ts';

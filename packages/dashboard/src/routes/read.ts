@@ -4,17 +4,20 @@ import type { FastifyInstance } from 'fastify';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import {
-  CONFIG_PATH_KEYS, LAUNCHABLE_KINDS, RUN_LIST_METRICS, RUN_STATUSES, configKeyApplies, runConvergence, defaultConfig, flattenConfigValues, metricBetter, metricGroup, metricUnit,
+  CONFIG_PATH_KEYS, EVAL_ENGINE_TAG, TAG_NOT_APPLICABLE, TRAIN_ENGINE_TAG, TRAIN_FALLBACK_TAG, TRAIN_PROVIDER_TAG, TRAIN_THREADS_TAG, LAUNCHABLE_KINDS, RUN_LIST_METRICS, RUN_STATUSES, configKeyApplies, runConvergence, defaultConfig, flattenConfigValues, metricBetter, metricGroup, metricUnit,
   toCsv, toLatex, toMarkdown, type MatchableRun, type PaperTable, type RunSummary,
 } from '@ssmb/trainer';
 import { apiError } from '../errors.ts';
 import { resolveArtifact } from '../artifacts.ts';
-import { configDiff, groupCurves, metricSpecs, orderMetrics, paperTableFromEvals, stats, summarizeEvals, thinRoc, valueLabel, varyingKeys } from '../analysis.ts';
+import { FEW_FALSE_ACCEPTS, falseAcceptsAt, configDiff, groupCurves, metricSpecs, orderMetrics, paperTableFromEvals, stats, summarizeEvals, thinRoc, valueLabel, varyingKeys } from '../analysis.ts';
 import {
-  AblationQuery, ArtifactQuery, CompareQuery, CurvesQuery, EvalCurvesQuery, GroupedCurvesQuery, ParallelQuery, RunIdParams, RunListQuery, TableQuery, parse,
+  AblationQuery, ArtifactQuery, CompareQuery, CurvesQuery, EvalCurvesQuery, GroupedCurvesQuery, ParallelQuery, RunGroupsQuery, RunIdParams, RunListQuery, TableQuery, parse,
 } from '../schemas.ts';
+import { compareGroups } from '../compare_groups.ts';
+import { applyFilter, checkKeys, defaultGroupKeys, groupable, groupRuns, parseFilter, sortGroups, type GroupableRun } from '../run_groups.ts';
 import { describeTable, listTableConfigs, tableFromConfig } from '../table_configs.ts';
 import type { RouteDeps } from './deps.ts';
+import { DEFAULT_TABLE_METRICS, WIDE_TABLE_CELLS } from '../defaults.ts';
 
 const read = { access: 'read' } as const;
 
@@ -31,6 +34,22 @@ function runLabels(ids: number[], diff: ReturnType<typeof configDiff>): Record<n
       return [id, parts.length ? `#${id} ${parts.join(' ')}` : `#${id}`];
     }),
   );
+}
+
+/**
+ * What ran, from what the run recorded: the tf backend (runs.engine), the training engine with its
+ * provider and threads (train.* tags) and the evaluation engine (eval.engine tag). Null = not recorded.
+ */
+function enginesOf(backend: string | null, tags: Record<string, string>) {
+  const tag = (k: string) => (tags[k] && tags[k] !== TAG_NOT_APPLICABLE ? tags[k] : null);
+  return {
+    backend,
+    train: tag(TRAIN_ENGINE_TAG),
+    provider: tag(TRAIN_PROVIDER_TAG),
+    threads: tag(TRAIN_THREADS_TAG),
+    fallback: tag(TRAIN_FALLBACK_TAG),
+    eval: tag(EVAL_ENGINE_TAG),
+  };
 }
 
 /**
@@ -93,11 +112,38 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     };
   });
 
+  /** Every run a filter selects, with config and metrics (filters on config keys and metrics run here). */
+  const scopeRuns = async (f: { status?: RunSummary['status'][]; search?: string; tag?: string; experiment?: number; archived: 'exclude' | 'include' | 'only'; ids?: number[] }) => {
+    const filter = { status: f.status, search: f.search, tag: f.tag, experimentId: f.experiment, archived: f.archived, ids: f.ids };
+    const records = await store.listRuns(filter);
+    const summaries: RunSummary[] = [];
+    for (let offset = 0; offset < records.length; offset += 5000) summaries.push(...(await store.queryRuns({ ...filter, limit: 5000, offset, latestKeys: [] })).runs);
+    return groupable(records, summaries);
+  };
+  /** Structured terms filter in JS; free words narrow like the search box (every word must match). */
+  const filtered = (runs: GroupableRun[], where: string | undefined) => {
+    const f = parseFilter(where ?? '');
+    const words = f.text.map((w) => w.toLowerCase());
+    const hay = (r: GroupableRun) =>
+      [r.summary.id, r.summary.name, r.summary.experimentName, r.summary.status, r.summary.method, r.summary.kind, r.summary.protocol, r.summary.backbone, r.summary.fold].join(' ').toLowerCase();
+    return applyFilter(runs, f).filter((r) => words.every((w) => hay(r).includes(w)));
+  };
+
   app.get('/api/runs', { config: read }, async (req) => {
     const p = parse(RunListQuery, req.query, 'query');
+    // A structured filter picks the runs in JS over their configs and metrics; the page is then read as usual.
+    let ids = p.ids;
+    let search = p.search;
+    const where = parseFilter(p.where ?? '');
+    if (where.terms.length || where.text.length > 1) {
+      const runs = filtered(await scopeRuns(p), p.where);
+      ids = runs.map((r) => r.summary.id);
+      if (ids.length === 0) return { total: 0, runs: [] };
+    } else if (where.text.length === 1) search = where.text[0]; // one word: the SQL search, no scan
     const page = await store.queryRuns({
+      ids,
       status: p.status,
-      search: p.search,
+      search,
       tag: p.tag,
       experimentId: p.experiment,
       parentRunId: p.parent,
@@ -108,7 +154,19 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
       offset: p.offset,
       latestKeys: p.latest ?? ['loss'],
     });
-    return { total: page.total, runs: page.runs.map(listRow) };
+    if (!p.columns?.length || page.runs.length === 0) return { total: page.total, runs: page.runs.map(listRow) };
+    const configs = groupable(await store.listRuns({ ids: page.runs.map((r) => r.id), archived: 'include' }), page.runs);
+    const values = new Map(configs.map((g) => [g.summary.id, Object.fromEntries(p.columns!.map((k) => [k, g.config[k] ?? null]))]));
+    return { total: page.total, runs: page.runs.map((r) => ({ ...listRow(r), values: values.get(r.id) ?? {} })) };
+  });
+
+  app.get('/api/runs/groups', { config: read }, async (req) => {
+    const p = parse(RunGroupsQuery, req.query, 'query');
+    const runs = filtered(await scopeRuns(p), p.where);
+    const by = p.by ?? defaultGroupKeys(runs);
+    if (p.by) checkKeys(p.by, runs, 'query.by', 'group key');
+    const groups = sortGroups(groupRuns(runs, by), p.sort, p.order);
+    return { by, defaultBy: !p.by, runsTotal: runs.length, total: groups.length, groups: groups.slice(p.offset, p.offset + p.limit) };
   });
 
   app.get('/api/runs/:id', { config: read }, async (req) => {
@@ -129,8 +187,12 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
       /** Config keys this run does not use (a baseline trains nothing, pre-training reads pretrain.*). */
       inapplicable: run.kind === 'sweep' ? [] : Object.keys(flattenConfigValues(run.config)).filter((k) => !configKeyApplies(k, run)),
       metricKeys,
-      evaluations: evals,
+      evaluations: evals.map((e) => {
+        const falseAccepts = falseAcceptsAt(e.metric, e.count);
+        return { ...e, falseAccepts, fewFalseAccepts: falseAccepts !== null && falseAccepts < FEW_FALSE_ACCEPTS };
+      }),
       summary: summarizeEvals(evals),
+      engines: enginesOf(run.engine, page.runs[0].tags),
       files: files.map(({ path: _abs, ...f }) => f),
     };
   });
@@ -192,7 +254,20 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     const runs = ids.map((i) => page.runs.find((r) => r.id === i)!);
     const diff = configDiff(new Map(records.map((r) => [r.id, r.config])));
     const latest = Object.fromEntries(await Promise.all(ids.map(async (i) => [i, Object.values(await store.getLatestMetrics(i)).map((m) => ({ ...m, group: metricGroup(m.key), better: metricBetter(m.key) }))] as const)));
-    return { runs, labels: runLabels(ids, diff), configDiff: diff, summary: summarizeEvals(await store.listEvalMetrics(ids)), latest };
+    const evals = await store.listEvalMetrics(ids);
+    // Runs of one configuration (differing only in fold and seed, or equal on the keys `by` names) are one group.
+    const gruns = groupable(records, runs);
+    const perRun = p.by?.join() === 'none';
+    if (p.by && !perRun) checkKeys(p.by, gruns, 'query.by', 'group key');
+    const groups = perRun
+      ? gruns.map((r) => ({ ...groupRuns([r], [])[0], key: `#${r.summary.id}`, label: `#${r.summary.id} ${r.summary.name}` }))
+      : groupRuns(gruns, p.by ?? defaultGroupKeys(gruns));
+    const compared = compareGroups(groups, evals);
+    return {
+      runs, labels: runLabels(ids, diff), configDiff: diff, summary: summarizeEvals(evals), latest,
+      groups: groups.map((g) => ({ key: g.key, label: g.label, runIds: g.runIds, folds: g.folds, seeds: g.seeds, protocol: g.protocol })),
+      groupSummary: compared.summary, ranking: compared.ranking,
+    };
   });
 
   app.get('/api/curves', { config: read }, async (req) => {
@@ -213,6 +288,11 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
 
   app.get('/api/ablation', { config: read }, async (req) => {
     const p = parse(AblationQuery, req.query, 'query');
+    // A key no run has would put every run at "(unset)": one pooled point that looks like a result.
+    const known = new Set([...Object.keys(flattenConfigValues(defaultConfig())), ...(await store.configKeys())]);
+    for (const [field, k] of [['query.key', p.key], ['query.by', p.by]] as const) {
+      if (k !== undefined && !known.has(k)) throw apiError('BAD_FILTER', `Received ${field.slice(6)} "${k}": no run has this config key (GET /api/config-keys lists them).`, field);
+    }
     const scope = { experimentId: p.experiment, runIds: p.ids, includeArchived: p.archived === 'include' };
     const points = await store.ablation({ ...scope, metric: p.metric, key: p.key, by: p.by, method: p.method });
     // The frozen baseline of each protocol, drawn as a reference line: from the same experiment when
@@ -299,7 +379,7 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
       }
     }
     if (!table && !p.config) {
-      const metrics = p.metrics ?? [...RUN_LIST_METRICS];
+      const metrics = p.metrics ?? DEFAULT_TABLE_METRICS;
       const rows = await store.evalByConfigKey({ ...scope, metrics, key: rowsKey });
       if (rows.length) {
         try {
@@ -312,7 +392,7 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     if (p.format === 'json') return { source, table };
     if (!table) throw apiError('NO_RESULTS', 'No evaluated run matches these filters.');
     const [type, ext, text] =
-      p.format === 'csv' ? ['text/csv', 'csv', toCsv(table)] : p.format === 'md' ? ['text/markdown', 'md', toMarkdown(table)] : ['application/x-latex', 'tex', toLatex(table)];
+      p.format === 'csv' ? ['text/csv', 'csv', toCsv(table)] : p.format === 'md' ? ['text/markdown', 'md', toMarkdown(table)] : ['application/x-latex', 'tex', toLatex(table, { perMetric: p.layout === 'per-metric' || (p.layout === 'auto' && table.columns.length * table.metrics.length > WIDE_TABLE_CELLS) })];
     return reply.type(`${type}; charset=utf-8`).header('content-disposition', `attachment; filename="${table.name}.${ext}"`).send(text);
   });
 

@@ -13,6 +13,8 @@ import { ParallelView } from './views/Parallel.tsx';
 import { TablesView } from './views/Tables.tsx';
 import { LaunchView } from './views/Launch.tsx';
 
+const KNOWN_VIEWS: string[] = [...NAV.map(([v]) => v), 'run'];
+
 export function App() {
   const route = useRoute();
   const [metaVersion, setMetaVersion] = useState(0);
@@ -45,11 +47,17 @@ export function App() {
         {meta.error?.code === 'TOKEN_REQUIRED' && <div className="warn">This server needs its token for reads from other machines: paste the token printed when <code>ssmb dashboard</code> started into the field above.</div>}
         {route.view === 'runs' && <RunsView />}
         {route.view === 'run' && route.id !== undefined && <RunDetailView id={route.id} />}
-        {route.view === 'compare' && <CompareView ids={(route.params.get('ids') ?? '').split(',').filter(Boolean).map(Number)} />}
+        {route.view === 'compare' && <CompareView ids={(route.params.get('ids') ?? '').split(',').filter(Boolean).map(Number)} by={route.params.get('by') ?? undefined} />}
         {route.view === 'ablation' && <AblationView />}
         {route.view === 'parallel' && <ParallelView />}
         {route.view === 'tables' && <TablesView />}
         {route.view === 'launch' && <LaunchView />}
+        {!KNOWN_VIEWS.includes(route.view) && (
+          <div className="panel" data-testid="not-found">
+            <h1>No page “{route.view}”</h1>
+            <p className="dim">The dashboard has these pages: {NAV.map(([v, label], i) => <span key={v}>{i ? ', ' : ''}<a href={`#/${v}`}>{label}</a></span>)}; a run is at #/runs/ID.</p>
+          </div>
+        )}
       </main>
     </MetaContext.Provider>
   );

@@ -34,15 +34,31 @@ export interface RunSummary {
   launcher: string | null; launcherJob: string | null; launcherTask: string | null;
   backbone: string | null; numExperts: number | null; protocol: string | null; fold: string | null;
   tags: Record<string, string>; metrics: Record<string, number | null>; latest: Record<string, Latest>;
+  /** Config values of the columns asked for (?columns=), null where the key does not apply. */
+  values?: Record<string, unknown>;
 }
 /** A runs-list row (GET /api/runs leaves out what only the run page needs). */
 export type RunListRow = Omit<RunSummary, 'codeVersion' | 'heartbeatAt' | 'leaseOwner' | 'maxAttempts' | 'experimentId' | 'seed' | 'engine' | 'latest'> & {
   latest: Record<string, Omit<Latest, 'key' | 'time'>>;
 };
 export interface RunsResponse { runs: RunListRow[]; total: number }
+export interface MetricStat { mean: number | null; std: number | null; n: number }
+export interface RunGroupRow {
+  key: string; label: string; values: Record<string, unknown>; runIds: number[]; folds: string[]; seeds: number[]; statuses: Record<string, number>;
+  protocol: string | null; method: string | null; backbone: string | null; numExperts: number | null; experiments: string[]; metrics: Record<string, MetricStat>; latestId: number;
+}
+export interface RunGroupsResponse { by: string[]; defaultBy: boolean; runsTotal: number; total: number; groups: RunGroupRow[] }
+export interface GroupSummary { group: string; protocol: string; metric: string; mean: number | null; std: number | null; n: number; runs: number; folds: Record<string, number | null>; falseAccepts: number | null; fewFalseAccepts: boolean }
+export interface GroupDiff { diff: number; leader: string; significant: boolean; ttest: { n: number; p: number; df: number; ci95: [number, number] } | null; bootstrap: { ci95: [number, number]; resamples: number } | null }
+export interface GroupRanking { protocol: string; metric: string; best: string | null; tied: string[]; differences: Record<string, GroupDiff | null> }
+export interface CompareGroup { key: string; label: string; runIds: number[]; folds: string[]; seeds: number[]; protocol: string | null }
 export interface MetricKeyInfo extends Latest { group: string; better: 'lower' | 'higher' | null; unit: string }
 export interface EvalRow { runId: number; protocol: string; fold: string; metric: string; value: number | null; count: number | null }
-export interface MetricSummary { runId: number; protocol: string; metric: string; mean: number | null; std: number | null; n: number; folds: Record<string, number | null> }
+export interface MetricSummary {
+  runId: number; protocol: string; metric: string; mean: number | null; std: number | null; n: number; folds: Record<string, number | null>;
+  /** TAR@FAR: the false accepts the operating point rests on; flagged below 10. */
+  falseAccepts: number | null; fewFalseAccepts: boolean;
+}
 export interface FileRow { runId: number; kind: string; storedPath: string; step: number | null; createdAt: number }
 /** The trainer's runConvergence (train/convergence.ts): issue 14's criterion for an SSMB training run. */
 export interface RunConvergenceInfo { totalSteps: number; threshold: number; fixed: FixedLossChange; minibatch: MinibatchLossChange }
@@ -51,8 +67,10 @@ export interface RunResponse {
   convergence: RunConvergenceInfo | null;
   inapplicable: string[];
   metricKeys: MetricKeyInfo[];
-  evaluations: EvalRow[];
+  evaluations: Array<EvalRow & { falseAccepts: number | null; fewFalseAccepts: boolean }>;
   summary: MetricSummary[];
+  /** What ran: tf backend, training engine (provider, threads, why it fell back), evaluation engine. */
+  engines: { backend: string | null; train: string | null; provider: string | null; threads: string | null; fallback: string | null; eval: string | null };
   files: FileRow[];
 }
 export interface Series { key: string; total: number; plotted: number; steps: number[]; values: number[] }
@@ -65,6 +83,9 @@ export interface CompareResponse {
   configDiff: Array<{ key: string; values: Record<string, unknown> }>;
   summary: MetricSummary[];
   latest: Record<string, Array<Latest & { group: string; better: 'lower' | 'higher' | null }>>;
+  groups: CompareGroup[];
+  groupSummary: GroupSummary[];
+  ranking: GroupRanking[];
 }
 export interface CurveGroup { label: string; runIds: number[]; steps: number[]; mean: number[]; std: Array<number | null>; n: number[] }
 export interface GroupedCurvesResponse { key: string; by: string | null; groups: CurveGroup[]; missing: number[] }

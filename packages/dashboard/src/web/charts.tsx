@@ -279,7 +279,7 @@ export function AblationCharts({ panels, xs, xLabel, yLabel, percent }: { panels
         const colorOf = (j: number) => PALETTE[(many ? j : i) % PALETTE.length];
         return (
           <div key={p.protocol} className="multiple" data-protocol={p.protocol}>
-            <div className="chart-title">{p.protocol}</div>
+            <div className="chart-title">{p.protocol}{p.lines.length === 0 && <span className="dim small" data-testid="baseline-only">frozen baseline only: no run {xLabel} applies to</span>}</div>
             <ResponsiveContainer width="100%" height={many ? 270 : 250}>
               <ComposedChart data={data} margin={{ top: 8, right: 12, bottom: 18, left: 10 }}>
                 <CartesianGrid stroke="#eef0f3" />

@@ -1,5 +1,5 @@
 // Small pieces several views share (kept here so views never import each other).
-import type { RunSummary } from './api.ts';
+import type { GroupSummary, RunSummary } from './api.ts';
 import { useMeta } from './meta.ts';
 import { fmtAgo, STATUS_COLORS } from './format.ts';
 
@@ -43,3 +43,14 @@ export function ErrorBox({ error }: { error: { message: string; field?: string }
   if (!error) return null;
   return <div className="error" role="alert">{error.field ? <strong>{error.field}: </strong> : null}{error.message}</div>;
 }
+
+/** ⚠ beside a TAR@FAR that rests on fewer than 10 false accepts (FAR x impostor pairs), with why. */
+export function FewFalseAccepts({ s }: { s: Pick<GroupSummary, 'falseAccepts' | 'fewFalseAccepts'> }) {
+  if (!s.fewFalseAccepts || s.falseAccepts === null) return null;
+  return (
+    <span className="warn-text" data-testid="few-fa" title={`This operating point rests on about ${s.falseAccepts.toFixed(1)} false accept${s.falseAccepts >= 1.5 ? 's' : ''} (FAR × impostor pairs): fewer than 10, so the TAR is set by one or two impostor scores, not a rate.`}>
+      {' '}⚠
+    </span>
+  );
+}
+

@@ -40,3 +40,15 @@ export const NAV = [
   ['tables', 'Paper tables'],
   ['launch', 'Launch'],
 ] as const;
+
+/**
+ * Replace the current view's query (filters, sort, grouping, selection): the URL is the view's state, so
+ * a link or a reload shows the same table. No history entry per keystroke; views follow via useRoute.
+ */
+export function setParams(view: string, params: Record<string, string | undefined>): void {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') u.set(k, v);
+  const q = u.toString();
+  window.history.replaceState(null, '', `#/${view}${q ? `?${q}` : ''}`);
+  window.dispatchEvent(new Event('hashchange'));
+}

@@ -146,7 +146,25 @@ export function latexEscape(s: string): string {
 }
 
 /** booktabs table: protocol groups over metric sub-columns; literature rows after a rule. */
-export function toLatex(t: PaperTable): string {
+/**
+ * LaTeX (booktabs). `perMetric`: one table per metric with the protocols as columns, so a table of many
+ * protocols x metrics fits a paper column (protocols x metrics side by side is one wide table otherwise).
+ */
+export function toLatex(t: PaperTable, opts: { perMetric?: boolean } = {}): string {
+  if (opts.perMetric && t.metrics.length > 1) {
+    return t.metrics
+      .map((m, mi) =>
+        toLatex({
+          ...t,
+          name: `${t.name}-${m.key}`,
+          title: `${t.title}: ${m.label}`,
+          caption: t.caption ? `${t.caption} ${m.label}${m.percent ? ' (\\%)' : ''}.` : undefined,
+          metrics: [m],
+          rows: t.rows.map((r) => ({ ...r, cells: r.cells.map((c) => (c ? [c[mi]] : null)) })),
+        }),
+      )
+      .join('\n');
+  }
   const k = t.metrics.length;
   const spec = 'l' + t.columns.map(() => 'c'.repeat(k)).join('');
   const out = ['\\begin{table}[t]', '\\centering', '\\small'];

@@ -7,3 +7,4 @@ export * from './format.ts';
 export * from './match.ts';
 export * from './routing.ts';
 export * from './load.ts';
+export * from './significance.ts';

@@ -88,7 +88,8 @@ export function AblationView() {
                 points: xs.flatMap((x) => { const c = cell(p, x, ser); return c && c.mean !== null ? [{ x, mean: c.mean, std: c.std, n: c.n }] : []; }),
               })).filter((l) => l.points.length > 0),
               baseline: base(p) && base(p)!.mean !== null ? { mean: base(p)!.mean!, std: base(p)!.std, n: base(p)!.n } : undefined,
-            })).filter((panel) => panel.lines.length > 0)} />
+            // A protocol only the frozen baseline ran on (VIS-VIS) keeps its panel: the baseline alone.
+            })).filter((panel) => panel.lines.length > 0 || panel.baseline)} />
         ) : <div className="dim">No evaluated runs match.</div>}
       </div>
       <div className="panel">

@@ -1,13 +1,13 @@
-// Compare: two or more runs; what differs in their configs, evaluation metrics (mean ± std over folds,
-// n), per-step metrics last and best, and overlaid curves named by what differs, or grouped by a config
+// Compare: two or more runs; what differs in their configs, evaluation metrics per configuration (its
+// runs over folds and seeds: mean ± std (n), best only when significantly best), per-step metrics last and best, and overlaid curves named by what differs, or grouped by a config
 // value as mean ± std bands (over seeds or folds).
 import { useEffect, useMemo, useState } from 'react';
 import { api, qs, useApi, type CompareResponse, type GroupedCurvesResponse, type MetricsResponse, type RunsResponse } from '../api.ts';
 import { navigate } from '../router.ts';
-import { useMeta } from '../meta.ts';
 import { ErrorBox, StatusBadge } from '../components.tsx';
 import { BandChart, CurveChart } from '../charts.tsx';
-import { fmtMeanStd, fmtNumber, labelWithUnit, PALETTE, specOf } from '../format.ts';
+import { CompareMetrics } from './CompareMetrics.tsx';
+import { fmtNumber, PALETTE } from '../format.ts';
 
 function RunPicker({ ids }: { ids: number[] }) {
   const [search, setSearch] = useState('');
@@ -26,10 +26,10 @@ function RunPicker({ ids }: { ids: number[] }) {
 
 const trimmed = (v: number | null) => fmtNumber(v === null ? null : +v.toPrecision(4));
 
-export function CompareView({ ids }: { ids: number[] }) {
-  const meta = useMeta();
+export function CompareView({ ids, by }: { ids: number[]; by?: string }) {
   const enough = ids.length >= 2;
-  const { data, error } = useApi<CompareResponse>(enough ? `/api/compare${qs({ ids })}` : null);
+  const perRun = by === 'none';
+  const { data, error } = useApi<CompareResponse>(enough ? `/api/compare${qs({ ids, by })}` : null);
   const [metricKey, setMetricKey] = useState('loss');
   const [smoothing, setSmoothing] = useState(0.6);
   const [groupBy, setGroupBy] = useState('');
@@ -46,12 +46,6 @@ export function CompareView({ ids }: { ids: number[] }) {
     };
   }, [ids.join(','), metricKey, groupBy]);
   const grouped = useApi<GroupedCurvesResponse>(enough && groupBy ? `/api/curves${qs({ ids, key: metricKey, by: groupBy })}` : null);
-  const metricRows = useMemo(() => {
-    const order = meta?.evalMetrics ?? [];
-    const rank = (m: string) => (order.includes(m) ? order.indexOf(m) : order.length);
-    const keys = [...new Set((data?.summary ?? []).map((s) => `${s.protocol}\0${s.metric}`))].map((k) => k.split('\0') as [string, string]);
-    return keys.sort((a, b) => a[0].localeCompare(b[0]) || rank(a[1]) - rank(b[1]) || a[1].localeCompare(b[1]));
-  }, [data, meta]);
   const stepKeys = useMemo(() => {
     const all = [...new Set(Object.values(data?.latest ?? {}).flatMap((l) => l.map((m) => m.key)))].sort();
     return all;
@@ -70,10 +64,6 @@ export function CompareView({ ids }: { ids: number[] }) {
   if (!data) return <div className="dim">loading…</div>;
   const color = (i: number) => PALETTE[i % PALETTE.length];
   const label = (id: number) => data.labels[id] ?? `#${id}`;
-  const protocolsOf = new Map(data.runs.map((r) => [r.id, [...new Set(data.summary.filter((x) => x.runId === r.id).map((x) => x.protocol))]]));
-  const protocolOf = new Map([...protocolsOf].map(([id, ps]) => [id, ps[0]]));
-  const oneProtocolEach = [...protocolsOf.values()].every((ps) => ps.length <= 1) && new Set([...protocolOf.values()].filter(Boolean)).size > 1;
-  const metricNames = [...new Set(metricRows.map(([, m]) => m))];
   const withData = data.runs.filter((r) => (curves.get(r.id)?.series[0]?.total ?? 0) > 0);
   const noData = data.runs.filter((r) => !withData.includes(r));
   const shownKeys = allKeys ? stepKeys : stepKeys.filter((k) => k === 'loss' || k.startsWith('loss/') || k.startsWith('eval/'));
@@ -124,54 +114,24 @@ export function CompareView({ ids }: { ids: number[] }) {
           </div>
         )}
       </div>
-      <div className={data.runs.length <= 3 ? 'two' : ''}>
+      <div className={data.groups.length <= 3 ? 'two' : ''}>
         <div className="panel">
-          <h2>Evaluation <span className="dim small">mean ± std over folds (n)</span></h2>
+          <h2>
+            Evaluation <span className="dim small">{perRun ? 'one column per run: mean ± std over its folds (n)' : 'one column per configuration: mean ± std over folds (n), seeds averaged within a fold'}</span>
+          </h2>
+          <div className="toolbar small">
+            <label className="check">columns
+              <select value={perRun ? 'none' : by ? 'custom' : ''} onChange={(e) => navigate(`compare?ids=${ids.join(',')}${e.target.value === 'none' ? '&by=none' : e.target.value === 'custom' ? '&by=ssmb.numExperts' : ''}`)} aria-label="compare columns">
+                <option value="">configurations (over folds & seeds)</option>
+                <option value="none">runs</option>
+                <option value="custom">grouped by keys…</option>
+              </select>
+            </label>
+            {by && !perRun && <input defaultValue={by} aria-label="compare group keys" onBlur={(e) => navigate(`compare?ids=${ids.join(',')}&by=${e.target.value}`)} style={{ width: 200 }} />}
+            <span className="dim small">bold = significantly best (paired t-test over folds, bootstrap over probes; 5%); ≈ = tied with the best; Δ = difference from the leader [95% interval]; ⚠ = under 10 false accepts</span>
+          </div>
           <div className="scroll-x">
-            {oneProtocolEach ? (
-              // Each run was evaluated on one protocol (a sweep over protocols): one row per metric.
-              <table className="grid" data-testid="compare-metrics">
-                <thead>
-                  <tr><th>metric</th>{data.runs.map((r, i) => <th key={r.id} className="num" style={{ color: color(i) }}>#{r.id}</th>)}</tr>
-                  <tr><th className="dim small">protocol</th>{data.runs.map((r) => <th key={r.id} className="num dim small">{protocolOf.get(r.id) ?? '–'}</th>)}</tr>
-                </thead>
-                <tbody>
-                  {metricNames.map((m) => (
-                    <tr key={m}>
-                      <td>{labelWithUnit(specOf(meta?.metricSpecs, m))}</td>
-                      {data.runs.map((r) => {
-                        const s = data.summary.find((x) => x.runId === r.id && x.metric === m);
-                        return <td key={r.id} className="num">{s ? fmtMeanStd(s.mean, s.std, s.n, specOf(meta?.metricSpecs, m)) : '–'}{s && s.n > 1 ? <span className="dim small"> n={s.n}</span> : null}</td>;
-                      })}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            ) : (
-              <table className="grid" data-testid="compare-metrics">
-                <thead>
-                  <tr><th>protocol</th><th>metric</th>{data.runs.map((r, i) => <th key={r.id} className="num" style={{ color: color(i) }}>#{r.id}</th>)}</tr>
-                </thead>
-                <tbody>
-                  {metricRows.map(([p, m]) => (
-                    <tr key={p + m}>
-                      <td>{p}</td>
-                      <td>{labelWithUnit(specOf(meta?.metricSpecs, m))}</td>
-                      {data.runs.map((r) => {
-                        const s = data.summary.find((x) => x.runId === r.id && x.protocol === p && x.metric === m);
-                        return (
-                          <td key={r.id} className="num">
-                            {s ? fmtMeanStd(s.mean, s.std, s.n, specOf(meta?.metricSpecs, m)) : '–'}
-                            {s && s.n > 1 ? <span className="dim small"> n={s.n}</span> : null}
-                          </td>
-                        );
-                      })}
-                    </tr>
-                  ))}
-                  {metricRows.length === 0 && <tr><td colSpan={2 + data.runs.length} className="dim">No evaluations yet.</td></tr>}
-                </tbody>
-              </table>
-            )}
+            <CompareMetrics data={data} />
           </div>
         </div>
         <div className="panel">

@@ -4,7 +4,7 @@
 import { useMemo, useState } from 'react';
 import { api, download, post, qs, useApi, useLiveEvents, useThrottled, type EvalCurve, type MetricKeyInfo, type MetricsResponse, type RoutingRow, type RunResponse, type RunsResponse } from '../api.ts';
 import { useMeta } from '../meta.ts';
-import { ErrorBox, StatusBadge } from '../components.tsx';
+import { ErrorBox, FewFalseAccepts, StatusBadge } from '../components.tsx';
 import { CmcChart, CurveChart, DetChart, RocChart, RoutingHeatmap, type LineSeries } from '../charts.tsx';
 import { convergenceText, fmtAgo, fmtDuration, fmtExecutor, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, GROUP_TITLES, labelWithUnit, skippedEntries, specOf } from '../format.ts';
 import { flattenConfig } from '@ssmb/trainer/flatten';
@@ -188,7 +188,11 @@ export function RunDetailView({ id }: { id: number }) {
               );
             })}
           </div>
-          {data.metricKeys.length === 0 && <div className="dim">{r.kind === 'sweep' ? 'A sweep logs nothing itself: its runs (above) do.' : 'No metrics logged yet.'}</div>}
+          {data.metricKeys.length === 0 && <div className="dim">{r.kind === 'sweep'
+            ? 'A sweep logs nothing itself: its runs (above) do.'
+            : r.method === 'baseline'
+              ? 'A frozen baseline trains nothing, so it has no training curves: its evaluation is below.'
+              : r.status === 'queued' ? 'No metrics logged yet: the run is queued.' : 'No metrics logged yet.'}</div>}
         </div>
         <div className="panel detail-side">
           <h2>Run</h2>
@@ -200,7 +204,12 @@ export function RunDetailView({ id }: { id: number }) {
             <span className="k">step</span><span data-testid="run-step">{r.step}{r.totalSteps ? ` / ${r.totalSteps}` : ''}</span>
             <span className="k">worker</span><span>{r.leaseOwner ?? '–'}{r.leaseExpiresAt && r.status === 'running' ? ` (lease ${r.stale ? 'expired' : 'until'} ${fmtTime(r.leaseExpiresAt)})` : ''}</span>
             {fmtExecutor(r) && (<><span className="k">executor</span><span data-testid="run-executor">{fmtExecutor(r)}</span></>)}
-            <span className="k">engine</span><span>{r.engine ?? '–'}</span>
+            {/* What ran, as recorded by the run (its tags), not the config's request ("auto"). */}
+            <span className="k">training</span><span data-testid="engine-train" title={data.engines.fallback ? `fell back: ${data.engines.fallback}` : undefined}>
+              {data.engines.train ?? '–'}{data.engines.provider ? ` · ${data.engines.provider}` : ''}{data.engines.threads ? ` · ${data.engines.threads} threads` : ''}
+            </span>
+            <span className="k">evaluation</span><span data-testid="engine-eval">{data.engines.eval ?? '–'}</span>
+            <span className="k">tf backend</span><span data-testid="engine-backend">{data.engines.backend ?? '–'}</span>
             <span className="k">code</span><span>{r.codeVersion ?? '–'}</span>
             <span className="k">seed</span><span>{r.seed}</span>
             <span className="k">attempts</span><span>{r.attempts} of {r.maxAttempts}</span>
@@ -259,7 +268,7 @@ export function RunDetailView({ id }: { id: number }) {
                       <td>{f}</td>
                       {evalMetrics.map((m) => {
                         const e = data.evaluations.find((x) => x.protocol === p && x.fold === f && x.metric === m);
-                        return <td key={m} className="num">{fmtMetric(e?.value, specOf(meta?.metricSpecs, m))}</td>;
+                        return <td key={m} className="num">{fmtMetric(e?.value, specOf(meta?.metricSpecs, m))}{e && <FewFalseAccepts s={e} />}</td>;
                       })}
                     </tr>
                   );
@@ -270,7 +279,7 @@ export function RunDetailView({ id }: { id: number }) {
                     <td>mean ± std</td>
                     {evalMetrics.map((m) => {
                       const s = data.summary.find((x) => x.protocol === p && x.metric === m);
-                      return <td key={m} className="num">{s ? fmtMeanStd(s.mean, s.std, s.n, specOf(meta?.metricSpecs, m)) : '–'}<span className="dim small">{s ? ` n=${s.n}` : ''}</span></td>;
+                      return <td key={m} className="num">{s ? fmtMeanStd(s.mean, s.std, s.n, specOf(meta?.metricSpecs, m)) : '–'}<span className="dim small">{s ? ` n=${s.n}` : ''}</span>{s && <FewFalseAccepts s={s} />}</td>;
                     })}
                   </tr>
                 ))}

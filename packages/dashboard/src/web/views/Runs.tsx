@@ -1,14 +1,20 @@
-// Runs: filterable, sortable table of every run, fitting a 1440-px window; select runs to compare, tag,
-// archive or restore them together, or cancel them.
-import { useState } from 'react';
-import { api, post, qs, useApi, useLiveEvents, useThrottled, type RunListRow, type RunsResponse } from '../api.ts';
-import { navigate } from '../router.ts';
+// Runs: by default one row per configuration (its runs over folds and seeds: mean ± std (n)), expanding
+// into its runs; or one row per run. Structured filter (`ssmb.numExperts=4 rank1>40`), any config key as
+// a column, and everything (filter, sort, grouping, columns, selection) in the URL; saved views.
+// Select runs or groups to compare, tag, archive or restore them together, or cancel them.
+import { useEffect, useState } from 'react';
+import { api, post, qs, useApi, useLiveEvents, useThrottled, type RunGroupRow, type RunGroupsResponse, type RunListRow, type RunsResponse } from '../api.ts';
+import { navigate, setParams, useRoute } from '../router.ts';
 import { useMeta } from '../meta.ts';
 import { ErrorBox, StatusBadge } from '../components.tsx';
-import { fmtExecutor, fmtMetric, fmtNumber, fmtTime, labelWithUnit, specOf } from '../format.ts';
+import { fmtExecutor, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, labelWithUnit, specOf } from '../format.ts';
+import { SavedViews } from './SavedViews.tsx';
 
 const PAGE = 200;
 const LATEST_KEYS = ['loss', 'loss/cc', 'eval/rank1'];
+/** Defaults of the URL state: a parameter equal to its default is left out of the URL. */
+const DEFAULTS = { where: '', status: '', experiment: '', tag: '', archived: 'exclude', sort: 'id', order: 'desc', group: '', cols: '', sel: '', latest: 'loss', limit: String(PAGE) };
+type State = typeof DEFAULTS;
 
 function Progress({ r }: { r: RunListRow }) {
   if (!r.totalSteps) return <span className="dim small">{r.step || ''}</span>;
@@ -32,30 +38,56 @@ export function LastBest({ latest, better }: { latest: RunListRow['latest'][stri
   );
 }
 
+/** The URL's query as the view's state. */
+function useUrlState(): [State, (patch: Partial<State>) => void] {
+  const route = useRoute();
+  const state = { ...DEFAULTS };
+  for (const k of Object.keys(DEFAULTS) as Array<keyof State>) state[k] = route.params.get(k) ?? DEFAULTS[k];
+  const set = (patch: Partial<State>) => {
+    const next = { ...state, ...patch };
+    setParams('runs', Object.fromEntries(Object.entries(next).map(([k, v]) => [k, v === DEFAULTS[k as keyof State] ? undefined : v])));
+  };
+  return [state, set];
+}
+
+const csv = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+
 export function RunsView() {
   const meta = useMeta();
-  const [search, setSearch] = useState('');
-  const [status, setStatus] = useState<string[]>([]);
-  const [experiment, setExperiment] = useState('');
-  const [tag, setTag] = useState('');
-  const [archived, setArchived] = useState('exclude');
-  const [sort, setSort] = useState('id');
-  const [order, setOrder] = useState<'asc' | 'desc'>('desc');
-  const [limit, setLimit] = useState(PAGE);
-  const [latestKey, setLatestKey] = useState('loss');
-  const [selected, setSelected] = useState<number[]>([]);
+  const [s, set] = useUrlState();
+  const grouped = s.group !== 'none';
+  const status = csv(s.status);
+  const cols = csv(s.cols);
+  const selected = csv(s.sel).map(Number);
+  const setSelected = (ids: number[]) => set({ sel: [...new Set(ids)].join(',') });
+  const [whereText, setWhereText] = useState(s.where);
+  useEffect(() => setWhereText(s.where), [s.where]);
+  // The filter box commits to the URL (and the server) a moment after typing stops.
+  useEffect(() => {
+    if (whereText === s.where) return;
+    const t = window.setTimeout(() => set({ where: whereText, limit: String(PAGE) }), 300);
+    return () => window.clearTimeout(t);
+  });
+  const [expanded, setExpanded] = useState<string[]>([]);
   const [version, setVersion] = useState(0);
   const [error, setError] = useState<{ message: string } | null>(null);
   const refresh = useThrottled(() => setVersion((v) => v + 1), 1000);
   useLiveEvents((ev) => {
     if (ev.type !== 'metrics') refresh();
   });
-  const url = `/api/runs${qs({ search, status, experiment, tag, archived, sort, order, limit, latest: latestKey })}`;
-  const { data, error: loadError } = useApi<RunsResponse>(url, version);
+  const filter = { where: s.where, status, experiment: s.experiment, tag: s.tag, archived: s.archived, sort: s.sort, order: s.order, limit: Number(s.limit) };
+  const runsUrl = grouped ? null : `/api/runs${qs({ ...filter, latest: s.latest, columns: cols })}`;
+  const groupsUrl = grouped ? `/api/runs/groups${qs({ ...filter, by: s.group })}` : null;
+  const runsRes = useApi<RunsResponse>(runsUrl, version);
+  const groupsRes = useApi<RunGroupsResponse>(groupsUrl, version);
+  const expandedIds = grouped ? (groupsRes.data?.groups ?? []).filter((g) => expanded.includes(g.key)).flatMap((g) => g.runIds) : [];
+  const members = useApi<RunsResponse>(expandedIds.length ? `/api/runs${qs({ ids: expandedIds, archived: s.archived === 'only' ? 'only' : 'include', latest: s.latest, columns: cols, limit: 5000 })}` : null, version);
+  const rows: RunListRow[] = grouped ? (members.data?.runs ?? []) : (runsRes.data?.runs ?? []);
+  const loadError = grouped ? groupsRes.error : runsRes.error;
 
   const sortBy = (key: string) => {
-    if (sort === key) setOrder(order === 'asc' ? 'desc' : 'asc');
-    else (setSort(key), setOrder(key === 'eer' || key === 'name' ? 'asc' : 'desc'));
+    if (s.sort === key) set({ order: s.order === 'asc' ? 'desc' : 'asc' });
+    else set({ sort: key, order: key === 'eer' || key === 'name' ? 'asc' : 'desc' });
   };
   const write = async (fn: () => Promise<unknown>) => {
     try {
@@ -85,60 +117,142 @@ export function RunsView() {
       await post('/api/runs/bulk/archive', { ids: selected, archived: value });
       setSelected([]);
     });
+  const statusOf = (id: number) => rows.find((x) => x.id === id)?.status;
   const bulkCancel = () =>
     void write(async () => {
-      for (const id of selected) {
-        const r = data?.runs.find((x) => x.id === id);
-        if (r && (r.status === 'queued' || r.status === 'running')) await post(`/api/runs/${id}/cancel`);
-      }
+      for (const id of selected) if (['queued', 'running'].includes(statusOf(id) ?? '')) await post(`/api/runs/${id}/cancel`);
     });
   const Th = ({ k, label, unit, num, title }: { k: string; label: string; unit?: string; num?: boolean; title?: string }) => (
-    <th className={`sortable ${num ? 'num' : ''} ${sort === k ? 'sorted' : ''}`} onClick={() => sortBy(k)} data-sort={k} title={title}>
+    <th className={`sortable ${num ? 'num' : ''} ${s.sort === k ? 'sorted' : ''}`} onClick={() => sortBy(k)} data-sort={k} title={title}>
       {label}
-      {sort === k ? (order === 'asc' ? ' ▲' : ' ▼') : ''}
+      {s.sort === k ? (s.order === 'asc' ? ' ▲' : ' ▼') : ''}
       {unit ? <span className="unit">{unit}</span> : null}
     </th>
   );
   const metrics = meta?.listMetrics ?? [];
   const statuses = meta?.runStatuses ?? [];
-  const shownIds = data?.runs.map((r) => r.id) ?? [];
+  const shownIds = grouped ? (groupsRes.data?.groups ?? []).flatMap((g) => g.runIds) : rows.map((r) => r.id);
   const allShown = shownIds.length > 0 && shownIds.every((id) => selected.includes(id));
-  const cancellable = selected.some((id) => ['queued', 'running'].includes(data?.runs.find((r) => r.id === id)?.status ?? ''));
-  const better = latestKey.startsWith('eval/') && latestKey !== 'eval/eer' ? 'higher' : 'lower';
+  const cancellable = selected.some((id) => ['queued', 'running'].includes(statusOf(id) ?? ''));
+  const better = s.latest.startsWith('eval/') && s.latest !== 'eval/eer' ? 'higher' : 'lower';
+  const count = grouped
+    ? groupsRes.data && `${groupsRes.data.groups.length} of ${groupsRes.data.total} groups · ${groupsRes.data.runsTotal} runs`
+    : runsRes.data && `${runsRes.data.runs.length} of ${runsRes.data.total}`;
+  const total = grouped ? groupsRes.data?.total : runsRes.data?.total;
+  const shown = grouped ? groupsRes.data?.groups.length : runsRes.data?.runs.length;
+  const addableCols = (meta?.configKeys ?? []).filter((k) => !cols.includes(k));
+
+  const runRow = (r: RunListRow, member = false) => (
+    <tr key={`r${r.id}`} className={`${selected.includes(r.id) ? 'selected' : ''} ${member ? 'member' : ''}`} data-run-id={r.id}>
+      <td>
+        <input type="checkbox" aria-label={`select run ${r.id}`} checked={selected.includes(r.id)}
+          onChange={(e) => setSelected(e.target.checked ? [...selected, r.id] : selected.filter((x) => x !== r.id))} />
+      </td>
+      <td className="num"><a href={`#/runs/${r.id}`}>{r.id}</a></td>
+      <td className="name-cell">
+        <a href={`#/runs/${r.id}`} title={r.name}>{r.name || `run ${r.id}`}</a>
+        {r.archived && <span className="tag archived">archived</span>}
+        <Tags r={r} onRemove={(k) => void write(() => api(`/api/runs/${r.id}/tags/${encodeURIComponent(k)}`, { method: 'DELETE' }))} />
+        <button className="link small addtag" onClick={() => addTag(r)} title="add a tag">+tag</button>
+      </td>
+      <td className="clip" title={r.experimentName}>{r.experimentName}</td>
+      <td className="clip"><StatusBadge run={r} />{fmtExecutor(r) && <span className="dim small" data-testid="run-executor"> {fmtExecutor(r)}</span>}</td>
+      <td className="clip">{r.backbone ?? '–'}</td>
+      <td className="num" data-col="N">{r.numExperts ?? '–'}</td>
+      <td className="clip" data-col="protocol" title={[r.protocol, r.fold].filter(Boolean).join(' / ')}>
+        {r.protocol ?? '–'}{r.fold !== null ? <span className="dim"> / {r.fold}</span> : null}
+      </td>
+      <td><Progress r={r} /></td>
+      {metrics.map((m) => <td key={m} className="num" data-metric={m}>{fmtMetric(r.metrics[m], specOf(meta?.metricSpecs, m))}</td>)}
+      {cols.map((c) => <td key={c} className="clip" data-col={c}>{fmtNumber(r.values?.[c] ?? null)}</td>)}
+      <td className="num nowrap" data-col="latest"><LastBest latest={r.latest[s.latest]} better={better} /></td>
+      <td className="dim small nowrap">{fmtTime(r.createdAt)}</td>
+    </tr>
+  );
+  const groupRow = (g: RunGroupRow) => {
+    const open = expanded.includes(g.key);
+    const all = g.runIds.every((id) => selected.includes(id));
+    return (
+      <tr key={`g${g.key}`} className={`group-row ${all ? 'selected' : ''}`} data-group={g.label}>
+        <td><input type="checkbox" aria-label={`select group ${g.label}`} checked={all} onChange={(e) => setSelected(e.target.checked ? [...selected, ...g.runIds] : selected.filter((x) => !g.runIds.includes(x)))} /></td>
+        <td className="num">
+          <button className="link expand" aria-expanded={open} aria-label={`${open ? 'collapse' : 'expand'} ${g.label}`} onClick={() => setExpanded(open ? expanded.filter((k) => k !== g.key) : [...expanded, g.key])}>{open ? '▾' : '▸'}</button>
+        </td>
+        <td className="name-cell" title={Object.entries(g.values).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${fmtNumber(v)}`).join('\n')}>
+          <b>{g.label}</b> <span className="dim small" data-testid="group-n">{g.runIds.length} run{g.runIds.length === 1 ? '' : 's'}</span>
+        </td>
+        <td className="clip" title={g.experiments.join(', ')}>{g.experiments.join(', ')}</td>
+        <td className="clip small">{Object.entries(g.statuses).map(([st, n]) => `${n} ${st}`).join(', ')}</td>
+        <td className="clip">{g.backbone ?? '–'}</td>
+        <td className="num" data-col="N">{g.numExperts ?? '–'}</td>
+        <td className="clip" data-col="protocol" title={`${g.protocol ?? '–'}, folds ${g.folds.join(', ') || '–'}, seeds ${g.seeds.join(', ')}`}>
+          {g.protocol ?? '–'}<span className="dim"> / {g.folds.length ? g.folds.join(',') : '–'}</span>
+        </td>
+        <td className="dim small">{g.seeds.length > 1 ? `seeds ${g.seeds.join(',')}` : ''}</td>
+        {metrics.map((m) => {
+          const st = g.metrics[m];
+          const spec = specOf(meta?.metricSpecs, m);
+          return (
+            <td key={m} className="num" data-metric={m} title={`${labelWithUnit(spec)}: mean ± std over ${st.n} evaluated run${st.n === 1 ? '' : 's'}`}>
+              {fmtMeanStd(st.mean, st.std, st.n, spec)}{st.n > 0 && <span className="dim small"> ({st.n})</span>}
+            </td>
+          );
+        })}
+        {cols.map((c) => <td key={c} className="clip" data-col={c}>{c in g.values ? fmtNumber(g.values[c]) : '…'}</td>)}
+        <td />
+        <td className="dim small nowrap">#{g.latestId}</td>
+      </tr>
+    );
+  };
 
   return (
     <div>
       <div className="toolbar">
         <h1>Runs</h1>
-        <span className="dim" data-testid="runs-count">{data ? `${data.runs.length} of ${data.total}` : '…'}</span>
-        <input placeholder="filter: name, protocol, backbone…" value={search} onChange={(e) => setSearch(e.target.value)} style={{ width: 200 }} aria-label="search" />
-        <select value={experiment} onChange={(e) => setExperiment(e.target.value)} aria-label="experiment">
+        <span className="dim" data-testid="runs-count">{count ?? '…'}</span>
+        <input placeholder="filter: ssmb.numExperts=4 method=ssmb rank1>40 thermal" value={whereText} onChange={(e) => setWhereText(e.target.value)}
+          style={{ width: 330 }} aria-label="search" title="key=value, key!=value, key>n, key<n, key~text (config keys, rank1/tar_far_1e2/eer in %, status, experiment, protocol, fold, N, tag.<key>); other words match names" />
+        <select value={s.group === 'none' ? 'none' : s.group ? 'custom' : ''} onChange={(e) => set({ group: e.target.value === 'custom' ? 'ssmb.numExperts' : e.target.value, limit: String(PAGE) })} aria-label="group">
+          <option value="">group: folds & seeds</option>
+          <option value="none">one row per run</option>
+          <option value="custom">group by keys…</option>
+        </select>
+        {s.group && s.group !== 'none' && (
+          <input value={s.group} onChange={(e) => set({ group: e.target.value })} aria-label="group keys" list="config-keys" style={{ width: 200 }} title="config keys, comma-separated" />
+        )}
+        <select value={s.experiment} onChange={(e) => set({ experiment: e.target.value })} aria-label="experiment">
           <option value="">all experiments</option>
           {meta?.experiments.map((e) => <option key={e.id} value={e.id}>{e.name} ({e.runCount})</option>)}
         </select>
-        {statuses.map((s) => (
-          <label key={s} className="check">
-            <input type="checkbox" checked={status.includes(s)} onChange={(e) => setStatus(e.target.checked ? [...status, s] : status.filter((x) => x !== s))} />
-            {s}
+        {statuses.map((st) => (
+          <label key={st} className="check">
+            <input type="checkbox" checked={status.includes(st)} onChange={(e) => set({ status: (e.target.checked ? [...status, st] : status.filter((x) => x !== st)).join(',') })} />
+            {st}
           </label>
         ))}
-        <input placeholder="tag (key or key=value)" value={tag} onChange={(e) => setTag(e.target.value)} style={{ width: 150 }} aria-label="tag filter" />
-        <select value={archived} onChange={(e) => (setArchived(e.target.value), setSelected([]))} aria-label="archived">
+        <input placeholder="tag (key or key=value)" value={s.tag} onChange={(e) => set({ tag: e.target.value })} style={{ width: 150 }} aria-label="tag filter" />
+        <select value={s.archived} onChange={(e) => set({ archived: e.target.value, sel: '' })} aria-label="archived">
           <option value="exclude">active</option>
           <option value="include">active + archived</option>
           <option value="only">archived only</option>
         </select>
         <label className="check" title="per-step metric shown with its last and best value">curve
-          <select value={latestKey} onChange={(e) => setLatestKey(e.target.value)} aria-label="training metric">
+          <select value={s.latest} onChange={(e) => set({ latest: e.target.value })} aria-label="training metric">
             {LATEST_KEYS.map((k) => <option key={k}>{k}</option>)}
           </select>
         </label>
+        <select value="" onChange={(e) => e.target.value && set({ cols: [...cols, e.target.value].join(',') })} aria-label="add column" style={{ width: 120 }}>
+          <option value="">+ column…</option>
+          {addableCols.map((k) => <option key={k} value={k}>{k}</option>)}
+        </select>
+        <datalist id="config-keys">{(meta?.configKeys ?? []).map((k) => <option key={k} value={k} />)}</datalist>
+        <SavedViews view="runs" />
       </div>
       <div className="toolbar selection" data-testid="selection-bar">
-        <span className="dim">{selected.length ? `${selected.length} selected` : 'select runs to compare, tag, archive or cancel them together'}</span>
-        <button className="primary" disabled={selected.length < 2} onClick={() => navigate(`compare?ids=${selected.join(',')}`)} data-testid="compare-selected">Compare</button>
+        <span className="dim">{selected.length ? `${selected.length} runs selected` : 'select runs or groups to compare, tag, archive or cancel them together'}</span>
+        <button className="primary" disabled={selected.length < 2} onClick={() => navigate(`compare?ids=${selected.join(',')}${grouped && s.group ? `&by=${s.group}` : grouped ? '' : '&by=none'}`)} data-testid="compare-selected">Compare</button>
         <button disabled={!selected.length} onClick={bulkTag} data-testid="bulk-tag">Tag…</button>
-        {archived === 'only'
+        {s.archived === 'only'
           ? <button disabled={!selected.length} onClick={() => bulkArchive(false)} data-testid="bulk-restore">Restore</button>
           : <button disabled={!selected.length} onClick={() => bulkArchive(true)} data-testid="bulk-archive">Archive</button>}
         <button disabled={!cancellable} onClick={bulkCancel} data-testid="bulk-cancel">Cancel runs</button>
@@ -150,70 +264,70 @@ export function RunsView() {
           {/* Fixed layout: the narrow columns get these widths, the name takes the rest, and long text is
               clipped, so the table fits the window whatever the runs are called. */}
           <colgroup>
-            <col style={{ width: 28 }} /><col style={{ width: 46 }} /><col /><col style={{ width: 118 }} /><col style={{ width: 92 }} />
-            <col style={{ width: 104 }} /><col style={{ width: 34 }} /><col style={{ width: 190 }} /><col style={{ width: 100 }} />
-            {metrics.map((m) => <col key={m} style={{ width: 94 }} />)}<col style={{ width: 104 }} /><col style={{ width: 88 }} />
+            <col style={{ width: 26 }} /><col style={{ width: 40 }} /><col /><col style={{ width: 92 }} /><col style={{ width: 92 }} />
+            <col style={{ width: 84 }} /><col style={{ width: 30 }} /><col style={{ width: 140 }} /><col style={{ width: 80 }} />
+            {metrics.map((m) => <col key={m} style={{ width: grouped ? 128 : 80 }} />)}
+            {cols.map((c) => <col key={c} style={{ width: 110 }} />)}
+            <col style={{ width: 96 }} /><col style={{ width: 84 }} />
           </colgroup>
           <thead>
             <tr>
-              <th><input type="checkbox" aria-label="select all shown" checked={allShown} onChange={(e) => setSelected(e.target.checked ? [...new Set([...selected, ...shownIds])] : [])} /></th>
+              <th><input type="checkbox" aria-label="select all shown" checked={allShown} onChange={(e) => setSelected(e.target.checked ? [...selected, ...shownIds] : [])} /></th>
               <Th k="id" label="#" num />
-              <Th k="name" label="name" />
+              <Th k="name" label={grouped ? 'configuration' : 'name'} />
               <Th k="experiment" label="experiment" />
               <Th k="status" label="status" />
               <Th k="backbone" label="backbone" />
               <Th k="numExperts" label="N" num title="SSMB experts (only SSMB runs have one)" />
-              <Th k="protocol" label="protocol / fold" />
-              <Th k="step" label="progress" />
+              <Th k="protocol" label={grouped ? 'protocol / folds' : 'protocol / fold'} />
+              <Th k={grouped ? 'n' : 'step'} label={grouped ? 'seeds' : 'progress'} />
               {metrics.map((m) => {
                 const spec = specOf(meta?.metricSpecs, m);
-                return <Th key={m} k={m} label={spec.label} unit={spec.percent ? '%' : undefined} num title={`${labelWithUnit(spec)}: mean over the run's evaluated folds`} />;
+                return <Th key={m} k={m} label={spec.label} unit={spec.percent ? (grouped ? '% mean ± std (n)' : '%') : undefined} num title={`${labelWithUnit(spec)}: ${grouped ? "mean ± std over the group's evaluated runs (n)" : "mean over the run's evaluated folds"}`} />;
               })}
-              <th className="num" title={`${latestKey}: last value · best (${better === 'lower' ? 'min' : 'max'}) over the run`}>{latestKey}<span className="unit">last · best</span></th>
+              {cols.map((c) => (
+                <th key={c} className="clip" title={c}>
+                  {c.split('.').at(-1)}<button className="link small" aria-label={`remove column ${c}`} onClick={() => set({ cols: cols.filter((x) => x !== c).join(',') })}>×</button>
+                  <span className="unit">{c}</span>
+                </th>
+              ))}
+              <th className="num" title={`${s.latest}: last value · best (${better === 'lower' ? 'min' : 'max'}) over the run`}>{s.latest}<span className="unit">last · best</span></th>
               <Th k="created_at" label="created" />
             </tr>
           </thead>
           <tbody>
-            {data?.runs.map((r) => (
-              <tr key={r.id} className={selected.includes(r.id) ? 'selected' : ''} data-run-id={r.id}>
-                <td>
-                  <input type="checkbox" aria-label={`select run ${r.id}`} checked={selected.includes(r.id)}
-                    onChange={(e) => setSelected(e.target.checked ? [...selected, r.id] : selected.filter((x) => x !== r.id))} />
-                </td>
-                <td className="num"><a href={`#/runs/${r.id}`}>{r.id}</a></td>
-                <td className="name-cell">
-                  <a href={`#/runs/${r.id}`} title={r.name}>{r.name || `run ${r.id}`}</a>
-                  {r.archived && <span className="tag archived">archived</span>}
-                  {Object.entries(r.tags).map(([k, v]) => (
-                    <span key={k} className="tag">
-                      {v ? `${k}=${v}` : k}
-                      <button title="remove tag" onClick={() => void write(() => api(`/api/runs/${r.id}/tags/${encodeURIComponent(k)}`, { method: 'DELETE' }))}>×</button>
-                    </span>
-                  ))}
-                  <button className="link small addtag" onClick={() => addTag(r)} title="add a tag">+tag</button>
-                </td>
-                <td className="clip" title={r.experimentName}>{r.experimentName}</td>
-                <td><StatusBadge run={r} />{fmtExecutor(r) && <div className="dim" data-testid="run-executor">{fmtExecutor(r)}</div>}</td>
-                <td className="clip">{r.backbone ?? '–'}</td>
-                <td className="num" data-col="N">{r.numExperts ?? '–'}</td>
-                <td className="clip" data-col="protocol" title={[r.protocol, r.fold].filter(Boolean).join(' / ')}>
-                  {r.protocol ?? '–'}{r.fold !== null ? <span className="dim"> / {r.fold}</span> : null}
-                </td>
-                <td><Progress r={r} /></td>
-                {metrics.map((m) => <td key={m} className="num" data-metric={m}>{fmtMetric(r.metrics[m], specOf(meta?.metricSpecs, m))}</td>)}
-                <td className="num nowrap" data-col="latest"><LastBest latest={r.latest[latestKey]} better={better} /></td>
-                <td className="dim small nowrap">{fmtTime(r.createdAt)}</td>
-              </tr>
-            ))}
+            {grouped
+              ? groupsRes.data?.groups.flatMap((g) => [
+                  groupRow(g),
+                  ...(expanded.includes(g.key) ? g.runIds.map((id) => rows.find((r) => r.id === id)).filter((r): r is RunListRow => !!r).map((r) => runRow(r, true)) : []),
+                ])
+              : rows.map((r) => runRow(r))}
           </tbody>
         </table>
-        {data && data.runs.length < data.total && (
+        {shown !== undefined && total !== undefined && shown < total && (
           <div style={{ padding: 10 }}>
-            <button onClick={() => setLimit(limit + PAGE)}>show {Math.min(PAGE, data.total - data.runs.length)} more</button>
+            <button onClick={() => set({ limit: String(Number(s.limit) + PAGE) })}>show {Math.min(PAGE, total - shown)} more</button>
           </div>
         )}
-        {data && data.total === 0 && <div style={{ padding: 14 }} className="dim">No runs match. Queue one on the Launch page or with <code>ssmb launch</code>.</div>}
+        {total === 0 && <div style={{ padding: 14 }} className="dim" data-testid="no-runs">No runs match{s.where ? ` “${s.where}”` : ''}. Queue one on the Launch page or with <code>ssmb launch</code>.</div>}
       </div>
     </div>
+  );
+}
+
+/** Tags, compact: the first two, then "+k" with every tag in its title. */
+function Tags({ r, onRemove }: { r: RunListRow; onRemove: (key: string) => void }) {
+  const entries = Object.entries(r.tags);
+  const text = ([k, v]: [string, string]) => (v ? `${k}=${v}` : k);
+  return (
+    <>
+      {entries.slice(0, 2).map(([k, v]) => (
+        <span key={k} className="tag">
+          {text([k, v])}
+          <button title="remove tag" onClick={() => onRemove(k)}>×</button>
+        </span>
+      ))}
+      {entries.length > 2 && <span className="tag more" title={entries.map(text).join('\n')}>+{entries.length - 2}</span>}
+    </>
   );
 }

@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { download, qs, useApi, type PaperTable, type TablesResponse } from '../api.ts';
 import { useMeta } from '../meta.ts';
 import { ErrorBox, MethodExperimentFilters } from '../components.tsx';
+import { DEFAULT_TABLE_METRICS, WIDE_TABLE_CELLS } from '../../defaults.ts';
 
 type Cell = NonNullable<PaperTable['rows'][number]['cells'][number]>[number];
 
@@ -46,7 +47,7 @@ export function TablesView() {
     method, experiment,
   };
   const { data, error } = useApi<TablesResponse>(`/api/tables${qs(params)}`);
-  const exportUrl = (format: string) => `/api/tables${qs({ ...params, format })}`;
+  const exportUrl = (format: string) => `/api/tables${qs({ ...params, format, layout: format === 'latex' ? layout : undefined })}`;
   const previewText = useApi<string>(preview ? exportUrl(preview) : null);
   const available = meta?.evalMetrics ?? [];
   const t = data?.table;
@@ -55,7 +56,7 @@ export function TablesView() {
   const cfgInfo = meta?.tableConfigs.find((c) => `config:${c.name}` === chosen);
   // Protocols x metrics side by side fits about ten cells at 1440 px; past that, one table per metric
   // (rows x protocols), as the terminal table does.
-  const perMetric = t ? (layout === 'auto' ? t.columns.length * t.metrics.length > 10 : layout === 'per-metric') : false;
+  const perMetric = t ? (layout === 'auto' ? t.columns.length * t.metrics.length > WIDE_TABLE_CELLS : layout === 'per-metric') : false;
   const save = (format: string, ext: string) => {
     setExportError(null);
     download(exportUrl(format), `${t?.name ?? 'table'}.${ext}`).catch((e: Error) => setExportError(e));
@@ -81,8 +82,8 @@ export function TablesView() {
             <span className="dim">metrics:</span>
             {available.map((m) => (
               <label key={m} className="check">
-                <input type="checkbox" checked={(metrics.length ? metrics : meta?.listMetrics ?? []).includes(m)}
-                  onChange={(e) => { const cur = metrics.length ? metrics : meta?.listMetrics ?? []; setMetrics(e.target.checked ? [...cur, m] : cur.filter((x) => x !== m)); }} />
+                <input type="checkbox" checked={(metrics.length ? metrics : DEFAULT_TABLE_METRICS).includes(m)}
+                  onChange={(e) => { const cur = metrics.length ? metrics : DEFAULT_TABLE_METRICS; setMetrics(e.target.checked ? [...cur, m] : cur.filter((x) => x !== m)); }} />
                 {meta?.metricSpecs[m]?.label ?? m}
               </label>
             ))}

@@ -1,0 +1,214 @@
+// Runs as researchers think of them: structured filters (`ssmb.numExperts=4 method=ssmb rank1>40`) and
+// groups of runs that differ only in fold and seed, each with mean ± std (n) over its runs. Pure: the
+// routes read the runs, these helpers filter and group them.
+import { CONFIG_PATH_KEYS, RUN_LIST_METRICS, configKeyApplies, flattenConfigValues, metricSpec, type RunRecord, type RunSummary } from '@ssmb/trainer';
+import { apiError } from './errors.ts';
+import { stats } from './analysis.ts';
+
+/** Keys that tell runs of one group apart: they are what is averaged over. */
+export const OVER_KEYS = ['dataset.fold', 'seed'] as const;
+
+/** Run fields a filter can name besides config keys and metrics. */
+const RUN_FIELDS: Record<string, (r: RunSummary) => unknown> = {
+  id: (r) => r.id,
+  name: (r) => r.name,
+  status: (r) => r.status,
+  kind: (r) => r.kind,
+  experiment: (r) => r.experimentName,
+  protocol: (r) => r.protocol,
+  fold: (r) => r.fold,
+  backbone: (r) => r.backbone,
+  N: (r) => r.numExperts,
+};
+
+const OPS = ['<=', '>=', '!=', '=', '<', '>', '~'] as const;
+type Op = (typeof OPS)[number];
+export interface FilterTerm { key: string; op: Op; value: string; text: string }
+export interface ParsedFilter { terms: FilterTerm[]; text: string[] }
+
+/**
+ * `ssmb.numExperts=4 method=ssmb rank1>40 thermal` -> three terms and one free word (a substring of the
+ * name, experiment, protocol...). Spaces around an operator are allowed (`rank1 > 40`).
+ */
+export function parseFilter(input: string): ParsedFilter {
+  const terms: FilterTerm[] = [];
+  const text: string[] = [];
+  const normalised = input.replace(/\s*(<=|>=|!=|=|<|>|~)\s*/g, '$1').trim();
+  for (const token of normalised ? normalised.split(/\s+/) : []) {
+    const m = /^([A-Za-z_][\w.@/-]*?)(<=|>=|!=|=|<|>|~)(.*)$/.exec(token);
+    if (!m) {
+      if (/^(<=|>=|!=|=|<|>|~)/.test(token)) throw apiError('BAD_FILTER', `Received "${token}" in "${input}": a term starts with a key (rank1>40).`, 'query.where');
+      text.push(token);
+      continue;
+    }
+    const [, key, op, value] = m;
+    if (value === '') throw apiError('BAD_FILTER', `Received "${token}" in "${input}": give a value after ${op} (e.g. ${key}${op}4).`, 'query.where');
+    terms.push({ key, op: op as Op, value, text: token });
+  }
+  return { terms, text };
+}
+
+/** A run as the filters and groups see it: its summary (metrics, tags) and flat config (null = n/a). */
+export interface GroupableRun { summary: RunSummary; config: Record<string, unknown> }
+
+export function groupable(records: RunRecord[], summaries: RunSummary[]): GroupableRun[] {
+  const byId = new Map(records.map((r) => [r.id, r]));
+  return summaries.flatMap((s) => {
+    const rec = byId.get(s.id);
+    if (!rec) return [];
+    const flat = flattenConfigValues(rec.config);
+    // A key's value only where it applies: a frozen baseline has no number of experts.
+    const config = Object.fromEntries(Object.entries(flat).map(([k, v]) => [k, configKeyApplies(k, rec) ? v : null]));
+    return [{ summary: s, config }];
+  });
+}
+
+const isMetric = (key: string) => (RUN_LIST_METRICS as readonly string[]).includes(key);
+
+/** The value a filter key names on a run; metrics in the unit shown (percent for Rank-1, TAR, EER). */
+function valueOf(r: GroupableRun, key: string): unknown {
+  if (isMetric(key)) {
+    const v = r.summary.metrics[key];
+    return v === null || v === undefined ? null : metricSpec(key).percent ? v * 100 : v;
+  }
+  if (key.startsWith('tag.')) return r.summary.tags[key.slice(4)] ?? null;
+  if (key in RUN_FIELDS) return RUN_FIELDS[key](r.summary);
+  return r.config[key] ?? null;
+}
+
+function matches(v: unknown, op: Op, want: string): boolean {
+  if (v === null || v === undefined) return op === '!=' ? want !== 'null' : op === '=' && want === 'null';
+  const num = Number(want);
+  const isNum = typeof v === 'number' && want.trim() !== '' && Number.isFinite(num);
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  switch (op) {
+    case '=': return isNum ? v === num : s.toLowerCase() === want.toLowerCase();
+    case '!=': return isNum ? v !== num : s.toLowerCase() !== want.toLowerCase();
+    case '~': return s.toLowerCase().includes(want.toLowerCase());
+    default: {
+      if (!isNum) return false;
+      const x = v as number;
+      return op === '<' ? x < num : op === '<=' ? x <= num : op === '>' ? x > num : x >= num;
+    }
+  }
+}
+
+/** The keys a filter or grouping may name, for the error that lists them. */
+export function knownKeys(runs: GroupableRun[]): { fields: string[]; metrics: string[]; config: string[] } {
+  return { fields: [...Object.keys(RUN_FIELDS), 'tag.<key>'], metrics: [...RUN_LIST_METRICS], config: [...new Set(runs.flatMap((r) => Object.keys(r.config)))].sort() };
+}
+
+/** Fails with BAD_FILTER naming the key when no run in scope has it (a typo would otherwise match nothing). */
+export function checkKeys(keys: string[], runs: GroupableRun[], field: string, what: string): void {
+  const known = knownKeys(runs);
+  for (const key of keys) {
+    if (isMetric(key) || key in RUN_FIELDS || key.startsWith('tag.') || known.config.includes(key)) continue;
+    if (runs.length === 0) continue; // nothing in scope: nothing to check against, nothing matches
+    const near = known.config.filter((k) => k.toLowerCase().includes(key.toLowerCase().split('.').at(-1)!)).slice(0, 5);
+    throw apiError(
+      'BAD_FILTER',
+      `Received ${what} "${key}": no run in scope has it. Use a config key${near.length ? ` (did you mean ${near.join(', ')}?)` : ' (GET /api/config-keys)'}, a metric (${known.metrics.join(', ')}) or a run field (${known.fields.join(', ')}).`,
+      field,
+    );
+  }
+}
+
+export function applyFilter(runs: GroupableRun[], f: ParsedFilter): GroupableRun[] {
+  checkKeys(f.terms.map((t) => t.key), runs, 'query.where', 'filter key');
+  return runs.filter((r) => f.terms.every((t) => matches(valueOf(r, t.key), t.op, t.value)));
+}
+
+export interface MetricStat { mean: number | null; std: number | null; n: number }
+export interface RunGroup {
+  /** Stable id: the group's key values as JSON. */
+  key: string;
+  /** The values of the keys that differ between the groups shown, e.g. `method=ssmb ssmb.numExperts=4`. */
+  label: string;
+  values: Record<string, unknown>;
+  runIds: number[];
+  /** Folds and seeds the group covers. */
+  folds: string[];
+  seeds: number[];
+  statuses: Record<string, number>;
+  protocol: string | null;
+  method: string | null;
+  backbone: string | null;
+  numExperts: number | null;
+  experiments: string[];
+  /** Per list metric: mean ± sample std over the group's evaluated runs, and how many there are. */
+  metrics: Record<string, MetricStat>;
+  latestId: number;
+}
+
+/** The default grouping: every config key but fold, seed and output folders (they say where, not what). */
+export function defaultGroupKeys(runs: GroupableRun[]): string[] {
+  const skip = new Set<string>([...OVER_KEYS, ...Object.entries(CONFIG_PATH_KEYS).filter(([, kind]) => kind === 'output').map(([k]) => k)]);
+  return [...new Set(runs.flatMap((r) => Object.keys(r.config)))].filter((k) => !skip.has(k)).sort();
+}
+
+// The knobs first; the protocol (a column of its own in the runs table) last.
+const LABEL_FIRST = ['ssmb.numExperts', 'ssmb.expertKind', 'backbone.model'];
+const labelRank = (k: string) => (k === 'dataset.protocol' ? 99 : LABEL_FIRST.includes(k) ? LABEL_FIRST.indexOf(k) : LABEL_FIRST.length);
+const short = (k: string) => (k === 'ssmb.numExperts' ? 'N' : k.split('.').at(-1)!);
+const show = (v: unknown) => (v === null || v === undefined ? 'n/a' : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** Groups of runs equal on `keys` (and in kind), in first-seen order of the runs given. */
+export function groupRuns(runs: GroupableRun[], keys: string[]): RunGroup[] {
+  const groups = new Map<string, GroupableRun[]>();
+  for (const r of runs) {
+    const k = JSON.stringify([r.summary.kind, ...keys.map((key) => r.config[key] ?? null)]);
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k)!.push(r);
+  }
+  // A label names only the keys whose values differ between groups of the same kind and method (a dozen
+  // shared keys say nothing; a pre-training run's keys say nothing about SSMB runs), the usual ones first.
+  const cluster = (r: GroupableRun) => `${r.summary.kind}\0${r.summary.method}`;
+  const differing = new Map<string, string[]>();
+  for (const c of new Set(runs.map(cluster))) {
+    const inC = runs.filter((r) => cluster(r) === c);
+    const keysC = keys.filter((key) => new Set(inC.map((r) => JSON.stringify(r.config[key] ?? null))).size > 1);
+    differing.set(c, keysC.sort((a, b) => labelRank(a) - labelRank(b) || a.localeCompare(b)));
+  }
+  return [...groups].map(([key, members]) => {
+    const first = members[0];
+    const values = Object.fromEntries(keys.map((k) => [k, first.config[k] ?? null]));
+    const metrics: Record<string, MetricStat> = {};
+    for (const m of RUN_LIST_METRICS) {
+      const s = stats(members.map((r) => r.summary.metrics[m]).filter((v): v is number => v !== null && v !== undefined));
+      metrics[m] = { mean: s?.mean ?? null, std: s && s.n > 1 ? s.std : null, n: s?.n ?? 0 };
+    }
+    const statuses: Record<string, number> = {};
+    for (const r of members) statuses[r.summary.status] = (statuses[r.summary.status] ?? 0) + 1;
+    const labelParts = differing.get(cluster(first))!.filter((k) => first.config[k] !== null && first.config[k] !== undefined).map((k) => `${short(k)}=${show(first.config[k])}`);
+    return {
+      key,
+      label: [first.summary.method ?? first.summary.kind, ...labelParts.filter((p) => !p.startsWith('method='))].join(' · '),
+      values,
+      runIds: members.map((r) => r.summary.id),
+      folds: [...new Set(members.map((r) => r.summary.fold).filter((f): f is string => f !== null))].sort(),
+      seeds: [...new Set(members.map((r) => Number(r.config.seed ?? 0)))].sort((a, b) => a - b),
+      statuses,
+      protocol: first.summary.protocol,
+      method: first.summary.method,
+      backbone: first.summary.backbone,
+      numExperts: first.summary.numExperts,
+      experiments: [...new Set(members.map((r) => r.summary.experimentName))],
+      metrics,
+      latestId: Math.max(...members.map((r) => r.summary.id)),
+    };
+  });
+}
+
+/** Sort groups by a list metric's mean (nulls last), or by label, size or newest run. */
+export function sortGroups(groups: RunGroup[], sort: string, order: 'asc' | 'desc'): RunGroup[] {
+  const dir = order === 'asc' ? 1 : -1;
+  const keyOf = (g: RunGroup): number | string | null =>
+    isMetric(sort) ? g.metrics[sort].mean : sort === 'name' ? g.label : sort === 'n' ? g.runIds.length : sort === 'protocol' ? g.protocol : sort === 'numExperts' ? g.numExperts : g.latestId;
+  return [...groups].sort((a, b) => {
+    const x = keyOf(a);
+    const y = keyOf(b);
+    if (x === null || y === null) return x === y ? b.latestId - a.latestId : x === null ? 1 : -1;
+    const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+    return c * dir || b.latestId - a.latestId;
+  });
+}
