@@ -19,12 +19,12 @@ function newestMtime(dir: string): number {
 /** Modules outside src/web the bundle imports at run time (pure modules, no node code). */
 const WEB_RUNTIME_IMPORTS = [path.resolve(PACKAGE_ROOT, '..', 'trainer', 'src', 'flatten.ts'), path.join(PACKAGE_ROOT, 'src', 'defaults.ts')];
 
-/** Sources the bundle depends on: the SPA, the vite config and the modules it imports. */
+/** Sources the bundle depends on: the SPA, the vite config (and its precompress step) and the modules it imports. */
 export function webBuildIsStale(): boolean {
   const index = path.join(WEB_OUT, 'index.html');
   if (!existsSync(index)) return true;
   const built = statSync(index).mtimeMs;
-  const inputs = [newestMtime(WEB_SRC), statSync(path.join(PACKAGE_ROOT, 'vite.config.ts')).mtimeMs, ...WEB_RUNTIME_IMPORTS.map((f) => statSync(f).mtimeMs)];
+  const inputs = [newestMtime(WEB_SRC), ...['vite.config.ts', 'src/precompress.ts'].map((f) => statSync(path.join(PACKAGE_ROOT, f)).mtimeMs), ...WEB_RUNTIME_IMPORTS.map((f) => statSync(f).mtimeMs)];
   return inputs.some((t) => t > built);
 }
 

@@ -148,7 +148,8 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
 
   const webRoot = opts.webRoot ?? DEFAULT_WEB_ROOT;
   const hasWeb = existsSync(path.join(webRoot, 'index.html'));
-  if (hasWeb) await app.register(fastifyStatic, { root: webRoot, wildcard: false, maxAge: '1h', index: false });
+  // preCompressed: the build writes .br/.gz beside each asset (precompress.ts); sent by Accept-Encoding.
+  if (hasWeb) await app.register(fastifyStatic, { root: webRoot, wildcard: false, maxAge: '1h', index: false, preCompressed: true });
   app.setNotFoundHandler((req, reply) => {
     if (req.method !== 'GET' || req.url.startsWith('/api')) throw apiError('NOT_FOUND', `Received ${req.method} ${req.url.split('?')[0]}.`);
     if (!hasWeb) throw apiError('NOT_FOUND', 'The dashboard app is not built: run `npm run build -w @ssmb/dashboard`, then reload (the API is under /api).');

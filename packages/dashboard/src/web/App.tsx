@@ -1,17 +1,20 @@
 // Shell: navigation, shared metadata and the token field. Routes and metadata live in router.ts and
 // meta.ts, so views import those, never this file (no import cycles).
-import { useState } from 'react';
+import { lazy, Suspense, useState, type ComponentType } from 'react';
 import { getToken, setToken, useApi, type Meta } from './api.ts';
 import { NAV, useRoute } from './router.ts';
 import { MetaContext } from './meta.ts';
 import { ErrorBox } from './components.tsx';
-import { RunsView } from './views/Runs.tsx';
-import { RunDetailView } from './views/RunDetail.tsx';
-import { CompareView } from './views/Compare.tsx';
-import { AblationView } from './views/Ablation.tsx';
-import { ParallelView } from './views/Parallel.tsx';
-import { TablesView } from './views/Tables.tsx';
-import { LaunchView } from './views/Launch.tsx';
+// Views load on first visit (one chunk each): the first page downloads the shell and its own view only.
+const view = <K extends string>(load: () => Promise<Record<K, ComponentType<any>>>, name: K) => lazy(() => load().then((m) => ({ default: m[name] })));
+const RunsView = view(() => import('./views/Runs.tsx'), 'RunsView');
+const RunDetailView = view(() => import('./views/RunDetail.tsx'), 'RunDetailView');
+const CompareView = view(() => import('./views/Compare.tsx'), 'CompareView');
+const AblationView = view(() => import('./views/Ablation.tsx'), 'AblationView');
+const ParallelView = view(() => import('./views/Parallel.tsx'), 'ParallelView');
+const TablesView = view(() => import('./views/Tables.tsx'), 'TablesView');
+const LaunchView = view(() => import('./views/Launch.tsx'), 'LaunchView');
+const RoutingView = view(() => import('./views/Routing.tsx'), 'RoutingView');
 
 const KNOWN_VIEWS: string[] = [...NAV.map(([v]) => v), 'run'];
 
@@ -45,6 +48,7 @@ export function App() {
       <main>
         {meta.error && meta.error.code !== 'TOKEN_REQUIRED' && <ErrorBox error={meta.error} />}
         {meta.error?.code === 'TOKEN_REQUIRED' && <div className="warn">This server needs its token for reads from other machines: paste the token printed when <code>ssmb dashboard</code> started into the field above.</div>}
+        <Suspense fallback={<div className="dim">loading…</div>}>
         {route.view === 'runs' && <RunsView />}
         {route.view === 'run' && route.id !== undefined && <RunDetailView id={route.id} />}
         {route.view === 'compare' && <CompareView ids={(route.params.get('ids') ?? '').split(',').filter(Boolean).map(Number)} by={route.params.get('by') ?? undefined} />}
@@ -52,6 +56,8 @@ export function App() {
         {route.view === 'parallel' && <ParallelView />}
         {route.view === 'tables' && <TablesView />}
         {route.view === 'launch' && <LaunchView />}
+        {route.view === 'routing' && <RoutingView ids={(route.params.get('ids') ?? '').split(',').filter(Boolean).map(Number)} />}
+        </Suspense>
         {!KNOWN_VIEWS.includes(route.view) && (
           <div className="panel" data-testid="not-found">
             <h1>No page “{route.view}”</h1>

@@ -1,7 +1,7 @@
 // Chart components (recharts, plus an SVG parallel-coordinates plot). Every chart titles both axes with
 // their units; y domains and ticks come from niceAxis (round bounds, constant series padded, ticks never
 // repeat a label). Animations are off: researchers reload often and screenshots must be stable.
-import { useMemo, useState } from 'react';
+import { memo, useMemo, useState } from 'react';
 import {
   Area, CartesianGrid, ComposedChart, ErrorBar, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis,
 } from 'recharts';
@@ -18,6 +18,8 @@ export interface LineSeries {
 }
 
 const H = 220;
+/** Height of the ROC, DET and CMC charts (pages reserve it before they draw). */
+export const CURVE_HEIGHT = H + 20;
 const AXIS = { fontSize: 11 };
 const xTitle = (value: string) => ({ value, position: 'insideBottom' as const, offset: -6, fontSize: 11, fill: '#4b5563' });
 const yTitle = (value: string) => ({ value, angle: -90, position: 'insideLeft' as const, offset: 4, fontSize: 11, fill: '#4b5563', style: { textAnchor: 'middle' as const } });
@@ -34,7 +36,8 @@ function stepAxis(steps: number[]): { domain: [number, number]; ticks: number[] 
   return { domain: [lo, hi], ticks };
 }
 
-export function CurveChart({ series, smoothing, yLabel, xLabel = 'step', height = H, testId, percent = false }: {
+// memo: the run page re-renders as each of its requests answers; a chart redraws only when its data changes.
+export const CurveChart = memo(function CurveChart({ series, smoothing, yLabel, xLabel = 'step', height = H, testId, percent = false }: {
   series: LineSeries[]; smoothing: number; yLabel: string; xLabel?: string; height?: number; testId?: string; percent?: boolean;
 }) {
   const scale = percent ? 100 : 1;
@@ -66,7 +69,7 @@ export function CurveChart({ series, smoothing, yLabel, xLabel = 'step', height 
       </ResponsiveContainer>
     </div>
   );
-}
+});
 
 /** Grouped curves: per group the mean over its runs and a mean +- std band (where n > 1). */
 export function BandChart({ groups, yLabel, xLabel = 'step', testId }: { groups: CurveGroup[]; yLabel: string; xLabel?: string; testId?: string }) {
@@ -100,13 +103,14 @@ const FAR_TICKS = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1];
 const pct = (p: number) => `${+(p * 100).toPrecision(2)}%`;
 
 /** ROC: TAR against FAR on a log axis (FAR = 0 cannot be drawn on a log axis and is left out). */
-export function RocChart({ curves }: { curves: EvalCurve[] }) {
+// memo: the run page re-renders as each of its requests answers; a chart redraws only when its data changes.
+export const RocChart = memo(function RocChart({ curves }: { curves: EvalCurve[] }) {
   const minFar = Math.min(1e-1, ...curves.flatMap((c) => c.x.filter((x) => x > 0)));
   const lo = 10 ** Math.floor(Math.log10(minFar));
   const y = niceAxis(curves.flatMap((c) => c.y), { clamp: [0, 1] });
   return (
     <div data-testid="roc-chart" className="chart">
-      <ResponsiveContainer width="100%" height={H + 20}>
+      <ResponsiveContainer width="100%" height={CURVE_HEIGHT}>
         <LineChart margin={MARGIN}>
           <CartesianGrid stroke="#eef0f3" />
           <XAxis dataKey="far" type="number" scale="log" domain={[lo, 1]} ticks={FAR_TICKS.filter((t) => t >= lo)} allowDataOverflow tickFormatter={pct} tick={AXIS} label={xTitle('FAR (log)')} />
@@ -121,17 +125,18 @@ export function RocChart({ curves }: { curves: EvalCurve[] }) {
       </ResponsiveContainer>
     </div>
   );
-}
+});
 
 const DET_TICKS = [0.0001, 0.001, 0.01, 0.05, 0.2, 0.5, 0.8, 0.95];
 
 /** DET: FNMR (= 1 - TAR) against FMR (= FAR), both on probit (normal deviate) axes. */
-export function DetChart({ curves }: { curves: EvalCurve[] }) {
+// memo: the run page re-renders as each of its requests answers; a chart redraws only when its data changes.
+export const DetChart = memo(function DetChart({ curves }: { curves: EvalCurve[] }) {
   const ticks = DET_TICKS.map(probit);
   const label = (v: number) => pct(DET_TICKS[ticks.findIndex((t) => Math.abs(t - v) < 1e-9)] ?? 0);
   return (
     <div data-testid="det-chart" className="chart">
-      <ResponsiveContainer width="100%" height={H + 20}>
+      <ResponsiveContainer width="100%" height={CURVE_HEIGHT}>
         <LineChart margin={MARGIN}>
           <CartesianGrid stroke="#eef0f3" />
           <XAxis dataKey="x" type="number" domain={[ticks[0], ticks[ticks.length - 1]]} ticks={ticks} allowDataOverflow tickFormatter={label} tick={AXIS} label={xTitle('FMR')} />
@@ -145,16 +150,17 @@ export function DetChart({ curves }: { curves: EvalCurve[] }) {
       </ResponsiveContainer>
     </div>
   );
-}
+});
 
 /** CMC: identification rate against rank; the rate axis stops at 100%. */
-export function CmcChart({ curves }: { curves: EvalCurve[] }) {
+// memo: the run page re-renders as each of its requests answers; a chart redraws only when its data changes.
+export const CmcChart = memo(function CmcChart({ curves }: { curves: EvalCurve[] }) {
   const y = niceAxis(curves.flatMap((c) => c.y), { clamp: [0, 1] });
   const maxRank = Math.max(1, ...curves.flatMap((c) => c.x));
   const rankTicks = [1, ...niceAxis([0, maxRank], { count: 6 }).ticks.filter((t) => t > 1 && t <= maxRank && Number.isInteger(t))];
   return (
     <div data-testid="cmc-chart" className="chart">
-      <ResponsiveContainer width="100%" height={H + 20}>
+      <ResponsiveContainer width="100%" height={CURVE_HEIGHT}>
         <LineChart margin={MARGIN}>
           <CartesianGrid stroke="#eef0f3" />
           <XAxis dataKey="rank" type="number" domain={[1, maxRank]} ticks={rankTicks} allowDecimals={false} tick={AXIS} label={xTitle('rank')} />
@@ -169,7 +175,7 @@ export function CmcChart({ curves }: { curves: EvalCurve[] }) {
       </ResponsiveContainer>
     </div>
   );
-}
+});
 
 const NMI_HINT = 'normalised mutual information between modality and expert: 1 = each expert serves its own modalities, 0 = routing ignores the modality';
 

@@ -1,4 +1,5 @@
 // Small pieces several views share (kept here so views never import each other).
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { GroupSummary, RunSummary } from './api.ts';
 import { useMeta } from './meta.ts';
 import { fmtAgo, STATUS_COLORS } from './format.ts';
@@ -54,3 +55,27 @@ export function FewFalseAccepts({ s }: { s: Pick<GroupSummary, 'falseAccepts' | 
   );
 }
 
+
+/**
+ * Draws its children once they come near the viewport, or when the browser is idle, whichever is first:
+ * the first screen of a page with 20+ charts draws before the rest, and the rest still draws without
+ * scrolling (screenshots, find-in-page). Until then a box of the same height keeps the layout still.
+ */
+export function Deferred({ height, children }: { height: number; children: ReactNode }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [shown, setShown] = useState(false);
+  useEffect(() => {
+    if (shown || !ref.current) return;
+    const show = () => setShown(true);
+    const io = typeof IntersectionObserver === 'function' ? new IntersectionObserver((es) => es.some((e) => e.isIntersecting) && show(), { rootMargin: '200px' }) : null;
+    if (io) io.observe(ref.current);
+    else show();
+    const idle = typeof requestIdleCallback === 'function' ? requestIdleCallback(show, { timeout: 3000 }) : window.setTimeout(show, 200);
+    return () => {
+      io?.disconnect();
+      if (typeof cancelIdleCallback === 'function') cancelIdleCallback(idle);
+      else window.clearTimeout(idle);
+    };
+  }, [shown]);
+  return shown ? <>{children}</> : <div ref={ref} className="deferred" style={{ height }} data-deferred="" />;
+}

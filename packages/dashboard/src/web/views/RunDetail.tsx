@@ -4,8 +4,8 @@
 import { useMemo, useState } from 'react';
 import { api, download, post, qs, useApi, useLiveEvents, useThrottled, type EvalCurve, type MetricKeyInfo, type MetricsResponse, type RoutingRow, type RunResponse, type RunsResponse } from '../api.ts';
 import { useMeta } from '../meta.ts';
-import { ErrorBox, FewFalseAccepts, StatusBadge } from '../components.tsx';
-import { CmcChart, CurveChart, DetChart, RocChart, RoutingHeatmap, type LineSeries } from '../charts.tsx';
+import { Deferred, ErrorBox, FewFalseAccepts, StatusBadge } from '../components.tsx';
+import { CmcChart, CurveChart, CURVE_HEIGHT, DetChart, RocChart, RoutingHeatmap, type LineSeries } from '../charts.tsx';
 import { convergenceText, fmtAgo, fmtDuration, fmtExecutor, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, GROUP_TITLES, labelWithUnit, skippedEntries, specOf } from '../format.ts';
 import { flattenConfig } from '@ssmb/trainer/flatten';
 import { compareBlocks } from '@ssmb/trainer/display-order';
@@ -51,7 +51,8 @@ export function RunDetailView({ id }: { id: number }) {
   const [version, setVersion] = useState(0);
   const [curveVersion, setCurveVersion] = useState(0);
   const [smoothing, setSmoothing] = useState(0.6);
-  const [maxPoints, setMaxPoints] = useState(1000);
+  // 500 points per series: a chart is ~600 px wide, so more points add drawing time, not detail.
+  const [maxPoints, setMaxPoints] = useState(500);
   const [protocolSel, setProtocolSel] = useState('');
   const [actionError, setActionError] = useState<Error | null>(null);
   const refreshRun = useThrottled(() => setVersion((v) => v + 1), 1000);
@@ -73,12 +74,22 @@ export function RunDetailView({ id }: { id: number }) {
     return [...new Set((data?.evaluations ?? []).map((e) => e.metric))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   }, [data, meta]);
   const folds = useMemo(() => [...new Set((data?.evaluations ?? []).map((e) => `${e.protocol}\0${e.fold}`))], [data]);
-  const routingRows = (routing.data?.routing ?? []).filter((r) => !protocolSel || r.protocol === protocolSel);
+  const routingRows = useMemo(() => (routing.data?.routing ?? []).filter((r) => !protocolSel || r.protocol === protocolSel), [routing.data, protocolSel]);
+  // Stable props per chart (the charts are memo'd): each chart draws once per change of its own data.
+  const specs = useMemo(() => chartSpecs(data?.metricKeys ?? []), [data]);
+  const seriesOf = useMemo(() => {
+    const byKey = new Map((metrics.data?.series ?? []).map((s) => [s.key, s]));
+    return new Map(specs.map((c) => [c.id, c.keys.flatMap((k): LineSeries[] => (byKey.get(k) ? [{ name: shortName(k), steps: byKey.get(k)!.steps, values: byKey.get(k)!.values }] : []))]));
+  }, [metrics.data, specs]);
+  const evalCurves = useMemo(() => {
+    const all = curves.data?.curves ?? [];
+    return { roc: all.filter((c) => c.kind === 'roc'), cmc: all.filter((c) => c.kind === 'cmc') };
+  }, [curves.data]);
 
   if (error) return <ErrorBox error={error} />;
   if (!data) return <div className="dim">loading run {id}…</div>;
   const r = data.run;
-  const seriesByKey = new Map((metrics.data?.series ?? []).map((s) => [s.key, s]));
+
   const plotted = metrics.data?.series.reduce((a, s) => a + s.plotted, 0) ?? 0;
   const total = metrics.data?.series.reduce((a, s) => a + s.total, 0) ?? 0;
   const flat = flattenConfig(r.config);
@@ -91,7 +102,6 @@ export function RunDetailView({ id }: { id: number }) {
       setActionError(e as Error);
     }
   };
-  const specs = chartSpecs(data.metricKeys);
   const multiFold = data.summary.some((s) => s.n > 1);
   const where = [r.protocol, r.fold].filter((x) => x !== null).join(' / ');
 
@@ -165,7 +175,7 @@ export function RunDetailView({ id }: { id: number }) {
             <label className="check">
               max points
               <select value={maxPoints} onChange={(e) => setMaxPoints(Number(e.target.value))} aria-label="max points">
-                {[200, 1000, 5000, 20000].map((n) => <option key={n} value={n}>{n}</option>)}
+                {[200, 500, 1000, 5000, 20000].map((n) => <option key={n} value={n}>{n}</option>)}
               </select>
             </label>
             <span className="dim small" data-testid="points-plotted">plotting {plotted.toLocaleString('en-US')} of {total.toLocaleString('en-US')} points</span>
@@ -173,7 +183,7 @@ export function RunDetailView({ id }: { id: number }) {
           {data.convergence && <div className="small" data-testid="convergence">{convergenceText(data.convergence)}</div>}
           <div className="chart-grid">
             {specs.map((c) => {
-              const series: LineSeries[] = c.keys.flatMap((k) => (seriesByKey.get(k) ? [{ name: shortName(k), steps: seriesByKey.get(k)!.steps, values: seriesByKey.get(k)!.values }] : []));
+              const series = seriesOf.get(c.id) ?? [];
               const last = data.metricKeys.filter((k) => c.keys.includes(k.key));
               return (
                 <div key={c.id} className={c.wide ? 'wide' : ''} data-chart={c.id}>
@@ -183,7 +193,9 @@ export function RunDetailView({ id }: { id: number }) {
                       {last.slice(0, 4).map((k) => `${shortName(k.key)} ${fmtNumber(k.value === null ? null : +k.value.toPrecision(4))}${k.better ? ` (best ${fmtNumber(k.better === 'lower' ? (k.min === null ? null : +k.min.toPrecision(4)) : (k.max === null ? null : +k.max.toPrecision(4)))})` : ''}`).join(' · ')}
                     </span>
                   </div>
-                  <CurveChart testId={`curve-${c.id}`} smoothing={c.id === 'lr' || c.id === 'loss-fixed' ? 0 : smoothing /* lr and the fixed-pair estimate are drawn as they are: an EMA over a point every lossEvery steps would lag */} series={series} yLabel={c.yLabel} percent={c.percent} height={c.wide ? 240 : 200} />
+                  <Deferred height={c.wide ? 240 : 200}>
+                    <CurveChart testId={`curve-${c.id}`} smoothing={c.id === 'lr' || c.id === 'loss-fixed' ? 0 : smoothing /* lr and the fixed-pair estimate are drawn as they are: an EMA over a point every lossEvery steps would lag */} series={series} yLabel={c.yLabel} percent={c.percent} height={c.wide ? 240 : 200} />
+                  </Deferred>
                 </div>
               );
             })}
@@ -293,15 +305,15 @@ export function RunDetailView({ id }: { id: number }) {
         <div className="three">
           <div className="panel">
             <div className="chart-title">ROC <span className="dim small">TAR against FAR</span></div>
-            <RocChart curves={curves.data!.curves.filter((c) => c.kind === 'roc')} />
+            <Deferred height={CURVE_HEIGHT}><RocChart curves={evalCurves.roc} /></Deferred>
           </div>
           <div className="panel">
             <div className="chart-title">DET <span className="dim small">FNMR against FMR, probit axes</span></div>
-            <DetChart curves={curves.data!.curves.filter((c) => c.kind === 'roc')} />
+            <Deferred height={CURVE_HEIGHT}><DetChart curves={evalCurves.roc} /></Deferred>
           </div>
           <div className="panel">
             <div className="chart-title">CMC <span className="dim small">identification rate against rank</span></div>
-            <CmcChart curves={curves.data!.curves.filter((c) => c.kind === 'cmc')} />
+            <Deferred height={CURVE_HEIGHT}><CmcChart curves={evalCurves.cmc} /></Deferred>
           </div>
         </div>
       )}
@@ -315,8 +327,9 @@ export function RunDetailView({ id }: { id: number }) {
               <option value="">all protocols</option>
               {[...new Set(routing.data!.routing.map((x) => x.protocol))].map((p) => <option key={p}>{p}</option>)}
             </select>
+            <a href={`#/routing?ids=${id}`} data-testid="routing-across">compare with other runs and folds</a>
           </div>
-          <RoutingHeatmap rows={routingRows} />
+          <RoutingHeatmap rows={routingRows} numExperts={r.numExperts} />
         </div>
       )}
     </div>
