@@ -176,9 +176,8 @@ describe('dashboard in chromium', () => {
     expect(body).not.toContain('± 0.00');
     await expect(page.getByTestId('eval-table').innerText()).resolves.toContain(GENUINE.toLocaleString('en-US'));
     await expect(page.getByTestId('eval-table').innerText()).resolves.not.toContain(`${GENUINE}.0`);
-    for (const chart of ['roc-chart', 'det-chart', 'cmc-chart']) {
-      expect(await page.locator(`[data-testid="${chart}"] path.recharts-curve`).count(), chart).toBeGreaterThanOrEqual(1);
-    }
+    // charts below the first screen draw when the browser is idle (or when scrolled to): wait for them
+    for (const chart of ['roc-chart', 'det-chart', 'cmc-chart']) await page.locator(`[data-testid="${chart}"] path.recharts-curve`).first().waitFor({ state: 'attached' });
     await expect(svgTexts('[data-testid="det-chart"] text.recharts-label')).resolves.toEqual(expect.arrayContaining(['FMR', 'FNMR']));
     await expect(svgTexts('[data-testid="roc-chart"] text.recharts-label')).resolves.toEqual(expect.arrayContaining(['TAR', 'FAR (log)']));
     const cmcTicks = await svgTexts(`[data-testid="cmc-chart"] ${Y_TICKS}`);

@@ -38,8 +38,10 @@ export function RoutingView({ ids }: { ids: number[] }) {
     for (const r of ssmbRuns) m.set(configKey(r), [...(m.get(configKey(r)) ?? []), r.id]);
     return [...m];
   }, [ssmbRuns]);
-  const { rows, error } = useRouting(ids);
+  // Ids the store does not have are named, not fetched (one 404 would hide the others' routing).
+  const known = list.data ? ids.filter((id) => byId.has(id)) : [];
   const unknown = list.data ? ids.filter((id) => !byId.has(id)) : [];
+  const { rows, error } = useRouting(known);
   const setIds = (next: number[]) => navigate(`routing${next.length ? `?ids=${[...new Set(next)].sort((a, b) => a - b).join(',')}` : ''}`);
   const toggle = (id: number) => setIds(ids.includes(id) ? ids.filter((x) => x !== id) : [...ids, id]);
 
@@ -75,7 +77,7 @@ export function RoutingView({ ids }: { ids: number[] }) {
       {ids.length === 0 ? (
         <div className="dim">Pick runs above: a config over its folds, or single runs.</div>
       ) : (
-        <RoutingCompare ids={ids.filter((id) => byId.has(id) || !list.data)} rows={rows} byId={byId} />
+        <RoutingCompare ids={known} rows={rows} byId={byId} />
       )}
     </div>
   );
