@@ -149,11 +149,11 @@ describe('small screens', () => {
   const VIEWS: Array<[string, () => string, string]> = [
     ['runs', () => '#/runs', '[data-testid="runs-table"]'],
     ['run', () => `#/runs/${seeded.runs.get('4/synthetic-vis-nir/1')}`, '[data-testid="cmc-chart"] .recharts-line-curve'],
-    ['compare', () => `#/compare?ids=${[...seeded.runs.values()].slice(0, 3).join(',')}`, 'main table'],
+    ['compare', () => `#/compare?ids=${[...seeded.runs.values()].slice(0, 3).join(',')}`, '[data-testid="compare-runs"]'],
     ['ablation', () => '#/ablation', '[data-testid="ablation-chart"]'],
-    ['parallel', () => '#/parallel', 'main .panel'],
-    ['tables', () => '#/tables', 'main .panel'],
-    ['launch', () => '#/launch', 'main .panel'],
+    ['parallel', () => '#/parallel', '[data-testid="parallel-chart"] svg'],
+    ['tables', () => '#/tables', '[data-testid="table-title"]'],
+    ['launch', () => '#/launch', '[data-testid="launch-form"]'],
     ['routing', () => `#/routing?ids=${seeded.runs.get('4/synthetic-vis-nir/1')}`, '[data-testid="routing-compare"]'],
   ];
 
@@ -163,6 +163,7 @@ describe('small screens', () => {
     for (const width of [390, 1280]) {
       await p.setViewportSize({ width, height: width === 390 ? 844 : 900 });
       for (const [name, hash, ready] of VIEWS) {
+        await p.goto('about:blank'); // a new document per view: after a hash change the previous view's DOM lingers a moment
         await p.goto(`${base}/${hash()}`);
         await p.locator(ready).first().waitFor({ state: 'attached' });
         await p.waitForTimeout(100);
