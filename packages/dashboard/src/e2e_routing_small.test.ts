@@ -2,7 +2,7 @@
 // runs and folds (separation score per block, unused experts flagged, heatmap text >= 4.5:1 as the browser
 // draws it), the app shipped compressed and split by view, and every view usable at 390, 1280 and 1440 px.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -104,11 +104,11 @@ describe('routing you can read', () => {
     await page.getByRole('button', { name: 'experts-ablation · N=1 · synthetic-vis-nir (2)' }).click();
     await rows.nth(3).waitFor();
     await expect(rows.nth(0).locator('[data-nmi]').first().innerText()).resolves.toBe('NMI 0.00');
+    await page.screenshot({ path: path.join(SHOTS, 'routing-compare.png'), fullPage: true });
     await page.goto(`${base}/#/routing?ids=${unusedId},9999`);
     await page.getByTestId('unknown-runs').filter({ hasText: 'Runs 9999 are not in this store' }).waitFor();
     await page.locator(`[data-testid="routing-compare"] tr[data-run-id="${unusedId}"] [data-testid="unused-experts"]`).filter({ hasText: 'expert 2, expert 3' }).waitFor();
     expect(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: path.join(SHOTS, 'routing-compare.png'), fullPage: true });
   });
 });
 
@@ -131,8 +131,11 @@ describe('shipped small and split by view', () => {
     }
   });
 
-  it('each view is its own chunk, loaded on first visit', async () => {
+  it('each view is its own chunk, loaded on first visit; React is its production build even when vitest built it', async () => {
     const chunks = readdirSync(path.join(WEB_OUT, 'assets')).filter((f) => f.endsWith('.js'));
+    // beforeAll built the app under vitest (NODE_ENV=test); React's development build carries this warning text
+    const dev = chunks.filter((c) => readFileSync(path.join(WEB_OUT, 'assets', c), 'utf8').includes('cannot be a child of'));
+    expect(dev, 'chunks with React development code').toEqual([]);
     for (const v of ['Runs', 'RunDetail', 'Compare', 'Ablation', 'Parallel', 'Tables', 'Launch', 'Routing']) expect(chunks.some((c) => c.startsWith(`${v}-`)), v).toBe(true);
     const fresh = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     const loaded: string[] = [];
