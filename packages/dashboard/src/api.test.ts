@@ -1,9 +1,9 @@
 // API tests: fastify.inject against a real temporary SQLite run store seeded through RunStore.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TRAIN_METRICS } from '@ssmb/trainer';
+import { RunStore, TRAIN_METRICS } from '@ssmb/trainer';
 import { buildServer, type DashboardServer } from './server.ts';
 import { seedStore, rank1Of, type SeededStore, STEPS, GENUINE, BASELINE_RANK1, BLOCKS } from './testing/seed.ts';
 
@@ -109,6 +109,23 @@ describe('runs', () => {
     expect(full.plotted).toBe(STEPS);
     expect(Math.max(...loss.values)).toBe(Math.max(...full.values));
     expect(json(await get(`/api/runs/${id}/metrics?maxPoints=3`)).error.field).toBe('query.maxPoints');
+  });
+
+  it('sends +-Infinity points as "Infinity" / "-Infinity" (never null) and counts the NaN points it leaves out', async () => {
+    // Its own store: the seeded one's experiments and counts are asserted elsewhere.
+    mkdirSync(path.join(root, 'nonfinite'));
+    const store = RunStore.open(path.join(root, 'nonfinite', 'runs.sqlite'));
+    const own = await buildServer({ store, webRoot: path.join(root, 'no-web') });
+    try {
+      const id = store.createRun({ experiment: 'nonfinite', kind: 'noop', config: {}, seed: 1, name: 'diverged' });
+      store.logMetrics(id, [1, Number.NaN, Number.POSITIVE_INFINITY, 2, Number.NEGATIVE_INFINITY].map((value, step) => ({ key: 'loss', step, value })));
+      const s = json(await own.app.inject({ method: 'GET', url: `/api/runs/${id}/metrics?keys=loss` })).series[0];
+      expect(s).toMatchObject({ total: 4, nan: 1, plotted: 4, steps: [0, 2, 3, 4], values: [1, 'Infinity', 2, '-Infinity'] });
+      expect(s.values.map(Number)).toEqual([1, Infinity, 2, -Infinity]);
+    } finally {
+      await own.app.close();
+      store.close();
+    }
   });
 
   it('serves ROC/CMC curves and the routing table', async () => {

@@ -383,6 +383,26 @@ describe('dashboard in chromium', () => {
     await page.evaluate(() => localStorage.removeItem('ssmb.token'));
   });
 
+  it('NaN and +-Infinity points of a curve are left out of its line and counted under it', async () => {
+    mkdirSync(path.join(root, 'nonfinite'));
+    const store = RunStore.open(path.join(root, 'nonfinite', 'runs.sqlite'));
+    const srv2 = await buildServer({ store, webRoot: WEB_OUT, pollMs: 200, tablesDir: null });
+    const url = await srv2.app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const id = store.createRun({ experiment: 'nonfinite', kind: 'noop', config: {}, seed: 1, name: 'diverged' });
+      store.logMetrics(id, [1, Number.NaN, Number.POSITIVE_INFINITY, 2, Number.NEGATIVE_INFINITY, 3].map((value, step) => ({ key: 'loss', step, value })));
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${url}/#/runs/${id}`);
+      await expect(page.getByTestId('points-not-drawn').first().innerText()).resolves.toBe('loss (total): 3 point(s) not drawn (NaN or ±Infinity)');
+      expect(errors).toEqual([]);
+    } finally {
+      await page.goto('about:blank'); // ends the page's event stream, which would hold the server open
+      await srv2.app.close();
+      store.close();
+    }
+  });
+
   it('Names, tags and metric keys holding markup are shown as text on every view, never run', async () => {
     // Its own store: the seeded one's counts are asserted above.
     mkdirSync(path.join(root, 'xss'));

@@ -8,6 +8,9 @@ import {
   toCsv, toLatex, toMarkdown, type MatchableRun, type PaperTable, type RunSummary,
 } from '@ssmb/trainer';
 import { apiError } from '../errors.ts';
+
+/** A number as JSON can carry it: non-finite ones as the strings "NaN", "Infinity", "-Infinity". */
+const wireNumber = (v: number): number | string => (Number.isFinite(v) ? v : String(v));
 import { hasToken } from '../access.ts';
 import { resolveArtifact, runPlaces } from '../artifacts.ts';
 import { FEW_FALSE_ACCEPTS, falseAcceptsAt, configDiff, groupCurves, metricSpecs, orderMetrics, paperTableFromEvals, stats, summarizeEvals, thinRoc, valueLabel, varyingKeys } from '../analysis.ts';
@@ -207,10 +210,11 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     const p = parse(CurvesQuery, req.query, 'query');
     const keys = p.keys ?? (await store.metricKeys(id));
     // Downsampled in SQL (first/last/min/max per step bucket): a long history costs index reads, not JS.
+    // JSON has no +-Infinity: they travel as "Infinity" / "-Infinity" (as on the workers' routes), never as null.
     const series = await Promise.all(
       keys.map(async (key) => {
         const s = await store.metricSeries(id, key, p.maxPoints);
-        return { key, total: s.total, plotted: s.steps.length, steps: s.steps, values: s.values };
+        return { key, total: s.total, nan: s.nan, plotted: s.steps.length, steps: s.steps, values: s.values.map(wireNumber) };
       }),
     );
     return { runId: id, maxPoints: p.maxPoints, series };

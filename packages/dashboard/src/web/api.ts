@@ -75,7 +75,10 @@ export interface RunResponse {
   engines: { backend: string | null; train: string | null; provider: string | null; threads: string | null; fallback: string | null; eval: string | null };
   files: FileRow[];
 }
-export interface Series { key: string; total: number; plotted: number; steps: number[]; values: number[] }
+/** A number on the wire: JSON has no NaN or +-Infinity, so those come as strings (Number() reads them back). */
+export type WireNumber = number | 'NaN' | 'Infinity' | '-Infinity';
+/** One metric's history as plotted: `total` finite-or-infinite points, `nan` NaN points besides (never drawn). */
+export interface Series { key: string; total: number; nan: number; plotted: number; steps: number[]; values: WireNumber[] }
 export interface MetricsResponse { runId: number; maxPoints: number; series: Series[] }
 export interface EvalCurve { protocol: string; fold: string; kind: 'roc' | 'cmc'; total: number; x: number[]; y: number[] }
 export interface RoutingRow { protocol: string; fold: string; block: string; modality: string; expert: number; count: number }

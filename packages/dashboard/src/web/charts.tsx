@@ -5,14 +5,17 @@ import { useMemo, useState } from 'react';
 import {
   Area, CartesianGrid, ComposedChart, ErrorBar, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis,
 } from 'recharts';
-import type { CurveGroup, EvalCurve, ParallelRun, RoutingRow } from './api.ts';
+import type { CurveGroup, EvalCurve, ParallelRun, RoutingRow, WireNumber } from './api.ts';
 import { fmtNumber, niceAxis, PALETTE, probit, routingNmi, smooth, textOn, tickFormatter } from './format.ts';
 import { compareBlocks, compareModalities } from '@ssmb/trainer/display-order';
 
 export interface LineSeries {
   name: string;
   steps: number[];
-  values: number[];
+  /** As the API sends them: +-Infinity as strings (not drawn, counted under the chart). */
+  values: WireNumber[];
+  /** NaN points the series holds besides (the API counts them; not drawn, counted under the chart). */
+  nan?: number;
   color?: string;
 }
 
@@ -37,8 +40,14 @@ export function CurveChart({ series, smoothing, yLabel, xLabel = 'step', height 
   series: LineSeries[]; smoothing: number; yLabel: string; xLabel?: string; height?: number; testId?: string; percent?: boolean;
 }) {
   const scale = percent ? 100 : 1;
-  const axis = useMemo(() => niceAxis(series.flatMap((s) => s.values.map((v) => v * scale))), [series, scale]);
-  const x = useMemo(() => stepAxis(series.flatMap((s) => [s.steps[0], s.steps[s.steps.length - 1]]).filter((v) => v !== undefined)), [series]);
+  // A line has no point at +-Infinity: such points (and NaN ones) are left out of the line and counted below it.
+  const finite = useMemo(() => series.map((s) => {
+    const keep = s.values.map((v) => Number.isFinite(Number(v)));
+    return { ...s, steps: s.steps.filter((_, i) => keep[i]), values: s.values.map(Number).filter((_, i) => keep[i]), skipped: keep.filter((k) => !k).length + (s.nan ?? 0) };
+  }), [series]);
+  const skipped = finite.reduce((a, s) => a + s.skipped, 0);
+  const axis = useMemo(() => niceAxis(finite.flatMap((s) => s.values.map((v) => v * scale))), [finite, scale]);
+  const x = useMemo(() => stepAxis(finite.flatMap((s) => [s.steps[0], s.steps[s.steps.length - 1]]).filter((v) => v !== undefined)), [finite]);
   const fmt = tickFormatter(axis.ticks);
   return (
     <div data-testid={testId} className="chart">
@@ -49,7 +58,7 @@ export function CurveChart({ series, smoothing, yLabel, xLabel = 'step', height 
           <YAxis type="number" domain={axis.domain} ticks={axis.ticks} tick={AXIS} width={58} tickFormatter={fmt} label={yTitle(yLabel)} allowDataOverflow />
           <Tooltip formatter={(v) => fmtNumber(v)} labelFormatter={(l) => `${xLabel} ${l}`} isAnimationActive={false} />
           {series.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} itemSorter={null} />}
-          {series.map((s, i) => {
+          {finite.map((s, i) => {
             const color = s.color ?? PALETTE[i % PALETTE.length];
             const sm = smooth(s.values, smoothing);
             return [
@@ -63,6 +72,11 @@ export function CurveChart({ series, smoothing, yLabel, xLabel = 'step', height 
           })}
         </LineChart>
       </ResponsiveContainer>
+      {skipped > 0 && (
+        <div className="warn-text small" data-testid="points-not-drawn" title="a line has no point at NaN or +-Infinity">
+          {finite.filter((s) => s.skipped > 0).map((s) => `${s.name}: ${s.skipped.toLocaleString('en-US')}`).join(', ')} point(s) not drawn (NaN or ±Infinity)
+        </div>
+      )}
     </div>
   );
 }

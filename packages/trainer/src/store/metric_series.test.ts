@@ -32,9 +32,9 @@ afterAll(() => {
 describe('metricSeries (SQL downsampling)', () => {
   it('returns short series unchanged', () => {
     expect(store.metricSeries(run, 'short', 100)).toEqual({
-      steps: Array.from({ length: 10 }, (_, i) => i * 3), values: Array.from({ length: 10 }, (_, i) => i * 2), total: 10,
+      steps: Array.from({ length: 10 }, (_, i) => i * 3), values: Array.from({ length: 10 }, (_, i) => i * 2), total: 10, nan: 0,
     });
-    expect(store.metricSeries(run, 'missing', 100)).toEqual({ steps: [], values: [], total: 0 });
+    expect(store.metricSeries(run, 'missing', 100)).toEqual({ steps: [], values: [], total: 0, nan: 0 });
   });
 
   it('keeps at most maxPoints, the first and last points, and every bucket extreme', () => {

@@ -968,11 +968,12 @@ export class RunStore implements RunStoreApi {
       throw new RangeError(`metricSeries: maxPoints must be an integer >= 4, received ${maxPoints}`);
     }
     // The count is kept in metrics_latest and the step range comes from two index seeks: no scan here.
-    const [total, lo, hi] = this.stmt(
+    const [total, nan, lo, hi] = this.stmt(
       `SELECT (SELECT points FROM metrics_latest WHERE run_id = @run AND key = @key),
+              (SELECT count(*) FROM metrics WHERE run_id = @run AND key = @key AND value IS NULL),
               (SELECT min(step) FROM metrics WHERE run_id = @run AND key = @key AND value IS NOT NULL),
               (SELECT max(step) FROM metrics WHERE run_id = @run AND key = @key AND value IS NOT NULL)`,
-    ).raw(true).get({ run: runId, key }) as [number | null, number, number];
+    ).raw(true).get({ run: runId, key }) as [number | null, number, number, number];
     const rows =
       (total ?? 0) <= maxPoints
         ? this.stmt('SELECT step, value FROM metrics WHERE run_id = ? AND key = ? AND value IS NOT NULL ORDER BY step').raw(true).all(runId, key)
@@ -983,7 +984,7 @@ export class RunStore implements RunStoreApi {
       steps.push(step);
       values.push(value);
     }
-    return { steps, values, total: total ?? 0 };
+    return { steps, values, total: total ?? 0, nan };
   }
 
   metricStepRange(runIds: number[], key: string): { lo: number; hi: number } | null {

@@ -112,6 +112,8 @@ export interface MetricSeries {
   values: number[];
   /** Non-NaN points the store holds for this series (before downsampling). */
   total: number;
+  /** NaN points it holds besides (never drawn: a chart says how many). */
+  nan: number;
 }
 
 /** Mean of one run's history per step bucket (the grouped-curves view averages these over runs). */

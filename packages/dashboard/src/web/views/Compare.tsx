@@ -201,7 +201,7 @@ export function CompareView({ ids, by }: { ids: number[]; by?: string }) {
           <CurveChart testId="compare-curves" smoothing={smoothing} yLabel={metricKey}
             series={withData.map((r) => {
               const s = curves.get(r.id)!.series[0];
-              return { name: label(r.id), steps: s.steps, values: s.values, color: color(data.runs.indexOf(r)) };
+              return { name: label(r.id), steps: s.steps, values: s.values, nan: s.nan, color: color(data.runs.indexOf(r)) };
             })} />
         )}
       </div>

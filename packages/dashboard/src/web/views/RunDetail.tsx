@@ -174,7 +174,7 @@ export function RunDetailView({ id }: { id: number }) {
           {data.convergence && <div className="small" data-testid="convergence">{convergenceText(data.convergence)}</div>}
           <div className="chart-grid">
             {specs.map((c) => {
-              const series: LineSeries[] = c.keys.flatMap((k) => (seriesByKey.get(k) ? [{ name: shortName(k), steps: seriesByKey.get(k)!.steps, values: seriesByKey.get(k)!.values }] : []));
+              const series: LineSeries[] = c.keys.flatMap((k) => (seriesByKey.get(k) ? [{ name: shortName(k), steps: seriesByKey.get(k)!.steps, values: seriesByKey.get(k)!.values, nan: seriesByKey.get(k)!.nan }] : []));
               const last = data.metricKeys.filter((k) => c.keys.includes(k.key));
               return (
                 <div key={c.id} className={c.wide ? 'wide' : ''} data-chart={c.id}>
