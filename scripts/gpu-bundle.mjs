@@ -10,7 +10,7 @@
 // --out: where ssmb-gpu-check.tar.xz is written (default dist/); --level: xz preset (default 9; tests use 0).
 // Needs a C compiler (cc), the Vulkan headers (Debian: libvulkan-dev), the Vulkan loader, tar and xz.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -103,6 +103,16 @@ export async function buildGpuBundle({ out = path.join(root, 'dist'), level = 9,
   mkdirSync(path.join(stage, ORT_BIN), { recursive: true });
   copyFileSync(path.join(ortDir, 'package.json'), path.join(stage, 'node_modules', 'onnxruntime-node', 'package.json'));
   for (const f of ['onnxruntime_binding.node', 'libonnxruntime.so.1']) copyFileSync(path.join(ortBin, f), path.join(stage, ORT_BIN, f));
+  // onnxruntime-node's JavaScript (and onnxruntime-common, which it requires) as installed: the engine's
+  // WebGPU adapter probe and placement count open a session in a child `node -e` that requires the package
+  // by its resolved path, outside check.js.
+  const js = (src) => !/\.(map|ts)$/.test(src);
+  cpSync(path.join(ortDir, 'dist'), path.join(stage, 'node_modules', 'onnxruntime-node', 'dist'), { recursive: true, filter: js });
+  // its package.json is not an export: the package root is two folders above its CommonJS entry (dist/cjs/index.js)
+  const commonDir = path.resolve(path.dirname(createRequire(path.join(ortDir, 'package.json')).resolve('onnxruntime-common')), '..', '..');
+  mkdirSync(path.join(stage, 'node_modules', 'onnxruntime-common'), { recursive: true });
+  copyFileSync(path.join(commonDir, 'package.json'), path.join(stage, 'node_modules', 'onnxruntime-common', 'package.json'));
+  cpSync(path.join(commonDir, 'dist', 'cjs'), path.join(stage, 'node_modules', 'onnxruntime-common', 'dist', 'cjs'), { recursive: true, filter: js });
   // files core reads beside its modules (import.meta.dirname is check.js's folder in the bundle)
   copyFileSync(path.join(root, 'packages', 'core', 'src', 'weights', 'onnx', 'onnx.proto'), path.join(stage, 'onnx.proto'));
   const wasmDir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');

@@ -420,9 +420,14 @@ describe('dashboard in chromium', () => {
       }
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      for (const view of ['#/runs', `#/runs/${ids[0]}`, `#/compare?ids=${ids.join(',')}`]) {
+      // The runs list grouped (its default; the experiment's name with its markup is in its filter) and one row per run.
+      const views: Array<[string, string]> = [
+        ['#/runs', '1 of 1 groups · 2 runs'], ['#/runs?group=none', 'run1 <img src=x'],
+        [`#/runs/${ids[0]}`, 'run1 <img src=x'], [`#/compare?ids=${ids.join(',')}`, 'run1 <img src=x'],
+      ];
+      for (const [view, text] of views) {
         await page.goto(`${xssBase}/${view}`);
-        await page.getByText(`run1 <img src=x`, { exact: false }).first().waitFor().catch(async (err) => {
+        await page.getByText(text, { exact: false }).first().waitFor().catch(async (err) => {
           throw new Error(`${view}: ${(err as Error).message.split('\n')[0]}\n${(await page.locator('body').innerText()).slice(0, 1500)}`);
         });
         expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), view).toBeUndefined();

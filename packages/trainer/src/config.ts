@@ -79,8 +79,8 @@ const EvalConfig = z.strictObject({
    *  the model on onnxruntime-node (routing from the graph's routing outputs, threads/provider of `train`);
    *  auto = onnxruntime when it loads, else tfjs (the reason is logged and tagged). */
   engine: z.enum(['auto', 'tfjs', 'onnxruntime']).default('auto'),
-  /** onnxruntime execution provider of evaluation (same values as train.provider); unset = train.provider. */
-  provider: z.string().min(1).optional(),
+  /** onnxruntime execution provider of evaluation (same values as train.provider); null = train.provider. */
+  provider: z.string().min(1).nullable().default(null),
 });
 
 const TrainConfig = z.strictObject({

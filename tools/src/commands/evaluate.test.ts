@@ -175,7 +175,7 @@ describe('ssmb pretrain / evaluate / launch --work', () => {
 
   it('fails with the message when the dataset root is missing, and marks the run failed', async () => {
     await expect(ssmb('evaluate', '--store', file, '--quiet', ...sets([...tiny, 'dataset.root=/missing/root', 'method=baseline']))).rejects.toThrow(
-      /run \d+ failed: dataset root \/missing\/root does not exist/,
+      /run \d+ failed: run \d+: on host \S+, dataset\.root \/missing\/root does not exist/,
     );
     await expect(ssmb('evaluate', '--store', file, '--quiet', ...sets([...tiny, `dataset.root=${root}`]))).rejects.toThrow(/needs the trained model: pass --checkpoint/);
     const store = RunStore.open(file);

@@ -319,7 +319,7 @@ describe.skipIf(!!reason)('a real Slurm cluster on this machine', () => {
       const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 180_000))]);
       mark(`reproduce exited ${code}`);
       expect(code, logs()).toBe(0);
-      expect(out).toMatch(new RegExp(`no worker is left and run ${last} is held by ${hostname()}:\\d+:\\w+ \\(its lease runs out in \\d+ s\\): waiting`));
+      expect(out).toMatch(new RegExp(`no worker is left and run ${last} is held by ${hostname()}:\\d+:\\w+~[\\w-]+ \\(its lease runs out in \\d+ s\\): waiting`));
       const jobs = [...out.matchAll(/submitted Slurm array job (\d+)/g)].map((m) => m[1]);
       expect(jobs, out).toHaveLength(2); // the first, and one for the run once its lease ran out: none wasted before
       expect(out).not.toMatch(/INCOMPLETE/);

@@ -54,7 +54,7 @@ case $runtime in
     ;;
   bundled)
     export GPU_CHECK_RUNTIME="the bundled glibc $bundled (this machine's: ${host:-none found})"
-    export GPU_CHECK_LOADER="$here/lib/ld-linux-x86-64.so.2" GPU_CHECK_LIBRARY_PATH="$vk:$here/lib"
+    export GPU_CHECK_LOADER="$here/lib/ld-linux-x86-64.so.2" GPU_CHECK_LIBRARY_PATH="$vk:$here/lib" GPU_CHECK_NODE="$here/node"
     set -- "$GPU_CHECK_LOADER" --library-path "$GPU_CHECK_LIBRARY_PATH" "$here/node" "$here/check.js" "$@"
     ;;
   *) echo "ssmb-gpu-check: SSMB_GPU_CHECK_RUNTIME is '$runtime'; expected bundled or host" >&2; exit 2 ;;

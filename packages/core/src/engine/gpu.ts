@@ -108,6 +108,16 @@ export function ensureRuntimeDir(env: NodeJS.ProcessEnv = process.env): void {
   if (!env.XDG_RUNTIME_DIR) env.XDG_RUNTIME_DIR = os.tmpdir();
 }
 
+/**
+ * The command that starts this process's node again, for a child `node -e`: a node the GPU check bundle
+ * started through its own dynamic loader (run.sh exports GPU_CHECK_LOADER, GPU_CHECK_LIBRARY_PATH and
+ * GPU_CHECK_NODE) has the loader as its process.execPath, so the child goes through the same loader.
+ */
+export function nodeCommand(args: string[], env: NodeJS.ProcessEnv = process.env): [string, string[]] {
+  const { GPU_CHECK_LOADER: loader, GPU_CHECK_LIBRARY_PATH: libs, GPU_CHECK_NODE: node } = env;
+  return loader && node ? [loader, ['--library-path', libs ?? '', node, ...args]] : [process.execPath, args];
+}
+
 /** Whether onnxruntime's WebGPU provider gets an adapter, asked in a child process (Dawn keeps its
  *  instance for the life of a process, so a probe with other drivers must not run in this one).
  *  `env` is the child's environment (e.g. VK_DRIVER_FILES limited to hardware drivers). */
@@ -118,7 +128,7 @@ ort.InferenceSession.create(Buffer.from(process.env.SSMB_PROBE_MODEL, 'base64'),
   .then(() => { process.stdout.write('ADAPTER OK\\n'); process.exit(0); })
   .catch((e) => { process.stdout.write('ADAPTER FAILED ' + String(e && e.message || e).split('\\n')[0] + '\\n'); process.exit(3); });`;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-e', code], {
+    const child = spawn(...nodeCommand(['-e', code]), {
       env: { ...env, XDG_RUNTIME_DIR: env.XDG_RUNTIME_DIR || os.tmpdir(), SSMB_PROBE_MODEL: Buffer.from(probeWebGpuModel()).toString('base64') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { nodeCommand } from './gpu.ts';
 
 export interface Placement {
   /** nodes per provider name as onnxruntime writes it (CPUExecutionProvider, WebGpuExecutionProvider, ...) */
@@ -61,7 +62,7 @@ ort.InferenceSession.create(fs.readFileSync(${JSON.stringify(file)}), { executio
   .then(() => { fs.writeSync(2, 'SESSION OPENED\\n'); process.exit(0); }, (e) => { fs.writeSync(2, 'SESSION FAILED ' + String(e && e.message || e).split('\\n')[0] + '\\n'); process.exit(3); });`;
   try {
     const { log, code: exit, signal } = await new Promise<{ log: string; code: number | null; signal: string | null }>((resolve) => {
-      const child = spawn(process.execPath, ['-e', code], { env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR || os.tmpdir() }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(...nodeCommand(['-e', code]), { env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR || os.tmpdir() }, stdio: ['ignore', 'pipe', 'pipe'] });
       const chunks: Buffer[] = [];
       child.stdout.on('data', (d: Buffer) => chunks.push(d));
       child.stderr.on('data', (d: Buffer) => chunks.push(d));

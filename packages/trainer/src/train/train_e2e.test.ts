@@ -120,7 +120,7 @@ describe('end to end on a tiny synthetic dataset (wasm)', () => {
     const unknownFold = launchRun(store, tinyConfig(root, ['dataset.fold=9']), { experiment: 'bad' });
     const s = await work();
     expect(s.failed.map((f) => f.id)).toEqual([missing, unknownProtocol, unknownFold]);
-    expect(store.getRun(missing)!.error).toMatch(/dataset root \/nonexistent\/data does not exist/);
+    expect(store.getRun(missing)!.error).toMatch(/dataset\.root \/nonexistent\/data does not exist/);
     expect(store.getRun(unknownProtocol)!.error).toMatch(/unknown protocol 'nope'/);
     expect(store.getRun(unknownFold)!.error).toMatch(/has no fold '9'/);
     expect(store.listRuns({ status: 'completed' })).toHaveLength(done);
