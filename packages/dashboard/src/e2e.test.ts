@@ -384,11 +384,7 @@ describe('dashboard in chromium', () => {
   });
 
   it('NaN and +-Infinity points of a curve are left out of its line and counted under it', async () => {
-    mkdirSync(path.join(root, 'nonfinite'));
-    const store = RunStore.open(path.join(root, 'nonfinite', 'runs.sqlite'));
-    const srv2 = await buildServer({ store, webRoot: WEB_OUT, pollMs: 200, tablesDir: null });
-    const url = await srv2.app.listen({ host: '127.0.0.1', port: 0 });
-    try {
+    await withOwnStore('nonfinite', async (store, url) => {
       const id = store.createRun({ experiment: 'nonfinite', kind: 'noop', config: {}, seed: 1, name: 'diverged' });
       store.logMetrics(id, [1, Number.NaN, Number.POSITIVE_INFINITY, 2, Number.NEGATIVE_INFINITY, 3].map((value, step) => ({ key: 'loss', step, value })));
       const errors: string[] = [];
@@ -396,20 +392,11 @@ describe('dashboard in chromium', () => {
       await page.goto(`${url}/#/runs/${id}`);
       await expect(page.getByTestId('points-not-drawn').first().innerText()).resolves.toBe('loss (total): 3 point(s) not drawn (NaN or ±Infinity)');
       expect(errors).toEqual([]);
-    } finally {
-      await page.goto('about:blank'); // ends the page's event stream, which would hold the server open
-      await srv2.app.close();
-      store.close();
-    }
+    });
   });
 
   it('Names, tags and metric keys holding markup are shown as text on every view, never run', async () => {
-    // Its own store: the seeded one's counts are asserted above.
-    mkdirSync(path.join(root, 'xss'));
-    const store = RunStore.open(path.join(root, 'xss', 'runs.sqlite'));
-    const xss = await buildServer({ store, webRoot: WEB_OUT, pollMs: 200, tablesDir: null });
-    const xssBase = await xss.app.listen({ host: '127.0.0.1', port: 0 });
-    try {
+    await withOwnStore('xss', async (store, xssBase) => {
       const evil = (n: number) => `<img src=x onerror="window.__xss=${n}"><script>window.__xss=${n + 1}</script>`;
       const ids = [1, 2].map((i) =>
         store.createRun({ experiment: `exp ${evil(10)}`, kind: 'noop', config: { note: evil(20) }, seed: i, name: `run${i} ${evil(30)}` }),
@@ -435,10 +422,20 @@ describe('dashboard in chromium', () => {
       }
       await expect(page.locator('body').innerText()).resolves.toContain('window.__xss=31');
       expect(errors).toEqual([]);
-    } finally {
-      await page.goto('about:blank'); // ends the page's event stream, which would hold the server open
-      await xss.app.close();
-      store.close();
-    }
+    });
   });
 });
+
+/** A test on its own store and server (the seeded store's counts are asserted above); `url` is the server's. */
+async function withOwnStore(name: string, fn: (store: RunStore, url: string) => Promise<void>): Promise<void> {
+  mkdirSync(path.join(root, name));
+  const store = RunStore.open(path.join(root, name, 'runs.sqlite'));
+  const own = await buildServer({ store, webRoot: WEB_OUT, pollMs: 200, tablesDir: null });
+  try {
+    await fn(store, await own.app.listen({ host: '127.0.0.1', port: 0 }));
+  } finally {
+    await page.goto('about:blank'); // ends the page's event stream, which would hold the server open
+    await own.app.close();
+    store.close();
+  }
+}

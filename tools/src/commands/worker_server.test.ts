@@ -62,11 +62,7 @@ describe('ssmb worker --server', () => {
     const store = RunStore.open(file);
     const STEPS = 3000;
     const ids = [1, 2].map((seed) => launchRun(store, resolveConfig({ sets: [`steps=${STEPS}`, 'checkpointEvery=500', `seed=${seed}`] }), { experiment: 'restart', kind: 'noop' }));
-    const start = async (port = 0): Promise<DashboardServer> => {
-      const srv = await buildServer({ store, token: TOKEN, webRoot: path.join(dir, 'no-web'), pollMs: 60_000, staleGraceMs: 60_000 });
-      await srv.app.listen({ host: '127.0.0.1', port });
-      return srv;
-    };
+    const start = (port = 0) => startServer(store, port);
     let srv = await start();
     const port = (srv.app.server.address() as AddressInfo).port;
     const url = `http://127.0.0.1:${port}`;
@@ -148,6 +144,13 @@ async function replay(url: string, buffer: string): Promise<string> {
   return out.join('\n');
 }
 
+/** A tracking server on `store`; a restart passes the port it had. */
+async function startServer(store: RunStore, port = 0): Promise<DashboardServer> {
+  const srv = await buildServer({ store, token: TOKEN, webRoot: path.join(dir, 'no-web'), pollMs: 60_000, staleGraceMs: 60_000 });
+  await srv.app.listen({ host: '127.0.0.1', port });
+  return srv;
+}
+
 describe('a worker that died with writes in its buffer', () => {
   it('`ssmb worker --replay DIR` delivers them under their own lease (every step once); a second replay finds nothing; a folder a live worker uses is refused', async () => {
     const file = path.join(dir, 'replay', 'runs.sqlite');
@@ -155,11 +158,7 @@ describe('a worker that died with writes in its buffer', () => {
     const store = RunStore.open(file);
     const STEPS = 100_000;
     const id = launchRun(store, noop(STEPS, 1000), { experiment: 'replay', kind: 'noop' });
-    const start = async (port = 0): Promise<DashboardServer> => {
-      const srv = await buildServer({ store, token: TOKEN, webRoot: path.join(dir, 'no-web'), pollMs: 60_000, staleGraceMs: 60_000 });
-      await srv.app.listen({ host: '127.0.0.1', port });
-      return srv;
-    };
+    const start = (port = 0) => startServer(store, port);
     let srv = await start();
     const port = (srv.app.server.address() as AddressInfo).port;
     const url = `http://127.0.0.1:${port}`;
