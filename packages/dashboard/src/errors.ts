@@ -28,7 +28,7 @@ export const ERRORS = {
     status: 401,
     message: 'This request needs the token printed when `ssmb dashboard` started: send it as "Authorization: Bearer <token>" (the page has a token field).',
   },
-  TOKEN_INVALID: { status: 401, message: 'The token does not match: use the one printed when `ssmb dashboard` started (or given with --token).' },
+  TOKEN_INVALID: { status: 401, message: 'The token does not match: use the one printed when `ssmb dashboard` started (or the fixed one it was given in SSMB_TOKEN or --token-file).' },
   WORKER_CREDENTIAL_REQUIRED: {
     status: 401,
     message:
