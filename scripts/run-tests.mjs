@@ -23,6 +23,9 @@ const args = ['nx', 'run-many', '-t', 'test', '--output-style=stream', '--nxBail
 const nx = spawnSync('npx', args, { cwd: root, env, stdio: 'inherit' });
 
 let passed = 0, failed = 0, skipped = 0;
+// Every failed test by name, with its first message line, just above the totals: a CI log keeps only
+// its tail, and a failure that does not say which test it was cannot be chased.
+const failures = [];
 const reports = existsSync(resultsDir) ? readdirSync(resultsDir).filter((f) => f.endsWith('.json')) : [];
 for (const file of reports) {
   const report = JSON.parse(readFileSync(path.join(resultsDir, file), 'utf8'));
@@ -31,8 +34,23 @@ for (const file of reports) {
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   // A suite that failed to load has no tests inside it: count it as a failure so it is not silent.
   for (const suite of report.testResults ?? []) {
-    if (suite.status === 'failed' && (suite.assertionResults ?? []).length === 0) failed += 1;
+    const file = path.relative(root, suite.name ?? '');
+    if (suite.status === 'failed' && (suite.assertionResults ?? []).length === 0) {
+      failed += 1;
+      failures.push(`${file}: the file failed to load: ${firstLine(suite.message)}`);
+    }
+    for (const t of suite.assertionResults ?? []) {
+      if (t.status === 'failed') failures.push(`${file} > ${t.fullName ?? t.title}: ${firstLine((t.failureMessages ?? [])[0])}`);
+    }
   }
+}
+function firstLine(message) {
+  const line = String(message ?? '').split('\n').find((l) => l.trim() !== '') ?? '(no message)';
+  return line.replace(/\u001b\[[0-9;]*m/g, '').slice(0, 400);
+}
+if (failures.length > 0) {
+  console.log(`\nFailed tests (${failures.length}):`);
+  for (const f of failures) console.log(`  ${f}`);
 }
 const nxFailed = nx.status !== 0;
 if (nxFailed && failed === 0) failed = 1; // nx itself failed (typecheck, missing report): never report green

@@ -1,4 +1,4 @@
-// Engine benchmark (issue 14; a script, not a test): the same work on every engine, side by side, in one
+// Engine benchmark (a script, not a test): the same work on every engine, side by side, in one
 // run, with the ratios to a PyTorch reference measured on this machine in the same run.
 //   work: IResNet-18, 112x112, batch 16 (= 8 pairs), SSMB N=4 at stem/layer1/layer2 ('style'),
 //   - inference: frozen backbone forward (teacher/evaluation), and backbone + SSMB (the SSMB share);

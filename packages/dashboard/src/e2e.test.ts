@@ -67,7 +67,7 @@ beforeAll(async () => {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
   });
   page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(45_000); // CI runs the packages side by side on 2 cores: Chromium can be slow, not wrong
 });
 
 afterAll(async () => {

@@ -74,7 +74,7 @@ beforeAll(async () => {
   base = await srv.app.listen({ host: '127.0.0.1', port: 0 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'] });
   page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(45_000); // CI runs the packages side by side on 2 cores: Chromium can be slow, not wrong
 });
 
 afterAll(async () => {

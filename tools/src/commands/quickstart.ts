@@ -72,7 +72,7 @@ export interface QuickstartResult extends ReproduceResult {
   weights: string;
   findings: string[];
   routingText: string;
-  /** Issue 14's convergence criterion over the grid's SSMB runs (the fixed-pair loss estimate, train.lossEvery) */
+  /** The convergence criterion over the grid's SSMB runs (the fixed-pair loss estimate, train.lossEvery) */
   convergence: ConvergenceSummary;
   /** what the quickstart printed about it */
   convergenceText: string[];
@@ -418,7 +418,7 @@ export async function runQuickstart(opts: QuickstartOptions = {}): Promise<Quick
   }
   const convergenceText = formatConvergence(convergence, res.runs.filter((r) => r.config.method === 'ssmb').map((r) => r.config.train.lossPairs));
   log('');
-  log('Convergence (issue 14: under 5% change over the last fifth of training):');
+  log('Convergence (under 5% change over the last fifth of training):');
   for (const l of convergenceText) log(`  ${l}`);
   let ablation: QuickstartResult['ablation'];
   if (opts.ablation) {

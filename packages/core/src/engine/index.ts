@@ -1,4 +1,4 @@
-// The onnxruntime training engine (issue 14): SSMB training and embeddings on onnxruntime-node, graphs
+// The onnxruntime training engine: SSMB training and embeddings on onnxruntime-node, graphs
 // built with core's ONNX builder and differentiated by the op table (ops/, one file per op).
 export { registerOp, getOp, listOps, DEFAULT_VJP_OPTIONS, type OpDef, type GradContext, type ShapeContext, type ValueType, type VjpOptions } from './op_registry.ts';
 export { deriveVjp, inferTypes, type Vjp, type VjpRequest, type VjpSeed } from './vjp.ts';

@@ -182,7 +182,7 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     ]);
     const metricKeys = Object.values(latest).map((m) => ({ ...m, group: metricGroup(m.key), better: metricBetter(m.key), unit: metricUnit(m.key) }));
     const run = record!;
-    // Issue 14's criterion for an SSMB training run: the fixed-pair loss change over the last fifth (with why
+    // The convergence criterion for an SSMB training run: the fixed-pair loss change over the last fifth (with why
     // when it cannot be measured) and the minibatch figure beside it; null for runs that train no SSMB.
     const steps = Number((run.config as { steps?: unknown }).steps);
     const convergence = run.kind === 'train' && run.method === 'ssmb' && Number.isInteger(steps) && steps > 0 ? await runConvergence(store, id, steps) : null;

@@ -62,7 +62,7 @@ export interface MetricSummary {
   falseAccepts: number | null; fewFalseAccepts: boolean;
 }
 export interface FileRow { runId: number; kind: string; storedPath: string; step: number | null; createdAt: number }
-/** The trainer's runConvergence (train/convergence.ts): issue 14's criterion for an SSMB training run. */
+/** The trainer's runConvergence (train/convergence.ts): the convergence criterion for an SSMB training run. */
 export interface RunConvergenceInfo { totalSteps: number; threshold: number; fixed: FixedLossChange; minibatch: MinibatchLossChange }
 export interface RunResponse {
   run: RunSummary & { config: unknown; params: Record<string, string> };

@@ -158,7 +158,7 @@ export function fmtExecutor(r: { launcher: string | null; launcherJob: string | 
 }
 
 /**
- * The run page's convergence line (issue 14: under 5% change of the loss over the last fifth of training),
+ * The run page's convergence line (under 5% change of the loss over the last fifth of training),
  * from the fixed-pair estimate, the minibatch figure beside it; a run that cannot be measured says why.
  */
 export function convergenceText(c: RunConvergenceInfo): string {

@@ -1,4 +1,4 @@
-// Has a run trained to convergence? Issue 14's criterion: the loss over the last fifth of training changes
+// Has a run trained to convergence? The criterion: the loss over the last fifth of training changes
 // by less than 5%. Measured on the fixed-pair estimate (metric loss/fixed, train.lossEvery): the relative
 // change |L(T) - L(t0)| / |L(t0)| between the estimate at the start of the last fifth (the last one at or
 // before step 0.8 T) and the one at the last step T. Both evaluate the same pairs, so the change is the
@@ -8,7 +8,7 @@
 // A run where either cannot be measured says why; nothing is dropped from a summary.
 import { TRAIN_METRICS } from '../metric_keys.ts';
 
-/** Under this relative change over the last fifth a run counts as trained to convergence (issue 14). */
+/** Under this relative change over the last fifth a run counts as trained to convergence. */
 export const CONVERGENCE_THRESHOLD = 0.05;
 
 export interface StepValue {

@@ -1,0 +1,42 @@
+// Where the project's issue tracker leaks into what users and readers see: an issue number in a printed line,
+// a docstring or a document means nothing to someone who never saw that tracker. Comments say why, with
+// the reason itself, and docs cite docs/<name>.md sections instead.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+export interface TrackerRef {
+  /** file relative to the repository root, and 1-based line */
+  file: string;
+  line: number;
+  text: string;
+}
+
+const SKIP_DIRS = new Set(['node_modules', 'dist', '.git', '.ssmb', '.nx', 'coverage', '.test-results', 'img']);
+const SCANNED = /\.(ts|tsx|mjs|js|py|md|ya?ml|sh)$/;
+// the word issue or issues with a number after it (a # allowed), or a number after # in parentheses
+const PATTERN = /\bissues? ?#?\d+\b|\(#\d+\)/i;
+
+/** Source, test, docs and config files under the repository root (relative paths, sorted). */
+export function trackerScanFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const name of readdirSync(path.join(root, rel)).sort()) {
+      if (SKIP_DIRS.has(name) || name.startsWith('.') && name !== '.ci') continue;
+      const r = rel ? `${rel}/${name}` : name;
+      if (statSync(path.join(root, r)).isDirectory()) walk(r);
+      else if (SCANNED.test(name) || rel === '.ci') out.push(r);
+    }
+  };
+  walk('');
+  return out;
+}
+
+export function findTrackerRefs(root: string, files = trackerScanFiles(root)): TrackerRef[] {
+  const found: TrackerRef[] = [];
+  for (const file of files) {
+    readFileSync(path.join(root, file), 'utf8').split('\n').forEach((text, i) => {
+      if (PATTERN.test(text)) found.push({ file, line: i + 1, text: text.trim().slice(0, 200) });
+    });
+  }
+  return found;
+}
