@@ -5,7 +5,7 @@
 // protocols' (image/align.ts): this module only finds the points. The trainer hands `detectFaces` to the
 // protocols loader as its optional landmarker (protocols depends on nothing here; see docs/architecture.md).
 import { tf } from '../tf.ts';
-import { faceApi } from '../weights/package_reference.ts';
+import { faceApi } from '../models/face_api_package.ts';
 import { packageFile, readTfjsWeights } from '../weights/tfjs_weights.ts';
 
 export type Point = [number, number];

@@ -102,6 +102,16 @@ export type PretrainedConverter = (tensors: Map<string, PlainTensor>, source: st
   unused: { name: string; reason: string }[];
 };
 
+/** The package's OWN implementation of a pre-trained backbone, run on the same tf engine: what our
+ *  re-implementation is checked against (tests, `import-weights --verify`). */
+export interface PackageReference {
+  /** what runs: e.g. "face-api 1.7.15 FaceRecognitionNet" */
+  readonly label: string;
+  /** pixels [B,S,S,3] RGB 0..255 -> descriptor [B,E] (the package's network with its own preprocessing) */
+  embed(pixels: tf.Tensor4D): Promise<Float32Array>;
+  dispose(): void;
+}
+
 export interface BackboneMeta {
   family: string;
   description: string;
@@ -109,7 +119,11 @@ export interface BackboneMeta {
   embeddingSize: number;
   taps: readonly TapInfo[];
   /** pre-trained weights shipped in an npm package (import-weights --family reads them) */
-  pretrained?: WeightsSourceInfo & { convert: PretrainedConverter };
+  pretrained?: WeightsSourceInfo & {
+    convert: PretrainedConverter;
+    /** builds the package's own network from the weights file (its tfjs JSON), when the package has one */
+    reference?: (json: string) => Promise<PackageReference>;
+  };
   /** Large models only: config overrides (family keys) the registry property test uses for its
    *  forward / gradient / ONNX checks (the full-size model is still built and checked against this meta).
    *  Absent = every check at full size. */

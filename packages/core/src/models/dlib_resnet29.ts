@@ -26,12 +26,15 @@ import type { OnnxGraphBuilder } from '../weights/onnx/onnx_graph_builder.ts';
 import { emitChannelAffine, emitConv, emitNativeInput, emitZeroPadEnd } from '../weights/onnx/onnx_layers.ts';
 import {
   checkBackboneInput, registerBackbone, registerBackboneFamily,
-  type Backbone, type BackboneForwardOptions, type CreateBackboneOptions, type EmitOnnxOptions,
-  type InputContract, type PretrainedConverter, type TapInfo, type WeightsSourceInfo,
+  type BackboneForwardOptions, type CreateBackboneOptions, type EmitOnnxOptions,
+  type InputContract, type PackageReference, type PretrainedConverter, type TapInfo, type WeightsSourceInfo,
 } from './backbone.ts';
 import type { PlainTensor } from '../weights/onnx/insightface_layout.ts';
 import { FoldCache } from './fold_cache.ts';
 import { convOut, frozenConv, plainConv, type Activation, type ConvPad } from './frozen_ops.ts';
+import { BackboneBase } from './backbone_base.ts';
+import { faceApi } from './face_api_package.ts';
+import { readTfjsWeights } from '../weights/tfjs_weights.ts';
 import { ParamStore } from './param_store.ts';
 import { tappedForward, toNativeInput } from './tapped_forward.ts';
 
@@ -123,17 +126,17 @@ export function validateDlibConfig(cfg: unknown): DlibConfig {
   return { family: DLIB_FAMILY, name: (c.name as string | undefined) ?? DLIB_FAMILY };
 }
 
-export class DlibResNet29 implements Backbone {
+export class DlibResNet29 extends BackboneBase {
   readonly family = DLIB_FAMILY;
   readonly config: DlibConfig;
   readonly input = DLIB_INPUT;
   readonly embeddingSize = DLIB_EMBEDDING;
   readonly taps = DLIB_TAPS;
   readonly params: Map<string, tf.Variable>;
-  private frozenFlag = false;
   private readonly fold = new FoldCache<Folded>();
 
   constructor(config: Partial<DlibConfig> = {}, opts: Omit<CreateBackboneOptions, 'overrides'> = {}) {
+    super();
     this.config = validateDlibConfig(config);
     const store = new ParamStore(opts.seed ?? 0);
     const convLayer = (prefix: string, k: number, ci: number, co: number) => {
@@ -154,40 +157,11 @@ export class DlibResNet29 implements Backbone {
     this.setFrozen(opts.frozen ?? false);
   }
 
-  get name(): string {
-    return this.config.name;
-  }
-
-  get frozen(): boolean {
-    return this.frozenFlag;
-  }
-
-  setFrozen(frozen: boolean): void {
-    this.frozenFlag = frozen;
-    for (const v of this.params.values()) v.trainable = !frozen;
-  }
-
-  get trainableVariables(): tf.Variable[] {
-    return [...this.params.values()].filter((v) => v.trainable);
-  }
-
-  numParams(): number {
-    let n = 0;
-    for (const v of this.params.values()) n += v.size;
-    return n;
-  }
-
-  private p(name: string): tf.Variable {
-    const v = this.params.get(name);
-    if (!v) throw new Error(`dlib-resnet29: no parameter "${name}"`);
-    return v;
-  }
-
   /** One conv layer: folded weights when frozen, else conv + bias + scale from the variables. */
   private conv(h: tf.Tensor4D, prefix: string, strides: number, pad: ConvPad, act: Activation, f?: ConvLayer): tf.Tensor4D {
     if (f) return frozenConv(h, f.w, f.b, { strides, pad, act });
-    const z = plainConv(h, this.p(`${prefix}/conv/filters`) as tf.Tensor4D, this.p(`${prefix}/conv/bias`) as tf.Tensor1D, { strides, pad, act: 'linear' });
-    const s = tf.add(tf.mul(z, this.p(`${prefix}/scale/weights`)), this.p(`${prefix}/scale/biases`)) as tf.Tensor4D;
+    const z = plainConv(h, this.param(`${prefix}/conv/filters`) as tf.Tensor4D, this.param(`${prefix}/conv/bias`) as tf.Tensor1D, { strides, pad, act: 'linear' });
+    const s = tf.add(tf.mul(z, this.param(`${prefix}/scale/weights`)), this.param(`${prefix}/scale/biases`)) as tf.Tensor4D;
     return act === 'relu' ? tf.relu(s) : s;
   }
 
@@ -222,17 +196,17 @@ export class DlibResNet29 implements Backbone {
       return (h) => {
         const z = this.block(h, BLOCKS[last], f?.blocks[last]); // [B,2,2,256]
         const g = tf.mean(z, [1, 2]) as tf.Tensor2D; // [B,256]
-        return tf.matMul(g, this.p('fc') as tf.Tensor2D); // [B,128]
+        return tf.matMul(g, this.param('fc') as tf.Tensor2D); // [B,128]
       };
     });
   }
 
   private folded(): Folded {
     const foldLayer = (prefix: string): ConvLayer => {
-      const s = this.p(`${prefix}/scale/weights`);
+      const s = this.param(`${prefix}/scale/weights`);
       return {
-        w: tf.mul(this.p(`${prefix}/conv/filters`), s) as tf.Tensor4D, // [k,k,I,O] * [O]
-        b: tf.add(tf.mul(this.p(`${prefix}/conv/bias`), s), this.p(`${prefix}/scale/biases`)) as tf.Tensor1D,
+        w: tf.mul(this.param(`${prefix}/conv/filters`), s) as tf.Tensor4D, // [k,k,I,O] * [O]
+        b: tf.add(tf.mul(this.param(`${prefix}/conv/bias`), s), this.param(`${prefix}/scale/biases`)) as tf.Tensor1D,
       };
     };
     return this.fold.get(this.params, () => ({
@@ -245,7 +219,7 @@ export class DlibResNet29 implements Backbone {
   emitOnnx(b: OnnxGraphBuilder, x: string, opts: EmitOnnxOptions = {}): string {
     const tap = opts.afterTap ?? ((_t: string, v: string) => v);
     const data = (name: string) => {
-      const v = this.p(name);
+      const v = this.param(name);
       return { shape: v.shape, data: v.dataSync() as Float32Array };
     };
     const conv = (h: string, prefix: string, strides: number, pad: ConvPad, relu: boolean): string => {
@@ -290,10 +264,34 @@ export class DlibResNet29 implements Backbone {
     return b.op1('MatMul', [g, b.weight('fc', fc.shape, fc.data)]); // [B,128]
   }
 
-  dispose(): void {
+  override dispose(): void {
     this.fold.dispose();
-    for (const v of this.params.values()) v.dispose();
+    super.dispose();
   }
+}
+
+/** face-api's FaceRecognitionNet (its node-wasm bundle, on our @tensorflow/tfjs) loaded with the same file. */
+async function faceApiReference(json: string): Promise<PackageReference> {
+  const api = faceApi();
+  const { tensors } = readTfjsWeights(json);
+  const net = new api.FaceRecognitionNet();
+  net.loadFromWeightMap(Object.fromEntries([...tensors].map(([k, t]) => [k, tf.tensor(t.data, t.shape)])));
+  return {
+    label: `face-api ${api.version} FaceRecognitionNet`,
+    async embed(pixels) {
+      const images = tf.unstack(pixels); // face-api takes a list of [S,S,3] images
+      try {
+        const input = await api.toNetInput(images);
+        const y = tf.tidy(() => net.forwardInput(input) as tf.Tensor2D); // [B,128]
+        const out = (await y.data()) as Float32Array;
+        y.dispose();
+        return out;
+      } finally {
+        tf.dispose(images);
+      }
+    },
+    dispose: () => net.dispose(),
+  };
 }
 
 registerBackboneFamily({ family: DLIB_FAMILY, fromConfig: (config, opts) => new DlibResNet29(validateDlibConfig(config), opts) });
@@ -309,6 +307,6 @@ registerBackbone(DLIB_FAMILY, ({ overrides, ...opts }) => {
   input: DLIB_INPUT,
   embeddingSize: DLIB_EMBEDDING,
   taps: DLIB_TAPS,
-  pretrained: { ...DLIB_WEIGHTS_SOURCE, convert: convertDlibWeights },
+  pretrained: { ...DLIB_WEIGHTS_SOURCE, convert: convertDlibWeights, reference: faceApiReference },
 });
 

@@ -16,18 +16,21 @@
 //   mean over H,W                                                                   embedding [B,1024]
 // TF 'same' with stride 2 on an even side pads one pixel at the bottom/right only (kept exactly, also in
 // the ONNX export as explicit pads). Parameter names are the graph's own weight names.
-import { tf } from '../tf.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { tf, loadGraphModel } from '../tf.ts';
 import type { OnnxGraphBuilder } from '../weights/onnx/onnx_graph_builder.ts';
 import { emitChannelAffine, emitConv, emitNativeInput } from '../weights/onnx/onnx_layers.ts';
 import {
   checkBackboneInput, registerBackbone, registerBackboneFamily,
-  type Backbone, type BackboneForwardOptions, type CreateBackboneOptions, type EmitOnnxOptions, type InputContract,
-  type PretrainedConverter, type TapInfo, type WeightsSourceInfo,
+  type BackboneForwardOptions, type CreateBackboneOptions, type EmitOnnxOptions, type InputContract,
+  type PackageReference, type PretrainedConverter, type TapInfo, type WeightsSourceInfo,
 } from './backbone.ts';
 import type { PlainTensor } from '../weights/onnx/insightface_layout.ts';
 import { ARCFACE_TEMPLATE_112 } from './iresnet_config.ts';
 import { FoldCache } from './fold_cache.ts';
 import { frozenConv, plainConv, samePads } from './frozen_ops.ts';
+import { BackboneBase } from './backbone_base.ts';
 import { ParamStore } from './param_store.ts';
 import { tappedForward, toNativeInput } from './tapped_forward.ts';
 
@@ -110,17 +113,17 @@ export const convertFaceresWeights: PretrainedConverter = (tensors, source) => {
 
 interface Folded { dw: tf.Tensor4D[] } // depthwise kernels with their BN multiplier folded in
 
-export class FaceresMobileNet implements Backbone {
+export class FaceresMobileNet extends BackboneBase {
   readonly family = FACERES_FAMILY;
   readonly config: FaceresConfig;
   readonly input = FACERES_INPUT;
   readonly embeddingSize = FACERES_EMBEDDING;
   readonly taps = FACERES_TAPS;
   readonly params: Map<string, tf.Variable>;
-  private frozenFlag = false;
   private readonly fold = new FoldCache<Folded>();
 
   constructor(config: Partial<FaceresConfig> = {}, opts: Omit<CreateBackboneOptions, 'overrides'> = {}) {
+    super();
     this.config = validateFaceresConfig(config);
     const store = new ParamStore(opts.seed ?? 0);
     store.heNormal(STEM_W, [3, 3, 3, 32], 27);
@@ -139,35 +142,6 @@ export class FaceresMobileNet implements Backbone {
     this.setFrozen(opts.frozen ?? false);
   }
 
-  get name(): string {
-    return this.config.name;
-  }
-
-  get frozen(): boolean {
-    return this.frozenFlag;
-  }
-
-  setFrozen(frozen: boolean): void {
-    this.frozenFlag = frozen;
-    for (const v of this.params.values()) v.trainable = !frozen;
-  }
-
-  get trainableVariables(): tf.Variable[] {
-    return [...this.params.values()].filter((v) => v.trainable);
-  }
-
-  numParams(): number {
-    let n = 0;
-    for (const v of this.params.values()) n += v.size;
-    return n;
-  }
-
-  private p(name: string): tf.Variable {
-    const v = this.params.get(name);
-    if (!v) throw new Error(`faceres-mobilenet: no parameter "${name}"`);
-    return v;
-  }
-
   /** x [B,224,224,3] canonical -> descriptor [B,1024] (global mean of the last ReLU6 map). */
   forward(x: tf.Tensor4D, opts: BackboneForwardOptions = {}): tf.Tensor2D {
     checkBackboneInput(this, x);
@@ -175,19 +149,19 @@ export class FaceresMobileNet implements Backbone {
     const f = this.frozen ? this.folded() : undefined;
     const conv = f ? frozenConv : plainConv;
     return tappedForward(x, opts.tapHook, (run) => {
-      run.step((h) => conv(toNativeInput(h, this.input), this.p(STEM_W) as tf.Tensor4D, this.p(STEM_B) as tf.Tensor1D,
+      run.step((h) => conv(toNativeInput(h, this.input), this.param(STEM_W) as tf.Tensor4D, this.param(STEM_B) as tf.Tensor1D,
         { strides: 2, pad: 'same', act: 'relu6' })); // [B,112,112,32]
       run.tap('stem');
       BLOCK_CHANNELS.forEach((_, i) => {
         const k = i + 1;
         run.step((h) => {
           let d: tf.Tensor4D;
-          if (f) d = frozenConv(h, f.dw[i], this.p(dwBias(k)) as tf.Tensor1D, { strides: BLOCK_STRIDES[i], pad: 'same', act: 'relu6', depthwise: true });
+          if (f) d = frozenConv(h, f.dw[i], this.param(dwBias(k)) as tf.Tensor1D, { strides: BLOCK_STRIDES[i], pad: 'same', act: 'relu6', depthwise: true });
           else {
-            const z = tf.mul(tf.depthwiseConv2d(h, this.p(dwName(k)) as tf.Tensor4D, BLOCK_STRIDES[i], 'same'), this.p(dwMul(k)));
-            d = tf.relu6(tf.add(z, this.p(dwBias(k)))) as tf.Tensor4D;
+            const z = tf.mul(tf.depthwiseConv2d(h, this.param(dwName(k)) as tf.Tensor4D, BLOCK_STRIDES[i], 'same'), this.param(dwMul(k)));
+            d = tf.relu6(tf.add(z, this.param(dwBias(k)))) as tf.Tensor4D;
           }
-          return conv(d, this.p(pwName(k)) as tf.Tensor4D, this.p(pwBias(k)) as tf.Tensor1D, { strides: 1, pad: 'same', act: 'relu6' }); // [B,s,s,C_k]
+          return conv(d, this.param(pwName(k)) as tf.Tensor4D, this.param(pwBias(k)) as tf.Tensor1D, { strides: 1, pad: 'same', act: 'relu6' }); // [B,s,s,C_k]
         });
         const t = BLOCK_TAPS[k];
         if (t) run.tap(t);
@@ -198,7 +172,7 @@ export class FaceresMobileNet implements Backbone {
 
   private folded(): Folded {
     return this.fold.get(this.params, () => ({
-      dw: BLOCK_CHANNELS.map((_, i) => tf.mul(this.p(dwName(i + 1)), tf.reshape(this.p(dwMul(i + 1)), [1, 1, -1, 1])) as tf.Tensor4D),
+      dw: BLOCK_CHANNELS.map((_, i) => tf.mul(this.param(dwName(i + 1)), tf.reshape(this.param(dwMul(i + 1)), [1, 1, -1, 1])) as tf.Tensor4D),
     }), (v) => v.dw);
   }
 
@@ -206,7 +180,7 @@ export class FaceresMobileNet implements Backbone {
   emitOnnx(b: OnnxGraphBuilder, x: string, opts: EmitOnnxOptions = {}): string {
     const tap = opts.afterTap ?? ((_t: string, v: string) => v);
     const data = (name: string) => {
-      const v = this.p(name);
+      const v = this.param(name);
       return { shape: v.shape, data: v.dataSync() as Float32Array };
     };
     const zero = b.weight('relu6.min', [], Float32Array.of(0));
@@ -241,10 +215,35 @@ export class FaceresMobileNet implements Backbone {
     return b.op1('ReduceMean', [h], { axes: [2, 3], keepdims: 0 }); // [B,1024]
   }
 
-  dispose(): void {
+  override dispose(): void {
     this.fold.dispose();
-    for (const v of this.params.values()) v.dispose();
+    super.dispose();
   }
+}
+
+/** The package's tfjs graph model itself (tfjs-converter), fed upstream HSE_FaceRec_tf's preprocessing (BGR
+ *  minus the Caffe mean), as our model is. The Human library feeds that graph RGB x 255 instead, which
+ *  verifies worse on real faces: agreement with this reference is agreement with the graph, not with Human's
+ *  own descriptors. */
+async function graphModelReference(json: string): Promise<PackageReference> {
+  const model = JSON.parse(readFileSync(json, 'utf8'));
+  const shards = model.weightsManifest.flatMap((g: { paths: string[] }) => g.paths).map((p: string) => readFileSync(path.join(path.dirname(json), p)));
+  const bin = Buffer.concat(shards);
+  const g = await loadGraphModel(tf.io.fromMemory({
+    modelTopology: model.modelTopology, weightSpecs: model.weightsManifest.flatMap((w: { weights: unknown[] }) => w.weights),
+    weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.length),
+  }));
+  const mean = FACERES_INPUT.normalisation.mean; // BGR
+  return {
+    label: `tfjs graph model ${path.basename(json)} (global_pooling/Mean)`,
+    async embed(pixels) {
+      const y = tf.tidy(() => g.execute(tf.sub(tf.reverse(pixels, -1), tf.tensor1d(mean)), 'global_pooling/Mean') as tf.Tensor2D); // [B,1024]
+      const out = (await y.data()) as Float32Array;
+      y.dispose();
+      return out;
+    },
+    dispose: () => g.dispose(),
+  };
 }
 
 registerBackboneFamily({ family: FACERES_FAMILY, fromConfig: (config, opts) => new FaceresMobileNet(validateFaceresConfig(config), opts) });
@@ -260,5 +259,5 @@ registerBackbone(FACERES_FAMILY, ({ overrides, ...opts }) => {
   input: FACERES_INPUT,
   embeddingSize: FACERES_EMBEDDING,
   taps: FACERES_TAPS,
-  pretrained: { ...FACERES_WEIGHTS_SOURCE, convert: convertFaceresWeights },
+  pretrained: { ...FACERES_WEIGHTS_SOURCE, convert: convertFaceresWeights, reference: graphModelReference },
 });

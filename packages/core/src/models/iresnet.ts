@@ -18,8 +18,9 @@ import {
   halve, iresnetInput, iresnetTaps, IRESNET_FAMILY, TAP_NAMES, tapChannels, tapSpatial, validateIResNetConfig,
   type IResNetBackboneConfig, type IResNetConfig, type TapName,
 } from './iresnet_config.ts';
+import { BackboneBase } from './backbone_base.ts';
 import { ParamStore } from './param_store.ts';
-import { checkBackboneInput, type Backbone, type BackboneForwardOptions, type EmitOnnxOptions, type InputContract, type TapInfo } from './backbone.ts';
+import { checkBackboneInput, type BackboneForwardOptions, type EmitOnnxOptions, type InputContract, type TapInfo } from './backbone.ts';
 import type { OnnxGraphBuilder } from '../weights/onnx/onnx_graph_builder.ts';
 import { emitIResNet } from '../weights/onnx/iresnet_onnx_graph.ts';
 import { oursToInsightface } from '../weights/onnx/insightface_convert.ts';
@@ -40,7 +41,7 @@ interface Folded {
   headW: tf.Tensor2D; headWT: tf.Tensor2D; headB: tf.Tensor1D;
 }
 
-export class IResNet implements Backbone {
+export class IResNet extends BackboneBase {
   readonly family = IRESNET_FAMILY;
   readonly config: IResNetBackboneConfig;
   readonly params: Map<string, tf.Variable>;
@@ -51,10 +52,10 @@ export class IResNet implements Backbone {
   private readonly layers: IBasicBlock[][] = [];
   private readonly bn2: BatchNorm; private readonly fcW: tf.Variable; private readonly fcB: tf.Variable;
   private readonly features: BatchNorm;
-  private frozenFlag = false;
   private folded?: Folded;
 
   constructor(config: IResNetConfig, opts: IResNetOptions = {}) {
+    super();
     this.config = validateIResNetConfig(config);
     const c = this.config;
     const store = new ParamStore(opts.seed ?? 0);
@@ -82,7 +83,7 @@ export class IResNet implements Backbone {
     this.setFrozen(opts.frozen ?? false);
   }
 
-  get name(): string {
+  override get name(): string {
     return this.config.arch;
   }
 
@@ -90,26 +91,10 @@ export class IResNet implements Backbone {
     return this.config.embeddingSize;
   }
 
-  get frozen(): boolean {
-    return this.frozenFlag;
-  }
-
-  /** Frozen: no trainable variables, BN on running statistics (folded into the convs). */
-  setFrozen(frozen: boolean): void {
-    this.frozenFlag = frozen;
-    for (const [name, v] of this.params) {
-      v.trainable = !frozen && !name.includes('running_') && name !== 'features.weight';
-    }
-  }
-
-  get trainableVariables(): tf.Variable[] {
-    return [...this.params.values()].filter((v) => v.trainable);
-  }
-
-  numParams(): number {
-    let n = 0;
-    for (const v of this.params.values()) n += v.size;
-    return n;
+  /** BN running statistics are never trained; insightface fixes the embedding BN's scale at 1. Frozen, BN
+   *  runs on the running statistics, folded into the convs. */
+  protected override trainableParam(name: string): boolean {
+    return !name.includes('running_') && name !== 'features.weight';
   }
 
   tapChannels(tap: TapName): number {
@@ -164,9 +149,9 @@ export class IResNet implements Backbone {
     return emitIResNet(b, this.stateDict(), this.config, x, { foldBn: opts.foldBn, afterStage: opts.afterTap });
   }
 
-  dispose(): void {
+  override dispose(): void {
     this.disposeFolded();
-    for (const v of this.params.values()) v.dispose();
+    super.dispose();
   }
 
   private stem(x: tf.Tensor4D, mode: RunMode, f?: Folded): tf.Tensor4D {
