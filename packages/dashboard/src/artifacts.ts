@@ -6,7 +6,7 @@
 // written by any other route, or a symlink swapped in later, still serves nothing outside the run.
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { CONFIG_PATH_KEYS } from '@ssmb/trainer';
+import { CONFIG_PATH_KEYS, configValueAt } from '@ssmb/trainer';
 import { apiError } from './errors.ts';
 import { isInside, realLocation } from './paths.ts';
 
@@ -18,16 +18,14 @@ function real(p: string): string | undefined {
   }
 }
 
-const getPath = (obj: unknown, dotted: string): unknown =>
-  dotted.split('.').reduce<unknown>((cur, k) => (cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined), obj);
 
 /** The run's own folder(s) and output files (absolute; relative config paths are the store folder's). */
 export function runPlaces(run: { id: number; config: unknown }, storeDir: string): string[] {
   const places = [path.join(storeDir, 'artifacts', `run-${run.id}`)];
-  const outputDir = getPath(run.config, 'outputDir');
+  const outputDir = configValueAt(run.config, 'outputDir');
   if (typeof outputDir === 'string') places.push(path.resolve(storeDir, outputDir, `run-${run.id}`));
   for (const [key, kind] of Object.entries(CONFIG_PATH_KEYS)) {
-    const v = getPath(run.config, key);
+    const v = configValueAt(run.config, key);
     if (kind === 'output' && key !== 'outputDir' && typeof v === 'string') places.push(path.resolve(storeDir, v));
   }
   return places;

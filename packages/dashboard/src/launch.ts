@@ -9,6 +9,7 @@ import path from 'node:path';
 import {
   CONFIG_PATH_KEYS, ConfigError, flattenConfigValues, launchRun, launchSweep, mergeConfig, overrideFor, parseSetOverrides, parseSweepAxes, planSweep, protocolFoldNames,
   validateConfig, type Config, type ConfigPathKind, type FoldsOf, type RunStore,
+  configValueAt,
 } from '@ssmb/trainer';
 import { apiError } from './errors.ts';
 import { rootHolding } from './paths.ts';
@@ -60,9 +61,6 @@ async function configErrors<T>(code: 'UNKNOWN_CONFIG_KEY' | 'BAD_SWEEP_GRID', fi
   }
 }
 
-function getPath(obj: unknown, dotted: string): unknown {
-  return dotted.split('.').reduce<unknown>((cur, k) => (cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined), obj);
-}
 
 function checkPath(key: string, value: string, kind: ConfigPathKind, roots: LaunchRoots, base: string, field: string): string {
   const abs = path.resolve(base, value);
@@ -78,7 +76,7 @@ function checkPath(key: string, value: string, kind: ConfigPathKind, roots: Laun
  */
 function confineChild(config: Config, roots: LaunchRoots, storeDir: string): void {
   for (const [key, kind] of Object.entries(CONFIG_PATH_KEYS) as Array<[keyof typeof CONFIG_PATH_KEYS, ConfigPathKind]>) {
-    const v = getPath(config, key);
+    const v = configValueAt(config, key);
     if (typeof v !== 'string') continue;
     if (!path.isAbsolute(v)) {
       throw apiError('PATH_NOT_ALLOWED', `config key ${key}: a sweep over a path takes absolute paths, received ${JSON.stringify(v)}.`, 'body.grid');
@@ -91,7 +89,7 @@ function confineChild(config: Config, roots: LaunchRoots, storeDir: string): voi
 function confine(config: Config, roots: LaunchRoots, base: string): Config {
   let out = config;
   for (const [key, kind] of Object.entries(CONFIG_PATH_KEYS) as Array<[keyof typeof CONFIG_PATH_KEYS, ConfigPathKind]>) {
-    const v = getPath(config, key);
+    const v = configValueAt(config, key);
     if (typeof v !== 'string') continue; // null = none (e.g. random init, default output folder)
     out = mergeConfig(out, overrideFor(key, checkPath(key, v, kind, roots, base, 'body.set')));
   }

@@ -5,6 +5,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { userPath } from '@ssmb/protocols';
 import { backboneInfo, DEFAULT_FACE_PICK, FACE_PICKS, getExpertKind, hasBackbone, listBackbones, listExpertKinds, ROUTER_INPUTS, ROUTING_MODES } from '@ssmb/core';
+import { configValueAt } from './flatten.ts';
 
 // Fold ids are strings ('1', 'view2-3'); a bare number from YAML/CLI is accepted and kept as text.
 const foldId = z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().min(1));
@@ -310,7 +311,7 @@ export function resolveConfig(opts: { base?: ConfigOverride; files?: string[]; s
 export function absoluteConfigPaths(over: ConfigOverride, cwd: string): ConfigOverride {
   let out = over;
   for (const key of Object.keys(CONFIG_PATH_KEYS)) {
-    const v = key.split('.').reduce<unknown>((o, k) => (isPlainObject(o) ? o[k] : undefined), over);
+    const v = configValueAt(over, key);
     if (typeof v === 'string' && v.trim() !== '') out = mergeConfig(out, overrideFor(key, userPath(v, cwd)));
   }
   return out;
@@ -364,7 +365,7 @@ export function parseSweepAxes(specs: string[]): Array<{ key: string; values: un
   return axes;
 }
 
-export { flattenConfig, flattenConfigValues, configKeysOf } from './flatten.ts';
+export { flattenConfig, flattenConfigValues, configKeysOf, configValueAt } from './flatten.ts';
 
 /**
  * Config keys that name files or folders, and what a run does with them. The dashboard's launcher

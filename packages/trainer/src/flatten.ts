@@ -19,6 +19,11 @@ export function flattenConfig(obj: unknown, prefix = ''): Record<string, string 
   return out;
 }
 
+/** The value at a dotted key of a nested config (`ssmb.numExperts`); undefined when any step is missing. */
+export function configValueAt(obj: unknown, dotted: string): unknown {
+  return dotted.split('.').reduce<unknown>((cur, k) => (cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined), obj);
+}
+
 /** The dotted keys of a config (scalar and array leaves), sorted. */
 export function configKeysOf(obj: unknown): string[] {
   return Object.keys(flattenConfigValues(obj)).sort();

@@ -6,6 +6,7 @@ import path from 'node:path';
 import {
   CONFIG_PATH_KEYS, EVAL_ENGINE_TAG, TAG_NOT_APPLICABLE, TRAIN_ENGINE_TAG, TRAIN_FALLBACK_TAG, TRAIN_PROVIDER_TAG, TRAIN_THREADS_TAG, LAUNCHABLE_KINDS, RUN_LIST_METRICS, RUN_STATUSES, configKeyApplies, runConvergence, defaultConfig, flattenConfigValues, metricBetter, metricGroup, metricUnit,
   toCsv, toLatex, toMarkdown, type MatchableRun, type PaperTable, type RunSummary,
+  configValueAt,
 } from '@ssmb/trainer';
 import { apiError } from '../errors.ts';
 
@@ -25,9 +26,6 @@ import { DEFAULT_TABLE_METRICS, WIDE_TABLE_CELLS } from '../defaults.ts';
 
 const read = { access: 'read' } as const;
 
-/** Value at a dotted path of a nested object; undefined when any step is missing. */
-const getPath = (obj: unknown, dotted: string): unknown =>
-  dotted.split('.').reduce<unknown>((cur, k) => (cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined), obj);
 
 /** Legend labels for a set of runs: the config values that tell them apart (at most three keys), else #id. */
 function runLabels(ids: number[], diff: ReturnType<typeof configDiff>): Record<number, string> {
@@ -292,7 +290,7 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     const range = { ...span, buckets: Math.min(p.buckets, span.hi - span.lo + 1) };
     const means = await store.metricBucketMeans(ids, p.key, range);
     const byId = new Map(records.map((r) => [r.id, r]));
-    const groups = groupCurves(means, range, (id) => (p.by ? valueLabel(p.by, getPath(byId.get(id)!.config, p.by)) : `#${id}`));
+    const groups = groupCurves(means, range, (id) => (p.by ? valueLabel(p.by, configValueAt(byId.get(id)!.config, p.by)) : `#${id}`));
     return { key: p.key, by: p.by ?? null, groups, missing: means.filter((m) => m.means.size === 0).map((m) => m.runId) };
   });
 

@@ -2,6 +2,7 @@
 // agree (ignoring keys that do not change results, like where checkpoints go). Completed entries are
 // skipped, queued/running ones are left to the workers (a killed run's lease expires and it resumes
 // from its checkpoint), missing/failed/cancelled ones are (re-)queued.
+import { configValueAt } from '../flatten.ts';
 import { resolveConfig, type Config } from '../config.ts';
 import type { RunRecord, RunStatus } from '../store/run_store.ts';
 import type { GridEntry } from './grid.ts';
@@ -37,13 +38,10 @@ export const DEFAULTED_IDENTITY_KEYS: Record<string, unknown> = {
   'dataset.onMissing': 'error', 'ssmb.routerInput': 'style', 'ssmb.routerJitter': 0, 'ssmb.routing': 'top1',
 };
 
-function valueAt(obj: unknown, dotted: string): unknown {
-  return dotted.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
-}
 
 /** Canonical JSON of the result-defining part of a config. */
 export function runIdentity(config: unknown): string {
-  const defaulted = Object.entries(DEFAULTED_IDENTITY_KEYS).filter(([k, v]) => valueAt(config, k) === v).map(([k]) => k);
+  const defaulted = Object.entries(DEFAULTED_IDENTITY_KEYS).filter(([k, v]) => configValueAt(config, k) === v).map(([k]) => k);
   const stripped = [...NON_IDENTITY_KEYS, ...defaulted].reduce<unknown>((c, k) => without(c, k), config);
   return JSON.stringify(canonical(stripped));
 }

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { configKeyScope } from '../config.ts';
 import { configKeysOf } from '../flatten.ts';
+import { meanStd } from '../tables/build.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
 import { explainOpenError } from './open_errors.ts';
 import type { RunStoreApi } from './store_api.ts';
@@ -1101,29 +1102,28 @@ export class RunStore implements RunStoreApi {
 
   ablation(q: EvalScope & { metric: string; key: string; by?: string }): AblationPoint[] {
     const scope = this.scopeWhere(q);
-    // Sample std over (run, fold) values: sqrt((sum x^2 - n mean^2) / (n - 1)). NULL (NaN) values are
-    // skipped. Only runs for which the key applies: a frozen baseline has no number of experts. With a
+    // Mean and sample std over (run, fold) values, by the tables' meanStd (the same numbers to the last
+    // digit as a table cell over the same values); NULL (NaN) values are skipped. Only runs for which the key applies: a frozen baseline has no number of experts. With a
     // second key `by` (e.g. ssmb.expertKind against ssmb.numExperts) each of its values is its own series,
     // over the runs both keys apply to.
     const by = q.by !== undefined;
     const rows = this.stmt(
-      `SELECT em.protocol, json_extract(r.config_json, ?) AS x, ${by ? 'json_extract(r.config_json, ?)' : 'NULL'} AS series, avg(em.value) AS mean,
-              sum(em.value * em.value) AS sq, count(em.value) AS n, group_concat(DISTINCT r.id) AS ids
+      `SELECT em.protocol, json_extract(r.config_json, ?) AS x, ${by ? 'json_extract(r.config_json, ?)' : 'NULL'} AS series, json_group_array(em.value) FILTER (WHERE em.value IS NOT NULL) AS vals,
+              group_concat(DISTINCT r.id) AS ids
        FROM eval_metrics em JOIN runs r ON r.id = em.run_id
        WHERE em.metric = ? AND ${appliesSql(q.key)} AND ${by ? appliesSql(q.by!) : '1'} AND ${scope.where}
        GROUP BY em.protocol, series, x ORDER BY em.protocol, series, x`,
     ).all(configKeyPath(q.key), ...(by ? [configKeyPath(q.by!)] : []), q.metric, ...scope.params) as Row[];
     return rows.map((r) => {
-      const n = r.n as number;
-      const mean = decodeReal(r.mean);
-      const variance = n > 1 ? Math.max(0, (r.sq - n * mean * mean) / (n - 1)) : Number.NaN;
+      const values = (JSON.parse(r.vals) as number[]).map(decodeReal);
+      const s = values.length > 0 ? meanStd(values) : { mean: Number.NaN, std: Number.NaN, n: 0 };
       return {
         protocol: r.protocol,
         x: r.x ?? null,
         ...(by ? { series: r.series ?? null } : {}),
-        mean,
-        std: Math.sqrt(variance),
-        n,
+        mean: s.mean,
+        std: s.n > 1 ? s.std : Number.NaN,
+        n: s.n,
         runIds: String(r.ids ?? '')
           .split(',')
           .filter(Boolean)

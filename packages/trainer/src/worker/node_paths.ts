@@ -2,15 +2,13 @@
 // submitting host resolved (`reproduce` even resolves symlinks there). On a cluster the worker may run on
 // another node: a path that does not exist there is a clear error naming the node and the path, checked
 // before the run starts, instead of a crash deep in a data loader.
+import { configValueAt } from '../flatten.ts';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { CONFIG_PATH_KEYS, type Config } from '../config.ts';
 import type { RunKind } from '../store/types.ts';
 
-function valueAt(obj: unknown, dotted: string): unknown {
-  return dotted.split('.').reduce<unknown>((cur, k) => (cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined), obj);
-}
 
 /** The input paths (datasets, weights) of `config` that do not exist on this machine, as messages. */
 export function missingInputsHere(config: Config, kind: RunKind): string[] {
@@ -18,7 +16,7 @@ export function missingInputsHere(config: Config, kind: RunKind): string[] {
   const out: string[] = [];
   for (const [key, what] of Object.entries(CONFIG_PATH_KEYS)) {
     if (what === 'output') continue; // created by the run
-    const v = valueAt(config, key);
+    const v = configValueAt(config, key);
     if (typeof v !== 'string' || v === '') continue;
     const abs = path.resolve(v);
     if (!existsSync(abs)) out.push(`${key} ${abs}`);
