@@ -1,6 +1,7 @@
 // The names of the per-step metrics the trainer logs, in one place: the training loop and the SSMB step
 // write them, the dashboard groups and orders its charts by them, and test seed data uses them (so a
-// test store holds exactly what a real run writes). Pure: no imports.
+// test store holds exactly what a real run writes). Pure: no node imports.
+import { metricDirection } from './tables/metrics.ts';
 
 /** Per-step keys of a training run (SSMB step + loop), and of backbone pre-training (loss, lr). */
 export const TRAIN_METRICS = {
@@ -46,12 +47,14 @@ export function metricGroup(key: string): MetricGroup {
 }
 
 /**
- * Which direction is better for a per-step key, for "best" beside "last": lower for losses, EER and
- * step time; higher for throughput and the eval/ accuracy metrics; null when neither is (lr, routing).
+ * Which direction is better for a per-step key, for "best" beside "last": lower for losses and step time,
+ * higher for throughput; an eval/ key goes the way its evaluation metric does in the metric catalogue
+ * (tables/metrics.ts); null when neither is (lr, routing, an eval/ key the catalogue does not know).
  */
 export function metricBetter(key: string): 'lower' | 'higher' | null {
-  if (metricGroup(key) === 'losses' || metricGroup(key) === 'loss-fixed' || key === TRAIN_METRICS.stepSeconds || key === TRAIN_METRICS.lossFixedSeconds || key === evalStepKey('eer')) return 'lower';
-  if (key === TRAIN_METRICS.imgPerSec || (key.startsWith('eval/') && !['eval/genuine', 'eval/impostor'].includes(key))) return 'higher';
+  if (metricGroup(key) === 'losses' || metricGroup(key) === 'loss-fixed' || key === TRAIN_METRICS.stepSeconds || key === TRAIN_METRICS.lossFixedSeconds) return 'lower';
+  if (key === TRAIN_METRICS.imgPerSec) return 'higher';
+  if (key.startsWith('eval/')) return metricDirection(key.slice('eval/'.length));
   return null;
 }
 

@@ -52,6 +52,11 @@ export const MULTI_FACE_METRICS = { train: 'align_multi_face_train', gallery: 'a
 /** The three numbers every quickstart/paper table shows by default. */
 export const DEFAULT_METRICS = ['rank1', 'tar_far_1e2', 'eer'] as const;
 
+/** Which way a catalogue metric is better; null for a key the catalogue does not know. */
+export function metricDirection(key: string): MetricDirection | null {
+  return Object.hasOwn(KNOWN, key) ? KNOWN[key].better : null;
+}
+
 export function knownMetricKeys(): string[] {
   return Object.keys(KNOWN);
 }
