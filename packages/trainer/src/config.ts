@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { userPath } from '@ssmb/protocols';
-import { backboneInfo, DEFAULT_FACE_PICK, FACE_PICKS, getExpertKind, hasBackbone, listBackbones, listExpertKinds, ROUTER_INPUTS, ROUTING_MODES } from '@ssmb/core';
+import { backboneInfo, DEFAULT_FACE_PICK, DEFAULT_HFR_CONFIG, FACE_PICKS, getExpertKind, hasBackbone, listBackbones, listExpertKinds, ROUTER_INPUTS, ROUTING_MODES } from '@ssmb/core';
 import { configValueAt } from './flatten.ts';
 
 // Fold ids are strings ('1', 'view2-3'); a bare number from YAML/CLI is accepted and kept as text.
@@ -37,21 +37,22 @@ const BackboneConfig = z.strictObject({
   weights: z.string().min(1).nullable().default(null),
 });
 
+// The SSMB defaults are core's (DEFAULT_HFR_CONFIG): a model built without a run config is the same model.
 const SsmbConfig = z.strictObject({
-  numExperts: z.number().int().min(1).default(4),
+  numExperts: z.number().int().min(1).default(DEFAULT_HFR_CONFIG.numExperts),
   /** Expert hidden width D; null = max(16, C/2). Only for kinds with a hidden layer (style, style+spatial). */
   hiddenWidth: z.number().int().positive().nullable().default(null),
   /** Taps of the backbone where SSMB blocks sit (its `taps`, checked by validateConfig against backbone.model). */
-  positions: z.array(z.string().min(1)).min(1).default(['stem', 'layer1', 'layer2']),
+  positions: z.array(z.string().min(1)).min(1).default(() => [...DEFAULT_HFR_CONFIG.taps]),
   /** What an expert is: core's expert-kind registry (style, style+spatial, affine, affine+spatial). */
-  expertKind: z.enum(listExpertKinds() as [string, ...string[]]).default('style'),
+  expertKind: z.enum(listExpertKinds() as [string, ...string[]]).default(DEFAULT_HFR_CONFIG.kind),
   /** Router input: style = [mu; sigma], mean = mu only. */
-  routerInput: z.enum(ROUTER_INPUTS).default('style'),
+  routerInput: z.enum(ROUTER_INPUTS).default(DEFAULT_HFR_CONFIG.routerInput),
   /** Switch-style multiplicative noise U(1-e, 1+e) on the router input, training only (drawn from the run's
    *  seeded RNG); 0 = off. */
-  routerJitter: z.number().min(0).lt(1).default(0),
+  routerJitter: z.number().min(0).lt(1).default(DEFAULT_HFR_CONFIG.routerJitter),
   /** top1 = the chosen expert, weighted by its gate; soft = every expert weighted by the router's p. */
-  routing: z.enum(ROUTING_MODES).default('top1'),
+  routing: z.enum(ROUTING_MODES).default(DEFAULT_HFR_CONFIG.routing),
 });
 
 const LossConfig = z.strictObject({

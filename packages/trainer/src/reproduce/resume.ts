@@ -2,6 +2,7 @@
 // agree (ignoring keys that do not change results, like where checkpoints go). Completed entries are
 // skipped, queued/running ones are left to the workers (a killed run's lease expires and it resumes
 // from its checkpoint), missing/failed/cancelled ones are (re-)queued.
+import { DEFAULT_ROUTER_OPTIONS } from '@ssmb/core';
 import { configValueAt } from '../flatten.ts';
 import { resolveConfig, type Config } from '../config.ts';
 import type { RunRecord, RunStatus } from '../store/run_store.ts';
@@ -35,7 +36,8 @@ function without(obj: unknown, dotted: string): unknown {
  *  out of the identity, so a stored run without the key still matches (dataset.onMissing: skip does not).
  *  The router options: style input, no jitter, top-1 routing is what every SSMB computed before them. */
 export const DEFAULTED_IDENTITY_KEYS: Record<string, unknown> = {
-  'dataset.onMissing': 'error', 'ssmb.routerInput': 'style', 'ssmb.routerJitter': 0, 'ssmb.routing': 'top1',
+  'dataset.onMissing': 'error',
+  'ssmb.routerInput': DEFAULT_ROUTER_OPTIONS.routerInput, 'ssmb.routerJitter': DEFAULT_ROUTER_OPTIONS.routerJitter, 'ssmb.routing': DEFAULT_ROUTER_OPTIONS.routing,
 };
 
 
