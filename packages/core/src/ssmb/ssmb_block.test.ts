@@ -27,8 +27,9 @@ const KINDS = listExpertKinds();
 const disposeOut = (o: { y: tf.Tensor; routing: { probs: tf.Tensor; expert: tf.Tensor; gate: tf.Tensor } }) => tf.dispose([o.y, o.routing.probs, o.routing.expert, o.routing.gate]);
 
 describe('expert kinds registry', () => {
-  it('lists the built-in kinds, each with a plain-JS reference for these tests', () => {
-    expect(KINDS).toEqual(['style', 'style+spatial', 'affine', 'affine+spatial']);
+  // the registration order of the built-ins is expert_kind.test.ts's; here: whatever is registered has a reference
+  it('every registered kind has a plain-JS reference for these tests', () => {
+    expect(KINDS.length).toBeGreaterThanOrEqual(4);
     for (const k of KINDS) expect(KIND_REFERENCES[k], `reference for ${k}`).toBeDefined();
   });
 });
