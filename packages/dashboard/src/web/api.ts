@@ -158,20 +158,25 @@ export async function download(url: string, filename: string): Promise<void> {
 }
 
 /** Fetch `url` whenever it (or `version`) changes; keeps the previous data while reloading. */
-export function useApi<T>(url: string | null, version = 0): { data: T | undefined; error: HttpError | undefined; loading: boolean } {
-  const [state, setState] = useState<{ data?: T; error?: HttpError; loading: boolean }>({ loading: !!url });
+export function useApi<T>(url: string | null, version = 0, opts: { keepPrevious?: boolean } = {}): { data: T | undefined; error: HttpError | undefined; loading: boolean } {
+  // The answer is kept with the URL it answers: a refresh of the same URL (a new version) keeps showing
+  // the last answer until the new one comes, but another URL (other runs) never shows the previous
+  // query's numbers as its own while it loads. A list refined as the user types (keepPrevious) keeps its
+  // rows until the refined ones come, rather than blinking empty at every key.
+  const [state, setState] = useState<{ url?: string; data?: T; error?: HttpError; loading: boolean }>({ loading: !!url });
   useEffect(() => {
     if (!url) return;
     let alive = true;
-    setState((s) => ({ ...s, loading: true }));
+    setState((s) => (s.url === url || opts.keepPrevious ? { ...s, loading: true } : { url, loading: true }));
     api<T>(url)
-      .then((data) => alive && setState({ data, loading: false }))
-      .catch((error: HttpError) => alive && setState((s) => ({ data: s.data, error, loading: false })));
+      .then((data) => alive && setState({ url, data, loading: false }))
+      .catch((error: HttpError) => alive && setState((s) => ({ url, data: s.url === url ? s.data : undefined, error, loading: false })));
     return () => {
       alive = false;
     };
   }, [url, version]);
-  return { data: state.data, error: state.error, loading: state.loading };
+  const current = state.url === url || (opts.keepPrevious === true && url !== null);
+  return { data: current ? state.data : undefined, error: current ? state.error : undefined, loading: url !== null && (!current || state.loading) };
 }
 
 type Listener = (ev: DashboardEvent) => void;

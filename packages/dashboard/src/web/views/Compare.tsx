@@ -11,7 +11,7 @@ import { fmtNumber, PALETTE } from '../format.ts';
 
 function RunPicker({ ids }: { ids: number[] }) {
   const [search, setSearch] = useState('');
-  const { data } = useApi<RunsResponse>(`/api/runs${qs({ search, limit: 50, status: 'completed,running,failed' })}`);
+  const { data } = useApi<RunsResponse>(`/api/runs${qs({ search, limit: 50, status: 'completed,running,failed' })}`, 0, { keepPrevious: true });
   return (
     <div className="toolbar">
       <span className="dim">add a run:</span>

@@ -78,8 +78,8 @@ export function RunsView() {
   const filter = { where: s.where, status, experiment: s.experiment, tag: s.tag, archived: s.archived, sort: s.sort, order: s.order, limit: Number(s.limit) };
   const runsUrl = grouped ? null : `/api/runs${qs({ ...filter, latest: s.latest, columns: cols })}`;
   const groupsUrl = grouped ? `/api/runs/groups${qs({ ...filter, by: s.group })}` : null;
-  const runsRes = useApi<RunsResponse>(runsUrl, version);
-  const groupsRes = useApi<RunGroupsResponse>(groupsUrl, version);
+  const runsRes = useApi<RunsResponse>(runsUrl, version, { keepPrevious: true });
+  const groupsRes = useApi<RunGroupsResponse>(groupsUrl, version, { keepPrevious: true });
   const expandedIds = grouped ? (groupsRes.data?.groups ?? []).filter((g) => expanded.includes(g.key)).flatMap((g) => g.runIds) : [];
   const members = useApi<RunsResponse>(expandedIds.length ? `/api/runs${qs({ ids: expandedIds, archived: s.archived === 'only' ? 'only' : 'include', latest: s.latest, columns: cols, limit: 5000 })}` : null, version);
   const rows: RunListRow[] = grouped ? (members.data?.runs ?? []) : (runsRes.data?.runs ?? []);
