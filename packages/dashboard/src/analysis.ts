@@ -138,7 +138,7 @@ export function paperTableFromEvals(rows: EvalByKeyRow[], rowsKey: string, metri
     const key = `${label}\0${r.protocol}\0${r.fold}\0${r.runId}`;
     let fr = results.get(key);
     if (!fr) {
-      fr = { row: rowId.get(label)!, column: colId.get(r.protocol)!, fold: `${r.fold}#${r.runId}`, metrics: {} };
+      fr = { row: rowId.get(label)!, column: colId.get(r.protocol)!, fold: `${r.fold}#${r.runId}`, pairFold: String(r.fold), metrics: {} };
       results.set(key, fr);
     }
     if (Number.isFinite(r.value)) fr.metrics[r.metric] = r.value;

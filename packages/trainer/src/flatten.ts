@@ -21,7 +21,8 @@ export function flattenConfig(obj: unknown, prefix = ''): Record<string, string 
 
 /** The value at a dotted key of a nested config (`ssmb.numExperts`); undefined when any step is missing. */
 export function configValueAt(obj: unknown, dotted: string): unknown {
-  return dotted.split('.').reduce<unknown>((cur, k) => (cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined), obj);
+  // own keys only: `toString` or `constructor` is no config key of anything
+  return dotted.split('.').reduce<unknown>((cur, k) => (cur !== null && typeof cur === 'object' && Object.hasOwn(cur, k) ? (cur as Record<string, unknown>)[k] : undefined), obj);
 }
 
 /** The dotted keys of a config (scalar and array leaves), sorted. */

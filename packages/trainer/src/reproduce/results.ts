@@ -11,10 +11,13 @@ export function collectFoldResults(store: RunStore, plan: PlannedEntry[]): FoldR
   for (const p of plan) {
     if (p.state !== 'completed' || !p.run) continue;
     const metrics: Record<string, number> = {};
+    const counts: Record<string, number> = {};
     for (const m of store.getEvalMetrics(p.run.id)) {
-      if (m.protocol === p.entry.protocol && String(m.fold) === p.entry.fold) metrics[m.metric] = m.value;
+      if (m.protocol !== p.entry.protocol || String(m.fold) !== p.entry.fold) continue;
+      metrics[m.metric] = m.value;
+      if (m.count !== null) counts[m.metric] = m.count;
     }
-    if (Object.keys(metrics).length) out.push({ row: p.entry.row, column: p.entry.column, fold: p.entry.fold, metrics });
+    if (Object.keys(metrics).length) out.push({ row: p.entry.row, column: p.entry.column, fold: p.entry.fold, metrics, counts });
   }
   return out;
 }

@@ -30,11 +30,12 @@ describe('skip-completed planning against a real store', () => {
 
     // results come back per fold, only for completed entries and their own protocol/fold
     store.recordEvaluation(done, {
-      protocol: 'p-vis-vis', fold: '1', metrics: { rank1: { value: 0.9 }, eer: { value: 0.05 } },
+      protocol: 'p-vis-vis', fold: '1', metrics: { rank1: { value: 0.9, count: 40 }, eer: { value: 0.05 } },
       routing: [{ block: 'stem', modality: 'VIS', expert: 0, count: 7 }],
     });
     store.recordEvaluation(done, { protocol: 'p-vis-nir', fold: '2', metrics: { rank1: { value: 0.1 } } });
-    expect(collectFoldResults(store, plan)).toEqual([{ row: 'baseline', column: 'vv', fold: '1', metrics: { rank1: 0.9, eer: 0.05 } }]);
+    // with what each value was measured over (the probes behind Rank-1), for the tables' significance tests
+    expect(collectFoldResults(store, plan)).toEqual([{ row: 'baseline', column: 'vv', fold: '1', metrics: { rank1: 0.9, eer: 0.05 }, counts: { rank1: 40 } }]);
     expect(collectRouting(store, plan)).toEqual([{ row: 'baseline', column: 'vv', block: 'stem', modality: 'VIS', expert: 0, count: 7 }]);
     expect(collectRouting(store, plan, ['vn'])).toEqual([]);
     store.close();

@@ -22,6 +22,7 @@ describe('buildTable', () => {
     fold('baseline', 'vis-vis', '1', 0.99, 0.01),
     fold('baseline', 'vis-nir', '1', 0.5, 0.2),
     fold('baseline', 'vis-nir', '2', 0.6, 0.3),
+    fold('baseline', 'vis-nir', '3', 0.55, 0.25),
     fold('ssmb', 'vis-nir', '1', 0.9, 0.05),
     fold('ssmb', 'vis-nir', '2', 0.8, 0.04),
     fold('ssmb', 'vis-nir', '3', 0.85, 0.06),
@@ -35,8 +36,8 @@ describe('buildTable', () => {
     expect(t.metrics.map((m) => m.key)).toEqual(['rank1', 'tar_far_1e2', 'eer']);
     const base = t.rows[0].cells[1]!;
     expect(base[0].stat!.mean).toBeCloseTo(55, 10);
-    expect(base[0].stat!.std).toBeCloseTo(100 * Math.SQRT1_2 * 0.1, 10);
-    expect(base[0].stat!.n).toBe(2);
+    expect(base[0].stat!.std).toBeCloseTo(5, 10);
+    expect(base[0].stat!.n).toBe(3);
     expect(base[0].expected).toBe(3);
     const ssmb = t.rows[1].cells[1]!;
     expect(ssmb[0].stat!.mean).toBeCloseTo(85, 10);
@@ -44,13 +45,29 @@ describe('buildTable', () => {
     expect(t.rows[1].cells[0]).toBeNull(); // not applicable
   });
 
-  it('marks the best of our rows, respecting the metric direction', () => {
+  it('marks the significantly best of our rows, respecting the metric direction', () => {
+    // three shared folds, the same way every time: paired t-test p = 0.035 (rank1), 0.025 (eer)
     const t = buildTable(smallTable(), results);
     const [base, ssmb] = t.rows.map((r) => r.cells[1]!);
     expect(ssmb[0].best).toBe(true); // rank1 higher
     expect(base[0].best).toBe(false);
     expect(ssmb[2].best).toBe(true); // eer lower (5 < 25)
+    expect([base[0].tied, ssmb[0].tied]).toEqual([undefined, undefined]);
     expect(t.rows[0].cells[0]![0].best).toBe(false); // single row: nothing to compare
+  });
+
+  it('a higher mean that is not significantly higher is tied, not bold; trials let the bootstrap decide', () => {
+    // 2 shared folds moving in opposite directions: no test excludes zero
+    const close = [fold('baseline', 'vis-nir', '1', 0.5, 0.2), fold('baseline', 'vis-nir', '2', 0.6, 0.3), fold('ssmb', 'vis-nir', '1', 0.58, 0.25), fold('ssmb', 'vis-nir', '2', 0.54, 0.2)];
+    const tied = buildTable(smallTable(), close);
+    const [base, ssmb] = tied.rows.map((r) => r.cells[1]!);
+    expect([base[0].best, ssmb[0].best, base[0].tied, ssmb[0].tied]).toEqual([false, false, true, true]);
+    // one shared fold: no t-test; 2000 probes at 90% vs 50%: the bootstrap over probes separates them
+    const withTrials = (r: FoldResult): FoldResult => ({ ...r, metrics: { ...r.metrics, genuine: 2000 }, counts: { rank1: 2000 } });
+    const one = buildTable(smallTable(), [fold('baseline', 'vis-nir', '1', 0.5, 0.2), fold('ssmb', 'vis-nir', '1', 0.9, 0.1)].map(withTrials));
+    expect(one.rows[1].cells[1]![0].best).toBe(true);
+    expect(one.rows[1].cells[1]![1].best).toBe(true); // TAR@FAR: the genuine pairs are its trials
+    expect(one.rows.map((r) => r.cells[1]![2].tied)).toEqual([true, true]); // EER: nothing to resample, no t-test
   });
 
   it('lets a later result replace an earlier one for the same fold', () => {

@@ -3,6 +3,7 @@
 import { rowsOfColumn, tableMetricSpec, type TableConfig } from './config.ts';
 import { SKIPPED_METRICS, type MetricSpec } from './metrics.ts';
 import type { Reference } from './references.ts';
+import { rankGroups, type FoldValue } from './significance.ts';
 
 /** One evaluated fold of one run, already assigned to a table row and column. */
 export interface FoldResult {
@@ -11,6 +12,12 @@ export interface FoldResult {
   fold: string;
   /** Stored metric values (fractions for percentages), keyed like MetricSpec.key. */
   metrics: Record<string, number>;
+  /** What each value was measured over, where the store has it (probes for Rank-k, impostor pairs for
+   *  TAR@FAR and EER): the bootstrap over probes resamples a proportion from its trials. */
+  counts?: Record<string, number>;
+  /** The fold the significance tests pair rows on, when `fold` also tells apart several runs of one fold
+   *  (the dashboard's "3#17"); the runs of one fold are averaged there. Default: `fold`. */
+  pairFold?: string;
 }
 
 export interface Stat {
@@ -27,8 +34,12 @@ export interface TableCell {
   stat: Stat | null;
   /** Folds expected for this cell (null = unknown). */
   expected: number | null;
-  /** Best mean among our rows in this column/metric. */
+  /** Significantly best of our rows in this column/metric (paired t-test over folds and bootstrap over
+   *  probes, both at 5%, against every other row): what is bold. */
   best: boolean;
+  /** Not significantly different from the row with the best mean (that row included) when no row is
+   *  significantly best: marked tied, none bold. */
+  tied?: boolean;
   /** Literature number placed beside ours. */
   reference?: Reference;
   /** List entries the cell's folds left out because their files are missing (dataset.onMissing=skip),
@@ -74,6 +85,13 @@ export interface PaperTable {
   rows: TableRowOut[];
 }
 
+/** Trials behind a proportion: probes for Rank-k, genuine pairs for TAR@FAR; none for EER, AUC, counts. */
+function trialsOf(metric: string, metrics: Record<string, number>, counts: Record<string, number>): number | undefined {
+  if (/^rank\d+$/.test(metric)) return counts[metric];
+  if (metric.startsWith('tar_far_')) return metrics.genuine;
+  return undefined;
+}
+
 export function meanStd(values: number[]): { mean: number; std: number; n: number } {
   if (values.length === 0) throw new Error('meanStd: values is empty; expected at least one number');
   const n = values.length;
@@ -95,10 +113,12 @@ export interface BuildOptions {
 export function buildTable(cfg: TableConfig, results: FoldResult[], opts: BuildOptions = {}): PaperTable {
   const metrics = cfg.metrics.map(tableMetricSpec);
   const byCell = new Map<string, Map<string, Record<string, number>>>(); // "row\0col" -> fold -> metrics
+  const extrasOf = new Map<string, Map<string, { counts: Record<string, number>; pairFold: string }>>(); // same keys -> fold -> ...
   for (const r of results) {
     const key = `${r.row}\0${r.column}`;
-    if (!byCell.has(key)) byCell.set(key, new Map());
+    if (!byCell.has(key)) (byCell.set(key, new Map()), extrasOf.set(key, new Map()));
     byCell.get(key)!.set(r.fold, r.metrics);
+    extrasOf.get(key)!.set(r.fold, { counts: r.counts ?? {}, pairFold: r.pairFold ?? r.fold });
   }
   const refs = opts.references ?? [];
   const rowIds = new Set(cfg.rows.map((r) => r.id));
@@ -107,6 +127,28 @@ export function buildTable(cfg: TableConfig, results: FoldResult[], opts: BuildO
     if (!colIds.has(ref.column)) throw new Error(`reference "${ref.method}" names column "${ref.column}"; table "${cfg.name}" has columns: ${[...colIds].join(', ')}`);
     if (ref.row !== undefined && !rowIds.has(ref.row)) throw new Error(`reference "${ref.method}" names row "${ref.row}"; table "${cfg.name}" has rows: ${[...rowIds].join(', ')}`);
   }
+
+  // One value per paired fold: the mean of the row's runs on it, over the sum of their trials.
+  const foldValues = (row: string, col: string, metric: string): FoldValue[] => {
+    const folds = byCell.get(`${row}\0${col}`) ?? new Map<string, Record<string, number>>();
+    const extras = extrasOf.get(`${row}\0${col}`);
+    const byPair = new Map<string, { values: number[]; trials: number[] }>();
+    for (const [fold, f] of folds) {
+      const value = f[metric];
+      if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+      const { counts, pairFold } = extras?.get(fold) ?? { counts: {}, pairFold: fold };
+      const p = byPair.get(pairFold) ?? { values: [], trials: [] };
+      p.values.push(value);
+      const trials = trialsOf(metric, f, counts);
+      if (trials !== undefined) p.trials.push(trials);
+      byPair.set(pairFold, p);
+    }
+    return [...byPair].map(([fold, p]) => ({
+      fold,
+      value: p.values.reduce((a, b) => a + b, 0) / p.values.length,
+      ...(p.trials.length === p.values.length && p.trials.every((t) => t > 0) ? { trials: p.trials.reduce((a, b) => a + b, 0) } : {}),
+    }));
+  };
 
   const rows: TableRowOut[] = cfg.rows.map((row): TableRowOut => ({
     id: row.id,
@@ -125,14 +167,18 @@ export function buildTable(cfg: TableConfig, results: FoldResult[], opts: BuildO
     }),
   }));
 
-  // Bold the best of our rows per column/metric (only when at least two rows have numbers).
-  cfg.columns.forEach((_, ci) =>
+  // Bold only the significantly best of our rows per column/metric; rows the best is not significantly
+  // better than are tied with it (only when at least two rows have numbers).
+  cfg.columns.forEach((col, ci) =>
     metrics.forEach((m, mi) => {
-      const cells = rows.map((r) => r.cells[ci]?.[mi]).filter((c): c is TableCell => !!c?.stat);
-      if (cells.length < 2) return;
-      const pick = m.better === 'higher' ? Math.max : Math.min;
-      const best = pick(...cells.map((c) => c.stat!.mean));
-      for (const c of cells) c.best = c.stat!.mean === best;
+      const ranked = rows.flatMap((r, ri) => (r.cells[ci]?.[mi]?.stat ? [{ id: String(ri), folds: foldValues(r.id, col.id, m.key) }] : []));
+      if (ranked.length < 2) return;
+      const { best, tied } = rankGroups(ranked, m.better);
+      for (const { id } of ranked) {
+        const cell = rows[Number(id)].cells[ci]![mi];
+        cell.best = id === best;
+        if (tied.includes(id)) cell.tied = true;
+      }
     }),
   );
 

@@ -5,11 +5,15 @@ import { CSV_HEADER, latexEscape, toCsv, toLatex, toMarkdown, toText } from './f
 import { parseReferences } from './references.ts';
 import { smallTable } from './fixtures.test-helpers.ts';
 
+// 500 probes and genuine pairs a fold: 90% against 50% Rank-1 on the shared fold is far outside the
+// bootstrap's interval, so SSMB is significantly best there; EER has no trials to resample and one shared
+// fold leaves no t-test, so nothing is significant on it (tied).
+const counts = { rank1: 500 };
 const results: FoldResult[] = [
-  { row: 'baseline', column: 'vis-vis', fold: '1', metrics: { rank1: 0.99, tar_far_1e2: 0.98, eer: 0.01 } },
-  { row: 'baseline', column: 'vis-nir', fold: '1', metrics: { rank1: 0.5, tar_far_1e2: 0.4, eer: 0.2 } },
-  { row: 'baseline', column: 'vis-nir', fold: '2', metrics: { rank1: 0.6, tar_far_1e2: 0.5, eer: 0.3 } },
-  { row: 'ssmb', column: 'vis-nir', fold: '1', metrics: { rank1: 0.9, tar_far_1e2: 0.8, eer: 0.05 } },
+  { row: 'baseline', column: 'vis-vis', fold: '1', metrics: { rank1: 0.99, tar_far_1e2: 0.98, eer: 0.01, genuine: 500 }, counts },
+  { row: 'baseline', column: 'vis-nir', fold: '1', metrics: { rank1: 0.5, tar_far_1e2: 0.4, eer: 0.2, genuine: 500 }, counts },
+  { row: 'baseline', column: 'vis-nir', fold: '2', metrics: { rank1: 0.6, tar_far_1e2: 0.5, eer: 0.3, genuine: 500 }, counts },
+  { row: 'ssmb', column: 'vis-nir', fold: '1', metrics: { rank1: 0.9, tar_far_1e2: 0.8, eer: 0.05, genuine: 500 }, counts },
 ];
 const references = parseReferences({
   references: [
@@ -51,7 +55,9 @@ describe('toCsv', () => {
     expect(Number(byKey.get('baseline/vis-nir/rank1')![11])).toBe(2);
     expect(Number(byKey.get('baseline/vis-nir/rank1')![10])).toBeCloseTo(7.0710678, 6);
     expect(byKey.get('baseline/vis-vis/rank1')!.slice(9, 13)).toEqual(['99', '', '1', '1']); // n = 1: std empty, not 0
-    expect(byKey.get('ssmb/vis-nir/rank1')!.slice(13)).toEqual(['97.5', '0.3', 'Paper A', '']); // last: skipped entries (none)
+    // then: skipped entries (none), significantly best (1), tied (0)
+    expect(byKey.get('ssmb/vis-nir/rank1')!.slice(13)).toEqual(['97.5', '0.3', 'Paper A', '', '1', '0']);
+    expect(byKey.get('baseline/vis-nir/eer')!.slice(17)).toEqual(['0', '1']); // one shared fold, no trials: tied
     const lit = byKey.get('lit:Lit & co/vis-nir/rank1')!;
     expect(lit[2]).toBe('Lit & co');
     expect(lit[15]).toBe('Paper "B", 2020'); // quotes and commas survive
@@ -123,8 +129,8 @@ describe('cells with skipped list entries (dataset.onMissing=skip)', () => {
     const md = toMarkdown(t);
     const base = md.split('\n').find((l) => l.startsWith('| Baseline'))!.split('|').slice(1, -1).map((s) => s.trim());
     expect(base[1]).toBe('99.00 (n=1)'); // one fold: no standard deviation
-    expect(base[4]).toBe('55.00 ± 7.07†');
-    expect(base[6]).toBe('25.00 ± 7.07†');
+    expect(base[4]).toBe('≈ 55.00 ± 7.07†'); // no trial counts and one shared fold: no test can separate the rows
+    expect(base[6]).toBe('≈ 25.00 ± 7.07†');
     expect(md).toContain('_† List entries left out because their files are missing (dataset.onMissing=skip), over all folds: Baseline / VIS-NIR: 1 gallery, 3 probe._');
     expect(toText(t, { maxWidth: 1000 })).toContain('55.00 ± 7.07†');
     expect(toText(t, { maxWidth: 1000 })).toContain('Baseline / VIS-NIR: 1 gallery, 3 probe.');

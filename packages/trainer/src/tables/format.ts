@@ -3,10 +3,10 @@
 import type { PaperTable, Stat, TableCell } from './build.ts';
 import type { MetricSpec } from './metrics.ts';
 
-type Style = { pm: string; bold: (s: string) => string; dash: string; skipMark: string };
-const MD: Style = { pm: ' ± ', bold: (s) => `**${s}**`, dash: '–', skipMark: '†' };
-const TEXT: Style = { pm: ' ± ', bold: (s) => `${s}*`, dash: '-', skipMark: '†' };
-const TEX: Style = { pm: ' $\\pm$ ', bold: (s) => `\\textbf{${s}}`, dash: '--', skipMark: '$^\\dagger$' };
+type Style = { pm: string; bold: (s: string) => string; tie: string; dash: string; skipMark: string };
+const MD: Style = { pm: ' ± ', bold: (s) => `**${s}**`, tie: '≈ ', dash: '–', skipMark: '†' };
+const TEXT: Style = { pm: ' ± ', bold: (s) => `${s}*`, tie: '≈', dash: '-', skipMark: '†' };
+const TEX: Style = { pm: ' $\\pm$ ', bold: (s) => `\\textbf{${s}}`, tie: '$\\approx$', dash: '--', skipMark: '$^\\dagger$' };
 /** Marks a cell whose folds skipped list entries (files missing); the notes give the counts. */
 export const SKIPPED_MARK = '†';
 
@@ -28,6 +28,7 @@ export function formatCell(cell: TableCell | null, m: MetricSpec, style: Style =
   if (cell === null) return '';
   let s = cell.stat ? fmtStat(cell.stat, m, style.pm) : style.dash;
   if (cell.stat && cell.best) s = style.bold(s);
+  else if (cell.stat && cell.tied) s = style.tie + s;
   if (cell.stat && cell.skipped) s += style.skipMark;
   if (cell.stat && cell.stat.n !== null && cell.expected !== null && cell.stat.n < cell.expected) {
     s += ` (${cell.stat.n}/${cell.expected} folds)`;
@@ -60,8 +61,11 @@ export function statNote(ns: number[]): string {
   return `Mean ± sample standard deviation over n = ${ns[0]}-${ns.at(-1)} folds (n below the expected count is given in the cell; n = 1 cells have no standard deviation)`;
 }
 
-function notes(t: PaperTable, best = 'in bold'): string[] {
-  const out = [`${statNote(foldCounts(t))}; percentages except where noted. Best of our rows ${best}.`];
+/** What bold and ≈ mean (the tables' significance rule). */
+export const BEST_NOTE = 'Bold: significantly better than every other of our rows (paired t-test over folds and bootstrap over probes within folds, both at 5%); ≈: not significantly different from the best mean, when no row is significantly best';
+
+function notes(t: PaperTable, best = BEST_NOTE): string[] {
+  const out = [`${statNote(foldCounts(t))}; percentages except where noted. ${best}.`];
   const lower = t.metrics.filter((m) => m.better === 'lower').map((m) => m.label);
   if (lower.length) out.push(`Lower is better for: ${lower.join(', ')}.`);
   const lit = t.rows.filter((r) => r.kind === 'literature');
@@ -111,7 +115,7 @@ function csvField(v: string | number | null | undefined): string {
 
 export const CSV_HEADER = [
   'table', 'row', 'row_label', 'kind', 'column', 'column_label', 'protocol', 'metric', 'metric_label',
-  'mean', 'std', 'n', 'expected', 'reference_mean', 'reference_std', 'reference_source', 'skipped',
+  'mean', 'std', 'n', 'expected', 'reference_mean', 'reference_std', 'reference_source', 'skipped', 'best', 'tied',
 ] as const;
 
 /** Long format: one line per (row, column, metric); values in display units; std empty for n = 1. */
@@ -131,6 +135,7 @@ export function toCsv(t: PaperTable): string {
             cell.stat?.mean, cell.stat && showsStd(cell.stat) ? cell.stat.std : null, cell.stat?.n, cell.expected,
             ref?.mean, ref?.std, ref?.source ?? (r.kind === 'literature' ? r.source : undefined),
             cell.skipped ? skippedText(cell.skipped, '; ') : undefined,
+            r.kind === 'ours' && cell.stat ? (cell.best ? 1 : 0) : null, r.kind === 'ours' && cell.stat ? (cell.tied ? 1 : 0) : null,
           ].map(csvField).join(','),
         );
       });

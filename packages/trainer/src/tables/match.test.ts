@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { configMatches, foldResultsFromRuns, getPath, matchRow } from './match.ts';
+import { configMatches, foldResultsFromRuns, matchRow } from './match.ts';
+import { configValueAt } from '../flatten.ts';
 import { smallTable } from './fixtures.test-helpers.ts';
 
 const run = (method: string, experts: number, steps: number, evals: Array<[string, string, number]>) => ({
@@ -9,8 +10,9 @@ const run = (method: string, experts: number, steps: number, evals: Array<[strin
 
 describe('run matching', () => {
   it('reads dotted paths and compares typed values', () => {
-    expect(getPath({ a: { b: [1, 2] } }, 'a.b')).toEqual([1, 2]);
-    expect(getPath({ a: 1 }, 'a.b')).toBeUndefined();
+    expect(configValueAt({ a: { b: [1, 2] } }, 'a.b')).toEqual([1, 2]);
+    expect(configValueAt({ a: 1 }, 'a.b')).toBeUndefined();
+    expect(configValueAt({ a: {} }, 'a.toString')).toBeUndefined(); // own keys only
     expect(configMatches({ a: { b: 4 } }, { 'a.b': 4 })).toBe(true);
     expect(configMatches({ a: { b: '4' } }, { 'a.b': 4 })).toBe(false);
   });
@@ -27,9 +29,9 @@ describe('run matching', () => {
       run('ssmb', 4, 10, [['synthetic-vis-thermal', '1', 0.3]]), // not a column
     ]);
     expect(results).toEqual([
-      { row: 'baseline', column: 'vis-vis', fold: '1', metrics: { rank1: 0.99, eer: 0.1 } },
-      { row: 'baseline', column: 'vis-nir', fold: '1', metrics: { rank1: 0.5, eer: 0.1 } },
-      { row: 'ssmb', column: 'vis-nir', fold: '2', metrics: { rank1: 0.8, eer: 0.1 } },
+      { row: 'baseline', column: 'vis-vis', fold: '1', metrics: { rank1: 0.99, eer: 0.1 }, counts: {} },
+      { row: 'baseline', column: 'vis-nir', fold: '1', metrics: { rank1: 0.5, eer: 0.1 }, counts: {} },
+      { row: 'ssmb', column: 'vis-nir', fold: '2', metrics: { rank1: 0.8, eer: 0.1 }, counts: {} },
     ]); // fold 4 is outside the column's fold list [1,2,3]
   });
 

@@ -3,25 +3,16 @@
 // and it has an evaluation on C's protocol. So tables can be rebuilt from any store (dashboard, CLI).
 import { rowsOfColumn, type TableConfig } from './config.ts';
 import type { FoldResult } from './build.ts';
-import { flattenConfigValues } from '../flatten.ts';
+import { configValueAt, flattenConfigValues } from '../flatten.ts';
 
 /** What the matcher needs from a run (RunStore records map onto this). */
 export interface MatchableRun {
   /** The run's resolved config (nested object). */
   config: unknown;
   /** Per-fold evaluations; metric values may be plain numbers or `{ value }` objects. */
-  evaluations: Array<{ protocol: string; fold: string; metrics: Record<string, number | { value: number }> }>;
+  evaluations: Array<{ protocol: string; fold: string; metrics: Record<string, number | { value: number; count?: number | null }> }>;
 }
 
-/** Value at a dotted path of a nested object; undefined when any step is missing. */
-export function getPath(obj: unknown, dotted: string): unknown {
-  let cur: unknown = obj;
-  for (const part of dotted.split('.')) {
-    if (cur === null || typeof cur !== 'object' || !(part in (cur as object))) return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
-}
 
 /** Config values compare by JSON so 4 === 4, [1,2] === [1,2], but '4' !== 4 (types matter in configs). */
 function same(a: unknown, b: unknown): boolean {
@@ -30,7 +21,7 @@ function same(a: unknown, b: unknown): boolean {
 
 /** Does the run's config carry every override (dotted keys)? */
 export function configMatches(config: unknown, wanted: Record<string, unknown>): boolean {
-  return Object.entries(wanted).every(([k, v]) => same(getPath(config, k), v));
+  return Object.entries(wanted).every(([k, v]) => same(configValueAt(config, k), v));
 }
 
 /**
@@ -66,8 +57,12 @@ export function foldResultsFromRuns(cfg: TableConfig, runs: MatchableRun[]): Fol
         const row = matchRow(cfg, column.id, run.config);
         if (row === null) continue;
         const metrics: Record<string, number> = {};
-        for (const [k, v] of Object.entries(ev.metrics)) metrics[k] = typeof v === 'number' ? v : v.value;
-        out.push({ row, column: column.id, fold: String(ev.fold), metrics });
+        const counts: Record<string, number> = {};
+        for (const [k, v] of Object.entries(ev.metrics)) {
+          metrics[k] = typeof v === 'number' ? v : v.value;
+          if (typeof v !== 'number' && typeof v.count === 'number') counts[k] = v.count;
+        }
+        out.push({ row, column: column.id, fold: String(ev.fold), metrics, counts });
       }
     }
   }

@@ -16,7 +16,8 @@ function CellText({ c, decimals }: { c: Cell | null; decimals: number }) {
   const n = c.stat.n ?? 0;
   const partial = c.expected !== null && n < c.expected;
   return (
-    <span>
+    <span title={c.best ? 'significantly better than every other row (paired t-test over folds, bootstrap over probes; 5%)' : c.tied ? 'tied with the best mean: no row is significantly best (5%)' : undefined}>
+      {c.tied && <span className="tie-mark" data-testid="tied">≈ </span>}
       {c.stat.mean.toFixed(decimals)}
       {n > 1 && c.stat.std !== null ? ` ± ${c.stat.std.toFixed(decimals)}` : ''}
       <span className={`small ${partial ? 'warn-text' : 'dim'}`} title={partial ? `${n} of ${c.expected} folds done` : `${n} fold${n === 1 ? '' : 's'}`}>
