@@ -1,0 +1,102 @@
+// End-to-end in headless Debian chromium against a real server on the seeded store: routing compared across
+// runs and folds (#/routing), and the run page's evaluation panels beyond the curves.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { defaultConfig, mergeConfig } from '@ssmb/trainer';
+import { buildServer, type DashboardServer } from './server.ts';
+import { ensureWebBuild, PACKAGE_ROOT, WEB_OUT } from './build_web.ts';
+import { BLOCKS, MODALITIES, seedStore, type SeededStore } from './testing/seed.ts';
+import { routingNmi } from './web/format.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.join(PACKAGE_ROOT, 'test-artifacts');
+
+let root: string;
+let seeded: SeededStore;
+let srv: DashboardServer;
+let base: string;
+let browser: Browser;
+let page: Page;
+/** N = 4, but every image goes to expert 0 or 1: experts 2 and 3 unused. */
+let collapsedId: number;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get update && apt-get install -y chromium\` (.ci/run does)`);
+  await ensureWebBuild();
+  mkdirSync(SHOTS, { recursive: true });
+  root = mkdtempSync(path.join(tmpdir(), 'ssmb-dash-analysis-'));
+  seeded = seedStore(path.join(root, 'store'));
+  const s = seeded.store;
+  collapsedId = s.createRun({
+    experiment: 'collapse', kind: 'train', method: 'ssmb', seed: 0, name: 'ssmb N=4 two experts used',
+    config: mergeConfig(defaultConfig(), { method: 'ssmb', ssmb: { numExperts: 4 }, dataset: { protocol: 'synthetic-vis-nir', fold: '1' } }),
+  });
+  s.recordEvaluation(collapsedId, {
+    protocol: 'synthetic-vis-nir', fold: '1', metrics: { rank1: { value: 0.5 } },
+    routing: [{ block: 'stem', modality: 'VIS', expert: 0, count: 30 }, { block: 'stem', modality: 'NIR', expert: 1, count: 30 }],
+  });
+  s.completeRun(collapsedId);
+  srv = await buildServer({ store: s, webRoot: WEB_OUT, pollMs: 200, tablesDir: null });
+  base = await srv.app.listen({ host: '127.0.0.1', port: 0 });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'] });
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page.setDefaultTimeout(20_000);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await srv?.app.close();
+  seeded?.store.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+/** No sideways overflow of the page at the current width, then a full-page screenshot. */
+async function shot(name: string): Promise<void> {
+  await page.waitForTimeout(250);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow, `${name}: the page is ${overflow}px wider than the window`).toBeLessThanOrEqual(0);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** The seeded SSMB run's counts per block: modality m sends 40 images to expert m mod N, 5 to each other one. */
+const seededNmi = (n: number) => routingNmi(MODALITIES.map((_, mi) => Array.from({ length: n }, (_, e) => (e === mi % n ? 40 : 5))))!;
+
+describe('routing across runs and folds', () => {
+  it('a configuration over its folds in one click; per run, fold and block its NMI; unused experts flagged; the run page links there; unknown ids named', async () => {
+    const id = seeded.runs.get('4/synthetic-vis-nir/1')!;
+    const fold2 = seeded.runs.get('4/synthetic-vis-nir/2')!;
+    await page.goto(`${base}/#/runs/${id}`);
+    await page.getByTestId('routing-across').click();
+    const rows = page.locator('[data-testid="routing-compare"] tbody tr');
+    await rows.first().waitFor();
+    expect(page.url()).toContain(`#/routing?ids=${id}`);
+    await expect(rows.count()).resolves.toBe(1);
+    // The runs list's group of this configuration (both folds) in one click.
+    await page.getByRole('button', { name: /^ssmb · N=4 · .*synthetic-vis-nir \(2\)$/ }).click();
+    await page.locator(`[data-testid="routing-compare"] tr[data-run-id="${fold2}"]`).waitFor();
+    expect(page.url()).toContain(`#/routing?ids=${id},${fold2}`);
+    await expect(rows.count()).resolves.toBe(2);
+    await expect(rows.nth(1).locator('td').nth(2).innerText()).resolves.toBe('synthetic-vis-nir / 2');
+    for (const b of BLOCKS) await expect(rows.nth(0).locator(`td[data-block="${b}"]`).getByTestId('routing-nmi').innerText()).resolves.toBe(seededNmi(4).toFixed(2));
+    await expect(page.locator('[data-routing-run]').count()).resolves.toBe(2);
+    // N = 1 beside N = 4: one expert carries no modality information.
+    await page.getByRole('button', { name: /^ssmb · N=1 · .*synthetic-vis-nir \(2\)$/ }).click();
+    await rows.nth(3).waitFor();
+    const n1 = seeded.runs.get('1/synthetic-vis-nir/1')!;
+    await expect(page.locator(`[data-testid="routing-compare"] tr[data-run-id="${n1}"]`).getByTestId('routing-nmi').first().innerText()).resolves.toBe('0.00');
+    await shot('40-routing-compare');
+    await page.goto(`${base}/#/routing?ids=${collapsedId},9999`);
+    await page.getByTestId('unknown-runs').filter({ hasText: 'Runs 9999 are not in this store' }).waitFor();
+    const collapsed = page.locator(`[data-testid="routing-compare"] tr[data-run-id="${collapsedId}"]`);
+    await collapsed.getByTestId('routing-unused').filter({ hasText: 'unused: expert 2, expert 3' }).waitFor();
+    await expect(collapsed.getByTestId('routing-nmi').innerText()).resolves.toBe('1.00');
+    await expect(page.locator(`[data-routing-run="${collapsedId}"] table.heat th.unused`).allInnerTexts()).resolves.toEqual(['expert 2', 'expert 3']);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot('40-routing-390');
+    await page.setViewportSize({ width: 1440, height: 900 });
+  });
+});
