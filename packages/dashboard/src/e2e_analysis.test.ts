@@ -10,6 +10,7 @@ import { buildServer, type DashboardServer } from './server.ts';
 import { ensureWebBuild, PACKAGE_ROOT, WEB_OUT } from './build_web.ts';
 import { BLOCKS, MODALITIES, seedStore, type SeededStore } from './testing/seed.ts';
 import { routingNmi } from './web/format.ts';
+import { addEvaluatedRun, type SyntheticFold } from './testing/eval_samples.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.join(PACKAGE_ROOT, 'test-artifacts');
@@ -22,6 +23,11 @@ let browser: Browser;
 let page: Page;
 /** N = 4, but every image goes to expert 0 or 1: experts 2 and 3 unused. */
 let collapsedId: number;
+/** Evaluated for real from synthetic embeddings: 120 identities x (2 VIS gallery + 3 NIR probe) = 600 images. */
+const FOLD: SyntheticFold = { identities: 120, galleryPerId: 2, probePerId: 3, dim: 16, noise: 0.6, seed: 'e2e' };
+let clusteredId: number;
+/** The same identities with more noise: genuine and impostor scores overlap more. */
+let noisyId: number;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get update && apt-get install -y chromium\` (.ci/run does)`);
@@ -39,6 +45,8 @@ beforeAll(async () => {
     routing: [{ block: 'stem', modality: 'VIS', expert: 0, count: 30 }, { block: 'stem', modality: 'NIR', expert: 1, count: 30 }],
   });
   s.completeRun(collapsedId);
+  clusteredId = addEvaluatedRun(s, 'clustered', 'synthetic-vis-nir', '1', FOLD);
+  noisyId = addEvaluatedRun(s, 'noisy', 'synthetic-vis-nir', '1', { ...FOLD, noise: 1.5 });
   srv = await buildServer({ store: s, webRoot: WEB_OUT, pollMs: 200, tablesDir: null });
   base = await srv.app.listen({ host: '127.0.0.1', port: 0 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'] });
@@ -98,5 +106,24 @@ describe('routing across runs and folds', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await shot('40-routing-390');
     await page.setViewportSize({ width: 1440, height: 900 });
+  });
+});
+
+describe('score histograms', () => {
+  it('the run page draws genuine and impostor scores per fold with their counts; a run without them shows no panel', async () => {
+    await page.goto(`${base}/#/runs/${clusteredId}`);
+    const chart = page.locator('[data-testid="score-histograms"] [data-protocol="synthetic-vis-nir"][data-fold="1"]').getByTestId('score-histogram');
+    await chart.locator('.recharts-area').nth(1).waitFor();
+    // 360 probes against their own template, and against the 119 others.
+    await expect(chart.locator('.recharts-legend-item-text').allInnerTexts()).resolves.toEqual(['genuine (n=360)', 'impostor (n=42,840)']);
+    await expect(chart.locator('.recharts-area-area').count()).resolves.toBe(2);
+    await expect(chart.getByTestId('scores-outside').count()).resolves.toBe(0);
+    await chart.scrollIntoViewIfNeeded();
+    await shot('41-run-score-histograms');
+    await page.goto(`${base}/#/runs/${seeded.runs.get('4/synthetic-vis-nir/1')}`);
+    await page.getByTestId('run-title').filter({ hasText: 'ssmb N=4 synthetic-vis-nir/1' }).waitFor();
+    await page.getByTestId('routing-heatmap').waitFor();
+    await page.waitForTimeout(300);
+    await expect(page.getByTestId('score-histograms').count()).resolves.toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import { useMeta } from '../meta.ts';
 import { ErrorBox, FewFalseAccepts, StatusBadge } from '../components.tsx';
 import { CmcChart, CurveChart, DetChart, Exportable, RocChart, type LineSeries } from '../charts.tsx';
 import { RoutingHeatmap } from '../routing_heatmap.tsx';
+import { ScoreHistogramPanel } from '../score_histograms.tsx';
 import { convergenceText, fmtAgo, fmtDuration, fmtExecutor, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, GROUP_TITLES, labelWithUnit, skippedEntries, specOf } from '../format.ts';
 import { flattenConfig } from '@ssmb/trainer/flatten';
 import { compareBlocks } from '@ssmb/trainer/display-order';
@@ -307,6 +308,8 @@ export function RunDetailView({ id }: { id: number }) {
           </div>
         </div>
       )}
+
+      {r.kind !== 'sweep' && <ScoreHistogramPanel runId={r.id} version={version} />}
 
       {(routing.data?.routing.length ?? 0) > 0 && (
         <div className="panel">
