@@ -46,7 +46,7 @@ beforeAll(async () => {
   });
   s.completeRun(collapsedId);
   clusteredId = addEvaluatedRun(s, 'clustered', 'synthetic-vis-nir', '1', FOLD);
-  noisyId = addEvaluatedRun(s, 'noisy', 'synthetic-vis-nir', '1', { ...FOLD, noise: 1.5 });
+  noisyId = addEvaluatedRun(s, 'noisy', 'synthetic-vis-nir', '1', { ...FOLD, noise: 1.5 }, 4);
   srv = await buildServer({ store: s, webRoot: WEB_OUT, pollMs: 200, tablesDir: null });
   base = await srv.app.listen({ host: '127.0.0.1', port: 0 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'] });
@@ -84,7 +84,7 @@ describe('routing across runs and folds', () => {
     expect(page.url()).toContain(`#/routing?ids=${id}`);
     await expect(rows.count()).resolves.toBe(1);
     // The runs list's group of this configuration (both folds) in one click.
-    await page.getByRole('button', { name: /^ssmb · N=4 · .*synthetic-vis-nir \(2\)$/ }).click();
+    await page.getByRole('button', { name: /^ssmb · N=4 · model=iresnet-tiny .*synthetic-vis-nir \(2\)$/ }).click();
     await page.locator(`[data-testid="routing-compare"] tr[data-run-id="${fold2}"]`).waitFor();
     expect(page.url()).toContain(`#/routing?ids=${id},${fold2}`);
     await expect(rows.count()).resolves.toBe(2);
@@ -92,7 +92,7 @@ describe('routing across runs and folds', () => {
     for (const b of BLOCKS) await expect(rows.nth(0).locator(`td[data-block="${b}"]`).getByTestId('routing-nmi').innerText()).resolves.toBe(seededNmi(4).toFixed(2));
     await expect(page.locator('[data-routing-run]').count()).resolves.toBe(2);
     // N = 1 beside N = 4: one expert carries no modality information.
-    await page.getByRole('button', { name: /^ssmb · N=1 · .*synthetic-vis-nir \(2\)$/ }).click();
+    await page.getByRole('button', { name: /^ssmb · N=1 · model=iresnet-tiny .*synthetic-vis-nir \(2\)$/ }).click();
     await rows.nth(3).waitFor();
     const n1 = seeded.runs.get('1/synthetic-vis-nir/1')!;
     await expect(page.locator(`[data-testid="routing-compare"] tr[data-run-id="${n1}"]`).getByTestId('routing-nmi').first().innerText()).resolves.toBe('0.00');
@@ -125,5 +125,19 @@ describe('score histograms', () => {
     await page.getByTestId('routing-heatmap').waitFor();
     await page.waitForTimeout(300);
     await expect(page.getByTestId('score-histograms').count()).resolves.toBe(0);
+  });
+
+  it('Compare overlays the configurations\' histograms per protocol, in their columns\' colours', async () => {
+    await page.goto(`${base}/#/compare?ids=${clusteredId},${noisyId}`);
+    const chart = page.locator('[data-testid="compare-score-histograms"] [data-protocol="synthetic-vis-nir"]').getByTestId('compare-score-histogram');
+    await chart.locator('.recharts-area').nth(3).waitFor();
+    const legend = await chart.locator('.recharts-legend-item-text').allInnerTexts();
+    expect(legend).toHaveLength(4);
+    expect(legend.filter((t) => t.endsWith('genuine (n=360)'))).toHaveLength(2);
+    expect(legend.filter((t) => t.endsWith('impostor (n=42,840)'))).toHaveLength(2);
+    expect(legend[0]).toMatch(/N=2/);
+    expect(legend[2]).toMatch(/N=4/);
+    await chart.scrollIntoViewIfNeeded();
+    await shot('42-compare-score-histograms');
   });
 });

@@ -36,8 +36,8 @@ export function syntheticFold(f: SyntheticFold) {
 }
 
 /** A completed SSMB run with one evaluated fold of `syntheticFold(f)`; its id. */
-export function addEvaluatedRun(store: RunStore, name: string, protocol: string, fold: string, f: SyntheticFold): number {
-  const config = mergeConfig(defaultConfig(), { method: 'ssmb', ssmb: { numExperts: 2 }, dataset: { protocol, fold } });
+export function addEvaluatedRun(store: RunStore, name: string, protocol: string, fold: string, f: SyntheticFold, numExperts = 2): number {
+  const config = mergeConfig(defaultConfig(), { method: 'ssmb', ssmb: { numExperts }, dataset: { protocol, fold } });
   const id = store.createRun({ experiment: 'eval-samples', kind: 'train', method: 'ssmb', config, seed: 0, name });
   const e = syntheticFold(f);
   const r = evaluateFold({ dim: e.dim, gallery: e.gallery, probe: e.probe });
