@@ -141,3 +141,31 @@ describe('score histograms', () => {
     await shot('42-compare-score-histograms');
   });
 });
+
+describe('embedding map', () => {
+  it('the run page projects the sampled gallery and probe embeddings when scrolled to, says how many of how many, colours by modality or identity', async () => {
+    await page.goto(`${base}/#/runs/${clusteredId}`);
+    const panel = page.getByTestId('embedding-panel');
+    await panel.waitFor();
+    await expect(panel.getByTestId('embedding-count').innerText()).resolves.toBe('synthetic-vis-nir / 1: 500 of 600 images sampled (100 of 120 identities; gallery 200 of 240, probe 300 of 360)');
+    await panel.scrollIntoViewIfNeeded();
+    await panel.getByTestId('embedding-drawn').filter({ hasText: '500 points drawn' }).waitFor({ timeout: 60_000 });
+    const pts = panel.locator('[data-testid="embedding-svg"] .pt');
+    await expect(pts.count()).resolves.toBe(500);
+    await expect(panel.locator('[data-testid="embedding-svg"] .pt[data-role="gallery"]').count()).resolves.toBe(200);
+    const fills = async () => new Set(await pts.evaluateAll((els) => els.map((e) => e.getAttribute('fill'))));
+    await expect(fills()).resolves.toHaveProperty('size', 2); // VIS and NIR
+    await expect(panel.getByTestId('embedding-legend').innerText()).resolves.toMatch(/VIS[\s\S]*NIR/);
+    await shot('43-run-embedding-map');
+    await panel.getByLabel('colour by identity').check();
+    await panel.getByTestId('embedding-legend').filter({ hasText: 'one colour per identity (100 identities)' }).waitFor();
+    await expect(fills()).resolves.toHaveProperty('size', 100);
+    // Seeded: the same sample gives the same map on a fresh page.
+    const positions = () => pts.evaluateAll((els) => els.map((e) => `${e.getAttribute('x') ?? e.getAttribute('cx')},${e.getAttribute('y') ?? e.getAttribute('cy')}`));
+    const first = await positions();
+    await page.reload();
+    await panel.scrollIntoViewIfNeeded();
+    await panel.getByTestId('embedding-drawn').waitFor({ timeout: 60_000 });
+    await expect(positions()).resolves.toEqual(first);
+  });
+});

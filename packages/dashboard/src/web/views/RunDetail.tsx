@@ -8,6 +8,7 @@ import { ErrorBox, FewFalseAccepts, StatusBadge } from '../components.tsx';
 import { CmcChart, CurveChart, DetChart, Exportable, RocChart, type LineSeries } from '../charts.tsx';
 import { RoutingHeatmap } from '../routing_heatmap.tsx';
 import { ScoreHistogramPanel } from '../score_histograms.tsx';
+import { EmbeddingPanel } from '../embedding_map.tsx';
 import { convergenceText, fmtAgo, fmtDuration, fmtExecutor, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, GROUP_TITLES, labelWithUnit, skippedEntries, specOf } from '../format.ts';
 import { flattenConfig } from '@ssmb/trainer/flatten';
 import { compareBlocks } from '@ssmb/trainer/display-order';
@@ -310,6 +311,7 @@ export function RunDetailView({ id }: { id: number }) {
       )}
 
       {r.kind !== 'sweep' && <ScoreHistogramPanel runId={r.id} version={version} />}
+      {r.kind !== 'sweep' && <EmbeddingPanel runId={r.id} version={version} />}
 
       {(routing.data?.routing.length ?? 0) > 0 && (
         <div className="panel">
