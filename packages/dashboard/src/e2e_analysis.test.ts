@@ -97,8 +97,8 @@ describe('routing across runs and folds', () => {
     const n1 = seeded.runs.get('1/synthetic-vis-nir/1')!;
     await expect(page.locator(`[data-testid="routing-compare"] tr[data-run-id="${n1}"]`).getByTestId('routing-nmi').first().innerText()).resolves.toBe('0.00');
     await shot('40-routing-compare');
-    await page.goto(`${base}/#/routing?ids=${collapsedId},9999`);
-    await page.getByTestId('unknown-runs').filter({ hasText: 'Runs 9999 are not in this store' }).waitFor();
+    await page.goto(`${base}/#/routing?ids=${collapsedId},9998,9999`);
+    await page.getByTestId('unknown-runs').filter({ hasText: 'Runs 9998, 9999 are not in this store' }).waitFor();
     const collapsed = page.locator(`[data-testid="routing-compare"] tr[data-run-id="${collapsedId}"]`);
     await collapsed.getByTestId('routing-unused').filter({ hasText: 'unused: expert 2, expert 3' }).waitFor();
     await expect(collapsed.getByTestId('routing-nmi').innerText()).resolves.toBe('1.00');
@@ -120,6 +120,7 @@ describe('score histograms', () => {
     await expect(chart.getByTestId('scores-outside').count()).resolves.toBe(0);
     await chart.scrollIntoViewIfNeeded();
     await shot('41-run-score-histograms');
+    await page.getByTestId('score-histograms').screenshot({ path: path.join(SHOTS, '41-score-histograms-panel.png') });
     await page.goto(`${base}/#/runs/${seeded.runs.get('4/synthetic-vis-nir/1')}`);
     await page.getByTestId('run-title').filter({ hasText: 'ssmb N=4 synthetic-vis-nir/1' }).waitFor();
     await page.getByTestId('routing-heatmap').waitFor();
@@ -157,6 +158,7 @@ describe('embedding map', () => {
     await expect(fills()).resolves.toHaveProperty('size', 2); // VIS and NIR
     await expect(panel.getByTestId('embedding-legend').innerText()).resolves.toMatch(/VIS[\s\S]*NIR/);
     await shot('43-run-embedding-map');
+    await panel.screenshot({ path: path.join(SHOTS, '43-embedding-panel.png') });
     await panel.getByLabel('colour by identity').check();
     await panel.getByTestId('embedding-legend').filter({ hasText: 'one colour per identity (100 identities)' }).waitFor();
     await expect(fills()).resolves.toHaveProperty('size', 100);

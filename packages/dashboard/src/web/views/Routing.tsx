@@ -49,7 +49,7 @@ export function RoutingView({ ids: asked }: { ids: number[] }) {
         <span className="dim small">NMI: normalised mutual information between an image's modality and its expert, per block (1 = experts split by modality, 0 = routing ignores it)</span>
       </div>
       <ErrorBox error={groups.error ?? list.error ?? picked.error ?? error} />
-      {unknown.length > 0 && <div className="error" data-testid="unknown-runs">Runs {unknown.join(', ')} are not in this store (ids received in the URL); showing the others.</div>}
+      {unknown.length > 0 && <div className="error" data-testid="unknown-runs">{unknown.length === 1 ? `Run ${unknown[0]} is` : `Runs ${unknown.join(', ')} are`} not in this store (ids received in the URL); showing the others.</div>}
       <div className="panel">
         <h2>Pick runs</h2>
         <div className="toolbar" data-testid="routing-configs">
