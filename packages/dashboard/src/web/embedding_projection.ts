@@ -1,8 +1,7 @@
 // The run page's embedding map: a sampled fold's gallery and probe embeddings (unit length, so distances
 // follow the cosine the scores use) projected to 2-D with UMAP (umap-js), seeded: the same sample always
 // gives the same picture. Pure apart from umap-js; tested in node.
-import seedrandom from 'seedrandom';
-import { UMAP } from 'umap-js';
+// umap-js and seedrandom load with the first projection (their own chunk), not with the run page.
 
 /** Rows of a base64 float32 little-endian matrix [n, dim], checked against the size it should have. */
 export function decodeVectors(b64: string, n: number, dim: number): Float32Array[] {
@@ -34,6 +33,7 @@ export async function projectEmbeddings(rows: ArrayLike<number>[], opts: { seed?
   if (rows.length < 3) throw new Error(`embedding map: needs at least 3 points, received ${rows.length}`);
   const bad = rows.filter((r) => Array.from(r).some((x) => !Number.isFinite(x))).length;
   if (bad > 0) throw new Error(`embedding map: ${bad} of ${rows.length} embeddings hold NaN or infinite values`);
+  const [{ UMAP }, { default: seedrandom }] = await Promise.all([import('umap-js'), import('seedrandom')]);
   const umap = new UMAP({ nComponents: 2, nNeighbors: Math.min(15, rows.length - 1), minDist: 0.1, random: seedrandom(opts.seed ?? PROJECTION_SEED) });
   const epochs = umap.initializeFit(unitRows(rows));
   for (let k = 1; k <= epochs; k++) {
