@@ -169,5 +169,13 @@ describe('embedding map', () => {
     await panel.scrollIntoViewIfNeeded();
     await panel.getByTestId('embedding-drawn').waitFor({ timeout: 60_000 });
     await expect(positions()).resolves.toEqual(first);
+    // Down to a 390-px phone screen: the histograms and the map fit the window.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await panel.scrollIntoViewIfNeeded();
+    await panel.getByTestId('embedding-drawn').waitFor({ timeout: 60_000 });
+    await page.getByTestId('score-histograms').getByTestId('score-histogram').locator('.recharts-area').nth(1).waitFor();
+    await shot('43-run-evaluation-panels-390');
+    await page.setViewportSize({ width: 1440, height: 900 });
   });
 });
