@@ -37,7 +37,10 @@ export default defineConfig({
     chunkSizeWarningLimit: 1500,
     rollupOptions: {
       output: {
-        manualChunks: (id: string) => (/node_modules\/(react|react-dom|scheduler)\//.test(id) ? 'react' : id.includes('node_modules/') ? 'vendor-charts' : undefined),
+        // The embedding map's projection library loads on its own, when a map is first drawn.
+        manualChunks: (id: string) => (/node_modules\/(react|react-dom|scheduler)\//.test(id) ? 'react'
+          : /node_modules\/(umap-js|ml-[\w-]+|is-any-array|seedrandom)\//.test(id) ? 'vendor-umap'
+          : id.includes('node_modules/') ? 'vendor-charts' : undefined),
       },
     },
     reportCompressedSize: false,

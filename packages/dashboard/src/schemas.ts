@@ -70,6 +70,9 @@ export const CurvesQuery = z.object({ keys: list(metricKey), maxPoints: intParam
 
 export const EvalCurvesQuery = z.object({ kind: z.enum(['roc', 'cmc']).optional() }).strict();
 
+/** One fold's embedding sample: both named (GET /api/runs/:id/embeddings lists the folds that have one). */
+export const EmbeddingSampleQuery = z.object({ protocol: z.string().min(1).max(200), fold: z.string().min(1).max(200) }).strict();
+
 export const CompareQuery = z.object({ ids: list(runId), latest: list(metricKey), by: list(configKey) }).strict();
 
 export const GroupedCurvesQuery = z

@@ -77,6 +77,8 @@ describe('workers API over HTTP', () => {
       metrics: { rank1: { value: 0.5, count: 10 }, eer: { value: Number.NaN } },
       curves: { roc: { x: [0, 0.5, 1], y: [0, 0.7, 1], thr: [Number.POSITIVE_INFINITY, 0.3, Number.NEGATIVE_INFINITY] } },
       routing: [{ block: 'stem', modality: 'NIR', expert: 1, count: 5 }],
+      scores: { lo: -1, hi: 1, genuine: [0, 10], impostor: [80, 9], outside: { genuine: 0, impostor: 1 } },
+      embeddings: { dim: 2, total: { gallery: 4, probe: 6, subjects: 2 }, points: [{ role: 'gallery', subject: 's1', modality: 'VIS' }, { role: 'probe', subject: 's1', modality: 'NIR' }], vectors: [0.25, Number.NaN, -1, 2] },
     });
     await a.setTag(id, 'eval.engine', 'tfjs-cpu');
     expect(await a.heartbeat(id, 'node-a:1', 60_000, 10)).toBe(true);
@@ -96,6 +98,11 @@ describe('workers API over HTTP', () => {
     expect(Number.isNaN(ev.find((m) => m.metric === 'eer')!.value)).toBe(true);
     expect(store.getCurves(id)[0].curve.thr).toEqual([Number.POSITIVE_INFINITY, 0.3, Number.NEGATIVE_INFINITY]);
     expect(store.getRouting(id)).toHaveLength(1);
+    expect(store.getScoreHistograms(id)).toEqual([{ protocol: 'p', fold: '1', lo: -1, hi: 1, genuine: [0, 10], impostor: [80, 9], outside: { genuine: 0, impostor: 1 } }]);
+    const sample = store.getEmbeddingSample(id, 'p', '1')!;
+    expect(sample.points.map((p) => p.role)).toEqual(['gallery', 'probe']);
+    expect(sample.vectors[0]).toBe(0.25);
+    expect(Number.isNaN(sample.vectors[1])).toBe(true);
     expect(store.getTags(id)).toEqual({ 'eval.engine': 'tfjs-cpu' });
     // What the dashboard shows: the Slurm job and task on the run page and in the runs list.
     const page = (await (await fetch(`${url}/api/runs/${id}`)).json()) as { run: Record<string, unknown> };

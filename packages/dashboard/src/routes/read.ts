@@ -16,7 +16,7 @@ import { hasToken } from '../access.ts';
 import { resolveArtifact, runPlaces } from '../artifacts.ts';
 import { FEW_FALSE_ACCEPTS, falseAcceptsAt, configDiff, groupCurves, metricSpecs, orderMetrics, paperTableFromEvals, stats, summarizeEvals, thinRoc, valueLabel, varyingKeys } from '../analysis.ts';
 import {
-  AblationQuery, ArtifactQuery, CompareQuery, CurvesQuery, EvalCurvesQuery, GroupedCurvesQuery, ParallelQuery, RunGroupsQuery, RunIdParams, RunListQuery, TableQuery, parse,
+  AblationQuery, ArtifactQuery, CompareQuery, CurvesQuery, EmbeddingSampleQuery, EvalCurvesQuery, GroupedCurvesQuery, ParallelQuery, RunGroupsQuery, RunIdParams, RunListQuery, TableQuery, parse,
 } from '../schemas.ts';
 import { compareGroups } from '../compare_groups.ts';
 import { applyFilter, checkKeys, defaultGroupKeys, groupable, groupRuns, parseFilter, sortGroups, type GroupableRun } from '../run_groups.ts';
@@ -233,6 +233,28 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.get('/api/runs/:id/routing', { config: read }, async (req) => {
     const id = await requireRun(req.params);
     return { runId: id, routing: await store.getRouting(id) };
+  });
+
+  app.get('/api/runs/:id/scores', { config: read }, async (req) => {
+    const id = await requireRun(req.params);
+    return { runId: id, histograms: await store.getScoreHistograms(id) };
+  });
+
+  app.get('/api/runs/:id/embeddings', { config: read }, async (req) => {
+    const id = await requireRun(req.params);
+    return { runId: id, samples: await store.listEmbeddingSamples(id) };
+  });
+
+  app.get('/api/runs/:id/embeddings/sample', { config: read }, async (req) => {
+    const id = await requireRun(req.params);
+    const p = parse(EmbeddingSampleQuery, req.query, 'query');
+    const s = await store.getEmbeddingSample(id, p.protocol, p.fold);
+    if (!s) return { runId: id, sample: null };
+    // Float32 little-endian rows in base64: a quarter of the bytes JSON numbers would take.
+    const { vectors, ...rest } = s;
+    const buf = Buffer.alloc(vectors.length * 4);
+    vectors.forEach((v, i) => buf.writeFloatLE(v, i * 4));
+    return { runId: id, sample: { ...rest, vectors: buf.toString('base64') } };
   });
 
   app.get('/api/runs/:id/artifacts', { config: read }, async (req) => {

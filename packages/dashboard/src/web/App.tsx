@@ -15,6 +15,7 @@ const AblationView = lazy(() => import('./views/Ablation.tsx').then((m) => ({ de
 const ParallelView = lazy(() => import('./views/Parallel.tsx').then((m) => ({ default: m.ParallelView })));
 const TablesView = lazy(() => import('./views/Tables.tsx').then((m) => ({ default: m.TablesView })));
 const LaunchView = lazy(() => import('./views/Launch.tsx').then((m) => ({ default: m.LaunchView })));
+const RoutingView = lazy(() => import('./views/Routing.tsx').then((m) => ({ default: m.RoutingView })));
 
 const KNOWN_VIEWS: string[] = [...NAV.map(([v]) => v), 'run'];
 
@@ -56,6 +57,7 @@ export function App() {
         {route.view === 'parallel' && <ParallelView />}
         {route.view === 'tables' && <TablesView />}
         {route.view === 'launch' && <LaunchView />}
+        {route.view === 'routing' && <RoutingView ids={(route.params.get('ids') ?? '').split(',').filter(Boolean).map(Number)} />}
         </Suspense>
         {!KNOWN_VIEWS.includes(route.view) && (
           <div className="panel" data-testid="not-found">

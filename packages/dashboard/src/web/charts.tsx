@@ -5,9 +5,8 @@ import { useMemo, useState } from 'react';
 import {
   Area, CartesianGrid, ComposedChart, ErrorBar, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis,
 } from 'recharts';
-import type { CurveGroup, EvalCurve, ParallelRun, RoutingRow, WireNumber } from './api.ts';
-import { fmtNumber, niceAxis, PALETTE, probit, routingNmi, smooth, textOn, tickFormatter } from './format.ts';
-import { compareBlocks, compareModalities } from '@ssmb/trainer/display-order';
+import type { CurveGroup, EvalCurve, ParallelRun, WireNumber } from './api.ts';
+import { fmtNumber, niceAxis, PALETTE, probit, smooth, tickFormatter } from './format.ts';
 
 export interface LineSeries {
   name: string;
@@ -183,73 +182,6 @@ export function CmcChart({ curves, testId }: { curves: DrawnCurve[]; testId?: st
           ))}
         </LineChart>
       </ResponsiveContainer>
-    </div>
-  );
-}
-
-const heatAlpha = (share: number) => 0.06 + 0.9 * share;
-const heat = (share: number) => `rgba(37, 99, 235, ${heatAlpha(share)})`;
-/** The heat colour as drawn on the white panel (for choosing readable text on it). */
-const heatRgb = (share: number): [number, number, number] => {
-  const a = heatAlpha(share);
-  return [37 * a + 255 * (1 - a), 99 * a + 255 * (1 - a), 235 * a + 255 * (1 - a)];
-};
-
-/** Routing heatmap: one modality x expert table per SSMB block; colour = share of that modality's images. */
-export function RoutingHeatmap({ rows, numExperts }: { rows: RoutingRow[]; numExperts?: number | null }) {
-  const blocks = [...new Set(rows.map((r) => r.block))].sort(compareBlocks);
-  const modalities = [...new Set(rows.map((r) => r.modality))].sort(compareModalities);
-  // Every expert the run has, also those no image reached (they have no rows).
-  const experts = [...new Set([...rows.map((r) => r.expert), ...Array.from({ length: numExperts ?? 0 }, (_, e) => e)])].sort((a, b) => a - b);
-  const count = new Map<string, number>();
-  for (const r of rows) count.set(`${r.block}|${r.modality}|${r.expert}`, (count.get(`${r.block}|${r.modality}|${r.expert}`) ?? 0) + r.count);
-  return (
-    <div data-testid="routing-heatmap">
-      <div className="row">
-        {blocks.map((b) => (
-          <div key={b}>
-            <div className="chart-title" data-testid="routing-block-title">
-              {b}
-              <span className="dim small" title="normalised mutual information between modality and expert: 1 = each modality has its own expert, 0 = none">
-                separation (NMI) <span data-testid="routing-nmi">{routingNmi(modalities.map((m) => experts.map((e) => count.get(`${b}|${m}|${e}`) ?? 0))).toFixed(2)}</span>
-              </span>
-              {(() => {
-                const unused = experts.filter((e) => modalities.every((m) => (count.get(`${b}|${m}|${e}`) ?? 0) === 0));
-                return unused.length ? <span className="warn-text small" data-testid="routing-unused">{unused.length} of {experts.length} experts unused ({unused.map((e) => `expert ${e}`).join(', ')}): no image is routed to them</span> : null;
-              })()}
-            </div>
-            <table className="heat" data-block={b}>
-              <thead>
-                <tr><th>modality</th>{experts.map((e) => <th key={e}>expert {e}</th>)}</tr>
-              </thead>
-              <tbody>
-                {modalities.map((m) => {
-                  const total = experts.reduce((a, e) => a + (count.get(`${b}|${m}|${e}`) ?? 0), 0) || 1;
-                  return (
-                    <tr key={m}>
-                      <th>{m}</th>
-                      {experts.map((e) => {
-                        const n = count.get(`${b}|${m}|${e}`) ?? 0;
-                        const share = n / total;
-                        return (
-                          <td key={e} title={`${n} ${m} images (${(share * 100).toFixed(1)}%)`} style={{ background: heat(share), color: textOn(heatRgb(share)) }}>
-                            {(share * 100).toFixed(0)}%<span className="heat-n">{n}</span>
-                          </td>
-                        );
-                      })}
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-        ))}
-      </div>
-      <div className="scale" data-testid="routing-scale">
-        <span>0%</span>
-        <span className="scale-bar" style={{ background: `linear-gradient(to right, ${heat(0)}, ${heat(0.5)}, ${heat(1)})` }} />
-        <span>100% of the modality's images</span>
-      </div>
     </div>
   );
 }

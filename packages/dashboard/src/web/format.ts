@@ -178,13 +178,17 @@ export function convergenceText(c: RunConvergenceInfo): string {
 
 /**
  * How well a block's router separates modalities: normalised mutual information between modality and
- * expert over the images' counts, MI / sqrt(H(modality) H(expert)): 1 = each modality has its own
- * expert(s), 0 = every modality spreads over the experts alike (or one expert takes everything).
+ * expert over the images' counts (rows: modalities, columns: experts), MI / sqrt(H(modality) H(expert)):
+ * 1 = each modality has its own expert(s), 0 = every modality spreads over the experts alike (or one
+ * expert takes everything). null when there is nothing to separate: no images, or images of one
+ * modality only (a VIS-VIS protocol). The run page's heatmap and the routing view both use this one.
  */
-export function routingNmi(counts: number[][]): number {
+export function routingNmi(counts: number[][]): number | null {
+  for (const row of counts) for (const c of row) if (!Number.isFinite(c) || c < 0) throw new Error(`routing counts: expected finite counts >= 0, received ${c}`);
   const total = counts.flat().reduce((a, b) => a + b, 0);
-  if (total === 0) return 0;
+  if (total === 0) return null;
   const pm = counts.map((row) => row.reduce((a, b) => a + b, 0) / total);
+  if (pm.filter((p) => p > 0).length < 2) return null;
   const pe = counts[0].map((_, j) => counts.reduce((a, row) => a + row[j], 0) / total);
   const h = (ps: number[]) => -ps.filter((p) => p > 0).reduce((a, p) => a + p * Math.log(p), 0);
   let mi = 0;

@@ -37,6 +37,7 @@ export const NAV = [
   ['compare', 'Compare'],
   ['ablation', 'Ablation'],
   ['parallel', 'Parallel'],
+  ['routing', 'Routing'],
   ['tables', 'Paper tables'],
   ['launch', 'Launch'],
 ] as const;

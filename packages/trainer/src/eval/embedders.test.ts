@@ -62,6 +62,19 @@ describe('evaluation engines (tfjs vs onnxruntime)', () => {
     expect(new Set(routing.map((r) => r.block))).toEqual(new Set(['stem', 'layer1']));
     expect(new Set(routing.map((r) => `${r.block}/${r.expert}`)).size).toBeGreaterThan(2); // some block uses several experts
     expect(viaOrt.record.routing).toEqual(routing);
+    // The run's stored evaluation: every comparison in its score histograms, and its embedding sample (the
+    // tiny fold has under 500 images: all of them, with their role, identity and modality).
+    const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+    const [h] = store.getScoreHistograms(trained);
+    const metric = (m: string) => store.getEvalMetrics(trained).find((e) => e.protocol === h.protocol && e.fold === h.fold && e.metric === m)!.value;
+    expect(sum(h.genuine) + h.outside.genuine).toBe(metric('genuine'));
+    expect(sum(h.impostor) + h.outside.impostor).toBe(metric('impostor'));
+    const [info] = store.listEmbeddingSamples(trained);
+    expect(info.total.gallery + info.total.probe).toBeLessThanOrEqual(500);
+    expect(info.sampled).toEqual({ gallery: info.total.gallery, probe: info.total.probe, subjects: info.total.subjects });
+    const sample = store.getEmbeddingSample(trained, info.protocol, info.fold)!;
+    expect(sample.vectors).toHaveLength(sample.points.length * sample.dim);
+    expect(new Set(sample.points.map((p) => p.modality)).size).toBeGreaterThan(1);
   });
 
   it('an evaluate run with eval.engine=onnxruntime records its engine and matches the tfjs evaluation', async () => {

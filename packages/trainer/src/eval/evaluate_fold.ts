@@ -1,7 +1,8 @@
 // Evaluates one protocol fold with any evaluation engine (embedders.ts): loads gallery and probe images, embeds them
-// in batches, scores (fold_metrics.ts), counts routing per block x modality x expert (gallery and probe
-// images: the VIS gallery's routing is what the other modalities are compared with), and
-// optionally writes the score file.
+// in batches, scores (fold_metrics.ts, with the genuine/impostor score histograms), counts routing per block x
+// modality x expert (gallery and probe images: the VIS gallery's routing is what the other modalities are
+// compared with), keeps a bounded sample of the embeddings (embedding_sample.ts) and optionally writes the
+// score file.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bitDepthMismatches, describeBitDepthMismatch, getProtocol, type OnMissing, type Role } from '@ssmb/protocols';
@@ -9,6 +10,7 @@ import { RunStore, type EvalMetricValue, type EvaluationRecord, type RoutingCoun
 import { ALIGN_METRICS, BITDEPTH_MISMATCH_METRIC, MULTI_FACE_METRICS, SKIPPED_METRICS } from '../tables/metrics.ts';
 import { loadFoldChecked, loadImages, type ImageSet } from '../train/data.ts';
 import { evaluateFold, scoreFileLines } from './fold_metrics.ts';
+import { sampleEmbeddings } from './embedding_sample.ts';
 import type { EvalEmbedder } from './embedders.ts';
 import type { AlignOptions, AlignStats } from '@ssmb/protocols';
 
@@ -180,6 +182,12 @@ export async function evaluateProtocolFold(embedder: EvalEmbedder, o: FoldEvalOp
       metrics: result.metrics,
       curves: result.curves,
       routing: routingTable(concatExperts(gallery, probe), [...fold.gallery, ...fold.probe].map((s) => s.modality)),
+      scores: result.histogram,
+      embeddings: sampleEmbeddings(
+        { emb: gallery.emb, subjects: fold.gallery.map((s) => s.subject), modalities: fold.gallery.map((s) => s.modality) },
+        { emb: probe.emb, subjects: fold.probe.map((s) => s.subject), modalities: fold.probe.map((s) => s.modality) },
+        gallery.dim,
+      ),
     },
     scoreFile,
     engine: embedder.label,

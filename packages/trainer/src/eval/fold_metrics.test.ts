@@ -27,5 +27,13 @@ describe('evaluateFold', () => {
     const lines = scoreFileLines(r, probe.subjects, ['p0', 'p1', 'p2', 'p3']);
     expect(lines).toHaveLength(12);
     expect(lines[0]).toMatch(/^a a p0 0\.99/);
+    // Histograms: every comparison counted; bins of width 0.02 from -1, so a score s sits in bin floor((s + 1) / 0.02).
+    const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+    expect(sum(r.histogram.genuine)).toBe(4);
+    expect(sum(r.histogram.impostor)).toBe(8);
+    expect(r.histogram.outside).toEqual({ genuine: 0, impostor: 0 });
+    expect(r.histogram.impostor[50]).toBe(4); // the four impostors at 0
+    const binOf = (s: number) => Math.floor((s + 1) / 0.02);
+    expect(r.histogram.genuine[binOf(0.0995)]).toBe(1);
   });
 });

@@ -1,7 +1,8 @@
 // The evaluation of docs/design.md#evaluation-and-metric-conventions on one fold, from embeddings: gallery templates = mean of the L2-normalised
 // embeddings of a subject's gallery images; every probe scored against every template by cosine.
 import { cmc, eer, rocAuc, rocPoints, tarAtFar } from '@ssmb/core';
-import type { Curve, EvalMetricValue } from '../store/run_store.ts';
+import type { Curve, EvalMetricValue, ScoreHistogram } from '../store/run_store.ts';
+import { scoreHistogram } from './score_histogram.ts';
 
 export const FAR_TARGETS = [
   { far: 1e-2, key: 'tar_far_1e2' },
@@ -24,6 +25,8 @@ export interface FoldScores {
 export interface FoldResult extends FoldScores {
   metrics: Record<string, EvalMetricValue>;
   curves: { roc: Curve; cmc: Curve };
+  /** Every genuine and impostor comparison counted on the shared bins. */
+  histogram: ScoreHistogram;
 }
 
 function normalizeRows(emb: Float32Array, dim: number): Float32Array {
@@ -107,6 +110,7 @@ export function evaluateFold(e: FoldEmbeddings): FoldResult {
       roc: { x: roc.map((r) => r.far), y: roc.map((r) => r.tar), thr: roc.map((r) => r.threshold) },
       cmc: { x: curveCmc.map((_, i) => i + 1), y: curveCmc },
     },
+    histogram: scoreHistogram(genuine, impostor),
   };
 }
 

@@ -29,6 +29,13 @@
 //                    roc: x = FAR, y = TAR, thr = thresholds; cmc: x = rank, y = identification rate.
 //   routing         (run_id, protocol, fold, block, modality, expert, count) images per expert (gallery
 //                    and probe images; evaluations recorded before v4 counted probes only).
+//   score_histograms (run_id, protocol, fold, lo, hi, genuine_json, impostor_json, genuine_outside,
+//                    impostor_outside) v6: per evaluation the genuine and impostor scores counted on equal-width
+//                    bins over [lo, hi]; *_outside = scores past the range or NaN (nothing dropped).
+//   embedding_samples (run_id, protocol, fold, dim, gallery_total, probe_total, subjects_total, points_json,
+//                    vectors) v6: a bounded sample of the fold's gallery and probe embeddings (whole identities):
+//                    points_json = [[role, subject, modality], ...], vectors = float32 little-endian rows;
+//                    *_total = what the fold had, so a page says how many were sampled of how many.
 //   worker_writes   (run_id, epoch, seq, op, applied_at) v5: the worker API's idempotency ledger: one row per
 //                    write batch entry a remote worker sent (run, lease epoch, the worker's sequence
 //                    number); an entry sent again after a network error is acknowledged, not re-applied.
@@ -219,6 +226,36 @@ CREATE TABLE worker_writes (
   applied_at REAL NOT NULL,
   PRIMARY KEY (run_id, epoch, seq)
 ) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 6,
+    description: 'per evaluation: genuine/impostor score histograms on fixed bins and a bounded sample of gallery and probe embeddings',
+    sql: `
+CREATE TABLE score_histograms (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  protocol TEXT NOT NULL,
+  fold TEXT NOT NULL,
+  lo REAL NOT NULL,
+  hi REAL NOT NULL,
+  genuine_json TEXT NOT NULL,
+  impostor_json TEXT NOT NULL,
+  genuine_outside INTEGER NOT NULL,
+  impostor_outside INTEGER NOT NULL,
+  PRIMARY KEY (run_id, protocol, fold)
+) WITHOUT ROWID;
+CREATE TABLE embedding_samples (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  protocol TEXT NOT NULL,
+  fold TEXT NOT NULL,
+  dim INTEGER NOT NULL,
+  gallery_total INTEGER NOT NULL,
+  probe_total INTEGER NOT NULL,
+  subjects_total INTEGER NOT NULL,
+  points_json TEXT NOT NULL,
+  vectors BLOB NOT NULL,
+  PRIMARY KEY (run_id, protocol, fold)
+);
 `,
   },
 ];

@@ -282,6 +282,32 @@ describe('RunStore data', () => {
     expect(store.getRun(id)!.config).toEqual({ x: 1 });
   });
 
+  it('keeps score histograms and embedding samples per fold (float32 vectors, NaN kept), replaced with the fold, refused when inconsistent', () => {
+    const id = store.createRun({ experiment: 'e', kind: 'train', method: 'ssmb', config: { x: 1 }, seed: 3 });
+    const scores = { lo: -1, hi: 1, genuine: [0, 2, 5], impostor: [40, 9, 1], outside: { genuine: 1, impostor: 0 } };
+    const points = [{ role: 'gallery' as const, subject: 's1', modality: 'VIS' }, { role: 'probe' as const, subject: 's1', modality: 'NIR' }];
+    const embeddings = { dim: 2, total: { gallery: 10, probe: 30, subjects: 5 }, points, vectors: [0.1, -2, Number.NaN, 3.5] };
+    store.recordEvaluation(id, { protocol: 'p', fold: '2', metrics: {}, scores, embeddings });
+    store.recordEvaluation(id, { protocol: 'p', fold: '1', metrics: {}, scores: { ...scores, genuine: [1, 1, 1] } });
+    expect(store.getScoreHistograms(id)).toEqual([{ protocol: 'p', fold: '1', ...scores, genuine: [1, 1, 1] }, { protocol: 'p', fold: '2', ...scores }]);
+    expect(store.listEmbeddingSamples(id)).toEqual([{ protocol: 'p', fold: '2', dim: 2, total: embeddings.total, sampled: { gallery: 1, probe: 1, subjects: 1 } }]);
+    const back = store.getEmbeddingSample(id, 'p', '2')!;
+    expect(back.points).toEqual(points);
+    expect(back.vectors.slice(0, 2)).toEqual([Math.fround(0.1), -2]);
+    expect(Number.isNaN(back.vectors[2])).toBe(true);
+    expect(back.vectors[3]).toBe(3.5);
+    expect(store.getEmbeddingSample(id, 'p', '9')).toBeUndefined();
+    // A fold recorded again without them drops its old ones (as curves and routing).
+    store.recordEvaluation(id, { protocol: 'p', fold: '2', metrics: {} });
+    expect(store.getScoreHistograms(id).map((h) => h.fold)).toEqual(['1']);
+    expect(store.listEmbeddingSamples(id)).toEqual([]);
+    expect(() => store.recordEvaluation(id, { protocol: 'p', fold: '3', metrics: {}, scores: { ...scores, impostor: [1] } }))
+      .toThrow('evaluation scores: expected genuine and impostor counts on the same bins (>= 1), received 3 and 1 bins');
+    expect(() => store.recordEvaluation(id, { protocol: 'p', fold: '3', metrics: {}, embeddings: { ...embeddings, vectors: [1] } }))
+      .toThrow('evaluation embeddings: expected 2 points x 2 = 4 values, received 1');
+    expect(store.getEvalMetrics(id).filter((e) => e.fold === '3')).toEqual([]);
+  });
+
   it('fetches one curve among 200k points and lists 1000 runs quickly', () => {
     const ids: number[] = [];
     store.transaction(() => {

@@ -17,11 +17,14 @@ import {
   toLatestMetric, toRouting, toRun, toRunState, toRunSummary, toStoredPath, type Row,
 } from './entities.ts';
 import {
+  checkEmbeddingSample, checkScoreHistogram, encodePoints, encodeVectors, toEmbeddingSample, toEmbeddingSampleInfo, toScoreHistogram,
+} from './eval_samples.ts';
+import {
   LAUNCHABLE_KINDS, RUN_CONFIG_COLUMNS, RUN_LIST_METRICS, RUN_SORT_KEYS, TERMINAL_STATUSES,
   type AblationPoint, type ArtifactRecord, type BucketMeans, type CheckpointRecord, type CurveRecord, type EvalByKeyRow, type EvalRow,
   type EvalScope, type EvaluationRecord, type ExecutorInfo, type ExperimentRecord, type FileRecord, type LatestMetric, type MetricPoint, type MetricPointRow,
   type MetricSeries, type NewRun, type RoutingRow, type RunConfigColumn, type RunFilter, type RunKind, type RunQuery, type RunRecord,
-  type RunSortKey, type RunState, type RunStatus, type RunSummary,
+  type RunSortKey, type RunState, type RunStatus, type RunSummary, type ScoreHistogramRecord, type EmbeddingSampleInfo, type EmbeddingSampleRecord,
 } from './types.ts';
 
 export * from './types.ts';
@@ -1046,7 +1049,7 @@ export class RunStore implements RunStoreApi {
 
   recordEvaluation(runId: number, ev: EvaluationRecord): void {
     this.transaction(() => {
-      for (const table of ['eval_metrics', 'curves', 'routing']) {
+      for (const table of ['eval_metrics', 'curves', 'routing', 'score_histograms', 'embedding_samples']) {
         this.stmt(`DELETE FROM ${table} WHERE run_id = ? AND protocol = ? AND fold = ?`).run(runId, ev.protocol, ev.fold);
       }
       const m = this.stmt('INSERT INTO eval_metrics (run_id, protocol, fold, metric, value, count) VALUES (?, ?, ?, ?, ?, ?)');
@@ -1058,7 +1061,34 @@ export class RunStore implements RunStoreApi {
       }
       const r = this.stmt('INSERT INTO routing (run_id, protocol, fold, block, modality, expert, count) VALUES (?, ?, ?, ?, ?, ?, ?)');
       for (const x of ev.routing ?? []) r.run(runId, ev.protocol, ev.fold, x.block, x.modality, x.expert, x.count);
+      if (ev.scores) {
+        const h = checkScoreHistogram(ev.scores);
+        this.stmt(
+          'INSERT INTO score_histograms (run_id, protocol, fold, lo, hi, genuine_json, impostor_json, genuine_outside, impostor_outside) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        ).run(runId, ev.protocol, ev.fold, h.lo, h.hi, JSON.stringify(h.genuine), JSON.stringify(h.impostor), h.outside.genuine, h.outside.impostor);
+      }
+      if (ev.embeddings) {
+        const e = checkEmbeddingSample(ev.embeddings);
+        this.stmt(
+          'INSERT INTO embedding_samples (run_id, protocol, fold, dim, gallery_total, probe_total, subjects_total, points_json, vectors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        ).run(runId, ev.protocol, ev.fold, e.dim, e.total.gallery, e.total.probe, e.total.subjects, encodePoints(e.points), encodeVectors(e.vectors));
+      }
     });
+  }
+
+  getScoreHistograms(runId: number): ScoreHistogramRecord[] {
+    return (this.stmt('SELECT * FROM score_histograms WHERE run_id = ? ORDER BY protocol, fold').all(runId) as Row[]).map(toScoreHistogram);
+  }
+
+  listEmbeddingSamples(runId: number): EmbeddingSampleInfo[] {
+    return (
+      this.stmt('SELECT protocol, fold, dim, gallery_total, probe_total, subjects_total, points_json FROM embedding_samples WHERE run_id = ? ORDER BY protocol, fold').all(runId) as Row[]
+    ).map(toEmbeddingSampleInfo);
+  }
+
+  getEmbeddingSample(runId: number, protocol: string, fold: string): EmbeddingSampleRecord | undefined {
+    const row = this.stmt('SELECT * FROM embedding_samples WHERE run_id = ? AND protocol = ? AND fold = ?').get(runId, protocol, fold) as Row | undefined;
+    return row && toEmbeddingSample(row);
   }
 
   listEvalMetrics(runIds: number[]): EvalRow[] {

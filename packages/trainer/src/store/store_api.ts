@@ -7,7 +7,7 @@
 import type {
   ArtifactRecord, AblationPoint, BucketMeans, CheckpointRecord, CurveRecord, EvalByKeyRow, EvalRow, EvalScope,
   EvaluationRecord, ExecutorInfo, ExperimentRecord, FileRecord, LatestMetric, MetricPoint, MetricPointRow, MetricSeries, NewRun,
-  RoutingRow, RunFilter, RunQuery, RunRecord, RunState, RunSummary,
+  RoutingRow, RunFilter, RunQuery, RunRecord, RunState, RunSummary, ScoreHistogramRecord, EmbeddingSampleInfo, EmbeddingSampleRecord,
 } from './types.ts';
 
 export type Awaitable<T> = T | Promise<T>;
@@ -51,6 +51,11 @@ export interface RunReader {
   listEvalMetrics(runIds: number[]): Awaitable<EvalRow[]>;
   getCurves(runId: number, kind?: 'roc' | 'cmc'): Awaitable<CurveRecord[]>;
   getRouting(runId: number): Awaitable<RoutingRow[]>;
+  /** Per evaluated fold, its genuine and impostor score histograms. */
+  getScoreHistograms(runId: number): Awaitable<ScoreHistogramRecord[]>;
+  /** Per evaluated fold, what its embedding sample holds (no vectors). */
+  listEmbeddingSamples(runId: number): Awaitable<EmbeddingSampleInfo[]>;
+  getEmbeddingSample(runId: number, protocol: string, fold: string): Awaitable<EmbeddingSampleRecord | undefined>;
   /** Metric names present in any evaluation. */
   evalMetricNames(): Awaitable<string[]>;
   /** Dotted config keys seen in the newest runs' configs. */

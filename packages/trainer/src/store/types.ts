@@ -150,12 +150,58 @@ export interface RoutingCount {
   count: number;
 }
 
+/**
+ * Genuine and impostor score counts of one fold on fixed bins: equal-width bins over [lo, hi] (the last one
+ * includes hi); `outside` counts the scores past the range or NaN, so nothing is dropped.
+ */
+export interface ScoreHistogram {
+  lo: number;
+  hi: number;
+  genuine: number[];
+  impostor: number[];
+  outside: { genuine: number; impostor: number };
+}
+
+export type EmbeddingRole = 'gallery' | 'probe';
+
+/** A bounded sample of one fold's gallery and probe embeddings (whole identities), for the 2-D projection. */
+export interface EmbeddingSample {
+  dim: number;
+  /** The fold's images per role and its identities: what the sample was drawn from. */
+  total: { gallery: number; probe: number; subjects: number };
+  /** One per sampled image, in the order of `vectors`' rows. */
+  points: Array<{ role: EmbeddingRole; subject: string; modality: string }>;
+  /** points.length x dim values, row-major (stored at float32 precision). */
+  vectors: number[];
+}
+
 export interface EvaluationRecord {
   protocol: string;
   fold: string;
   metrics: Record<string, EvalMetricValue>;
   curves?: { roc?: Curve; cmc?: Curve };
   routing?: RoutingCount[];
+  scores?: ScoreHistogram;
+  embeddings?: EmbeddingSample;
+}
+
+export interface ScoreHistogramRecord extends ScoreHistogram {
+  protocol: string;
+  fold: string;
+}
+
+/** What an embedding sample holds, without its vectors (the run page lists these first). */
+export interface EmbeddingSampleInfo {
+  protocol: string;
+  fold: string;
+  dim: number;
+  total: EmbeddingSample['total'];
+  sampled: { gallery: number; probe: number; subjects: number };
+}
+
+export interface EmbeddingSampleRecord extends EmbeddingSample {
+  protocol: string;
+  fold: string;
 }
 
 export interface EvalRow {

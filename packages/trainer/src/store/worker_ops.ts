@@ -93,6 +93,7 @@ export function countPoints(ops: readonly WorkerOp[]): number {
 
 export const WireNumber = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity']).transform(Number)]);
 const step = z.number().int().min(0);
+const count = z.number().int().min(0);
 const str = (max: number) => z.string().min(1).max(max);
 /** An upload name: a file's relative path inside the run's folder: no "..", no absolute path, no empty part, no trailing "/". */
 export const UploadName = z
@@ -110,6 +111,24 @@ const Evaluation = z
     curves: z.object({ roc: Curve.optional(), cmc: Curve.optional() }).strict().optional(),
     routing: z
       .array(z.object({ block: str(100), modality: str(100), expert: z.number().int().min(0), count: z.number().int().min(0) }).strict())
+      .optional(),
+    scores: z
+      .object({
+        lo: z.number(), hi: z.number(), genuine: z.array(count).min(1).max(100_000), impostor: z.array(count).min(1).max(100_000),
+        outside: z.object({ genuine: count, impostor: count }).strict(),
+      })
+      .strict()
+      .refine((h) => h.hi > h.lo && h.genuine.length === h.impostor.length, 'scores: lo < hi, and genuine and impostor on the same bins')
+      .optional(),
+    embeddings: z
+      .object({
+        dim: z.number().int().min(1).max(65_536),
+        total: z.object({ gallery: count, probe: count, subjects: count }).strict(),
+        points: z.array(z.object({ role: z.enum(['gallery', 'probe']), subject: str(200), modality: str(100) }).strict()).max(100_000),
+        vectors: z.array(WireNumber).max(16_000_000),
+      })
+      .strict()
+      .refine((e) => e.vectors.length === e.points.length * e.dim, 'embeddings: vectors must hold points x dim values')
       .optional(),
   })
   .strict();

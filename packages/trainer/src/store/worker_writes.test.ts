@@ -124,4 +124,20 @@ describe('worker op validation', () => {
     expect(body([{ seq: 2, type: 'progress', step: 1 }, { seq: 1, type: 'progress', step: 2 }]).success).toBe(false);
     expect(body([{ seq: 1, type: 'progress', step: 1 }, { seq: 2, type: 'complete' }]).success).toBe(true);
   });
+
+  it('an evaluation op carries its score histograms and embedding sample (a NaN embedding value in wire form) into the store', () => {
+    const id = run();
+    const r = store.claimRun('w', 60_000)!;
+    const scores = { lo: -1, hi: 1, genuine: [1, 2], impostor: [3, 0], outside: { genuine: 0, impostor: 1 } };
+    const embeddings = { dim: 2, total: { gallery: 1, probe: 1, subjects: 1 }, points: [{ role: 'gallery', subject: 's', modality: 'VIS' }, { role: 'probe', subject: 's', modality: 'NIR' }], vectors: [1, 'NaN', 0.5, -1] };
+    const op = SequencedOpSchema.parse({ seq: 1, type: 'evaluation', evaluation: { protocol: 'p', fold: '1', metrics: {}, scores, embeddings } });
+    store.applyWorkerWrites(id, { owner: 'w', epoch: r.leaseEpoch }, [op]);
+    expect(store.getScoreHistograms(id)).toEqual([{ protocol: 'p', fold: '1', ...scores }]);
+    expect(Number.isNaN(store.getEmbeddingSample(id, 'p', '1')!.vectors[1])).toBe(true);
+    const evaluation = (e: object) => SequencedOpSchema.safeParse({ seq: 1, type: 'evaluation', evaluation: { protocol: 'p', fold: '1', metrics: {}, ...e } }).success;
+    expect(evaluation({ scores: { ...scores, impostor: [3] } })).toBe(false);
+    expect(evaluation({ scores: { ...scores, genuine: [1.5, 2] } })).toBe(false);
+    expect(evaluation({ embeddings: { ...embeddings, vectors: [1, 2, 3] } })).toBe(false);
+    expect(evaluation({ embeddings: { ...embeddings, points: [{ role: 'train', subject: 's', modality: 'VIS' }, embeddings.points[1]] } })).toBe(false);
+  });
 });

@@ -7,6 +7,7 @@ import { navigate } from '../router.ts';
 import { ErrorBox, StatusBadge } from '../components.tsx';
 import { BandChart, CmcChart, CurveChart, DetChart, Exportable, RocChart, type DrawnCurve } from '../charts.tsx';
 import { CompareMetrics } from '../compare_metrics.tsx';
+import { CompareScoreHistograms } from '../compare_histograms.tsx';
 import { fmtNumber, PALETTE } from '../format.ts';
 
 function RunPicker({ ids }: { ids: number[] }) {
@@ -174,6 +175,7 @@ export function CompareView({ ids, by }: { ids: number[]; by?: string }) {
         </div>
       </div>
       <OverlaidCurves data={data} curves={evalCurves} />
+      <CompareScoreHistograms groups={data.groups} />
       <div className="panel">
         <div className="toolbar">
           <h2>Curves</h2>

@@ -5,7 +5,10 @@ import { useMemo, useState } from 'react';
 import { api, download, post, qs, useApi, useLiveEvents, useThrottled, type EvalCurve, type MetricKeyInfo, type MetricsResponse, type RoutingRow, type RunResponse, type RunsResponse } from '../api.ts';
 import { useMeta } from '../meta.ts';
 import { ErrorBox, FewFalseAccepts, StatusBadge } from '../components.tsx';
-import { CmcChart, CurveChart, DetChart, Exportable, RocChart, RoutingHeatmap, type LineSeries } from '../charts.tsx';
+import { CmcChart, CurveChart, DetChart, Exportable, RocChart, type LineSeries } from '../charts.tsx';
+import { RoutingHeatmap } from '../routing_heatmap.tsx';
+import { ScoreHistogramPanel } from '../score_histograms.tsx';
+import { EmbeddingPanel } from '../embedding_map.tsx';
 import { convergenceText, fmtAgo, fmtDuration, fmtExecutor, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, GROUP_TITLES, labelWithUnit, skippedEntries, specOf } from '../format.ts';
 import { flattenConfig } from '@ssmb/trainer/flatten';
 import { compareBlocks } from '@ssmb/trainer/display-order';
@@ -307,6 +310,9 @@ export function RunDetailView({ id }: { id: number }) {
         </div>
       )}
 
+      {r.kind !== 'sweep' && <ScoreHistogramPanel runId={r.id} version={version} />}
+      {r.kind !== 'sweep' && <EmbeddingPanel runId={r.id} version={version} />}
+
       {(routing.data?.routing.length ?? 0) > 0 && (
         <div className="panel">
           <div className="toolbar">
@@ -316,6 +322,7 @@ export function RunDetailView({ id }: { id: number }) {
               <option value="">all protocols</option>
               {[...new Set(routing.data!.routing.map((x) => x.protocol))].map((p) => <option key={p}>{p}</option>)}
             </select>
+            <a href={`#/routing?ids=${r.id}`} data-testid="routing-across" title="this run's routing per fold beside other runs'">compare across runs</a>
           </div>
           <RoutingHeatmap rows={routingRows} numExperts={r.numExperts} />
         </div>
