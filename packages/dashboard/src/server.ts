@@ -14,6 +14,7 @@ import { launchRoots, storeLauncher, type Launcher, type LaunchRoots } from './l
 import { registerReadRoutes } from './routes/read.ts';
 import { registerWriteRoutes } from './routes/write.ts';
 import { registerWorkerRoutes, workerStoreOf } from './routes/worker.ts';
+import { registerGridRoutes } from './routes/grids.ts';
 import { LinkBody, parse } from './schemas.ts';
 import { DEFAULT_TABLES_DIR } from './table_configs.ts';
 import {
@@ -135,6 +136,8 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
   };
   registerReadRoutes(app, deps);
   registerWriteRoutes(app, deps, { cancel: (id) => cancelRunEverywhere(store, id, { scancel: opts.scancel }) });
+  // Paper-table grids from clients without the store (`ssmb reproduce --server`): planned and queued here.
+  if (isRunStore(store)) registerGridRoutes(app, deps, store);
   // The workers' API and the stale-run reaper need the store's worker methods (the SQLite RunStore).
   const reapAfter = Date.now() + (opts.staleGraceMs ?? STALE_GRACE_MS);
   let reaper: NodeJS.Timeout | undefined;
