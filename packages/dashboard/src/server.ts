@@ -23,7 +23,7 @@ import {
 import { serverSecrets } from './secrets.ts';
 import type { DashboardStore } from './store.ts';
 import type { RouteDeps } from './routes/deps.ts';
-import { cancelRunEverywhere, type RunStore, type scancel } from '@ssmb/trainer';
+import { cancelRunEverywhere, WORKER_BUFFERS_FILE, type RunStore, type scancel } from '@ssmb/trainer';
 
 export interface ServerOptions {
   store: DashboardStore;
@@ -129,7 +129,7 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
   const launcher = opts.launcher === null ? undefined : (opts.launcher ?? (isRunStore(store) ? storeLauncher(store, { roots, maxSweepRuns }) : undefined));
   const deps: RouteDeps = {
     store, feed, policy, roots, maxSweepRuns, launcher,
-    storeFiles: [store.location, secrets.file],
+    storeFiles: [store.location, secrets.file, path.join(store.dir, WORKER_BUFFERS_FILE)],
     runUploadQuota: opts.runUploadQuota ?? RUN_UPLOAD_QUOTA,
     tablesDir: opts.tablesDir === undefined ? DEFAULT_TABLES_DIR : opts.tablesDir,
     endpoints: () => [...endpoints].sort(),
