@@ -287,6 +287,10 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
             onProgress: reporter.update,
             onRequeue: (ids) => log(`re-queued stale run(s) ${ids.join(', ')} (their worker died; a live worker takes them)`),
           }));
+        } catch (err) {
+          // sbatch refused the array, the server stopped answering for good: what was queued stays queued.
+          if (!server) throw err;
+          throw new Error(`${(err as Error).message}; the table's runs stay queued on ${server.url}: run the same command again to go on (it reuses them)`);
         } finally {
           reporter.stop();
         }
