@@ -120,6 +120,11 @@ describe('reproduce on the synthetic benchmark', () => {
       await runReproduce({ ...common, out: path.join(dir, 'server-out'), log: (l) => twice.push(l), slurm: { server: url, token: TOKEN } });
       expect(twice.join('\n')).toMatch(/6 already completed, 0 queued\/running, 0 to run/);
       expect(served.listRuns()).toHaveLength(6);
+      // A dry run through the server plans against its runs and writes nothing.
+      const dryLines: string[] = [];
+      const dryRemote = await runReproduce({ ...common, dryRun: true, out: path.join(dir, 'server-dry'), log: (l) => dryLines.push(l), slurm: { server: url, token: TOKEN } });
+      expect([dryRemote.files, dryRemote.plan, existsSync(path.join(dir, 'server-dry'))]).toEqual([null, { total: 6, completed: 6, pending: 0, todo: 0 }, false]);
+      expect(dryRemote.table).toEqual(res.table);
     } finally {
       opened.mockRestore();
       await srv.app.close();
