@@ -1,14 +1,15 @@
 // `--launcher local|slurm` for `ssmb launch` and `ssmb reproduce`: the options, and the Slurm side.
-// The runs are queued in the local store as always; with slurm, ONE `sbatch --array` job is submitted
-// whose tasks run `ssmb worker --server URL --until-empty` against the tracking server (`ssmb serve`
-// on the same store). Before anything is submitted, the server is asked whether it serves this store
-// (it must know the run just queued), so tasks never report to the wrong place.
+// With slurm, ONE `sbatch --array` job is submitted whose tasks run `ssmb worker --server URL --until-empty`
+// against the tracking server (`ssmb serve`, which owns the store). `reproduce` and `launch` without
+// --store queue the runs through that server; `launch --store FILE` queues them in the file and asks the
+// server first whether it serves that store (it must know the run just queued), so tasks never report
+// to the wrong place.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { readToken, tokenFlag } from './token.ts';
 import {
-  activeTasks, arrayTasks, resolveSlurmResources, runSlurmCommand, submitArray, type RunStore, type SlurmResources, type WorkerPool,
+  activeTasks, arrayTasks, resolveSlurmResources, runSlurmCommand, submitArray, type RunRecord, type RunStore, type SlurmResources, type WorkerPool,
 } from '@ssmb/trainer';
 
 export const LAUNCHERS = ['local', 'slurm'] as const;
@@ -47,7 +48,7 @@ const positiveInt = (flag: string) => (v: string) => {
 export function addLauncherOptions(cmd: Command): Command {
   return cmd
     .option('--launcher <kind>', `who executes the runs: ${LAUNCHERS.join('|')}`, 'local')
-    .option('--server <url>', 'slurm: the tracking server the tasks report to (`ssmb serve` on this store), e.g. http://login1:7077 (or SSMB_SERVER)')
+    .option('--server <url>', 'the tracking server that owns the store (`ssmb serve`), e.g. http://login1:7077 (or SSMB_SERVER): runs are queued through it and Slurm tasks report to it')
     .option('--token-file <file>', 'slurm: file holding the server\'s token (mode 0600; default: SSMB_TOKEN); passed to the tasks in their environment, never on a command line')
     .addOption(tokenFlag())
     .option('--partition <name>', 'slurm: partition')
@@ -155,29 +156,35 @@ export async function submitForRuns(t: SlurmTarget, store: RunStore | null, runI
   return sub;
 }
 
-/** runQueue's pool for a Slurm array: starting = submitting; alive = its tasks pending or running. */
-export function slurmPool(t: SlurmTarget, store: RunStore, runIds: number[], name: string, log: (l: string) => void): WorkerPool {
+/** runQueue's pool for a Slurm array: starting = submitting; alive = its tasks pending or running. The runs
+ *  are read through the tracking server (`readRuns`): the tasks record their job when they claim a run. */
+export function slurmPool(
+  t: SlurmTarget,
+  readRuns: (ids: number[]) => Promise<Array<Pick<RunRecord, 'id' | 'status' | 'launcher' | 'launcherJob'>>>,
+  runIds: number[],
+  name: string,
+  log: (l: string) => void,
+): WorkerPool {
   const jobs = new Set<string>();
-  const known = () => {
+  const known = async () => {
     // Jobs submitted now, and those an earlier call submitted for these runs (a rerun after Ctrl-C waits for them).
-    for (const id of runIds) {
-      const r = store.getRun(id);
-      if (r?.launcher === 'slurm' && r.launcherJob && (r.status === 'queued' || r.status === 'running')) jobs.add(r.launcherJob);
+    for (const r of await readRuns(runIds)) {
+      if (r.launcher === 'slurm' && r.launcherJob && (r.status === 'queued' || r.status === 'running')) jobs.add(r.launcherJob);
     }
     return [...jobs];
   };
   return {
     async start(n) {
-      const pending = runIds.filter((id) => store.getRun(id)?.status === 'queued');
-      const sub = await submitForRuns(t, store, pending.length ? pending : runIds, name, n);
+      const pending = (await readRuns(runIds)).filter((r) => r.status === 'queued').map((r) => r.id);
+      const sub = await submitForRuns(t, null, pending.length ? pending : runIds, name, n);
       jobs.add(sub.jobId);
       log(`submitted Slurm array job ${sub.jobId} (${sub.tasks} task${sub.tasks === 1 ? '' : 's'} of \`ssmb worker --server ${t.server} --until-empty\`; output in ${t.logDir})`);
     },
-    active: () => activeTasks(known()),
+    active: async () => activeTasks(await known()),
     interrupt() {},
     settle: async () => {},
     interruptedNote: () =>
-      `Slurm job(s) ${known().join(', ') || '(none)'} keep running and report to ${t.server}: run the same command again to wait for them and write the table, or stop them with scancel`,
+      `Slurm job(s) ${[...jobs].join(', ') || '(none)'} keep running and report to ${t.server}: run the same command again to wait for them and write the table, or stop them with scancel`,
   };
 }
 

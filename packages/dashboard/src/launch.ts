@@ -85,13 +85,13 @@ function confineChild(config: Config, roots: LaunchRoots, storeDir: string): voi
   }
 }
 
-/** The config with every path key checked against its roots and made absolute. */
-function confine(config: Config, roots: LaunchRoots, base: string): Config {
+/** The config with every path key checked against its roots and made absolute (`field` names the request field). */
+export function confine(config: Config, roots: LaunchRoots, base: string, field = 'body.set'): Config {
   let out = config;
   for (const [key, kind] of Object.entries(CONFIG_PATH_KEYS) as Array<[keyof typeof CONFIG_PATH_KEYS, ConfigPathKind]>) {
     const v = configValueAt(config, key);
     if (typeof v !== 'string') continue; // null = none (e.g. random init, default output folder)
-    out = mergeConfig(out, overrideFor(key, checkPath(key, v, kind, roots, base, 'body.set')));
+    out = mergeConfig(out, overrideFor(key, checkPath(key, v, kind, roots, base, field)));
   }
   return out;
 }

@@ -14,6 +14,7 @@ import { launchRoots, storeLauncher, type Launcher, type LaunchRoots } from './l
 import { registerReadRoutes } from './routes/read.ts';
 import { registerWriteRoutes } from './routes/write.ts';
 import { registerWorkerRoutes, workerStoreOf } from './routes/worker.ts';
+import { registerGridRoutes } from './routes/grids.ts';
 import { LinkBody, parse } from './schemas.ts';
 import { DEFAULT_TABLES_DIR } from './table_configs.ts';
 import {
@@ -22,7 +23,7 @@ import {
 import { serverSecrets } from './secrets.ts';
 import type { DashboardStore } from './store.ts';
 import type { RouteDeps } from './routes/deps.ts';
-import { cancelRunEverywhere, type RunStore, type scancel } from '@ssmb/trainer';
+import { cancelRunEverywhere, WORKER_BUFFERS_FILE, type RunStore, type scancel } from '@ssmb/trainer';
 
 export interface ServerOptions {
   store: DashboardStore;
@@ -128,13 +129,15 @@ export async function buildServer(opts: ServerOptions): Promise<DashboardServer>
   const launcher = opts.launcher === null ? undefined : (opts.launcher ?? (isRunStore(store) ? storeLauncher(store, { roots, maxSweepRuns }) : undefined));
   const deps: RouteDeps = {
     store, feed, policy, roots, maxSweepRuns, launcher,
-    storeFiles: [store.location, secrets.file],
+    storeFiles: [store.location, secrets.file, path.join(store.dir, WORKER_BUFFERS_FILE)],
     runUploadQuota: opts.runUploadQuota ?? RUN_UPLOAD_QUOTA,
     tablesDir: opts.tablesDir === undefined ? DEFAULT_TABLES_DIR : opts.tablesDir,
     endpoints: () => [...endpoints].sort(),
   };
   registerReadRoutes(app, deps);
   registerWriteRoutes(app, deps, { cancel: (id) => cancelRunEverywhere(store, id, { scancel: opts.scancel }) });
+  // Paper-table grids from clients without the store (`ssmb reproduce --server`): planned and queued here.
+  if (isRunStore(store)) registerGridRoutes(app, deps, store);
   // The workers' API and the stale-run reaper need the store's worker methods (the SQLite RunStore).
   const reapAfter = Date.now() + (opts.staleGraceMs ?? STALE_GRACE_MS);
   let reaper: NodeJS.Timeout | undefined;

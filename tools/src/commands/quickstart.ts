@@ -161,7 +161,7 @@ export async function ensureBackbone(
   else id = launchRun(store, config, { experiment: BACKBONE_EXPERIMENT, kind: 'pretrain', name: `pretrain ${model} on synthetic VIS` });
   cancelStaleQueued(store, BACKBONE_EXPERIMENT, [id]); // other sizes' pre-training must not take the worker
   o.log(`[2/5] pre-training ${model} on the VIS pre-training identities (${config.pretrain.steps} steps, ArcFace)${previous ? ', resuming' : ''}...`);
-  const reporter = gridReporter(store, 1, o.log, o.bar);
+  const reporter = gridReporter((id) => store.getEvalMetrics(id), 1, o.log, o.bar);
   const storeFile = store.file;
   // `ssmb resume <id>` executes this run only: other queued runs of the store must not go first.
   const spawnWorker = (_s: string, _i: number, logFile: string) => spawnCliCommand(['resume', String(id), '--store', storeFile, '--quiet'], logFile);

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,10 @@ import { stringify } from 'yaml';
 import { createIResNet, initBackend, saveWeights } from '@ssmb/core';
 import { generateSyntheticDataset, getProtocol, protocolFolds } from '@ssmb/protocols';
 import { enqueuePlan, expandGrid, loadTableConfig, planGrid, RunStore } from '@ssmb/trainer';
+import { buildServer } from '@ssmb/dashboard';
 import { datasetProblems, missingCells, REPO_ROOT, runReproduce } from './reproduce.ts';
+
+const TOKEN = 'reproduce-test-token';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'ssmb-reproduce-'));
 
@@ -66,7 +70,7 @@ describe('reproduce on the synthetic benchmark', () => {
     const out = path.join(dir, 'out');
     const lines: string[] = [];
     const res = await runReproduce({ config, roots: { synth: root }, weights, store, out, workers: 2, log: (l) => lines.push(l), bar: false });
-    expect(res.plan).toEqual({ total: 6, completed: 6, pending: 0, todo: 0 });
+    expect(res.plan, lines.join("\n")).toEqual({ total: 6, completed: 6, pending: 0, todo: 0 });
     expect(res.failed).toEqual([]);
     const rank1 = res.table.metrics.findIndex((m) => m.key === 'rank1');
     expect(res.table.rows.map((r) => r.cells.map((c) => c?.[rank1].stat?.n))).toEqual([[2, 1], [2, 1]]);
@@ -82,6 +86,51 @@ describe('reproduce on the synthetic benchmark', () => {
     const s = RunStore.open(store);
     expect(s.listRuns()).toHaveLength(6); // nothing was run twice
     s.close();
+
+    // The same table through the tracking server, from a client with no store (a second login node): the
+    // server plans and queues the grid, its workers report to it, the table is built from its answers,
+    // and this process never opens a store file.
+    mkdirSync(path.join(dir, 'server'));
+    const served = RunStore.open(path.join(dir, 'server', 'runs.sqlite'));
+    const srv = await buildServer({ store: served, token: TOKEN, webRoot: path.join(dir, 'no-web'), pollMs: 60_000, staleGraceMs: 0, roots: { data: [root], weights: [dir] } });
+    const narrow = await buildServer({ store: served, token: TOKEN, webRoot: path.join(dir, 'no-web'), pollMs: 60_000 });
+    await srv.app.listen({ host: '127.0.0.1', port: 0 });
+    await narrow.app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(srv.app.server.address() as AddressInfo).port}`;
+    const narrowUrl = `http://127.0.0.1:${(narrow.app.server.address() as AddressInfo).port}`;
+    const opened = vi.spyOn(RunStore, 'open');
+    try {
+      const viaServer: string[] = [];
+      const common = { config, roots: { synth: root }, weights, workers: 2, bar: false };
+      // Its paths are held to the server's roots, as on the Launch page: nothing is queued.
+      await expect(runReproduce({ ...common, out: path.join(dir, 'narrow'), log: () => {}, slurm: { server: narrowUrl, token: TOKEN } })).rejects.toThrow(
+        `the tracking server ${narrowUrl} answered POST /api/grids with 400 PATH_NOT_ALLOWED`,
+      );
+      expect(served.listRuns()).toEqual([]);
+      await expect(runReproduce({ ...common, store, log: () => {}, slurm: { server: url, token: TOKEN } })).rejects.toThrow('pass --store FILE (this machine\'s store) or --server URL (the tracking server that owns it), not both');
+      const remote = await runReproduce({ ...common, out: path.join(dir, 'server-out'), log: (l) => viaServer.push(l), slurm: { server: url, token: TOKEN } });
+      expect(opened).not.toHaveBeenCalled();
+      expect(remote.missing, viaServer.join('\n')).toEqual([]);
+      expect(viaServer.join('\n')).toMatch(new RegExp(`0 already completed, 0 queued/running, 6 to run \\(store of ${url}\\)[\\s\\S]*running 6 run\\(s\\) with 2 worker process\\(es\\) reporting to ${url}`));
+      expect(remote.table).toEqual(res.table);
+      expect(readFileSync(remote.files!.csv, 'utf8')).toBe(readFileSync(res.files!.csv, 'utf8'));
+      expect(served.listRuns({ experiment: 'table:repro-test' }).map((r) => r.status)).toEqual(Array(6).fill('completed'));
+      // Called again, it skips what the server has.
+      const twice: string[] = [];
+      await runReproduce({ ...common, out: path.join(dir, 'server-out'), log: (l) => twice.push(l), slurm: { server: url, token: TOKEN } });
+      expect(twice.join('\n')).toMatch(/6 already completed, 0 queued\/running, 0 to run/);
+      expect(served.listRuns()).toHaveLength(6);
+      // A dry run through the server plans against its runs and writes nothing.
+      const dryLines: string[] = [];
+      const dryRemote = await runReproduce({ ...common, dryRun: true, out: path.join(dir, 'server-dry'), log: (l) => dryLines.push(l), slurm: { server: url, token: TOKEN } });
+      expect([dryRemote.files, dryRemote.plan, existsSync(path.join(dir, 'server-dry'))]).toEqual([null, { total: 6, completed: 6, pending: 0, todo: 0 }, false]);
+      expect(dryRemote.table).toEqual(res.table);
+    } finally {
+      opened.mockRestore();
+      await srv.app.close();
+      await narrow.app.close();
+      served.close();
+    }
 
     // a probe file gone: the table stops before any run, naming it; --on-missing skip plans new runs (skipping is
     // part of a run's identity) and the preflight lets the skippable entry through

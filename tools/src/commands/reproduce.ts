@@ -9,13 +9,15 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { checkProtocol, getProtocol, ON_MISSING, protocolFolds, type OnMissing } from '@ssmb/protocols';
 import {
-  RunStore, type RunRecord,
+  RunStore, type QueueRun, type RunRecord,
   buildTable, flattenConfigValues, formatRoutingSummary, loadTableConfig, summariseRouting, toCsv, toLatex, toMarkdown, toText,
   type Config, type Overrides, type PaperTable, type RoutingSummary, type TableConfig,
-  cancelStaleQueued, collectFoldResults, collectRouting, enqueuePlan, expandGrid, expectedFolds, parseRootFlags, planGrid, preflight, PreflightError,
-  reclaimDeadLeases, resolveInputs, runQueue, summarisePlan, type GridProgress, type PlannedEntry, type WorkerPool,
+  collectFoldResults, collectRouting, expandGrid, expectedFolds, parseRootFlags, preflight, PreflightError,
+  resolveConfig, resolveInputs, runQueue, summarisePlan, type GridProgress, type WorkerPool,
 } from '@ssmb/trainer';
-import { addLauncherOptions, arrayTasks, checkServerServes, jobName, launcherKind, prepareSlurm, slurmPool, type LauncherCliOptions, type SlurmTarget } from '../launcher.ts';
+import { addLauncherOptions, arrayTasks, jobName, launcherKind, prepareSlurm, slurmPool, type LauncherCliOptions, type SlurmTarget } from '../launcher.ts';
+import { serverRequest, serverTarget, type ServerTarget } from '../server_client.ts';
+import { serverSource, storeSource, type GridRow, type GridRun, type ResultsReader } from '../grid_sources.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 export const CLI = path.join(REPO_ROOT, 'tools', 'src', 'cli.ts');
@@ -47,7 +49,7 @@ export interface ReproduceOptions {
   /** Plan and report only. */
   dryRun?: boolean;
   log?: Log;
-  /** Start one worker process on the store (tests inject their own). */
+  /** Start one worker process on the store (tests inject their own; through --server: `ssmb worker --server`). */
   spawnWorker?: (store: string, index: number, logFile: string) => ChildProcess;
   /** Draw a live progress bar (default: when stdout is a terminal). */
   bar?: boolean;
@@ -80,7 +82,7 @@ export interface ReproduceResult {
   /** Entries whose run did not complete (failed, cancelled, or left unfinished): named in the log; the command exits non-zero. */
   missing: MissingCell[];
   plan: { total: number; completed: number; pending: number; todo: number };
-  failed: RunRecord[];
+  failed: GridRun[];
   routing: RoutingSummary[];
   seconds: number;
   /** Every grid entry with the stored run it maps to (null before one exists), in grid order. */
@@ -98,10 +100,10 @@ export interface TableRun {
 }
 
 /** `ssmb <args>` in a child process, its output appended to `logFile`. */
-export function spawnCliCommand(args: string[], logFile: string): ChildProcess {
+export function spawnCliCommand(args: string[], logFile: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
   mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', fd, fd], env: process.env });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
   child.once('spawn', () => closeSync(fd));
   child.once('error', () => closeSync(fd));
   return child;
@@ -110,6 +112,11 @@ export function spawnCliCommand(args: string[], logFile: string): ChildProcess {
 /** A worker process draining the queue of `store`; its output goes to `logFile`. */
 export function spawnCliWorker(store: string, _index: number, logFile: string): ChildProcess {
   return spawnCliCommand(['worker', '--store', store, '--until-empty', '--quiet'], logFile);
+}
+
+/** A worker process reporting to the tracking server (the token in its environment, never argv); output to `logFile`. */
+export function spawnServerWorker(t: ServerTarget, logFile: string): ChildProcess {
+  return spawnCliCommand(['worker', '--server', t.url, '--until-empty', '--quiet'], logFile, t.token ? { SSMB_TOKEN: t.token } : {});
 }
 
 const foldsOf = (protocol: string) => protocolFolds(getProtocol(protocol));
@@ -143,22 +150,28 @@ export async function datasetProblems(protocol: string, root: string, onMissing:
  * the backbone pre-training), with finished runs logged above it. Otherwise: one line per finished
  * run plus a status line every `everyMs` naming the running runs and their steps.
  */
-export function gridReporter(store: RunStore, total: number, log: Log, bar: boolean, everyMs = 30_000): { update: (p: GridProgress) => void; stop: () => void } {
+export function gridReporter(
+  evalsOf: (runId: number) => Array<{ metric: string; value: number }> | Promise<Array<{ metric: string; value: number }>>,
+  total: number,
+  log: Log,
+  bar: boolean,
+  everyMs = 30_000,
+): { update: (p: GridProgress) => Promise<void>; stop: () => void } {
   const t0 = Date.now();
   let lastLine = t0;
   let done = 0; // finished runs reported so far (numbering stays right when several finish in one poll)
   const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
   const multi = bar ? new cliProgress.MultiBar({ format: '{what} |{bar}| {value}/{total} | ETA {eta_formatted} | {running}', hideCursor: true, etaBuffer: 20 }, cliProgress.Presets.shades_classic) : null;
   let b: cliProgress.SingleBar | undefined;
-  const rank1 = (r: RunRecord) => {
-    const m = store.getEvalMetrics(r.id).find((x) => x.metric === 'rank1');
+  const rank1 = async (r: QueueRun) => {
+    const m = (await evalsOf(r.id)).find((x) => x.metric === 'rank1');
     return m ? ` rank1 ${(m.value * 100).toFixed(1)}%` : '';
   };
   const describe = (p: GridProgress) => p.running.map((r) => `${r.name} step ${r.step}/${r.totalSteps ?? '?'}`).join(' ; ');
   return {
-    update(p) {
+    async update(p) {
       for (const r of p.finished) {
-        const what = r.status === 'completed' ? rank1(r) : ` - ${r.error ?? ''}`;
+        const what = r.status === 'completed' ? await rank1(r) : ` - ${r.error ?? ''}`;
         const line = `[${++done}/${p.total}] ${r.status} ${r.name}${what} (${elapsed()})`;
         if (multi) multi.log(`${line}\n`);
         else log(line);
@@ -180,6 +193,21 @@ export function gridReporter(store: RunStore, total: number, log: Log, bar: bool
   };
 }
 
+/** The tracking server reproduce goes through (--server, or SSMB_SERVER when no --store is given), or null. */
+function gridServer(opts: ReproduceOptions): ServerTarget | null {
+  const o = opts.slurm ?? {};
+  if (opts.store) {
+    if (o.server) throw new Error('ssmb reproduce: pass --store FILE (this machine\'s store) or --server URL (the tracking server that owns it), not both');
+    if (opts.launcher === 'slurm') {
+      throw new Error(`--launcher slurm: the tasks report to the tracking server that owns the store: start it (\`ssmb serve --store ${opts.store} --host 0.0.0.0\`) and pass --server URL instead of --store`);
+    }
+    return null;
+  }
+  const t = serverTarget(o);
+  // o.token: a caller in this process (the --token flag itself is refused)
+  return t && o.token ? { ...t, token: o.token } : t;
+}
+
 export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceResult> {
   const t0 = Date.now();
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
@@ -198,90 +226,105 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
   });
   if (problems.length) throw new PreflightError(problems, config.name);
 
-  const storeFile = path.resolve(opts.store ?? DEFAULT_STORE);
-  // Slurm: sbatch present, a server named, resources valid -- before anything is queued.
-  const slurm: SlurmTarget | null = opts.launcher === 'slurm' && !opts.dryRun ? await prepareSlurm(opts.slurm ?? {}, config.slurm, storeFile) : null;
-  // A dry run changes nothing: it reads the store when there is one (else plans against an empty one).
-  if (!opts.dryRun) mkdirSync(path.dirname(storeFile), { recursive: true });
-  const store = opts.dryRun ? RunStore.open(existsSync(storeFile) ? storeFile : ':memory:', existsSync(storeFile) ? { readonly: true } : {}) : RunStore.open(storeFile);
+  const server = gridServer(opts);
+  // No server named: prepareSlurm says what to start and pass.
+  if (opts.launcher === 'slurm' && !server) await prepareSlurm(opts.slurm ?? {}, config.slurm, DEFAULT_STORE);
+  const storeFile = server ? null : path.resolve(opts.store ?? DEFAULT_STORE);
+  // Slurm: sbatch present, resources valid (the tasks' output beside the server's store) -- before anything is queued.
+  const slurm: SlurmTarget | null =
+    opts.launcher === 'slurm' && !opts.dryRun && server
+      ? await prepareSlurm({ ...opts.slurm, server: server.url, token: server.token ?? undefined }, config.slurm, (await serverRequest<{ store: string }>(server, 'GET', '/api/meta')).store)
+      : null;
+  // Through the server this process never opens the store. A dry run changes nothing: it reads the store
+  // when there is one (else plans against an empty one).
+  let store: RunStore | null = null;
+  if (storeFile) {
+    if (!opts.dryRun) mkdirSync(path.dirname(storeFile), { recursive: true });
+    store = opts.dryRun ? RunStore.open(existsSync(storeFile) ? storeFile : ':memory:', existsSync(storeFile) ? { readonly: true } : {}) : RunStore.open(storeFile);
+  }
+  const source = store ? storeSource(store, storeFile!, !!opts.dryRun) : serverSource(server!, log);
+  // Worker logs and tables beside the store (through the server: this checkout's .ssmb folder).
+  const stateDir = storeFile ? path.dirname(storeFile) : STATE_DIR;
   let gaveUp: string | null = null;
   try {
     const grid = expandGrid(config, { roots: inputs.roots as Record<string, string>, weights: inputs.weights, foldsOf });
-    // Runs of dead workers on this machine resume at once; with a tracking server (Slurm), the server
-    // alone re-queues stale runs: it owns the store.
-    const reclaimed = opts.dryRun || slurm ? [] : reclaimDeadLeases(store);
-    if (reclaimed.length) log(`resuming ${reclaimed.length} run(s) interrupted by a stopped worker: ${reclaimed.join(', ')}`);
-    let plan = planGrid(grid, store.listRuns());
-    const before = summarisePlan(plan);
-    log(`table ${config.name}: ${before.total} runs (${config.rows.length} rows x ${config.columns.length} columns x folds); ` +
-      `${before.completed} already completed, ${before.pending} queued/running, ${before.todo} to run`);
+    const configs = grid.map((g) => resolveConfig({ base: g.overrides }));
+    const experiment = `table:${config.name}`;
+    const q = await source.queue(grid, configs, experiment, !!opts.dryRun);
+    if (q.reclaimed.length) log(`resuming ${q.reclaimed.length} run(s) interrupted by a stopped worker: ${q.reclaimed.join(', ')}`);
+    let rows = q.rows;
+    log(`table ${config.name}: ${q.before.total} runs (${config.rows.length} rows x ${config.columns.length} columns x folds); ` +
+      `${q.before.completed} already completed, ${q.before.pending} queued/running, ${q.before.todo} to run${server ? ` (store of ${server.url})` : ''}`);
     if (!opts.dryRun) {
-      const experiment = `table:${config.name}`;
-      const { launched, requeued } = enqueuePlan(store, plan, experiment);
-      const stale = cancelStaleQueued(store, experiment, plan.map((p) => p.run!.id));
-      if (stale.length) log(`cancelled ${stale.length} queued run(s) of an earlier version of this table: ${stale.join(', ')}`);
-      if (launched.length || requeued.length) log(`queued ${launched.length} new run(s)${requeued.length ? `, re-queued ${requeued.length} failed run(s)` : ''}`);
-      const waitFor = plan.filter((p) => p.state !== 'completed').map((p) => p.run!.id);
+      if (q.cancelled.length) log(`cancelled ${q.cancelled.length} queued run(s) of an earlier version of this table: ${q.cancelled.join(', ')}`);
+      if (q.launched.length || q.requeued.length) log(`queued ${q.launched.length} new run(s)${q.requeued.length ? `, re-queued ${q.requeued.length} failed run(s)` : ''}`);
+      const waitFor = rows.filter((p) => p.state !== 'completed').map((p) => p.run!.id);
       if (waitFor.length) {
         let pool: WorkerPool | undefined;
         let workers = Math.max(1, opts.workers ?? 2);
+        const logDir = path.join(stateDir, 'logs');
         if (slurm) {
-          await checkServerServes(slurm, store, waitFor[0]).catch((err: Error) => {
-            throw new Error(`${err.message}; the table's runs stay queued in ${storeFile}: run the same command again once the server answers`);
-          });
-          pool = slurmPool(slurm, store, waitFor, jobName(config.name), log);
+          pool = slurmPool(slurm, source.readRuns, waitFor, jobName(config.name), log);
           workers = arrayTasks({ resources: slurm.resources, runs: waitFor.length });
           log(`running ${waitFor.length} run(s) with a Slurm array job of ${workers} task(s) reporting to ${slurm.server}`);
         } else {
-          log(`running ${waitFor.length} run(s) with ${workers} worker process(es); worker logs in ${path.join(path.dirname(storeFile), 'logs')}`);
+          log(`running ${waitFor.length} run(s) with ${workers} worker process(es)${server ? ` reporting to ${server.url}` : ''}; worker logs in ${logDir}`);
         }
-        const reporter = gridReporter(store, waitFor.length, log, opts.bar ?? process.stdout.isTTY === true);
-        const spawnWorker = opts.spawnWorker ?? spawnCliWorker;
+        const reporter = gridReporter(async (id) => (await source.results([id])).getEvalMetrics(id), waitFor.length, log, opts.bar ?? process.stdout.isTTY === true);
+        const spawnWorker = (i: number) => {
+          const logFile = path.join(logDir, `worker-${i}.log`);
+          return server ? spawnServerWorker(server, logFile) : (opts.spawnWorker ?? spawnCliWorker)(storeFile!, i, logFile);
+        };
         let interrupted = false;
         try {
           ({ interrupted, gaveUp } = await runQueue({
-            store,
+            // Through the server, stale runs are its own to re-queue; here only runs of dead local workers.
+            ...(store ? { store } : { readRuns: source.readRuns }),
             runIds: waitFor,
             workers,
-            reapStale: !slurm,
             onWait: (_r, note) => log(note),
-            ...(pool ? { pool } : { spawnWorker: (i: number) => spawnWorker(storeFile, i, path.join(path.dirname(storeFile), 'logs', `worker-${i}.log`)) }),
+            ...(pool ? { pool } : { spawnWorker }),
             onProgress: reporter.update,
             onRequeue: (ids) => log(`re-queued stale run(s) ${ids.join(', ')} (their worker died; a live worker takes them)`),
           }));
+        } catch (err) {
+          // sbatch refused the array, the server stopped answering for good: what was queued stays queued.
+          if (!server) throw err;
+          throw new Error(`${(err as Error).message}; the table's runs stay queued on ${server.url}: run the same command again to go on (it reuses them)`);
         } finally {
           reporter.stop();
         }
         if (interrupted) throw new InterruptedError(pool?.interruptedNote?.());
       }
-      plan = planGrid(grid, store.listRuns());
+      rows = await source.current(grid, configs, experiment);
     }
     if (opts.dryRun) log('dry run: nothing was queued and no table file was written');
-    return finishTable(store, config, plan, references, opts, storeFile, t0, log, gaveUp);
+    const done = rows.filter((r) => r.state === 'completed').map((r) => r.run!.id);
+    return finishTable(await source.results(done), config, rows, references, opts, stateDir, t0, log, gaveUp);
   } finally {
-    store.close();
+    store?.close();
   }
 }
 
 function finishTable(
-  store: RunStore,
+  results: ResultsReader,
   config: TableConfig,
-  plan: PlannedEntry[],
+  plan: GridRow[],
   references: ReturnType<typeof loadTableConfig>['references'],
   opts: ReproduceOptions,
-  storeFile: string,
+  stateDir: string,
   t0: number,
   log: Log,
   gaveUp: string | null,
 ): ReproduceResult {
-  const table = buildTable(config, collectFoldResults(store, plan), { expectedFolds: expectedFolds(config, foldsOf), references });
+  const table = buildTable(config, collectFoldResults(results, plan), { expectedFolds: expectedFolds(config, foldsOf), references });
   const failed = plan.filter((p) => p.run && (p.run.status === 'failed' || p.run.status === 'cancelled')).map((p) => p.run!);
-  const routing = summariseRouting(collectRouting(store, plan));
+  const routing = summariseRouting(collectRouting(results, plan));
   const runs = plan.map((p) => ({ row: p.entry.row, column: p.entry.column, fold: p.entry.fold, label: p.entry.label, runId: p.run?.id ?? null, status: p.run?.status ?? null, config: p.config }));
   const result = { config, table, plan: summarisePlan(plan), failed, routing, seconds: (Date.now() - t0) / 1000, runs };
   if (opts.dryRun) return { ...result, files: null, missing: [] };
   const missing = missingCells(plan, gaveUp);
-  const outDir = path.resolve(opts.out ?? path.join(path.dirname(storeFile), 'tables'));
+  const outDir = path.resolve(opts.out ?? path.join(stateDir, 'tables'));
   mkdirSync(outDir, { recursive: true });
   const files = { md: path.join(outDir, `${config.name}.md`), csv: path.join(outDir, `${config.name}.csv`), tex: path.join(outDir, `${config.name}.tex`) };
   writeFileSync(files.md, toMarkdown(table));
@@ -299,7 +342,7 @@ function finishTable(
 }
 
 /** Every grid entry without a completed run, and why. */
-export function missingCells(plan: PlannedEntry[], gaveUp: string | null): MissingCell[] {
+export function missingCells(plan: Array<Pick<GridRow, 'entry'> & { run?: Pick<GridRun, 'id' | 'status' | 'error'> | null }>, gaveUp: string | null): MissingCell[] {
   return plan
     .filter((p) => p.run?.status !== 'completed')
     .map((p) => {
@@ -321,13 +364,13 @@ export function register(program: Command): void {
     .requiredOption('--config <file>', 'table config, e.g. tables/main-casia.yaml')
     .option('--root <dataset=DIR>', 'dataset root (repeatable), e.g. --root casia=/data/CASIA-NIR-VIS-2.0', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--weights <file>', 'pre-trained backbone weights (safetensors)')
-    .option('--store <file>', 'run store (SQLite)', DEFAULT_STORE)
+    .option('--store <file>', 'run store (SQLite) on this machine (default: .ssmb/runs.sqlite of this checkout); on a cluster pass --server URL instead, the tracking server that owns the store')
     .option('--out <dir>', 'where to write <table>.md/.csv/.tex (default: <store dir>/tables)')
     .option('--workers <n>', 'worker processes', (v: string) => Number.parseInt(v, 10), 2)
     .option('--no-check-files', 'skip checking every listed dataset file before training')
     .option('--dry-run', 'report the plan (and problems) without running anything')
     .option('--on-missing <error|skip>', 'list entries whose file is missing: error (default) stops before any run; skip leaves them out, counted and marked in the table'))
-    .action(async (o: LauncherCliOptions & { config: string; root: string[]; weights?: string; store: string; out?: string; workers: number; checkFiles: boolean; dryRun?: boolean; onMissing?: OnMissing }) => {
+    .action(async (o: LauncherCliOptions & { config: string; root: string[]; weights?: string; store?: string; out?: string; workers: number; checkFiles: boolean; dryRun?: boolean; onMissing?: OnMissing }) => {
       const res = await runReproduce({
         config: o.config,
         roots: parseRootFlags(o.root),

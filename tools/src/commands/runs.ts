@@ -1,7 +1,11 @@
 // `ssmb runs ...`: list and inspect runs; cancel, re-queue, archive. `list`, `show` and `cancel` also
 // work through the tracking server (--server URL): on a cluster the server alone opens the store.
+// `list` flags runs whose writes wait undelivered in a remote worker's buffer (as the worker last
+// reported it to the server) and says how to deliver them.
 import type { Command } from 'commander';
-import { cancelRunEverywhere, executorLabel, ownerIsDeadLocal, RunStore, type RunRecord, type RunStatus } from '@ssmb/trainer';
+import {
+  cancelRunEverywhere, executorLabel, ownerIsDeadLocal, readWorkerBuffers, RunStore, undeliveredByRun, type RunRecord, type RunStatus, type WorkerBufferReport,
+} from '@ssmb/trainer';
 import { serverRequest, storeOrServer, type ServerTarget } from '../server_client.ts';
 import { tokenFlag } from '../token.ts';
 
@@ -34,13 +38,29 @@ const runId = (text: string) => {
 };
 
 /** One line of `runs list`. */
-function listLine(r: Pick<RunRecord, 'id' | 'status' | 'kind' | 'experimentName' | 'step' | 'totalSteps' | 'launcher' | 'launcherJob' | 'launcherTask' | 'name' | 'error'>, loss: number | undefined, stale: string | null): string {
+function listLine(
+  r: Pick<RunRecord, 'id' | 'status' | 'kind' | 'experimentName' | 'step' | 'totalSteps' | 'launcher' | 'launcherJob' | 'launcherTask' | 'name' | 'error'>,
+  loss: number | undefined,
+  stale: string | null,
+  undelivered: Array<{ host: string; dir: string; writes: number }> = [],
+): string {
   return [
     String(r.id).padStart(5), (stale ? 'stale' : r.status).padEnd(9), r.kind.padEnd(8), r.experimentName, `${r.step}/${r.totalSteps ?? '-'}`, loss !== undefined ? `loss ${loss.toFixed(4)}` : '',
     r.launcher === 'local' ? '' : executorLabel(r), r.name, stale ?? '', r.error ? `error: ${r.error}` : '',
+    ...undelivered.map((u) => `undelivered: ${u.writes} write(s) in ${u.host}:${u.dir}`),
   ]
     .filter(Boolean)
     .join('  ');
+}
+
+/** After the list: every buffer a worker reported holding undelivered writes, and how to deliver them. */
+function bufferLines(buffers: WorkerBufferReport[], server: string | null, now = Date.now()): string[] {
+  return buffers.map((b) => {
+    const runs = Object.keys(b.runs).join(', ');
+    const replay = `ssmb worker --server ${server ?? 'URL'} --replay ${b.dir}`;
+    return `worker buffer ${b.host}:${b.dir} holds ${b.entries} undelivered write(s) of run(s) ${runs} (reported ${Math.round((now - b.reportedAt) / 1000)} s ago by ${b.owner}): ` +
+      `a worker started on that folder delivers them, or \`${replay}\` on ${b.host}`;
+  });
 }
 
 type ServerRun = Parameters<typeof listLine>[0] & { stale: boolean; leaseExpiresAt: number | null; latest: Record<string, { value: number }> };
@@ -58,12 +78,15 @@ async function listViaServer(t: ServerTarget, o: { status?: string; experiment?:
   }
   const page = await serverRequest<{ total: number; runs: ServerRun[] }>(t, 'GET', `/api/runs?${q}`);
   if (o.json) return console.log(JSON.stringify(page.runs, null, 2));
+  const { buffers } = await serverRequest<{ buffers: WorkerBufferReport[] }>(t, 'GET', '/api/worker-buffers');
+  const undelivered = undeliveredByRun(buffers);
   const now = Date.now();
   for (const r of page.runs) {
     const stale = r.stale ? (r.leaseExpiresAt !== null && r.leaseExpiresAt < now ? `lease expired ${Math.round((now - r.leaseExpiresAt) / 1000)} s ago` : 'its worker is gone') : null;
-    console.log(listLine(r, r.latest.loss?.value, stale));
+    console.log(listLine(r, r.latest.loss?.value, stale, undelivered.get(r.id)));
   }
   if (page.total > page.runs.length) console.log(`(${page.runs.length} of ${page.total} runs shown: --limit N for more)`);
+  for (const l of bufferLines(buffers, t.url, now)) console.log(l);
 }
 
 export function register(program: Command): void {
@@ -87,8 +110,12 @@ export function register(program: Command): void {
       withStore(where.store, (s) => {
         const rows = s.listRuns({ status: o.status as RunStatus | undefined, experiment: o.experiment, parentRunId: o.parent, limit: o.limit, archived: o.archived ? 'include' : 'exclude' });
         if (o.json) return console.log(JSON.stringify(rows, null, 2));
+        // Buffers remote workers reported to the tracking server on this store (it keeps them beside the store).
+        const buffers = readWorkerBuffers(s.dir);
+        const undelivered = undeliveredByRun(buffers);
         const now = Date.now();
-        for (const r of rows) console.log(listLine(r, s.getLatestMetrics(r.id).loss?.value, staleReason(r, now)));
+        for (const r of rows) console.log(listLine(r, s.getLatestMetrics(r.id).loss?.value, staleReason(r, now), undelivered.get(r.id)));
+        for (const l of bufferLines(buffers, null, now)) console.log(l);
       }, 'read');
     });
   serverFlags(runs

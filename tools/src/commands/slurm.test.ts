@@ -1,10 +1,11 @@
-// --launcher slurm against a real Slurm (munged + slurmctld + slurmd started by this file on free
-// ports, see testing/slurm_cluster.ts): the synthetic grid as one array job gives the local launcher's
-// table number for number; scancel of a task mid-run hands its run to another task, which resumes it
-// from the checkpoint; cancelling a run from the CLI signals its task, which goes on with the next run;
-// `reproduce` from another host name (its own UTS namespace) rides out a server restart and a worker
-// killed outright on the last run (waits for its lease, resubmits, the table is complete); a client with
-// no store drives a sweep through --server, and the task that drains the queue cancels the pending ones.
+// --launcher slurm against a real Slurm (munged, slurmctld and two slurmd, node-a and node-b, each
+// under its own host name, started by this file on free ports, see testing/slurm_cluster.ts): the
+// synthetic grid as one array job gives the local launcher's table number for number; scancel of a task
+// mid-run hands its run to another task, which resumes it from the checkpoint; cancelling a run from the
+// CLI signals its task, which goes on with the next run; `reproduce --server` from a third host name (no
+// store) rides out a server restart and a worker on a node killed outright on the last run (the server
+// re-queues it when its lease runs out, a new task resumes it, the table is complete); a client with no
+// store drives a sweep through --server, and the task that drains the queue cancels the pending ones.
 // Skipped, with the reason printed, only when the Slurm binaries are missing (or not root).
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { slurmUnavailable, startSlurmCluster, type SlurmCluster } from '../testi
 import { SSMB_BIN } from '../launcher.ts';
 
 const TOKEN = 'slurm-test-token';
+const NODES = [{ name: 'node-a', cpus: 2 }, { name: 'node-b', cpus: 1 }];
 const reason = slurmUnavailable();
 if (reason) console.log(`slurm.test.ts: the real-Slurm tests are skipped: ${reason}`);
 
@@ -49,7 +51,10 @@ async function cli(...args: string[]): Promise<string[]> {
 async function serve(file: string, o: { port?: number; staleGraceMs?: number } = {}): Promise<{ srv: DashboardServer; store: RunStore; url: string }> {
   mkdirSync(path.dirname(file), { recursive: true });
   const store = RunStore.open(file);
-  const srv = await buildServer({ store, token: TOKEN, host: '127.0.0.1', webRoot: path.join(dir, 'no-web'), pollMs: 60_000, staleGraceMs: o.staleGraceMs ?? 0, reapMs: 500 });
+  // Runs read the test's dataset and weights (under dir): the server's roots allow them, as `ssmb serve --data-root --weights-root` would.
+  const srv = await buildServer({
+    store, token: TOKEN, host: '127.0.0.1', webRoot: path.join(dir, 'no-web'), pollMs: 60_000, staleGraceMs: o.staleGraceMs ?? 0, reapMs: 500, roots: { data: [dir], weights: [dir] },
+  });
   await srv.app.listen({ host: '127.0.0.1', port: o.port ?? 0 });
   return { srv, store, url: `http://127.0.0.1:${(srv.app.server.address() as AddressInfo).port}` };
 }
@@ -84,7 +89,8 @@ describe.skipIf(!!reason)('a real Slurm cluster on this machine', () => {
   let cluster: SlurmCluster;
   const savedConf = process.env.SLURM_CONF;
   beforeAll(async () => {
-    cluster = await startSlurmCluster({ cpus: 2 });
+    // Two nodes, each slurmd under its own host name: node-b has one CPU, so a task asking for two runs on node-a only.
+    cluster = await startSlurmCluster({ nodes: NODES });
     process.env.SLURM_CONF = cluster.conf;
   });
   afterAll(async () => {
@@ -161,7 +167,7 @@ describe.skipIf(!!reason)('a real Slurm cluster on this machine', () => {
     const lines: string[] = [];
     try {
       const res = await runReproduce({
-        ...common, store: file, out: path.join(dir, 'cluster', 'out'), log: (l) => lines.push(l),
+        ...common, out: path.join(dir, 'cluster', 'out'), log: (l) => lines.push(l),
         launcher: 'slurm', slurm: { server: url, token: TOKEN, tasks: 2, slurmLogDir: logDir },
       }).catch((err) => {
         throw new Error(`${(err as Error).message}\n${taskLogs(logDir)()}`);
@@ -255,7 +261,7 @@ describe.skipIf(!!reason)('a real Slurm cluster on this machine', () => {
     }
   });
 
-  it('reproduce on another host: a server restart loses no worker, a task killed outright on its last run is waited for (its lease), resubmitted and resumed; the table is complete', async () => {
+  it('reproduce from another host through the server: a server restart loses no worker, a task killed outright on another node on its last run is waited for (its lease), resubmitted and resumed; the table is complete', async () => {
     const { root, weights } = await inputs();
     const STEPS = 90; // the SSMB rows' runs: long enough to be caught mid-run
     const config = path.join(dir, 'faults.yaml');
@@ -280,12 +286,13 @@ describe.skipIf(!!reason)('a real Slurm cluster on this machine', () => {
     const view = RunStore.open(file);
     const logDir = path.join(dir, 'faults', 'slurm-logs');
     const timeline: string[] = [];
+    let drained: string | null = null;
     const t0 = Date.now();
     const mark = (what: string) => timeline.push(`${((Date.now() - t0) / 1000).toFixed(1)} s ${what}`);
-    // The submitting side under another host name (its own UTS namespace): nothing it sees of the
-    // workers' processes (their lease owners name this machine) tells it they are gone.
+    // Three hosts: the server (this process), the submitting side under its own host name (no store: it
+    // goes through the server), the tasks on node-a / node-b (each slurmd in its own UTS namespace).
     const child = spawn('unshare', ['-u', 'sh', '-c', 'hostname submit-host && exec "$@"', 'sh', SSMB_BIN, 'reproduce', '--config', config, '--root', `synth=${root}`,
-      '--weights', weights, '--store', file, '--out', path.join(dir, 'faults', 'out'), '--launcher', 'slurm', '--server', server.url, '--tasks', '1',
+      '--weights', weights, '--out', path.join(dir, 'faults', 'out'), '--launcher', 'slurm', '--server', server.url, '--tasks', '1',
       '--worker-lease-seconds', '10', '--slurm-log-dir', logDir], { env: { ...cluster.env, SSMB_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -313,13 +320,30 @@ describe.skipIf(!!reason)('a real Slurm cluster on this machine', () => {
         return all.filter((r) => r.status === 'completed').length === 5 && running.length === 1 && running[0].launcherTask !== null && steps(running[0].id) >= 30 && running[0];
       }, 180_000, logs);
       const last = victim.id;
-      // As if its node died: the worker (the task's batch step) is killed outright, it neither checkpoints nor releases.
+      // The task ran on another host than the server's and the client's: its slurmd's node, under that node's host name.
+      const victimHost = victim.leaseOwner!.split(':')[0];
+      expect(NODES.map((n) => n.name)).toContain(victimHost);
+      expect(victimHost).not.toBe(hostname());
+      // As if its node died: the worker (the task's batch step) is killed outright, it neither checkpoints nor
+      // releases, and the node is drained (as a health check would), so no new task starts there.
       process.kill(Number(victim.leaseOwner!.split(':')[1]), 'SIGKILL');
-      mark(`worker of task ${victim.launcherJob}_${victim.launcherTask} killed (SIGKILL) at step ${steps(last)} of run ${last}`);
+      const drain = await runSlurmCommand('scontrol', ['update', `nodename=${victimHost}`, 'state=drain', 'reason=ssmb-test: the node died']);
+      expect(drain.code, drain.stderr).toBe(0);
+      drained = victimHost;
+      mark(`worker of task ${victim.launcherJob}_${victim.launcherTask} on ${victimHost} killed (SIGKILL) at step ${steps(last)} of run ${last}; ${victimHost} drained`);
+      let takenBy = '';
+      const taken = await until('the run taken over (lease epoch 2)', () => {
+        const r = view.getRun(last)!;
+        if (r.leaseEpoch >= 2 && r.leaseOwner) takenBy = r.leaseOwner.split(':')[0];
+        return r.leaseEpoch >= 2 && takenBy !== '' && r;
+      }, 120_000, logs);
+      mark(`run ${last} re-queued by the server (its lease ran out) and taken over by task ${taken.launcherJob}_${taken.launcherTask} on ${takenBy} at attempt ${taken.leaseEpoch}`);
+      expect(takenBy).not.toBe(victimHost); // on the other node
       const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 180_000))]);
       mark(`reproduce exited ${code}`);
       expect(code, logs()).toBe(0);
-      expect(out).toMatch(new RegExp(`no worker is left and run ${last} is held by ${hostname()}:\\d+:\\w+~[\\w-]+ \\(its lease runs out in \\d+ s\\): waiting`));
+      expect(out).toMatch(new RegExp(`no worker is left and run ${last} is held by ${victimHost}:\\d+:\\w+~[\\w-]+ \\(its lease runs out in \\d+ s\\): waiting`));
+      expect(out).toMatch(/6 to run \(store of http:\/\/127\.0\.0\.1:\d+\)/); // planned and queued by the server: this client has no store
       const jobs = [...out.matchAll(/submitted Slurm array job (\d+)/g)].map((m) => m[1]);
       expect(jobs, out).toHaveLength(2); // the first, and one for the run once its lease ran out: none wasted before
       expect(out).not.toMatch(/INCOMPLETE/);
@@ -341,11 +365,12 @@ describe.skipIf(!!reason)('a real Slurm cluster on this machine', () => {
       }
       const loss = view.metricKeys(last).map((k) => view.getMetricHistory(last, k).map((p) => p.step)).sort((a, b) => b.length - a.length)[0];
       expect(loss).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1));
-      mark(`${rows} metric rows in the store, 0 duplicates`);
+      mark(`${rows} metric rows in the store, 0 duplicates, 0 gaps in run ${last}; tasks ran on ${[...new Set([...logs().matchAll(/worker (node-[a-z]+):\d+/g)].map((m) => m[1]))].sort().join(', ')}`);
       console.log(`slurm faults timeline:\n  ${timeline.join('\n  ')}`);
     } catch (err) {
       throw new Error(`${(err as Error).message}\n${logs()}`);
     } finally {
+      if (drained) await runSlurmCommand('scontrol', ['update', `nodename=${drained}`, 'state=resume']);
       if (child.exitCode === null) child.kill('SIGTERM');
       view.close();
       await server.srv.app.close();

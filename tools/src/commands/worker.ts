@@ -59,11 +59,15 @@ export function register(program: Command): void {
           quiet: !!o.quiet,
         });
         await http?.drain();
+        await http?.settleReports(); // the server hears that the buffer is empty
         console.log(
           `worker ${s.owner}: completed ${s.completed.length}, failed ${s.failed.length}, released ${s.released.length}, lost ${s.lost.length}, cancelled ${s.cancelled.length}`,
         );
         if (s.failed.length > 0) process.exitCode = 1;
       } finally {
+        // Stopping with writes undelivered (the server does not answer, or this worker failed): the server
+        // is told where they wait, so `ssmb runs list` names the folder to replay.
+        if (http && http.buffered.entries > 0) await http.reportBuffer(true);
         http?.close();
       }
     });
@@ -76,6 +80,7 @@ async function replay(dir: string, server: string | undefined, o: { tokenFile?: 
   const http = new HttpStore({ url: server, token: readToken(o), bufferDir: dir, maxBufferBytes: Math.round(o.bufferMb * 1024 * 1024) });
   try {
     await http.drain();
+    await http.settleReports(); // the server drops the buffer from its list
     const r = http.replay;
     console.log(`replayed ${dir}: ${r.adopted - r.discarded} write(s) delivered to ${http.location}, ${r.discarded} discarded (their lease had moved on: the run resumed from a stored checkpoint)`);
   } finally {

@@ -5,10 +5,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { launchRun, resolveConfig, RunStore, runQueue } from '@ssmb/trainer';
+import { HttpStore, launchRun, readWorkerBuffers, resolveConfig, RunStore, runQueue, WORKER_BUFFERS_FILE } from '@ssmb/trainer';
 import { buildServer, type DashboardServer } from '@ssmb/dashboard';
 import { CLI, REPO_ROOT } from './reproduce.ts';
 import * as runs from './runs.ts';
@@ -39,13 +39,14 @@ async function until(what: string, fn: () => boolean, timeoutMs: number, more: (
   }
 }
 
+/** `ssmb runs list --store FILE` (or `--server URL` when `file` is a URL) in this process. */
 async function listRuns(file: string): Promise<string> {
   const out: string[] = [];
   const spy = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
   try {
     const program = new Command('ssmb').exitOverride();
     runs.register(program);
-    await program.parseAsync(['runs', 'list', '--store', file], { from: 'user' });
+    await program.parseAsync(['runs', 'list', file.startsWith('http') ? '--server' : '--store', file], { from: 'user' });
   } finally {
     spy.mockRestore();
   }
@@ -87,6 +88,9 @@ describe('ssmb worker --server', () => {
       expect(logs()).toMatch(new RegExp(`tracking server ${url} does not answer \\(ECONNREFUSED[^)]*\\): runs go on; \\d+ writes \\(\\d+ metric points, [\\d.]+ MiB\\) wait in `));
       expect(logs()).toMatch(new RegExp(`tracking server ${url} answers again after [\\d.]+ s: delivering \\d+ buffered writes`));
       expect(logs()).toMatch(/completed 1, failed 0, released 0, lost 0/);
+      // Coming back, each worker told the server its backlog, then that it was delivered: none is listed.
+      expect(existsSync(path.join(path.dirname(file), WORKER_BUFFERS_FILE))).toBe(true);
+      expect(readWorkerBuffers(path.dirname(file))).toEqual([]);
     } finally {
       for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
       await srv.app.close();
@@ -189,6 +193,54 @@ describe('a worker that died with writes in its buffer', () => {
       await expect(replay(url, buffer)).rejects.toThrow(`--replay ${buffer}: no worker journal there`);
     } finally {
       if (w.child.exitCode === null) w.child.kill('SIGKILL');
+      await srv.app.close();
+      store.close();
+    }
+  });
+});
+
+describe('runs whose writes wait in a worker buffer', () => {
+  it('a worker that stops with writes undelivered reports its buffer; `runs list` (--store and --server) names the run, the folder and the replay; once replayed the run leaves the list', async () => {
+    const file = path.join(dir, 'buffers', 'runs.sqlite');
+    mkdirSync(path.dirname(file), { recursive: true });
+    const store = RunStore.open(file);
+    const id = launchRun(store, noop(100, 1000), { experiment: 'buffers', kind: 'noop' });
+    let srv = await startServer(store);
+    const port = (srv.app.server.address() as AddressInfo).port;
+    const url = `http://127.0.0.1:${port}`;
+    const buffer = path.join(dir, 'buffers', 'buffer');
+    const point = (step: number) => ({ key: 'noop/value', step, value: step });
+    // Its sender waits a minute between tries: it is still waiting when the worker stops.
+    const w = new HttpStore({ url, token: TOKEN, bufferDir: buffer, retryMinMs: 60_000, retryMaxMs: 60_000, log: () => {} });
+    try {
+      expect((await w.claimRun(`${hostname()}:1:buf`, 60_000, { runId: id }))?.id).toBe(id);
+      await w.logMetrics(id, [point(1)]);
+      await w.drain();
+      await srv.app.close(); // the server goes away; five writes wait in the buffer
+      for (let s = 2; s <= 6; s++) await w.logMetrics(id, [point(s)]);
+      await until('a delivery tried and failed', () => w.buffered.entries === 5, 10_000);
+      srv = await startServer(store, port);
+      await w.reportBuffer(true); // what `ssmb worker` does when it stops with writes undelivered
+      w.close();
+      const line = new RegExp(`^\\s*${id}\\s+running\\s.*undelivered: 5 write\\(s\\) in ${hostname()}:${buffer}$`, 'm');
+      const footer = (server: string) =>
+        new RegExp(`^worker buffer ${hostname()}:${buffer} holds 5 undelivered write\\(s\\) of run\\(s\\) ${id} \\(reported \\d+ s ago by ${hostname()}:1:buf~[\\w-]+\\): ` +
+          `a worker started on that folder delivers them, or \`ssmb worker --server ${server} --replay ${buffer}\` on ${hostname()}$`, 'm');
+      const local = await listRuns(file);
+      expect(local).toMatch(line);
+      expect(local).toMatch(footer('URL'));
+      const remote = await listRuns(url);
+      expect(remote).toMatch(line);
+      expect(remote).toMatch(footer(url));
+      const r = await replay(url, buffer);
+      expect(r).toMatch(new RegExp(`replayed ${buffer}: 5 write\\(s\\) delivered to ${url}, 0 discarded`));
+      expect(store.getMetricHistory(id, 'noop/value').map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6]);
+      for (const listed of [await listRuns(file), await listRuns(url)]) {
+        expect(listed).toMatch(new RegExp(`^\\s*${id}\\s+running`, 'm'));
+        expect(listed).not.toMatch(/undelivered|worker buffer/);
+      }
+    } finally {
+      w.close();
       await srv.app.close();
       store.close();
     }

@@ -1,6 +1,8 @@
 // A private Slurm cluster on this machine for tests (the recipe of the lead's coord/slurm.md): munged,
 // slurmctld and slurmd as root on 127.0.0.1, with their own key, config, ports (free ones), state and
-// spool folders under a temp dir. `SLURM_CONF` in `env` points the Slurm commands at it. `stop()`
+// spool folders under a temp dir. With `nodes`, one slurmd per node, each in its own UTS namespace whose
+// host name is the node's (`unshare -u`, `slurmd -N NAME`): the tasks it starts see that host name, so
+// their workers' lease owners and buffer locks name another host than the test's. `SLURM_CONF` in `env` points the Slurm commands at it. `stop()`
 // cancels its jobs, ends the daemons it started (by their pid files) and any job step they left, and
 // removes the folder.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -49,7 +51,12 @@ export interface SlurmCluster {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startSlurmCluster(opts: { cpus?: number; killWait?: number } = {}): Promise<SlurmCluster> {
+export interface SlurmNode {
+  name: string;
+  cpus: number;
+}
+
+export async function startSlurmCluster(opts: { cpus?: number; killWait?: number; nodes?: SlurmNode[] } = {}): Promise<SlurmCluster> {
   const reason = slurmUnavailable();
   if (reason) throw new Error(reason);
   const dir = mkdtempSync(path.join(tmpdir(), 'ssmb-slurm-'));
@@ -62,6 +69,20 @@ export async function startSlurmCluster(opts: { cpus?: number; killWait?: number
   execFileSync(which('munged')!, [`--socket=${sock}`, `--key-file=${key}`, `--log-file=${path.join(dir, 'log', 'munged.log')}`, `--pid-file=${path.join(dir, 'munge', 'munged.pid')}`, `--seed-file=${path.join(dir, 'munge', 'seed')}`]);
   const [ctldPort, dPort] = [await freePort(), await freePort()];
   const host = hostname();
+  const nodes = opts.nodes ?? null;
+  for (const n of nodes ?? []) {
+    if (!/^[a-z][a-z0-9-]{0,30}$/.test(n.name)) throw new Error(`startSlurmCluster: node name must be lowercase letters, digits and -, received ${JSON.stringify(n.name)}`);
+  }
+  const ports = nodes ? await Promise.all(nodes.map(() => freePort())) : [];
+  const nodeLines = nodes
+    ? [
+        ...nodes.map((n, i) => `NodeName=${n.name} NodeHostname=${n.name} NodeAddr=127.0.0.1 Port=${ports[i]} CPUs=${n.cpus} RealMemory=2000 State=UNKNOWN`),
+        `PartitionName=debug Nodes=${nodes.map((n) => n.name).join(',')} Default=YES MaxTime=INFINITE State=UP`,
+      ]
+    : [
+        `NodeName=${host} NodeAddr=127.0.0.1 CPUs=${opts.cpus ?? 2} RealMemory=2000 State=UNKNOWN`,
+        `PartitionName=debug Nodes=${host} Default=YES MaxTime=INFINITE State=UP`,
+      ];
   const conf = path.join(dir, 'slurm.conf');
   writeFileSync(
     conf,
@@ -78,9 +99,9 @@ export async function startSlurmCluster(opts: { cpus?: number; killWait?: number
       `StateSaveLocation=${path.join(dir, 'state')}`,
       `SlurmdSpoolDir=${path.join(dir, 'spool', '%n')}`,
       `SlurmctldPidFile=${path.join(dir, 'slurmctld.pid')}`,
-      `SlurmdPidFile=${path.join(dir, 'slurmd.pid')}`,
+      `SlurmdPidFile=${path.join(dir, nodes ? 'slurmd-%n.pid' : 'slurmd.pid')}`,
       `SlurmctldLogFile=${path.join(dir, 'log', 'slurmctld.log')}`,
-      `SlurmdLogFile=${path.join(dir, 'log', 'slurmd.log')}`,
+      `SlurmdLogFile=${path.join(dir, 'log', nodes ? 'slurmd-%n.log' : 'slurmd.log')}`,
       'ProctrackType=proctrack/linuxproc',
       'TaskPlugin=task/none',
       'SchedulerType=sched/backfill',
@@ -93,8 +114,7 @@ export async function startSlurmCluster(opts: { cpus?: number; killWait?: number
       'AccountingStorageType=accounting_storage/none',
       `KillWait=${opts.killWait ?? 10}`,
       'MinJobAge=2',
-      `NodeName=${host} NodeAddr=127.0.0.1 CPUs=${opts.cpus ?? 2} RealMemory=2000 State=UNKNOWN`,
-      `PartitionName=debug Nodes=${host} Default=YES MaxTime=INFINITE State=UP`,
+      ...nodeLines,
       '',
     ].join('\n'),
   );
@@ -104,20 +124,22 @@ export async function startSlurmCluster(opts: { cpus?: number; killWait?: number
     env,
     conf,
     logs: () =>
-      ['slurmctld.log', 'slurmd.log', 'munged.log']
+      ['slurmctld.log', ...(nodes ? nodes.map((n) => `slurmd-${n.name}.log`) : ['slurmd.log']), 'munged.log']
         .map((f) => path.join(dir, 'log', f))
         .filter((f) => existsSync(f))
         .map((f) => `--- ${path.basename(f)}\n${readFileSync(f, 'utf8').split('\n').slice(-30).join('\n')}`)
         .join('\n'),
-    stop: () => stopCluster(dir, env, sock),
+    stop: () => stopCluster(dir, env, sock, nodes ? nodes.map((n) => `slurmd-${n.name}.pid`) : ['slurmd.pid']),
   };
   try {
     execFileSync(which('slurmctld')!, ['-c'], { env });
-    execFileSync(which('slurmd')!, [], { env });
+    if (!nodes) execFileSync(which('slurmd')!, [], { env });
+    // Each node's slurmd under its own host name: the namespace outlives the shell (slurmd daemonizes in it).
+    for (const n of nodes ?? []) execFileSync('unshare', ['-u', 'sh', '-c', 'hostname "$1" && exec "$2" -N "$1"', 'sh', n.name, which('slurmd')!], { env });
     const t0 = Date.now();
     for (;;) {
       const r = spawnSync(which('sinfo')!, ['-h', '-o', '%T'], { env, encoding: 'utf8' });
-      if (r.status === 0 && r.stdout.trim() === 'idle') break;
+      if (r.status === 0 && r.stdout.trim().split('\n').every((l) => l.trim() === 'idle')) break;
       if (Date.now() - t0 > 30_000) throw new Error(`the test Slurm cluster did not become idle within 30 s (sinfo: ${r.stdout.trim() || r.stderr.trim()})\n${cluster.logs()}`);
       await sleep(200);
     }
@@ -155,7 +177,7 @@ function killPidFile(file: string): void {
   }
 }
 
-async function stopCluster(dir: string, env: NodeJS.ProcessEnv, sock: string): Promise<void> {
+async function stopCluster(dir: string, env: NodeJS.ProcessEnv, sock: string, slurmdPids: string[]): Promise<void> {
   const conf = env.SLURM_CONF!;
   spawnSync(which('scancel')!, ['--user=root'], { env });
   for (let i = 0; i < 50; i++) {
@@ -163,7 +185,7 @@ async function stopCluster(dir: string, env: NodeJS.ProcessEnv, sock: string): P
     if (q.status !== 0 || q.stdout.trim() === '') break;
     await sleep(200);
   }
-  killPidFile(path.join(dir, 'slurmd.pid'));
+  for (const f of slurmdPids) killPidFile(path.join(dir, f));
   killPidFile(path.join(dir, 'slurmctld.pid'));
   await sleep(500);
   // Job steps outlive slurmd: end the ones this cluster started (marked by its SLURM_CONF), by pid.

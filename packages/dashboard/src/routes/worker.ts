@@ -16,6 +16,9 @@
 //                                            name; at most WORKER_UPLOAD_LIMIT, and the run's quota in all)
 //   GET  /api/worker/runs/:id/history?key=   the exact history of one metric (non-finite values as "NaN", "Infinity", "-Infinity")
 //   POST /api/worker/requeue-expired         re-queue runs whose lease expired (after the start-up grace)
+//   POST /api/worker/buffer                  { host, dir, entries, points, bytes, runs: { runId: writes } }: the caller's buffer
+//                                            of undelivered writes, recorded in <store>/worker-buffers.json (0 entries: removed)
+//   GET  /api/worker-buffers                 (read) the buffers workers last reported holding undelivered writes
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -24,7 +27,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { LAUNCHABLE_KINDS, UploadName, WorkerWritesBody, toWire, type RunStore, type SequencedOp } from '@ssmb/trainer';
+import { LAUNCHABLE_KINDS, UploadName, WorkerWritesBody, readWorkerBuffers, recordWorkerBuffer, toWire, type RunStore, type SequencedOp } from '@ssmb/trainer';
 import { ApiError, apiError } from '../errors.ts';
 import { callerWorker, workerCredential } from '../access.ts';
 import { checkRecordedPath, runPlaces } from '../artifacts.ts';
@@ -100,6 +103,17 @@ const ClaimBody = z
   .strict();
 const RegisterBody = z.object({ name: z.string().min(1).max(200).regex(/^[\w.:@-]+$/, 'expected letters, digits and . _ : @ - (like host:pid)') }).strict();
 const HeartbeatBody = z.object({ owner, attempt, leaseMs, step: z.number().int().min(0).optional() }).strict();
+const count = z.number().int().min(0);
+const BufferBody = z
+  .object({
+    host: z.string().min(1).max(255),
+    dir: z.string().min(1).max(4096),
+    entries: count,
+    points: count,
+    bytes: count,
+    runs: z.record(z.string().regex(/^[1-9]\d*$/, 'expected run ids as keys'), z.number().int().min(1)),
+  })
+  .strict();
 const HistoryQuery = z
   .object({ key: z.string().min(1).max(200), minStep: z.coerce.number().int().optional(), maxStep: z.coerce.number().int().optional() })
   .strict();
@@ -220,6 +234,16 @@ export function registerWorkerRoutes(app: FastifyInstance, d: RouteDeps, store: 
     const points = store.getMetricHistory(run.id, q.key, { minStep: q.minStep, maxStep: q.maxStep }).map((p) => ({ ...p, value: toWire('', p.value) }));
     return { runId: run.id, key: q.key, points };
   });
+
+  // What a worker's buffer holds, as it reports it (after an outage, while replaying, when it stops with
+  // writes undelivered): `ssmb runs list` shows the runs whose writes wait there.
+  app.post('/api/worker/buffer', { config: worker }, async (req) => {
+    const b = parse(BufferBody, req.body, 'body');
+    const listed = recordWorkerBuffer(store.dir, { owner: callerWorker(req), ...b, reportedAt: Date.now() });
+    return { listed: listed.length };
+  });
+
+  app.get('/api/worker-buffers', { config: { access: 'read', cache: false } }, async () => ({ buffers: readWorkerBuffers(store.dir) }));
 
   app.post('/api/worker/requeue-expired', { config: worker }, async () => {
     if (Date.now() < o.reapAfter) return { requeued: [], failed: [], cancelled: [], graceUntil: o.reapAfter };

@@ -1,12 +1,15 @@
 // Read the table's numbers back from the run store: per-fold metrics of each completed grid entry,
-// and the routing counts of its probes.
+// and the routing counts of its probes (from the store, or what the tracking server sent of it).
 import type { FoldResult } from '../tables/build.ts';
 import type { RoutingCountRow } from '../tables/routing.ts';
 import type { RunStore } from '../store/run_store.ts';
 import type { PlannedEntry } from './resume.ts';
 
+/** A planned entry and the id of the run it maps to (from the store, or as the tracking server answered it). */
+type EntryRun = Pick<PlannedEntry, 'entry' | 'state'> & { run?: { id: number } | null };
+
 /** Per-fold results of the completed entries (entries whose run did not evaluate their fold are skipped). */
-export function collectFoldResults(store: RunStore, plan: PlannedEntry[]): FoldResult[] {
+export function collectFoldResults(store: Pick<RunStore, 'getEvalMetrics'>, plan: EntryRun[]): FoldResult[] {
   const out: FoldResult[] = [];
   for (const p of plan) {
     if (p.state !== 'completed' || !p.run) continue;
@@ -23,7 +26,7 @@ export function collectFoldResults(store: RunStore, plan: PlannedEntry[]): FoldR
 }
 
 /** Routing counts of the completed entries, optionally only some columns (e.g. VIS-UNIVERSAL). */
-export function collectRouting(store: RunStore, plan: PlannedEntry[], columns?: string[]): RoutingCountRow[] {
+export function collectRouting(store: Pick<RunStore, 'getRouting'>, plan: EntryRun[], columns?: string[]): RoutingCountRow[] {
   const out: RoutingCountRow[] = [];
   for (const p of plan) {
     if (p.state !== 'completed' || !p.run) continue;

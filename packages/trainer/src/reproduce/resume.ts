@@ -81,7 +81,7 @@ export function planGrid(entries: GridEntry[], runs: RunRecord[], resolve: (o: G
   });
 }
 
-export function summarisePlan(plan: PlannedEntry[]): { total: number; completed: number; pending: number; todo: number } {
+export function summarisePlan(plan: Array<Pick<PlannedEntry, 'state'>>): { total: number; completed: number; pending: number; todo: number } {
   return {
     total: plan.length,
     completed: plan.filter((p) => p.state === 'completed').length,

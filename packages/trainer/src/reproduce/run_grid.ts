@@ -71,13 +71,16 @@ export function reclaimDeadLeases(store: RunStore): number[] {
   return [...requeued, ...failed];
 }
 
+/** What runQueue reads of a run: from the store, or from the tracking server that owns it. */
+export type QueueRun = Pick<RunRecord, 'id' | 'name' | 'status' | 'step' | 'totalSteps' | 'error' | 'attempts' | 'leaseOwner' | 'leaseExpiresAt'>;
+
 export interface GridProgress {
   total: number;
   completed: number;
   failed: number;
   running: Array<{ id: number; name: string; step: number; totalSteps: number | null }>;
   /** Runs that finished since the last report. */
-  finished: RunRecord[];
+  finished: QueueRun[];
 }
 
 /**
@@ -129,7 +132,10 @@ export function requeueStale(store: RunStore): number[] {
 }
 
 export interface RunQueueOptions {
-  store: RunStore;
+  /** The store on this machine; or give `readRuns` (a client of the tracking server, which alone opens the store). */
+  store?: RunStore;
+  /** The runs' current records, in the order asked (instead of `store`; stale runs are then the server's to re-queue). */
+  readRuns?: (ids: number[]) => Promise<QueueRun[]>;
   /** Run ids to wait for. */
   runIds: number[];
   /** Start one worker process (it should drain the queue and exit); or give `pool`. */
@@ -138,7 +144,7 @@ export interface RunQueueOptions {
   pool?: WorkerPool;
   /** Workers to start (local processes; array tasks). */
   workers: number;
-  onProgress?: (p: GridProgress) => void;
+  onProgress?: (p: GridProgress) => unknown;
   /** Stale runs this loop re-queued (lease expired, or a dead local worker). */
   onRequeue?: (ids: number[]) => void;
   pollMs?: number;
@@ -149,7 +155,7 @@ export interface RunQueueOptions {
    *  (Slurm), the server alone does it: it owns the store. */
   reapStale?: boolean;
   /** Said once per run whose lease is waited for (no worker left, the run still held by a lease). */
-  onWait?: (run: RunRecord, note: string) => void;
+  onWait?: (run: QueueRun, note: string) => void;
   /** Aborting stops the workers (they checkpoint and release their runs) and returns. SIGINT and
    *  SIGTERM of this process do the same. */
   signal?: AbortSignal;
@@ -165,7 +171,7 @@ const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
  */
 export interface RunQueueResult {
   completed: number[];
-  failed: RunRecord[];
+  failed: QueueRun[];
   interrupted: boolean;
   /** Why the loop stopped with runs unfinished (workers started again and again took none), or null. */
   gaveUp: string | null;
@@ -174,6 +180,10 @@ export interface RunQueueResult {
 export async function runQueue(opts: RunQueueOptions): Promise<RunQueueResult> {
   const { store, runIds } = opts;
   if (!opts.pool && !opts.spawnWorker) throw new Error('runQueue: give pool or spawnWorker');
+  if (!store && !opts.readRuns) throw new Error('runQueue: give store or readRuns');
+  const read = async (ids: number[]): Promise<QueueRun[]> => (opts.readRuns ? opts.readRuns(ids) : ids.map((id) => store!.requireRun(id)));
+  // Without the store, stale runs are the tracking server's to re-queue: it owns the store.
+  const reap = opts.reapStale !== false && store ? store : null;
   const pool = opts.pool ?? localPool(opts.spawnWorker!);
   const maxRestarts = opts.maxRestarts ?? 2;
   let restarts = maxRestarts;
@@ -190,21 +200,21 @@ export async function runQueue(opts: RunQueueOptions): Promise<RunQueueResult> {
   process.on('SIGINT', stopAll);
   process.on('SIGTERM', stopAll);
   try {
-    const unfinished = runIds.filter((id) => !TERMINAL.has(store.requireRun(id).status));
+    const unfinished = (await read(runIds)).filter((r) => !TERMINAL.has(r.status));
     const already = await pool.active();
     if (!stopping && already === 0) await pool.start(Math.min(opts.workers, Math.max(1, unfinished.length)));
     for (;;) {
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
       if (stopping) break;
-      if (opts.reapStale !== false) {
-        const requeued = requeueStale(store);
+      if (reap) {
+        const requeued = requeueStale(reap);
         if (requeued.length) opts.onRequeue?.(requeued);
       }
-      const runs = runIds.map((id) => store.requireRun(id));
+      let runs = await read(runIds);
       const finished = runs.filter((r) => TERMINAL.has(r.status) && !seen.has(r.id));
       finished.forEach((r) => seen.add(r.id));
       if (finished.length) restarts = maxRestarts; // progress: the budget is for restarts that finish nothing
-      opts.onProgress?.({
+      await opts.onProgress?.({
         total: runs.length,
         completed: runs.filter((r) => r.status === 'completed').length,
         failed: runs.filter((r) => r.status === 'failed' || r.status === 'cancelled').length,
@@ -217,11 +227,11 @@ export async function runQueue(opts: RunQueueOptions): Promise<RunQueueResult> {
       // alive elsewhere, or died (on another host) and its lease has not run out yet. New workers would
       // find nothing queued and exit, so wait: when the lease runs out the run is re-queued (by the
       // tracking server, or above), and workers are started for what is queued then.
-      if (opts.reapStale !== false) reclaimDeadLeases(store);
-      const queued = runs.filter((r) => store.requireRun(r.id).status === 'queued');
+      if (reap && reclaimDeadLeases(reap).length) runs = await read(runIds);
+      const queued = runs.filter((r) => r.status === 'queued');
       if (queued.length === 0) {
         for (const r of runs.filter((x) => x.status === 'running')) {
-          const key = `${r.id}:${r.leaseEpoch}`;
+          const key = `${r.id}:${r.attempts}:${r.leaseOwner}`;
           if (waitedFor.has(key)) continue;
           waitedFor.add(key);
           const left = r.leaseExpiresAt === null ? null : Math.max(0, Math.round((r.leaseExpiresAt - Date.now()) / 1000));
@@ -242,7 +252,7 @@ export async function runQueue(opts: RunQueueOptions): Promise<RunQueueResult> {
     process.off('SIGTERM', stopAll);
     await pool.settle();
   }
-  const runs = runIds.map((id) => store.requireRun(id));
+  const runs = await read(runIds);
   return {
     completed: runs.filter((r) => r.status === 'completed').map((r) => r.id),
     failed: runs.filter((r) => r.status === 'failed' || r.status === 'cancelled'),

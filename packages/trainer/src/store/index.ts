@@ -3,3 +3,4 @@ export { MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations.ts';
 export * from './worker_ops.ts';
 export { HttpStore, HttpStoreError, ServerError, type HttpStoreOptions } from './http/http_store.ts';
 export { Outbox, type OutboxEntry, type OutboxState } from './http/outbox.ts';
+export * from './worker_buffers.ts';

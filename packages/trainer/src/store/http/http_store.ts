@@ -18,11 +18,16 @@
 // - Writes a dead worker left in its buffer folder are sent first by the next worker opened on that
 //   folder (or `ssmb worker --replay DIR`), each under its own lease; what the server already has is
 //   acknowledged by its ledger, what belongs to a lease that has since moved on is discarded and counted.
+// - A backlog is reported to the server (POST /api/worker/buffer: host, buffer folder, undelivered writes
+//   per run) when it answers again after an outage, when an adopted journal is replayed, and when the
+//   worker stops with writes undelivered; while it drains, at most once a second, and once more when it is
+//   empty. `ssmb runs list` shows the runs whose writes wait in a buffer.
 // - The server answering LEASE_LOST (the run was re-queued or taken over) marks the run lost: the
 //   heartbeat returns false, the worker stops it, and the attempt's remaining buffered writes are
 //   discarded with a message saying how many.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
@@ -153,6 +158,12 @@ export class HttpStore implements WorkerStoreApi {
   private identity: Identity | null = null;
   private authFailures = 0;
   private authSince = 0;
+  /** Buffer reports, sent one after the other. */
+  private reports: Promise<void> = Promise.resolve();
+  private lastReport = 0;
+  /** The server holds a report of this buffer with writes in it (followed until one says it is empty). */
+  private reportedBacklog = false;
+  private adoptionReported = false;
 
   constructor(opts: HttpStoreOptions) {
     let u: URL;
@@ -305,6 +316,33 @@ export class HttpStore implements WorkerStoreApi {
     const s = this.outbox.state;
     this.log(`tracking server ${this.base} answers again after ${((Date.now() - this.downSince) / 1000).toFixed(1)} s: delivering ${s.entries} buffered writes`);
     this.downSince = null;
+    if (s.entries > 0) void this.reportBuffer(true);
+  }
+
+  /**
+   * Tells the server what this buffer holds (best effort, in order). Unforced, only a backlog the server
+   * was told about is followed: at most once a second while it drains, and once when it is empty.
+   */
+  reportBuffer(force = false): Promise<void> {
+    if (!this.identity) return this.reports; // never registered: nothing was written under an identity
+    const s = this.outbox.state;
+    if (!force && (!this.reportedBacklog || (s.entries > 0 && Date.now() - this.lastReport < 1000))) return this.reports;
+    this.lastReport = Date.now();
+    this.reports = this.reports.then(async () => {
+      const now = this.outbox.state;
+      try {
+        await this.request('POST', '/api/worker/buffer', { host: hostname(), dir: this.bufferDir, entries: now.entries, points: now.points, bytes: now.bytes, runs: this.outbox.runs }, 10_000);
+        this.reportedBacklog = now.entries > 0;
+      } catch {
+        // best effort: the server does not answer; the next report says it
+      }
+    });
+    return this.reports;
+  }
+
+  /** Resolves when the buffer reports made so far were sent (or failed). */
+  settleReports(): Promise<void> {
+    return this.reports;
   }
 
   private refused(err: ServerError): HttpStoreError {
@@ -664,6 +702,10 @@ export class HttpStore implements WorkerStoreApi {
     let failures = 0;
     try {
       while (!this.closed && !this.fatal) {
+        if (!this.adoptionReported && this.outbox.adopted.entries > 0) {
+          this.adoptionReported = true;
+          await this.reportBuffer(true); // a stopped worker's journal: the server lists it until it is delivered
+        }
         const entries = this.outbox.peek();
         if (entries.length === 0) {
           await new Promise<void>((r) => {
@@ -692,6 +734,7 @@ export class HttpStore implements WorkerStoreApi {
           this.reportUp();
           this.outbox.ack(n);
           this.settle(batch[n - 1].seq);
+          void this.reportBuffer();
         } catch (err) {
           if (!(err instanceof ServerError)) {
             this.setFatal(err as Error);
@@ -724,6 +767,7 @@ export class HttpStore implements WorkerStoreApi {
     this.log(`run ${runId}: discarded ${n} buffered write(s) of attempt ${epoch} (${countPoints(batch.map((e) => e.op))} metric points; ${total} so far): the run's next attempt resumes from its last stored checkpoint`);
     this.outbox.ack(n);
     this.settle(batch[n - 1].seq);
+    void this.reportBuffer();
   }
 
   private async send(batch: OutboxEntry[]): Promise<void> {

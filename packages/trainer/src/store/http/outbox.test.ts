@@ -94,4 +94,20 @@ describe('worker outbox', () => {
     const small = new Outbox(path.join(dir, 'k'), { maxBytes: 64 * 1024 });
     await expect(small.append(entry(4000))).rejects.toThrow(/more than half the worker buffer .*--buffer-mb/);
   });
+
+  it('counts undelivered entries per run, across segments, acknowledgements and an adopted journal', async () => {
+    const box = new Outbox(path.join(dir, 'j'), { maxBytes: 1 << 20, segmentBytes: 4096 });
+    for (let i = 0; i < 30; i++) await box.append({ ...entry(20), runId: i % 3 === 0 ? 7 : 9 });
+    expect(box.runs).toEqual({ 7: 10, 9: 20 });
+    box.ack(box.peek().length); // the first segment delivered
+    const left = box.runs;
+    expect(left[7] + left[9]).toBe(box.state.entries);
+    box.close(false);
+    // The next worker on the folder adopts the journal: the same counts.
+    const next = new Outbox(path.join(dir, 'j'), { maxBytes: 1 << 20, segmentBytes: 4096 });
+    expect(next.runs).toEqual(left);
+    while (next.peek().length) next.ack(next.peek().length);
+    expect(next.runs).toEqual({});
+    next.close(true);
+  });
 });

@@ -92,6 +92,8 @@ export class Outbox {
   readonly segmentBytes: number;
   /** The journal of an earlier worker found in `dir` (sent before this worker's writes). */
   readonly adopted: AdoptedJournal = { entries: 0, points: 0, maxSeq: 0, torn: 0 };
+  /** Unacknowledged entries per run id (what a worker reports of its buffer). */
+  private readonly pending = new Map<number, number>();
 
   constructor(
     readonly dir: string,
@@ -124,6 +126,7 @@ export class Outbox {
     if (entries.length === 0) return unlinkSync(file);
     if (this.adopted.torn) writeFileSync(file, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
     const points = countPoints(entries.map((e) => e.op));
+    for (const e of entries) this.count(e.runId, 1);
     this.sealed.push({ file, bytes: statSync(file).size, entries: entries.length, points, loaded: null });
     this.adopted.entries += entries.length;
     this.adopted.points += points;
@@ -142,6 +145,17 @@ export class Outbox {
 
   get empty(): boolean {
     return this.state.entries === 0;
+  }
+
+  /** Unacknowledged entries per run id. */
+  get runs(): Record<string, number> {
+    return Object.fromEntries([...this.pending].map(([id, n]) => [String(id), n]));
+  }
+
+  private count(runId: number, by: number): void {
+    const n = (this.pending.get(runId) ?? 0) + by;
+    if (n > 0) this.pending.set(runId, n);
+    else this.pending.delete(runId);
   }
 
   /** Appends one entry; waits while the journal is at its bound. */
@@ -172,6 +186,7 @@ export class Outbox {
     this.active.entries++;
     this.active.points += countPoints([entry.op]);
     this.active.loaded!.push(entry);
+    this.count(entry.runId, 1);
     for (const w of this.appendWaiters.splice(0)) w();
   }
 
@@ -203,6 +218,8 @@ export class Outbox {
   ack(count: number): void {
     const head = this.sealed[0];
     if (!head) return;
+    if (!head.loaded) this.peek(); // loads the head segment
+    for (const e of head.loaded!.slice(this.offset, this.offset + count)) this.count(e.runId, -1);
     this.offset += count;
     if (this.offset < head.entries) return;
     this.sealed.shift();
