@@ -177,10 +177,18 @@ describe('summariseFindings', () => {
         { id: 'ssmb-n4', label: 'SSMB N=4', kind: 'ours' as const, cells: [null, stat(85), stat(75)] },
       ],
     };
-    expect(summariseFindings(t)).toEqual([
+    const lines = summariseFindings(t);
+    expect(lines.slice(0, 2)).toEqual([
       'VIS-THERMAL: baseline Rank-1 40.0% (VIS-VIS 100.0%, drop 60.0 points); best SSMB N=4 85.0% (+45.0), recovering 75% of the drop',
       'VIS-UNIVERSAL: baseline Rank-1 50.0% (VIS-VIS 100.0%, drop 50.0 points); best SSMB N=4 75.0% (+25.0), recovering 50% of the drop',
-      'VIS-UNIVERSAL: SSMB N=1 60.0% vs SSMB N=4 75.0% (+15.0)',
     ]);
+    expect(lines[2]).toBe('VIS-UNIVERSAL: SSMB N=1 60.0% vs SSMB N=4 75.0% (+15.0 points)'); // no fold values: the difference alone
+    // with the per-fold values the table keeps: the difference's interval and test, as the tables decide bold
+    const folds = (vs: number[]) => vs.map((value, i) => ({ fold: String(i + 1), value, trials: 200 }));
+    t.rows[1].cells[2]![0] = { ...t.rows[1].cells[2]![0], folds: folds([0.58, 0.6, 0.62]) } as never;
+    t.rows[2].cells[2]![0] = { ...t.rows[2].cells[2]![0], folds: folds([0.74, 0.75, 0.76]) } as never;
+    expect(summariseFindings(t)[2]).toMatch(/^VIS-UNIVERSAL: SSMB N=1 60\.0% vs SSMB N=4 75\.0% \(\+15\.0 points, 95% CI \[\+\d+\.\d, \+\d+\.\d\], p=0\.00\d\)$/);
+    t.rows[2].cells[2]![0] = { ...t.rows[2].cells[2]![0], folds: folds([0.5, 0.75, 0.9]) } as never; // folds disagree
+    expect(summariseFindings(t)[2]).toMatch(/, not significant\)$/);
   });
 });

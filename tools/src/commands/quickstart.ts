@@ -24,7 +24,7 @@ import { generateSyntheticDataset, resolveSyntheticOptions, SYNTHETIC_GENERATOR_
 import {
   CONVERGENCE_THRESHOLD, runConvergence, summariseConvergence, type ConvergenceSummary, type RunConvergence,
   cancelStaleQueued, flattenConfigValues, formatRoutingSummary, launchRun, loadTableConfig, reclaimDeadLeases, resolveConfig, runIdentity, runQueue, validateConfig,
-  defaultConfig, RunStore, type Config, type ConfigOverride, type Overrides, type PaperTable, type TableConfig,
+  defaultConfig, groupDifference, RunStore, type Config, type ConfigOverride, type Overrides, type PaperTable, type TableCell, type TableConfig,
 } from '@ssmb/trainer';
 import { backboneInfo } from '@ssmb/core';
 import { ensurePackageWeights } from './import-weights.ts';
@@ -202,12 +202,32 @@ export function openOwnStore(file: string, log: Log): RunStore {
 }
 
 /** Mean of a cell in display units, or null. */
-function cellMean(t: PaperTable, row: string, column: string, metric: string): number | null {
+function cellOf(t: PaperTable, row: string, column: string, metric: string): TableCell | null {
   const ci = t.columns.findIndex((c) => c.id === column);
   const mi = t.metrics.findIndex((m) => m.key === metric);
   const r = t.rows.find((x) => x.id === row);
   if (ci < 0 || mi < 0 || !r) return null;
-  return r.cells[ci]?.[mi]?.stat?.mean ?? null;
+  return r.cells[ci]?.[mi] ?? null;
+}
+
+function cellMean(t: PaperTable, row: string, column: string, metric: string): number | null {
+  return cellOf(t, row, column, metric)?.stat?.mean ?? null;
+}
+
+/**
+ * "+3.1 points, 95% CI [-1.0, 7.2], p=0.210": row a minus row b on a percentage metric over the folds both
+ * have, with the bootstrap's interval over probes (the t interval over folds when there are no trial
+ * counts) and the paired t-test's p; null when the cells share no fold.
+ */
+export function differenceText(t: PaperTable, a: string, b: string, column: string, metric: string): string | null {
+  const fa = cellOf(t, a, column, metric)?.folds, fb = cellOf(t, b, column, metric)?.folds;
+  if (!fa || !fb) return null;
+  const d = groupDifference(fa, fb);
+  if (!d) return null;
+  const pts = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v * 100).toFixed(1)}`;
+  const ci = d.bootstrap?.ci95 ?? d.ttest?.ci95;
+  const p = d.ttest ? (d.ttest.p < 0.001 ? ', p<0.001' : `, p=${d.ttest.p.toFixed(3)}`) : '';
+  return `${pts(d.diff)} points${ci ? `, 95% CI [${pts(ci[0])}, ${pts(ci[1])}]` : ''}${p}${d.significant ? '' : ', not significant'}`;
 }
 
 /**
@@ -236,9 +256,12 @@ export function summariseFindings(t: PaperTable): string[] {
   const uni = t.columns.find((c) => c.id === 'vis-universal');
   if (uni) {
     const n1 = cellMean(t, 'ssmb-n1', uni.id, 'rank1');
-    const more = ssmbRows.filter((r) => r.id !== 'ssmb-n1').map((r) => ({ label: r.label, v: cellMean(t, r.id, uni.id, 'rank1') })).filter((x) => x.v !== null);
+    const more = ssmbRows.filter((r) => r.id !== 'ssmb-n1').map((r) => ({ id: r.id, label: r.label, v: cellMean(t, r.id, uni.id, 'rank1') })).filter((x) => x.v !== null);
     if (n1 !== null && more.length) {
-      out.push(`${uni.label}: SSMB N=1 ${n1.toFixed(1)}% vs ${more.map((m) => `${m.label} ${m.v!.toFixed(1)}% (${m.v! - n1 >= 0 ? '+' : ''}${(m.v! - n1).toFixed(1)})`).join(', ')}`);
+      for (const m of more) {
+        const diff = differenceText(t, m.id, 'ssmb-n1', uni.id, 'rank1');
+        out.push(`${uni.label}: SSMB N=1 ${n1.toFixed(1)}% vs ${m.label} ${m.v!.toFixed(1)}% (${diff ?? `${m.v! - n1 >= 0 ? '+' : ''}${(m.v! - n1).toFixed(1)} points`})`);
+      }
     }
   }
   return out;

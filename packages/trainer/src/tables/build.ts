@@ -40,6 +40,9 @@ export interface TableCell {
   /** Not significantly different from the row with the best mean (that row included) when no row is
    *  significantly best: marked tied, none bold. */
   tied?: boolean;
+  /** Our rows: the value per paired fold (stored units, with its trials) that the significance tests
+   *  use, so a reader can test any two cells (groupDifference) as the table did. */
+  folds?: FoldValue[];
   /** Literature number placed beside ours. */
   reference?: Reference;
   /** List entries the cell's folds left out because their files are missing (dataset.onMissing=skip),
@@ -162,7 +165,10 @@ export function buildTable(cfg: TableConfig, results: FoldResult[], opts: BuildO
         const values = [...folds.values()].map((f) => f[m.key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
         const stat = values.length ? meanStd(values.map((v) => (m.percent ? v * 100 : v))) : null;
         const reference = refs.find((x) => x.row === row.id && x.column === col.id && x.metric === m.key);
-        return { metric: m.key, stat, expected: opts.expectedFolds?.[col.id] ?? null, best: false, ...(reference ? { reference } : {}), ...(skipped ? { skipped } : {}) };
+        return {
+          metric: m.key, stat, expected: opts.expectedFolds?.[col.id] ?? null, best: false,
+          ...(stat ? { folds: foldValues(row.id, col.id, m.key) } : {}), ...(reference ? { reference } : {}), ...(skipped ? { skipped } : {}),
+        };
       });
     }),
   }));
@@ -171,7 +177,7 @@ export function buildTable(cfg: TableConfig, results: FoldResult[], opts: BuildO
   // better than are tied with it (only when at least two rows have numbers).
   cfg.columns.forEach((col, ci) =>
     metrics.forEach((m, mi) => {
-      const ranked = rows.flatMap((r, ri) => (r.cells[ci]?.[mi]?.stat ? [{ id: String(ri), folds: foldValues(r.id, col.id, m.key) }] : []));
+      const ranked = rows.flatMap((r, ri) => (r.cells[ci]?.[mi]?.stat ? [{ id: String(ri), folds: r.cells[ci]![mi].folds! }] : []));
       if (ranked.length < 2) return;
       const { best, tied } = rankGroups(ranked, m.better);
       for (const { id } of ranked) {
