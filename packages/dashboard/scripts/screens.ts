@@ -8,6 +8,7 @@ import { RunStore } from '@ssmb/trainer';
 import { buildServer } from '../src/server.ts';
 import { ensureWebBuild, WEB_OUT } from '../src/build_web.ts';
 import { seedStore } from '../src/testing/seed.ts';
+import { VIEWS, type ViewId } from '../src/web/view_list.ts';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -27,16 +28,15 @@ const runs = store.queryRuns({ limit: 5000, archived: 'include' }).runs;
 const pick = (f: (r: (typeof runs)[number]) => boolean) => runs.find(f)?.id;
 const trained = pick((r) => r.kind === 'train' && r.status === 'completed' && (r.numExperts ?? 0) > 1) ?? runs[0]?.id;
 const compare = runs.filter((r) => r.kind === 'train' && r.status === 'completed').slice(0, 3).map((r) => r.id);
-const views: Array<[string, string]> = [
-  ['01-runs', '#/runs'],
-  ['02-run-detail', `#/runs/${trained}`],
-  ['02b-pretrain', `#/runs/${pick((r) => r.kind === 'pretrain')}`],
-  ['03-compare', `#/compare?ids=${compare.join(',')}`],
-  ['04-ablation', '#/ablation'],
-  ['05-parallel', '#/parallel'],
-  ['06-tables', '#/tables'],
-  ['07-launch', '#/launch'],
-];
+// Every page of the dashboard's list, numbered in its order; pages that show particular runs get some.
+const hashOf: Partial<Record<ViewId, string[]>> = {
+  run: [`#/runs/${trained}`, `#/runs/${pick((r) => r.kind === 'pretrain')}`],
+  compare: [`#/compare?ids=${compare.join(',')}`],
+  routing: [`#/routing?ids=${compare.join(',')}`],
+};
+const views: Array<[string, string]> = VIEWS.flatMap((v, i) =>
+  (hashOf[v.id] ?? [`#/${v.id}`]).map((hash, j) => [`${String(i + 1).padStart(2, '0')}${j ? String.fromCharCode(97 + j) : ''}-${v.id}`, hash] as [string, string]),
+);
 for (const [name, hash] of views) {
   await page.goto(`${base}/${hash}`);
   await page.waitForTimeout(1500);

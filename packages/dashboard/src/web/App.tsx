@@ -2,10 +2,11 @@
 // meta.ts, so views import those, never this file (no import cycles).
 import { useState } from 'react';
 import { getToken, setToken, useApi, type Meta } from './api.ts';
-import { NAV, useRoute } from './router.ts';
+import { useRoute, type Route } from './router.ts';
+import { isViewId, NAV_VIEWS, type ViewId } from './view_list.ts';
 import { MetaContext } from './meta.ts';
 import { ErrorBox } from './components.tsx';
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 
 // One chunk per view, loaded when first shown: the runs list does not download the charts.
 const RunsView = lazy(() => import('./views/Runs.tsx').then((m) => ({ default: m.RunsView })));
@@ -17,7 +18,19 @@ const TablesView = lazy(() => import('./views/Tables.tsx').then((m) => ({ defaul
 const LaunchView = lazy(() => import('./views/Launch.tsx').then((m) => ({ default: m.LaunchView })));
 const RoutingView = lazy(() => import('./views/Routing.tsx').then((m) => ({ default: m.RoutingView })));
 
-const KNOWN_VIEWS: string[] = [...NAV.map(([v]) => v), 'run'];
+const idsOf = (r: Route) => (r.params.get('ids') ?? '').split(',').filter(Boolean).map(Number);
+
+/** Each page of view_list.ts, drawn from its route (an id missing here does not compile). */
+const PAGES: Record<ViewId, (r: Route) => ReactNode> = {
+  runs: () => <RunsView />,
+  run: (r) => (r.id !== undefined ? <RunDetailView id={r.id} /> : null),
+  compare: (r) => <CompareView ids={idsOf(r)} by={r.params.get('by') ?? undefined} />,
+  ablation: () => <AblationView />,
+  parallel: () => <ParallelView />,
+  routing: (r) => <RoutingView ids={idsOf(r)} />,
+  tables: () => <TablesView />,
+  launch: () => <LaunchView />,
+};
 
 export function App() {
   const route = useRoute();
@@ -31,8 +44,8 @@ export function App() {
       <header className="top">
         <span className="brand">SSMB<span className="dim"> · runs</span></span>
         <nav>
-          {NAV.map(([v, label]) => (
-            <a key={v} href={`#/${v}`} className={route.view === v || (v === 'runs' && route.view === 'run') ? 'active' : ''}>{label}</a>
+          {NAV_VIEWS.map(({ id, label }) => (
+            <a key={id} href={`#/${id}`} className={route.view === id || (id === 'runs' && route.view === 'run') ? 'active' : ''}>{label}</a>
           ))}
         </nav>
         <span className="spacer" />
@@ -50,19 +63,12 @@ export function App() {
         {meta.error && meta.error.code !== 'TOKEN_REQUIRED' && <ErrorBox error={meta.error} />}
         {meta.error?.code === 'TOKEN_REQUIRED' && <div className="warn">This server needs its token for reads from other machines: paste the token printed when <code>ssmb dashboard</code> started into the field above.</div>}
         <Suspense fallback={<div className="dim">loading…</div>}>
-        {route.view === 'runs' && <RunsView />}
-        {route.view === 'run' && route.id !== undefined && <RunDetailView id={route.id} />}
-        {route.view === 'compare' && <CompareView ids={(route.params.get('ids') ?? '').split(',').filter(Boolean).map(Number)} by={route.params.get('by') ?? undefined} />}
-        {route.view === 'ablation' && <AblationView />}
-        {route.view === 'parallel' && <ParallelView />}
-        {route.view === 'tables' && <TablesView />}
-        {route.view === 'launch' && <LaunchView />}
-        {route.view === 'routing' && <RoutingView ids={(route.params.get('ids') ?? '').split(',').filter(Boolean).map(Number)} />}
+        {isViewId(route.view) && PAGES[route.view](route)}
         </Suspense>
-        {!KNOWN_VIEWS.includes(route.view) && (
+        {!isViewId(route.view) && (
           <div className="panel" data-testid="not-found">
             <h1>No page “{route.view}”</h1>
-            <p className="dim">The dashboard has these pages: {NAV.map(([v, label], i) => <span key={v}>{i ? ', ' : ''}<a href={`#/${v}`}>{label}</a></span>)}; a run is at #/runs/ID.</p>
+            <p className="dim">The dashboard has these pages: {NAV_VIEWS.map(({ id, label }, i) => <span key={id}>{i ? ', ' : ''}<a href={`#/${id}`}>{label}</a></span>)}; a run is at #/runs/ID.</p>
           </div>
         )}
       </main>

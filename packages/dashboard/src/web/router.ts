@@ -31,17 +31,6 @@ export function useRoute(): Route {
   return route;
 }
 
-/** Views of the shell, in navigation order. */
-export const NAV = [
-  ['runs', 'Runs'],
-  ['compare', 'Compare'],
-  ['ablation', 'Ablation'],
-  ['parallel', 'Parallel'],
-  ['routing', 'Routing'],
-  ['tables', 'Paper tables'],
-  ['launch', 'Launch'],
-] as const;
-
 /**
  * Replace the current view's query (filters, sort, grouping, selection): the URL is the view's state, so
  * a link or a reload shows the same table. No history entry per keystroke; views follow via useRoute.
