@@ -179,6 +179,9 @@ export class RunStore implements RunStoreApi {
   }
 
   /** Runs write their files under <store folder>/artifacts/run-<id> unless their config names an outputDir. */
+  /** Workers on the store's machine each re-queue the runs of dead workers (no server does it for them). */
+  readonly workersReapStaleRuns = true;
+
   get runFilesDir(): string {
     return path.join(this.dir, 'artifacts');
   }

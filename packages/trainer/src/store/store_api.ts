@@ -147,4 +147,8 @@ export interface WorkerStoreApi
     Pick<RunWriter, 'setTag' | 'cancelRun'> {
   /** Folder a run writes its files under (run-<id>/...) when its config names no outputDir. */
   readonly runFilesDir: string;
+  /** Whether a worker on this store re-queues the runs of dead workers itself (a store on this machine:
+   *  every live worker does it) or leaves that to the tracking server, which does it for all of its remote
+   *  workers (one request per heartbeat and worker would only load it). */
+  readonly workersReapStaleRuns: boolean;
 }

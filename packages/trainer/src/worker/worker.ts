@@ -133,8 +133,8 @@ async function executeClaimed(
       if (!(await store.heartbeat(run.id, owner, o.leaseMs, lastStep))) lost = true;
       // Any live worker on the store re-queues runs whose worker died (their lease ran out); remote
       // workers leave that to the tracking server, which does it for all of them.
-      if (store instanceof RunStore) {
-        const { requeued } = store.requeueExpired();
+      if (store.workersReapStaleRuns) {
+        const { requeued } = await store.requeueExpired();
         if (requeued.length) o.log(`worker ${owner}: re-queued run(s) ${requeued.join(', ')} whose lease expired (their worker died or hangs)`);
       }
     } catch (err) {

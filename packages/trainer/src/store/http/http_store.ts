@@ -131,6 +131,8 @@ function networkReason(err: unknown): { code: string; text: string } {
 export class HttpStore implements WorkerStoreApi {
   readonly location: string;
   readonly runFilesDir: string;
+  /** The tracking server re-queues its remote workers' stale runs itself. */
+  readonly workersReapStaleRuns = false;
   private readonly bufferDir: string;
   private readonly base: string;
   private readonly token: string | null;
