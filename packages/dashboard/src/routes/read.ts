@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import {
   CONFIG_PATH_KEYS, EVAL_ENGINE_TAG, TAG_NOT_APPLICABLE, TRAIN_ENGINE_TAG, TRAIN_FALLBACK_TAG, TRAIN_PROVIDER_TAG, TRAIN_THREADS_TAG, LAUNCHABLE_KINDS, RUN_LIST_METRICS, RUN_STATUSES, configKeyApplies, runConvergence, defaultConfig, flattenConfigValues, metricBetter, metricGroup, metricUnit,
-  toCsv, toLatex, toMarkdown, type MatchableRun, type PaperTable, type RunSummary,
+  toCsv, toLatex, toMarkdown, matchableRuns, type PaperTable, type RunSummary,
   configValueAt,
 } from '@ssmb/trainer';
 import { apiError } from '../errors.ts';
@@ -389,16 +389,8 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     if (p.config && wanted.length === 0) throw apiError('TABLE_NOT_FOUND', `Received "${p.config}"; known: ${configs.map((c) => c.config.name).join(', ') || 'none'}.`, 'query.config');
     if (wanted.length) {
       const records = await store.listRuns({ experimentId: scope.experimentId, ids: scope.runIds, archived: p.archived, sort: 'id', order: 'asc' });
-      const evals = await store.listEvalMetrics(records.map((r) => r.id));
-      const byRun = new Map<number, MatchableRun['evaluations']>();
-      for (const e of evals) {
-        const list = byRun.get(e.runId) ?? [];
-        let ev = list.find((x) => x.protocol === e.protocol && x.fold === e.fold);
-        if (!ev) list.push((ev = { protocol: e.protocol, fold: e.fold, metrics: {} }));
-        ev.metrics[e.metric] = e.value;
-        byRun.set(e.runId, list);
-      }
-      const runs = records.filter((r) => (!scope.method || r.method === scope.method) && byRun.has(r.id)).map((r) => ({ config: r.config, evaluations: byRun.get(r.id)! }));
+      const inScope = records.filter((r) => !scope.method || r.method === scope.method);
+      const runs = matchableRuns(inScope, await store.listEvalMetrics(inScope.map((r) => r.id)));
       for (const c of wanted) {
         const built = await tableFromConfig(c, runs);
         if (built.matched > 0 || p.config) {

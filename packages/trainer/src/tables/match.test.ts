@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configMatches, foldResultsFromRuns, matchRow } from './match.ts';
+import { configMatches, foldResultsFromRuns, matchableRuns, matchRow } from './match.ts';
 import { configValueAt } from '../flatten.ts';
 import { smallTable } from './fixtures.test-helpers.ts';
 
@@ -38,5 +38,23 @@ describe('run matching', () => {
   it('refuses a table whose rows cannot be told apart', () => {
     const t = smallTable({ rows: [{ id: 'a', label: 'A', set: { method: 'ssmb' } }, { id: 'b', label: 'B', set: { 'ssmb.experts': 4 } }], columns: [{ id: 'c', label: 'C', dataset: 'synth', protocol: 'p' }] });
     expect(() => matchRow(t, 'c', { method: 'ssmb', ssmb: { experts: 4 }, train: { steps: 10 } })).toThrow(/rows "a" and "b" both match/);
+  });
+});
+
+describe('matchableRuns', () => {
+  it('groups the store\'s evaluation rows per run and fold, with the count each value was measured over', () => {
+    const runs = matchableRuns([{ id: 1, config: { a: 1 } }, { id: 2, config: { a: 2 } }, { id: 3, config: { a: 3 } }], [
+      { runId: 1, protocol: 'p', fold: '1', metric: 'rank1', value: 0.5, count: 40 },
+      { runId: 1, protocol: 'p', fold: '1', metric: 'eer', value: 0.1, count: null },
+      { runId: 1, protocol: 'p', fold: '2', metric: 'rank1', value: 0.6, count: 40 },
+      { runId: 3, protocol: 'q', fold: '1', metric: 'rank1', value: 0.7, count: 20 },
+    ]);
+    expect(runs).toEqual([
+      { config: { a: 1 }, evaluations: [
+        { protocol: 'p', fold: '1', metrics: { rank1: { value: 0.5, count: 40 }, eer: { value: 0.1, count: null } } },
+        { protocol: 'p', fold: '2', metrics: { rank1: { value: 0.6, count: 40 } } },
+      ] },
+      { config: { a: 3 }, evaluations: [{ protocol: 'q', fold: '1', metrics: { rank1: { value: 0.7, count: 20 } } }] },
+    ]); // run 2 has no evaluation: left out
   });
 });

@@ -3,6 +3,7 @@
 // and it has an evaluation on C's protocol. So tables can be rebuilt from any store (dashboard, CLI).
 import { rowsOfColumn, type TableConfig } from './config.ts';
 import type { FoldResult } from './build.ts';
+import type { EvalRow } from '../store/types.ts';
 import { configValueAt, flattenConfigValues } from '../flatten.ts';
 
 /** What the matcher needs from a run (RunStore records map onto this). */
@@ -41,6 +42,23 @@ export function matchRow(cfg: TableConfig, columnId: string, config: unknown): s
     );
   }
   return hits[0]?.id ?? null;
+}
+
+/**
+ * Runs with their evaluations, as table matching reads them, from run records and the store's evaluation
+ * rows (each value with what it was measured over, for the tables' significance tests). Runs with no
+ * evaluation are left out.
+ */
+export function matchableRuns(records: Array<{ id: number; config: unknown }>, evals: EvalRow[]): MatchableRun[] {
+  const byRun = new Map<number, MatchableRun['evaluations']>();
+  for (const e of evals) {
+    const list = byRun.get(e.runId) ?? [];
+    let ev = list.find((x) => x.protocol === e.protocol && x.fold === e.fold);
+    if (!ev) list.push((ev = { protocol: e.protocol, fold: e.fold, metrics: {} }));
+    ev.metrics[e.metric] = { value: e.value, count: e.count };
+    byRun.set(e.runId, list);
+  }
+  return records.filter((r) => byRun.has(r.id)).map((r) => ({ config: r.config, evaluations: byRun.get(r.id)! }));
 }
 
 /**
