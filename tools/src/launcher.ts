@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { readToken, tokenFlag } from './token.ts';
 import {
-  activeTasks, arrayTasks, resolveSlurmResources, runSlurmCommand, submitArray, type RunRecord, type RunStore, type SlurmResources, type WorkerPool,
+  activeTasks, arrayTasks, resolveSlurmResources, runSlurmCommand, serverBase, serverCall, ServerError, submitArray, type RunRecord, type RunStore, type SlurmResources, type WorkerPool,
 } from '@ssmb/trainer';
 
 export const LAUNCHERS = ['local', 'slurm'] as const;
@@ -100,13 +100,8 @@ export async function prepareSlurm(o: LauncherCliOptions, fromConfig: unknown, s
       `--launcher slurm: the tasks report to a tracking server: start one on this store (\`ssmb serve --store ${storeFile} --host 0.0.0.0\`, it prints its URL and token) and pass --server URL with the token in SSMB_TOKEN (or --token-file FILE)`,
     );
   }
-  try {
-    new URL(server);
-  } catch {
-    throw new Error(`--server must be a URL like http://login1:7077, received "${server}"`);
-  }
   return {
-    server: server.replace(/\/+$/, ''),
+    server: serverBase(server),
     token: o.token ?? readToken(o), // o.token: a caller in this process (the --token flag itself is refused)
     resources: resolveSlurmResources(fromConfig, slurmFlags(o)),
     logDir: path.resolve(o.slurmLogDir ?? path.join(path.dirname(path.resolve(storeFile)), 'logs', 'slurm')),
@@ -116,21 +111,20 @@ export async function prepareSlurm(o: LauncherCliOptions, fromConfig: unknown, s
 /** The server must serve the store these runs were queued in: it has to know `runId`, as queued. */
 export async function checkServerServes(t: SlurmTarget, store: RunStore, runId: number): Promise<void> {
   const run = store.requireRun(runId);
-  let res: Response;
+  const start = `start it with \`ssmb serve --store ${store.file} --host 0.0.0.0\` (nothing was submitted)`;
+  let served: { run?: { createdAt?: number; name?: string } };
   try {
-    res = await fetch(`${t.server}/api/runs/${runId}`, { headers: t.token ? { authorization: `Bearer ${t.token}` } : {}, signal: AbortSignal.timeout(15_000) });
+    served = await serverCall(t.server, 'GET', `/api/runs/${runId}`, { secret: t.token, timeoutMs: 15_000 });
   } catch (err) {
-    const code = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new Error(`the tracking server ${t.server} does not answer (${code}): start it with \`ssmb serve --store ${store.file} --host 0.0.0.0\` (nothing was submitted)`);
+    if (!(err instanceof ServerError)) throw err;
+    if (err.status === 0) throw new Error(`the tracking server ${t.server} does not answer (${err.code}): ${start}`);
+    if (err.status === 401) throw new Error(`the tracking server ${t.server} refused the token (${err.code}): pass the token \`ssmb serve\` printed in SSMB_TOKEN or --token-file FILE (nothing was submitted)`);
+    if (err.status === 404) throw new Error(`the tracking server ${t.server} serves another store: it does not have run ${runId} just queued in ${store.file}; ${start}`);
+    throw new Error(`the ${err.message} (nothing was submitted)`);
   }
-  const body = (await res.json().catch(() => ({}))) as { run?: { createdAt?: number; name?: string }; error?: { code?: string; message?: string } };
-  if (res.status === 401) throw new Error(`the tracking server ${t.server} refused the token (${body.error?.code}): pass the token \`ssmb serve\` printed in SSMB_TOKEN or --token-file FILE (nothing was submitted)`);
-  if (res.status === 404 || (res.ok && (body.run?.createdAt !== run.createdAt || body.run?.name !== run.name))) {
-    throw new Error(
-      `the tracking server ${t.server} serves another store: it does not have run ${runId} just queued in ${store.file}; start it with \`ssmb serve --store ${store.file} --host 0.0.0.0\` (nothing was submitted)`,
-    );
+  if (served.run?.createdAt !== run.createdAt || served.run?.name !== run.name) {
+    throw new Error(`the tracking server ${t.server} serves another store: it does not have run ${runId} just queued in ${store.file}; ${start}`);
   }
-  if (!res.ok) throw new Error(`the tracking server ${t.server} answered ${res.status} ${body.error?.code ?? ''}: ${body.error?.message ?? ''} (nothing was submitted)`);
 }
 
 /** A Slurm job name from an experiment or table name. */

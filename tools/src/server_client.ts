@@ -2,6 +2,7 @@
 // through the same HTTP API as the dashboard and the workers, so on a cluster only the server opens
 // the store (SQLite on NFS is not safe for several writers; a second login node just names the URL).
 // The token comes from SSMB_TOKEN or --token-file (never argv) and travels in the Authorization header only.
+import { serverBase, serverCall, ServerError } from '@ssmb/trainer';
 import { readToken } from './token.ts';
 
 export interface ServerTarget {
@@ -13,14 +14,7 @@ export interface ServerTarget {
 export function serverTarget(o: { server?: string; tokenFile?: string }): ServerTarget | null {
   const url = o.server ?? process.env.SSMB_SERVER;
   if (!url) return null;
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new Error(`--server must be a URL like http://login1:7077, received "${url}"`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`--server must be an http:// or https:// URL, received "${url}"`);
-  return { url: url.replace(/\/+$/, ''), token: readToken(o) };
+  return { url: serverBase(url), token: readToken(o) };
 }
 
 /** Exactly one of --store FILE and --server URL. */
@@ -30,21 +24,6 @@ export function storeOrServer(o: { store?: string; server?: string; tokenFile?: 
   if (o.store) return { store: o.store, server: null };
   if (server) return { store: null, server };
   throw new Error(`ssmb ${command} needs --store FILE (a store on this machine) or --server URL (the tracking server, e.g. http://login1:7077; or SSMB_SERVER)`);
-}
-
-/** A request the server did not answer (status 0), or answered with an error. */
-export class ServerRequestError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-    this.name = 'ServerRequestError';
-  }
-  /** No answer, or "try again later" (a restart, a busy store): worth retrying. */
-  get retryable(): boolean {
-    return this.status === 0 || this.status >= 500 || this.status === 429;
-  }
 }
 
 /**
@@ -59,7 +38,7 @@ export async function whileServerAnswers<T>(fn: () => Promise<T>, log: (line: st
       if (since !== null) log(`the tracking server answers again after ${((Date.now() - since) / 1000).toFixed(1)} s`);
       return v;
     } catch (err) {
-      if (!(err instanceof ServerRequestError) || !err.retryable) throw err;
+      if (!(err instanceof ServerError) || !err.retryable) throw err;
       if (since === null) {
         since = Date.now();
         log(`${err.message}: the runs go on; retrying for up to ${Math.round(timeoutMs / 1000)} s`);
@@ -71,32 +50,13 @@ export async function whileServerAnswers<T>(fn: () => Promise<T>, log: (line: st
   }
 }
 
-/** One API request; an error names the URL, the status and the server's error code and message. */
+/** One API request (trainer's serverCall); an error names the URL, the status, the server's code and message, and the fix where there is one. */
 export async function serverRequest<T>(t: ServerTarget, method: string, pathname: string, body?: unknown): Promise<T> {
-  let res: Response;
   try {
-    res = await fetch(`${t.url}${pathname}`, {
-      method,
-      headers: { ...(t.token ? { authorization: `Bearer ${t.token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
-    });
+    return await serverCall<T>(t.url, method, pathname, { body, secret: t.token });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const code = cause?.code ?? cause?.message ?? (err as Error).message;
-    throw new ServerRequestError(`the tracking server ${t.url} does not answer (${code}): is \`ssmb serve\` running there?`, 0);
+    if (!(err instanceof ServerError)) throw err;
+    const hint = err.status === 0 ? ': is `ssmb serve` running there?' : err.status === 401 ? ' (pass the token `ssmb serve` printed in SSMB_TOKEN or a file: --token-file FILE)' : '';
+    throw new ServerError(err.status, err.code, `the ${err.message}${hint}`);
   }
-  const text = await res.text();
-  let json: unknown = {};
-  try {
-    json = text ? JSON.parse(text) : {};
-  } catch {
-    json = { error: { message: text.slice(0, 300) } };
-  }
-  if (!res.ok) {
-    const e = (json as { error?: { code?: string; message?: string } }).error;
-    const hint = res.status === 401 ? ' (pass the token `ssmb serve` printed in SSMB_TOKEN or a file: --token-file FILE)' : '';
-    throw new ServerRequestError(`the tracking server ${t.url} answered ${method} ${pathname.split('?')[0]} with ${res.status} ${e?.code ?? ''}: ${e?.message ?? ''}${hint}`, res.status);
-  }
-  return json as T;
 }

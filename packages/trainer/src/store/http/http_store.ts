@@ -35,6 +35,9 @@ import type { WorkerStoreApi } from '../store_api.ts';
 import type { CheckpointRecord, EvalRow, EvaluationRecord, ExecutorInfo, MetricPoint, RunRecord } from '../types.ts';
 import { countPoints, metricsOp, TERMINAL_OPS, toWire, type WorkerOp } from '../worker_ops.ts';
 import { Outbox, type OutboxEntry, type OutboxState } from './outbox.ts';
+import { networkReason, readAnswer, serverBase, serverCall, ServerError } from './server_call.ts';
+
+export { ServerError } from './server_call.ts';
 
 /** The codes StoreError uses, repeated here so this module needs nothing from run_store.ts (SQLite). */
 export class HttpStoreError extends Error {
@@ -44,23 +47,6 @@ export class HttpStoreError extends Error {
   ) {
     super(message);
     this.name = 'HttpStoreError';
-  }
-}
-
-/** An answer from the server other than 2xx, or no answer at all (`status` 0). */
-export class ServerError extends Error {
-  constructor(
-    readonly status: number,
-    /** The catalogue code of the server's error body (LEASE_LOST, TOKEN_INVALID, ...), or the network error code. */
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ServerError';
-  }
-  /** No answer, or an answer that says "try again later": retry with back-off. */
-  get retryable(): boolean {
-    return this.status === 0 || this.status >= 500 || this.status === 429 || this.status === 408;
   }
 }
 
@@ -121,13 +107,6 @@ interface Identity {
 const MAX_BATCH_POINTS = Number(process.env.SSMB_WORKER_BATCH_POINTS ?? 4096);
 const mib = (b: number) => (b / (1 << 20)).toFixed(1);
 
-function networkReason(err: unknown): { code: string; text: string } {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string; address?: string; port?: number } };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return { code: 'ETIMEDOUT', text: 'no answer within the request timeout' };
-  const code = e.cause?.code ?? 'ENETWORK';
-  return { code, text: `${code}${e.cause?.message && !e.cause.message.includes(code) ? ` ${e.cause.message}` : ''}` };
-}
-
 export class HttpStore implements WorkerStoreApi {
   readonly location: string;
   readonly runFilesDir: string;
@@ -168,14 +147,7 @@ export class HttpStore implements WorkerStoreApi {
   private adoptionReported = false;
 
   constructor(opts: HttpStoreOptions) {
-    let u: URL;
-    try {
-      u = new URL(opts.url);
-    } catch {
-      throw new Error(`--server must be a URL like http://login1:7077, received "${opts.url}"`);
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`--server must be an http:// or https:// URL, received "${opts.url}"`);
-    this.base = u.origin + u.pathname.replace(/\/+$/, '');
+    this.base = serverBase(opts.url);
     this.location = this.base;
     this.token = opts.token ?? null;
     this.log = opts.log ?? ((l) => process.stderr.write(`${l}\n`));
@@ -223,10 +195,21 @@ export class HttpStore implements WorkerStoreApi {
   // ---- requests ----
 
   /** The worker's credential on worker routes (once registered), the server's token elsewhere. */
-  private headers(pathname: string, extra: Record<string, string> = {}): Record<string, string> {
+  private secretFor(pathname: string): string | null {
     const worker = pathname.startsWith('/api/worker/') && pathname !== '/api/worker/register';
-    const secret = worker ? this.identity?.credential : this.token;
+    return (worker ? this.identity?.credential : this.token) ?? null;
+  }
+
+  /** Headers of a streamed upload or download (other requests go through serverCall). */
+  private headers(pathname: string, extra: Record<string, string> = {}): Record<string, string> {
+    const secret = this.secretFor(pathname);
     return { ...(secret ? { authorization: `Bearer ${secret}` } : {}), ...extra };
+  }
+
+  private async answer<T>(res: Response, method: string, pathname: string): Promise<T> {
+    const answer = await readAnswer<T>(this.base, res, method, pathname);
+    this.authFailures = 0;
+    return answer;
   }
 
   /** Registers this worker (once; the identity is kept in the buffer folder). */
@@ -259,37 +242,9 @@ export class HttpStore implements WorkerStoreApi {
 
   /** One request; throws ServerError (status 0 = no answer). */
   async request<T>(method: string, pathname: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.base}${pathname}`, {
-        method,
-        headers: this.headers(pathname, body === undefined ? {} : { 'content-type': 'application/json' }),
-        body: body === undefined ? undefined : JSON.stringify(body, toWire),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      const r = networkReason(err);
-      throw new ServerError(0, r.code, `tracking server ${this.base} does not answer (${r.text})`);
-    }
-    return this.answer<T>(res, method, pathname);
-  }
-
-  private async answer<T>(res: Response, method: string, pathname: string): Promise<T> {
-    const text = await res.text().catch(() => '');
-    if (res.ok) {
-      this.authFailures = 0;
-      return (text ? JSON.parse(text) : {}) as T;
-    }
-    let code = `HTTP_${res.status}`;
-    let message = text.slice(0, 500);
-    try {
-      const e = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
-      if (e?.code) code = e.code;
-      if (e?.message) message = e.message;
-    } catch {
-      // not a JSON error body (a proxy's page): keep the text
-    }
-    throw new ServerError(res.status, code, `tracking server ${this.base} answered ${method} ${pathname.split('?')[0]} with ${res.status} ${code}: ${message}`);
+    const answer = await serverCall<T>(this.base, method, pathname, { body, secret: this.secretFor(pathname), timeoutMs, replacer: toWire });
+    this.authFailures = 0;
+    return answer;
   }
 
   private backoff(attempt: number): number {
