@@ -13,13 +13,13 @@ import type { RunStoreApi } from './store_api.ts';
 import { metricPoints, TERMINAL_OPS, type LeaseRef, type SequencedOp, type WriteResult } from './worker_ops.ts';
 import {
   RUN_COLUMNS, RUN_FROM, decodeReal, encodeArray, encodeReal, toArtifact, toCheckpoint, toCurve, toEvalRow, toExperiment, toFile,
-  toLatestMetric, toRouting, toRun, toRunState, toRunSummary, toStoredPath, type Row,
+  SCAN_COLUMNS, toLatestMetric, toRouting, toRun, toRunState, toRunSummary, toScanRow, toStoredPath, type Row,
 } from './entities.ts';
 import {
   LAUNCHABLE_KINDS, RUN_CONFIG_COLUMNS, RUN_LIST_METRICS, RUN_SORT_KEYS, TERMINAL_STATUSES,
   type AblationPoint, type ArtifactRecord, type BucketMeans, type CheckpointRecord, type CurveRecord, type EvalByKeyRow, type EvalRow,
   type EvalScope, type EvaluationRecord, type ExecutorInfo, type ExperimentRecord, type FileRecord, type LatestMetric, type MetricPoint, type MetricPointRow,
-  type MetricSeries, type NewRun, type RoutingRow, type RunConfigColumn, type RunFilter, type RunKind, type RunQuery, type RunRecord,
+  type MetricSeries, type NewRun, type RoutingRow, type RunConfigColumn, type RunFilter, type RunKind, type RunQuery, type RunRecord, type RunScan,
   type RunSortKey, type RunState, type RunStatus, type RunSummary,
 } from './types.ts';
 
@@ -410,6 +410,39 @@ export class RunStore implements RunStoreApi {
     const total = (this.stmt(`SELECT count(*) AS n ${RUN_FROM} ${where}`).get(...params) as { n: number }).n;
     const now = Date.now();
     return { runs: this.withTagsMetricsLatest(rows.map((r) => toRunSummary(r, now)), q.latestKeys ?? ['loss']), total };
+  }
+
+  scanRuns(filter: RunFilter, apart: readonly string[]): RunScan {
+    const paths = apart.map(configKeyPath); // checks each key is a dotted identifier (they are spliced into SQL)
+    const { where, params } = this.runWhere({ ...filter, sort: undefined, limit: undefined, offset: undefined });
+    // SQLite takes the apart keys out of each config (json_remove) and gives them per run (json_object);
+    // the configs left are mostly equal text, parsed here once per distinct text.
+    const apartJson = apart.length ? `json_object(${apart.map((k, i) => `${lit(k)}, json(r.config_json -> '${paths[i]}')`).join(', ')})` : 'NULL';
+    const rows = this.stmt(
+      `SELECT ${SCAN_COLUMNS}, ${DERIVED_SELECT}, json_remove(r.config_json${paths.map((p) => `, '${p}'`).join('')}) AS sig, ${apartJson} AS apart_json
+       ${RUN_FROM} ${where} ORDER BY r.id DESC`,
+    ).all(...params) as Row[];
+    const configs: unknown[] = [];
+    const index = new Map<string, number>();
+    const runs = rows.map((row) => {
+      let i = index.get(row.sig);
+      if (i === undefined) {
+        index.set(row.sig, (i = configs.length));
+        configs.push(JSON.parse(row.sig));
+      }
+      row.cfg = i;
+      return toScanRow(row);
+    });
+    if (runs.length === 0) return { configs, runs };
+    const byId = new Map(runs.map((r) => [r.id, r]));
+    const scope = `SELECT r.id ${RUN_FROM} ${where}`;
+    const metricRows = this.stmt(
+      `SELECT run_id, metric, avg(value) FROM eval_metrics WHERE run_id IN (${scope}) AND metric IN (${RUN_LIST_METRICS.map(lit).join(',')}) GROUP BY run_id, metric`,
+    ).raw(true).all(...params) as Array<[number, string, number | null]>;
+    for (const [id, metric, value] of metricRows) byId.get(id)!.metrics[metric] = value;
+    const tagRows = this.stmt(`SELECT run_id, key, value FROM tags WHERE run_id IN (${scope}) ORDER BY run_id, key`).raw(true).all(...params) as Array<[number, string, string]>;
+    for (const [id, key, value] of tagRows) byId.get(id)!.tags[key] = value;
+    return { configs, runs };
   }
 
   // Tags, fold-mean metrics and latest per-step values of a page of runs in three queries (not one per row).
