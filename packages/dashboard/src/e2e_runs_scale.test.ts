@@ -24,6 +24,7 @@ let srv: DashboardServer;
 let base: string;
 let browser: Browser;
 let page: Page;
+const pageErrors: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get update && apt-get install -y chromium\` (.ci/run does)`);
@@ -36,6 +37,7 @@ beforeAll(async () => {
   base = await srv.app.listen({ host: '127.0.0.1', port: 0 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'] });
   page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
   page.setDefaultTimeout(30_000);
 }, 120_000);
 
@@ -109,5 +111,6 @@ describe('runs table at 3,000 runs', () => {
     await expect(last.getByTestId('group-n').innerText()).resolves.toBe(`${SCALE_GROUP_SIZE} runs`);
     await expect(last.locator('td.name-cell').innerText()).resolves.toContain('N=1');
     expect(await domRows()).toBeLessThanOrEqual(MAX_DOM_ROWS);
+    expect(pageErrors).toEqual([]);
   });
 });

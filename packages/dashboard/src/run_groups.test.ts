@@ -106,6 +106,10 @@ describe('grouping from the store scan', () => {
     const after = (await get('/api/runs/groups?sort=name&order=asc')).body;
     expect(after.total).toBe(all.total + 1);
     expect(after.groups.some((g: Group) => g.runIds.includes(id))).toBe(true);
+    // A filter on a tag reads the tags (grouping alone does not need them).
+    seeded.store.setTag(id, 'pick', 'yes');
+    const tagged = (await get('/api/runs/groups?where=tag.pick%3Dyes')).body;
+    expect(tagged.groups.flatMap((g: Group) => g.runIds)).toEqual([id]);
     seeded.store.archiveRuns([id], true);
   });
 });

@@ -122,9 +122,10 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
    * Every run a filter selects, with config and metrics (filters on config keys and metrics run here): the
    * store's scan, which sends each distinct configuration once (`by`: keys grouped by stay in it).
    */
-  const scopeRuns = async (f: { status?: RunSummary['status'][]; search?: string; tag?: string; experiment?: number; archived: 'exclude' | 'include' | 'only'; ids?: number[] }, by?: string[]) => {
+  const scopeRuns = async (f: { status?: RunSummary['status'][]; search?: string; tag?: string; experiment?: number; archived: 'exclude' | 'include' | 'only'; ids?: number[]; where?: string }, by?: string[]) => {
     const filter = { status: f.status, search: f.search, tag: f.tag, experimentId: f.experiment, archived: f.archived, ids: f.ids };
-    return groupableScan(await store.scanRuns(filter, apartKeys(by)));
+    const tags = parseFilter(f.where ?? '').terms.some((t) => t.key.startsWith('tag.')); // tags only for a filter on one
+    return groupableScan(await store.scanRuns(filter, apartKeys(by), { tags }));
   };
   // Sorted groups of one query (all pages) while the store is unchanged: scrolling the runs list reads
   // page after page of the same grouping, which is computed once.

@@ -140,10 +140,10 @@ export function toRunSummary(row: Row, now: number): RunSummary {
   };
 }
 
-/** The columns a scan row reads (with the derived d_* columns and the config's index `cfg`). */
+/** The run columns a scan row reads (RunStore.scanRuns adds the derived d_* columns, `cfg` and `apart`). */
 export const SCAN_COLUMNS = 'r.id, e.name AS experiment_name, r.name, r.kind, r.method, r.status, r.created_at, r.deleted_at';
 
-/** Scan row (SCAN_COLUMNS, d_* columns, cfg, apart_json) -> RunScanRow; metrics and tags are filled after. */
+/** Scan row (SCAN_COLUMNS, d_* columns, cfg, apart) -> RunScanRow; metrics and tags are filled after. */
 export function toScanRow(row: Row): RunScanRow {
   const ne = row.d_numExperts;
   const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
@@ -165,7 +165,7 @@ export function toScanRow(row: Row): RunScanRow {
     metrics,
     tags: {},
     config: row.cfg,
-    apart: row.apart_json ? JSON.parse(row.apart_json) : {},
+    apart: row.apart,
   };
 }
 

@@ -48,8 +48,8 @@ describe('scanRuns', () => {
     expect(shared.ssmb.numExperts).toBe(4);
   });
 
-  it('carries the derived columns, fold-mean metrics and tags of the runs list', () => {
-    const scan = store.scanRuns({}, APART);
+  it('carries the derived columns, fold-mean metrics and (asked for) tags of the runs list', () => {
+    const scan = store.scanRuns({}, APART, { tags: true });
     const list = store.queryRuns({ limit: 100, latestKeys: [] }).runs;
     for (const r of scan.runs) {
       const s = list.find((x) => x.id === r.id)!;
@@ -59,12 +59,17 @@ describe('scanRuns', () => {
     expect(scan.runs.find((r) => r.id === ids['n4/2'])!.metrics.rank1).toBeCloseTo(0.7);
     expect(scan.runs.find((r) => r.id === ids['n4/2'])!.tags).toEqual({ paper: 'table2' });
     expect(scan.runs.find((r) => r.id === ids.pre)!.fold).toBeNull(); // dataset.fold does not apply to pre-training
+    expect(scan.runs.find((r) => r.id === ids.pre)!.protocol).toBe('vis-only'); // pre-training's own protocol
+    expect(store.scanRuns({}, APART).runs.every((r) => Object.keys(r.tags).length === 0)).toBe(true); // not read unless asked
+    // Held apart or not, the fold column is the same.
+    expect(store.scanRuns({}, []).runs.map((r) => r.fold)).toEqual(scan.runs.map((r) => r.fold));
   });
 
   it('reads the same runs as the list filters (archived, experiment, tag, search)', () => {
     expect(store.scanRuns({ archived: 'only' }, APART).runs.map((r) => r.id)).toEqual([ids.gone]);
     expect(store.scanRuns({ experiment: 'pre' }, APART).runs.map((r) => r.id)).toEqual([ids.pre]);
     expect(store.scanRuns({ tag: 'paper=table2' }, APART).runs.map((r) => r.id)).toEqual([ids['n4/2']]);
+    expect(store.scanRuns({ ids: [ids.n1, ids.pre] }, ['seed']).runs.map((r) => [r.id, r.apart])).toEqual([[ids.pre, { seed: 0 }], [ids.n1, { seed: 0 }]]);
     expect(store.scanRuns({ search: 'n4' }, APART).runs).toHaveLength(3);
     expect(store.scanRuns({ experiment: 'nothing' }, APART)).toEqual({ configs: [], runs: [] });
   });

@@ -27,8 +27,9 @@ export interface RunReader {
    * Every run the filter selects (sort and paging ignored) as compact rows, each distinct configuration
    * once: the `apart` config keys (fold, seed, output folders: what tells runs of a group apart) are
    * taken out of the shared configuration and given per run. What grouping and structured filters read.
+   * Tags only with `tags: true` (a filter on a tag needs them; grouping does not).
    */
-  scanRuns(filter: RunFilter, apart: readonly string[]): Awaitable<RunScan>;
+  scanRuns(filter: RunFilter, apart: readonly string[], opts?: { tags?: boolean }): Awaitable<RunScan>;
   runStates(ids: number[]): Awaitable<RunState[]>;
   /** Runs queued or running, plus any finished at or after `since` (ms). */
   liveRunStates(since: number): Awaitable<RunState[]>;

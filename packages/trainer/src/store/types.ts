@@ -278,7 +278,8 @@ export interface RunSummary extends Omit<RunRecord, 'config'> {
 
 /**
  * One run as grouping and structured filters read it (RunStore.scanRuns): the fields a filter or a group
- * row names, its fold-mean list metrics and tags, and its configuration as an index into RunScan.configs.
+ * row names, its fold-mean list metrics and tags (when asked for), and its configuration as an index into
+ * RunScan.configs.
  */
 export interface RunScanRow extends Pick<RunSummary, 'id' | 'experimentName' | 'name' | 'kind' | 'method' | 'status' | 'createdAt' | 'archived' | 'backbone' | 'numExperts' | 'protocol' | 'fold' | 'metrics' | 'tags'> {
   /** Index in RunScan.configs of the run's config without the `apart` keys. */

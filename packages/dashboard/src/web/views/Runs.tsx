@@ -4,7 +4,7 @@
 // Select runs or groups to compare, tag, archive or restore them together, or cancel them.
 // One list however long: only the rows in view are in the page (a virtual list over the window's
 // scroll), and their pages are read from the server as they scroll into view.
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { useWindowVirtualizer } from '@tanstack/react-virtual';
 import { api, post, qs, useApi, useLiveEvents, useThrottled, type RunGroupRow, type RunGroupsResponse, type RunListRow, type RunsResponse } from '../api.ts';
 import { usePagedList } from '../paged.ts';
@@ -162,25 +162,20 @@ export function RunsView() {
   }
   const itemCount = grouped ? items.length : (total ?? 0);
   const itemAt = (i: number): Item => (grouped ? items[i] : { kind: 'run', i });
-  const tbody = useRef<HTMLTableSectionElement>(null);
-  const [margin, setMargin] = useState(0);
-  // Where the rows start in the page (the toolbars above may wrap): the virtual list counts from there.
-  useLayoutEffect(() => {
-    const top = tbody.current ? tbody.current.getBoundingClientRect().top + window.scrollY : 0;
-    setMargin((m) => (Math.abs(m - top) < 1 ? m : top));
-  });
-  const virtual = useWindowVirtualizer({ count: itemCount, estimateSize: () => ROW_H, overscan: 15, scrollMargin: margin });
-  const inView = virtual.getVirtualItems();
   const listIndex = (it: Item) => (it.kind === 'member' ? it.group : it.i);
-  const firstIn = inView.length ? listIndex(itemAt(inView[0].index)) : 0;
-  const lastIn = inView.length ? listIndex(itemAt(inView[inView.length - 1].index)) : 0;
   const want = grouped ? groupsRes.want : runsRes.want;
-  useEffect(() => want(firstIn, lastIn), [want, firstIn, lastIn]);
   const ncols = 8 + (grouped ? 0 : 3) + metrics.length + cols.length;
   const placeholder = (key: string) => (
     <tr key={key} className="loading-row"><td colSpan={ncols} className="dim">…</td></tr>
   );
-  const atEnd = inView.length > 0 && inView[inView.length - 1].index === itemCount - 1 && (grouped ? !!groupsRes.row((total ?? 0) - 1) : !!runsRes.row(itemCount - 1));
+  const lastLoaded = grouped ? !!groupsRes.row((total ?? 0) - 1) : !!runsRes.row(itemCount - 1);
+  const renderItem = (index: number) => {
+    const it = itemAt(index);
+    if (it.kind === 'member') return runRow(byId.get(it.id)!, true);
+    const row = it.kind === 'group' ? groupsRes.row(it.i) : runsRes.row(it.i);
+    if (!row) return placeholder(`p${index}`);
+    return it.kind === 'group' ? groupRow(row as RunGroupRow) : runRow(row as RunListRow);
+  };
 
   const runRow = (r: RunListRow, member = false) => (
     <tr key={`r${r.id}`} className={`${selected.includes(r.id) ? 'selected' : ''} ${member ? 'member' : ''}`} data-run-id={r.id}>
@@ -337,25 +332,61 @@ export function RunsView() {
               {!grouped && <Th k="created_at" label="created" />}
             </tr>
           </thead>
-          <tbody ref={tbody}>
-            {/* Spacers stand in for the rows out of view (none at the top of the list: its first row is first). */}
-            {inView.length > 0 && inView[0].start - margin > 0 && <tr className="spacer" aria-hidden><td colSpan={ncols} style={{ height: inView[0].start - margin }} /></tr>}
-            {inView.map((v) => {
-              const it = itemAt(v.index);
-              if (it.kind === 'member') return runRow(byId.get(it.id)!, true);
-              const row = it.kind === 'group' ? groupsRes.row(it.i) : runsRes.row(it.i);
-              if (!row) return placeholder(`p${v.index}`);
-              return it.kind === 'group' ? groupRow(row as RunGroupRow) : runRow(row as RunListRow);
-            })}
-            {inView.length > 0 && virtual.getTotalSize() - (inView[inView.length - 1].end - margin) > 0 && (
-              <tr className="spacer" aria-hidden><td colSpan={ncols} style={{ height: virtual.getTotalSize() - (inView[inView.length - 1].end - margin) }} /></tr>
-            )}
-          </tbody>
+          <VirtualRows
+            count={itemCount} ncols={ncols} render={renderItem} layout={`${!!(error ?? loadError)} ${cols.length} ${grouped}`}
+            onRange={(from, to) => want(listIndex(itemAt(from)), listIndex(itemAt(to)))}
+            end={lastLoaded ? <>end of the list: {total} {grouped ? 'groups' : 'runs'}</> : null}
+          />
         </table>
-        {atEnd && <div className="dim small list-end" data-testid="runs-end">end of the list: {total} {grouped ? 'groups' : 'runs'}</div>}
         {total === 0 && <div style={{ padding: 14 }} className="dim" data-testid="no-runs">No runs match{s.where ? ` “${s.where}”` : ''}. Queue one on the Launch page or with <code>ssmb launch</code>.</div>}
       </div>
     </div>
+  );
+}
+
+/**
+ * The rows of a list of `count` items in view of the window (ROW_H apart, a few more above and below),
+ * spacers for the others; `onRange` hears which items are in view (to read their pages). Scrolling
+ * redraws these rows only, not the view around them. `end` is shown under the last row once it is in view.
+ */
+function VirtualRows({ count, ncols, render, onRange, end, layout }: {
+  count: number; ncols: number; render: (index: number) => ReactNode; onRange: (from: number, to: number) => void; end: ReactNode; layout: string;
+}) {
+  const tbody = useRef<HTMLTableSectionElement>(null);
+  const [margin, setMargin] = useState(0);
+  // Where the rows start in the page (the toolbars above wrap with the window's width): measured when
+  // what is above may have moved, not on every scroll.
+  useLayoutEffect(() => {
+    const measure = () => {
+      const top = tbody.current ? tbody.current.getBoundingClientRect().top + window.scrollY : 0;
+      setMargin((m) => (Math.abs(m - top) < 1 ? m : top));
+    };
+    measure();
+    window.addEventListener('resize', measure);
+    return () => window.removeEventListener('resize', measure);
+  }, [count > 0, layout]);
+  // Without flushSync React draws the new rows in its own time, not inside each scroll event (smoother under load).
+  const virtual = useWindowVirtualizer({ count, estimateSize: () => ROW_H, overscan: 6, scrollMargin: margin, useFlushSync: false });
+  const items = virtual.getVirtualItems();
+  const from = items.length ? items[0].index : 0;
+  const to = items.length ? items[items.length - 1].index : 0;
+  useEffect(() => {
+    if (count > 0) onRange(from, to); // every render: a page read since may be stale again
+  });
+  const above = items.length ? items[0].start - margin : 0;
+  const below = items.length ? virtual.getTotalSize() - (items[items.length - 1].end - margin) : 0;
+  return (
+    <>
+      <tbody ref={tbody}>
+        {/* Spacers stand in for the rows out of view (none at the top of the list: its first row is first). */}
+        {above > 0 && <tr className="spacer" aria-hidden><td colSpan={ncols} style={{ height: above }} /></tr>}
+        {items.map((v) => render(v.index))}
+        {below > 0 && <tr className="spacer" aria-hidden><td colSpan={ncols} style={{ height: below }} /></tr>}
+      </tbody>
+      {end && count > 0 && to === count - 1 && (
+        <tfoot><tr><td colSpan={ncols} className="dim small list-end" data-testid="runs-end">{end}</td></tr></tfoot>
+      )}
+    </>
   );
 }
 
