@@ -169,12 +169,18 @@ export function RunsView() {
     <tr key={key} className="loading-row"><td colSpan={ncols} className="dim">…</td></tr>
   );
   const lastLoaded = grouped ? !!groupsRes.row((total ?? 0) - 1) : !!runsRes.row(itemCount - 1);
+  // Rows drawn since this view last changed are kept: while the list scrolls, a row still in view is the
+  // same element, which React does not draw again.
+  const drawn = new Map<number, ReactNode>();
   const renderItem = (index: number) => {
+    const kept = drawn.get(index);
+    if (kept) return kept;
     const it = itemAt(index);
-    if (it.kind === 'member') return runRow(byId.get(it.id)!, true);
-    const row = it.kind === 'group' ? groupsRes.row(it.i) : runsRes.row(it.i);
+    const row = it.kind === 'member' ? byId.get(it.id) : it.kind === 'group' ? groupsRes.row(it.i) : runsRes.row(it.i);
     if (!row) return placeholder(`p${index}`);
-    return it.kind === 'group' ? groupRow(row as RunGroupRow) : runRow(row as RunListRow);
+    const el = it.kind === 'group' ? groupRow(row as RunGroupRow) : runRow(row as RunListRow, it.kind === 'member');
+    drawn.set(index, el);
+    return el;
   };
 
   const runRow = (r: RunListRow, member = false) => (
