@@ -68,11 +68,14 @@ export const configOf = (r: GroupableRun, key: string): unknown => (key in r.apa
 
 /** Whether a key applies depends on the run's kind and method only: decided once per pair (20,000 runs). */
 function applicability() {
-  const applies = new Map<string, boolean>();
+  const byKind = new Map<string, Map<string | null, Map<string, boolean>>>();
   return (k: string, run: { kind: string; method: string | null }) => {
-    const id = `${run.kind}\0${run.method}\0${k}`;
-    let a = applies.get(id);
-    if (a === undefined) applies.set(id, (a = configKeyApplies(k, run)));
+    let byMethod = byKind.get(run.kind);
+    if (!byMethod) byKind.set(run.kind, (byMethod = new Map()));
+    let applies = byMethod.get(run.method);
+    if (!applies) byMethod.set(run.method, (applies = new Map()));
+    let a = applies.get(k);
+    if (a === undefined) applies.set(k, (a = configKeyApplies(k, run)));
     return a;
   };
 }
@@ -101,7 +104,7 @@ export function groupableScan(scan: RunScan): GroupableRun[] {
     const id = `${r.config}\0${r.kind}\0${r.method}`;
     let config = shared.get(id);
     if (!config) shared.set(id, (config = applicable(flattenConfigValues(scan.configs[r.config]), r, applyOf)));
-    return { summary: r, config, apart: applicable({ ...r.apart }, r, applyOf) };
+    return { summary: r, config, apart: applicable(r.apart, r, applyOf) }; // the scan's apart object is the run's own
   });
 }
 
@@ -145,6 +148,7 @@ export function knownKeys(runs: GroupableRun[]): { fields: string[]; metrics: st
 
 /** Fails with BAD_FILTER naming the key when no run in scope has it (a typo would otherwise match nothing). */
 export function checkKeys(keys: string[], runs: GroupableRun[], field: string, what: string): void {
+  if (keys.length === 0) return;
   const known = knownKeys(runs);
   for (const key of keys) {
     if (isMetric(key) || key in RUN_FIELDS || key.startsWith('tag.') || known.config.includes(key)) continue;
@@ -205,8 +209,13 @@ export function groupRuns(runs: GroupableRun[], keys: string[]): RunGroup[] {
   // A run's key: its kind and values on `keys`. Runs sharing a config object share the part read from it,
   // computed once (20,000 runs of a few hundred configurations); keys held apart are read per run.
   const fromConfig = new Map<Record<string, unknown>, string>();
+  const keySet = new Set(keys);
+  const readsApart = (r: GroupableRun) => {
+    for (const k in r.apart) if (keySet.has(k)) return true;
+    return false;
+  };
   for (const r of runs) {
-    const perRun = keys.some((key) => key in r.apart);
+    const perRun = readsApart(r);
     let k = perRun ? undefined : fromConfig.get(r.config);
     if (k === undefined) {
       k = JSON.stringify([r.summary.kind, ...keys.map((key) => configOf(r, key))]);
