@@ -18,6 +18,8 @@ import { SavedViews } from '../saved_views.tsx';
 const PAGE = 200;
 /** Height of a table row in px (styles.css: .runs-table tbody tr): the virtual list places rows by it. */
 const ROW_H = 33;
+/** One function for every render: a new one would make the virtual list lay out all its rows again. */
+const rowHeight = () => ROW_H;
 const LATEST_KEYS = ['loss', 'loss/cc', 'eval/rank1'];
 /** Defaults of the URL state: a parameter equal to its default is left out of the URL. */
 const DEFAULTS = { where: '', status: '', experiment: '', tag: '', archived: 'exclude', sort: 'id', order: 'desc', group: '', cols: '', sel: '', latest: 'loss' };
@@ -372,7 +374,7 @@ function VirtualRows({ count, ncols, render, onRange, end, layout }: {
     return () => window.removeEventListener('resize', measure);
   }, [count > 0, layout]);
   // Without flushSync React draws the new rows in its own time, not inside each scroll event (smoother under load).
-  const virtual = useWindowVirtualizer({ count, estimateSize: () => ROW_H, overscan: 6, scrollMargin: margin, useFlushSync: false });
+  const virtual = useWindowVirtualizer({ count, estimateSize: rowHeight, overscan: 6, scrollMargin: margin, useFlushSync: false });
   const items = virtual.getVirtualItems();
   const from = items.length ? items[0].index : 0;
   const to = items.length ? items[items.length - 1].index : 0;
