@@ -37,8 +37,11 @@ export default defineConfig({
     chunkSizeWarningLimit: 1500,
     rollupOptions: {
       output: {
-        // The embedding map's projection library loads on its own, when a map is first drawn.
+        // Libraries load with the pages that use them: the runs list's virtual list (@tanstack) and the
+        // embedding map's projection (umap-js) are chunks of their own, so neither brings the charting
+        // library, and the projection loads only when a map is first drawn.
         manualChunks: (id: string) => (/node_modules\/(react|react-dom|scheduler)\//.test(id) ? 'react'
+          : id.includes('node_modules/@tanstack/') ? 'vendor-list'
           : /node_modules\/(umap-js|ml-[\w-]+|is-any-array|seedrandom)\//.test(id) ? 'vendor-umap'
           : id.includes('node_modules/') ? 'vendor-charts' : undefined),
       },

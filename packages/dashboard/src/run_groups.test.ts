@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defaultConfig, mergeConfig } from '@ssmb/trainer';
 import { buildServer, type DashboardServer } from './server.ts';
-import { parseFilter } from './run_groups.ts';
+import { defaultGroupKeys, groupable, groupRuns, parseFilter } from './run_groups.ts';
 import { seedStore, type SeededStore } from './testing/seed.ts';
 
 let root: string;
@@ -77,6 +77,40 @@ describe('runs grouped over folds and seeds', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatchObject({ code: 'BAD_FILTER', field: 'query.by' });
     expect(bad.body.error.message).toContain('"foo.bar"');
+  });
+});
+
+describe('grouping from the store scan', () => {
+  it('gives the same groups as grouping full records one run at a time', async () => {
+    const { body } = await get('/api/runs/groups?limit=5000');
+    const records = seeded.store.listRuns({});
+    const runs = groupable(records, seeded.store.queryRuns({ limit: 5000, latestKeys: [] }).runs);
+    const by = defaultGroupKeys(runs);
+    expect(body.by).toEqual(by);
+    const direct = groupRuns(runs, by);
+    const view = (gs: Group[]) => gs.map((g) => ({ key: g.key, label: g.label, runIds: [...g.runIds].sort((a, b) => a - b), folds: g.folds, metrics: g.metrics })).sort((a, b) => a.key.localeCompare(b.key));
+    expect(view(body.groups)).toEqual(view(direct as unknown as Group[]));
+  });
+
+  it('groups by fold when asked (a key the scan otherwise holds apart), pages, and sees a new run at once', async () => {
+    const byFold = (await get('/api/runs/groups?by=dataset.fold&where=experiment%3Dexperts-ablation')).body;
+    expect(byFold.groups.map((g: Group) => JSON.parse(g.key)[1]).sort()).toEqual(['1', '2']);
+    expect(byFold.groups.every((g: Group) => g.folds.length === 1)).toBe(true);
+    const all = (await get('/api/runs/groups?sort=name&order=asc')).body;
+    const pages = [(await get('/api/runs/groups?sort=name&order=asc&limit=3')).body, (await get('/api/runs/groups?sort=name&order=asc&limit=3&offset=3')).body];
+    expect(pages.flatMap((p) => p.groups.map((g: Group) => g.key))).toEqual(all.groups.slice(0, 6).map((g: Group) => g.key));
+    expect(pages[1].total).toBe(all.total);
+    // The grouping is kept between pages only while the store is unchanged.
+    const config = mergeConfig(defaultConfig(), { method: 'ssmb', ssmb: { numExperts: 3 }, dataset: { protocol: 'fresh-vis-nir', fold: '1' } });
+    const id = seeded.store.createRun({ experiment: 'fresh', kind: 'train', method: 'ssmb', config, seed: 0, name: 'fresh' });
+    const after = (await get('/api/runs/groups?sort=name&order=asc')).body;
+    expect(after.total).toBe(all.total + 1);
+    expect(after.groups.some((g: Group) => g.runIds.includes(id))).toBe(true);
+    // A filter on a tag reads the tags (grouping alone does not need them).
+    seeded.store.setTag(id, 'pick', 'yes');
+    const tagged = (await get('/api/runs/groups?where=tag.pick%3Dyes')).body;
+    expect(tagged.groups.flatMap((g: Group) => g.runIds)).toEqual([id]);
+    seeded.store.archiveRuns([id], true);
   });
 });
 

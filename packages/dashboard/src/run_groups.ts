@@ -1,15 +1,24 @@
 // Runs as researchers think of them: structured filters (`ssmb.numExperts=4 method=ssmb rank1>40`) and
 // groups of runs that differ only in fold and seed, each with mean ± std (n) over its runs. Pure: the
 // routes read the runs, these helpers filter and group them.
-import { CONFIG_PATH_KEYS, RUN_LIST_METRICS, configKeyApplies, flattenConfigValues, metricSpec, type RunRecord, type RunSummary } from '@ssmb/trainer';
+import { CONFIG_PATH_KEYS, RUN_LIST_METRICS, configKeyApplies, flattenConfigValues, metricSpec, type RunRecord, type RunScan, type RunScanRow } from '@ssmb/trainer';
 import { apiError } from './errors.ts';
 import { stats } from './analysis.ts';
 
 /** Keys that tell runs of one group apart: they are what is averaged over. */
 export const OVER_KEYS = ['dataset.fold', 'seed'] as const;
 
+/** Output folders: they tell runs apart but say where, not what (never a default group key). */
+const OUTPUT_KEYS = Object.entries(CONFIG_PATH_KEYS).filter(([, kind]) => kind === 'output').map(([k]) => k);
+
+/** What the store's scan takes out of the shared configs: fold, seed and outputs, unless grouped by. */
+export const apartKeys = (by: readonly string[] | undefined): string[] => [...OVER_KEYS, ...OUTPUT_KEYS].filter((k) => !by?.includes(k));
+
+/** The run fields filters and group rows read (a RunSummary or the store's scan row). */
+type RunFields = Pick<RunScanRow, 'id' | 'experimentName' | 'name' | 'kind' | 'method' | 'status' | 'backbone' | 'numExperts' | 'protocol' | 'fold' | 'metrics' | 'tags'>;
+
 /** Run fields a filter can name besides config keys and metrics. */
-const RUN_FIELDS: Record<string, (r: RunSummary) => unknown> = {
+const RUN_FIELDS: Record<string, (r: RunFields) => unknown> = {
   id: (r) => r.id,
   name: (r) => r.name,
   status: (r) => r.status,
@@ -48,28 +57,59 @@ export function parseFilter(input: string): ParsedFilter {
   return { terms, text };
 }
 
-/** A run as the filters and groups see it: its summary (metrics, tags) and flat config (null = n/a). */
-export interface GroupableRun { summary: RunSummary; config: Record<string, unknown> }
+/**
+ * A run as the filters and groups see it: its fields (metrics, tags) and flat config (null = n/a). The
+ * config may be shared by the runs of one configuration; `apart` holds the keys it leaves out (fold, seed).
+ */
+export interface GroupableRun { summary: RunFields; config: Record<string, unknown>; apart: Record<string, unknown> }
 
-export function groupable(records: RunRecord[], summaries: RunSummary[]): GroupableRun[] {
-  const byId = new Map(records.map((r) => [r.id, r]));
-  // Whether a key applies depends on the run's kind and method only: decided once per pair (20,000 runs).
-  const applies = new Map<string, boolean>();
-  const applyOf = (k: string, rec: RunRecord) => {
-    const id = `${rec.kind}\0${rec.method}\0${k}`;
-    let a = applies.get(id);
-    if (a === undefined) applies.set(id, (a = configKeyApplies(k, rec)));
+/** The value of a config key on a run (null: absent or not applicable). */
+export const configOf = (r: GroupableRun, key: string): unknown => (key in r.apart ? r.apart[key] : r.config[key]) ?? null;
+
+/** Whether a key applies depends on the run's kind and method only: decided once per pair (20,000 runs). */
+function applicability() {
+  const byKind = new Map<string, Map<string | null, Map<string, boolean>>>();
+  return (k: string, run: { kind: string; method: string | null }) => {
+    let byMethod = byKind.get(run.kind);
+    if (!byMethod) byKind.set(run.kind, (byMethod = new Map()));
+    let applies = byMethod.get(run.method);
+    if (!applies) byMethod.set(run.method, (applies = new Map()));
+    let a = applies.get(k);
+    if (a === undefined) applies.set(k, (a = configKeyApplies(k, run)));
     return a;
   };
+}
+
+/** A flat config with null where a key does not apply: a frozen baseline has no number of experts. */
+function applicable(flat: Record<string, unknown>, run: { kind: string; method: string | null }, applyOf: ReturnType<typeof applicability>) {
+  for (const k in flat) if (!applyOf(k, run)) flat[k] = null;
+  return flat;
+}
+
+/** Runs from full records and their summaries (a few runs: Compare, a page's columns). */
+export function groupable(records: RunRecord[], summaries: RunFields[]): GroupableRun[] {
+  const byId = new Map(records.map((r) => [r.id, r]));
+  const applyOf = applicability();
   return summaries.flatMap((s) => {
     const rec = byId.get(s.id);
-    if (!rec) return [];
-    const config = flattenConfigValues(rec.config);
-    // A key's value only where it applies: a frozen baseline has no number of experts.
-    for (const k in config) if (!applyOf(k, rec)) config[k] = null;
-    return [{ summary: s, config }];
+    return rec ? [{ summary: s, config: applicable(flattenConfigValues(rec.config), rec, applyOf), apart: {} }] : [];
   });
 }
+
+/** Runs from the store's scan: each distinct configuration flattened once per kind and method, shared by its runs. */
+export function groupableScan(scan: RunScan): GroupableRun[] {
+  const applyOf = applicability();
+  const shared = new Map<string, Record<string, unknown>>();
+  return scan.runs.map((r) => {
+    const id = `${r.config}\0${r.kind}\0${r.method}`;
+    let config = shared.get(id);
+    if (!config) shared.set(id, (config = applicable(flattenConfigValues(scan.configs[r.config]), r, applyOf)));
+    return { summary: r, config, apart: applicable(r.apart, r, applyOf) }; // the scan's apart object is the run's own
+  });
+}
+
+/** Each distinct config object once (runs of one configuration share theirs). */
+const distinctConfigs = (runs: GroupableRun[]) => new Set(runs.map((r) => r.config));
 
 const isMetric = (key: string) => (RUN_LIST_METRICS as readonly string[]).includes(key);
 
@@ -81,7 +121,7 @@ function valueOf(r: GroupableRun, key: string): unknown {
   }
   if (key.startsWith('tag.')) return r.summary.tags[key.slice(4)] ?? null;
   if (key in RUN_FIELDS) return RUN_FIELDS[key](r.summary);
-  return r.config[key] ?? null;
+  return configOf(r, key);
 }
 
 function matches(v: unknown, op: Op, want: string): boolean {
@@ -103,11 +143,12 @@ function matches(v: unknown, op: Op, want: string): boolean {
 
 /** The keys a filter or grouping may name, for the error that lists them. */
 export function knownKeys(runs: GroupableRun[]): { fields: string[]; metrics: string[]; config: string[] } {
-  return { fields: [...Object.keys(RUN_FIELDS), 'tag.<key>'], metrics: [...RUN_LIST_METRICS], config: [...new Set(runs.flatMap((r) => Object.keys(r.config)))].sort() };
+  return { fields: [...Object.keys(RUN_FIELDS), 'tag.<key>'], metrics: [...RUN_LIST_METRICS], config: [...new Set([...[...distinctConfigs(runs)].flatMap((c) => Object.keys(c)), ...runs.flatMap((r) => Object.keys(r.apart))])].sort() };
 }
 
 /** Fails with BAD_FILTER naming the key when no run in scope has it (a typo would otherwise match nothing). */
 export function checkKeys(keys: string[], runs: GroupableRun[], field: string, what: string): void {
+  if (keys.length === 0) return;
   const known = knownKeys(runs);
   for (const key of keys) {
     if (isMetric(key) || key in RUN_FIELDS || key.startsWith('tag.') || known.config.includes(key)) continue;
@@ -150,9 +191,9 @@ export interface RunGroup {
 
 /** The default grouping: every config key but fold, seed and output folders (they say where, not what). */
 export function defaultGroupKeys(runs: GroupableRun[]): string[] {
-  const skip = new Set<string>([...OVER_KEYS, ...Object.entries(CONFIG_PATH_KEYS).filter(([, kind]) => kind === 'output').map(([k]) => k)]);
+  const skip = new Set<string>([...OVER_KEYS, ...OUTPUT_KEYS]);
   const keys = new Set<string>();
-  for (const r of runs) for (const k in r.config) keys.add(k);
+  for (const c of distinctConfigs(runs)) for (const k in c) keys.add(k);
   return [...keys].filter((k) => !skip.has(k)).sort();
 }
 
@@ -165,8 +206,21 @@ const show = (v: unknown) => (v === null || v === undefined ? 'n/a' : typeof v =
 /** Groups of runs equal on `keys` (and in kind), in first-seen order of the runs given. */
 export function groupRuns(runs: GroupableRun[], keys: string[]): RunGroup[] {
   const groups = new Map<string, GroupableRun[]>();
+  // A run's key: its kind and values on `keys`. Runs sharing a config object share the part read from it,
+  // computed once (20,000 runs of a few hundred configurations); keys held apart are read per run.
+  const fromConfig = new Map<Record<string, unknown>, string>();
+  const keySet = new Set(keys);
+  const readsApart = (r: GroupableRun) => {
+    for (const k in r.apart) if (keySet.has(k)) return true;
+    return false;
+  };
   for (const r of runs) {
-    const k = JSON.stringify([r.summary.kind, ...keys.map((key) => r.config[key] ?? null)]);
+    const perRun = readsApart(r);
+    let k = perRun ? undefined : fromConfig.get(r.config);
+    if (k === undefined) {
+      k = JSON.stringify([r.summary.kind, ...keys.map((key) => configOf(r, key))]);
+      if (!perRun) fromConfig.set(r.config, k);
+    }
     if (!groups.has(k)) groups.set(k, []);
     groups.get(k)!.push(r);
   }
@@ -179,12 +233,12 @@ export function groupRuns(runs: GroupableRun[], keys: string[]): RunGroup[] {
   for (const c of new Set(firsts.map(cluster))) {
     const inC = firsts.filter((r) => cluster(r) === c);
     // Paths (data root, weights) tell groups apart but say where, not what: in the group's values, not its label.
-    const keysC = keys.filter((key) => !(key in CONFIG_PATH_KEYS) && new Set(inC.map((r) => JSON.stringify(r.config[key] ?? null))).size > 1);
+    const keysC = keys.filter((key) => !(key in CONFIG_PATH_KEYS) && new Set(inC.map((r) => JSON.stringify(configOf(r, key)))).size > 1);
     differing.set(c, keysC.sort((a, b) => labelRank(a) - labelRank(b) || a.localeCompare(b)));
   }
   return [...groups].map(([key, members]) => {
     const first = members[0];
-    const values = Object.fromEntries(keys.map((k) => [k, first.config[k] ?? null]));
+    const values = Object.fromEntries(keys.map((k) => [k, configOf(first, k)]));
     const metrics: Record<string, MetricStat> = {};
     for (const m of RUN_LIST_METRICS) {
       const s = stats(members.map((r) => r.summary.metrics[m]).filter((v): v is number => v !== null && v !== undefined));
@@ -192,14 +246,14 @@ export function groupRuns(runs: GroupableRun[], keys: string[]): RunGroup[] {
     }
     const statuses: Record<string, number> = {};
     for (const r of members) statuses[r.summary.status] = (statuses[r.summary.status] ?? 0) + 1;
-    const labelParts = differing.get(cluster(first))!.filter((k) => first.config[k] !== null && first.config[k] !== undefined).map((k) => `${short(k)}=${show(first.config[k])}`);
+    const labelParts = differing.get(cluster(first))!.filter((k) => configOf(first, k) !== null).map((k) => `${short(k)}=${show(configOf(first, k))}`);
     return {
       key,
       label: [first.summary.method ?? first.summary.kind, ...labelParts.filter((p) => !p.startsWith('method='))].join(' · '),
       values,
       runIds: members.map((r) => r.summary.id),
       folds: [...new Set(members.map((r) => r.summary.fold).filter((f): f is string => f !== null))].sort(),
-      seeds: [...new Set(members.map((r) => Number(r.config.seed ?? 0)))].sort((a, b) => a - b),
+      seeds: [...new Set(members.map((r) => Number(configOf(r, 'seed') ?? 0)))].sort((a, b) => a - b),
       statuses,
       protocol: first.summary.protocol,
       method: first.summary.method,

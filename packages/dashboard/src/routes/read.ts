@@ -19,7 +19,8 @@ import {
   AblationQuery, ArtifactQuery, CompareQuery, CurvesQuery, EmbeddingSampleQuery, EvalCurvesQuery, GroupedCurvesQuery, ParallelQuery, RunGroupsQuery, RunIdParams, RunListQuery, TableQuery, parse,
 } from '../schemas.ts';
 import { compareGroups } from '../compare_groups.ts';
-import { applyFilter, checkKeys, defaultGroupKeys, groupable, groupRuns, parseFilter, sortGroups, type GroupableRun } from '../run_groups.ts';
+import { apartKeys, configOf, applyFilter, checkKeys, defaultGroupKeys, groupable, groupableScan, groupRuns, parseFilter, sortGroups, type GroupableRun, type RunGroup } from '../run_groups.ts';
+import { LruCache } from '../cache.ts';
 import { describeTable, listTableConfigs, tableFromConfig } from '../table_configs.ts';
 import type { RouteDeps } from './deps.ts';
 import { DEFAULT_TABLE_METRICS, WIDE_TABLE_CELLS } from '../defaults.ts';
@@ -115,14 +116,18 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     };
   });
 
-  /** Every run a filter selects, with config and metrics (filters on config keys and metrics run here). */
-  const scopeRuns = async (f: { status?: RunSummary['status'][]; search?: string; tag?: string; experiment?: number; archived: 'exclude' | 'include' | 'only'; ids?: number[] }) => {
+  /**
+   * Every run a filter selects, with config and metrics (filters on config keys and metrics run here): the
+   * store's scan, which sends each distinct configuration once (`by`: keys grouped by stay in it).
+   */
+  const scopeRuns = async (f: { status?: RunSummary['status'][]; search?: string; tag?: string; experiment?: number; archived: 'exclude' | 'include' | 'only'; ids?: number[]; where?: string }, by?: string[]) => {
     const filter = { status: f.status, search: f.search, tag: f.tag, experimentId: f.experiment, archived: f.archived, ids: f.ids };
-    const records = await store.listRuns(filter);
-    const summaries: RunSummary[] = [];
-    for (let offset = 0; offset < records.length; offset += 5000) summaries.push(...(await store.queryRuns({ ...filter, limit: 5000, offset, latestKeys: [] })).runs);
-    return groupable(records, summaries);
+    const tags = parseFilter(f.where ?? '').terms.some((t) => t.key.startsWith('tag.')); // tags only for a filter on one
+    return groupableScan(await store.scanRuns(filter, apartKeys(by), { tags }));
   };
+  // Sorted groups of one query (all pages) while the store is unchanged: scrolling the runs list reads
+  // page after page of the same grouping, which is computed once.
+  const groupCache = new LruCache<{ version: string; by: string[]; runsTotal: number; groups: RunGroup[] }>(8);
   /** Structured terms filter in JS; free words narrow like the search box (every word must match). */
   const filtered = (runs: GroupableRun[], where: string | undefined) => {
     const f = parseFilter(where ?? '');
@@ -159,17 +164,24 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
     });
     if (!p.columns?.length || page.runs.length === 0) return { total: page.total, runs: page.runs.map(listRow) };
     const configs = groupable(await store.listRuns({ ids: page.runs.map((r) => r.id), archived: 'include' }), page.runs);
-    const values = new Map(configs.map((g) => [g.summary.id, Object.fromEntries(p.columns!.map((k) => [k, g.config[k] ?? null]))]));
+    const values = new Map(configs.map((g) => [g.summary.id, Object.fromEntries(p.columns!.map((k) => [k, configOf(g, k)]))]));
     return { total: page.total, runs: page.runs.map((r) => ({ ...listRow(r), values: values.get(r.id) ?? {} })) };
   });
 
   app.get('/api/runs/groups', { config: read }, async (req) => {
     const p = parse(RunGroupsQuery, req.query, 'query');
-    const runs = filtered(await scopeRuns(p), p.where);
-    const by = p.by ?? defaultGroupKeys(runs);
-    if (p.by) checkKeys(p.by, runs, 'query.by', 'group key');
-    const groups = sortGroups(groupRuns(runs, by), p.sort, p.order);
-    return { by, defaultBy: !p.by, runsTotal: runs.length, total: groups.length, groups: groups.slice(p.offset, p.offset + p.limit) };
+    const version = String(await store.dataVersion());
+    const { offset, limit, ...query } = p;
+    const cacheKey = JSON.stringify(query);
+    let hit = groupCache.get(cacheKey);
+    if (!hit || hit.version !== version) {
+      const runs = filtered(await scopeRuns(p, p.by), p.where);
+      const by = p.by ?? defaultGroupKeys(runs);
+      if (p.by) checkKeys(p.by, runs, 'query.by', 'group key');
+      hit = { version, by, runsTotal: runs.length, groups: sortGroups(groupRuns(runs, by), p.sort, p.order) };
+      groupCache.set(cacheKey, hit);
+    }
+    return { by: hit.by, defaultBy: !p.by, runsTotal: hit.runsTotal, total: hit.groups.length, groups: hit.groups.slice(offset, offset + limit) };
   });
 
   app.get('/api/runs/:id', { config: read }, async (req) => {

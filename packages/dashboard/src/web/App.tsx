@@ -1,12 +1,13 @@
 // Shell: navigation, shared metadata and the token field. Routes and metadata live in router.ts and
 // meta.ts, so views import those, never this file (no import cycles).
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { getToken, setToken, useApi, type Meta } from './api.ts';
 import { useRoute, type Route } from './router.ts';
 import { isViewId, NAV_VIEWS, type ViewId } from './view_list.ts';
 import { MetaContext } from './meta.ts';
 import { ErrorBox } from './components.tsx';
 import { lazy, Suspense, type ReactNode } from 'react';
+import { prefetchRunPage } from './run_page.ts';
 
 // One chunk per view, loaded when first shown: the runs list does not download the charts.
 const RunsView = lazy(() => import('./views/Runs.tsx').then((m) => ({ default: m.RunsView })));
@@ -34,6 +35,8 @@ const PAGES: Record<ViewId, (r: Route) => ReactNode> = {
 
 export function App() {
   const route = useRoute();
+  // A run page's data and charts start downloading now (once per visit), beside the page's own code.
+  useMemo(() => route.view === 'run' && route.id !== undefined && prefetchRunPage(route.id), [route.view, route.id]);
   const [metaVersion, setMetaVersion] = useState(0);
   const meta = useApi<Meta>('/api/meta', metaVersion);
   const [token, setTok] = useState(getToken());

@@ -157,6 +157,23 @@ export async function download(url: string, filename: string): Promise<void> {
   a.remove();
 }
 
+// Reads started before the view that needs them has loaded (a run page's data while its code downloads):
+// the view's first useApi of that URL takes the answer instead of asking again.
+const early = new Map<string, { at: number; res: Promise<unknown> }>();
+/** Starts reading `url` now; the next useApi of it (within a few seconds) uses this answer. */
+export function prefetch(url: string): void {
+  const e = early.get(url);
+  if (e && Date.now() - e.at < 5000) return;
+  const res = api(url);
+  res.catch(() => undefined); // an error is reported by the useApi that takes it
+  early.set(url, { at: Date.now(), res });
+}
+function takeEarly<T>(url: string): Promise<T> | undefined {
+  const e = early.get(url);
+  early.delete(url);
+  return e && Date.now() - e.at < 5000 ? (e.res as Promise<T>) : undefined;
+}
+
 /** Fetch `url` whenever it (or `version`) changes; keeps the previous data while reloading. */
 export function useApi<T>(url: string | null, version = 0, opts: { keepPrevious?: boolean } = {}): { data: T | undefined; error: HttpError | undefined; loading: boolean } {
   // The answer is kept with the URL it answers: a refresh of the same URL (a new version) keeps showing
@@ -168,7 +185,7 @@ export function useApi<T>(url: string | null, version = 0, opts: { keepPrevious?
     if (!url) return;
     let alive = true;
     setState((s) => (s.url === url || opts.keepPrevious ? { ...s, loading: true } : { url, loading: true }));
-    api<T>(url)
+    (takeEarly<T>(url) ?? api<T>(url))
       .then((data) => alive && setState({ url, data, loading: false }))
       .catch((error: HttpError) => alive && setState((s) => ({ url, data: s.url === url ? s.data : undefined, error, loading: false })));
     return () => {

@@ -212,7 +212,9 @@ export function AblationCharts({ panels, xs, xLabel, yLabel, percent }: { panels
         if (p.baseline) values.push(p.baseline.mean * scale);
         const axis = niceAxis(values, { count: 4, pad: 0.12, clamp: percent ? [0, 100] : undefined });
         const baseY = p.baseline ? p.baseline.mean * scale : null;
-        const labelBelow = baseY !== null && baseY > (axis.domain[0] + axis.domain[1]) / 2;
+        // The baseline's label goes on the side of its line with more room, so a line by the x axis (a
+        // percent axis stops at 0) keeps its label off the axis' tick labels, and one at the top inside the plot.
+        const labelBelow = baseY !== null && baseY - axis.domain[0] > axis.domain[1] - baseY;
         // one row per x; line j's mean, error and n under m<j>, e<j>, n<j>
         const data = xs.map((x) => {
           const row: Record<string, string | number> = { x };
@@ -241,7 +243,7 @@ export function AblationCharts({ panels, xs, xLabel, yLabel, percent }: { panels
                 {many && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} itemSorter={null} />}
                 {p.baseline && (
                   <ReferenceLine y={baseY!} stroke="#6b7280" strokeDasharray="5 4" ifOverflow="extendDomain"
-                    label={{ value: `frozen baseline ${baseY!.toFixed(percent ? 2 : 4)}`, position: labelBelow ? 'insideBottomRight' : 'insideTopRight', fontSize: 10, fill: '#4b5563' }} />
+                    label={{ value: `frozen baseline ${baseY!.toFixed(percent ? 2 : 4)}`, position: labelBelow ? 'insideTopRight' /* under the line */ : 'insideBottomRight' /* over it */, fontSize: 10, fill: '#4b5563' }} />
                 )}
                 {p.lines.map((l) => {
                   const j = names.indexOf(l.name);

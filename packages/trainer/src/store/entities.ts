@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type {
   ArtifactRecord, CheckpointRecord, CurveRecord, EvalRow, ExperimentRecord, FileRecord, LatestMetric, RoutingRow,
-  RunRecord, RunState, RunSummary,
+  RunRecord, RunScanRow, RunState, RunSummary,
 } from './types.ts';
 import { RUN_LIST_METRICS } from './types.ts';
 
@@ -137,6 +137,35 @@ export function toRunSummary(row: Row, now: number): RunSummary {
     tags: {},
     metrics,
     latest: {},
+  };
+}
+
+/** The run columns a scan row reads (RunStore.scanRuns adds the derived d_* columns, `cfg` and `apart`). */
+export const SCAN_COLUMNS = 'r.id, e.name AS experiment_name, r.name, r.kind, r.method, r.status, r.created_at, r.deleted_at';
+
+/** Scan row (SCAN_COLUMNS, d_* columns, cfg, apart) -> RunScanRow; metrics and tags are filled after. */
+export function toScanRow(row: Row): RunScanRow {
+  const ne = row.d_numExperts;
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  const metrics: Record<string, number | null> = {};
+  for (const m of RUN_LIST_METRICS) metrics[m] = null;
+  return {
+    id: row.id,
+    experimentName: row.experiment_name,
+    name: row.name,
+    kind: row.kind,
+    method: row.method ?? null,
+    status: row.status,
+    createdAt: row.created_at,
+    archived: row.deleted_at !== null && row.deleted_at !== undefined,
+    backbone: text(row.d_backbone),
+    numExperts: ne === null || ne === undefined ? null : Number(ne),
+    protocol: text(row.d_protocol),
+    fold: text(row.d_fold),
+    metrics,
+    tags: {},
+    config: row.cfg,
+    apart: row.apart,
   };
 }
 

@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { configKeyScope } from '../config.ts';
+import { configKeyApplies, configKeyScope } from '../config.ts';
 import { configKeysOf } from '../flatten.ts';
 import { meanStd } from '../tables/build.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
@@ -14,7 +14,7 @@ import type { RunStoreApi } from './store_api.ts';
 import { metricPoints, TERMINAL_OPS, type LeaseRef, type SequencedOp, type WriteResult } from './worker_ops.ts';
 import {
   RUN_COLUMNS, RUN_FROM, decodeReal, encodeArray, encodeReal, toArtifact, toCheckpoint, toCurve, toEvalRow, toExperiment, toFile,
-  toLatestMetric, toRouting, toRun, toRunState, toRunSummary, toStoredPath, type Row,
+  SCAN_COLUMNS, toLatestMetric, toRouting, toRun, toRunState, toRunSummary, toScanRow, toStoredPath, type Row,
 } from './entities.ts';
 import {
   checkEmbeddingSample, checkScoreHistogram, encodePoints, encodeVectors, toEmbeddingSample, toEmbeddingSampleInfo, toScoreHistogram,
@@ -23,7 +23,7 @@ import {
   LAUNCHABLE_KINDS, RUN_CONFIG_COLUMNS, RUN_LIST_METRICS, RUN_SORT_KEYS, TERMINAL_STATUSES,
   type AblationPoint, type ArtifactRecord, type BucketMeans, type CheckpointRecord, type CurveRecord, type EvalByKeyRow, type EvalRow,
   type EvalScope, type EvaluationRecord, type ExecutorInfo, type ExperimentRecord, type FileRecord, type LatestMetric, type MetricPoint, type MetricPointRow,
-  type MetricSeries, type NewRun, type RoutingRow, type RunConfigColumn, type RunFilter, type RunKind, type RunQuery, type RunRecord,
+  type MetricSeries, type NewRun, type RoutingRow, type RunConfigColumn, type RunFilter, type RunKind, type RunQuery, type RunRecord, type RunScan,
   type RunSortKey, type RunState, type RunStatus, type RunSummary, type ScoreHistogramRecord, type EmbeddingSampleInfo, type EmbeddingSampleRecord,
 } from './types.ts';
 
@@ -77,6 +77,16 @@ const DERIVED_SQL = Object.fromEntries(
   ]),
 ) as Record<RunConfigColumn, string>;
 const DERIVED_SELECT = Object.entries(DERIVED_SQL).map(([col, sql]) => `${sql} AS d_${col}`).join(', ');
+
+/** Per derived column, the config key that gives its value for a run of this kind and method (DERIVED_SQL's rule). */
+const derivedKeys = (run: { kind: string; method: string | null }) =>
+  Object.entries(RUN_CONFIG_COLUMNS).map(([col, keys]) => [col, keys.find((k) => configKeyApplies(k, run))] as const);
+/** A config value as json_extract gives it: objects and arrays as their JSON text, a missing key as NULL. */
+const sqlValue = (v: unknown) => (v === undefined ? null : v !== null && typeof v === 'object' ? JSON.stringify(v) : v);
+
+/** Value at a dotted key of a parsed config (undefined when a step is missing). */
+const atPath = (obj: unknown, key: string): unknown =>
+  key.split('.').reduce<unknown>((cur, k) => (cur !== null && typeof cur === 'object' && !Array.isArray(cur) ? (cur as Record<string, unknown>)[k] : undefined), obj);
 
 const SORT_SQL: Record<RunSortKey, string> = {
   id: 'r.id', name: 'r.name', status: 'r.status', created_at: 'r.created_at', started_at: 'r.started_at',
@@ -417,6 +427,51 @@ export class RunStore implements RunStoreApi {
     const total = (this.stmt(`SELECT count(*) AS n ${RUN_FROM} ${where}`).get(...params) as { n: number }).n;
     const now = Date.now();
     return { runs: this.withTagsMetricsLatest(rows.map((r) => toRunSummary(r, now)), q.latestKeys ?? ['loss']), total };
+  }
+
+  scanRuns(filter: RunFilter, apart: readonly string[], opts: { tags?: boolean } = {}): RunScan {
+    const paths = apart.map(configKeyPath); // checks each key is a dotted identifier (they are spliced into SQL)
+    const { where, params } = this.runWhere({ ...filter, sort: undefined, limit: undefined, offset: undefined });
+    // SQLite takes the apart keys out of each config (json_remove) and reads them per run (one parse of
+    // the config serves both); the configs left are mostly equal text, parsed here once per distinct text,
+    // and the derived columns are read from that parse, not from every run's config.
+    const apartSql = apart.length === 0 ? 'NULL' : apart.length === 1 ? `json_array(r.config_json -> '${paths[0]}')` : `json_extract(r.config_json, ${paths.map((p) => `'${p}'`).join(', ')})`;
+    const rows = this.stmt(
+      `SELECT ${SCAN_COLUMNS}, json_remove(r.config_json${paths.map((p) => `, '${p}'`).join('')}) AS sig, ${apartSql} AS apart_json
+       ${RUN_FROM} ${where} ORDER BY r.id DESC`,
+    ).all(...params) as Row[];
+    const configs: unknown[] = [];
+    const index = new Map<string, number>();
+    const keysOf = new Map<string, ReturnType<typeof derivedKeys>>();
+    const runs = rows.map((row) => {
+      let i = index.get(row.sig);
+      if (i === undefined) {
+        index.set(row.sig, (i = configs.length));
+        configs.push(JSON.parse(row.sig));
+      }
+      const values: unknown[] = row.apart_json ? JSON.parse(row.apart_json) : [];
+      const apartOf: Record<string, unknown> = {};
+      apart.forEach((k, j) => (apartOf[k] = values[j] ?? null));
+      const kindMethod = `${row.kind}\0${row.method}`;
+      let keys = keysOf.get(kindMethod);
+      if (!keys) keysOf.set(kindMethod, (keys = derivedKeys({ kind: row.kind, method: row.method ?? null })));
+      for (const [col, key] of keys) row[`d_${col}`] = key === undefined ? null : sqlValue(key in apartOf ? apartOf[key] : atPath(configs[i], key));
+      row.cfg = i;
+      row.apart = apartOf;
+      return toScanRow(row);
+    });
+    if (runs.length === 0) return { configs, runs };
+    const byId = new Map(runs.map((r) => [r.id, r]));
+    const scope = `SELECT r.id ${RUN_FROM} ${where}`;
+    const metricRows = this.stmt(
+      `SELECT run_id, metric, avg(value) FROM eval_metrics WHERE run_id IN (${scope}) AND metric IN (${RUN_LIST_METRICS.map(lit).join(',')}) GROUP BY run_id, metric`,
+    ).raw(true).all(...params) as Array<[number, string, number | null]>;
+    for (const [id, metric, value] of metricRows) byId.get(id)!.metrics[metric] = value;
+    if (opts.tags) {
+      const tagRows = this.stmt(`SELECT run_id, key, value FROM tags WHERE run_id IN (${scope}) ORDER BY run_id, key`).raw(true).all(...params) as Array<[number, string, string]>;
+      for (const [id, key, value] of tagRows) byId.get(id)!.tags[key] = value;
+    }
+    return { configs, runs };
   }
 
   // Tags, fold-mean metrics and latest per-step values of a page of runs in three queries (not one per row).

@@ -7,7 +7,7 @@
 import type {
   ArtifactRecord, AblationPoint, BucketMeans, CheckpointRecord, CurveRecord, EvalByKeyRow, EvalRow, EvalScope,
   EvaluationRecord, ExecutorInfo, ExperimentRecord, FileRecord, LatestMetric, MetricPoint, MetricPointRow, MetricSeries, NewRun,
-  RoutingRow, RunFilter, RunQuery, RunRecord, RunState, RunSummary, ScoreHistogramRecord, EmbeddingSampleInfo, EmbeddingSampleRecord,
+  RoutingRow, RunFilter, RunQuery, RunRecord, RunScan, RunState, RunSummary, ScoreHistogramRecord, EmbeddingSampleInfo, EmbeddingSampleRecord,
 } from './types.ts';
 
 export type Awaitable<T> = T | Promise<T>;
@@ -23,6 +23,13 @@ export interface RunReader {
   listRuns(filter?: RunFilter): Awaitable<RunRecord[]>;
   /** One page of run summaries (derived config columns, tags, fold-mean metrics) and the filter's total. */
   queryRuns(query?: RunQuery): Awaitable<{ runs: RunSummary[]; total: number }>;
+  /**
+   * Every run the filter selects (sort and paging ignored) as compact rows, each distinct configuration
+   * once: the `apart` config keys (fold, seed, output folders: what tells runs of a group apart) are
+   * taken out of the shared configuration and given per run. What grouping and structured filters read.
+   * Tags only with `tags: true` (a filter on a tag needs them; grouping does not).
+   */
+  scanRuns(filter: RunFilter, apart: readonly string[], opts?: { tags?: boolean }): Awaitable<RunScan>;
   runStates(ids: number[]): Awaitable<RunState[]>;
   /** Runs queued or running, plus any finished at or after `since` (ms). */
   liveRunStates(since: number): Awaitable<RunState[]>;

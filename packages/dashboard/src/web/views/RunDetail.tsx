@@ -5,10 +5,12 @@ import { useMemo, useState } from 'react';
 import { api, download, post, qs, useApi, useLiveEvents, useThrottled, type EvalCurve, type MetricKeyInfo, type MetricsResponse, type RoutingRow, type RunResponse, type RunsResponse } from '../api.ts';
 import { useMeta } from '../meta.ts';
 import { ErrorBox, FewFalseAccepts, StatusBadge } from '../components.tsx';
-import { CmcChart, CurveChart, DetChart, Exportable, RocChart, type LineSeries } from '../charts.tsx';
-import { RoutingHeatmap } from '../routing_heatmap.tsx';
-import { ScoreHistogramPanel } from '../score_histograms.tsx';
+// The charts come in their own download (charts_lazy.tsx): the title, sidebar and tables show first.
+import { CmcChart, CurveChart, DetChart, Exportable, RocChart, RoutingHeatmap, ScoreHistogramPanel } from '../charts_lazy.tsx';
+import type { LineSeries } from '../charts.tsx';
 import { EmbeddingPanel } from '../embedding_map.tsx';
+import { DEFAULT_MAX_POINTS, runPageUrls } from '../run_page.ts';
+import { Progressive } from '../progressive.tsx';
 import { convergenceText, fmtAgo, fmtDuration, fmtExecutor, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, GROUP_TITLES, labelWithUnit, skippedEntries, specOf } from '../format.ts';
 import { flattenConfig } from '@ssmb/trainer/flatten';
 import { compareBlocks } from '@ssmb/trainer/display-order';
@@ -54,7 +56,7 @@ export function RunDetailView({ id }: { id: number }) {
   const [version, setVersion] = useState(0);
   const [curveVersion, setCurveVersion] = useState(0);
   const [smoothing, setSmoothing] = useState(0.6);
-  const [maxPoints, setMaxPoints] = useState(1000);
+  const [maxPoints, setMaxPoints] = useState(DEFAULT_MAX_POINTS);
   const [protocolSel, setProtocolSel] = useState('');
   const [actionError, setActionError] = useState<Error | null>(null);
   const refreshRun = useThrottled(() => setVersion((v) => v + 1), 1000);
@@ -63,10 +65,11 @@ export function RunDetailView({ id }: { id: number }) {
     if (ev.type === 'metrics' && ev.points.some((p) => p.runId === id)) refreshCurves();
     if (ev.type === 'run-updated' && ev.run.id === id) refreshRun();
   });
-  const { data, error } = useApi<RunResponse>(`/api/runs/${id}`, version);
-  const metrics = useApi<MetricsResponse>(`/api/runs/${id}/metrics${qs({ maxPoints })}`, curveVersion + version);
-  const curves = useApi<{ curves: EvalCurve[] }>(`/api/runs/${id}/curves`, version);
-  const routing = useApi<{ routing: RoutingRow[] }>(`/api/runs/${id}/routing`, version);
+  const urls = runPageUrls(id, maxPoints);
+  const { data, error } = useApi<RunResponse>(urls.run, version);
+  const metrics = useApi<MetricsResponse>(urls.metrics, curveVersion + version);
+  const curves = useApi<{ curves: EvalCurve[] }>(urls.curves, version);
+  const routing = useApi<{ routing: RoutingRow[] }>(urls.routing, version);
   const children = useApi<RunsResponse>(data?.run.kind === 'sweep' ? `/api/runs${qs({ parent: id, limit: 1000, sort: 'id', order: 'asc' })}` : null, version);
 
   const protocols = useMemo(() => [...new Set((data?.evaluations ?? []).map((e) => e.protocol))], [data]);
@@ -76,12 +79,58 @@ export function RunDetailView({ id }: { id: number }) {
     return [...new Set((data?.evaluations ?? []).map((e) => e.metric))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   }, [data, meta]);
   const folds = useMemo(() => [...new Set((data?.evaluations ?? []).map((e) => `${e.protocol}\0${e.fold}`))], [data]);
-  const routingRows = (routing.data?.routing ?? []).filter((r) => !protocolSel || r.protocol === protocolSel);
+  const routingRows = useMemo(() => (routing.data?.routing ?? []).filter((r) => !protocolSel || r.protocol === protocolSel), [routing.data, protocolSel]);
+  // Each chart section is drawn again only when its own data (or the smoothing) changes, not whenever
+  // another of the page's four reads answers: the page draws each chart once on a cold load.
+  const curveCharts = useMemo(() => {
+    if (!data) return null;
+    const seriesByKey = new Map((metrics.data?.series ?? []).map((s) => [s.key, s]));
+    return chartSpecs(data.metricKeys).map((c) => {
+      const series: LineSeries[] = c.keys.flatMap((k) => (seriesByKey.get(k) ? [{ name: shortName(k), steps: seriesByKey.get(k)!.steps, values: seriesByKey.get(k)!.values, nan: seriesByKey.get(k)!.nan }] : []));
+      const last = data.metricKeys.filter((k) => c.keys.includes(k.key));
+      const height = c.wide ? 240 : 200;
+      return (
+        <div key={c.id} className={c.wide ? 'wide' : ''} data-chart={c.id}>
+          <div className="chart-title">
+            {c.title}
+            <span className="dim small">
+              {last.slice(0, 4).map((k) => `${shortName(k.key)} ${fmtNumber(k.value === null ? null : +k.value.toPrecision(4))}${k.better ? ` (best ${fmtNumber(k.better === 'lower' ? (k.min === null ? null : +k.min.toPrecision(4)) : (k.max === null ? null : +k.max.toPrecision(4)))})` : ''}`).join(' · ')}
+            </span>
+          </div>
+          <Progressive height={height}>
+            <CurveChart testId={`curve-${c.id}`} smoothing={c.id === 'lr' || c.id === 'loss-fixed' ? 0 : smoothing /* lr and the fixed-pair estimate are drawn as they are: an EMA over a point every lossEvery steps would lag */} series={series} yLabel={c.yLabel} percent={c.percent} height={height} />
+          </Progressive>
+        </div>
+      );
+    });
+  }, [data, metrics.data, smoothing]);
+  const evalCharts = useMemo(() => {
+    const all = curves.data?.curves ?? [];
+    if (!data || all.length === 0) return null;
+    const rid = data.run.id;
+    return (
+      <div className="three">
+        <div className="panel">
+          <div className="chart-title">ROC <span className="dim small">TAR against FAR</span></div>
+          <Progressive height={260}><Exportable name={`run-roc-${rid}`}><RocChart curves={all.filter((c) => c.kind === 'roc')} /></Exportable></Progressive>
+        </div>
+        <div className="panel">
+          <div className="chart-title">DET <span className="dim small">FNMR against FMR, probit axes</span></div>
+          <Progressive height={260}><Exportable name={`run-det-${rid}`}><DetChart curves={all.filter((c) => c.kind === 'roc')} /></Exportable></Progressive>
+        </div>
+        <div className="panel">
+          <div className="chart-title">CMC <span className="dim small">identification rate against rank</span></div>
+          <Progressive height={260}><Exportable name={`run-cmc-${rid}`}><CmcChart curves={all.filter((c) => c.kind === 'cmc')} /></Exportable></Progressive>
+        </div>
+      </div>
+    );
+  }, [data, curves.data]);
+  const numExperts = data?.run.numExperts ?? null;
+  const heatmap = useMemo(() => <RoutingHeatmap rows={routingRows} numExperts={numExperts} />, [routingRows, numExperts]);
 
   if (error) return <ErrorBox error={error} />;
   if (!data) return <div className="dim">loading run {id}…</div>;
   const r = data.run;
-  const seriesByKey = new Map((metrics.data?.series ?? []).map((s) => [s.key, s]));
   const plotted = metrics.data?.series.reduce((a, s) => a + s.plotted, 0) ?? 0;
   const total = metrics.data?.series.reduce((a, s) => a + s.total, 0) ?? 0;
   const flat = flattenConfig(r.config);
@@ -94,7 +143,6 @@ export function RunDetailView({ id }: { id: number }) {
       setActionError(e as Error);
     }
   };
-  const specs = chartSpecs(data.metricKeys);
   const multiFold = data.summary.some((s) => s.n > 1);
   const where = [r.protocol, r.fold].filter((x) => x !== null).join(' / ');
 
@@ -175,23 +223,7 @@ export function RunDetailView({ id }: { id: number }) {
             <span className="dim small" data-testid="points-plotted">plotting {plotted.toLocaleString('en-US')} of {total.toLocaleString('en-US')} points</span>
           </div>
           {data.convergence && <div className="small" data-testid="convergence">{convergenceText(data.convergence)}</div>}
-          <div className="chart-grid">
-            {specs.map((c) => {
-              const series: LineSeries[] = c.keys.flatMap((k) => (seriesByKey.get(k) ? [{ name: shortName(k), steps: seriesByKey.get(k)!.steps, values: seriesByKey.get(k)!.values, nan: seriesByKey.get(k)!.nan }] : []));
-              const last = data.metricKeys.filter((k) => c.keys.includes(k.key));
-              return (
-                <div key={c.id} className={c.wide ? 'wide' : ''} data-chart={c.id}>
-                  <div className="chart-title">
-                    {c.title}
-                    <span className="dim small">
-                      {last.slice(0, 4).map((k) => `${shortName(k.key)} ${fmtNumber(k.value === null ? null : +k.value.toPrecision(4))}${k.better ? ` (best ${fmtNumber(k.better === 'lower' ? (k.min === null ? null : +k.min.toPrecision(4)) : (k.max === null ? null : +k.max.toPrecision(4)))})` : ''}`).join(' · ')}
-                    </span>
-                  </div>
-                  <CurveChart testId={`curve-${c.id}`} smoothing={c.id === 'lr' || c.id === 'loss-fixed' ? 0 : smoothing /* lr and the fixed-pair estimate are drawn as they are: an EMA over a point every lossEvery steps would lag */} series={series} yLabel={c.yLabel} percent={c.percent} height={c.wide ? 240 : 200} />
-                </div>
-              );
-            })}
-          </div>
+          <div className="chart-grid">{curveCharts}</div>
           {data.metricKeys.length === 0 && <div className="dim">{r.kind === 'sweep'
             ? 'A sweep logs nothing itself: its runs (above) do.'
             : r.method === 'baseline'
@@ -293,22 +325,7 @@ export function RunDetailView({ id }: { id: number }) {
         )}
       </div>}
 
-      {(curves.data?.curves.length ?? 0) > 0 && (
-        <div className="three">
-          <div className="panel">
-            <div className="chart-title">ROC <span className="dim small">TAR against FAR</span></div>
-            <Exportable name={`run-roc-${r.id}`}><RocChart curves={curves.data!.curves.filter((c) => c.kind === 'roc')} /></Exportable>
-          </div>
-          <div className="panel">
-            <div className="chart-title">DET <span className="dim small">FNMR against FMR, probit axes</span></div>
-            <Exportable name={`run-det-${r.id}`}><DetChart curves={curves.data!.curves.filter((c) => c.kind === 'roc')} /></Exportable>
-          </div>
-          <div className="panel">
-            <div className="chart-title">CMC <span className="dim small">identification rate against rank</span></div>
-            <Exportable name={`run-cmc-${r.id}`}><CmcChart curves={curves.data!.curves.filter((c) => c.kind === 'cmc')} /></Exportable>
-          </div>
-        </div>
-      )}
+      {evalCharts}
 
       {r.kind !== 'sweep' && <ScoreHistogramPanel runId={r.id} version={version} />}
       {r.kind !== 'sweep' && <EmbeddingPanel runId={r.id} version={version} />}
@@ -324,7 +341,7 @@ export function RunDetailView({ id }: { id: number }) {
             </select>
             <a href={`#/routing?ids=${r.id}`} data-testid="routing-across" title="this run's routing per fold beside other runs'">compare across runs</a>
           </div>
-          <RoutingHeatmap rows={routingRows} numExperts={r.numExperts} />
+          {heatmap}
         </div>
       )}
     </div>

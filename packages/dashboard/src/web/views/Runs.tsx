@@ -2,18 +2,27 @@
 // into its runs; or one row per run. Structured filter (`ssmb.numExperts=4 rank1>40`), any config key as
 // a column, and everything (filter, sort, grouping, columns, selection) in the URL; saved views.
 // Select runs or groups to compare, tag, archive or restore them together, or cancel them.
-import { useEffect, useState } from 'react';
+// One list however long: only the rows in view are in the page (a virtual list over the window's
+// scroll), and their pages are read from the server as they scroll into view.
+import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
+import { useWindowVirtualizer } from '@tanstack/react-virtual';
 import { api, post, qs, useApi, useLiveEvents, useThrottled, type RunGroupRow, type RunGroupsResponse, type RunListRow, type RunsResponse } from '../api.ts';
+import { usePagedList } from '../paged.ts';
 import { navigate, setParams, useRoute } from '../router.ts';
 import { useMeta } from '../meta.ts';
 import { ErrorBox, StatusBadge } from '../components.tsx';
 import { fmtExecutor, fmtMeanStd, fmtMetric, fmtNumber, fmtTime, labelWithUnit, specOf } from '../format.ts';
 import { SavedViews } from '../saved_views.tsx';
 
+/** Rows read from the server at a time. */
 const PAGE = 200;
+/** Height of a table row in px (styles.css: .runs-table tbody tr): the virtual list places rows by it. */
+const ROW_H = 33;
+/** One function for every render: a new one would make the virtual list lay out all its rows again. */
+const rowHeight = () => ROW_H;
 const LATEST_KEYS = ['loss', 'loss/cc', 'eval/rank1'];
 /** Defaults of the URL state: a parameter equal to its default is left out of the URL. */
-const DEFAULTS = { where: '', status: '', experiment: '', tag: '', archived: 'exclude', sort: 'id', order: 'desc', group: '', cols: '', sel: '', latest: 'loss', limit: String(PAGE) };
+const DEFAULTS = { where: '', status: '', experiment: '', tag: '', archived: 'exclude', sort: 'id', order: 'desc', group: '', cols: '', sel: '', latest: 'loss' };
 type State = typeof DEFAULTS;
 
 function Progress({ r }: { r: RunListRow }) {
@@ -65,7 +74,7 @@ export function RunsView() {
   // The filter box commits to the URL (and the server) a moment after typing stops.
   useEffect(() => {
     if (whereText === s.where) return;
-    const t = window.setTimeout(() => set({ where: whereText, limit: String(PAGE) }), 300);
+    const t = window.setTimeout(() => set({ where: whereText }), 300);
     return () => window.clearTimeout(t);
   });
   const [expanded, setExpanded] = useState<string[]>([]);
@@ -75,14 +84,14 @@ export function RunsView() {
   useLiveEvents((ev) => {
     if (ev.type !== 'metrics') refresh();
   });
-  const filter = { where: s.where, status, experiment: s.experiment, tag: s.tag, archived: s.archived, sort: s.sort, order: s.order, limit: Number(s.limit) };
-  const runsUrl = grouped ? null : `/api/runs${qs({ ...filter, latest: s.latest, columns: cols })}`;
-  const groupsUrl = grouped ? `/api/runs/groups${qs({ ...filter, by: s.group })}` : null;
-  const runsRes = useApi<RunsResponse>(runsUrl, version, { keepPrevious: true });
-  const groupsRes = useApi<RunGroupsResponse>(groupsUrl, version, { keepPrevious: true });
-  const expandedIds = grouped ? (groupsRes.data?.groups ?? []).filter((g) => expanded.includes(g.key)).flatMap((g) => g.runIds) : [];
+  const filter = { where: s.where, status, experiment: s.experiment, tag: s.tag, archived: s.archived, sort: s.sort, order: s.order };
+  const runsQuery = grouped ? null : qs({ ...filter, latest: s.latest, columns: cols });
+  const groupsQuery = grouped ? qs({ ...filter, by: s.group }) : null;
+  const runsRes = usePagedList<RunListRow, RunsResponse>(runsQuery, (offset, limit) => `/api/runs${runsQuery}${runsQuery ? '&' : '?'}${qs({ offset, limit }).slice(1)}`, version, PAGE, (r) => r.runs, (r) => r.total);
+  const groupsRes = usePagedList<RunGroupRow, RunGroupsResponse>(groupsQuery, (offset, limit) => `/api/runs/groups${groupsQuery}${groupsQuery ? '&' : '?'}${qs({ offset, limit }).slice(1)}`, version, PAGE, (r) => r.groups, (r) => r.total);
+  const expandedIds = grouped ? groupsRes.loaded.filter((g) => expanded.includes(g.key)).flatMap((g) => g.runIds) : [];
   const members = useApi<RunsResponse>(expandedIds.length ? `/api/runs${qs({ ids: expandedIds, archived: s.archived === 'only' ? 'only' : 'include', latest: s.latest, columns: cols, limit: 5000 })}` : null, version);
-  const rows: RunListRow[] = grouped ? (members.data?.runs ?? []) : (runsRes.data?.runs ?? []);
+  const rows: RunListRow[] = grouped ? (members.data?.runs ?? []) : runsRes.loaded;
   const loadError = grouped ? groupsRes.error : runsRes.error;
 
   const sortBy = (key: string) => {
@@ -131,16 +140,50 @@ export function RunsView() {
   );
   const metrics = meta?.listMetrics ?? [];
   const statuses = meta?.runStatuses ?? [];
-  const shownIds = grouped ? (groupsRes.data?.groups ?? []).flatMap((g) => g.runIds) : rows.map((r) => r.id);
+  const shownIds = grouped ? groupsRes.loaded.flatMap((g) => g.runIds) : rows.map((r) => r.id);
   const allShown = shownIds.length > 0 && shownIds.every((id) => selected.includes(id));
   const cancellable = selected.some((id) => ['queued', 'running'].includes(statusOf(id) ?? ''));
   const better = s.latest.startsWith('eval/') && s.latest !== 'eval/eer' ? 'higher' : 'lower';
+  // "loaded of total": the rows read so far; scrolling reads the rest.
   const count = grouped
-    ? groupsRes.data && `${groupsRes.data.groups.length} of ${groupsRes.data.total} groups · ${groupsRes.data.runsTotal} runs`
-    : runsRes.data && `${runsRes.data.runs.length} of ${runsRes.data.total}`;
-  const total = grouped ? groupsRes.data?.total : runsRes.data?.total;
-  const shown = grouped ? groupsRes.data?.groups.length : runsRes.data?.runs.length;
+    ? groupsRes.first && `${groupsRes.loaded.length} of ${groupsRes.total} groups · ${groupsRes.first.runsTotal} runs`
+    : runsRes.first && `${runsRes.loaded.length} of ${runsRes.total}`;
+  const total = grouped ? groupsRes.total : runsRes.total;
   const addableCols = (meta?.configKeys ?? []).filter((k) => !cols.includes(k));
+
+  // The list's items: one per run, or one per group followed by the runs of the expanded groups.
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  type Item = { kind: 'run'; i: number } | { kind: 'group'; i: number } | { kind: 'member'; id: number; group: number };
+  const items: Item[] = [];
+  if (grouped) {
+    for (let i = 0; i < (total ?? 0); i++) {
+      items.push({ kind: 'group', i });
+      const g = groupsRes.row(i);
+      if (g && expanded.includes(g.key)) for (const id of g.runIds) if (byId.has(id)) items.push({ kind: 'member', id, group: i });
+    }
+  }
+  const itemCount = grouped ? items.length : (total ?? 0);
+  const itemAt = (i: number): Item => (grouped ? items[i] : { kind: 'run', i });
+  const listIndex = (it: Item) => (it.kind === 'member' ? it.group : it.i);
+  const want = grouped ? groupsRes.want : runsRes.want;
+  const ncols = 8 + (grouped ? 0 : 3) + metrics.length + cols.length;
+  const placeholder = (key: string) => (
+    <tr key={key} className="loading-row"><td colSpan={ncols} className="dim">…</td></tr>
+  );
+  const lastLoaded = grouped ? !!groupsRes.row((total ?? 0) - 1) : !!runsRes.row(itemCount - 1);
+  // Rows drawn since this view last changed are kept: while the list scrolls, a row still in view is the
+  // same element, which React does not draw again.
+  const drawn = new Map<number, ReactNode>();
+  const renderItem = (index: number) => {
+    const kept = drawn.get(index);
+    if (kept) return kept;
+    const it = itemAt(index);
+    const row = it.kind === 'member' ? byId.get(it.id) : it.kind === 'group' ? groupsRes.row(it.i) : runsRes.row(it.i);
+    if (!row) return placeholder(`p${index}`);
+    const el = it.kind === 'group' ? groupRow(row as RunGroupRow) : runRow(row as RunListRow, it.kind === 'member');
+    drawn.set(index, el);
+    return el;
+  };
 
   const runRow = (r: RunListRow, member = false) => (
     <tr key={`r${r.id}`} className={`${selected.includes(r.id) ? 'selected' : ''} ${member ? 'member' : ''}`} data-run-id={r.id}>
@@ -150,10 +193,14 @@ export function RunsView() {
       </td>
       <td className="num"><a href={`#/runs/${r.id}`}>{r.id}</a></td>
       <td className="name-cell">
-        <a href={`#/runs/${r.id}`} title={r.name}>{r.name || `run ${r.id}`}</a>
-        {r.archived && <span className="tag archived">archived</span>}
-        <Tags r={r} onRemove={(k) => void write(() => api(`/api/runs/${r.id}/tags/${encodeURIComponent(k)}`, { method: 'DELETE' }))} />
-        <button className="link small addtag" onClick={() => addTag(r)} title="add a tag">+tag</button>
+        <div className="name-line">
+          <a href={`#/runs/${r.id}`} title={r.name}>{r.name || `run ${r.id}`}</a>
+          <span className="tags">
+            {r.archived && <span className="tag archived">archived</span>}
+            <Tags r={r} onRemove={(k) => void write(() => api(`/api/runs/${r.id}/tags/${encodeURIComponent(k)}`, { method: 'DELETE' }))} />
+            <button className="link small addtag" onClick={() => addTag(r)} title="add a tag">+tag</button>
+          </span>
+        </div>
       </td>
       <td className="clip" title={r.experimentName}>{r.experimentName}</td>
       <td className="clip"><StatusBadge run={r} />{fmtExecutor(r) && <span className="dim small" data-testid="run-executor"> {fmtExecutor(r)}</span>}</td>
@@ -209,7 +256,7 @@ export function RunsView() {
         <span className="dim" data-testid="runs-count">{count ?? '…'}</span>
         <input placeholder="filter: ssmb.numExperts=4 method=ssmb rank1>40 thermal" value={whereText} onChange={(e) => setWhereText(e.target.value)}
           style={{ width: 330 }} aria-label="search" title="key=value, key!=value, key>n, key<n, key~text (config keys, rank1/tar_far_1e2/eer in %, status, experiment, protocol, fold, N, tag.<key>); other words match names" />
-        <select value={s.group === 'none' ? 'none' : s.group ? 'custom' : ''} onChange={(e) => set({ group: e.target.value === 'custom' ? 'ssmb.numExperts' : e.target.value, limit: String(PAGE) })} aria-label="group">
+        <select value={s.group === 'none' ? 'none' : s.group ? 'custom' : ''} onChange={(e) => set({ group: e.target.value === 'custom' ? 'ssmb.numExperts' : e.target.value })} aria-label="group">
           <option value="">group: folds & seeds</option>
           <option value="none">one row per run</option>
           <option value="custom">group by keys…</option>
@@ -261,11 +308,11 @@ export function RunsView() {
           {/* Fixed layout: the narrow columns get these widths, the name takes the rest, and long text is
               clipped, so the table fits the window whatever the runs are called. */}
           <colgroup>
-            <col style={{ width: 26 }} /><col style={{ width: 40 }} /><col /><col style={{ width: 92 }} /><col style={{ width: 92 }} />
-            <col style={{ width: 84 }} /><col style={{ width: 30 }} /><col style={{ width: 140 }} />{!grouped && <col style={{ width: 80 }} />}
-            {metrics.map((m) => <col key={m} style={{ width: grouped ? 128 : 80 }} />)}
+            <col style={{ width: 26 }} /><col style={{ width: 54 }} /><col /><col style={{ width: 80 }} /><col style={{ width: 88 }} />
+            <col style={{ width: 84 }} /><col style={{ width: 28 }} /><col style={{ width: 150 }} />{!grouped && <col style={{ width: 48 }} />}
+            {metrics.map((m) => <col key={m} style={{ width: grouped ? 124 : 62 }} />)}
             {cols.map((c) => <col key={c} style={{ width: 110 }} />)}
-            {!grouped && <><col style={{ width: 96 }} /><col style={{ width: 84 }} /></>}
+            {!grouped && <><col style={{ width: 78 }} /><col style={{ width: 60 }} /></>}
           </colgroup>
           <thead>
             <tr>
@@ -293,39 +340,83 @@ export function RunsView() {
               {!grouped && <Th k="created_at" label="created" />}
             </tr>
           </thead>
-          <tbody>
-            {grouped
-              ? groupsRes.data?.groups.flatMap((g) => [
-                  groupRow(g),
-                  ...(expanded.includes(g.key) ? g.runIds.map((id) => rows.find((r) => r.id === id)).filter((r): r is RunListRow => !!r).map((r) => runRow(r, true)) : []),
-                ])
-              : rows.map((r) => runRow(r))}
-          </tbody>
+          <VirtualRows
+            count={itemCount} ncols={ncols} render={renderItem} layout={`${!!(error ?? loadError)} ${cols.length} ${grouped}`}
+            onRange={(from, to) => want(listIndex(itemAt(from)), listIndex(itemAt(to)))}
+            end={lastLoaded ? <>end of the list: {total} {grouped ? 'groups' : 'runs'}</> : null}
+          />
         </table>
-        {shown !== undefined && total !== undefined && shown < total && (
-          <div style={{ padding: 10 }}>
-            <button onClick={() => set({ limit: String(Number(s.limit) + PAGE) })}>show {Math.min(PAGE, total - shown)} more</button>
-          </div>
-        )}
         {total === 0 && <div style={{ padding: 14 }} className="dim" data-testid="no-runs">No runs match{s.where ? ` “${s.where}”` : ''}. Queue one on the Launch page or with <code>ssmb launch</code>.</div>}
       </div>
     </div>
   );
 }
 
-/** Tags, compact: the first two, then "+k" with every tag in its title. */
+/**
+ * The rows of a list of `count` items in view of the window (ROW_H apart, a few more above and below),
+ * spacers for the others; `onRange` hears which items are in view (to read their pages). Scrolling
+ * redraws these rows only, not the view around them. `end` is shown under the last row once it is in view.
+ */
+function VirtualRows({ count, ncols, render, onRange, end, layout }: {
+  count: number; ncols: number; render: (index: number) => ReactNode; onRange: (from: number, to: number) => void; end: ReactNode; layout: string;
+}) {
+  const tbody = useRef<HTMLTableSectionElement>(null);
+  const [margin, setMargin] = useState(0);
+  // Where the rows start in the page (the toolbars above wrap with the window's width): measured when
+  // what is above may have moved, not on every scroll.
+  useLayoutEffect(() => {
+    const measure = () => {
+      const top = tbody.current ? tbody.current.getBoundingClientRect().top + window.scrollY : 0;
+      setMargin((m) => (Math.abs(m - top) < 1 ? m : top));
+    };
+    measure();
+    window.addEventListener('resize', measure);
+    return () => window.removeEventListener('resize', measure);
+  }, [count > 0, layout]);
+  // Without flushSync React draws the new rows in its own time, not inside each scroll event (smoother under load).
+  const virtual = useWindowVirtualizer({ count, estimateSize: rowHeight, overscan: 6, scrollMargin: margin, useFlushSync: false });
+  const items = virtual.getVirtualItems();
+  const from = items.length ? items[0].index : 0;
+  const to = items.length ? items[items.length - 1].index : 0;
+  useEffect(() => {
+    if (count > 0) onRange(from, to); // every render: a page read since may be stale again
+  });
+  const above = items.length ? items[0].start - margin : 0;
+  const below = items.length ? virtual.getTotalSize() - (items[items.length - 1].end - margin) : 0;
+  return (
+    <>
+      <tbody ref={tbody}>
+        {/* Spacers stand in for the rows out of view (none at the top of the list: its first row is first). */}
+        {above > 0 && <tr className="spacer" aria-hidden><td colSpan={ncols} style={{ height: above }} /></tr>}
+        {items.map((v) => render(v.index))}
+        {below > 0 && <tr className="spacer" aria-hidden><td colSpan={ncols} style={{ height: below }} /></tr>}
+      </tbody>
+      {end && count > 0 && to === count - 1 && (
+        <tfoot><tr><td colSpan={ncols} className="dim small list-end" data-testid="runs-end">{end}</td></tr></tfoot>
+      )}
+    </>
+  );
+}
+
+/**
+ * Tags, compact: the user's own tags (up to two) inline with a remove button; the dotted ones a worker
+ * records on every run (train.engine=..., eval.engine=...) and any more behind one "+k" chip whose title
+ * lists every tag. A row stays one line however many tags a run has.
+ */
 function Tags({ r, onRemove }: { r: RunListRow; onRemove: (key: string) => void }) {
   const entries = Object.entries(r.tags);
   const text = ([k, v]: [string, string]) => (v ? `${k}=${v}` : k);
+  const inline = entries.filter(([k]) => !k.includes('.')).slice(0, 2);
+  const rest = entries.length - inline.length;
   return (
     <>
-      {entries.slice(0, 2).map(([k, v]) => (
-        <span key={k} className="tag">
+      {inline.map(([k, v]) => (
+        <span key={k} className="tag" title={text([k, v])}>
           {text([k, v])}
           <button title="remove tag" onClick={() => onRemove(k)}>×</button>
         </span>
       ))}
-      {entries.length > 2 && <span className="tag more" title={entries.map(text).join('\n')}>+{entries.length - 2}</span>}
+      {rest > 0 && <span className="tag more" title={entries.map(text).join('\n')}>+{rest}</span>}
     </>
   );
 }
