@@ -162,10 +162,12 @@ export function registerReadRoutes(app: FastifyInstance, d: RouteDeps): void {
       offset: p.offset,
       latestKeys: p.latest ?? ['loss'],
     });
-    if (!p.columns?.length || page.runs.length === 0) return { total: page.total, runs: page.runs.map(listRow) };
+    // which way each "last · best" column is better, from the trainer's metric keys (one source)
+    const latestBetter = Object.fromEntries((p.latest ?? ['loss']).map((k) => [k, metricBetter(k)]));
+    if (!p.columns?.length || page.runs.length === 0) return { total: page.total, latestBetter, runs: page.runs.map(listRow) };
     const configs = groupable(await store.listRuns({ ids: page.runs.map((r) => r.id), archived: 'include' }), page.runs);
     const values = new Map(configs.map((g) => [g.summary.id, Object.fromEntries(p.columns!.map((k) => [k, configOf(g, k)]))]));
-    return { total: page.total, runs: page.runs.map((r) => ({ ...listRow(r), values: values.get(r.id) ?? {} })) };
+    return { total: page.total, latestBetter, runs: page.runs.map((r) => ({ ...listRow(r), values: values.get(r.id) ?? {} })) };
   });
 
   app.get('/api/runs/groups', { config: read }, async (req) => {

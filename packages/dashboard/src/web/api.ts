@@ -43,7 +43,7 @@ export interface RunSummary {
 export type RunListRow = Omit<RunSummary, 'codeVersion' | 'heartbeatAt' | 'leaseOwner' | 'maxAttempts' | 'experimentId' | 'seed' | 'engine' | 'latest'> & {
   latest: Record<string, Omit<Latest, 'key' | 'time'>>;
 };
-export interface RunsResponse { runs: RunListRow[]; total: number }
+export interface RunsResponse { runs: RunListRow[]; total: number; /** per requested latest key: which way is better (null: neither) */ latestBetter?: Record<string, 'lower' | 'higher' | null> }
 export interface MetricStat { mean: number | null; std: number | null; n: number }
 export interface RunGroupRow {
   key: string; label: string; values: Record<string, unknown>; runIds: number[]; folds: string[]; seeds: number[]; statuses: Record<string, number>;

@@ -96,7 +96,7 @@ export function RunsView() {
 
   const sortBy = (key: string) => {
     if (s.sort === key) set({ order: s.order === 'asc' ? 'desc' : 'asc' });
-    else set({ sort: key, order: key === 'eer' || key === 'name' ? 'asc' : 'desc' });
+    else set({ sort: key, order: key === 'name' || meta?.metricSpecs[key]?.better === 'lower' ? 'asc' : 'desc' });
   };
   const write = async (fn: () => Promise<unknown>) => {
     try {
@@ -143,7 +143,9 @@ export function RunsView() {
   const shownIds = grouped ? groupsRes.loaded.flatMap((g) => g.runIds) : rows.map((r) => r.id);
   const allShown = shownIds.length > 0 && shownIds.every((id) => selected.includes(id));
   const cancellable = selected.some((id) => ['queued', 'running'].includes(statusOf(id) ?? ''));
-  const better = s.latest.startsWith('eval/') && s.latest !== 'eval/eer' ? 'higher' : 'lower';
+  // the server says which way the latest column's key is better (the trainer's metric keys); a key with no
+  // direction (lr, routing shares) shows its last value with the minimum beside it
+  const better = runsRes.first?.latestBetter?.[s.latest] ?? 'lower';
   // "loaded of total": the rows read so far; scrolling reads the rest.
   const count = grouped
     ? groupsRes.first && `${groupsRes.loaded.length} of ${groupsRes.total} groups · ${groupsRes.first.runsTotal} runs`
