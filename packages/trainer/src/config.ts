@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { userPath } from '@ssmb/protocols';
+import { listMethods, methodKeyProblems } from './methods/index.ts';
 import { backboneInfo, DEFAULT_FACE_PICK, FACE_PICKS, getExpertKind, hasBackbone, listBackbones, listExpertKinds, ROUTER_INPUTS, ROUTING_MODES } from '@ssmb/core';
 
 // Fold ids are strings ('1', 'view2-3'); a bare number from YAML/CLI is accepted and kept as text.
@@ -137,8 +138,9 @@ const CheckpointConfig = z.strictObject({
 });
 
 export const ConfigSchema = z.strictObject({
-  /** ssmb = train SSMB blocks into the frozen backbone; baseline = evaluate the frozen backbone alone. */
-  method: z.enum(['ssmb', 'baseline']).default('ssmb'),
+  /** A registered method (methods/: baseline, ssmb, ssmb-oracle, caim, ...): what trains beside the frozen
+   *  backbone; the keys of `ssmb` and `loss` that do not apply to it must keep their defaults. */
+  method: z.enum(listMethods() as [string, ...string[]]).default('ssmb'),
   dataset: DatasetConfig.prefault({}),
   backbone: BackboneConfig.prefault({}),
   ssmb: SsmbConfig.prefault({}),
@@ -219,7 +221,7 @@ function expertKindProblems(c: Config): string[] {
 export function validateConfig(raw: unknown): Config {
   const parsed = ConfigSchema.safeParse(raw ?? {}, { reportInput: true });
   if (!parsed.success) throw new ConfigError(`invalid config: ${parsed.error.issues.map(describeIssue).join('; ')}`);
-  const problems = [...backboneProblems(parsed.data), ...expertKindProblems(parsed.data)];
+  const problems = [...backboneProblems(parsed.data), ...expertKindProblems(parsed.data), ...methodKeyProblems(parsed.data, ConfigSchema.parse({}))];
   if (problems.length) throw new ConfigError(`invalid config: ${problems.join('; ')}`);
   return parsed.data;
 }

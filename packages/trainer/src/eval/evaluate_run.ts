@@ -3,6 +3,8 @@
 // evaluation engine of config eval.engine.
 import path from 'node:path';
 import { protocolFoldNames } from '../protocol_folds.ts';
+import { ConfigError } from '../config.ts';
+import { getMethod, labelProblem, labelUseText, METHOD_LABEL_TAG } from '../methods/index.ts';
 import { imageSizeOf } from '../train/model.ts';
 import { buildRunModel } from '../train/run_model.ts';
 import { evalEngineOptions, useEngine } from '../train/engine.ts';
@@ -13,7 +15,11 @@ import { evaluateProtocolFold, recordFoldEvaluation } from './evaluate_fold.ts';
 
 export async function runEvaluation(ctx: RunContext): Promise<RunOutcome> {
   const { config, run, store } = ctx;
+  const method = getMethod(config.method, 'config key `method`');
+  const problem = labelProblem(method, config, config.dataset.protocol);
+  if (problem) throw new ConfigError(problem);
   await useEngine(ctx);
+  await store.setTag(run.id, METHOD_LABEL_TAG, labelUseText(method));
   const folds = config.dataset.fold === 'all' ? await protocolFoldNames(config.dataset.protocol) : [config.dataset.fold];
   const model = buildRunModel(config, run.initFrom);
   try {
