@@ -16,6 +16,10 @@ const DatasetConfig = z.strictObject({
   protocol: z.string().min(1).default('synthetic-vis-nir'),
   /** One fold id, or 'all' (a sweep expands it to one run per fold; evaluation runs every fold). */
   fold: foldId.default('1'),
+  /** Protocols the run is evaluated on, each on the same fold id: null = `protocol` itself. A model trained
+   *  on `protocol` (e.g. the pooled synthetic-vis-universal) evaluated on others' folds (synthetic-vis-nir):
+   *  the evaluated identities must not be ones the training fold trains on (checked, the overlap named). */
+  evalProtocols: z.array(z.string().min(1)).min(1).nullable().default(null),
   /** Image side fed to the model; null = the backbone's inputSize. */
   imageSize: z.number().int().positive().nullable().default(null),
   /** A list entry whose file is missing: error = the run fails naming them; skip = leave them out and

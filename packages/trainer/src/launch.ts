@@ -4,6 +4,7 @@ import { ConfigError, flattenConfig, mergeConfig, parseSweepGrid, validateConfig
 import { bestModeOf } from './checkpoint/retention.ts';
 import type { RunKind, RunStore } from './store/run_store.ts';
 import { getMethod } from './methods/index.ts';
+import { evalProtocolProblems } from './eval/eval_protocols.ts';
 
 export type FoldsOf = (protocol: string) => string[] | Promise<string[]>;
 
@@ -36,7 +37,7 @@ export function methodProblems(c: Config): string[] {
   } catch (err) {
     return [`method ${method.name}: ${(err as Error).message}`];
   }
-  return [];
+  return evalProtocolProblems(c);
 }
 
 /** The kind a run gets when launched with `kind` (default: train, or evaluate for a method that trains nothing). */

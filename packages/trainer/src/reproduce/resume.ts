@@ -34,7 +34,7 @@ function without(obj: unknown, dotted: string): unknown {
  *  out of the identity, so a stored run without the key still matches (dataset.onMissing: skip does not).
  *  The router options: style input, no jitter, top-1 routing is what every SSMB computed before them. */
 export const DEFAULTED_IDENTITY_KEYS: Record<string, unknown> = {
-  'dataset.onMissing': 'error', 'ssmb.routerInput': 'style', 'ssmb.routerJitter': 0, 'ssmb.routing': 'top1',
+  'dataset.onMissing': 'error', 'dataset.evalProtocols': null, 'ssmb.routerInput': 'style', 'ssmb.routerJitter': 0, 'ssmb.routing': 'top1',
 };
 
 function valueAt(obj: unknown, dotted: string): unknown {

@@ -6,6 +6,7 @@ import { checkpointPath, loadCheckpoint, saveCheckpoint } from '../checkpoint/ch
 import { resumeCheckpoint } from '../checkpoint/retention.ts';
 import { evaluateProtocolFold, EVAL_ENGINE_TAG, recordFoldEvaluation } from '../eval/evaluate_fold.ts';
 import { withEvalEmbedder } from '../eval/embedders.ts';
+import { checkIdentityOverlap, evalProtocolsOf } from '../eval/eval_protocols.ts';
 import { chooseTrainEngine, evalEngineOptions, useEngine, type TrainEngine } from './engine.ts';
 import type { RunContext, RunOutcome } from '../worker/run_context.ts';
 import { Adam } from './adam.ts';
@@ -33,10 +34,13 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
   await useEngine(ctx);
   await store.setTag(run.id, METHOD_LABEL_TAG, labelUseText(method));
   const model = buildHfr(config, run.initFrom);
+  const evalProtocols = evalProtocolsOf(config);
   let engine: TrainEngine | undefined;
   let lossSession: OrtSsmbTrainer | undefined;
   try {
     const size = imageSizeOf(config, model.backbone);
+    // before any training: a model must not be evaluated on identities it trains on
+    for (const p of evalProtocols) await checkIdentityOverlap(config, p, config.dataset.fold);
     const fold = await loadFoldChecked(config.dataset.protocol, config.dataset.root, config.dataset.fold, { onMissing: config.dataset.onMissing, roles: ['train'] });
     const images = await loadImages(fold.train, size, imageAlignment(config));
     const sampler = new PairSampler(fold.train, config.seed);
@@ -116,7 +120,13 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
     engine = undefined;
     // skipped training entries and training images with several faces counted too
     const trained = { ...evalOptions(config, size, scoreDir), roles: ['train', 'gallery', 'probe'] as const, trainAlign: images.stats };
-    await recordFoldEvaluation(store, run.id, await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, trained), evalEngineOptions(ctx)));
+    await withEvalEmbedder(model, config.eval.engine, async (e) => {
+      // each evaluation protocol on the training fold's id; the training protocol's also counts its training images
+      for (const p of evalProtocols) {
+        const opts = p === config.dataset.protocol ? trained : evalOptions(config, size, scoreDir, config.dataset.fold, p);
+        await recordFoldEvaluation(store, run.id, await evaluateProtocolFold(e, opts));
+      }
+    }, evalEngineOptions(ctx));
     const weights = path.join(ctx.runDir, 'model.safetensors');
     saveWeights(model, weights, { run_id: String(run.id), config: JSON.stringify(config) });
     await store.addArtifact(run.id, 'weights', weights);
@@ -138,8 +148,8 @@ async function ortTeacherCache(model: HFRModel, images: ImageSet, anchors: Array
   }
 }
 
-export function evalOptions(config: Config, size: number, scoreDir: string | null, fold = config.dataset.fold) {
-  return { protocol: config.dataset.protocol, fold, root: config.dataset.root, size, batchSize: config.eval.batchSize, scoreDir, onMissing: config.dataset.onMissing, align: imageAlignment(config) };
+export function evalOptions(config: Config, size: number, scoreDir: string | null, fold = config.dataset.fold, protocol = config.dataset.protocol) {
+  return { protocol, fold, root: config.dataset.root, size, batchSize: config.eval.batchSize, scoreDir, onMissing: config.dataset.onMissing, align: imageAlignment(config) };
 }
 
 function pick<T>(m: Map<string, { data: Float32Array }>, prefix: string): Map<string, Float32Array> {
