@@ -12,12 +12,15 @@ export function evalProtocolsOf(config: Config): string[] {
   return config.dataset.evalProtocols ?? [config.dataset.protocol];
 }
 
-/** What can be checked without the data: every evaluation protocol is registered, and a label-aware
- *  method has a label for each of its images' modalities. */
+/** What can be checked without the data: every protocol of dataset.evalProtocols is registered, and a
+ *  label-aware method has a label for each evaluated image's modality. (An unknown dataset.protocol fails
+ *  the run itself, as it always has.) */
 export function evalProtocolProblems(config: Config): string[] {
   const problems: string[] = [];
   const method = getMethod(config.method, 'config key `method`');
+  const listed = config.dataset.evalProtocols ?? [];
   for (const p of evalProtocolsOf(config)) {
+    if (!listed.includes(p) && !method.label.inference) continue;
     try {
       getProtocol(p);
     } catch (err) {

@@ -3,6 +3,12 @@
 import { rowsOfColumn, tableMetricSpec, type TableConfig } from './config.ts';
 import { SKIPPED_METRICS, type MetricSpec } from './metrics.ts';
 import type { Reference } from './references.ts';
+import { groupDifference, type FoldValue } from './significance.ts';
+import { flattenConfigValues } from '../flatten.ts';
+import { getMethod, hasMethod } from '../methods/method.ts';
+
+/** One fold of one cell: its metric values and the trials behind them. */
+type FoldValues = Pick<FoldResult, 'metrics' | 'trials'>;
 
 /** One evaluated fold of one run, already assigned to a table row and column. */
 export interface FoldResult {
@@ -11,6 +17,24 @@ export interface FoldResult {
   fold: string;
   /** Stored metric values (fractions for percentages), keyed like MetricSpec.key. */
   metrics: Record<string, number>;
+  /** Trials behind a proportion metric (probes for Rank-k, genuine pairs for TAR), for the bootstrap. */
+  trials?: Record<string, number>;
+}
+
+/** A cell against the table's reference row (same column and metric), in display units. */
+export interface CellDifference {
+  /** this row minus the reference, over the folds both have */
+  diff: number;
+  /** 95% interval of the difference: the bootstrap over probes within folds where the metric is a
+   *  proportion with trial counts, else the paired t-test's over folds; null = neither could run */
+  ci95: [number, number] | null;
+  /** which test gave ci95 */
+  interval: 'bootstrap' | 't-test' | null;
+  /** two-sided p of the paired t-test over folds (null with fewer than 2 shared folds) */
+  p: number | null;
+  folds: number;
+  /** every test that could run excludes 0 at 5% */
+  significant: boolean;
 }
 
 export interface Stat {
@@ -34,6 +58,8 @@ export interface TableCell {
   /** List entries the cell's folds left out because their files are missing (dataset.onMissing=skip),
    *  summed over folds per role; absent when none were. Exporters mark the cell and footnote the counts. */
   skipped?: Partial<Record<keyof typeof SKIPPED_METRICS, number>>;
+  /** The cell against the table's reference row (absent in the reference row and without one). */
+  vsReference?: CellDifference;
 }
 
 /** Skipped entries per role summed over a cell's folds; undefined when there are none. */
@@ -59,6 +85,12 @@ export interface TableRowOut {
   kind: 'ours' | 'literature';
   /** Literature rows: where the numbers come from. */
   source?: string;
+  /** Our rows: the method the row runs and whether it is told each image's modality at inference
+   *  (label-aware; exporters mark the row). */
+  method?: string;
+  labelAware?: boolean;
+  /** A universal row: the protocol its one model per fold trained on. */
+  train?: string;
   /** cells[columnIndex][metricIndex]; null when the row does not apply to the column. */
   cells: Array<TableCell[] | null>;
 }
@@ -72,6 +104,8 @@ export interface PaperTable {
   metrics: MetricSpec[];
   columns: TableColumnOut[];
   rows: TableRowOut[];
+  /** The row the others are compared with (vsReference in their cells). */
+  reference?: { id: string; label: string };
 }
 
 export function meanStd(values: number[]): { mean: number; std: number; n: number } {
@@ -94,11 +128,11 @@ export interface BuildOptions {
  */
 export function buildTable(cfg: TableConfig, results: FoldResult[], opts: BuildOptions = {}): PaperTable {
   const metrics = cfg.metrics.map(tableMetricSpec);
-  const byCell = new Map<string, Map<string, Record<string, number>>>(); // "row\0col" -> fold -> metrics
+  const byCell = new Map<string, Map<string, FoldValues>>(); // "row\0col" -> fold -> metrics (and trials)
   for (const r of results) {
     const key = `${r.row}\0${r.column}`;
     if (!byCell.has(key)) byCell.set(key, new Map());
-    byCell.get(key)!.set(r.fold, r.metrics);
+    byCell.get(key)!.set(r.fold, { metrics: r.metrics, ...(r.trials ? { trials: r.trials } : {}) });
   }
   const refs = opts.references ?? [];
   const rowIds = new Set(cfg.rows.map((r) => r.id));
@@ -108,22 +142,27 @@ export function buildTable(cfg: TableConfig, results: FoldResult[], opts: BuildO
     if (ref.row !== undefined && !rowIds.has(ref.row)) throw new Error(`reference "${ref.method}" names row "${ref.row}"; table "${cfg.name}" has rows: ${[...rowIds].join(', ')}`);
   }
 
+  const baseMethod = flattenConfigValues(cfg.base).method;
   const rows: TableRowOut[] = cfg.rows.map((row): TableRowOut => ({
     id: row.id,
     label: row.label,
     kind: 'ours',
+    ...methodOf(flattenConfigValues(row.set).method ?? baseMethod),
+    ...(row.train ? { train: row.train } : {}),
     cells: cfg.columns.map((col) => {
       if (!rowsOfColumn(cfg, col).some((r) => r.id === row.id)) return null;
-      const folds = byCell.get(`${row.id}\0${col.id}`) ?? new Map<string, Record<string, number>>();
-      const skipped = skippedOf(folds.values());
+      const folds = byCell.get(`${row.id}\0${col.id}`) ?? new Map<string, FoldValues>();
+      const skipped = skippedOf([...folds.values()].map((f) => f.metrics));
       return metrics.map((m): TableCell => {
-        const values = [...folds.values()].map((f) => f[m.key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+        const values = [...folds.values()].map((f) => f.metrics[m.key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
         const stat = values.length ? meanStd(values.map((v) => (m.percent ? v * 100 : v))) : null;
         const reference = refs.find((x) => x.row === row.id && x.column === col.id && x.metric === m.key);
         return { metric: m.key, stat, expected: opts.expectedFolds?.[col.id] ?? null, best: false, ...(reference ? { reference } : {}), ...(skipped ? { skipped } : {}) };
       });
     }),
   }));
+
+  if (cfg.reference !== undefined) compareWithReference(cfg, metrics, rows, byCell);
 
   // Bold the best of our rows per column/metric (only when at least two rows have numbers).
   cfg.columns.forEach((_, ci) =>
@@ -162,5 +201,42 @@ export function buildTable(cfg: TableConfig, results: FoldResult[], opts: BuildO
     metrics,
     columns: cfg.columns.map((c) => ({ id: c.id, label: c.label, protocol: c.protocol })),
     rows,
+    ...(cfg.reference !== undefined ? { reference: { id: cfg.reference, label: cfg.rows.find((r) => r.id === cfg.reference)!.label } } : {}),
   };
+}
+
+/** The row's method and label use, from the methods registry (the default method when the row sets none). */
+function methodOf(method: unknown): Pick<TableRowOut, 'method' | 'labelAware'> {
+  const name = typeof method === 'string' ? method : 'ssmb';
+  if (!hasMethod(name)) return {}; // the config check names an unknown method when the row's runs are made
+  return { method: name, labelAware: getMethod(name).label.inference };
+}
+
+/** Each cell of every other row against the reference row's cell: difference, 95% interval, p. */
+function compareWithReference(cfg: TableConfig, metrics: MetricSpec[], rows: TableRowOut[], byCell: Map<string, Map<string, FoldValues>>): void {
+  const ref = cfg.reference!;
+  cfg.columns.forEach((col, ci) => {
+    const refFolds = byCell.get(`${ref}\0${col.id}`);
+    if (!refFolds) return;
+    for (const row of rows) {
+      if (row.id === ref || !row.cells[ci]) continue;
+      const folds = byCell.get(`${row.id}\0${col.id}`);
+      if (!folds) continue;
+      metrics.forEach((m, mi) => {
+        const values = (f: Map<string, FoldValues>): FoldValue[] => [...f].filter(([, r]) => Number.isFinite(r.metrics[m.key])).map(([fold, r]) => ({ fold, value: r.metrics[m.key], ...(r.trials?.[m.key] ? { trials: r.trials[m.key] } : {}) }));
+        const d = groupDifference(values(folds), values(refFolds), { seed: 1 });
+        if (!d) return;
+        const scale = m.percent ? 100 : 1;
+        const interval = d.bootstrap?.ci95 ?? d.ttest?.ci95 ?? null;
+        row.cells[ci]![mi].vsReference = {
+          diff: d.diff * scale,
+          ci95: interval ? [interval[0] * scale, interval[1] * scale] : null,
+          interval: d.bootstrap ? 'bootstrap' : d.ttest ? 't-test' : null,
+          p: d.ttest?.p ?? null,
+          folds: d.bootstrap?.folds ?? d.ttest?.n ?? 1,
+          significant: d.significant,
+        };
+      });
+    }
+  });
 }

@@ -51,7 +51,9 @@ describe('toCsv', () => {
     expect(Number(byKey.get('baseline/vis-nir/rank1')![11])).toBe(2);
     expect(Number(byKey.get('baseline/vis-nir/rank1')![10])).toBeCloseTo(7.0710678, 6);
     expect(byKey.get('baseline/vis-vis/rank1')!.slice(9, 13)).toEqual(['99', '', '1', '1']); // n = 1: std empty, not 0
-    expect(byKey.get('ssmb/vis-nir/rank1')!.slice(13)).toEqual(['97.5', '0.3', 'Paper A', '']); // last: skipped entries (none)
+    expect(byKey.get('ssmb/vis-nir/rank1')!.slice(13, 17)).toEqual(['97.5', '0.3', 'Paper A', '']); // then: skipped entries (none)
+    // our rows say whether they are label-aware; no universal row, no reference row here: those stay empty
+    expect(byKey.get('ssmb/vis-nir/rank1')!.slice(17)).toEqual(['false', '', '', '', '', '', '']);
     const lit = byKey.get('lit:Lit & co/vis-nir/rank1')!;
     expect(lit[2]).toBe('Lit & co');
     expect(lit[15]).toBe('Paper "B", 2020'); // quotes and commas survive
