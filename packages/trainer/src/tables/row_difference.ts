@@ -1,0 +1,50 @@
+// Two rows of a table compared in one cell (column x metric): A - B over the folds both have, in display
+// units (points for percentages), with the 95% interval of significance.ts (a bootstrap over probes within
+// folds where the metric is a proportion with trial counts, else the paired t-test over folds), phrased
+// for findings: "N = 1 vs N = 4: -3.9 points, 95% CI [-6.1, -1.8]".
+import type { FoldResult } from './build.ts';
+import type { MetricSpec } from './metrics.ts';
+import { groupDifference, type FoldValue } from './significance.ts';
+
+export interface RowDifference {
+  diff: number;
+  ci95: [number, number] | null;
+  interval: 'bootstrap' | 't-test' | null;
+  p: number | null;
+  folds: number;
+  significant: boolean;
+}
+
+function foldValues(results: FoldResult[], row: string, column: string, metric: string): FoldValue[] {
+  const byFold = new Map<string, FoldValue>(); // a later result of the same fold replaces an earlier one
+  for (const r of results) {
+    if (r.row !== row || r.column !== column || !Number.isFinite(r.metrics[metric])) continue;
+    byFold.set(r.fold, { fold: r.fold, value: r.metrics[metric], ...(r.trials?.[metric] ? { trials: r.trials[metric] } : {}) });
+  }
+  return [...byFold.values()];
+}
+
+/** Row A minus row B in one column on one metric; null when they share no fold. */
+export function rowDifference(results: FoldResult[], a: string, b: string, column: string, metric: MetricSpec, seed = 1): RowDifference | null {
+  const d = groupDifference(foldValues(results, a, column, metric.key), foldValues(results, b, column, metric.key), { seed });
+  if (!d) return null;
+  const scale = metric.percent ? 100 : 1;
+  const ci = d.bootstrap?.ci95 ?? d.ttest?.ci95 ?? null;
+  return {
+    diff: d.diff * scale,
+    ci95: ci ? [ci[0] * scale, ci[1] * scale] : null,
+    interval: d.bootstrap ? 'bootstrap' : d.ttest ? 't-test' : null,
+    p: d.ttest?.p ?? null,
+    folds: d.bootstrap?.folds ?? d.ttest?.n ?? 1,
+    significant: d.significant,
+  };
+}
+
+/** "-3.9 points, 95% CI [-6.1, -1.8]" (percent metrics), or "-0.021, 95% CI [...]"; "(1 fold, no interval)". */
+export function formatDifference(d: RowDifference, metric: MetricSpec): string {
+  const unit = metric.percent ? ' points' : '';
+  const dec = metric.percent ? 1 : Math.max(3, metric.decimals);
+  const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(dec)}`;
+  const ci = d.ci95 ? `95% CI [${d.ci95[0].toFixed(dec)}, ${d.ci95[1].toFixed(dec)}]` : `${d.folds} fold${d.folds === 1 ? '' : 's'}, no interval`;
+  return `${sign(d.diff)}${unit}, ${ci}${d.ci95 && !d.significant ? ' (not significant)' : ''}`;
+}
