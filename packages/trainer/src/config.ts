@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { userPath } from '@ssmb/protocols';
-import { listMethods, methodKeyProblems } from './methods/index.ts';
+import { getMethod, listMethods, METHOD_KEYS, methodKeyProblems } from './methods/index.ts';
 import { backboneInfo, DEFAULT_FACE_PICK, FACE_PICKS, getExpertKind, hasBackbone, listBackbones, listExpertKinds, ROUTER_INPUTS, ROUTING_MODES } from '@ssmb/core';
 
 // Fold ids are strings ('1', 'view2-3'); a bare number from YAML/CLI is accepted and kept as text.
@@ -393,8 +393,8 @@ export const NON_PATH_STRING_KEYS = [
 ] as const;
 
 /**
- * Which runs a config key means something for, by the whole key, else its first segment: `ssmb.*` only for
- * SSMB runs, `pretrain.*` only for pre-training, dataset keys not for pre-training (it reads
+ * Which runs a config key means something for, by the whole key, else its first segment: a method key
+ * (`ssmb.*`, `loss.*`: methods/method.ts METHOD_KEYS) only for the methods that declare it, `pretrain.*` only for pre-training, dataset keys not for pre-training (it reads
  * `pretrain.protocol`), optimiser and loss keys only for training runs (a frozen baseline trains nothing).
  * Keys not listed apply to every run but a sweep parent (whose config is `{ base, grid }`). The dashboard
  * groups runs by a key (runs columns, ablation, tables) only where it applies; the store turns the same
@@ -402,12 +402,14 @@ export const NON_PATH_STRING_KEYS = [
  */
 export const CONFIG_KEY_SCOPES: ReadonlyArray<{ heads: readonly string[]; kinds?: readonly string[]; methods?: readonly string[] }> = [
   { heads: ['method'], kinds: ['train', 'evaluate'] },
+  // each method key applies to the methods that declare it (the methods registry); loss keys to training only
+  ...METHOD_KEYS.map((k) => ({ heads: [k], ...(k.startsWith('loss.') ? { kinds: ['train'] } : {}), methods: listMethods().filter((m) => getMethod(m).keys.includes(k)) })),
   { heads: ['ssmb'], methods: ['ssmb'] },
   { heads: ['pretrain'], kinds: ['pretrain'] },
   { heads: ['dataset'], kinds: ['train', 'evaluate', 'noop'] },
   { heads: ['loss', 'optim', 'batchSize', 'evalEvery'], kinds: ['train'] },
   { heads: ['steps'], kinds: ['train', 'noop'] },
-  { heads: ['train.lossEvery', 'train.lossPairs'], kinds: ['train'], methods: ['ssmb'] },
+  { heads: ['train.lossEvery', 'train.lossPairs'], kinds: ['train'], methods: listMethods().filter((m) => getMethod(m).trains) },
 ];
 
 /** The scope rule of a dotted key (undefined = applies to every run but sweep parents). */
