@@ -34,6 +34,14 @@ function selectRows(selection: LabelSelection | undefined, modalities: readonly 
   return selection.rows(modalities, 'evaluated images');
 }
 
+/** The selection an embedder of `model` uses: the method's for a label-selected model (which needs one),
+ *  none for any other (a backbone, a routed model), whatever the caller passed. */
+function selectionFor(model: HFRModel | Backbone, selection: LabelSelection | undefined): LabelSelection | undefined {
+  if (!(model instanceof HFRModel) || model.config.selection !== 'label') return undefined;
+  if (!selection) throw new Error(`evaluation: this model's blocks choose their expert by each image's modality label; its method's selection (modalities -> rows) is needed`);
+  return selection;
+}
+
 /** A label-selected model's embedder has no plain embed (it needs each image's modality). */
 function labelOnlyEmbed(selection: LabelSelection | undefined, embed: (x: Float32Array) => Promise<Float32Array>): (x: Float32Array) => Promise<Float32Array> {
   if (!selection) return embed;
@@ -44,7 +52,8 @@ function backboneOf(model: HFRModel | Backbone): Backbone {
   return model instanceof HFRModel ? model.backbone : model;
 }
 
-export function tfjsEvalEmbedder(model: HFRModel | Backbone, selection?: LabelSelection): EvalEmbedder {
+export function tfjsEvalEmbedder(model: HFRModel | Backbone, given?: LabelSelection): EvalEmbedder {
+  const selection = selectionFor(model, given);
   const backbone = backboneOf(model);
   backbone.setFrozen(true);
   const size = backbone.input.size;
@@ -94,10 +103,10 @@ export interface EvalEngineOptions {
 
 /** core's engine embedding graph of the model (BN folded), on onnxruntime. */
 export async function onnxEvalEmbedder(model: HFRModel | Backbone, opts: EvalEngineOptions = {}): Promise<EvalEmbedder> {
+  const selection = selectionFor(model, opts.selection); // before the session: a missing selection leaks nothing
   const e = await createEngineEmbedder(model instanceof HFRModel ? engineModelOf(model) : { backbone: model }, { threads: opts.threads, provider: opts.provider, providerKey: opts.providerKey, warn: opts.warn });
   if (e.providerReason !== 'configured') opts.warn?.(`${opts.providerKey ?? 'train.provider'} ${opts.provider}: onnxruntime on ${e.provider}; ${e.providerReason}`);
   // the tag eval.engine: 'onnxruntime' on the CPU provider, 'onnxruntime-<provider>' on another
-  const selection = opts.selection;
   return {
     ...e, embed: labelOnlyEmbed(selection, e.embed), label: e.provider === 'cpu' ? e.engine : `${e.engine}-${e.provider}`,
     embedRouted: (x, modalities) => e.embedRouted(x, selectRows(selection, modalities, x.length / (e.inputSize * e.inputSize * 3))),
