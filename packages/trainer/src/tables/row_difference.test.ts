@@ -19,6 +19,10 @@ describe('rowDifference', () => {
     expect(formatDifference(d, rank1)).toMatch(/^-4\.2 points, 95% CI \[-\d+\.\d, -?\d+\.\d\]( \(not significant\))?$/);
     // the same seed gives the same interval
     expect(rowDifference(results, 'n1', 'n4', 'uni', rank1)).toEqual(d);
+    // an interval excluding 0 that the t-test over folds does not confirm is said so
+    expect(formatDifference({ ...d, ci95: [-8.5, -0.1], p: 0.12, significant: false }, rank1)).toBe(
+      '-4.2 points, 95% CI [-8.5, -0.1] (the interval excludes 0 but the paired t-test over folds does not (p = 0.12): not significant)');
+    expect(formatDifference({ ...d, ci95: [-8.5, 1.1], p: 0.3, significant: false }, rank1)).toBe('-4.2 points, 95% CI [-8.5, 1.1] (not significant)');
   });
 
   it('metrics without trial counts use the paired t-test over folds; no shared fold: null', () => {

@@ -46,5 +46,9 @@ export function formatDifference(d: RowDifference, metric: MetricSpec): string {
   const dec = metric.percent ? 1 : Math.max(3, metric.decimals);
   const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(dec)}`;
   const ci = d.ci95 ? `95% CI [${d.ci95[0].toFixed(dec)}, ${d.ci95[1].toFixed(dec)}]` : `${d.folds} fold${d.folds === 1 ? '' : 's'}, no interval`;
-  return `${sign(d.diff)}${unit}, ${ci}${d.ci95 && !d.significant ? ' (not significant)' : ''}`;
+  if (!d.ci95 || d.significant) return `${sign(d.diff)}${unit}, ${ci}`;
+  // an interval that excludes 0 while the other test does not agree: say which, not a bare "not significant"
+  const excludes = d.ci95[0] > 0 || d.ci95[1] < 0;
+  const why = excludes && d.p !== null ? `the interval excludes 0 but the paired t-test over folds does not (p = ${d.p.toFixed(2)}): not significant` : 'not significant';
+  return `${sign(d.diff)}${unit}, ${ci} (${why})`;
 }
