@@ -29,7 +29,7 @@ export {
 } from './models/iresnet_config.ts';
 export { BN_EPS, BN_MOMENTUM } from './models/batch_norm.ts';
 // SSMB block
-export { SSMBBlock, defaultHidden, ssmbParamSpecs, SSMB_EPS, type ApplyOptions, type ExpertKind, type SSMBConfig, type Routing, type SSMBOutput } from './ssmb/ssmb_block.ts';
+export { SSMBBlock, defaultHidden, ssmbParamSpecs, SSMB_EPS, SELECTIONS, type Selection, type ApplyOptions, type ExpertKind, type SSMBConfig, type Routing, type SSMBOutput } from './ssmb/ssmb_block.ts';
 // expert kinds: the one registry (style, style+spatial, affine, affine+spatial), router options
 export {
   expertParamSpecs, getExpertKind, hasExpertKind, listExpertKinds, registerExpertKind,

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { userPath } from '@ssmb/protocols';
+import { getMethod, listMethods, METHOD_KEYS, methodKeyProblems } from './methods/index.ts';
 import { backboneInfo, DEFAULT_FACE_PICK, DEFAULT_HFR_CONFIG, FACE_PICKS, getExpertKind, hasBackbone, listBackbones, listExpertKinds, ROUTER_INPUTS, ROUTING_MODES } from '@ssmb/core';
 import { configValueAt } from './flatten.ts';
 
@@ -16,6 +17,10 @@ const DatasetConfig = z.strictObject({
   protocol: z.string().min(1).default('synthetic-vis-nir'),
   /** One fold id, or 'all' (a sweep expands it to one run per fold; evaluation runs every fold). */
   fold: foldId.default('1'),
+  /** Protocols the run is evaluated on, each on the same fold id: null = `protocol` itself. A model trained
+   *  on `protocol` (e.g. the pooled synthetic-vis-universal) evaluated on others' folds (synthetic-vis-nir):
+   *  the evaluated identities must not be ones the training fold trains on (checked, the overlap named). */
+  evalProtocols: z.array(z.string().min(1)).min(1).nullable().default(null),
   /** Image side fed to the model; null = the backbone's inputSize. */
   imageSize: z.number().int().positive().nullable().default(null),
   /** A list entry whose file is missing: error = the run fails naming them; skip = leave them out and
@@ -139,8 +144,9 @@ const CheckpointConfig = z.strictObject({
 });
 
 export const ConfigSchema = z.strictObject({
-  /** ssmb = train SSMB blocks into the frozen backbone; baseline = evaluate the frozen backbone alone. */
-  method: z.enum(['ssmb', 'baseline']).default('ssmb'),
+  /** A registered method (methods/: baseline, ssmb, ssmb-oracle, caim, ...): what trains beside the frozen
+   *  backbone; the keys of `ssmb` and `loss` that do not apply to it must keep their defaults. */
+  method: z.enum(listMethods() as [string, ...string[]]).default('ssmb'),
   dataset: DatasetConfig.prefault({}),
   backbone: BackboneConfig.prefault({}),
   ssmb: SsmbConfig.prefault({}),
@@ -221,7 +227,7 @@ function expertKindProblems(c: Config): string[] {
 export function validateConfig(raw: unknown): Config {
   const parsed = ConfigSchema.safeParse(raw ?? {}, { reportInput: true });
   if (!parsed.success) throw new ConfigError(`invalid config: ${parsed.error.issues.map(describeIssue).join('; ')}`);
-  const problems = [...backboneProblems(parsed.data), ...expertKindProblems(parsed.data)];
+  const problems = [...backboneProblems(parsed.data), ...expertKindProblems(parsed.data), ...methodKeyProblems(parsed.data, ConfigSchema.parse({}))];
   if (problems.length) throw new ConfigError(`invalid config: ${problems.join('; ')}`);
   return parsed.data;
 }
@@ -389,8 +395,8 @@ export const NON_PATH_STRING_KEYS = [
 ] as const;
 
 /**
- * Which runs a config key means something for, by the whole key, else its first segment: `ssmb.*` only for
- * SSMB runs, `pretrain.*` only for pre-training, dataset keys not for pre-training (it reads
+ * Which runs a config key means something for, by the whole key, else its first segment: a method key
+ * (`ssmb.*`, `loss.*`: methods/method.ts METHOD_KEYS) only for the methods that declare it, `pretrain.*` only for pre-training, dataset keys not for pre-training (it reads
  * `pretrain.protocol`), optimiser and loss keys only for training runs (a frozen baseline trains nothing).
  * Keys not listed apply to every run but a sweep parent (whose config is `{ base, grid }`). The dashboard
  * groups runs by a key (runs columns, ablation, tables) only where it applies; the store turns the same
@@ -398,12 +404,14 @@ export const NON_PATH_STRING_KEYS = [
  */
 export const CONFIG_KEY_SCOPES: ReadonlyArray<{ heads: readonly string[]; kinds?: readonly string[]; methods?: readonly string[] }> = [
   { heads: ['method'], kinds: ['train', 'evaluate'] },
+  // each method key applies to the methods that declare it (the methods registry); loss keys to training only
+  ...METHOD_KEYS.map((k) => ({ heads: [k], ...(k.startsWith('loss.') ? { kinds: ['train'] } : {}), methods: listMethods().filter((m) => getMethod(m).keys.includes(k)) })),
   { heads: ['ssmb'], methods: ['ssmb'] },
   { heads: ['pretrain'], kinds: ['pretrain'] },
   { heads: ['dataset'], kinds: ['train', 'evaluate', 'noop'] },
   { heads: ['loss', 'optim', 'batchSize', 'evalEvery'], kinds: ['train'] },
   { heads: ['steps'], kinds: ['train', 'noop'] },
-  { heads: ['train.lossEvery', 'train.lossPairs'], kinds: ['train'], methods: ['ssmb'] },
+  { heads: ['train.lossEvery', 'train.lossPairs'], kinds: ['train'], methods: listMethods().filter((m) => getMethod(m).trains) },
 ];
 
 /** The scope rule of a dotted key (undefined = applies to every run but sweep parents). */

@@ -1,6 +1,7 @@
 // @ssmb/trainer: run store, config, training, evaluation, checkpoints, worker.
 export * from './store/index.ts';
 export * from './config.ts';
+export * from './methods/index.ts';
 export * from './launch.ts';
 export * from './metric_keys.ts';
 export { runWorker, defaultOwner, type WorkerOptions, type WorkerSummary } from './worker/worker.ts';

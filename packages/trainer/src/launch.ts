@@ -3,6 +3,8 @@
 import { ConfigError, flattenConfig, mergeConfig, parseSweepGrid, validateConfig, type Config, type ConfigOverride } from './config.ts';
 import { bestModeOf } from './checkpoint/retention.ts';
 import type { RunKind, RunStore } from './store/run_store.ts';
+import { getMethod } from './methods/index.ts';
+import { evalProtocolProblems } from './eval/eval_protocols.ts';
 
 export type FoldsOf = (protocol: string) => string[] | Promise<string[]>;
 
@@ -17,15 +19,28 @@ export interface LaunchOptions {
 /** Steps a run of this kind will take (for progress and the dashboard). */
 export function totalStepsOf(kind: RunKind, c: Config): number | null {
   if (kind === 'pretrain') return c.pretrain.steps;
-  if (kind === 'train' || kind === 'noop') return c.method === 'baseline' ? 0 : c.steps;
+  if (kind === 'train' || kind === 'noop') return getMethod(c.method).trains ? c.steps : 0;
   return null;
 }
 
 function kindFor(opts: Pick<LaunchOptions, 'kind'>, c: Config): Exclude<RunKind, 'sweep'> {
-  return opts.kind ?? (c.method === 'baseline' ? 'evaluate' : 'train');
+  return opts.kind ?? (getMethod(c.method).trains ? 'train' : 'evaluate');
 }
 
-/** The kind a run gets when launched with `kind` (default: train, or evaluate for method baseline). */
+/** What the method needs of the config that the schema cannot see (its training protocol's modalities
+ *  for a label-selected model): checked before anything is queued. */
+export function methodProblems(c: Config): string[] {
+  const method = getMethod(c.method, 'config key `method`');
+  try {
+    method.model?.(c);
+    method.selection?.(c);
+  } catch (err) {
+    return [`method ${method.name}: ${(err as Error).message}`];
+  }
+  return evalProtocolProblems(c);
+}
+
+/** The kind a run gets when launched with `kind` (default: train, or evaluate for a method that trains nothing). */
 export function runKindFor(c: Config, kind?: Exclude<RunKind, 'sweep'>): Exclude<RunKind, 'sweep'> {
   return kindFor({ kind }, c);
 }
@@ -44,6 +59,10 @@ export function launchRun(store: RunStore, config: Config, opts: LaunchOptions):
     throw new ConfigError('config key `dataset.fold`: a training run needs one fold; use a sweep (--grid dataset.fold=all) to train every fold');
   }
   const kind = kindFor(opts, c);
+  if (kind === 'train' || kind === 'evaluate') {
+    const problems = methodProblems(c);
+    if (problems.length) throw new ConfigError(`invalid config: ${problems.join('; ')}`);
+  }
   const id = store.createRun({
     experiment: opts.experiment,
     kind,

@@ -60,11 +60,17 @@ describe('ssmb pretrain / evaluate / launch --work', () => {
     const model = store.listArtifacts(3).find((a) => a.kind === 'weights')!.path;
     store.close();
     out = [];
-    await ssmb('evaluate', '--store', file, '--quiet', '--checkpoint', model, ...sets([...tiny, `dataset.root=${root}`, 'dataset.fold=2']));
-    expect(out.filter((l) => /fold 2 rank1/.test(l))).toHaveLength(1);
+    // the model trained on VIS-NIR fold 1: evaluated on fold 1 of other protocols (the same test identities)
+    await ssmb('evaluate', '--store', file, '--quiet', '--checkpoint', model, '--eval-protocol', 'synthetic-vis-thermal', '--eval-protocol', 'synthetic-vis-nir', ...sets([...tiny, `dataset.root=${root}`, 'dataset.fold=1']));
+    expect(out.filter((l) => /^synthetic-vis-thermal fold 1 rank1/.test(l))).toHaveLength(1);
+    expect(out.filter((l) => /^synthetic-vis-nir fold 1 rank1/.test(l))).toHaveLength(1);
     const s2 = RunStore.open(file);
     expect(s2.getRouting(4).length).toBeGreaterThan(0);
     s2.close();
+    // fold 2 tests identities that fold 1 trained on: refused, naming them
+    await expect(ssmb('evaluate', '--store', file, '--quiet', '--checkpoint', model, ...sets([...tiny, `dataset.root=${root}`, 'dataset.fold=2']))).rejects.toThrow(
+      /protocol synthetic-vis-nir fold 2 tests \d+ identit(y|ies) that the model trained on \(synthetic-vis-nir fold 1 trains them\): h\d+/);
+    expect(() => evaluate.evalProtocolSet(['a b'])).toThrow('--eval-protocol: "a b" is not a protocol name');
   });
 
   it('a missing probe file fails the run naming it; --on-missing skip scores the rest and records the count per role', async () => {
@@ -179,7 +185,7 @@ describe('ssmb pretrain / evaluate / launch --work', () => {
     );
     await expect(ssmb('evaluate', '--store', file, '--quiet', ...sets([...tiny, `dataset.root=${root}`]))).rejects.toThrow(/needs the trained model: pass --checkpoint/);
     const store = RunStore.open(file);
-    expect(store.listRuns({ status: 'failed' })).toHaveLength(4);
+    expect(store.listRuns({ status: 'failed' })).toHaveLength(5); // with the evaluation refused for its identity overlap
     expect(store.listRuns({ status: 'completed' })).toHaveLength(6);
     store.close();
   });

@@ -1,4 +1,6 @@
-// `ssmb evaluate`: evaluate the frozen backbone (method=baseline) or an SSMB checkpoint on protocol folds.
+// `ssmb evaluate`: evaluate the frozen backbone (method=baseline) or a trained model (its checkpoint) on
+// protocol folds: the training protocol's (dataset.protocol), or others' (--eval-protocol, repeatable: a
+// model trained on the pooled protocol evaluated on each modality pair; trained identities refused).
 import type { Command } from 'commander';
 import { ON_MISSING } from '@ssmb/protocols';
 import { ALIGN_METRICS, BITDEPTH_MISMATCH_METRIC, collect, configFromCli, launchAndRun, MULTI_FACE_METRICS, SKIPPED_METRICS } from '@ssmb/trainer';
@@ -14,6 +16,14 @@ export function onMissingSet(value: string | undefined): string[] {
   return [`dataset.onMissing=${value}`];
 }
 
+/** `--eval-protocol A --eval-protocol B` is `--set dataset.evalProtocols=[A,B]`. */
+export function evalProtocolSet(names: string[] | undefined): string[] {
+  if (!names?.length) return [];
+  const bad = names.filter((n) => !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(n));
+  if (bad.length) throw new Error(`--eval-protocol: ${bad.map((n) => JSON.stringify(n)).join(', ')} is not a protocol name (letters, digits, '.', '_', '-')`);
+  return [`dataset.evalProtocols=[${names.join(',')}]`];
+}
+
 export function register(program: Command): void {
   program
     .command('evaluate')
@@ -22,11 +32,12 @@ export function register(program: Command): void {
     .option('--experiment <name>', 'experiment name', 'evaluate')
     .option('-c, --config <file>', 'config override file (JSON or YAML); repeatable', collect, [])
     .option('-s, --set <key=value>', 'config override, e.g. dataset.fold=all method=baseline; repeatable', collect, [])
-    .option('--checkpoint <file>', 'SSMB training checkpoint to evaluate (method=ssmb)')
+    .option('--checkpoint <file>', 'trained model to evaluate (a train run\'s checkpoint or model.safetensors; its method and dataset.protocol as trained)')
+    .option('--eval-protocol <name>', 'evaluate on this protocol\'s folds instead of dataset.protocol\'s (the protocol the model trained on); repeatable (dataset.evalProtocols)', collect, [])
     .option('--on-missing <error|skip>', 'list entries whose file is missing: error (default) fails naming them; skip leaves them out and records how many (dataset.onMissing)')
     .option('-q, --quiet', 'log lines instead of a progress bar')
     .action(async (o) => {
-      const config = configFromCli({ ...o, set: [...(o.set ?? []), ...onMissingSet(o.onMissing)] });
+      const config = configFromCli({ ...o, set: [...(o.set ?? []), ...onMissingSet(o.onMissing), ...evalProtocolSet(o.evalProtocol)] });
       const { runId, store } = await launchAndRun(o.store, config, { experiment: o.experiment, kind: 'evaluate', initFrom: o.checkpoint, quiet: o.quiet });
       const metrics = store.getEvalMetrics(runId);
       store.close();

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { RunStore } from '@ssmb/trainer';
 import { fixedLossChange, minibatchLossChange, summariseConvergence } from '@ssmb/trainer';
-import { formatConvergence, freePort, QUICKSTART_KIND_ABLATION, QUICKSTART_TABLE, runQuickstart, startDashboard, summariseFindings, summariseKindAblation, type QuickstartSizes } from './quickstart.ts';
+import { formatConvergence, freePort, QUICKSTART_COMPARISON, QUICKSTART_KIND_ABLATION, QUICKSTART_TABLE, runQuickstart, startDashboard, summariseFindings, summariseKindAblation, type QuickstartSizes } from './quickstart.ts';
 
 const TINY: QuickstartSizes = {
   synthetic: { identities: 8, imagesPerIdentity: 2, pretrainIdentities: 12, pretrainImagesPerIdentity: 2, size: 32 },
@@ -34,6 +34,21 @@ function reducedAblation(dir: string): string {
   cfg.rows = cfg.rows.filter((r: { id: string }) => ['baseline', 'style-n1', 'affine-n1', 'affine-n2'].includes(r.id));
   cfg.columns = cfg.columns.map((c: Record<string, unknown>) => ({ ...c, folds: ['1', '2'] }));
   const file = path.join(dir, 'ablation.yaml');
+  writeFileSync(file, stringify(cfg));
+  return file;
+}
+
+/** The comparison reduced to two folds of VIS-VIS, VIS-THERMAL and VIS-UNIVERSAL; its per-pair SSMB row is
+ *  the reduced main table's N = 2 (reused), the universal rows N = 1, 4 and the oracle. */
+function reducedComparison(dir: string): string {
+  const cfg = parse(readFileSync(QUICKSTART_COMPARISON, 'utf8'));
+  cfg.rows = cfg.rows.filter((r: { id: string }) => ['baseline', 'caim', 'ssmb-pair', 'ssmb-uni-n1', 'ssmb-uni-n4', 'oracle-uni'].includes(r.id));
+  const pair = cfg.rows.find((r: { id: string }) => r.id === 'ssmb-pair');
+  Object.assign(pair, { label: 'SSMB N=2 (per pair)', set: { method: 'ssmb', 'ssmb.numExperts': 2 } });
+  cfg.columns = cfg.columns
+    .filter((c: { id: string }) => ['vis-vis', 'vis-thermal', 'vis-universal'].includes(c.id))
+    .map((c: { rows?: string[] }) => ({ ...c, folds: ['1', '2'], ...(c.rows ? { rows: c.rows.filter((r) => cfg.rows.some((x: { id: string }) => x.id === r)) } : {}) }));
+  const file = path.join(dir, 'comparison.yaml');
   writeFileSync(file, stringify(cfg));
   return file;
 }
@@ -90,7 +105,7 @@ describe('quickstart (reduced)', () => {
     // again: nothing is regenerated, retrained or rerun, and the table is the same; with the ablation
     // beside it, whose baseline and style N=1 runs on VIS-UNIVERSAL are the main grid's
     const again: string[] = [];
-    const res2 = await runQuickstart({ stateDir: dir, table, sizes: TINY, workers: 2, serve: false, log: (l) => again.push(l), bar: false, ablation: reducedAblation(dir) });
+    const res2 = await runQuickstart({ stateDir: dir, table, sizes: TINY, workers: 2, serve: false, log: (l) => again.push(l), bar: false, ablation: reducedAblation(dir), compare: reducedComparison(dir) });
     expect(again.join('\n')).toMatch(/synthetic benchmark: cached/);
     expect(again.join('\n')).toMatch(/backbone: cached/);
     expect(again.join('\n')).toMatch(/14 already completed, 0 queued\/running, 0 to run/);
@@ -103,6 +118,19 @@ describe('quickstart (reduced)', () => {
     expect(res2.ablation!.findings[0]).toMatch(/^VIS-UNIVERSAL style: N=1 \d+\.\d% \(frozen baseline \d+\.\d%\)$/);
     expect(res2.ablation!.findings[1]).toMatch(/^VIS-UNIVERSAL affine: N=1 \d+\.\d% vs N=2 \d+\.\d% \([+-]\d+\.\d\) \(frozen baseline \d+\.\d%\)$/);
     expect(again.join('\n')).toContain(`  ${res2.ablation!.findings[1]}`);
+    // the comparison after it: baseline and per-pair runs reused (2 x 3 + 2), caim 2 and the universal rows
+    // one run per fold each (3 x 2), every universal run evaluated on each of its three columns
+    const cmp = res2.comparison!;
+    expect(cmp.failed).toEqual([]);
+    expect(again.join('\n')).toMatch(/table comparison: 16 runs \(6 rows x 3 columns x folds\); 8 already completed, 0 queued\/running, 8 to run/);
+    expect(cmp.table.rows.find((r) => r.id === 'oracle-uni')).toMatchObject({ labelAware: true, train: 'synthetic-vis-universal' });
+    for (const c of ['vis-vis', 'vis-thermal', 'vis-universal']) {
+      const ci = cmp.table.columns.findIndex((x) => x.id === c);
+      expect(cmp.table.rows.find((r) => r.id === 'ssmb-uni-n4')!.cells[ci]![0].stat!.n, c).toBe(2);
+    }
+    expect(cmp.findings).toContainEqual(expect.stringMatching(/^VIS-THERMAL: SSMB N=4 \(universal\) vs SSMB N=2 \(per pair\): [+-]\d+\.\d points, (95% CI \[-?\d+\.\d, -?\d+\.\d\]|2 folds, no interval)/));
+    expect(cmp.findings).toContainEqual(expect.stringMatching(/^VIS-UNIVERSAL: N = 1 vs N = 4: [+-]\d+\.\d points, 95% CI \[-?\d+\.\d, -?\d+\.\d\]/));
+    expect(again.join('\n')).toContain(`  ${cmp.findings[0]}`);
 
     // 5: the dashboard serves this store and lists the runs
     const port = await freePort(17000 + (process.pid % 1000));
@@ -187,8 +215,8 @@ describe('summariseFindings', () => {
     const folds = (vs: number[]) => vs.map((value, i) => ({ fold: String(i + 1), value, trials: 200 }));
     t.rows[1].cells[2]![0] = { ...t.rows[1].cells[2]![0], folds: folds([0.58, 0.6, 0.62]) } as never;
     t.rows[2].cells[2]![0] = { ...t.rows[2].cells[2]![0], folds: folds([0.74, 0.75, 0.76]) } as never;
-    expect(summariseFindings(t)[2]).toMatch(/^VIS-UNIVERSAL: SSMB N=1 60\.0% vs SSMB N=4 75\.0% \(\+15\.0 points, 95% CI \[\+\d+\.\d, \+\d+\.\d\], p=0\.00\d\)$/);
+    expect(summariseFindings(t)[2]).toMatch(/^VIS-UNIVERSAL: SSMB N=1 60\.0% vs SSMB N=4 75\.0% \(\+15\.0 points, 95% CI \[\d+\.\d, \d+\.\d\]\)$/);
     t.rows[2].cells[2]![0] = { ...t.rows[2].cells[2]![0], folds: folds([0.5, 0.75, 0.9]) } as never; // folds disagree
-    expect(summariseFindings(t)[2]).toMatch(/, not significant\)$/);
+    expect(summariseFindings(t)[2]).toMatch(/\(not significant\)\)$/);
   });
 });

@@ -24,13 +24,16 @@ import { generateSyntheticDataset, resolveSyntheticOptions, SYNTHETIC_GENERATOR_
 import {
   CONVERGENCE_THRESHOLD, runConvergence, summariseConvergence, type ConvergenceSummary, type RunConvergence,
   cancelStaleQueued, flattenConfigValues, formatRoutingSummary, launchRun, loadTableConfig, reclaimDeadLeases, resolveConfig, runIdentity, runQueue, validateConfig,
-  defaultConfig, groupDifference, RunStore, type Config, type ConfigOverride, type Overrides, type PaperTable, type TableCell, type TableConfig,
+  defaultConfig, RunStore, type Config, type ConfigOverride, type Overrides, type PaperTable, type TableCell, type TableConfig,
+  cellDifference, formatDifference, rowDifference, type FoldResult,
 } from '@ssmb/trainer';
 import { backboneInfo } from '@ssmb/core';
 import { ensurePackageWeights } from './import-weights.ts';
 import { CLI, DEFAULT_STORE, gridReporter, InterruptedError, labelsOf, REPO_ROOT, runReproduce, spawnCliCommand, STATE_DIR, type Log, type ReproduceResult, type TableRun } from './reproduce.ts';
 
 export const QUICKSTART_TABLE = path.join(REPO_ROOT, 'tables', 'synthetic.yaml');
+/** The comparison `--compare` runs after the main table (universal model vs per-pair specialists). */
+export const QUICKSTART_COMPARISON = path.join(REPO_ROOT, 'tables', 'comparison.yaml');
 /** The ablation `--ablation-expert-kind` runs beside the main table. */
 export const QUICKSTART_KIND_ABLATION = path.join(REPO_ROOT, 'tables', 'ablation-expert-kind.yaml');
 const BACKBONE_EXPERIMENT = 'quickstart:backbone';
@@ -65,6 +68,8 @@ export interface QuickstartOptions {
   bar?: boolean;
   /** A table config run after the main table and printed beside it (QUICKSTART_KIND_ABLATION); off by default. */
   ablation?: string;
+  /** The comparison table (QUICKSTART_COMPARISON) run after the main table, with its findings; off by default. */
+  compare?: string;
 }
 
 export interface QuickstartResult extends ReproduceResult {
@@ -78,6 +83,8 @@ export interface QuickstartResult extends ReproduceResult {
   convergenceText: string[];
   /** The ablation's table and, per expert kind, N = 1 against N > 1 (when `ablation` was given). */
   ablation?: ReproduceResult & { findings: string[] };
+  /** The comparison's table and what it says (when `compare` was given). */
+  comparison?: ReproduceResult & { findings: string[] };
   dashboard?: { url: string; process: ChildProcess };
 }
 
@@ -214,20 +221,12 @@ function cellMean(t: PaperTable, row: string, column: string, metric: string): n
   return cellOf(t, row, column, metric)?.stat?.mean ?? null;
 }
 
-/**
- * "+3.1 points, 95% CI [-1.0, 7.2], p=0.210": row a minus row b on a percentage metric over the folds both
- * have, with the bootstrap's interval over probes (the t interval over folds when there are no trial
- * counts) and the paired t-test's p; null when the cells share no fold.
- */
+/** Row a minus row b in one cell of the built table ("+3.1 points, 95% CI [-1.0, 7.2] (not significant)"), by
+ *  the per-fold values the table tested; null when the cells share no fold. */
 export function differenceText(t: PaperTable, a: string, b: string, column: string, metric: string): string | null {
-  const fa = cellOf(t, a, column, metric)?.folds, fb = cellOf(t, b, column, metric)?.folds;
-  if (!fa || !fb) return null;
-  const d = groupDifference(fa, fb);
-  if (!d) return null;
-  const pts = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v * 100).toFixed(1)}`;
-  const ci = d.bootstrap?.ci95 ?? d.ttest?.ci95;
-  const p = d.ttest ? (d.ttest.p < 0.001 ? ', p<0.001' : `, p=${d.ttest.p.toFixed(3)}`) : '';
-  return `${pts(d.diff)} points${ci ? `, 95% CI [${pts(ci[0])}, ${pts(ci[1])}]` : ''}${p}${d.significant ? '' : ', not significant'}`;
+  const spec = t.metrics.find((m) => m.key === metric);
+  const d = spec ? cellDifference(cellOf(t, a, column, metric), cellOf(t, b, column, metric), spec) : null;
+  return d && spec ? formatDifference(d, spec) : null;
 }
 
 /**
@@ -264,6 +263,34 @@ export function summariseFindings(t: PaperTable): string[] {
       }
     }
   }
+  return out;
+}
+
+/**
+ * The comparison in words (Rank-1, each a difference with its 95% interval): on each modality pair, does the
+ * one universal model match the per-pair specialist, and how close is learned routing to the oracle; on the
+ * pooled probes, N = 1 against N > 1; on VIS-VIS, what adaptation costs the VIS ability. Rows are found
+ * by their ids in tables/comparison.yaml; a pair without numbers is left out.
+ */
+export function summariseComparison(t: PaperTable, results: FoldResult[]): string[] {
+  const metric = t.metrics.find((m) => m.key === 'rank1');
+  if (!metric) return [];
+  const label = (id: string) => t.rows.find((r) => r.id === id)?.label ?? id;
+  const out: string[] = [];
+  const line = (column: string, a: string, b: string, name?: string) => {
+    const d = rowDifference(results, a, b, column, metric);
+    const col = t.columns.find((c) => c.id === column)?.label ?? column;
+    if (d) out.push(`${col}: ${name ?? `${label(a)} vs ${label(b)}`}: ${formatDifference(d, metric)}`);
+  };
+  for (const c of t.columns.filter((x) => !['vis-vis', 'vis-universal'].includes(x.id))) {
+    line(c.id, 'ssmb-uni-n4', 'ssmb-pair');
+    line(c.id, 'ssmb-uni-n4', 'caim');
+    line(c.id, 'ssmb-uni-n4', 'oracle-uni');
+  }
+  line('vis-universal', 'ssmb-uni-n1', 'ssmb-uni-n2', 'N = 1 vs N = 2');
+  line('vis-universal', 'ssmb-uni-n1', 'ssmb-uni-n4', 'N = 1 vs N = 4');
+  line('vis-universal', 'ssmb-uni-n4', 'oracle-uni');
+  line('vis-vis', 'ssmb-uni-n4', 'baseline');
   return out;
 }
 
@@ -457,9 +484,23 @@ export async function runQuickstart(opts: QuickstartOptions = {}): Promise<Quick
     log('What the ablation says (Rank-1, N = 1 against N > 1 per expert kind):');
     for (const f of ablation.findings) log(`  ${f}`);
   }
+  let comparison: QuickstartResult['comparison'];
+  if (opts.compare) {
+    const file = path.resolve(opts.compare);
+    log('');
+    log(`[4/5] the comparison of ${path.relative(REPO_ROOT, file)} (runs it shares with the main grid are reused)`);
+    const cmp = await runReproduce({
+      config: file, roots: { synthetic: datasetRoot }, weights, store: storeFile, workers: opts.workers ?? 2, base: sizes.grid, log,
+      spawnWorker: opts.spawnWorker, bar, header: `[4/5] comparison: ${loadTableConfig(file).config.title}`,
+    });
+    comparison = { ...cmp, findings: summariseComparison(cmp.table, cmp.results) };
+    log('');
+    log('What the comparison says (Rank-1; A vs B = A minus B, 95% interval of the difference):');
+    for (const f of comparison.findings) log(`  ${f}`);
+  }
   log('');
   log(`quickstart finished in ${((Date.now() - t0) / 1000 / 60).toFixed(1)} min (store: ${path.relative(REPO_ROOT, storeFile)})`);
-  const result: QuickstartResult = { ...res, datasetRoot, weights, findings, routingText, convergence, convergenceText, ablation };
+  const result: QuickstartResult = { ...res, datasetRoot, weights, findings, routingText, convergence, convergenceText, ablation, comparison };
   if (opts.serve !== false) {
     result.dashboard = await startDashboard(storeFile, opts.port ?? (await freePort(DEFAULT_PORT)), log);
     log(`dashboard: ${result.dashboard.url}  (Ctrl-C to stop)`);
@@ -477,12 +518,14 @@ export function register(program: Command): void {
     .option('--no-serve', 'do not start the dashboard at the end (tests, CI)')
     .option('--ablation-expert-kind', 'also run tables/ablation-expert-kind.yaml (expert kind x N = 1, 2, 4 on VIS-UNIVERSAL) and print it beside the main table; ' +
       'measured about 80 more minutes at 60 steps on the tfjs engine on 2 cores')
+    .option('--compare', 'also run tables/comparison.yaml after the main table (one universal model against per-pair specialists, CAIM, oracle routing; ' +
+      'runs it shares with the main table reused) and print it with its findings')
     .option('--backbone <name>', 'any registered backbone instead of the table\'s (e.g. dlib-resnet29, faceres-mobilenet: their npm package weights, no pre-training)')
-    .action(async (o: { workers: number; store: string; port?: number; serve: boolean; backbone?: string; ablationExpertKind?: boolean }) => {
+    .action(async (o: { workers: number; store: string; port?: number; serve: boolean; backbone?: string; ablationExpertKind?: boolean; compare?: boolean }) => {
       const sizes = o.backbone ? { ...QUICKSTART_SIZES, grid: { ...QUICKSTART_SIZES.grid, 'backbone.model': o.backbone } } : undefined;
       if (o.backbone) validateConfig({ backbone: { model: o.backbone } }); // unknown names fail here, listing the registered ones
-      const res = await runQuickstart({ workers: o.workers, store: o.store, port: o.port, serve: o.serve, sizes, ablation: o.ablationExpertKind ? QUICKSTART_KIND_ABLATION : undefined });
-      if (res.failed.length || res.ablation?.failed.length) process.exitCode = 1;
+      const res = await runQuickstart({ workers: o.workers, store: o.store, port: o.port, serve: o.serve, sizes, ablation: o.ablationExpertKind ? QUICKSTART_KIND_ABLATION : undefined, compare: o.compare ? QUICKSTART_COMPARISON : undefined });
+      if (res.failed.length || res.ablation?.failed.length || res.comparison?.failed.length) process.exitCode = 1;
       if (res.dashboard) {
         // Ctrl-C in a terminal reaches both processes; a signal sent to this one alone is passed on.
         const child = res.dashboard.process;

@@ -5,7 +5,7 @@ import type { Embedder } from '../weights/onnx/onnx_embedder.ts';
 import { checkPlacement, chooseProvider, createSession, loadOrt, resolveThreads, type GraphSessionOptions, type OrtLoadOptions } from './ort_session.ts';
 import type { AdapterInfo } from './gpu.ts';
 import type { Placement } from './placement.ts';
-import { buildInferenceGraph, routingOutputName, type EngineModel } from './student_graph.ts';
+import { buildInferenceGraph, routingOutputName, SELECT_INPUT, type EngineModel } from './student_graph.ts';
 import type { EngineBackbone } from './backbone_graph.ts';
 
 export interface RoutedEmbedding {
@@ -23,8 +23,10 @@ export interface EngineEmbedder extends Embedder {
   readonly placement: Placement | null;
   readonly threads: number;
   readonly taps: readonly string[];
-  /** x: NHWC [B,S,S,3] scaled (v - 127.5) / 127.5 */
-  embedRouted(x: Float32Array): Promise<RoutedEmbedding>;
+  /** experts N of the label selection (label-selected blocks), null = the blocks route themselves */
+  readonly selectExperts: number | null;
+  /** x: NHWC [B,S,S,3] scaled (v - 127.5) / 127.5; select: [B,N] 0/1 rows for label-selected blocks */
+  embedRouted(x: Float32Array, select?: Float32Array): Promise<RoutedEmbedding>;
 }
 
 export interface EngineEmbedderOptions extends OrtLoadOptions, Pick<GraphSessionOptions, 'checkPlacement' | 'warn'> {
@@ -46,19 +48,28 @@ export async function createEngineEmbedder(model: EngineModel | { backbone: Engi
   const session = await createSession(ort, g.bytes, { provider, threads }, what);
   const placement = await checkPlacement(g.bytes, provider, what, opts);
   const S = g.imageSize, per = S * S * 3;
-  const run = async (x: Float32Array): Promise<RoutedEmbedding> => {
+  const N = g.selectExperts;
+  const run = async (x: Float32Array, select?: Float32Array): Promise<RoutedEmbedding> => {
     if (!(x instanceof Float32Array) || x.length === 0 || x.length % per !== 0) {
       throw new Error(`onnxruntime embedder: input has ${x?.length ?? 'no'} values; expected B*${S}*${S}*3 float32 values (NHWC)`);
     }
-    const out = await session.run({ images: new ort.Tensor('float32', x, [x.length / per, S, S, 3]) });
+    const B = x.length / per;
+    const feeds: Record<string, InstanceType<typeof ort.Tensor>> = { images: new ort.Tensor('float32', x, [B, S, S, 3]) };
+    if (N !== null) {
+      if (!(select instanceof Float32Array) || select.length !== B * N) throw new Error(`onnxruntime embedder: the blocks choose their expert by the modality label; select has ${select?.length ?? 'no'} values, expected [${B},${N}]`);
+      feeds[SELECT_INPUT] = new ort.Tensor('float32', select, [B, N]);
+    } else if (select) {
+      throw new Error('onnxruntime embedder: select was given, but the blocks route themselves (no label selection)');
+    }
+    const out = await session.run(feeds);
     const experts = new Map(g.taps.map((t) => [t, Int32Array.from(out[routingOutputName(t)].data as BigInt64Array, Number)] as const));
     return { embedding: out.embedding.data as Float32Array, experts };
   };
   return {
-    engine: 'onnxruntime', provider, providerReason: choice.reason, adapter: choice.adapter, placement, threads, taps: g.taps,
+    engine: 'onnxruntime', provider, providerReason: choice.reason, adapter: choice.adapter, placement, threads, taps: g.taps, selectExperts: N,
     inputSize: S, embeddingSize: g.embeddingSize,
     embedRouted: run,
-    embed: async (x) => (await run(x)).embedding,
+    embed: async (x) => (await run(x)).embedding, // label-selected models need embedRouted's select
     dispose: () => session.release(),
   };
 }

@@ -100,6 +100,8 @@ export interface ParityModel {
   labels: Float32Array; // [B]
   pairs: number;
   size: number;
+  /** label-selected blocks: [2B,N] selection rows (labelSelection); undefined for routed blocks */
+  select?: Float32Array;
 }
 
 /** A random model whose routing is spread over the experts for `images` (calibrated on them).
@@ -126,6 +128,7 @@ export function parityModel(backboneName: string, hfr: Partial<HFRConfig>, pairs
     tapHook: (t, h) => {
       const block = model.blocks.get(t);
       if (!block) return;
+      if (block.selection === 'label') return; // no router to calibrate
       calibrateRouter(h, block, 91 + seed);
       const r = block.apply(h);
       tf.dispose([r.routing.probs, r.routing.gate, r.routing.expert]);
@@ -133,7 +136,23 @@ export function parityModel(backboneName: string, hfr: Partial<HFRConfig>, pairs
     },
   }));
   const labels = Float32Array.from({ length: pairs }, (_, i) => (i % 2 === 0 ? 1 : 0));
-  return { model, images, labels, pairs, size: S };
+  return { model, images, labels, pairs, size: S, select: labelSelection(model, 2 * pairs, quads) };
+}
+
+/** Label-selected blocks: each image's selection row from its modality in `modalityImages` (image i is
+ *  modality floor(i / n): 0 VIS, 1 NIR, 2 thermal, 3 sketch): N = 1 gates the non-VIS images (one
+ *  modulator for the target modalities, VIS unchanged), N > 1 picks expert (modality mod N). Undefined
+ *  for routed blocks. */
+function labelSelection(model: HFRModel, images: number, n: number): Float32Array | undefined {
+  if (model.config.selection !== 'label') return undefined;
+  const N = model.config.numExperts;
+  const sel = new Float32Array(images * N);
+  for (let i = 0; i < images; i++) {
+    const m = Math.floor(i / n);
+    if (N === 1) sel[i] = m === 0 ? 0 : 1;
+    else sel[i * N + (m % N)] = 1;
+  }
+  return sel;
 }
 
 export interface TfjsStep {
@@ -155,8 +174,9 @@ export function tfjsStep(p: ParityModel, w: LossWeights): TfjsStep {
   const experts = new Map<string, Int32Array>();
   let margin = Infinity;
   const y = Array.from(labels);
+  const select = p.select ? tf.tensor2d(p.select, [2 * B, p.select.length / (2 * B)]) : undefined; // [2B,N]
   const { value, grads } = tf.variableGrads(() => {
-    const out = model.forward(tf.tensor4d(images, [2 * B, S, S, 3])); // [2B,E]
+    const out = model.forward(tf.tensor4d(images, [2 * B, S, S, 3]), { select }); // [2B,E]
     for (const r of out.routings) {
       experts.set(r.tap, Int32Array.from(r.expert.dataSync()));
       const pr = r.probs.arraySync() as number[][];
@@ -173,7 +193,7 @@ export function tfjsStep(p: ParityModel, w: LossWeights): TfjsStep {
   for (const [k, v] of vars) named.set(k, new Float32Array(v.size));
   for (const [n, g] of Object.entries(grads)) named.set(byEngineName.get(n)!, g.dataSync() as Float32Array);
   const result = { loss: value.dataSync()[0], teacher: tv.dataSync() as Float32Array, grads: named, experts, margin };
-  tf.dispose([value, tv, ...Object.values(grads)]);
+  tf.dispose([value, tv, ...Object.values(grads), ...(select ? [select] : [])]);
   return result;
 }
 

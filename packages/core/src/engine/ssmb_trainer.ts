@@ -4,7 +4,7 @@
 // Adam), so checkpoints hold the same tensors whichever engine trained.
 import { openGraphSession, type EngineDescription, type GraphSessionOptions, type Ort, type OrtSession } from './ort_session.ts';
 import {
-  buildTrainingGraph, gradOutputName, IMAGES_INPUT, LABELS_INPUT, probsOutputName, routingOutputName, TEACHER_INPUT,
+  buildTrainingGraph, gradOutputName, IMAGES_INPUT, LABELS_INPUT, probsOutputName, routingOutputName, SELECT_INPUT, TEACHER_INPUT,
   type EngineModel, type GraphParam, type TrainingGraphOptions,
 } from './student_graph.ts';
 
@@ -19,6 +19,8 @@ export interface StepInput {
   teacher: Float32Array;
   /** every SSMB parameter by name (ssmb.<tap>.<key>), our layout */
   params: ReadonlyMap<string, Float32Array>;
+  /** label-selected blocks only: [2B,N] 0/1 rows, each image's expert from its modality label */
+  select?: Float32Array;
 }
 
 export interface StepRouting {
@@ -56,6 +58,8 @@ export class OrtSsmbTrainer {
     readonly description: EngineDescription,
     /** false: built with `gradients: false`, so only `evaluate` runs (one forward) */
     readonly gradients: boolean,
+    /** experts N of the select input (label-selected blocks), null = none */
+    readonly selectExperts: number | null = null,
   ) {}
 
   static async create(model: EngineModel, opts: OrtTrainerOptions): Promise<OrtSsmbTrainer> {
@@ -63,7 +67,7 @@ export class OrtSsmbTrainer {
       what: g.gradients ? `SSMB training graph (${g.stats.forwardNodes} forward + ${g.stats.gradientNodes} gradient nodes)` : `SSMB loss graph (${g.stats.forwardNodes} forward nodes, no gradients)`,
       nodes: { forward: g.stats.forwardNodes, gradient: g.stats.gradientNodes },
     }));
-    return new OrtSsmbTrainer(ort, session, g.pairs, g.imageSize, g.embeddingSize, g.params, g.blocks, description, g.gradients);
+    return new OrtSsmbTrainer(ort, session, g.pairs, g.imageSize, g.embeddingSize, g.params, g.blocks, description, g.gradients, g.selectExperts);
   }
 
   /** Checks every input against the graph's shapes, naming the input, what it got and what it expected. */
@@ -81,6 +85,12 @@ export class OrtSsmbTrainer {
       [LABELS_INPUT]: check('labels', input.labels, [B]),
       [TEACHER_INPUT]: check('teacher', input.teacher, [B, E]),
     };
+    if (this.selectExperts !== null) {
+      if (!input.select) throw new Error(`onnxruntime SSMB step: the blocks choose their expert by the modality label; pass select [${2 * B},${this.selectExperts}]`);
+      feeds[SELECT_INPUT] = check('select', input.select, [2 * B, this.selectExperts]);
+    } else if (input.select) {
+      throw new Error('onnxruntime SSMB step: select was given, but the blocks route themselves (no label selection)');
+    }
     const known = new Set(this.params.map((p) => p.name));
     const unknown = [...input.params.keys()].filter((k) => !known.has(k));
     if (unknown.length) throw new Error(`onnxruntime SSMB step: unknown parameter(s) ${unknown.join(', ')}; the graph has ${[...known].join(', ')}`);

@@ -23,6 +23,8 @@ import { lowerForWebGpu } from './lower_webgpu.ts';
 export const IMAGES_INPUT = 'images';
 export const LABELS_INPUT = 'labels';
 export const TEACHER_INPUT = 'teacher';
+/** label-selected blocks (selection 'label'): [B,N] 0/1 rows, each sample's expert from its modality */
+export const SELECT_INPUT = 'select';
 export const gradOutputName = (param: string) => `grad:${param}`;
 export const probsOutputName = (tap: string) => `probs_${tap}`;
 export const routingOutputName = (tap: string) => `routing_${tap}`;
@@ -52,6 +54,8 @@ export interface TrainingGraph {
   /** whether the graph outputs the parameter gradients (TrainingGraphOptions.gradients) */
   gradients: boolean;
   blocks: { tap: string; numExperts: number }[];
+  /** experts N of the `select` input when the blocks are label-selected; null = no such input */
+  selectExperts: number | null;
   /** forward nodes the gradient passed through, nodes in the whole graph */
   stats: { forwardNodes: number; gradientNodes: number; visited: number };
 }
@@ -82,8 +86,20 @@ function imagesInput(b: OnnxGraphBuilder, batch: number | string, size: number):
   return b.op1('Transpose', [x], { perm: [0, 3, 1, 2] }); // [B,3,S,S]
 }
 
-/** Backbone + SSMB blocks; `provider(tap, spec)` gives each block's parameters. */
-function emitStudent(b: OnnxGraphBuilder, m: EngineModel, x: string, foldBn: boolean, provider: (spec: SsmbBlockSpec) => ParamProvider, form: SsmbEmitOptions['form']) {
+/** The experts of the label selection every label-selected block reads (one `select` input for all of
+ *  them, so they must agree), or null when the blocks route themselves. */
+export function labelSelectExperts(m: Pick<EngineModel, 'blocks'>): number | null {
+  const label = [...m.blocks].filter(([, bl]) => bl.selection === 'label');
+  if (label.length === 0) return null;
+  if (label.length !== m.blocks.size) throw new Error(`the engine graph: blocks at ${label.map(([t]) => t).join(', ')} are label-selected and the others route themselves; expected one selection for every block`);
+  const ns = new Set(label.map(([, bl]) => bl.numExperts));
+  if (ns.size !== 1) throw new Error(`the engine graph: label-selected blocks have ${[...ns].join(', ')} experts; expected one count (one select input)`);
+  return label[0][1].numExperts;
+}
+
+/** Backbone + SSMB blocks; `provider(tap, spec)` gives each block's parameters; `select`: the label
+ *  selection value of label-selected blocks. */
+function emitStudent(b: OnnxGraphBuilder, m: EngineModel, x: string, foldBn: boolean, provider: (spec: SsmbBlockSpec) => ParamProvider, form: SsmbEmitOptions['form'], select?: string) {
   const specs = new Map(blockSpecs(m).map((s) => [s.tap, s]));
   const routed: { tap: string; probs: string; expert: string; numExperts: number; y: string }[] = [];
   const emb = emitBackbone(b, m.backbone, x, {
@@ -92,7 +108,7 @@ function emitStudent(b: OnnxGraphBuilder, m: EngineModel, x: string, foldBn: boo
       const spec = specs.get(tap);
       if (!spec) return value;
       if (spec.channels !== channels) throw new Error(`SSMB block at ${tap} has ${spec.channels} channels; the backbone's tap has ${channels}`);
-      const r = emitSsmbBlock(b, spec, value, provider(spec), { form });
+      const r = emitSsmbBlock(b, spec, value, provider(spec), { form, select });
       routed.push({ tap, probs: r.probs, expert: r.expert, numExperts: spec.numExperts, y: r.y });
       return r.y;
     },
@@ -118,6 +134,8 @@ export function buildTrainingGraph(m: EngineModel, opts: TrainingGraphOptions): 
   const x = imagesInput(b, 2 * pairs, S);
   const labels = b.input(LABELS_INPUT, [pairs]);
   const teacher = b.input(TEACHER_INPUT, [pairs, E]);
+  const selectExperts = labelSelectExperts(m);
+  const select = selectExperts === null ? undefined : b.input(SELECT_INPUT, [2 * pairs, selectExperts]);
   const params: GraphParam[] = [];
   const { emb, routed } = emitStudent(b, m, x, opts.foldBn ?? true, (spec) => {
     const shapes = ssmbParamShapes(spec);
@@ -127,7 +145,7 @@ export function buildTrainingGraph(m: EngineModel, opts: TrainingGraphOptions): 
       params.push({ name, shape });
       return b.input(name, shape);
     };
-  }, 'gradient');
+  }, 'gradient', select);
   if (opts.lowerPrelu ?? true) lowerConstantPrelu(b);
   const loss = emitSsmbLoss(b, emb, labels, teacher, pairs, routed, opts.loss);
   const forwardNodes = b.nodes.length;
@@ -147,7 +165,7 @@ export function buildTrainingGraph(m: EngineModel, opts: TrainingGraphOptions): 
   const bytes = encodeOnnxModel(b.toModel({ graphName: vjp ? 'ssmb-train' : 'ssmb-loss', opset: 13 }));
   return {
     bytes, pairs, imageSize: S, embeddingSize: E, params, gradients: vjp !== undefined,
-    blocks: routed.map((r) => ({ tap: r.tap, numExperts: r.numExperts })),
+    blocks: routed.map((r) => ({ tap: r.tap, numExperts: r.numExperts })), selectExperts,
     stats: { forwardNodes, gradientNodes, visited: vjp?.visited ?? 0 },
   };
 }
@@ -170,6 +188,8 @@ export interface InferenceGraph {
   embeddingSize: number;
   /** taps with an SSMB block, in network order (outputs routing_<tap>, probs_<tap>) */
   taps: string[];
+  /** experts N of the `select` input [batch,N] of label-selected blocks; null = no such input */
+  selectExperts: number | null;
 }
 
 /** Embedding graph with a dynamic batch: the backbone alone (teacher) or with its SSMB blocks. */
@@ -178,7 +198,9 @@ export function buildInferenceGraph(m: EngineModel | { backbone: EngineBackbone 
   const b = new OnnxGraphBuilder();
   const x = imagesInput(b, 'batch', S);
   const withBlocks: EngineModel = { backbone: m.backbone, blocks: 'blocks' in m ? m.blocks : new Map() };
-  const { emb, routed } = emitStudent(b, withBlocks, x, opts.foldBn ?? true, (spec) => initializerParams(b, spec.tap, withBlocks.blocks.get(spec.tap)!), opts.ssmbForm ?? 'inference');
+  const selectExperts = labelSelectExperts(withBlocks);
+  const select = selectExperts === null ? undefined : b.input(SELECT_INPUT, ['batch', selectExperts]);
+  const { emb, routed } = emitStudent(b, withBlocks, x, opts.foldBn ?? true, (spec) => initializerParams(b, spec.tap, withBlocks.blocks.get(spec.tap)!), opts.ssmbForm ?? 'inference', select);
   if (opts.lowerPrelu ?? true) lowerConstantPrelu(b);
   if (opts.lowerBn ?? true) lowerBnReading(b, new Set(routed.map((r) => r.y)));
   b.output(emb, 'embedding', ['batch', E]);
@@ -187,5 +209,5 @@ export function buildInferenceGraph(m: EngineModel | { backbone: EngineBackbone 
     b.output(r.probs, probsOutputName(r.tap), ['batch', r.numExperts]);
   }
   if (opts.provider === 'webgpu') lowerForWebGpu(b);
-  return { bytes: encodeOnnxModel(b.toModel({ graphName: 'ssmb-embed', opset: 13 })), imageSize: S, embeddingSize: E, taps: routed.map((r) => r.tap) };
+  return { bytes: encodeOnnxModel(b.toModel({ graphName: 'ssmb-embed', opset: 13 })), imageSize: S, embeddingSize: E, taps: routed.map((r) => r.tap), selectExperts };
 }

@@ -2,7 +2,7 @@
 // chosen taps (docs/design.md#the-ssmb-block). The student is forward(); the teacher is the same backbone without
 // SSMBs (teacherForward()).
 import { tf } from '../tf.ts';
-import { SSMBBlock, type ApplyOptions, type ExpertKind, type Routing } from '../ssmb/ssmb_block.ts';
+import { checkSelection, SSMBBlock, type ApplyOptions, type ExpertKind, type Routing, type Selection } from '../ssmb/ssmb_block.ts';
 import { getExpertKind } from '../ssmb/experts/index.ts';
 import { checkRouterOptions, DEFAULT_ROUTER_OPTIONS, type RouterInput, type RoutingMode } from '../ssmb/router.ts';
 import { requireTap, type Backbone, type TapInfo } from './backbone.ts';
@@ -16,12 +16,15 @@ export interface HFRConfig {
   routerInput: RouterInput; // 'style' | 'mean' (ROUTER_INPUTS)
   routerJitter: number; // training-only multiplicative router noise U(1-e, 1+e); 0 = off
   routing: RoutingMode; // 'top1' | 'soft' (ROUTING_MODES)
+  /** 'router' (learned routing) or 'label' (each sample's expert given by the caller from its modality
+   *  label: forward's opts.select); absent = router (files written before it existed) */
+  selection?: Selection;
 }
 
 // Files written before the router options existed have none of them: they load with these defaults,
 // which are what those models computed.
 export const DEFAULT_HFR_CONFIG: HFRConfig = { taps: ['stem', 'layer1', 'layer2'], numExperts: 4, kind: 'style', seed: 0, ...DEFAULT_ROUTER_OPTIONS };
-const HFR_KEYS = ['taps', 'numExperts', 'hidden', 'kind', 'seed', 'routerInput', 'routerJitter', 'routing'];
+const HFR_KEYS = ['taps', 'numExperts', 'hidden', 'kind', 'seed', 'routerInput', 'routerJitter', 'routing', 'selection'];
 
 export interface BlockRouting extends Routing {
   tap: string;
@@ -46,6 +49,8 @@ export function resolveHFRConfig(overrides: Partial<HFRConfig> = {}, backbone: {
   if (cfg.hidden !== undefined && !kind.usesHidden) throw new Error(`HFR config: hidden is ${cfg.hidden}, but expert kind "${kind.name}" has no hidden layer; leave it unset`);
   Object.assign(cfg, checkRouterOptions(cfg, 'HFR config'));
   if (cfg.hidden === undefined) delete cfg.hidden;
+  // kept only when not the default, so router models keep the config (and file metadata) they always had
+  if (checkSelection(cfg.selection, cfg, 'HFR config') === 'router') delete cfg.selection;
   return cfg;
 }
 
@@ -62,6 +67,7 @@ export class HFRModel {
         channels: requireTap(backbone, tap).channels, numExperts: this.config.numExperts, hidden: this.config.hidden,
         kind: this.config.kind, seed: this.config.seed * 16 + i,
         routerInput: this.config.routerInput, routerJitter: this.config.routerJitter, routing: this.config.routing,
+        selection: this.config.selection,
       }));
     });
   }
@@ -80,7 +86,8 @@ export class HFRModel {
   }
 
   /** Student: backbone with the SSMBs applied at their taps. `opts.training` + `opts.rng`: the training
-   *  forward (router jitter drawn from rng, block by block in backbone order, when routerJitter > 0). */
+   *  forward (router jitter drawn from rng, block by block in backbone order, when routerJitter > 0).
+   *  `opts.select` [B,N]: the per-sample expert of label-selected blocks (every block gets the same rows). */
   forward(x: tf.Tensor4D, opts: ApplyOptions = {}): HFROutput {
     const routings: BlockRouting[] = [];
     const embedding = this.backbone.forward(x, {

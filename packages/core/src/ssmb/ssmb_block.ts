@@ -32,13 +32,22 @@ export interface SSMBConfig {
   routerInput?: RouterInput; // default 'style'
   routerJitter?: number; // default 0 (off)
   routing?: RoutingMode; // default 'top1'
+  /** how each sample's expert is chosen: 'router' (default, learned), or 'label' = given by the caller per
+   *  sample (ApplyOptions.select, from the modality label): no router parameters, top1 only */
+  selection?: Selection;
 }
+
+export const SELECTIONS = ['router', 'label'] as const;
+export type Selection = (typeof SELECTIONS)[number];
 
 export interface ApplyOptions {
   /** training forward: the router input is jittered when routerJitter > 0 (evaluation never is) */
   training?: boolean;
   /** the seeded generator the jitter noise is drawn from (required when training with routerJitter > 0) */
   rng?: UniformSource;
+  /** selection 'label': [B,N] 0/1 rows, one-hot (that expert at gate 1) or all zero (the block passes the
+   *  sample unchanged: gate 0) */
+  select?: tf.Tensor2D;
 }
 
 /** The routing decision of one block, an explicit value callers inspect (load balancing, routing tables).
@@ -60,14 +69,33 @@ export function defaultHidden(channels: number): number {
 }
 
 /** Every parameter of a block (router first, then the kind's), in creation order. */
-export function ssmbParamSpecs(kind: ExpertKindDef, dims: ExpertDims, routerInput: RouterInput): ExpertParamSpec[] {
-  return [...routerParams(dims.channels, dims.numExperts, routerInput), ...expertParamSpecs(kind, dims)];
+export function ssmbParamSpecs(kind: ExpertKindDef, dims: ExpertDims, routerInput: RouterInput, selection: Selection = 'router'): ExpertParamSpec[] {
+  return [...(selection === 'router' ? routerParams(dims.channels, dims.numExperts, routerInput) : []), ...expertParamSpecs(kind, dims)];
+}
+
+/** Checks a block's selection (unknown values name the valid ones): label selection has no router, so
+ *  its options must be the defaults, and it is top1 (the label picks one expert). */
+export function checkSelection(selection: Selection | undefined, router: RouterOptions, what: string): Selection {
+  const sel = selection ?? 'router';
+  if (!(SELECTIONS as readonly string[]).includes(sel)) throw new Error(`${what}: selection must be one of ${SELECTIONS.join(', ')}, received ${JSON.stringify(sel)}`);
+  if (sel === 'label' && (router.routing !== 'top1' || router.routerJitter !== 0)) {
+    throw new Error(`${what}: selection 'label' takes the expert from the label (top1, no router jitter); received routing ${router.routing}, routerJitter ${router.routerJitter}`);
+  }
+  return sel;
+}
+
+/** Checks a label selection [B,N] against the batch (what a label-selected block needs). */
+function checkSelect(select: tf.Tensor2D | undefined, B: number, N: number): tf.Tensor2D {
+  if (!select) throw new Error(`SSMBBlock.apply: this block's expert is chosen by the label (selection 'label'); pass opts.select [${B},${N}]`);
+  if (select.rank !== 2 || select.shape[0] !== B || select.shape[1] !== N) throw new Error(`SSMBBlock.apply: opts.select has shape [${select.shape}]; expected [${B},${N}] (one 0/1 row per sample)`);
+  return select;
 }
 
 export class SSMBBlock {
   readonly channels: number; readonly numExperts: number; readonly hidden: number; readonly kind: ExpertKind;
   readonly expertKind: ExpertKindDef;
   readonly router: RouterOptions;
+  readonly selection: Selection;
   /** What each parameter is (shape, init, owning expert), in creation order. */
   readonly paramSpecs: readonly ExpertParamSpec[];
   /** Parameter keys: router.weight [Din,N] (Din = 2C for routerInput style, C for mean), router.bias [N]
@@ -86,12 +114,13 @@ export class SSMBBlock {
     const D = config.hidden ?? defaultHidden(C);
     if (!Number.isInteger(D) || D < 1) throw new Error(`SSMBBlock: hidden must be a positive integer, received ${D}`);
     this.router = checkRouterOptions({ routerInput: config.routerInput, routerJitter: config.routerJitter, routing: config.routing }, 'SSMBBlock');
+    this.selection = checkSelection(config.selection, this.router, 'SSMBBlock');
     this.channels = C;
     this.numExperts = N;
     this.hidden = D;
     this.kind = kind.name;
     this.expertKind = kind;
-    this.paramSpecs = ssmbParamSpecs(kind, { channels: C, numExperts: N, hidden: D }, this.router.routerInput);
+    this.paramSpecs = ssmbParamSpecs(kind, { channels: C, numExperts: N, hidden: D }, this.router.routerInput, this.selection);
     // One seed per random tensor, in creation order (router, then the kind's): the same values as before
     // the registry for the kinds that existed then.
     let seed = (config.seed ?? 0) * 1009;
@@ -131,6 +160,7 @@ export class SSMBBlock {
     // drawn outside tidy: one factor per router-input element, only when jittering (no draw otherwise)
     const din = routerInputWidth(this.router.routerInput, C);
     const noise = jitter > 0 && N > 1 ? routerJitterFactors(opts.rng!, jitter, B, din) : null;
+    const select = this.selection === 'label' ? checkSelect(opts.select, B, N) : null;
     return tf.tidy(() => {
       // Full-size work is kept to pooled reductions and one fused affine (see modulate.ts / spatial_*.ts).
       const { mu: mean, variance } = instanceStats(x); // [B,1,1,C] each
@@ -138,11 +168,12 @@ export class SSMBBlock {
       const s = tf.concat([tf.reshape(mean, [B, C]), tf.reshape(sigma, [B, C])], 1) as tf.Tensor2D; // [B,2C]
       let r = routerInputTf(s, this.router.routerInput); // [B,Din]
       if (noise) r = tf.mul(r, tf.tensor2d(noise, [B, din])) as tf.Tensor2D; // Switch-style jitter, training only
-      const probs: tf.Tensor2D = N > 1
-        ? tf.softmax(tf.add(tf.matMul(r, this.p('router.weight') as tf.Tensor2D), this.p('router.bias')) as tf.Tensor2D)
+      // label selection: the given rows are the probabilities and the one-hot (an all-zero row: gate 0)
+      const probs: tf.Tensor2D = select ? tf.clone(select)
+        : N > 1 ? tf.softmax(tf.add(tf.matMul(r, this.p('router.weight') as tf.Tensor2D), this.p('router.bias')) as tf.Tensor2D)
         : tf.ones([B, 1]); // [B,N]
       const expert = N > 1 ? (tf.argMax(probs, 1) as tf.Tensor1D) : (tf.zeros([B], 'int32') as tf.Tensor1D); // [B]
-      const onehot = (N > 1 ? tf.oneHot(expert, N, 1, 0, 'float32') : tf.ones([B, 1])) as tf.Tensor2D; // [B,N]
+      const onehot = (select ? select : N > 1 ? tf.oneHot(expert, N, 1, 0, 'float32') : tf.ones([B, 1])) as tf.Tensor2D; // [B,N]
       const gate = tf.sum(tf.mul(probs, onehot), 1) as tf.Tensor1D; // [B]
       const modulation = (sel: tf.Tensor2D) => kind.modulation({ s, sel, dims: this.dims, param: this.p }); // [B,2C]
       const soft = this.router.routing === 'soft';

@@ -6,6 +6,7 @@
 import { chooseEngine, createEngineEmbedder, createTfjsEmbedder, engineModelOf, HFRModel, tf, type Backbone, type Embedder } from '@ssmb/core';
 
 import type { Config } from '../config.ts';
+import type { LabelSelection } from '../methods/index.ts';
 
 export type EvalEngine = Config['eval']['engine'];
 
@@ -19,15 +20,40 @@ export interface RoutedEmbeddings {
 export interface EvalEmbedder extends Embedder {
   /** what the store records: 'onnxruntime' or 'tfjs-<tf backend>' */
   readonly label: string;
-  /** x: NHWC [B,S,S,3] scaled (v - 127.5) / 127.5 */
-  embedRouted(x: Float32Array): Promise<RoutedEmbeddings>;
+  /** x: NHWC [B,S,S,3] scaled (v - 127.5) / 127.5; `modalities`: the B images' modality labels, which a
+   *  label-selected model needs (its method's selection turns them into the blocks' rows) */
+  embedRouted(x: Float32Array, modalities?: readonly string[]): Promise<RoutedEmbeddings>;
+}
+
+/** The selection rows of a label-selected model for B images, checked; undefined for any other model. */
+function selectRows(selection: LabelSelection | undefined, modalities: readonly string[] | undefined, B: number): Float32Array | undefined {
+  if (!selection) return undefined;
+  if (!modalities || modalities.length !== B) {
+    throw new Error(`evaluation: this model chooses its blocks' experts by each image's modality label (it was built for ${selection.modalities.join(', ')}); the embedder got ${modalities ? `${modalities.length} labels` : 'no labels'} for ${B} images`);
+  }
+  return selection.rows(modalities, 'evaluated images');
+}
+
+/** The selection an embedder of `model` uses: the method's for a label-selected model (which needs one),
+ *  none for any other (a backbone, a routed model), whatever the caller passed. */
+function selectionFor(model: HFRModel | Backbone, selection: LabelSelection | undefined): LabelSelection | undefined {
+  if (!(model instanceof HFRModel) || model.config.selection !== 'label') return undefined;
+  if (!selection) throw new Error(`evaluation: this model's blocks choose their expert by each image's modality label; its method's selection (modalities -> rows) is needed`);
+  return selection;
+}
+
+/** A label-selected model's embedder has no plain embed (it needs each image's modality). */
+function labelOnlyEmbed(selection: LabelSelection | undefined, embed: (x: Float32Array) => Promise<Float32Array>): (x: Float32Array) => Promise<Float32Array> {
+  if (!selection) return embed;
+  return () => Promise.reject(new Error(`evaluation: this model chooses its blocks' experts by each image's modality label (${selection.modalities.join(', ')}); call embedRouted with the images' modalities`));
 }
 
 function backboneOf(model: HFRModel | Backbone): Backbone {
   return model instanceof HFRModel ? model.backbone : model;
 }
 
-export function tfjsEvalEmbedder(model: HFRModel | Backbone): EvalEmbedder {
+export function tfjsEvalEmbedder(model: HFRModel | Backbone, given?: LabelSelection): EvalEmbedder {
+  const selection = selectionFor(model, given);
   const backbone = backboneOf(model);
   backbone.setFrozen(true);
   const size = backbone.input.size;
@@ -36,13 +62,16 @@ export function tfjsEvalEmbedder(model: HFRModel | Backbone): EvalEmbedder {
     embeddingSize: backbone.embeddingSize,
     forward: (x) => (model instanceof HFRModel ? model.forward(x).embedding : model.forward(x)), // [B,E]; inside core's tidy
   });
-  const routed = async (x: Float32Array): Promise<RoutedEmbeddings> => {
+  const routed = async (x: Float32Array, modalities?: readonly string[]): Promise<RoutedEmbeddings> => {
     if (!(model instanceof HFRModel)) return { embedding: await base.embed(x), experts: new Map() };
     const per = size * size * 3;
     if (x.length === 0 || x.length % per !== 0) throw new Error(`tfjs embedder: input has ${x.length} values; expected B*${size}*${size}*3 (NHWC)`);
+    const B = x.length / per;
+    const rows = selectRows(selection, modalities, B);
     let taps: string[] = [];
     const [e, ...ks] = tf.tidy(() => {
-      const out = model.forward(tf.tensor4d(x, [x.length / per, size, size, 3])); // [B,S,S,3] -> [B,E]
+      const select = rows ? tf.tensor2d(rows, [B, rows.length / B]) : undefined; // [B,N]
+      const out = model.forward(tf.tensor4d(x, [B, size, size, 3]), { select }); // [B,S,S,3] -> [B,E]
       taps = out.routings.map((r) => r.tap);
       return [out.embedding, ...out.routings.map((r) => r.expert)] as tf.Tensor[]; // [B,E], [B] per block
     });
@@ -55,7 +84,7 @@ export function tfjsEvalEmbedder(model: HFRModel | Backbone): EvalEmbedder {
       tf.dispose([e, ...ks]);
     }
   };
-  return { ...base, label: `tfjs-${base.engine}`, embedRouted: routed };
+  return { ...base, embed: labelOnlyEmbed(selection, base.embed), label: `tfjs-${base.engine}`, embedRouted: routed };
 }
 
 export interface EvalEngineOptions {
@@ -68,21 +97,27 @@ export interface EvalEngineOptions {
   onFallback?: (reason: string) => void;
   /** warnings (a provider chosen by auto, nodes that fell back to the CPU) */
   warn?: (message: string) => void;
+  /** a label-selected model's method selection (images' modalities -> the blocks' rows) */
+  selection?: LabelSelection;
 }
 
 /** core's engine embedding graph of the model (BN folded), on onnxruntime. */
 export async function onnxEvalEmbedder(model: HFRModel | Backbone, opts: EvalEngineOptions = {}): Promise<EvalEmbedder> {
+  const selection = selectionFor(model, opts.selection); // before the session: a missing selection leaks nothing
   const e = await createEngineEmbedder(model instanceof HFRModel ? engineModelOf(model) : { backbone: model }, { threads: opts.threads, provider: opts.provider, providerKey: opts.providerKey, warn: opts.warn });
   if (e.providerReason !== 'configured') opts.warn?.(`${opts.providerKey ?? 'train.provider'} ${opts.provider}: onnxruntime on ${e.provider}; ${e.providerReason}`);
   // the tag eval.engine: 'onnxruntime' on the CPU provider, 'onnxruntime-<provider>' on another
-  return { ...e, label: e.provider === 'cpu' ? e.engine : `${e.engine}-${e.provider}`, embedRouted: (x) => e.embedRouted(x) };
+  return {
+    ...e, embed: labelOnlyEmbed(selection, e.embed), label: e.provider === 'cpu' ? e.engine : `${e.engine}-${e.provider}`,
+    embedRouted: (x, modalities) => e.embedRouted(x, selectRows(selection, modalities, x.length / (e.inputSize * e.inputSize * 3))),
+  };
 }
 
 export async function createEvalEmbedder(model: HFRModel | Backbone, engine: EvalEngine, opts: EvalEngineOptions = {}): Promise<EvalEmbedder> {
   const chosen = await chooseEngine(engine, () => onnxEvalEmbedder(model, opts));
   if (chosen.engine === 'onnxruntime') return chosen.value;
   if (engine === 'auto') opts.onFallback?.(chosen.reason);
-  return tfjsEvalEmbedder(model);
+  return tfjsEvalEmbedder(model, opts.selection);
 }
 
 /** Runs `fn` with an embedder of the model's current weights and disposes it after. */

@@ -29,7 +29,7 @@ export async function embedAll(embedder: EvalEmbedder, set: ImageSet, batchSize:
   const experts = new Map<string, Int32Array>();
   for (let i = 0; i < n; i += batchSize) {
     const b = Math.min(batchSize, n - i);
-    const r = await embedder.embedRouted(set.data.subarray(i * per, (i + b) * per)); // [B,S,S,3] -> [B,E]
+    const r = await embedder.embedRouted(set.data.subarray(i * per, (i + b) * per), set.samples.slice(i, i + b).map((s) => s.modality)); // [B,S,S,3] -> [B,E]
     if (i === 0) {
       dim = r.embedding.length / b;
       emb = new Float32Array(n * dim);

@@ -14,6 +14,14 @@ export interface GridEntry {
   label: string;
   /** Trainer config overrides for this run (base <- column.set <- row.set <- dataset/weights). */
   overrides: ConfigOverride;
+  /** A universal row's run: every (column, protocol) it is evaluated on (dataset.evalProtocols);
+   *  absent = the one cell (column, protocol). */
+  evaluates?: Array<{ column: string; protocol: string }>;
+}
+
+/** The table cells a grid entry's run fills. */
+export function cellsOf(entry: GridEntry): Array<{ column: string; protocol: string }> {
+  return entry.evaluates ?? [{ column: entry.column, protocol: entry.protocol }];
 }
 
 export interface GridContext {
@@ -50,6 +58,24 @@ export function expandGrid(cfg: TableConfig, ctx: GridContext): GridEntry[] {
   const out: GridEntry[] = [];
   for (let fi = 0; fi < maxFolds; fi++) {
     for (const row of cfg.rows) {
+      if (row.train !== undefined) {
+        // universal: one run per fold, trained on row.train, evaluated on each of its columns with this fold
+        const cols = perColumn.filter((p) => fi < p.folds.length && p.rows.some((r) => r.id === row.id));
+        const byFold = new Map<string, typeof cols>();
+        for (const p of cols) byFold.set(p.folds[fi], [...(byFold.get(p.folds[fi]) ?? []), p]);
+        for (const [fold, ps] of byFold) {
+          const root = ctx.roots[ps[0].col.dataset];
+          if (!root) throw new Error(`no root for dataset "${ps[0].col.dataset}" (table "${cfg.name}"); pass --root ${ps[0].col.dataset}=DIR`);
+          const evaluates = ps.map((p) => ({ column: p.col.id, protocol: p.col.protocol }));
+          const evalProtocols = [...new Set(evaluates.map((e) => e.protocol))];
+          let o = nestOverrides(flattenConfigValues(cfg.base));
+          o = mergeConfig(o, nestOverrides(flattenConfigValues(row.set)));
+          o = mergeConfig(o, { dataset: { root: path.resolve(root), protocol: row.train, fold, evalProtocols } });
+          if (ctx.weights !== null) o = mergeConfig(o, { backbone: { weights: path.resolve(ctx.weights) } });
+          out.push({ row: row.id, column: evaluates[0].column, protocol: row.train, fold, label: `${row.label} / trained on ${row.train} / fold ${fold}`, overrides: o, evaluates });
+        }
+        continue;
+      }
       for (const { col, folds, rows } of perColumn) {
         if (fi >= folds.length || !rows.some((r) => r.id === row.id)) continue;
         const root = ctx.roots[col.dataset];

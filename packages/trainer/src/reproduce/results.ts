@@ -4,6 +4,8 @@ import type { FoldResult } from '../tables/build.ts';
 import type { RoutingCountRow } from '../tables/routing.ts';
 import type { RunStore } from '../store/run_store.ts';
 import type { PlannedEntry } from './resume.ts';
+import { trialsOf } from '../tables/match.ts';
+import { cellsOf } from './grid.ts';
 
 /** A planned entry and the id of the run it maps to (from the store, or as the tracking server answered it). */
 type EntryRun = Pick<PlannedEntry, 'entry' | 'state'> & { run?: { id: number } | null };
@@ -13,14 +15,19 @@ export function collectFoldResults(store: Pick<RunStore, 'getEvalMetrics'>, plan
   const out: FoldResult[] = [];
   for (const p of plan) {
     if (p.state !== 'completed' || !p.run) continue;
-    const metrics: Record<string, number> = {};
-    const counts: Record<string, number> = {};
-    for (const m of store.getEvalMetrics(p.run.id)) {
-      if (m.protocol !== p.entry.protocol || String(m.fold) !== p.entry.fold) continue;
-      metrics[m.metric] = m.value;
-      if (m.count !== null) counts[m.metric] = m.count;
+    const evals = store.getEvalMetrics(p.run.id);
+    // the cells the entry fills: its column, or each column a universal row's run evaluates
+    for (const cell of cellsOf(p.entry)) {
+      const metrics: Record<string, number> = {};
+      const counts: Record<string, number> = {};
+      for (const m of evals) {
+        if (m.protocol !== cell.protocol || String(m.fold) !== p.entry.fold) continue;
+        metrics[m.metric] = m.value;
+        if (typeof m.count === 'number') counts[m.metric] = m.count;
+      }
+      const trials = trialsOf(metrics, counts);
+      if (Object.keys(metrics).length) out.push({ row: p.entry.row, column: cell.column, fold: p.entry.fold, metrics, ...(Object.keys(trials).length ? { trials } : {}) });
     }
-    if (Object.keys(metrics).length) out.push({ row: p.entry.row, column: p.entry.column, fold: p.entry.fold, metrics, counts });
   }
   return out;
 }
@@ -30,10 +37,12 @@ export function collectRouting(store: Pick<RunStore, 'getRouting'>, plan: EntryR
   const out: RoutingCountRow[] = [];
   for (const p of plan) {
     if (p.state !== 'completed' || !p.run) continue;
-    if (columns && !columns.includes(p.entry.column)) continue;
-    for (const r of store.getRouting(p.run.id)) {
-      if (r.protocol !== p.entry.protocol || String(r.fold) !== p.entry.fold) continue;
-      out.push({ row: p.entry.row, column: p.entry.column, block: r.block, modality: r.modality, expert: r.expert, count: r.count });
+    for (const cell of cellsOf(p.entry)) {
+      if (columns && !columns.includes(cell.column)) continue;
+      for (const r of store.getRouting(p.run.id)) {
+        if (r.protocol !== cell.protocol || String(r.fold) !== p.entry.fold) continue;
+        out.push({ row: p.entry.row, column: cell.column, block: r.block, modality: r.modality, expert: r.expert, count: r.count });
+      }
     }
   }
   return out;

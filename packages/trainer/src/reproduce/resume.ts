@@ -36,7 +36,7 @@ function without(obj: unknown, dotted: string): unknown {
  *  out of the identity, so a stored run without the key still matches (dataset.onMissing: skip does not).
  *  The router options: style input, no jitter, top-1 routing is what every SSMB computed before them. */
 export const DEFAULTED_IDENTITY_KEYS: Record<string, unknown> = {
-  'dataset.onMissing': 'error',
+  'dataset.onMissing': 'error', 'dataset.evalProtocols': null,
   'ssmb.routerInput': DEFAULT_ROUTER_OPTIONS.routerInput, 'ssmb.routerJitter': DEFAULT_ROUTER_OPTIONS.routerJitter, 'ssmb.routing': DEFAULT_ROUTER_OPTIONS.routing,
 };
 

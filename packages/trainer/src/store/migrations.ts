@@ -5,7 +5,8 @@
 //   schema_version  (version)                       one row: the applied migration version.
 //   experiments     (id, name UNIQUE, description, created_at)
 //   runs            (id, experiment_id, parent_run_id -> runs.id for sweep children, name,
-//                    kind 'train'|'pretrain'|'evaluate'|'sweep'|'noop', method 'ssmb'|'baseline'|NULL,
+//                    kind 'train'|'pretrain'|'evaluate'|'sweep'|'noop', method: a registered method
+//                    name (v7; checked by the config schema, the methods registry) or NULL,
 //                    status 'queued'|'running'|'completed'|'failed'|'cancelled',
 //                    config_json (full resolved config), seed, engine (tf backend used), code_version
 //                    (git commit or package version), init_from (weights file a run starts from),
@@ -258,7 +259,37 @@ CREATE TABLE embedding_samples (
 );
 `,
   },
+  {
+    version: 7,
+    description: 'runs.method holds any registered method (the methods registry checks the name): the CHECK on two names is dropped',
+    sql: '',
+    data: dropMethodCheck,
+  },
 ];
+
+const METHOD_CHECK = "method TEXT CHECK (method IN ('ssmb','baseline'))";
+
+/**
+ * v7 data step: SQLite cannot drop a CHECK constraint with ALTER TABLE, and rebuilding `runs` would
+ * cascade-delete every child row (foreign keys are on). A CHECK constraint does not change how rows are
+ * stored, so its text is removed from the schema itself (the procedure SQLite's ALTER TABLE
+ * documentation gives for such changes: writable_schema, then a new schema version), in the migration's
+ * transaction.
+ */
+function dropMethodCheck(db: Database.Database): void {
+  const row = db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'runs'`).get() as { sql: string } | undefined;
+  if (!row?.sql.includes(METHOD_CHECK)) throw new Error(`store migration 7: the runs table does not hold the expected \`${METHOD_CHECK}\`; the store was changed by hand`);
+  const version = db.pragma('schema_version', { simple: true }) as number;
+  db.unsafeMode(true);
+  try {
+    db.pragma('writable_schema = ON');
+    db.prepare(`UPDATE sqlite_master SET sql = replace(sql, ?, 'method TEXT') WHERE type = 'table' AND name = 'runs'`).run(METHOD_CHECK);
+    db.pragma(`schema_version = ${version + 1}`);
+    db.pragma('writable_schema = OFF');
+  } finally {
+    db.unsafeMode(false);
+  }
+}
 
 /**
  * v4 data step: absolute checkpoint/artifact paths inside the store's folder become relative to it.

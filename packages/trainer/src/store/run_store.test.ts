@@ -85,6 +85,23 @@ describe('RunStore schema', () => {
     store.close();
   });
 
+  it('v7: a migrated store keeps its runs and their rows, and stores any registered method name', () => {
+    writeV1Store(file, path.join(dir, 'artifacts', 'run-1'));
+    const before = new Database(file);
+    try {
+      expect(() => before.exec(`INSERT INTO runs (experiment_id, kind, method, status, config_json, seed, created_at) VALUES (1, 'train', 'caim', 'queued', '{}', 0, 0)`)).toThrow(/CHECK constraint failed/);
+    } finally {
+      before.close();
+    }
+    RunStore.migrate(file);
+    const store = RunStore.open(file);
+    expect(store.getMetricHistory(1, 'loss').map((p) => p.value)).toEqual([0.5, 0.25, Number.NaN]);
+    const id = store.createRun({ experiment: 'e', kind: 'train', method: 'ssmb-oracle', config: { x: 1 }, seed: 0 });
+    expect(store.requireRun(id).method).toBe('ssmb-oracle');
+    expect(store.integrityCheck()).toBe('ok');
+    store.close();
+  });
+
   it('v4 also repairs a store copied elsewhere before the upgrade (old absolute paths of the default layout)', () => {
     const oldDir = path.join(dir, 'old');
     mkdirSync(path.join(oldDir, 'artifacts', 'run-1', 'checkpoints'), { recursive: true });

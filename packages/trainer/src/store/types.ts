@@ -13,8 +13,8 @@ export const LAUNCHABLE_KINDS = ['train', 'evaluate', 'pretrain', 'noop'] as con
 export type LaunchableKind = (typeof LAUNCHABLE_KINDS)[number];
 export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
-export const RUN_METHODS = ['ssmb', 'baseline'] as const;
-export type RunMethod = (typeof RUN_METHODS)[number];
+/** A registered method's name (the methods registry, config key `method`). */
+export type RunMethod = string;
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
 
 export interface RunRecord {

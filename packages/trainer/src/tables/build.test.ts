@@ -63,10 +63,10 @@ describe('buildTable', () => {
     const [base, ssmb] = tied.rows.map((r) => r.cells[1]!);
     expect([base[0].best, ssmb[0].best, base[0].tied, ssmb[0].tied]).toEqual([false, false, true, true]);
     // one shared fold: no t-test; 2000 probes at 90% vs 50%: the bootstrap over probes separates them
-    const withTrials = (r: FoldResult): FoldResult => ({ ...r, metrics: { ...r.metrics, genuine: 2000 }, counts: { rank1: 2000 } });
+    const withTrials = (r: FoldResult): FoldResult => ({ ...r, trials: { rank1: 2000, tar_far_1e2: 2000 } });
     const one = buildTable(smallTable(), [fold('baseline', 'vis-nir', '1', 0.5, 0.2), fold('ssmb', 'vis-nir', '1', 0.9, 0.1)].map(withTrials));
     expect(one.rows[1].cells[1]![0].best).toBe(true);
-    expect(one.rows[1].cells[1]![1].best).toBe(true); // TAR@FAR: the genuine pairs are its trials
+    expect(one.rows[1].cells[1]![1].best).toBe(true); // TAR@FAR: its genuine pairs as trials
     expect(one.rows.map((r) => r.cells[1]![2].tied)).toEqual([true, true]); // EER: nothing to resample, no t-test
   });
 

@@ -3,7 +3,12 @@
 import { rowsOfColumn, tableMetricSpec, type TableConfig } from './config.ts';
 import { SKIPPED_METRICS, type MetricSpec } from './metrics.ts';
 import type { Reference } from './references.ts';
-import { rankGroups, type FoldValue } from './significance.ts';
+import { groupDifference, rankGroups, toRowDifference, type FoldValue, type RowDifference } from './significance.ts';
+import { flattenConfigValues } from '../flatten.ts';
+import { getMethod, hasMethod } from '../methods/method.ts';
+
+/** One fold of one cell: its metric values and the trials behind them. */
+type FoldValues = Pick<FoldResult, 'metrics' | 'trials'> & { pairFold: string };
 
 /** One evaluated fold of one run, already assigned to a table row and column. */
 export interface FoldResult {
@@ -12,13 +17,15 @@ export interface FoldResult {
   fold: string;
   /** Stored metric values (fractions for percentages), keyed like MetricSpec.key. */
   metrics: Record<string, number>;
-  /** What each value was measured over, where the store has it (probes for Rank-k, impostor pairs for
-   *  TAR@FAR and EER): the bootstrap over probes resamples a proportion from its trials. */
-  counts?: Record<string, number>;
+  /** Trials behind a proportion metric (probes for Rank-k, genuine pairs for TAR), for the bootstrap. */
+  trials?: Record<string, number>;
   /** The fold the significance tests pair rows on, when `fold` also tells apart several runs of one fold
    *  (the dashboard's "3#17"); the runs of one fold are averaged there. Default: `fold`. */
   pairFold?: string;
 }
+
+/** A cell against the table's reference row (same column and metric), in display units. */
+export type CellDifference = RowDifference;
 
 export interface Stat {
   mean: number;
@@ -48,6 +55,8 @@ export interface TableCell {
   /** List entries the cell's folds left out because their files are missing (dataset.onMissing=skip),
    *  summed over folds per role; absent when none were. Exporters mark the cell and footnote the counts. */
   skipped?: Partial<Record<keyof typeof SKIPPED_METRICS, number>>;
+  /** The cell against the table's reference row (absent in the reference row and without one). */
+  vsReference?: CellDifference;
 }
 
 /** Skipped entries per role summed over a cell's folds; undefined when there are none. */
@@ -73,6 +82,12 @@ export interface TableRowOut {
   kind: 'ours' | 'literature';
   /** Literature rows: where the numbers come from. */
   source?: string;
+  /** Our rows: the method the row runs and whether it is told each image's modality at inference
+   *  (label-aware; exporters mark the row). */
+  method?: string;
+  labelAware?: boolean;
+  /** A universal row: the protocol its one model per fold trained on. */
+  train?: string;
   /** cells[columnIndex][metricIndex]; null when the row does not apply to the column. */
   cells: Array<TableCell[] | null>;
 }
@@ -86,13 +101,28 @@ export interface PaperTable {
   metrics: MetricSpec[];
   columns: TableColumnOut[];
   rows: TableRowOut[];
+  /** The row the others are compared with (vsReference in their cells). */
+  reference?: { id: string; label: string };
 }
 
-/** Trials behind a proportion: probes for Rank-k, genuine pairs for TAR@FAR; none for EER, AUC, counts. */
-function trialsOf(metric: string, metrics: Record<string, number>, counts: Record<string, number>): number | undefined {
-  if (/^rank\d+$/.test(metric)) return counts[metric];
-  if (metric.startsWith('tar_far_')) return metrics.genuine;
-  return undefined;
+/** One value per paired fold of a cell: the mean of its runs on that fold, over the sum of their trials
+ *  (trials only when every run has them). */
+function cellFoldValues(folds: Map<string, FoldValues> | undefined, metric: string): FoldValue[] {
+  const byPair = new Map<string, { values: number[]; trials: number[] }>();
+  for (const f of folds?.values() ?? []) {
+    const value = f.metrics[metric];
+    if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+    const p = byPair.get(f.pairFold) ?? { values: [], trials: [] };
+    p.values.push(value);
+    const t = f.trials?.[metric];
+    if (t !== undefined && t > 0) p.trials.push(t);
+    byPair.set(f.pairFold, p);
+  }
+  return [...byPair].map(([fold, p]) => ({
+    fold,
+    value: p.values.reduce((a, b) => a + b, 0) / p.values.length,
+    ...(p.trials.length === p.values.length ? { trials: p.trials.reduce((a, b) => a + b, 0) } : {}),
+  }));
 }
 
 export function meanStd(values: number[]): { mean: number; std: number; n: number } {
@@ -115,14 +145,13 @@ export interface BuildOptions {
  */
 export function buildTable(cfg: TableConfig, results: FoldResult[], opts: BuildOptions = {}): PaperTable {
   const metrics = cfg.metrics.map(tableMetricSpec);
-  const byCell = new Map<string, Map<string, Record<string, number>>>(); // "row\0col" -> fold -> metrics
-  const extrasOf = new Map<string, Map<string, { counts: Record<string, number>; pairFold: string }>>(); // same keys -> fold -> ...
+  const byCell = new Map<string, Map<string, FoldValues>>(); // "row\0col" -> fold -> metrics (and trials)
   for (const r of results) {
     const key = `${r.row}\0${r.column}`;
-    if (!byCell.has(key)) (byCell.set(key, new Map()), extrasOf.set(key, new Map()));
-    byCell.get(key)!.set(r.fold, r.metrics);
-    extrasOf.get(key)!.set(r.fold, { counts: r.counts ?? {}, pairFold: r.pairFold ?? r.fold });
+    if (!byCell.has(key)) byCell.set(key, new Map());
+    byCell.get(key)!.set(r.fold, { metrics: r.metrics, ...(r.trials ? { trials: r.trials } : {}), pairFold: r.pairFold ?? r.fold });
   }
+  const foldValues = (row: string, col: string, metric: string): FoldValue[] => cellFoldValues(byCell.get(`${row}\0${col}`), metric);
   const refs = opts.references ?? [];
   const rowIds = new Set(cfg.rows.map((r) => r.id));
   const colIds = new Set(cfg.columns.map((c) => c.id));
@@ -131,38 +160,19 @@ export function buildTable(cfg: TableConfig, results: FoldResult[], opts: BuildO
     if (ref.row !== undefined && !rowIds.has(ref.row)) throw new Error(`reference "${ref.method}" names row "${ref.row}"; table "${cfg.name}" has rows: ${[...rowIds].join(', ')}`);
   }
 
-  // One value per paired fold: the mean of the row's runs on it, over the sum of their trials.
-  const foldValues = (row: string, col: string, metric: string): FoldValue[] => {
-    const folds = byCell.get(`${row}\0${col}`) ?? new Map<string, Record<string, number>>();
-    const extras = extrasOf.get(`${row}\0${col}`);
-    const byPair = new Map<string, { values: number[]; trials: number[] }>();
-    for (const [fold, f] of folds) {
-      const value = f[metric];
-      if (typeof value !== 'number' || !Number.isFinite(value)) continue;
-      const { counts, pairFold } = extras?.get(fold) ?? { counts: {}, pairFold: fold };
-      const p = byPair.get(pairFold) ?? { values: [], trials: [] };
-      p.values.push(value);
-      const trials = trialsOf(metric, f, counts);
-      if (trials !== undefined) p.trials.push(trials);
-      byPair.set(pairFold, p);
-    }
-    return [...byPair].map(([fold, p]) => ({
-      fold,
-      value: p.values.reduce((a, b) => a + b, 0) / p.values.length,
-      ...(p.trials.length === p.values.length && p.trials.every((t) => t > 0) ? { trials: p.trials.reduce((a, b) => a + b, 0) } : {}),
-    }));
-  };
-
+  const baseMethod = flattenConfigValues(cfg.base).method;
   const rows: TableRowOut[] = cfg.rows.map((row): TableRowOut => ({
     id: row.id,
     label: row.label,
     kind: 'ours',
+    ...methodOf(flattenConfigValues(row.set).method ?? baseMethod),
+    ...(row.train ? { train: row.train } : {}),
     cells: cfg.columns.map((col) => {
       if (!rowsOfColumn(cfg, col).some((r) => r.id === row.id)) return null;
-      const folds = byCell.get(`${row.id}\0${col.id}`) ?? new Map<string, Record<string, number>>();
-      const skipped = skippedOf(folds.values());
+      const folds = byCell.get(`${row.id}\0${col.id}`) ?? new Map<string, FoldValues>();
+      const skipped = skippedOf([...folds.values()].map((f) => f.metrics));
       return metrics.map((m): TableCell => {
-        const values = [...folds.values()].map((f) => f[m.key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+        const values = [...folds.values()].map((f) => f.metrics[m.key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
         const stat = values.length ? meanStd(values.map((v) => (m.percent ? v * 100 : v))) : null;
         const reference = refs.find((x) => x.row === row.id && x.column === col.id && x.metric === m.key);
         return {
@@ -173,9 +183,11 @@ export function buildTable(cfg: TableConfig, results: FoldResult[], opts: BuildO
     }),
   }));
 
+  if (cfg.reference !== undefined) compareWithReference(cfg, metrics, rows, byCell);
+
   // Bold only the significantly best of our rows per column/metric; rows the best is not significantly
   // better than are tied with it (only when at least two rows have numbers).
-  cfg.columns.forEach((col, ci) =>
+  cfg.columns.forEach((_, ci) =>
     metrics.forEach((m, mi) => {
       const ranked = rows.flatMap((r, ri) => (r.cells[ci]?.[mi]?.stat ? [{ id: String(ri), folds: r.cells[ci]![mi].folds! }] : []));
       if (ranked.length < 2) return;
@@ -214,5 +226,32 @@ export function buildTable(cfg: TableConfig, results: FoldResult[], opts: BuildO
     metrics,
     columns: cfg.columns.map((c) => ({ id: c.id, label: c.label, protocol: c.protocol })),
     rows,
+    ...(cfg.reference !== undefined ? { reference: { id: cfg.reference, label: cfg.rows.find((r) => r.id === cfg.reference)!.label } } : {}),
   };
+}
+
+/** The row's method and label use, from the methods registry (the default method when the row sets none). */
+function methodOf(method: unknown): Pick<TableRowOut, 'method' | 'labelAware'> {
+  const name = typeof method === 'string' ? method : 'ssmb';
+  if (!hasMethod(name)) return {}; // the config check names an unknown method when the row's runs are made
+  return { method: name, labelAware: getMethod(name).label.inference };
+}
+
+/** Each cell of every other row against the reference row's cell: difference, 95% interval, p. */
+function compareWithReference(cfg: TableConfig, metrics: MetricSpec[], rows: TableRowOut[], byCell: Map<string, Map<string, FoldValues>>): void {
+  const ref = cfg.reference!;
+  cfg.columns.forEach((col, ci) => {
+    const refFolds = byCell.get(`${ref}\0${col.id}`);
+    if (!refFolds) return;
+    for (const row of rows) {
+      if (row.id === ref || !row.cells[ci]) continue;
+      const folds = byCell.get(`${row.id}\0${col.id}`);
+      if (!folds) continue;
+      metrics.forEach((m, mi) => {
+        const d = groupDifference(cellFoldValues(folds, m.key), cellFoldValues(refFolds, m.key), { seed: 1 });
+        if (!d) return;
+        row.cells[ci]![mi].vsReference = toRowDifference(d, m);
+      });
+    }
+  });
 }

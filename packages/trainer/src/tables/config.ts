@@ -33,6 +33,10 @@ const RowSchema = z
     label: z.string(),
     /** Trainer config overrides that define this method / setting. */
     set: overrides.default({}),
+    /** A universal row: one model per fold trained on this protocol (e.g. the pooled
+     *  synthetic-vis-universal) and evaluated on every column the row is in, on the same fold id
+     *  (dataset.evalProtocols); absent = each column trains its own model on its protocol. */
+    train: z.string().min(1).optional(),
   })
   .strict();
 
@@ -80,6 +84,9 @@ export const TableConfigSchema = z
     references: z.string().optional(),
     /** Resources of `ssmb reproduce --launcher slurm` (partition, cpus, mem, time, gres, ...); flags override. */
     slurm: SlurmResourcesSchema.optional(),
+    /** Row every other row is compared with, cell by cell: the difference and its 95% interval (bootstrap
+     *  over probes within folds, paired t-test over folds); a cell whose interval excludes 0 is marked. */
+    reference: id.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -102,6 +109,17 @@ export const TableConfigSchema = z
       for (const r of c.rows ?? []) {
         if (!rowIds.has(r)) ctx.addIssue({ code: 'custom', path: ['columns', i, 'rows'], message: `column "${c.id}" names unknown row "${r}"` });
       }
+    });
+    if (cfg.reference !== undefined && !rowIds.has(cfg.reference)) ctx.addIssue({ code: 'custom', path: ['reference'], message: `reference names unknown row "${cfg.reference}"; rows: ${[...rowIds].join(', ')}` });
+    // a universal row is one run per fold evaluated on each of its columns: they must read one dataset and
+    // add no overrides of their own (one run cannot follow several)
+    cfg.rows.forEach((r, i) => {
+      if (r.train === undefined) return;
+      const cols = cfg.columns.filter((c) => !c.rows || c.rows.includes(r.id));
+      const withSet = cols.filter((c) => Object.keys(c.set).length > 0).map((c) => c.id);
+      if (withSet.length) ctx.addIssue({ code: 'custom', path: ['rows', i, 'train'], message: `row "${r.id}" trains once on ${r.train} and is evaluated on each of its columns; column(s) ${withSet.join(', ')} have overrides (set) of their own, which one run cannot follow` });
+      const datasets = [...new Set(cols.map((c) => c.dataset))];
+      if (datasets.length > 1) ctx.addIssue({ code: 'custom', path: ['rows', i, 'train'], message: `row "${r.id}" trains once on ${r.train}; its columns read datasets ${datasets.join(', ')}, expected one` });
     });
   });
 
@@ -138,6 +156,11 @@ export function parseTableConfigYaml(text: string, source = 'table config'): Tab
 
 export function tableMetricSpec(entry: TableConfig['metrics'][number]): MetricSpec {
   return typeof entry === 'string' ? metricSpec(entry) : metricSpec(entry.key, entry);
+}
+
+/** The protocol a row's runs train on in a column: the row's `train` (universal) or the column's. */
+export function trainProtocolOf(row: TableRow, column: TableColumn): string {
+  return row.train ?? column.protocol;
 }
 
 /** Rows shown in a column (its `rows` restriction, in table row order). */

@@ -8,12 +8,12 @@ import { smallTable } from './fixtures.test-helpers.ts';
 // 500 probes and genuine pairs a fold: 90% against 50% Rank-1 on the shared fold is far outside the
 // bootstrap's interval, so SSMB is significantly best there; EER has no trials to resample and one shared
 // fold leaves no t-test, so nothing is significant on it (tied).
-const counts = { rank1: 500 };
+const trials = { rank1: 500, tar_far_1e2: 500 };
 const results: FoldResult[] = [
-  { row: 'baseline', column: 'vis-vis', fold: '1', metrics: { rank1: 0.99, tar_far_1e2: 0.98, eer: 0.01, genuine: 500 }, counts },
-  { row: 'baseline', column: 'vis-nir', fold: '1', metrics: { rank1: 0.5, tar_far_1e2: 0.4, eer: 0.2, genuine: 500 }, counts },
-  { row: 'baseline', column: 'vis-nir', fold: '2', metrics: { rank1: 0.6, tar_far_1e2: 0.5, eer: 0.3, genuine: 500 }, counts },
-  { row: 'ssmb', column: 'vis-nir', fold: '1', metrics: { rank1: 0.9, tar_far_1e2: 0.8, eer: 0.05, genuine: 500 }, counts },
+  { row: 'baseline', column: 'vis-vis', fold: '1', metrics: { rank1: 0.99, tar_far_1e2: 0.98, eer: 0.01, genuine: 500 }, trials },
+  { row: 'baseline', column: 'vis-nir', fold: '1', metrics: { rank1: 0.5, tar_far_1e2: 0.4, eer: 0.2, genuine: 500 }, trials },
+  { row: 'baseline', column: 'vis-nir', fold: '2', metrics: { rank1: 0.6, tar_far_1e2: 0.5, eer: 0.3, genuine: 500 }, trials },
+  { row: 'ssmb', column: 'vis-nir', fold: '1', metrics: { rank1: 0.9, tar_far_1e2: 0.8, eer: 0.05, genuine: 500 }, trials },
 ];
 const references = parseReferences({
   references: [
@@ -55,9 +55,11 @@ describe('toCsv', () => {
     expect(Number(byKey.get('baseline/vis-nir/rank1')![11])).toBe(2);
     expect(Number(byKey.get('baseline/vis-nir/rank1')![10])).toBeCloseTo(7.0710678, 6);
     expect(byKey.get('baseline/vis-vis/rank1')!.slice(9, 13)).toEqual(['99', '', '1', '1']); // n = 1: std empty, not 0
-    // then: skipped entries (none), significantly best (1), tied (0)
-    expect(byKey.get('ssmb/vis-nir/rank1')!.slice(13)).toEqual(['97.5', '0.3', 'Paper A', '', '1', '0']);
-    expect(byKey.get('baseline/vis-nir/eer')!.slice(17)).toEqual(['0', '1']); // one shared fold, no trials: tied
+    // then: skipped entries (none), significantly best, tied
+    expect(byKey.get('ssmb/vis-nir/rank1')!.slice(13, 19)).toEqual(['97.5', '0.3', 'Paper A', '', 'true', 'false']);
+    expect(byKey.get('baseline/vis-nir/eer')!.slice(17, 19)).toEqual(['false', 'true']); // one shared fold, no trials: tied
+    // our rows say whether they are label-aware; no universal row, no reference row here: those stay empty
+    expect(byKey.get('ssmb/vis-nir/rank1')!.slice(19)).toEqual(['false', '', '', '', '', '', '']);
     const lit = byKey.get('lit:Lit & co/vis-nir/rank1')!;
     expect(lit[2]).toBe('Lit & co');
     expect(lit[15]).toBe('Paper "B", 2020'); // quotes and commas survive

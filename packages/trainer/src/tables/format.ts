@@ -3,12 +3,16 @@
 import type { PaperTable, Stat, TableCell } from './build.ts';
 import type { MetricSpec } from './metrics.ts';
 
-type Style = { pm: string; bold: (s: string) => string; tie: string; dash: string; skipMark: string };
-const MD: Style = { pm: ' ± ', bold: (s) => `**${s}**`, tie: '≈ ', dash: '–', skipMark: '†' };
-const TEXT: Style = { pm: ' ± ', bold: (s) => `${s}*`, tie: '≈', dash: '-', skipMark: '†' };
-const TEX: Style = { pm: ' $\\pm$ ', bold: (s) => `\\textbf{${s}}`, tie: '$\\approx$', dash: '--', skipMark: '$^\\dagger$' };
+type Style = { pm: string; bold: (s: string) => string; tie: string; dash: string; skipMark: string; sigMark: string };
+const MD: Style = { pm: ' ± ', bold: (s) => `**${s}**`, tie: '≈ ', dash: '–', skipMark: '†', sigMark: '§' };
+const TEXT: Style = { pm: ' ± ', bold: (s) => `${s}*`, tie: '≈', dash: '-', skipMark: '†', sigMark: '§' };
+const TEX: Style = { pm: ' $\\pm$ ', bold: (s) => `\\textbf{${s}}`, tie: '$\\approx$', dash: '--', skipMark: '$^\\dagger$', sigMark: '$^\\S$' };
 /** Marks a cell whose folds skipped list entries (files missing); the notes give the counts. */
 export const SKIPPED_MARK = '†';
+/** Marks a cell whose difference from the table's reference row has a 95% interval excluding 0. */
+export const SIGNIFICANT_MARK = '§';
+/** After the label of a row told each image's modality at inference (a label-aware method). */
+export const LABEL_AWARE_MARK = ' (label)';
 
 /** A standard deviation is shown only over more than one fold: one fold has none (it is not 0). */
 export function showsStd(stat: Stat): boolean {
@@ -30,6 +34,7 @@ export function formatCell(cell: TableCell | null, m: MetricSpec, style: Style =
   if (cell.stat && cell.best) s = style.bold(s);
   else if (cell.stat && cell.tied) s = style.tie + s;
   if (cell.stat && cell.skipped) s += style.skipMark;
+  if (cell.stat && cell.vsReference?.significant) s += style.sigMark;
   if (cell.stat && cell.stat.n !== null && cell.expected !== null && cell.stat.n < cell.expected) {
     s += ` (${cell.stat.n}/${cell.expected} folds)`;
   } else if (cell.stat && cell.stat.n === 1) {
@@ -44,7 +49,7 @@ function headerCells(t: PaperTable): string[] {
 }
 
 function rowLabel(r: PaperTable['rows'][number]): string {
-  return r.kind === 'literature' ? `${r.label} (reported)` : r.label;
+  return r.kind === 'literature' ? `${r.label} (reported)` : r.labelAware ? `${r.label}${LABEL_AWARE_MARK}` : r.label;
 }
 
 /** Fold counts of our cells, ascending (literature cells have none). */
@@ -83,6 +88,12 @@ function notes(t: PaperTable, best = BEST_NOTE): string[] {
     }),
   );
   if (skipped.length) out.push(`${SKIPPED_MARK} List entries left out because their files are missing (dataset.onMissing=skip), over all folds: ${skipped.join('; ')}.`);
+  if (t.reference && t.rows.some((r) => r.cells.some((c) => c?.some((x) => x.vsReference?.significant)))) {
+    out.push(`${SIGNIFICANT_MARK} Differs from "${t.reference.label}" (same column and metric) with a 95% interval that excludes 0: a bootstrap over probes within folds for Rank-k and TAR, a paired t-test over folds otherwise; both must agree where both run.`);
+  }
+  if (t.rows.some((r) => r.labelAware)) out.push(`"${LABEL_AWARE_MARK.trim()}" rows are told each image's modality label at training and inference; the other rows never are.`);
+  const universal = t.rows.filter((r) => r.train);
+  if (universal.length) out.push(`${universal.map((r) => rowLabel(r)).join(', ')}: one model per fold trained on ${[...new Set(universal.map((r) => r.train))].join(', ')}, evaluated on every column (same fold, test identities never trained on).`);
   return out;
 }
 
@@ -116,6 +127,7 @@ function csvField(v: string | number | null | undefined): string {
 export const CSV_HEADER = [
   'table', 'row', 'row_label', 'kind', 'column', 'column_label', 'protocol', 'metric', 'metric_label',
   'mean', 'std', 'n', 'expected', 'reference_mean', 'reference_std', 'reference_source', 'skipped', 'best', 'tied',
+  'label_aware', 'train_protocol', 'diff_vs_reference', 'ci95_low', 'ci95_high', 'p_ttest', 'significant',
 ] as const;
 
 /** Long format: one line per (row, column, metric); values in display units; std empty for n = 1. */
@@ -135,7 +147,10 @@ export function toCsv(t: PaperTable): string {
             cell.stat?.mean, cell.stat && showsStd(cell.stat) ? cell.stat.std : null, cell.stat?.n, cell.expected,
             ref?.mean, ref?.std, ref?.source ?? (r.kind === 'literature' ? r.source : undefined),
             cell.skipped ? skippedText(cell.skipped, '; ') : undefined,
-            r.kind === 'ours' && cell.stat ? (cell.best ? 1 : 0) : null, r.kind === 'ours' && cell.stat ? (cell.tied ? 1 : 0) : null,
+            r.kind === 'ours' && cell.stat ? String(cell.best) : undefined, r.kind === 'ours' && cell.stat ? String(cell.tied ?? false) : undefined,
+            r.kind === 'ours' ? String(r.labelAware ?? false) : undefined, r.train,
+            cell.vsReference?.diff, cell.vsReference?.ci95?.[0], cell.vsReference?.ci95?.[1], cell.vsReference?.p,
+            cell.vsReference ? String(cell.vsReference.significant) : undefined,
           ].map(csvField).join(','),
         );
       });
@@ -189,7 +204,7 @@ export function toLatex(t: PaperTable, opts: { perMetric?: boolean } = {}): stri
     out.push([latexEscape(rowLabel(r)), ...cells.map((c) => c.replace(/\[lit\. /g, '[lit.~'))].join(' & ') + ' \\\\');
   }
   out.push('\\bottomrule', '\\end{tabular}');
-  out.push(`\\par\\smallskip{\\footnotesize ${notes(t).map((n) => latexEscape(n).replace(/±/g, '$\\pm$').replaceAll(SKIPPED_MARK, TEX.skipMark)).join(' ')}}`);
+  out.push(`\\par\\smallskip{\\footnotesize ${notes(t).map((n) => latexEscape(n).replace(/±/g, '$\\pm$').replaceAll(SKIPPED_MARK, TEX.skipMark).replaceAll(SIGNIFICANT_MARK, TEX.sigMark)).join(' ')}}`);
   out.push('\\end{table}');
   return out.join('\n') + '\n';
 }
@@ -227,7 +242,7 @@ export function toText(t: PaperTable, opts: { maxWidth?: number } = {}): string 
   const width = Math.max(...lines.map((l) => l.length));
   if (width <= (opts.maxWidth ?? 140) || k === 1) {
     const rule = '-'.repeat(width);
-    return [t.title, rule, groupHead, lines[0], rule, ...lines.slice(1), rule, ...notes(t, 'marked *')].join('\n') + '\n';
+    return [t.title, rule, groupHead, lines[0], rule, ...lines.slice(1), rule, ...notes(t, BEST_NOTE.replace('Bold:', '*:'))].join('\n') + '\n';
   }
   // Per-metric layout: narrower, one block per metric.
   const out = [t.title];
@@ -238,6 +253,6 @@ export function toText(t: PaperTable, opts: { maxWidth?: number } = {}): string 
     const rule = '-'.repeat(Math.max(...lines.map((l) => l.length)));
     out.push(rule, lines[0], rule, ...lines.slice(1));
   });
-  out.push('', ...notes(t, 'marked *'));
+  out.push('', ...notes(t, BEST_NOTE.replace('Bold:', '*:')));
   return out.join('\n') + '\n';
 }

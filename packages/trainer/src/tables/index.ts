@@ -8,3 +8,4 @@ export * from './match.ts';
 export * from './routing.ts';
 export * from './load.ts';
 export * from './significance.ts';
+export * from './row_difference.ts';

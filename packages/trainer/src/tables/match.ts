@@ -1,7 +1,7 @@
 // Assign stored runs to table cells by what they are, not by how they were launched: a run belongs to
 // row R and column C when its resolved config agrees with the table's base + R.set + C.set overrides
 // and it has an evaluation on C's protocol. So tables can be rebuilt from any store (dashboard, CLI).
-import { rowsOfColumn, type TableConfig } from './config.ts';
+import { rowsOfColumn, trainProtocolOf, type TableConfig } from './config.ts';
 import type { FoldResult } from './build.ts';
 import type { EvalRow } from '../store/types.ts';
 import { configValueAt, flattenConfigValues } from '../flatten.ts';
@@ -10,7 +10,8 @@ import { configValueAt, flattenConfigValues } from '../flatten.ts';
 export interface MatchableRun {
   /** The run's resolved config (nested object). */
   config: unknown;
-  /** Per-fold evaluations; metric values may be plain numbers or `{ value }` objects. */
+  /** Per-fold evaluations; metric values may be plain numbers or `{ value, count }` objects (count: the
+   *  trials behind a proportion, for the significance tests). */
   evaluations: Array<{ protocol: string; fold: string; metrics: Record<string, number | { value: number; count?: number | null }> }>;
 }
 
@@ -34,7 +35,10 @@ export function matchRow(cfg: TableConfig, columnId: string, config: unknown): s
   if (!column) throw new Error(`matchRow: column "${columnId}" is not in table "${cfg.name}"`);
   const common = { ...flattenConfigValues(cfg.base), ...flattenConfigValues(column.set) };
   if (!configMatches(config, common)) return null;
-  const hits = rowsOfColumn(cfg, column).filter((r) => configMatches(config, flattenConfigValues(r.set)));
+  // the run trained where the row trains in this column: the column's protocol, or a universal row's own
+  // (a config naming no training protocol, built by hand, is matched on its overrides alone)
+  const trainedOn = configValueAt(config, 'dataset.protocol');
+  const hits = rowsOfColumn(cfg, column).filter((r) => (trainedOn === undefined || trainedOn === trainProtocolOf(r, column)) && configMatches(config, flattenConfigValues(r.set)));
   if (hits.length > 1) {
     throw new Error(
       `table "${cfg.name}": rows ${hits.map((h) => `"${h.id}"`).join(' and ')} both match the same run; ` +
@@ -42,6 +46,17 @@ export function matchRow(cfg: TableConfig, columnId: string, config: unknown): s
     );
   }
   return hits[0]?.id ?? null;
+}
+
+/** Trials behind each proportion of a fold: probes for Rank-k (the metric's count), genuine pairs for
+ *  TAR@FAR (the fold's `genuine` metric); other metrics (EER, AUC) are not proportions of trials. */
+export function trialsOf(metrics: Record<string, number>, counts: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(metrics)) {
+    if (k.startsWith('rank') && counts[k] > 0) out[k] = counts[k];
+    else if (k.startsWith('tar_far_') && metrics.genuine > 0) out[k] = metrics.genuine;
+  }
+  return out;
 }
 
 /**
@@ -80,7 +95,8 @@ export function foldResultsFromRuns(cfg: TableConfig, runs: MatchableRun[]): Fol
           metrics[k] = typeof v === 'number' ? v : v.value;
           if (typeof v !== 'number' && typeof v.count === 'number') counts[k] = v.count;
         }
-        out.push({ row, column: column.id, fold: String(ev.fold), metrics, counts });
+        const trials = trialsOf(metrics, counts);
+        out.push({ row, column: column.id, fold: String(ev.fold), metrics, ...(Object.keys(trials).length ? { trials } : {}) });
       }
     }
   }

@@ -6,7 +6,9 @@ import path from 'node:path';
 import { backboneInfo, hasBackbone, listExpertKinds } from '@ssmb/core';
 import { getProtocol, protocolFolds } from '@ssmb/protocols';
 import { loadTableConfig } from './load.ts';
-import { expandGrid } from '../reproduce/grid.ts';
+import { cellsOf, expandGrid } from '../reproduce/grid.ts';
+import { matchRow } from './match.ts';
+import { evalProtocolProblems } from '../eval/eval_protocols.ts';
 import { resolveConfig } from '../config.ts';
 import { runIdentity } from '../reproduce/resume.ts';
 
@@ -19,7 +21,7 @@ describe('shipped table configs', () => {
       'synthetic.yaml', 'main-casia.yaml', 'main-polathermal.yaml', 'main-tufts.yaml', 'main-mcxface.yaml',
       'ablation-experts.yaml', 'ablation-positions.yaml',
       'main-casia-dlib.yaml', 'main-casia-faceres.yaml', 'main-tufts-dlib.yaml', 'main-tufts-faceres.yaml',
-      'ablation-expert-kind.yaml', 'ablation-expert-kind-casia.yaml', 'ablation-expert-kind-mcxface.yaml',
+      'ablation-expert-kind.yaml', 'ablation-expert-kind-casia.yaml', 'ablation-expert-kind-mcxface.yaml', 'comparison.yaml',
     ]));
   });
 
@@ -37,6 +39,10 @@ describe('shipped table configs', () => {
       const taps = backboneInfo(cfg.backbone.model).taps.map((t) => t.name);
       for (const p of cfg.ssmb.positions) expect(taps).toContain(p);
       identities.add(JSON.stringify(cfg));
+      // each run is found again in each cell it fills (and only as its own row), and a label-aware method
+      // has a label for every image it is evaluated on
+      for (const cell of cellsOf(e)) expect(matchRow(config, cell.column, cfg), `${e.label} in ${cell.column}`).toBe(e.row);
+      expect(evalProtocolProblems(cfg), e.label).toEqual([]);
     }
     expect(identities.size).toBe(grid.length); // every cell x fold is a distinct run
   });

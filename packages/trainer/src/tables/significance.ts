@@ -210,3 +210,32 @@ export function rankGroups(
   if (tiedWithTop.length === 0) return { best: top.id, tied: [], differences };
   return { best: null, tied: [top.id, ...tiedWithTop], differences };
 }
+
+/** A difference in display units (points for percentages): what tables and findings print. */
+export interface RowDifference {
+  diff: number;
+  /** 95% interval: the bootstrap's over probes within folds where the metric is a proportion with trial
+   *  counts, else the paired t-test's over folds; null = neither could run */
+  ci95: [number, number] | null;
+  /** which test gave ci95 */
+  interval: 'bootstrap' | 't-test' | null;
+  /** two-sided p of the paired t-test over folds (null with fewer than 2 shared folds) */
+  p: number | null;
+  folds: number;
+  /** every test that could run excludes 0 at 5% */
+  significant: boolean;
+}
+
+/** A GroupDifference (stored units) in display units, with which test gave the interval. */
+export function toRowDifference(d: GroupDifference, metric: { percent: boolean }): RowDifference {
+  const scale = metric.percent ? 100 : 1;
+  const ci = d.bootstrap?.ci95 ?? d.ttest?.ci95 ?? null;
+  return {
+    diff: d.diff * scale,
+    ci95: ci ? [ci[0] * scale, ci[1] * scale] : null,
+    interval: d.bootstrap ? 'bootstrap' : d.ttest ? 't-test' : null,
+    p: d.ttest?.p ?? null,
+    folds: d.bootstrap?.folds ?? d.ttest?.n ?? 1,
+    significant: d.significant,
+  };
+}

@@ -8,6 +8,7 @@
 // - the evaluation engine (config eval.engine, same choice): tag eval.engine, set by the evaluation itself.
 import { chooseEngine, engineModelOf, initBackend, OrtPretrainer, OrtSsmbTrainer, tf, type Backbone, type Chosen, type EngineName, type HFRModel, type OrtPretrainerOptions } from '@ssmb/core';
 import type { Config } from '../config.ts';
+import { getMethod, methodLossWeights } from '../methods/index.ts';
 import type { RunContext } from '../worker/run_context.ts';
 import type { EvalEngineOptions } from '../eval/embedders.ts';
 
@@ -39,7 +40,7 @@ export const TAG_NOT_APPLICABLE = 'none';
 export async function chooseTrainEngine(ctx: RunContext, model: HFRModel): Promise<TrainEngine> {
   const { config } = ctx;
   const chosen = await chooseEngine(config.train.engine, () => OrtSsmbTrainer.create(engineModelOf(model), {
-    pairs: config.batchSize, loss: config.loss, threads: config.train.threads, provider: config.train.provider, warn: (m) => warn(ctx, m),
+    pairs: config.batchSize, loss: methodLossWeights(getMethod(config.method), config.loss), threads: config.train.threads, provider: config.train.provider, warn: (m) => warn(ctx, m),
   }));
   const label = await recordTrainEngine(ctx, chosen);
   return chosen.engine === 'onnxruntime' ? { kind: 'onnxruntime', trainer: chosen.value, label } : { kind: 'tfjs', label };
@@ -86,5 +87,6 @@ export function evalEngineOptions(ctx: RunContext, config: Config = ctx.config):
     providerKey: config.eval.provider ? 'eval.provider' : 'train.provider',
     onFallback: (reason) => warn(ctx, `eval.engine auto: evaluating on tfjs; ${reason}`),
     warn: (m) => warn(ctx, m),
+    selection: getMethod(config.method).selection?.(config),
   };
 }

@@ -2,7 +2,8 @@
 // Backbone interface), seeded by the run seed, weights from a file when given (pre-trained weights, an
 // imported package model or an ssmb checkpoint); the HFR model (backbone + SSMB blocks).
 import { createBackbone, HFRModel, loadWeightsInto, readNamedTensors, type Backbone, type tf } from '@ssmb/core';
-import type { Config } from '../config.ts';
+import { ConfigError, type Config } from '../config.ts';
+import { getMethod } from '../methods/index.ts';
 
 export function buildBackbone(config: Config, weightsFile?: string | null): Backbone {
   const model = createBackbone(config.backbone.model, { seed: config.seed });
@@ -19,23 +20,18 @@ export function buildBackbone(config: Config, weightsFile?: string | null): Back
   return model;
 }
 
-/** Backbone + SSMBs from the config; `initFrom` may hold backbone weights or a whole SSMB model. */
+/** Backbone + the blocks of the config's method (its model options); `initFrom` may hold backbone weights
+ *  or a whole model of the method. */
 export function buildHfr(config: Config, initFrom: string | null): HFRModel {
+  const method = getMethod(config.method, 'config key `method`');
+  if (!method.model) throw new ConfigError(`config key \`method\`: method ${method.name} trains nothing and has no blocks (its runs are kind evaluate)`);
+  const options = method.model(config); // before the backbone: an unknown training protocol fails here
   const init = initFrom ? readNamedTensors(initFrom) : undefined;
   const hasSsmb = init ? [...init.tensors.keys()].some((k) => k.startsWith('ssmb.')) : false;
   const backbone = buildBackbone(config, initFrom && !hasSsmb ? initFrom : null);
   let model: HFRModel;
   try {
-    model = new HFRModel(backbone, {
-      taps: config.ssmb.positions,
-      numExperts: config.ssmb.numExperts,
-      hidden: config.ssmb.hiddenWidth ?? undefined,
-      kind: config.ssmb.expertKind,
-      routerInput: config.ssmb.routerInput,
-      routerJitter: config.ssmb.routerJitter,
-      routing: config.ssmb.routing,
-      seed: config.seed,
-    });
+    model = new HFRModel(backbone, options);
   } catch (err) {
     backbone.dispose();
     throw err;

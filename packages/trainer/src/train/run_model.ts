@@ -3,14 +3,16 @@
 // (buildHfr / buildBackbone + loadWeightsInto), for export and inference outside the worker.
 import { HFRModel, type Backbone } from '@ssmb/core';
 import { ConfigError, validateConfig, type Config } from '../config.ts';
+import { getMethod } from '../methods/index.ts';
 import type { RunRecord, RunStore } from '../store/run_store.ts';
 import { buildBackbone, buildHfr, ssmbParams } from './model.ts';
 import { loadWeightsInto } from './weights.ts';
 
-/** method baseline: the backbone (weights from `initFrom` or the config); ssmb: the HFR model in `initFrom`. */
+/** A method that trains nothing (baseline): the backbone (weights from `initFrom` or the config); any
+ *  other: the HFR model of its method in `initFrom`. */
 export function buildRunModel(config: Config, initFrom: string | null): HFRModel | Backbone {
-  if (config.method === 'baseline') return buildBackbone(config, initFrom);
-  if (!initFrom) throw new ConfigError('an ssmb evaluation needs the trained model: pass --checkpoint FILE (or use method=baseline)');
+  if (!getMethod(config.method, 'config key `method`').trains) return buildBackbone(config, initFrom);
+  if (!initFrom) throw new ConfigError(`a ${config.method} evaluation needs the trained model: pass --checkpoint FILE (or use method=baseline)`);
   return buildHfr(config, initFrom);
 }
 

@@ -42,10 +42,10 @@ function routingMetrics(metrics: Record<string, number>, tap: string, probs: Flo
 }
 
 /** The step on onnxruntime: parameters in, loss parts, routing and gradients out, Adam (tfjs) applied here. */
-export async function ortSsmbStep(trainer: OrtSsmbTrainer, adam: Adam, images: ImageSet, batch: PairBatch, lr: number, teacher: TeacherCache): Promise<StepResult> {
+export async function ortSsmbStep(trainer: OrtSsmbTrainer, adam: Adam, images: ImageSet, batch: PairBatch, lr: number, teacher: TeacherCache, select?: Float32Array): Promise<StepResult> {
   const params = new Map<string, Float32Array>();
   for (const [k, v] of adam.vars) params.set(k, v.dataSync() as Float32Array);
-  const out = await trainer.step({ images: pairImages(images, batch), labels: Float32Array.from(batch.labels), teacher: teacher.rows(batch.anchors), params });
+  const out = await trainer.step({ images: pairImages(images, batch), labels: Float32Array.from(batch.labels), teacher: teacher.rows(batch.anchors), params, select });
   const grads: Record<string, tf.Tensor> = {};
   for (const [k, v] of adam.vars) grads[k] = tf.tensor(out.grads.get(k)!, v.shape);
   adam.apply(grads, lr);
@@ -68,16 +68,16 @@ function fixedLossMetrics(loss: number, cc: number, ts: number, lb: number): Rec
 
 /** The training objective on `batch` at the current parameters on onnxruntime, nothing updated: `trainer` is
  *  a session built with gradients: false for batch.anchors.length pairs (one forward). */
-export async function ortSsmbLoss(trainer: OrtSsmbTrainer, params: ReadonlyMap<string, tf.Variable>, images: ImageSet, batch: PairBatch, teacher: TeacherCache): Promise<Record<string, number>> {
+export async function ortSsmbLoss(trainer: OrtSsmbTrainer, params: ReadonlyMap<string, tf.Variable>, images: ImageSet, batch: PairBatch, teacher: TeacherCache, select?: Float32Array): Promise<Record<string, number>> {
   const values = new Map<string, Float32Array>();
   for (const [k, v] of params) values.set(k, v.dataSync() as Float32Array);
-  const out = await trainer.evaluate({ images: pairImages(images, batch), labels: Float32Array.from(batch.labels), teacher: teacher.rows(batch.anchors), params: values });
+  const out = await trainer.evaluate({ images: pairImages(images, batch), labels: Float32Array.from(batch.labels), teacher: teacher.rows(batch.anchors), params: values, select });
   return fixedLossMetrics(out.loss, out.lossCc, out.lossTs, out.lossLb);
 }
 
 /** The same on tfjs: the student forward in inference mode (no router jitter, no tape) and the losses of
  *  ssmbStep, in one tidy. */
-export function ssmbLoss(model: HFRModel, images: ImageSet, batch: PairBatch, loss: Config['loss'], teacher: TeacherCache): Record<string, number> {
+export function ssmbLoss(model: HFRModel, images: ImageSet, batch: PairBatch, loss: Config['loss'], teacher: TeacherCache, select?: Float32Array): Record<string, number> {
   const B = batch.anchors.length;
   const S = images.size;
   const pairs = pairImages(images, batch); // [2B,S,S,3]
@@ -85,7 +85,7 @@ export function ssmbLoss(model: HFRModel, images: ImageSet, batch: PairBatch, lo
   const parts = tf.tidy(() => {
     const y = tf.tensor1d(batch.labels);
     const tv = teacher.lookup(batch.anchors); // [B,E]
-    const out = model.forward(tf.tensor4d(pairs, [2 * B, S, S, 3])); // student on [2B,S,S,3], training: false
+    const out = model.forward(tf.tensor4d(pairs, [2 * B, S, S, 3]), { select: selectTensor(select, 2 * B) }); // student on [2B,S,S,3], training: false
     const sv = tf.slice(out.embedding, [0, 0], [B, -1]) as tf.Tensor2D; // [B,E]
     const st = tf.slice(out.embedding, [B, 0], [B, -1]) as tf.Tensor2D; // [B,E]
     const lcc = crossModalContrastiveLoss(sv, st, y, loss.margin);
@@ -100,8 +100,14 @@ export function ssmbLoss(model: HFRModel, images: ImageSet, batch: PairBatch, lo
   return fixedLossMetrics(total, cc, ts, lb);
 }
 
-/** `rng`: the run's seeded generator, for the router jitter (ssmb.routerJitter > 0; nothing drawn at 0). */
-export function ssmbStep(model: HFRModel, adam: Adam, images: ImageSet, batch: PairBatch, loss: Config['loss'], lr: number, teacher?: TeacherCache, rng?: UniformSource): StepResult {
+/** Label-selected blocks: the [2B,N] selection rows as a tensor (undefined for routed blocks). */
+function selectTensor(select: Float32Array | undefined, images: number): tf.Tensor2D | undefined {
+  return select ? tf.tensor2d(select, [images, select.length / images]) : undefined;
+}
+
+/** `rng`: the run's seeded generator, for the router jitter (ssmb.routerJitter > 0; nothing drawn at 0).
+ *  `select`: label-selected blocks' [2B,N] rows (anchors, then partners). */
+export function ssmbStep(model: HFRModel, adam: Adam, images: ImageSet, batch: PairBatch, loss: Config['loss'], lr: number, teacher?: TeacherCache, rng?: UniformSource, select?: Float32Array): StepResult {
   const B = batch.anchors.length;
   const S = images.size;
   const pairs = pairImages(images, batch); // [2B,S,S,3]
@@ -111,11 +117,12 @@ export function ssmbStep(model: HFRModel, adam: Adam, images: ImageSet, batch: P
   const kept: tf.Tensor[] = [];
   const taps: string[] = [];
   const y = tf.tensor1d(batch.labels);
+  const sel = selectTensor(select, 2 * B); // [2B,N] or undefined
   const tv = teacher
     ? teacher.lookup(batch.anchors) // [B,E]
     : tf.tidy(() => model.teacherForward(tf.tensor4d(pairs.subarray(0, B * S * S * 3), [B, S, S, 3]))); // [B,E], no gradient needed
   const { value, grads } = tf.variableGrads(() => {
-    const out = model.forward(tf.tensor4d(pairs, [2 * B, S, S, 3]), { training: true, rng }); // student on [2B,S,S,3]
+    const out = model.forward(tf.tensor4d(pairs, [2 * B, S, S, 3]), { training: true, rng, select: sel }); // student on [2B,S,S,3]
     const sv = tf.slice(out.embedding, [0, 0], [B, -1]) as tf.Tensor2D; // [B,E]
     const st = tf.slice(out.embedding, [B, 0], [B, -1]) as tf.Tensor2D; // [B,E]
     const lcc = crossModalContrastiveLoss(sv, st, y, loss.margin);
@@ -143,6 +150,6 @@ export function ssmbStep(model: HFRModel, adam: Adam, images: ImageSet, batch: P
     const experts = kept[4 + 2 * i].dataSync() as Int32Array;
     routingMetrics(metrics, taps[i], probs, experts, model.config.numExperts);
   }
-  tf.dispose([value, y, tv, ...kept, ...Object.values(grads)]);
+  tf.dispose([value, y, tv, ...kept, ...Object.values(grads), ...(sel ? [sel] : [])]);
   return { metrics };
 }

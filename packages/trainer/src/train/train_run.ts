@@ -6,6 +6,7 @@ import { checkpointPath, loadCheckpoint, saveCheckpoint } from '../checkpoint/ch
 import { resumeCheckpoint } from '../checkpoint/retention.ts';
 import { evaluateProtocolFold, EVAL_ENGINE_TAG, recordFoldEvaluation } from '../eval/evaluate_fold.ts';
 import { withEvalEmbedder } from '../eval/embedders.ts';
+import { checkIdentityOverlap, evalProtocolsOf } from '../eval/eval_protocols.ts';
 import { chooseTrainEngine, evalEngineOptions, useEngine, type TrainEngine } from './engine.ts';
 import type { RunContext, RunOutcome } from '../worker/run_context.ts';
 import { Adam } from './adam.ts';
@@ -14,7 +15,8 @@ import { imageAlignment } from './align.ts';
 import { runLoop } from './loop.ts';
 import { learningRate } from './lr_schedule.ts';
 import { buildHfr, imageSizeOf, ssmbParams } from './model.ts';
-import { PairSampler } from './pair_sampler.ts';
+import { PairSampler, type PairBatch } from './pair_sampler.ts';
+import { getMethod, labelUseText, listMethods, METHOD_LABEL_TAG, methodLossWeights } from '../methods/index.ts';
 import { ortSsmbLoss, ortSsmbStep, ssmbLoss, ssmbStep } from './ssmb_step.ts';
 import { fixedLossPairs } from './fixed_loss.ts';
 import type { LoopHooks } from './loop.ts';
@@ -24,17 +26,26 @@ import { evalStepKey } from '../metric_keys.ts';
 
 export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
   const { config, run, store } = ctx;
-  if (config.method !== 'ssmb') throw new ConfigError(`config key \`method\`: a train run needs method ssmb, got ${config.method} (baseline runs are kind evaluate)`);
+  const method = getMethod(config.method, 'config key `method`');
+  if (!method.trains) throw new ConfigError(`config key \`method\`: a train run needs a method that trains (${listMethods().filter((m) => getMethod(m).trains).join(', ')}), got ${config.method} (its runs are kind evaluate)`);
   if (config.dataset.fold === 'all') throw new ConfigError('config key `dataset.fold`: a training run needs one fold, got all');
+  const loss = methodLossWeights(method, config.loss);
+  const selection = method.selection?.(config);
   await useEngine(ctx);
+  await store.setTag(run.id, METHOD_LABEL_TAG, labelUseText(method));
   const model = buildHfr(config, run.initFrom);
+  const evalProtocols = evalProtocolsOf(config);
   let engine: TrainEngine | undefined;
   let lossSession: OrtSsmbTrainer | undefined;
   try {
     const size = imageSizeOf(config, model.backbone);
+    // before any training: a model must not be evaluated on identities it trains on
+    for (const p of evalProtocols) await checkIdentityOverlap(config, p, config.dataset.fold);
     const fold = await loadFoldChecked(config.dataset.protocol, config.dataset.root, config.dataset.fold, { onMissing: config.dataset.onMissing, roles: ['train'] });
     const images = await loadImages(fold.train, size, imageAlignment(config));
     const sampler = new PairSampler(fold.train, config.seed);
+    // label-selected blocks: each pair image's selection row from its modality (anchors, then partners)
+    const selectOf = (batch: PairBatch) => selection?.rows([...batch.anchors, ...batch.partners].map((i) => fold.train[i].modality), `${config.dataset.protocol} fold ${config.dataset.fold} training pairs`);
     const vars = ssmbParams(model);
     const adam = new Adam(vars);
     let startStep = 0;
@@ -59,13 +70,13 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
       const fixed = fixedLossPairs(fold.train, config.seed, config.train.lossPairs);
       if (trainEngine.kind === 'onnxruntime') {
         const session = await OrtSsmbTrainer.create(engineModelOf(model), {
-          pairs: config.train.lossPairs, loss: config.loss, threads: config.train.threads, provider: trainEngine.trainer.description.provider, gradients: false,
+          pairs: config.train.lossPairs, loss, threads: config.train.threads, provider: trainEngine.trainer.description.provider, gradients: false,
           warn: (m) => ctx.log(`run ${run.id}: ${m}`),
         });
         lossSession = session;
-        lossEstimate = { every: config.train.lossEvery, estimate: () => ortSsmbLoss(session, vars, images, fixed, teacher) };
+        lossEstimate = { every: config.train.lossEvery, estimate: () => ortSsmbLoss(session, vars, images, fixed, teacher, selectOf(fixed)) };
       } else {
-        lossEstimate = { every: config.train.lossEvery, estimate: () => ssmbLoss(model, images, fixed, config.loss, teacher) };
+        lossEstimate = { every: config.train.lossEvery, estimate: () => ssmbLoss(model, images, fixed, loss, teacher, selectOf(fixed)) };
       }
     }
     const outcome = await runLoop(ctx, `run ${run.id} train`, {
@@ -78,9 +89,10 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
       step: async (step) => {
         const batch = sampler.next(config.batchSize);
         const lr = learningRate(config.optim, step - 1, config.steps);
+        const select = selectOf(batch);
         return trainEngine.kind === 'onnxruntime'
-          ? (await ortSsmbStep(trainEngine.trainer, adam, images, batch, lr, teacher)).metrics
-          : ssmbStep(model, adam, images, batch, config.loss, lr, teacher, sampler.rng).metrics; // router jitter (if on) draws from the sampler's RNG after the batch: its state is in every checkpoint
+          ? (await ortSsmbStep(trainEngine.trainer, adam, images, batch, lr, teacher, select)).metrics
+          : ssmbStep(model, adam, images, batch, loss, lr, teacher, sampler.rng, select).metrics; // router jitter (if on) draws from the sampler's RNG after the batch: its state is in every checkpoint
       },
       checkpoint: (step) => {
         const file = checkpointPath(ctx.runDir, step);
@@ -108,7 +120,13 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
     engine = undefined;
     // skipped training entries and training images with several faces counted too
     const trained = { ...evalOptions(config, size, scoreDir), roles: ['train', 'gallery', 'probe'] as const, trainAlign: images.stats };
-    await recordFoldEvaluation(store, run.id, await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, trained), evalEngineOptions(ctx)));
+    await withEvalEmbedder(model, config.eval.engine, async (e) => {
+      // each evaluation protocol on the training fold's id; the training protocol's also counts its training images
+      for (const p of evalProtocols) {
+        const opts = p === config.dataset.protocol ? trained : evalOptions(config, size, scoreDir, config.dataset.fold, p);
+        await recordFoldEvaluation(store, run.id, await evaluateProtocolFold(e, opts));
+      }
+    }, evalEngineOptions(ctx));
     const weights = path.join(ctx.runDir, 'model.safetensors');
     saveWeights(model, weights, { run_id: String(run.id), config: JSON.stringify(config) });
     await store.addArtifact(run.id, 'weights', weights);
@@ -130,8 +148,8 @@ async function ortTeacherCache(model: HFRModel, images: ImageSet, anchors: Array
   }
 }
 
-export function evalOptions(config: Config, size: number, scoreDir: string | null, fold = config.dataset.fold) {
-  return { protocol: config.dataset.protocol, fold, root: config.dataset.root, size, batchSize: config.eval.batchSize, scoreDir, onMissing: config.dataset.onMissing, align: imageAlignment(config) };
+export function evalOptions(config: Config, size: number, scoreDir: string | null, fold = config.dataset.fold, protocol = config.dataset.protocol) {
+  return { protocol, fold, root: config.dataset.root, size, batchSize: config.eval.batchSize, scoreDir, onMissing: config.dataset.onMissing, align: imageAlignment(config) };
 }
 
 function pick<T>(m: Map<string, { data: Float32Array }>, prefix: string): Map<string, Float32Array> {

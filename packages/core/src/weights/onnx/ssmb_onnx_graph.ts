@@ -18,7 +18,7 @@
 // A forward that is never differentiated (inference graphs, export) takes form 'inference': the same
 // block with its modulation in two-input broadcasts, faster on onnxruntime (see SsmbEmitOptions).
 import type { OnnxGraphBuilder } from './onnx_graph_builder.ts';
-import { SSMB_EPS, ssmbParamSpecs, type ExpertKind, type SSMBBlock } from '../../ssmb/ssmb_block.ts';
+import { checkSelection, SSMB_EPS, ssmbParamSpecs, type ExpertKind, type Selection, type SSMBBlock } from '../../ssmb/ssmb_block.ts';
 import { getExpertKind, type ExpertDims } from '../../ssmb/experts/index.ts';
 import { checkRouterOptions, type RouterInput, type RoutingMode } from '../../ssmb/router.ts';
 
@@ -34,6 +34,8 @@ export interface SsmbBlockSpec {
   spatial: number; // H = W of the tapped map (the mean of x^2 is a sum of squares / (H W))
   routerInput: RouterInput; // 'style' = [mu; sigma], 'mean' = mu
   routing: RoutingMode; // 'top1' | 'soft'
+  /** 'label': the expert comes from SsmbEmitOptions.select, no router (absent = 'router') */
+  selection?: Selection;
 }
 
 export interface SsmbBlockValues {
@@ -47,6 +49,7 @@ export function ssmbSpec(tap: string, block: SSMBBlock, spatial: number): SsmbBl
   return {
     tap, channels: block.channels, numExperts: block.numExperts, hidden: block.hidden, kind: block.kind, spatial,
     routerInput: block.router.routerInput, routing: block.router.routing,
+    ...(block.selection === 'label' ? { selection: block.selection } : {}),
   };
 }
 
@@ -56,7 +59,8 @@ export function ssmbParamShapes(spec: SsmbBlockSpec): Map<string, number[]> {
   const kind = getExpertKind(spec.kind, `SSMB block at ${spec.tap}`);
   const router = checkRouterOptions({ routerInput: spec.routerInput, routing: spec.routing }, `SSMB block at ${spec.tap}`);
   const dims: ExpertDims = { channels: spec.channels, numExperts: spec.numExperts, hidden: spec.hidden };
-  return new Map(ssmbParamSpecs(kind, dims, router.routerInput).map((p) => [p.key, p.shape]));
+  const selection = checkSelection(spec.selection, { ...router, routerJitter: 0 }, `SSMB block at ${spec.tap}`);
+  return new Map(ssmbParamSpecs(kind, dims, router.routerInput, selection).map((p) => [p.key, p.shape]));
 }
 
 /** Export: every parameter an initializer `ssmb.<tap>.<key>` holding the block's current values. */
@@ -84,6 +88,9 @@ export interface SsmbEmitOptions {
    * reaches the forward: it is not used.)
    */
   form?: 'gradient' | 'inference';
+  /** selection 'label': the value [B,N] holding each sample's 0/1 selection row (one-hot, or all zero =
+   *  the sample passes unchanged) */
+  select?: string;
 }
 
 /** Emits the block on NCHW value `x`. */
@@ -118,11 +125,19 @@ export function emitSsmbBlock(b: OnnxGraphBuilder, spec: SsmbBlockSpec, x: strin
   const r = spec.routerInput === 'style' ? s : mu2; // [B,Din]
   const din = spec.routerInput === 'style' ? 2 * C : C;
   // N = 1 has no router: a zero router gives softmax 1, expert 0 and gate 1, exactly as SSMBBlock.
-  const routerW = N > 1 ? p('router.weight') : b.constant(`${tap}_router_w0`, [din, 1], new Float32Array(din));
-  const routerB = N > 1 ? p('router.bias') : b.constant(`${tap}_router_b0`, [1], new Float32Array(1));
-  const probs = b.op1('Softmax', [b.op1('Gemm', [r, routerW, routerB])], { axis: 1 }); // [B,N]
+  const label = spec.selection === 'label';
+  if (label && !opts.select) throw new Error(`SSMB block at ${tap}: its expert is chosen by the label (selection 'label'); pass the selection value [B,${N}] (opts.select)`);
+  if (!label && opts.select) throw new Error(`SSMB block at ${tap}: a selection value was given, but the block routes itself (selection 'router')`);
+  // label selection: the given rows are the probabilities and the one-hot, as in SSMBBlock (an all-zero
+  // row: gate 0)
+  const routerProbs = () => {
+    const routerW = N > 1 ? p('router.weight') : b.constant(`${tap}_router_w0`, [din, 1], new Float32Array(din));
+    const routerB = N > 1 ? p('router.bias') : b.constant(`${tap}_router_b0`, [1], new Float32Array(1));
+    return b.op1('Softmax', [b.op1('Gemm', [r, routerW, routerB])], { axis: 1 }); // [B,N]
+  };
+  const probs = label ? b.op1('Identity', [opts.select!]) : routerProbs(); // [B,N]
   const expert = b.op1('ArgMax', [probs], { axis: 1, keepdims: 0 }); // [B] int64
-  const onehot = b.op1('OneHot', [expert, b.int64(`${tap}_depth`, [N], []), b.constant(`${tap}_onehot_values`, [2], Float32Array.of(0, 1))], { axis: -1 }); // [B,N]
+  const onehot = label ? opts.select! : b.op1('OneHot', [expert, b.int64(`${tap}_depth`, [N], []), b.constant(`${tap}_onehot_values`, [2], Float32Array.of(0, 1))], { axis: -1 }); // [B,N]
   const gate = b.op1('ReduceSum', [b.op1('Mul', [probs, onehot]), i64('axes', [1])], { keepdims: 1 }); // [B,1]
   const pOf = (k: number) => (N === 1 ? probs : b.op1('Slice', [probs, i64('starts', [k]), i64('ends', [k + 1]), i64('axes', [1])])); // [B,1]
   // (dgamma, dbeta) [B,2C] of the expert `sel` [B,N] selects for each sample: the kind's own emission
