@@ -2,13 +2,15 @@
 // takes the images, labels, teacher embeddings and current SSMB parameters and returns the loss, its
 // parts, the routing and every parameter gradient. The optimiser stays with the caller (the trainer's
 // Adam), so checkpoints hold the same tensors whichever engine trained.
+import { openWithPrecision, type PrecisionDescription, type PrecisionOptions } from './int8/precision.ts';
+import { weightCacheOf } from './int8/quantize_graph.ts';
 import { openGraphSession, type EngineDescription, type GraphSessionOptions, type Ort, type OrtSession } from './ort_session.ts';
 import {
   buildTrainingGraph, gradOutputName, IMAGES_INPUT, LABELS_INPUT, probsOutputName, routingOutputName, TEACHER_INPUT,
   type EngineModel, type GraphParam, type TrainingGraphOptions,
 } from './student_graph.ts';
 
-export interface OrtTrainerOptions extends TrainingGraphOptions, GraphSessionOptions {}
+export interface OrtTrainerOptions extends Omit<TrainingGraphOptions, 'int8'>, GraphSessionOptions, PrecisionOptions {}
 
 export interface StepInput {
   /** NHWC [2B,S,S,3] scaled (v - 127.5) / 127.5: the B anchors, then their B partners */
@@ -56,14 +58,19 @@ export class OrtSsmbTrainer {
     readonly description: EngineDescription,
     /** false: built with `gradients: false`, so only `evaluate` runs (one forward) */
     readonly gradients: boolean,
+    /** fp32 or int8 forward of the frozen network (train.precision), why, the calibration used */
+    readonly precision: PrecisionDescription,
   ) {}
 
   static async create(model: EngineModel, opts: OrtTrainerOptions): Promise<OrtSsmbTrainer> {
-    const { ort, session, graph: g, description } = await openGraphSession(opts, (provider) => buildTrainingGraph(model, { ...opts, provider }), (g) => ({
-      what: g.gradients ? `SSMB training graph (${g.stats.forwardNodes} forward + ${g.stats.gradientNodes} gradient nodes)` : `SSMB loss graph (${g.stats.forwardNodes} forward nodes, no gradients)`,
-      nodes: { forward: g.stats.forwardNodes, gradient: g.stats.gradientNodes },
-    }));
-    return new OrtSsmbTrainer(ort, session, g.pairs, g.imageSize, g.embeddingSize, g.params, g.blocks, description, g.gradients);
+    const { value: { ort, session, graph: g, description }, precision } = await openWithPrecision({ precisionKey: 'train.precision', weights: weightCacheOf(model.backbone), ...opts }, async (int8) => {
+      const opened = await openGraphSession(opts, (provider) => buildTrainingGraph(model, { ...opts, provider, int8 }), (g) => ({
+        what: `${int8 ? 'int8 ' : ''}${g.gradients ? `SSMB training graph (${g.stats.forwardNodes} forward + ${g.stats.gradientNodes} gradient nodes)` : `SSMB loss graph (${g.stats.forwardNodes} forward nodes, no gradients)`}`,
+        nodes: { forward: g.stats.forwardNodes, gradient: g.stats.gradientNodes },
+      }));
+      return { ...opened, int8Layers: opened.graph.int8?.layers.length ?? 0 };
+    });
+    return new OrtSsmbTrainer(ort, session, g.pairs, g.imageSize, g.embeddingSize, g.params, g.blocks, description, g.gradients, precision);
   }
 
   /** Checks every input against the graph's shapes, naming the input, what it got and what it expected. */
