@@ -151,12 +151,13 @@ export function buildTrainingGraph(m: EngineModel, opts: TrainingGraphOptions): 
       return b.input(name, shape);
     };
   }, 'gradient');
-  if (opts.lowerPrelu ?? true) lowerConstantPrelu(b);
+  if (opts.lowerPrelu ?? !opts.int8) lowerConstantPrelu(b);
   const loss = emitSsmbLoss(b, emb, labels, teacher, pairs, routed, opts.loss);
   const forwardNodes = b.nodes.length;
   const vjp = opts.gradients === false ? undefined : deriveVjp(b, { wrt: params.map((p) => p.name), seeds: [{ value: loss.total }], options: opts.vjp });
   const gradientNodes = b.nodes.length - forwardNodes; // the VJP's nodes (graph outputs add Identity nodes below)
   // after the VJP, which was derived from the float forward: the rewrite keeps every forward value's name
+  if (opts.int8) bnAsAffine(b, forwardNodes);
   const int8 = opts.int8 ? quantizeFrozenLayers(b, { ...opts.int8, limit: forwardNodes }) : undefined;
   b.output(loss.total, 'loss', []);
   b.output(loss.cc, 'loss_cc', []);
@@ -216,11 +217,12 @@ export function buildInferenceGraph(m: EngineModel | { backbone: EngineBackbone 
   checkInt8Provider(opts.int8, opts.provider);
   if (opts.int8 && opts.calibrationOutputs) throw new Error('inference graph: int8 and calibrationOutputs are exclusive (calibration measures the float graph)');
   const { emb, routed } = emitStudent(b, withBlocks, x, opts.foldBn ?? true, (spec) => initializerParams(b, spec.tap, withBlocks.blocks.get(spec.tap)!), opts.ssmbForm ?? 'inference');
-  if (opts.lowerPrelu ?? true) lowerConstantPrelu(b);
+  // the PRelu lowering serves onnxruntime's NCHWc float convs; around int8 convs (NHWC) it only adds passes
+  if (opts.lowerPrelu ?? !opts.int8) lowerConstantPrelu(b);
   // after the PRelu lowering (which reads shapes through the op table, which has no int8 ops) and before
   // the BN one (whose constant convs are not backbone layers): the layers of the training graph
   const calibrated = opts.calibrationOutputs ? addCalibrationOutputs(b) : undefined;
-  if (opts.int8 && (opts as { affine?: boolean }).affine) bnAsAffine(b);
+  if (opts.int8) bnAsAffine(b);
   const int8 = opts.int8 ? quantizeFrozenLayers(b, opts.int8) : undefined;
   if (opts.lowerBn ?? true) lowerBnReading(b, new Set(routed.map((r) => r.y)));
   b.output(emb, 'embedding', ['batch', E]);

@@ -3,7 +3,9 @@
 // train.threads / train.provider); `auto` = onnxruntime when it loads, else tfjs (the reason is returned
 // for the caller to log). Routing comes from the engine that embeds: tfjs from HFRModel.forward,
 // onnxruntime from the graph's `routing_<tap>` outputs (the expert each block chose).
-import { chooseEngine, createEngineEmbedder, createTfjsEmbedder, engineModelOf, HFRModel, tf, type Backbone, type Embedder } from '@ssmb/core';
+import { chooseEngine, createEngineEmbedder, createTfjsEmbedder, engineModelOf, HFRModel, tf, type Backbone, type Embedder, type PrecisionDescription } from '@ssmb/core';
+import { runPrecision } from '../train/calibration.ts';
+import type { ImageSet } from '../train/data.ts';
 
 import type { Config } from '../config.ts';
 
@@ -19,6 +21,8 @@ export interface RoutedEmbeddings {
 export interface EvalEmbedder extends Embedder {
   /** what the store records: 'onnxruntime' or 'tfjs-<tf backend>' */
   readonly label: string;
+  /** onnxruntime: the frozen network's precision (tags eval.precision, eval.precision_reason, eval.calibration) */
+  readonly precision?: PrecisionDescription;
   /** x: NHWC [B,S,S,3] scaled (v - 127.5) / 127.5 */
   embedRouted(x: Float32Array): Promise<RoutedEmbeddings>;
 }
@@ -68,14 +72,20 @@ export interface EvalEngineOptions {
   onFallback?: (reason: string) => void;
   /** warnings (a provider chosen by auto, nodes that fell back to the CPU) */
   warn?: (message: string) => void;
+  /** the config (eval.precision, train.precision) and the run's training images, calibrated on the model
+   *  being evaluated when the precision is not fp32; no images: int8 is refused, auto falls back */
+  config?: Config;
+  calibrationImages?: ImageSet | null;
 }
 
 /** core's engine embedding graph of the model (BN folded), on onnxruntime. */
 export async function onnxEvalEmbedder(model: HFRModel | Backbone, opts: EvalEngineOptions = {}): Promise<EvalEmbedder> {
-  const e = await createEngineEmbedder(model instanceof HFRModel ? engineModelOf(model) : { backbone: model }, { threads: opts.threads, provider: opts.provider, providerKey: opts.providerKey, warn: opts.warn });
+  const precision = opts.config ? await runPrecision(opts.config, 'eval', model, opts.calibrationImages ?? null) : {};
+  const e = await createEngineEmbedder(model instanceof HFRModel ? engineModelOf(model) : { backbone: model }, { threads: opts.threads, provider: opts.provider, providerKey: opts.providerKey, warn: opts.warn, ...precision });
   if (e.providerReason !== 'configured') opts.warn?.(`${opts.providerKey ?? 'train.provider'} ${opts.provider}: onnxruntime on ${e.provider}; ${e.providerReason}`);
+  if (e.precision.reason !== 'configured') opts.warn?.(`${precision.precisionKey} ${precision.precision}: ${e.precision.precision}; ${e.precision.reason}`);
   // the tag eval.engine: 'onnxruntime' on the CPU provider, 'onnxruntime-<provider>' on another
-  return { ...e, label: e.provider === 'cpu' ? e.engine : `${e.engine}-${e.provider}`, embedRouted: (x) => e.embedRouted(x) };
+  return { ...e, label: e.provider === 'cpu' ? e.engine : `${e.engine}-${e.provider}`, embedRouted: (x) => e.embedRouted(x), precision: e.precision };
 }
 
 export async function createEvalEmbedder(model: HFRModel | Backbone, engine: EvalEngine, opts: EvalEngineOptions = {}): Promise<EvalEmbedder> {

@@ -4,9 +4,11 @@ import path from 'node:path';
 import { ConfigError, type Config } from '../config.ts';
 import { checkpointPath, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts';
 import { resumeCheckpoint } from '../checkpoint/retention.ts';
-import { evaluateProtocolFold, EVAL_ENGINE_TAG, recordFoldEvaluation } from '../eval/evaluate_fold.ts';
+import { evaluateProtocolFold, EVAL_ENGINE_TAG, evalPrecisionTags, recordFoldEvaluation } from '../eval/evaluate_fold.ts';
 import { withEvalEmbedder } from '../eval/embedders.ts';
 import { chooseTrainEngine, evalEngineOptions, useEngine, type TrainEngine } from './engine.ts';
+import { runPrecision } from './calibration.ts';
+import type { PrecisionOptions } from '@ssmb/core';
 import type { RunContext, RunOutcome } from '../worker/run_context.ts';
 import { Adam } from './adam.ts';
 import { loadFoldChecked, loadImages, type ImageSet } from './data.ts';
@@ -46,11 +48,15 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
       sampler.rng.state = ck.rngState;
       startStep = ck.step;
     }
-    const trainEngine = await chooseTrainEngine(ctx, model);
+    // int8 (train.precision): calibrated once, on the model as it starts (after a resume: as it resumes)
+    const precision = config.train.engine === 'tfjs' ? {} : await runPrecision(config, 'train', model, images);
+    const trainEngine = await chooseTrainEngine(ctx, model, precision);
     engine = trainEngine;
+    // the precision the training session opened with, for the teacher and the fixed-pair loss too
+    const used: PrecisionOptions = trainEngine.kind === 'onnxruntime' && trainEngine.trainer.precision.precision === 'int8' ? { ...precision, precision: 'int8' } : {};
     // After a resume too: the cache is a pure function of the frozen backbone and the images.
     const teacher = trainEngine.kind === 'onnxruntime'
-      ? await ortTeacherCache(model, images, sampler.anchorPool, config)
+      ? await ortTeacherCache(model, images, sampler.anchorPool, config, used)
       : TeacherCache.build(model, images, sampler.anchorPool, config.eval.batchSize);
     // The fixed-pair loss estimate on the training engine: a forward-only session of its own on onnxruntime
     // (lossPairs pairs, no VJP), tfjs's inference forward otherwise.
@@ -60,7 +66,7 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
       if (trainEngine.kind === 'onnxruntime') {
         const session = await OrtSsmbTrainer.create(engineModelOf(model), {
           pairs: config.train.lossPairs, loss: config.loss, threads: config.train.threads, provider: trainEngine.trainer.description.provider, gradients: false,
-          warn: (m) => ctx.log(`run ${run.id}: ${m}`),
+          warn: (m) => ctx.log(`run ${run.id}: ${m}`), ...used,
         });
         lossSession = session;
         lossEstimate = { every: config.train.lossEvery, estimate: () => ortSsmbLoss(session, vars, images, fixed, teacher) };
@@ -94,8 +100,9 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
         return file;
       },
       evaluate: async (step) => {
-        const { record, engine: used } = await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, evalOptions(config, size, null)), evalEngineOptions(ctx));
-        await store.setTag(run.id, EVAL_ENGINE_TAG, used);
+        const { record, engine: usedEngine, precision: usedPrecision } = await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, evalOptions(config, size, null)), { ...evalEngineOptions(ctx), calibrationImages: images });
+        await store.setTag(run.id, EVAL_ENGINE_TAG, usedEngine);
+        for (const [k, v] of evalPrecisionTags(usedPrecision)) await store.setTag(run.id, k, v);
         await store.logMetrics(run.id, Object.entries(record.metrics).map(([k, v]) => ({ key: evalStepKey(k), value: v.value, step })));
       },
     });
@@ -108,7 +115,7 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
     engine = undefined;
     // skipped training entries and training images with several faces counted too
     const trained = { ...evalOptions(config, size, scoreDir), roles: ['train', 'gallery', 'probe'] as const, trainAlign: images.stats };
-    await recordFoldEvaluation(store, run.id, await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, trained), evalEngineOptions(ctx)));
+    await recordFoldEvaluation(store, run.id, await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, trained), { ...evalEngineOptions(ctx), calibrationImages: images }));
     const weights = path.join(ctx.runDir, 'model.safetensors');
     saveWeights(model, weights, { run_id: String(run.id), config: JSON.stringify(config) });
     await store.addArtifact(run.id, 'weights', weights);
@@ -121,8 +128,8 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
 }
 
 /** T(v) of the anchors from core's backbone graph on onnxruntime (the run's threads and provider). */
-async function ortTeacherCache(model: HFRModel, images: ImageSet, anchors: ArrayLike<number>, config: Config): Promise<TeacherCache> {
-  const embedder = await createEngineEmbedder({ backbone: model.backbone }, { threads: config.train.threads, provider: config.train.provider });
+async function ortTeacherCache(model: HFRModel, images: ImageSet, anchors: ArrayLike<number>, config: Config, precision: PrecisionOptions): Promise<TeacherCache> {
+  const embedder = await createEngineEmbedder({ backbone: model.backbone }, { threads: config.train.threads, provider: config.train.provider, ...precision, precisionKey: 'train.precision' });
   try {
     return await TeacherCache.buildWith((x) => embedder.embed(x), embedder.embeddingSize, images, anchors, config.eval.batchSize);
   } finally {

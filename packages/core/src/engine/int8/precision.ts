@@ -22,6 +22,8 @@ export interface PrecisionOptions {
   weights?: WeightCache;
   /** the config key named in errors (train.precision / eval.precision) */
   precisionKey?: string;
+  /** why there is no calibration (the caller's calibration failed): auto's reason, int8's error */
+  calibrationError?: string;
 }
 
 /** What a session records about its precision. */
@@ -53,7 +55,7 @@ export async function openWithPrecision<T extends { int8Layers: number }>(
   if (requested === 'fp32') return fp32('configured');
   const form = opts.int8Form ?? DEFAULT_INT8_FORM;
   try {
-    if (!opts.calibration) throw new Error(`${key} ${requested}: no calibration; int8 needs activation ranges measured on the run's training images`);
+    if (!opts.calibration) throw new Error(`${key} ${requested}: no calibration; ${opts.calibrationError ?? "int8 needs activation ranges measured on the run's training images"}`);
     const calibration = opts.calibration;
     const value = await open({ calibration, form, weights: opts.weights });
     return { value, precision: { precision: 'int8', reason: 'configured', calibration: describeCalibration(calibration), form, layers: value.int8Layers } };

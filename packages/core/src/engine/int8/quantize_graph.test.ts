@@ -88,7 +88,7 @@ describe('int8 rewrite of the frozen layers', () => {
     const cache: WeightCache = new Map();
     const b1 = network();
     const r = quantizeFrozenLayers(b1, { calibration, form: 'qlinear', weights: cache, select: (l) => l !== 'fc.weight' });
-    expect(r.float).toEqual([{ layer: 'fc.weight', op: 'Gemm' }]);
+    expect(r.float).toEqual([{ layer: 'fc.weight', op: 'Gemm', why: 'not selected' }]);
     expect(cache.size).toBe(2);
     const first = [...cache.values()][0];
     quantizeFrozenLayers(network(), { calibration, form: 'qlinear', weights: cache, select: (l) => l !== 'fc.weight' });
