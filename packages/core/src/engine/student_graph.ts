@@ -152,12 +152,12 @@ export function buildTrainingGraph(m: EngineModel, opts: TrainingGraphOptions): 
     };
   }, 'gradient');
   if (opts.lowerPrelu ?? !opts.int8) lowerConstantPrelu(b);
+  if (opts.int8) bnAsAffine(b); // on the forward alone: the VJP then differentiates the Mul/Add form
   const loss = emitSsmbLoss(b, emb, labels, teacher, pairs, routed, opts.loss);
   const forwardNodes = b.nodes.length;
   const vjp = opts.gradients === false ? undefined : deriveVjp(b, { wrt: params.map((p) => p.name), seeds: [{ value: loss.total }], options: opts.vjp });
   const gradientNodes = b.nodes.length - forwardNodes; // the VJP's nodes (graph outputs add Identity nodes below)
   // after the VJP, which was derived from the float forward: the rewrite keeps every forward value's name
-  if (opts.int8) bnAsAffine(b, forwardNodes);
   const int8 = opts.int8 ? quantizeFrozenLayers(b, { ...opts.int8, limit: forwardNodes }) : undefined;
   b.output(loss.total, 'loss', []);
   b.output(loss.cc, 'loss_cc', []);

@@ -102,9 +102,9 @@ export interface QuantizeOptions {
   limit?: number;
   /** per-backbone weight cache (weightCacheOf); a fresh one when absent */
   weights?: WeightCache;
-  /** which frozen layers to rewrite (default: all but depthwise convs, see keepFloat); the others stay
-   *  float, listed in the report */
-  select?: (layer: string, op: string) => boolean;
+  /** which frozen layers to rewrite (true), or why not (false, or the reason); depthwise convs stay float
+   *  anyway (keepFloat); the float ones are listed in the report */
+  select?: (layer: string, op: string) => boolean | string;
 }
 
 export interface QuantizeReport {
@@ -121,7 +121,8 @@ export function quantizeFrozenLayers(b: OnnxGraphBuilder, opts: QuantizeOptions)
   const all = frozenLayers(b, opts.limit);
   const floatWhy = new Map<string, string>();
   for (const l of all) {
-    const why = opts.select ? (opts.select(l.layer, l.op) ? null : 'not selected') : keepFloat(b, b.nodes[l.index]);
+    const chosen = opts.select ? opts.select(l.layer, l.op) : true;
+    const why = keepFloat(b, b.nodes[l.index]) ?? (chosen === true ? null : typeof chosen === 'string' ? chosen : 'not selected');
     if (why) floatWhy.set(l.layer, why);
   }
   const layers = all.filter((l) => !floatWhy.has(l.layer));
