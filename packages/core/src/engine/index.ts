@@ -38,4 +38,6 @@ export {
 } from './int8/quantize_graph.ts';
 export { calibrateGraph, checkCalibrationSets, describeCalibration, type Calibration, type CalibrationSet, type LayerRange, type CalibrateOptions } from './int8/calibrate.ts';
 export { calibrateModel } from './int8/calibrate_model.ts';
+export { GRADIENT_GRAPH_FP32 } from './ssmb_trainer.ts';
 export { openWithPrecision, PRECISION_CHOICES, DEFAULT_INT8_FORM, type PrecisionChoice, type PrecisionOptions, type PrecisionDescription } from './int8/precision.ts';
+export { int8Accuracy, type Int8Accuracy } from './int8/accuracy.ts';
