@@ -20,7 +20,7 @@ import { lowerBnReading } from './lower_bn.ts';
 import { lowerConstantPrelu } from './lower_prelu.ts';
 import { lowerForWebGpu } from './lower_webgpu.ts';
 import { quantizeFrozenLayers, type Int8Form, type QuantizeReport, type WeightCache } from './int8/quantize_graph.ts';
-import { bnAsAffine } from './int8/affine_bn.ts';
+import { bnAsAffine, preluAsMax } from './int8/affine_bn.ts';
 import { addCalibrationOutputs, type Calibration } from './int8/calibrate.ts';
 
 export const IMAGES_INPUT = 'images';
@@ -90,7 +90,8 @@ export interface TrainingGraphOptions {
   /** the execution provider the graph is built for: 'webgpu' rewrites the ops it has no kernel for
    *  (lower_webgpu.ts); others keep the graph as built */
   provider?: string;
-  /** the frozen network's forward in int8; the gradients and the SSMB blocks stay float */
+  /** the frozen network's forward in int8; the gradients and the SSMB blocks stay float (OrtSsmbTrainer
+   *  builds it for forward-only loss graphs: with gradients it fails the gradient guard, ssmb_trainer.ts) */
   int8?: Int8GraphOptions;
 }
 
@@ -152,7 +153,10 @@ export function buildTrainingGraph(m: EngineModel, opts: TrainingGraphOptions): 
     };
   }, 'gradient');
   if (opts.lowerPrelu ?? !opts.int8) lowerConstantPrelu(b);
-  if (opts.int8) bnAsAffine(b); // on the forward alone: the VJP then differentiates the Mul/Add form
+  if (opts.int8) { // on the forward alone: the VJP then differentiates the Mul/Add/Max form
+    bnAsAffine(b);
+    preluAsMax(b);
+  }
   const loss = emitSsmbLoss(b, emb, labels, teacher, pairs, routed, opts.loss);
   const forwardNodes = b.nodes.length;
   const vjp = opts.gradients === false ? undefined : deriveVjp(b, { wrt: params.map((p) => p.name), seeds: [{ value: loss.total }], options: opts.vjp });
@@ -223,6 +227,7 @@ export function buildInferenceGraph(m: EngineModel | { backbone: EngineBackbone 
   // the BN one (whose constant convs are not backbone layers): the layers of the training graph
   const calibrated = opts.calibrationOutputs ? addCalibrationOutputs(b) : undefined;
   if (opts.int8) bnAsAffine(b);
+  if (opts.int8) preluAsMax(b);
   const int8 = opts.int8 ? quantizeFrozenLayers(b, opts.int8) : undefined;
   if (opts.lowerBn ?? true) lowerBnReading(b, new Set(routed.map((r) => r.y)));
   b.output(emb, 'embedding', ['batch', E]);

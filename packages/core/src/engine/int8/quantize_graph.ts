@@ -8,6 +8,8 @@
 //            DequantizeLinear around a float Conv, left to onnxruntime's QDQ fusion;
 //   Gemm / MatMul  the dequantized input times the dequantized int8 weight, float output (onnxruntime
 //            fuses the pair into its int8 GEMM).
+// A conv read only by Relu/Clip quantizes its output over the clipped range; depthwise convs stay float
+// (keepFloat says why).
 // The rewritten node keeps its output name, so a gradient already derived from the float graph (the
 // training graph) reads the same values: the forward runs in int8, the input gradient through the frozen
 // convs stays float (their float weights remain for it).
