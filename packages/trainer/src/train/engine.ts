@@ -7,7 +7,7 @@
 //   train.provider_reason, train.threads, train.engine_fallback; the precision of its frozen network
 //   (config train.precision): train.precision (fp32 or int8), train.precision_reason, train.calibration;
 // - the evaluation engine (config eval.engine, same choice): tag eval.engine, set by the evaluation itself.
-import { chooseEngine, engineModelOf, type PrecisionDescription, type PrecisionOptions, initBackend, OrtPretrainer, OrtSsmbTrainer, tf, type Backbone, type Chosen, type EngineName, type HFRModel, type OrtPretrainerOptions } from '@ssmb/core';
+import { chooseEngine, describeCalibration, engineModelOf, type PrecisionDescription, type PrecisionOptions, initBackend, OrtPretrainer, OrtSsmbTrainer, tf, type Backbone, type Chosen, type EngineName, type HFRModel, type OrtPretrainerOptions } from '@ssmb/core';
 import type { Config } from '../config.ts';
 import type { RunContext } from '../worker/run_context.ts';
 import type { EvalEngineOptions } from '../eval/embedders.ts';
@@ -48,7 +48,7 @@ export async function chooseTrainEngine(ctx: RunContext, model: HFRModel, precis
     pairs: config.batchSize, loss: config.loss, threads: config.train.threads, provider: config.train.provider, warn: (m) => warn(ctx, m), ...precision,
   }));
   const label = await recordTrainEngine(ctx, chosen);
-  await recordPrecision(ctx, chosen.engine === 'onnxruntime' ? chosen.value.precision : null);
+  await recordPrecision(ctx, chosen.engine === 'onnxruntime' ? chosen.value.precision : null, precision);
   return chosen.engine === 'onnxruntime' ? { kind: 'onnxruntime', trainer: chosen.value, label } : { kind: 'tfjs', label };
 }
 
@@ -63,12 +63,14 @@ export async function choosePretrainEngine(ctx: RunContext, backbone: Backbone, 
 }
 
 /** The train.precision tags (null: tfjs, where they do not apply); auto's fallback to fp32 is logged. */
-async function recordPrecision(ctx: RunContext, p: PrecisionDescription | null): Promise<void> {
+async function recordPrecision(ctx: RunContext, p: PrecisionDescription | null, opts: PrecisionOptions): Promise<void> {
   const { store, run, config } = ctx;
   if (p && p.reason !== 'configured') warn(ctx, `train.precision ${config.train.precision}: ${p.precision}; ${p.reason}`);
   await store.setTag(run.id, TRAIN_PRECISION_TAG, p?.precision ?? TAG_NOT_APPLICABLE);
   await store.setTag(run.id, TRAIN_PRECISION_REASON_TAG, p?.reason ?? TAG_NOT_APPLICABLE);
-  await store.setTag(run.id, TRAIN_CALIBRATION_TAG, p?.calibration ?? TAG_NOT_APPLICABLE);
+  // the calibration the run's int8 graphs use (the teacher and loss graphs too, when the step stays fp32)
+  const calibration = p && opts.calibration ? describeCalibration(opts.calibration) : null;
+  await store.setTag(run.id, TRAIN_CALIBRATION_TAG, calibration ?? TAG_NOT_APPLICABLE);
 }
 
 /** Writes the four train.* tags for the chosen engine (logging an auto fallback); returns the engine label. */

@@ -52,8 +52,9 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
     const precision = config.train.engine === 'tfjs' ? {} : await runPrecision(config, 'train', model, images);
     const trainEngine = await chooseTrainEngine(ctx, model, precision);
     engine = trainEngine;
-    // the precision the training session opened with, for the teacher and the fixed-pair loss too
-    const used: PrecisionOptions = trainEngine.kind === 'onnxruntime' && trainEngine.trainer.precision.precision === 'int8' ? { ...precision, precision: 'int8' } : {};
+    // the teacher embeddings and the fixed-pair loss (forward only) at train.precision; the training
+    // session itself keeps its gradient graph fp32 (its precision tags say why)
+    const used: PrecisionOptions = trainEngine.kind === 'onnxruntime' ? precision : {};
     // After a resume too: the cache is a pure function of the frozen backbone and the images.
     const teacher = trainEngine.kind === 'onnxruntime'
       ? await ortTeacherCache(model, images, sampler.anchorPool, config, used)
