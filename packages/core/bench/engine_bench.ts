@@ -6,8 +6,11 @@
 //     embeddings, gradients of every SSMB parameter, Adam update.
 //   engines: tfjs on the active tf backend (wasm here, 1 thread), onnxruntime on 1 thread and on all
 //   cores, onnxruntime on its WebGPU provider when the machine has an adapter (labelled with the adapter;
-//   a software adapter's figures say nothing about GPU speed), PyTorch (bench/torch_reference.py, /usr/bin/python3, when `import torch` works) on 1 thread and
-//   on all cores.
+//   a software adapter's figures say nothing about GPU speed), onnxruntime int8 on all cores (the frozen
+//   network's convs and head in int8, calibrated on synthetic images of four modalities; its training
+//   step is fp32: the gradient guard keeps it so, see ssmb_trainer.ts), PyTorch (bench/torch_reference.py,
+//   /usr/bin/python3, when `import torch` works) on 1 thread and on all cores, in its default mode (fp32
+//   NCHW) and its best CPU mode here (channels_last + bf16 autocast) on all cores. Ratios against both.
 // Run: npm run bench (all sections) or BENCH_ONLY=engines npm run bench; BENCH_REPS (default 3) timed runs
 // per figure after one warm-up; engines interleaved run by run so that load drift on a shared machine hits
 // them alike. Wall-clock time (onnxruntime and PyTorch are multi-threaded). Each figure is the FASTEST of
@@ -27,6 +30,9 @@ import { OrtSsmbTrainer } from '../src/engine/ssmb_trainer.ts';
 import { createEngineEmbedder } from '../src/engine/embedder.ts';
 import { engineModelOf } from '../src/engine/student_graph.ts';
 import { chooseProvider, loadOrt, resolveThreads } from '../src/engine/ort_session.ts';
+import { calibrateModel } from '../src/engine/int8/calibrate_model.ts';
+import { modalityImages } from '../src/engine/parity_fixtures.ts';
+import { int8Accuracy } from '../src/engine/int8/accuracy.ts';
 import { ensureSystemPackages } from '../../../scripts/system-deps.mjs';
 
 const BATCH = 16; // images per step (8 pairs) and per inference batch
@@ -107,7 +113,7 @@ function adamUpdater(params: Map<string, Float32Array>) {
   };
 }
 
-type Row = { engine: string; threads: number; infer?: number; inferSsmb?: number; train?: number };
+type Row = { engine: string; threads: number; infer?: number; inferSsmb?: number; train?: number; torchMode?: 'default' | 'best' };
 
 export async function benchEngines(reps: number): Promise<void> {
   const cores = resolveThreads(0);
@@ -149,15 +155,29 @@ export async function benchEngines(reps: number): Promise<void> {
     console.log(`webgpu runs on a SOFTWARE adapter (${webgpu.adapter.name}, ${webgpu.adapter.driver}): the CPU emulates the GPU, so its figures check the path and say nothing about GPU speed`);
   }
   const ortEngines = [];
-  const configs = [...[...new Set([1, cores])].map((threads) => ({ threads, provider: 'cpu' })), ...(webgpu ? [{ threads: cores, provider: 'webgpu' }] : [])];
-  for (const { threads, provider } of configs) {
-    const trainer = await OrtSsmbTrainer.create(engineModelOf(model), { pairs: PAIRS, loss: LOSS, threads, provider });
-    const plain = await createEngineEmbedder({ backbone: model.backbone }, { threads, provider });
-    const routed = await createEngineEmbedder(engineModelOf(model), { threads, provider });
+  // int8: calibrated on 16 synthetic images of four modalities (VIS, NIR-, thermal-, sketch-like), the
+  // backbone alone for the teacher embedder, with the blocks for the routed one
+  const calibrationImages = modalityImages(4, SIZE, 77);
+  const calibrationSets = ['VIS', 'NIR', 'TH', 'SK'].map((modality, i) => ({ modality, images: calibrationImages.subarray(i * 4 * SIZE * SIZE * 3, (i + 1) * 4 * SIZE * SIZE * 3) }));
+  const int8For = async (m: Parameters<typeof calibrateModel>[0]) => ({ precision: 'int8' as const, calibration: await calibrateModel(m, calibrationSets, { batch: BATCH }) });
+  const configs: { threads: number; provider: string; int8?: boolean }[] = [
+    ...[...new Set([1, cores])].map((threads) => ({ threads, provider: 'cpu' })), { threads: cores, provider: 'cpu', int8: true }, ...(webgpu ? [{ threads: cores, provider: 'webgpu' }] : []),
+  ];
+  for (const { threads, provider, int8 } of configs) {
+    const trainer = await OrtSsmbTrainer.create(engineModelOf(model), { pairs: PAIRS, loss: LOSS, threads, provider, ...(int8 ? await int8For(engineModelOf(model)) : {}) });
+    const plain = await createEngineEmbedder({ backbone: model.backbone }, { threads, provider, ...(int8 ? await int8For({ backbone: model.backbone }) : {}) });
+    const routed = await createEngineEmbedder(engineModelOf(model), { threads, provider, ...(int8 ? await int8For(engineModelOf(model)) : {}) });
     const params = ssmbParamValues(model);
     const step = adamUpdater(params);
+    if (int8) {
+      console.log(`onnxruntime int8: embedders ${plain.precision.layers} / ${routed.precision.layers} layers in int8 (${plain.precision.calibration}); training step ${trainer.precision.precision}: ${trainer.precision.reason}`);
+      const fp = await createEngineEmbedder(engineModelOf(model), { threads, provider });
+      const acc = int8Accuracy(await fp.embedRouted(images), await routed.embedRouted(images), fp.embeddingSize, Array.from({ length: BATCH }, (_, i) => i % PAIRS));
+      await fp.dispose();
+      console.log(`  int8 vs fp32 on the bench's ${BATCH} images (random IResNet-18 + SSMB): min cosine ${acc.minCosine.toFixed(4)}, routing identical ${(100 * acc.routingAgreement).toFixed(1)}%`);
+    }
     ortEngines.push({
-      threads, provider, trainer, plain, routed,
+      threads, provider, trainer, plain, routed, int8: !!int8,
       infer: () => plain.embed(images),
       inferSsmb: () => routed.embed(images),
       train: async () => step((await trainer.step({ images, labels, teacher, params })).grads),
@@ -174,8 +194,8 @@ export async function benchEngines(reps: number): Promise<void> {
 
   const rows: Row[] = [
     { engine: `tfjs-${tf.getBackend()}`, threads: 1 },
-    ...ortEngines.map((e) => ({ engine: e.provider === 'cpu' ? 'onnxruntime' : `onnxruntime webgpu (${adapterLabel})`, threads: e.threads })),
-    ...(torch ? [...new Set([1, cores])].map((t) => ({ engine: 'pytorch', threads: t })) : []),
+    ...ortEngines.map((e) => ({ engine: e.provider === 'cpu' ? (e.int8 ? 'onnxruntime int8' : 'onnxruntime') : `onnxruntime webgpu (${adapterLabel})`, threads: e.threads })),
+    ...(torch ? [...[...new Set([1, cores])].map((t) => ({ engine: 'pytorch', threads: t, torchMode: 'default' as const })), { engine: 'pytorch best (channels_last+bf16)', threads: cores, torchMode: 'best' as const }] : []),
   ];
   const samples = new Map(rows.map((r) => [r, { infer: [] as number[], inferSsmb: [] as number[], train: [] as number[] }]));
   const time = async (f: () => unknown) => {
@@ -193,8 +213,9 @@ export async function benchEngines(reps: number): Promise<void> {
       i++;
     }
     if (torch) {
-      for (const t of [...new Set([1, cores])]) {
-        await torch.send(`threads ${t}`);
+      for (const r of rows.filter((x) => x.torchMode)) {
+        await torch.send(`threads ${r.threads}`);
+        await torch.send(`mode ${r.torchMode}`);
         for (const kind of kinds) record(kind, await torch.time(kind === 'inferSsmb' ? 'infer_ssmb' : kind));
         i++;
       }
@@ -208,27 +229,37 @@ export async function benchEngines(reps: number): Promise<void> {
     r.train = best(s.train);
   }
 
-  const torchAt = (threads: number) => rows.find((r) => r.engine === 'pytorch' && r.threads === threads);
+  const torchAt = (threads: number, mode: 'default' | 'best' = 'default') => rows.find((r) => r.torchMode === mode && r.threads === threads);
+  const torchBest = torchAt(cores, 'best');
   const width = Math.max(14, ...rows.map((r) => r.engine.length + 1));
-  console.log(['engine', 'threads', 'infer img/s', '+SSMB img/s', 'SSMB share', 'train img/s', 'infer vs torch', 'train vs torch'].map((h, i) => (i ? h.padStart(15) : h.padEnd(width))).join(''));
+  console.log(['engine', 'threads', 'infer img/s', '+SSMB img/s', 'SSMB share', 'train img/s', 'infer vs torch', 'train vs torch', 'infer vs best', 'train vs best']
+    .map((h, i) => (i ? h.padStart(15) : h.padEnd(width))).join(''));
   for (const r of rows) {
     const ref = torchAt(r.threads);
     const share = (100 * (r.inferSsmb! - r.infer!)) / r.inferSsmb!;
-    const ratio = (mine: number, theirs: number | undefined) => (ref && theirs ? `${fmt(theirs / mine, 2)}x` : '-');
+    const ratio = (to: Row | undefined, mine: number, theirs: number | undefined) => (to && theirs ? `${fmt(theirs / mine, 2)}x` : '-');
+    const vsBest = torchBest && r.threads === cores;
     console.log([
       r.engine.padEnd(width), String(r.threads).padStart(15), fmt(imgPerSec(r.infer!)).padStart(15), fmt(imgPerSec(r.inferSsmb!)).padStart(15),
-      `${fmt(share)}%`.padStart(15), fmt(imgPerSec(r.train!), 2).padStart(15), ratio(r.infer!, ref?.infer).padStart(15), ratio(r.train!, ref?.train).padStart(15),
+      `${fmt(share)}%`.padStart(15), fmt(imgPerSec(r.train!), 2).padStart(15), ratio(ref, r.infer!, ref?.infer).padStart(15), ratio(ref, r.train!, ref?.train).padStart(15),
+      ratio(vsBest ? torchBest : undefined, r.infer!, torchBest?.infer).padStart(15), ratio(vsBest ? torchBest : undefined, r.train!, torchBest?.train).padStart(15),
     ].join(''));
   }
   const ortAll = rows.find((r) => r.engine === 'onnxruntime' && r.threads === cores)!;
+  const ortInt8 = rows.find((r) => r.engine === 'onnxruntime int8')!;
   const ref = torchAt(cores);
   if (ref) {
     const tr = ref.train! / ortAll.train!, ir = ref.infer! / ortAll.infer!, share = (100 * (ortAll.inferSsmb! - ortAll.infer!)) / ortAll.inferSsmb!;
     console.log(`targets (onnxruntime vs PyTorch, ${cores} threads each): training step ${fmt(tr, 2)}x (>= 1.5x: ${tr >= 1.5 ? 'met' : 'NOT met'}), ` +
       `inference ${fmt(ir, 2)}x (>= 1.5x: ${ir >= 1.5 ? 'met' : 'NOT met'}), SSMB share of a forward ${fmt(share)}% (<= 5%: ${share <= 5 ? 'met' : 'NOT met'})`);
-  } else {
-    console.log('targets: not checked (no PyTorch reference on this machine)');
   }
+  if (torchBest) {
+    // ours at our fastest (int8 inference; the training step of the int8 row is the fp32 one) against PyTorch's best mode
+    const ir = torchBest.infer! / Math.min(ortAll.infer!, ortInt8.infer!), tr = torchBest.train! / Math.min(ortAll.train!, ortInt8.train!);
+    console.log(`targets against PyTorch's best mode (channels_last + bf16 autocast, ${cores} threads): inference ${fmt(ir, 2)}x (>= 1.5x: ${ir >= 1.5 ? 'met' : 'NOT met'}), ` +
+      `training step ${fmt(tr, 2)}x (>= 1.5x: ${tr >= 1.5 ? 'met' : 'NOT met'}); int8 vs fp32 (ours): inference ${fmt(ortAll.infer! / ortInt8.infer!, 2)}x`);
+  }
+  if (!ref) console.log('targets: not checked (no PyTorch reference on this machine)');
   if (torch) await torch.stop();
   for (const e of ortEngines) {
     await e.trainer.release();

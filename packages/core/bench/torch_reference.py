@@ -8,6 +8,10 @@ Protocol: a persistent process driven over stdin, so the TypeScript benchmark ca
 other engines (the machine is shared; load drifts). Commands, one per line, answered by one JSON line:
   setup <arch> <batch> <size> <taps> <experts>   build the models (seeded), warm up; {"ok": true, ...}
   threads <n>                                    torch.set_num_threads(n)
+  mode default|best                              default: fp32 NCHW (what the bench compared with first);
+                                                 best: PyTorch's best CPU mode here, channels_last memory
+                                                 format + torch.autocast('cpu', dtype=torch.bfloat16)
+                                                 (AVX512_BF16), the Adam state and master weights fp32
   infer | infer_ssmb | train                     time one run; {"ms": ...}
   quit
 IResNet (insightface): conv3x3 + BN + PReLU stem; IBasicBlocks BN -> conv3x3 -> BN -> PReLU ->
@@ -119,6 +123,22 @@ def cosine(a, b):
 
 
 class Bench:
+    best = False
+
+    def mode(self, name):
+        if name not in ('default', 'best'):
+            raise ValueError(f'mode {name}; expected default or best')
+        self.best = name == 'best'
+        fmt = torch.channels_last if self.best else torch.contiguous_format
+        self.model.to(memory_format=fmt)
+        self.blocks.to(memory_format=fmt)
+        self.x = self.x.contiguous(memory_format=fmt)
+        return {'ok': True, 'mode': name}
+
+    def context(self):
+        # autocast on the CPU in bf16: convs and matmuls in bf16, reductions and the loss in fp32
+        return torch.autocast('cpu', dtype=torch.bfloat16) if self.best else torch.autocast('cpu', enabled=False)
+
     def setup(self, arch, batch, size, taps, experts):
         torch.manual_seed(0)
         self.batch, self.size = int(batch), int(size)
@@ -132,21 +152,26 @@ class Bench:
         self.y = torch.tensor([1.0 if i % 2 == 0 else 0.0 for i in range(pairs)])
         with torch.no_grad():
             self.tv = self.model(self.x[:pairs])[0]  # cached teacher embeddings, as the trainer caches them
-        for cmd in ('infer', 'infer_ssmb', 'train'):
-            getattr(self, cmd)()
+        for m in ('best', 'default'):
+            self.mode(m)
+            for cmd in ('infer', 'infer_ssmb', 'train'):
+                getattr(self, cmd)()
         return {'ok': True, 'torch': torch.__version__, 'params': sum(p.numel() for p in self.blocks.parameters())}
 
     def infer(self):
-        with torch.no_grad():
+        with torch.no_grad(), self.context():
             self.model(self.x)
 
     def infer_ssmb(self):
-        with torch.no_grad():
+        with torch.no_grad(), self.context():
             self.model(self.x, self.blocks)
 
     def train(self):
         pairs = self.batch // 2
-        emb, routings = self.model(self.x, self.blocks)
+        with self.context():
+            emb, routings = self.model(self.x, self.blocks)
+        emb = emb.float()
+        routings = [(p.float(), k) for p, k in routings]
         sv, st = emb[:pairs], emb[pairs:]
         c = cosine(sv, st)
         lcc = (self.y * (1 - c) + (1 - self.y) * torch.relu(c)).mean()
@@ -177,6 +202,8 @@ def main():
             elif cmd == 'threads':
                 torch.set_num_threads(int(args[0]))
                 out = {'ok': True, 'threads': torch.get_num_threads()}
+            elif cmd == 'mode':
+                out = bench.mode(args[0])
             elif cmd in ('infer', 'infer_ssmb', 'train'):
                 t0 = time.perf_counter()
                 getattr(bench, cmd)()

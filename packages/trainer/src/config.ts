@@ -88,6 +88,9 @@ const EvalConfig = z.strictObject({
   engine: z.enum(['auto', 'tfjs', 'onnxruntime']).default('auto'),
   /** onnxruntime execution provider of evaluation (same values as train.provider); null = train.provider. */
   provider: z.string().min(1).nullable().default(null),
+  /** precision of the frozen network in evaluation's onnxruntime graphs (same values as train.precision);
+   *  null = train.precision. Tagged eval.precision with the calibration. */
+  precision: z.enum(['fp32', 'int8', 'auto']).nullable().default(null),
 });
 
 const TrainConfig = z.strictObject({
@@ -101,6 +104,12 @@ const TrainConfig = z.strictObject({
    *  reason is logged and tagged train.provider_reason), cpu, webgpu (shipped; Vulkan), cuda / tensorrt where
    *  installed. Env SSMB_ORT_PROVIDER wins. */
   provider: z.string().min(1).default('auto'),
+  /** precision of the frozen network (convolutions and head) in the onnxruntime graphs of training, the
+   *  fixed-pair loss and the teacher embeddings: fp32, int8 (per-channel int8 weights, uint8 activations
+   *  calibrated on the run's training images of every modality; SSMB blocks, losses and Adam stay fp32),
+   *  auto = int8 where the backbone and provider allow it, else fp32 with the reason logged and tagged
+   *  (train.precision, train.precision_reason, train.calibration). */
+  precision: z.enum(['fp32', 'int8', 'auto']).default('fp32'),
   /** SSMB runs: every N steps (and at step 0, before any update, and at the last step) log the training
    *  objective on `lossPairs` FIXED pairs, forward only (metric loss/fixed + /cc /ts /lb): the per-step
    *  `loss` is over a new random batch each step, so its changes are mostly sampling noise. 0 = off. */
@@ -390,7 +399,7 @@ export type ConfigPathKind = (typeof CONFIG_PATH_KEYS)[ConfigPathKey];
 
 /** String-valued config keys that are not paths (names, enums, fold ids). */
 export const NON_PATH_STRING_KEYS = [
-  'method', 'dataset.protocol', 'dataset.fold', 'backbone.model', 'ssmb.positions', 'ssmb.expertKind', 'optim.schedule', 'eval.engine', 'eval.provider', 'train.engine', 'train.provider',
+  'method', 'dataset.protocol', 'dataset.fold', 'backbone.model', 'ssmb.positions', 'ssmb.expertKind', 'optim.schedule', 'eval.engine', 'eval.provider', 'eval.precision', 'train.engine', 'train.provider', 'train.precision',
   'pretrain.protocol', 'pretrain.fold', 'pretrain.schedule', 'pretrain.modality', 'engine', 'checkpoint.keepBest', 'checkpoint.bestMode',
 ] as const;
 

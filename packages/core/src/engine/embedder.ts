@@ -7,6 +7,8 @@ import type { AdapterInfo } from './gpu.ts';
 import type { Placement } from './placement.ts';
 import { buildInferenceGraph, routingOutputName, SELECT_INPUT, type EngineModel } from './student_graph.ts';
 import type { EngineBackbone } from './backbone_graph.ts';
+import { openWithPrecision, type PrecisionDescription, type PrecisionOptions } from './int8/precision.ts';
+import { weightCacheOf } from './int8/quantize_graph.ts';
 
 export interface RoutedEmbedding {
   embedding: Float32Array; // [B,E]
@@ -25,11 +27,13 @@ export interface EngineEmbedder extends Embedder {
   readonly taps: readonly string[];
   /** experts N of the label selection (label-selected blocks), null = the blocks route themselves */
   readonly selectExperts: number | null;
+  /** fp32 or int8 (eval.precision), why, and the calibration used */
+  readonly precision: PrecisionDescription;
   /** x: NHWC [B,S,S,3] scaled (v - 127.5) / 127.5; select: [B,N] 0/1 rows for label-selected blocks */
   embedRouted(x: Float32Array, select?: Float32Array): Promise<RoutedEmbedding>;
 }
 
-export interface EngineEmbedderOptions extends OrtLoadOptions, Pick<GraphSessionOptions, 'checkPlacement' | 'warn'> {
+export interface EngineEmbedderOptions extends OrtLoadOptions, Pick<GraphSessionOptions, 'checkPlacement' | 'warn'>, PrecisionOptions {
   threads?: number;
   /** execution provider (config eval.provider / train.provider; env SSMB_ORT_PROVIDER wins) */
   provider?: string;
@@ -43,9 +47,11 @@ export async function createEngineEmbedder(model: EngineModel | { backbone: Engi
   const choice = await chooseProvider(ort, opts.provider, { what: opts.providerKey });
   const provider = choice.name;
   const threads = resolveThreads(opts.threads);
-  const g = buildInferenceGraph(model, { foldBn: opts.foldBn, provider });
-  const what = `embedding graph${g.taps.length ? ` with SSMB at ${g.taps.join(', ')}` : ''}`;
-  const session = await createSession(ort, g.bytes, { provider, threads }, what);
+  const { value: { g, session, what }, precision } = await openWithPrecision({ precisionKey: 'eval.precision', weights: weightCacheOf(model.backbone), ...opts }, async (int8) => {
+    const g = buildInferenceGraph(model, { foldBn: opts.foldBn, provider, int8 });
+    const what = `${int8 ? 'int8 ' : ''}embedding graph${g.taps.length ? ` with SSMB at ${g.taps.join(', ')}` : ''}`;
+    return { g, what, session: await createSession(ort, g.bytes, { provider, threads }, what), int8Layers: g.int8?.layers.length ?? 0 };
+  });
   const placement = await checkPlacement(g.bytes, provider, what, opts);
   const S = g.imageSize, per = S * S * 3;
   const N = g.selectExperts;
@@ -66,7 +72,7 @@ export async function createEngineEmbedder(model: EngineModel | { backbone: Engi
     return { embedding: out.embedding.data as Float32Array, experts };
   };
   return {
-    engine: 'onnxruntime', provider, providerReason: choice.reason, adapter: choice.adapter, placement, threads, taps: g.taps, selectExperts: N,
+    engine: 'onnxruntime', provider, providerReason: choice.reason, adapter: choice.adapter, placement, threads, taps: g.taps, selectExperts: N, precision,
     inputSize: S, embeddingSize: g.embeddingSize,
     embedRouted: run,
     embed: async (x) => (await run(x)).embedding, // label-selected models need embedRouted's select

@@ -17,7 +17,7 @@ export { emitBackbone, type AfterTap, type EngineBackbone } from './backbone_gra
 export { emitSsmbLoss, type LossWeights } from './loss_graph.ts';
 export {
   buildTrainingGraph, buildInferenceGraph, engineModelOf, gradOutputName,
-  type EngineModel, type GraphParam, type TrainingGraph, type TrainingGraphOptions, type InferenceGraph,
+  type EngineModel, type GraphParam, type TrainingGraph, type TrainingGraphOptions, type InferenceGraph, type Int8GraphOptions,
 } from './student_graph.ts';
 export { OrtSsmbTrainer, type OrtTrainerOptions, type StepInput, type LossOutput, type StepOutput, type StepRouting, type EngineDescription } from './ssmb_trainer.ts';
 export { createEngineEmbedder, type EngineEmbedder, type EngineEmbedderOptions, type RoutedEmbedding } from './embedder.ts';
@@ -31,3 +31,13 @@ export {
   OrtPretrainer, updateRunningStats,
   type OrtPretrainerOptions, type PretrainStepInput, type PretrainStepOutput, type BnBatchStats, type PretrainEngineDescription,
 } from './ort_pretrainer.ts';
+export { quantizeWeightPerChannel, activationQuant, quantizeBias, type WeightQuant, type ActivationQuant } from './int8/quant_params.ts';
+export {
+  quantizeFrozenLayers, frozenLayers, checkQuantizable, weightCacheOf, Int8UnsupportedError, INT8_FORMS,
+  type Int8Form, type WeightCache, type QuantizeReport, type FrozenLayer,
+} from './int8/quantize_graph.ts';
+export { calibrateGraph, checkCalibrationSets, describeCalibration, type Calibration, type CalibrationSet, type LayerRange, type CalibrateOptions } from './int8/calibrate.ts';
+export { calibrateModel } from './int8/calibrate_model.ts';
+export { GRADIENT_GRAPH_FP32 } from './ssmb_trainer.ts';
+export { openWithPrecision, PRECISION_CHOICES, DEFAULT_INT8_FORM, type PrecisionChoice, type PrecisionOptions, type PrecisionDescription } from './int8/precision.ts';
+export { int8Accuracy, type Int8Accuracy } from './int8/accuracy.ts';

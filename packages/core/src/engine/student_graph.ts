@@ -19,6 +19,9 @@ import { deriveVjp } from './vjp.ts';
 import { lowerBnReading } from './lower_bn.ts';
 import { lowerConstantPrelu } from './lower_prelu.ts';
 import { lowerForWebGpu } from './lower_webgpu.ts';
+import { quantizeFrozenLayers, type Int8Form, type QuantizeReport, type WeightCache } from './int8/quantize_graph.ts';
+import { bnAsAffine, preluAsMax } from './int8/affine_bn.ts';
+import { addCalibrationOutputs, type Calibration } from './int8/calibrate.ts';
 
 export const IMAGES_INPUT = 'images';
 export const LABELS_INPUT = 'labels';
@@ -45,6 +48,21 @@ export interface GraphParam {
   shape: number[];
 }
 
+/** The frozen network's layers in int8 (int8/quantize_graph.ts): the calibrated ranges, the form, the
+ *  backbone's weight cache. */
+export interface Int8GraphOptions {
+  calibration: Calibration;
+  form: Int8Form;
+  weights?: WeightCache;
+}
+
+/** int8 runs on onnxruntime's CPU provider (its QLinearConv / VNNI kernels); other providers are refused. */
+function checkInt8Provider(int8: Int8GraphOptions | undefined, provider: string | undefined): void {
+  if (int8 && provider !== undefined && provider !== 'cpu') {
+    throw new Error(`int8: the int8 graphs run on onnxruntime's cpu provider, not '${provider}'; use precision fp32 there (auto falls back to it)`);
+  }
+}
+
 export interface TrainingGraph {
   bytes: Uint8Array;
   pairs: number;
@@ -58,6 +76,8 @@ export interface TrainingGraph {
   selectExperts: number | null;
   /** forward nodes the gradient passed through, nodes in the whole graph */
   stats: { forwardNodes: number; gradientNodes: number; visited: number };
+  /** the int8 rewrite of the forward (absent: fp32) */
+  int8?: QuantizeReport;
 }
 
 export interface TrainingGraphOptions {
@@ -74,6 +94,9 @@ export interface TrainingGraphOptions {
   /** the execution provider the graph is built for: 'webgpu' rewrites the ops it has no kernel for
    *  (lower_webgpu.ts); others keep the graph as built */
   provider?: string;
+  /** the frozen network's forward in int8; the gradients and the SSMB blocks stay float (OrtSsmbTrainer
+   *  builds it for forward-only loss graphs: with gradients it fails the gradient guard, ssmb_trainer.ts) */
+  int8?: Int8GraphOptions;
 }
 
 function blockSpecs(m: EngineModel): SsmbBlockSpec[] {
@@ -129,6 +152,7 @@ export function buildTrainingGraph(m: EngineModel, opts: TrainingGraphOptions): 
   if (jittered.length) {
     throw new Error(`training graph: ssmb.routerJitter is ${m.blocks.get(jittered[0])!.router.routerJitter} (blocks at ${jittered.join(', ')}); the onnxruntime training engine has no router jitter, train it with train.engine tfjs (auto does)`);
   }
+  checkInt8Provider(opts.int8, opts.provider);
   const S = inputSizeOf(m.backbone), E = embeddingSizeOf(m.backbone);
   const b = new OnnxGraphBuilder();
   const x = imagesInput(b, 2 * pairs, S);
@@ -146,11 +170,17 @@ export function buildTrainingGraph(m: EngineModel, opts: TrainingGraphOptions): 
       return b.input(name, shape);
     };
   }, 'gradient', select);
-  if (opts.lowerPrelu ?? true) lowerConstantPrelu(b);
+  if (opts.lowerPrelu ?? !opts.int8) lowerConstantPrelu(b);
+  if (opts.int8) { // on the forward alone: the VJP then differentiates the Mul/Add/Max form
+    bnAsAffine(b);
+    preluAsMax(b);
+  }
   const loss = emitSsmbLoss(b, emb, labels, teacher, pairs, routed, opts.loss);
   const forwardNodes = b.nodes.length;
   const vjp = opts.gradients === false ? undefined : deriveVjp(b, { wrt: params.map((p) => p.name), seeds: [{ value: loss.total }], options: opts.vjp });
   const gradientNodes = b.nodes.length - forwardNodes; // the VJP's nodes (graph outputs add Identity nodes below)
+  // after the VJP, which was derived from the float forward: the rewrite keeps every forward value's name
+  const int8 = opts.int8 ? quantizeFrozenLayers(b, { ...opts.int8, limit: forwardNodes }) : undefined;
   b.output(loss.total, 'loss', []);
   b.output(loss.cc, 'loss_cc', []);
   b.output(loss.ts, 'loss_ts', []);
@@ -167,6 +197,7 @@ export function buildTrainingGraph(m: EngineModel, opts: TrainingGraphOptions): 
     bytes, pairs, imageSize: S, embeddingSize: E, params, gradients: vjp !== undefined,
     blocks: routed.map((r) => ({ tap: r.tap, numExperts: r.numExperts })), selectExperts,
     stats: { forwardNodes, gradientNodes, visited: vjp?.visited ?? 0 },
+    ...(int8 ? { int8 } : {}),
   };
 }
 
@@ -180,6 +211,11 @@ export interface InferenceGraphOptions {
   ssmbForm?: SsmbEmitOptions['form'];
   /** as TrainingGraphOptions.provider */
   provider?: string;
+  /** the frozen network in int8 (SSMB blocks stay float) */
+  int8?: Int8GraphOptions;
+  /** a calibration graph instead: the float graph with the min/max of every frozen layer's input and
+   *  output as extra outputs (int8/calibrate.ts) */
+  calibrationOutputs?: boolean;
 }
 
 export interface InferenceGraph {
@@ -190,6 +226,10 @@ export interface InferenceGraph {
   taps: string[];
   /** experts N of the `select` input [batch,N] of label-selected blocks; null = no such input */
   selectExperts: number | null;
+  /** the int8 rewrite (absent: fp32) */
+  int8?: QuantizeReport;
+  /** with calibrationOutputs: the frozen layers measured */
+  calibrated?: { layer: string; op: string }[];
 }
 
 /** Embedding graph with a dynamic batch: the backbone alone (teacher) or with its SSMB blocks. */
@@ -198,10 +238,19 @@ export function buildInferenceGraph(m: EngineModel | { backbone: EngineBackbone 
   const b = new OnnxGraphBuilder();
   const x = imagesInput(b, 'batch', S);
   const withBlocks: EngineModel = { backbone: m.backbone, blocks: 'blocks' in m ? m.blocks : new Map() };
+  checkInt8Provider(opts.int8, opts.provider);
+  if (opts.int8 && opts.calibrationOutputs) throw new Error('inference graph: int8 and calibrationOutputs are exclusive (calibration measures the float graph)');
   const selectExperts = labelSelectExperts(withBlocks);
   const select = selectExperts === null ? undefined : b.input(SELECT_INPUT, ['batch', selectExperts]);
   const { emb, routed } = emitStudent(b, withBlocks, x, opts.foldBn ?? true, (spec) => initializerParams(b, spec.tap, withBlocks.blocks.get(spec.tap)!), opts.ssmbForm ?? 'inference', select);
-  if (opts.lowerPrelu ?? true) lowerConstantPrelu(b);
+  // the PRelu lowering serves onnxruntime's NCHWc float convs; around int8 convs (NHWC) it only adds passes
+  if (opts.lowerPrelu ?? !opts.int8) lowerConstantPrelu(b);
+  // after the PRelu lowering (which reads shapes through the op table, which has no int8 ops) and before
+  // the BN one (whose constant convs are not backbone layers): the layers of the training graph
+  const calibrated = opts.calibrationOutputs ? addCalibrationOutputs(b) : undefined;
+  if (opts.int8) bnAsAffine(b);
+  if (opts.int8) preluAsMax(b);
+  const int8 = opts.int8 ? quantizeFrozenLayers(b, opts.int8) : undefined;
   if (opts.lowerBn ?? true) lowerBnReading(b, new Set(routed.map((r) => r.y)));
   b.output(emb, 'embedding', ['batch', E]);
   for (const r of routed) {
@@ -209,5 +258,8 @@ export function buildInferenceGraph(m: EngineModel | { backbone: EngineBackbone 
     b.output(r.probs, probsOutputName(r.tap), ['batch', r.numExperts]);
   }
   if (opts.provider === 'webgpu') lowerForWebGpu(b);
-  return { bytes: encodeOnnxModel(b.toModel({ graphName: 'ssmb-embed', opset: 13 })), imageSize: S, embeddingSize: E, taps: routed.map((r) => r.tap), selectExperts };
+  return {
+    bytes: encodeOnnxModel(b.toModel({ graphName: 'ssmb-embed', opset: 13 })), imageSize: S, embeddingSize: E, taps: routed.map((r) => r.tap), selectExperts,
+    ...(int8 ? { int8 } : {}), ...(calibrated ? { calibrated } : {}),
+  };
 }

@@ -3,7 +3,9 @@
 // train.threads / train.provider); `auto` = onnxruntime when it loads, else tfjs (the reason is returned
 // for the caller to log). Routing comes from the engine that embeds: tfjs from HFRModel.forward,
 // onnxruntime from the graph's `routing_<tap>` outputs (the expert each block chose).
-import { chooseEngine, createEngineEmbedder, createTfjsEmbedder, engineModelOf, HFRModel, tf, type Backbone, type Embedder } from '@ssmb/core';
+import { chooseEngine, createEngineEmbedder, createTfjsEmbedder, engineModelOf, HFRModel, tf, type Backbone, type Embedder, type PrecisionDescription } from '@ssmb/core';
+import { runPrecision } from '../train/calibration.ts';
+import type { ImageSet } from '../train/data.ts';
 
 import type { Config } from '../config.ts';
 import type { LabelSelection } from '../methods/index.ts';
@@ -23,6 +25,8 @@ export interface EvalEmbedder extends Embedder {
   /** x: NHWC [B,S,S,3] scaled (v - 127.5) / 127.5; `modalities`: the B images' modality labels, which a
    *  label-selected model needs (its method's selection turns them into the blocks' rows) */
   embedRouted(x: Float32Array, modalities?: readonly string[]): Promise<RoutedEmbeddings>;
+  /** onnxruntime: the frozen network's precision (tags eval.precision, eval.precision_reason, eval.calibration) */
+  readonly precision?: PrecisionDescription;
 }
 
 /** The selection rows of a label-selected model for B images, checked; undefined for any other model. */
@@ -99,17 +103,24 @@ export interface EvalEngineOptions {
   warn?: (message: string) => void;
   /** a label-selected model's method selection (images' modalities -> the blocks' rows) */
   selection?: LabelSelection;
+  /** the config (eval.precision, train.precision) and the run's training images, calibrated on the model
+   *  being evaluated when the precision is not fp32; no images: int8 is refused, auto falls back */
+  config?: Config;
+  calibrationImages?: ImageSet | null;
 }
 
 /** core's engine embedding graph of the model (BN folded), on onnxruntime. */
 export async function onnxEvalEmbedder(model: HFRModel | Backbone, opts: EvalEngineOptions = {}): Promise<EvalEmbedder> {
   const selection = selectionFor(model, opts.selection); // before the session: a missing selection leaks nothing
-  const e = await createEngineEmbedder(model instanceof HFRModel ? engineModelOf(model) : { backbone: model }, { threads: opts.threads, provider: opts.provider, providerKey: opts.providerKey, warn: opts.warn });
+  const precision = opts.config ? await runPrecision(opts.config, 'eval', model, opts.calibrationImages ?? null) : {};
+  const e = await createEngineEmbedder(model instanceof HFRModel ? engineModelOf(model) : { backbone: model }, { threads: opts.threads, provider: opts.provider, providerKey: opts.providerKey, warn: opts.warn, ...precision });
   if (e.providerReason !== 'configured') opts.warn?.(`${opts.providerKey ?? 'train.provider'} ${opts.provider}: onnxruntime on ${e.provider}; ${e.providerReason}`);
+  if (e.precision.reason !== 'configured') opts.warn?.(`${precision.precisionKey} ${precision.precision}: ${e.precision.precision}; ${e.precision.reason}`);
   // the tag eval.engine: 'onnxruntime' on the CPU provider, 'onnxruntime-<provider>' on another
   return {
     ...e, embed: labelOnlyEmbed(selection, e.embed), label: e.provider === 'cpu' ? e.engine : `${e.engine}-${e.provider}`,
     embedRouted: (x, modalities) => e.embedRouted(x, selectRows(selection, modalities, x.length / (e.inputSize * e.inputSize * 3))),
+    precision: e.precision,
   };
 }
 

@@ -12,6 +12,8 @@ import { loadFoldChecked, loadImages, type ImageSet } from '../train/data.ts';
 import { evaluateFold, scoreFileLines } from './fold_metrics.ts';
 import { sampleEmbeddings } from './embedding_sample.ts';
 import type { EvalEmbedder } from './embedders.ts';
+import type { PrecisionDescription } from '@ssmb/core';
+import { TAG_NOT_APPLICABLE } from '../train/engine.ts';
 import type { AlignOptions, AlignStats } from '@ssmb/protocols';
 
 export interface Embedded {
@@ -114,6 +116,8 @@ export interface FoldEvaluation {
   scoreFile?: string;
   /** the embedder's label: 'onnxruntime' or 'tfjs-<backend>' */
   engine: string;
+  /** onnxruntime: the frozen network's precision (eval.precision) */
+  precision?: PrecisionDescription;
   data: FoldDataAccount;
 }
 
@@ -191,6 +195,7 @@ export async function evaluateProtocolFold(embedder: EvalEmbedder, o: FoldEvalOp
     },
     scoreFile,
     engine: embedder.label,
+    ...(embedder.precision ? { precision: embedder.precision } : {}),
     data,
   };
 }
@@ -208,13 +213,21 @@ export async function recordFoldEvaluation(store: WorkerStoreApi, runId: number,
     store.transaction(() => {
       store.recordEvaluation(runId, record);
       store.setTag(runId, EVAL_ENGINE_TAG, ev.engine);
+      for (const [k, v] of evalPrecisionTags(ev.precision)) store.setTag(runId, k, v);
       if (ev.scoreFile) store.addArtifact(runId, 'scores', ev.scoreFile);
     });
     return;
   }
   await store.recordEvaluation(runId, record);
   await store.setTag(runId, EVAL_ENGINE_TAG, ev.engine);
+  for (const [k, v] of evalPrecisionTags(ev.precision)) await store.setTag(runId, k, v);
   if (ev.scoreFile) await store.addArtifact(runId, 'scores', ev.scoreFile);
+}
+
+/** Tags eval.precision (fp32 / int8), eval.precision_reason, eval.calibration (not applicable on tfjs). */
+export function evalPrecisionTags(p: PrecisionDescription | undefined): [string, string][] {
+  const none = TAG_NOT_APPLICABLE;
+  return [['eval.precision', p?.precision ?? none], ['eval.precision_reason', p?.reason ?? none], ['eval.calibration', p?.calibration ?? none]];
 }
 
 export const EVAL_ENGINE_TAG = 'eval.engine';

@@ -4,9 +4,10 @@
 // - the training engine for SSMB steps and teacher embeddings, and for backbone pre-training (config train.engine: auto | tfjs |
 //   onnxruntime; auto = onnxruntime when it loads and can express the model, else tfjs with the reason
 //   logged): run tags train.engine ('onnxruntime' or 'tfjs-<backend>'), train.provider (auto resolved),
-//   train.provider_reason, train.threads, train.engine_fallback;
+//   train.provider_reason, train.threads, train.engine_fallback; the precision of its frozen network
+//   (config train.precision): train.precision (fp32 or int8), train.precision_reason, train.calibration;
 // - the evaluation engine (config eval.engine, same choice): tag eval.engine, set by the evaluation itself.
-import { chooseEngine, engineModelOf, initBackend, OrtPretrainer, OrtSsmbTrainer, tf, type Backbone, type Chosen, type EngineName, type HFRModel, type OrtPretrainerOptions } from '@ssmb/core';
+import { chooseEngine, describeCalibration, engineModelOf, type PrecisionDescription, type PrecisionOptions, initBackend, OrtPretrainer, OrtSsmbTrainer, tf, type Backbone, type Chosen, type EngineName, type HFRModel, type OrtPretrainerOptions } from '@ssmb/core';
 import type { Config } from '../config.ts';
 import { getMethod, methodLossWeights } from '../methods/index.ts';
 import type { RunContext } from '../worker/run_context.ts';
@@ -18,6 +19,11 @@ export const TRAIN_THREADS_TAG = 'train.threads';
 export const TRAIN_FALLBACK_TAG = 'train.engine_fallback';
 /** why onnxruntime runs on its provider: auto's decision (which GPU, or why cpu), or 'configured' */
 export const TRAIN_PROVIDER_REASON_TAG = 'train.provider_reason';
+/** the frozen network's precision in training (fp32 / int8), why (auto's fallback, or 'configured'), and
+ *  the int8 calibration (images per modality, method) */
+export const TRAIN_PRECISION_TAG = 'train.precision';
+export const TRAIN_PRECISION_REASON_TAG = 'train.precision_reason';
+export const TRAIN_CALIBRATION_TAG = 'train.calibration';
 
 export async function useEngine(ctx: RunContext): Promise<EngineName> {
   const engine = await initBackend(ctx.config.engine === 'auto' ? {} : { prefer: ctx.config.engine });
@@ -37,12 +43,13 @@ export type TrainEngine = { kind: 'onnxruntime'; trainer: OrtSsmbTrainer; label:
 export const TAG_NOT_APPLICABLE = 'none';
 
 /** The SSMB training engine of config train.engine, recorded on the run. */
-export async function chooseTrainEngine(ctx: RunContext, model: HFRModel): Promise<TrainEngine> {
+export async function chooseTrainEngine(ctx: RunContext, model: HFRModel, precision: PrecisionOptions = {}): Promise<TrainEngine> {
   const { config } = ctx;
   const chosen = await chooseEngine(config.train.engine, () => OrtSsmbTrainer.create(engineModelOf(model), {
-    pairs: config.batchSize, loss: methodLossWeights(getMethod(config.method), config.loss), threads: config.train.threads, provider: config.train.provider, warn: (m) => warn(ctx, m),
+    pairs: config.batchSize, loss: methodLossWeights(getMethod(config.method), config.loss), threads: config.train.threads, provider: config.train.provider, warn: (m) => warn(ctx, m), ...precision,
   }));
   const label = await recordTrainEngine(ctx, chosen);
+  await recordPrecision(ctx, chosen.engine === 'onnxruntime' ? chosen.value.precision : null, precision);
   return chosen.engine === 'onnxruntime' ? { kind: 'onnxruntime', trainer: chosen.value, label } : { kind: 'tfjs', label };
 }
 
@@ -54,6 +61,17 @@ export async function choosePretrainEngine(ctx: RunContext, backbone: Backbone, 
   const chosen = await chooseEngine(config.train.engine, () => OrtPretrainer.create(backbone, { ...graph, threads: config.train.threads, provider: config.train.provider, warn: (m) => warn(ctx, m) }));
   const label = await recordTrainEngine(ctx, chosen);
   return chosen.engine === 'onnxruntime' ? { kind: 'onnxruntime', trainer: chosen.value, label } : { kind: 'tfjs', label };
+}
+
+/** The train.precision tags (null: tfjs, where they do not apply); auto's fallback to fp32 is logged. */
+async function recordPrecision(ctx: RunContext, p: PrecisionDescription | null, opts: PrecisionOptions): Promise<void> {
+  const { store, run, config } = ctx;
+  if (p && p.reason !== 'configured') warn(ctx, `train.precision ${config.train.precision}: ${p.precision}; ${p.reason}`);
+  await store.setTag(run.id, TRAIN_PRECISION_TAG, p?.precision ?? TAG_NOT_APPLICABLE);
+  await store.setTag(run.id, TRAIN_PRECISION_REASON_TAG, p?.reason ?? TAG_NOT_APPLICABLE);
+  // the calibration the run's int8 graphs use (the teacher and loss graphs too, when the step stays fp32)
+  const calibration = p && opts.calibration ? describeCalibration(opts.calibration) : null;
+  await store.setTag(run.id, TRAIN_CALIBRATION_TAG, calibration ?? TAG_NOT_APPLICABLE);
 }
 
 /** Writes the four train.* tags for the chosen engine (logging an auto fallback); returns the engine label. */
@@ -88,5 +106,6 @@ export function evalEngineOptions(ctx: RunContext, config: Config = ctx.config):
     onFallback: (reason) => warn(ctx, `eval.engine auto: evaluating on tfjs; ${reason}`),
     warn: (m) => warn(ctx, m),
     selection: getMethod(config.method).selection?.(config),
+    config,
   };
 }

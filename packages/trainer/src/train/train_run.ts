@@ -4,10 +4,12 @@ import path from 'node:path';
 import { ConfigError, type Config } from '../config.ts';
 import { checkpointPath, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts';
 import { resumeCheckpoint } from '../checkpoint/retention.ts';
-import { evaluateProtocolFold, EVAL_ENGINE_TAG, recordFoldEvaluation } from '../eval/evaluate_fold.ts';
+import { evaluateProtocolFold, EVAL_ENGINE_TAG, evalPrecisionTags, recordFoldEvaluation } from '../eval/evaluate_fold.ts';
 import { withEvalEmbedder } from '../eval/embedders.ts';
 import { checkIdentityOverlap, evalProtocolsOf } from '../eval/eval_protocols.ts';
 import { chooseTrainEngine, evalEngineOptions, useEngine, type TrainEngine } from './engine.ts';
+import { runPrecision } from './calibration.ts';
+import type { PrecisionOptions } from '@ssmb/core';
 import type { RunContext, RunOutcome } from '../worker/run_context.ts';
 import { Adam } from './adam.ts';
 import { loadFoldChecked, loadImages, type ImageSet } from './data.ts';
@@ -57,11 +59,16 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
       sampler.rng.state = ck.rngState;
       startStep = ck.step;
     }
-    const trainEngine = await chooseTrainEngine(ctx, model);
+    // int8 (train.precision): calibrated once, on the model as it starts (after a resume: as it resumes)
+    const precision = config.train.engine === 'tfjs' ? {} : await runPrecision(config, 'train', model, images);
+    const trainEngine = await chooseTrainEngine(ctx, model, precision);
     engine = trainEngine;
+    // the teacher embeddings and the fixed-pair loss (forward only) at train.precision; the training
+    // session itself keeps its gradient graph fp32 (its precision tags say why)
+    const used: PrecisionOptions = trainEngine.kind === 'onnxruntime' ? precision : {};
     // After a resume too: the cache is a pure function of the frozen backbone and the images.
     const teacher = trainEngine.kind === 'onnxruntime'
-      ? await ortTeacherCache(model, images, sampler.anchorPool, config)
+      ? await ortTeacherCache(model, images, sampler.anchorPool, config, used)
       : TeacherCache.build(model, images, sampler.anchorPool, config.eval.batchSize);
     // The fixed-pair loss estimate on the training engine: a forward-only session of its own on onnxruntime
     // (lossPairs pairs, no VJP), tfjs's inference forward otherwise.
@@ -71,7 +78,7 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
       if (trainEngine.kind === 'onnxruntime') {
         const session = await OrtSsmbTrainer.create(engineModelOf(model), {
           pairs: config.train.lossPairs, loss, threads: config.train.threads, provider: trainEngine.trainer.description.provider, gradients: false,
-          warn: (m) => ctx.log(`run ${run.id}: ${m}`),
+          warn: (m) => ctx.log(`run ${run.id}: ${m}`), ...used,
         });
         lossSession = session;
         lossEstimate = { every: config.train.lossEvery, estimate: () => ortSsmbLoss(session, vars, images, fixed, teacher, selectOf(fixed)) };
@@ -106,8 +113,9 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
         return file;
       },
       evaluate: async (step) => {
-        const { record, engine: used } = await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, evalOptions(config, size, null)), evalEngineOptions(ctx));
-        await store.setTag(run.id, EVAL_ENGINE_TAG, used);
+        const { record, engine: usedEngine, precision: usedPrecision } = await withEvalEmbedder(model, config.eval.engine, (e) => evaluateProtocolFold(e, evalOptions(config, size, null)), { ...evalEngineOptions(ctx), calibrationImages: images });
+        await store.setTag(run.id, EVAL_ENGINE_TAG, usedEngine);
+        for (const [k, v] of evalPrecisionTags(usedPrecision)) await store.setTag(run.id, k, v);
         await store.logMetrics(run.id, Object.entries(record.metrics).map(([k, v]) => ({ key: evalStepKey(k), value: v.value, step })));
       },
     });
@@ -126,7 +134,7 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
         const opts = p === config.dataset.protocol ? trained : evalOptions(config, size, scoreDir, config.dataset.fold, p);
         await recordFoldEvaluation(store, run.id, await evaluateProtocolFold(e, opts));
       }
-    }, evalEngineOptions(ctx));
+    }, { ...evalEngineOptions(ctx), calibrationImages: images });
     const weights = path.join(ctx.runDir, 'model.safetensors');
     saveWeights(model, weights, { run_id: String(run.id), config: JSON.stringify(config) });
     await store.addArtifact(run.id, 'weights', weights);
@@ -139,8 +147,8 @@ export async function runTraining(ctx: RunContext): Promise<RunOutcome> {
 }
 
 /** T(v) of the anchors from core's backbone graph on onnxruntime (the run's threads and provider). */
-async function ortTeacherCache(model: HFRModel, images: ImageSet, anchors: ArrayLike<number>, config: Config): Promise<TeacherCache> {
-  const embedder = await createEngineEmbedder({ backbone: model.backbone }, { threads: config.train.threads, provider: config.train.provider });
+async function ortTeacherCache(model: HFRModel, images: ImageSet, anchors: ArrayLike<number>, config: Config, precision: PrecisionOptions): Promise<TeacherCache> {
+  const embedder = await createEngineEmbedder({ backbone: model.backbone }, { threads: config.train.threads, provider: config.train.provider, ...precision, precisionKey: 'train.precision' });
   try {
     return await TeacherCache.buildWith((x) => embedder.embed(x), embedder.embeddingSize, images, anchors, config.eval.batchSize);
   } finally {

@@ -52,6 +52,15 @@ export class OnnxGraphBuilder {
     return n;
   }
 
+  /** Adds an initializer of any element type (int8/uint8 quantized weights, int32 biases) under a fresh name. */
+  typed(hint: string, dims: number[], dataType: number, data: OnnxTensor['data']): string {
+    const size = dims.reduce((a, b) => a * b, 1);
+    if (data.length !== size) throw new Error(`initializer ${hint}: ${data.length} values for dims [${dims}] (expected ${size})`);
+    const n = this.fresh(hint);
+    this.initializers.set(n, { name: n, dims, dataType, data });
+    return n;
+  }
+
   /** Appends a node and returns its output names. */
   op(opType: string, inputs: string[], attrs: Record<string, OnnxAttrValue> = {}, nOutputs = 1): string[] {
     const outputs = Array.from({ length: nOutputs }, () => this.fresh(opType.toLowerCase()));

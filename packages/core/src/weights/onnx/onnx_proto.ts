@@ -4,6 +4,8 @@ import protobuf from 'protobufjs';
 import path from 'node:path';
 
 export const ONNX_FLOAT = 1;
+export const ONNX_UINT8 = 2;
+export const ONNX_INT8 = 3;
 export const ONNX_INT32 = 6;
 export const ONNX_INT64 = 7;
 const ONNX_DOUBLE = 11;
@@ -16,8 +18,9 @@ export interface OnnxTensor {
   name: string;
   dims: number[];
   dataType: number;
-  /** float32 and int tensors are both returned as plain numbers here; float data keeps float32 precision */
-  data: Float32Array | Int32Array | BigInt64Array;
+  /** float32 and int tensors are both returned as plain numbers here; float data keeps float32 precision
+   *  (8-bit tensors are written by the int8 quantizer, never decoded) */
+  data: Float32Array | Int32Array | BigInt64Array | Int8Array | Uint8Array;
   /** set by constant folding: the initializer this tensor was computed from (e.g. 'prelu.weight') */
   source?: string;
 }
