@@ -6,13 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage } from './testing/chromium.ts';
 import { RunStore, runWorker, silentProgress } from '@ssmb/trainer';
 import { buildServer, type DashboardServer } from './server.ts';
 import { ensureWebBuild, PACKAGE_ROOT, WEB_OUT } from './build_web.ts';
 import { GENUINE, seedStore, STEPS, type SeededStore } from './testing/seed.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const E2E_TOKEN = 'e2e-token-0123456789';
 const SHOTS = path.join(PACKAGE_ROOT, 'test-artifacts');
 const SCREENS = process.env.SSMB_SCREENS_DIR;
@@ -45,7 +45,6 @@ columns:
 `;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get update && apt-get install -y chromium\` (.ci/run does)`);
   await ensureWebBuild();
   mkdirSync(SHOTS, { recursive: true });
   if (SCREENS) mkdirSync(SCREENS, { recursive: true });
@@ -62,12 +61,8 @@ beforeAll(async () => {
   base = await srv.app.listen({ host: '127.0.0.1', port: 0 });
   tokened = await buildServer({ store: seeded.store, webRoot: WEB_OUT, pollMs: 200, token: E2E_TOKEN, tablesDir: null });
   tokenedBase = await tokened.app.listen({ host: '127.0.0.1', port: 0 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-  });
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-  page.setDefaultTimeout(45_000); // CI runs the packages side by side on 2 cores: Chromium can be slow, not wrong
+  browser = await launchChromium();
+  page = await openPage(browser, 1440, 900, { acceptDownloads: true });
 });
 
 afterAll(async () => {

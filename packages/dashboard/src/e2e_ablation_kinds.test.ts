@@ -3,15 +3,15 @@
 // its own small store: one line per kind in the panel, the frozen baseline as the reference line, table
 // rows per (kind, N) with the change against N = 1 of the same kind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage } from './testing/chromium.ts';
 import { RunStore, defaultConfig, mergeConfig } from '@ssmb/trainer';
 import { buildServer, type DashboardServer } from './server.ts';
 import { ensureWebBuild, PACKAGE_ROOT, WEB_OUT } from './build_web.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.join(PACKAGE_ROOT, 'test-artifacts');
 const PROTOCOL = 'synthetic-vis-universal';
 const KINDS = ['style', 'affine'] as const;
@@ -27,7 +27,6 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get update && apt-get install -y chromium\` (.ci/run does)`);
   await ensureWebBuild();
   mkdirSync(SHOTS, { recursive: true });
   root = mkdtempSync(path.join(tmpdir(), 'ssmb-dash-kinds-'));
@@ -53,9 +52,8 @@ beforeAll(async () => {
   }
   srv = await buildServer({ store, webRoot: WEB_OUT, pollMs: 200, tablesDir: null });
   base = await srv.app.listen({ host: '127.0.0.1', port: 0 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'] });
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.setDefaultTimeout(45_000); // CI runs the packages side by side on 2 cores: Chromium can be slow, not wrong
+  browser = await launchChromium();
+  page = await openPage(browser, 1440, 900);
 });
 
 afterAll(async () => {

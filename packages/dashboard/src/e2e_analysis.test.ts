@@ -1,10 +1,11 @@
 // End-to-end in headless Debian chromium against a real server on the seeded store: routing compared across
 // runs and folds (#/routing), and the run page's evaluation panels beyond the curves.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage } from './testing/chromium.ts';
 import { defaultConfig, mergeConfig } from '@ssmb/trainer';
 import { buildServer, type DashboardServer } from './server.ts';
 import { ensureWebBuild, PACKAGE_ROOT, WEB_OUT } from './build_web.ts';
@@ -12,7 +13,6 @@ import { BLOCKS, MODALITIES, seedStore, type SeededStore } from './testing/seed.
 import { routingNmi } from './web/format.ts';
 import { addEvaluatedRun, type SyntheticFold } from './testing/eval_samples.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.join(PACKAGE_ROOT, 'test-artifacts');
 
 let root: string;
@@ -30,7 +30,6 @@ let clusteredId: number;
 let noisyId: number;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get update && apt-get install -y chromium\` (.ci/run does)`);
   await ensureWebBuild();
   mkdirSync(SHOTS, { recursive: true });
   root = mkdtempSync(path.join(tmpdir(), 'ssmb-dash-analysis-'));
@@ -49,9 +48,8 @@ beforeAll(async () => {
   noisyId = addEvaluatedRun(s, 'noisy', 'synthetic-vis-nir', '1', { ...FOLD, noise: 1.5 }, 4);
   srv = await buildServer({ store: s, webRoot: WEB_OUT, pollMs: 200, tablesDir: null });
   base = await srv.app.listen({ host: '127.0.0.1', port: 0 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'] });
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.setDefaultTimeout(20_000);
+  browser = await launchChromium();
+  page = await openPage(browser, 1440, 900);
 });
 
 afterAll(async () => {

@@ -3,15 +3,15 @@
 // (its line on the x axis of a percent scale), one at 99.5 % (at the top), one in between. The baseline's label, and the axis titles, must not intersect any tick label's box and
 // must stay inside the chart.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage } from './testing/chromium.ts';
 import { RunStore, defaultConfig, mergeConfig } from '@ssmb/trainer';
 import { buildServer, type DashboardServer } from './server.ts';
 import { ensureWebBuild, WEB_OUT } from './build_web.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** Per protocol: Rank-1 of N = 1, 2, 4 and of the frozen baseline. */
 const CASES = {
   // A percent axis stops at 0 and 100: a baseline of 1 % lies on the x axis, one of 99.5 % at the top.
@@ -28,7 +28,6 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get update && apt-get install -y chromium\` (.ci/run does)`);
   await ensureWebBuild();
   root = mkdtempSync(path.join(tmpdir(), 'ssmb-dash-labels-'));
   store = RunStore.open(path.join(root, 'runs.sqlite'));
@@ -45,9 +44,8 @@ beforeAll(async () => {
   }
   srv = await buildServer({ store, webRoot: WEB_OUT, tablesDir: null });
   base = await srv.app.listen({ host: '127.0.0.1', port: 0 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'] });
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.setDefaultTimeout(15_000);
+  browser = await launchChromium();
+  page = await openPage(browser, 1440, 900);
 });
 
 afterAll(async () => {

@@ -3,16 +3,16 @@
 // when significantly best, ties marked, TAR@FAR on too few false accepts flagged). Headless Debian
 // chromium against a real server on the seeded store plus two close configurations.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage } from './testing/chromium.ts';
 import { defaultConfig, mergeConfig } from '@ssmb/trainer';
 import { buildServer, type DashboardServer } from './server.ts';
 import { ensureWebBuild, PACKAGE_ROOT, WEB_OUT } from './build_web.ts';
 import { seedStore, type SeededStore } from './testing/seed.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.join(PACKAGE_ROOT, 'test-artifacts');
 let root: string;
 let seeded: SeededStore;
@@ -37,7 +37,6 @@ columns:
 `;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get update && apt-get install -y chromium\` (.ci/run does)`);
   await ensureWebBuild();
   mkdirSync(SHOTS, { recursive: true });
   root = mkdtempSync(path.join(tmpdir(), 'ssmb-dash-research-'));
@@ -72,9 +71,8 @@ beforeAll(async () => {
   writeFileSync(path.join(root, 'tables', 'seeded.yaml'), TABLE_YAML);
   srv = await buildServer({ store: seeded.store, webRoot: WEB_OUT, pollMs: 200, tablesDir: path.join(root, 'tables') });
   base = await srv.app.listen({ host: '127.0.0.1', port: 0 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'] });
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-  page.setDefaultTimeout(45_000); // CI runs the packages side by side on 2 cores: Chromium can be slow, not wrong
+  browser = await launchChromium();
+  page = await openPage(browser, 1440, 900, { acceptDownloads: true });
 });
 
 afterAll(async () => {
@@ -188,7 +186,7 @@ describe('research workflow in chromium', () => {
     expect(url).toContain('cols=optim.lr');
     expect(url).toContain(`sel=${id}`);
     // A fresh page on the same URL shows the same table.
-    const other = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const other = await openPage(browser, 1280, 720);
     await other.goto(url);
     await other.getByTestId('runs-count').filter({ hasText: '2 of 2' }).waitFor();
     await expect(other.getByLabel(`select run ${id}`, { exact: true }).isChecked()).resolves.toBe(true);

@@ -3,15 +3,15 @@
 // shows before the charts (their code downloads beside the data); the charts in view are drawn first and
 // every chart is drawn without scrolling (the rest one by one when the browser is idle); no page errors.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage } from './testing/chromium.ts';
 import { RunStore, defaultConfig, mergeConfig } from '@ssmb/trainer';
 import { buildServer, type DashboardServer } from './server.ts';
 import { ensureWebBuild, WEB_OUT } from './build_web.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const KEYS = Array.from({ length: 24 }, (_, k) => `probe/k${String(k).padStart(2, '0')}`);
 let root: string;
 let store: RunStore;
@@ -23,7 +23,6 @@ let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get update && apt-get install -y chromium\` (.ci/run does)`);
   await ensureWebBuild();
   root = mkdtempSync(path.join(tmpdir(), 'ssmb-dash-runload-'));
   store = RunStore.open(path.join(root, 'runs.sqlite'));
@@ -32,10 +31,9 @@ beforeAll(async () => {
   store.completeRun(runId);
   srv = await buildServer({ store, webRoot: WEB_OUT, tablesDir: null });
   base = await srv.app.listen({ host: '127.0.0.1', port: 0 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'] });
-  page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  browser = await launchChromium();
+  page = await openPage(browser, 1280, 720);
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.setDefaultTimeout(30_000);
   // The order charts are drawn in: the data-chart id of each chart when its first line appears.
   await page.addInitScript(() => {
     const order: string[] = [];

@@ -4,16 +4,16 @@
 // the way and shows the last run (and the last group), rows are dense and one line high with their tags,
 // and the name column is readable at 1280 px.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage } from './testing/chromium.ts';
 import { RunStore } from '@ssmb/trainer';
 import { buildServer, type DashboardServer } from './server.ts';
 import { ensureWebBuild, WEB_OUT } from './build_web.ts';
 import { SCALE_GROUP_SIZE, scaleRun, seedScaleStore } from './testing/seed_scale.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const RUNS = 3000;
 /** Rows a window of 720 px may hold with the list's overscan, whatever the number of runs. */
 const MAX_DOM_ROWS = 80;
@@ -27,7 +27,6 @@ let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get update && apt-get install -y chromium\` (.ci/run does)`);
   await ensureWebBuild();
   root = mkdtempSync(path.join(tmpdir(), 'ssmb-dash-scale-'));
   const file = path.join(root, 'runs.sqlite');
@@ -35,10 +34,9 @@ beforeAll(async () => {
   store = RunStore.open(file);
   srv = await buildServer({ store, webRoot: WEB_OUT, tablesDir: null });
   base = await srv.app.listen({ host: '127.0.0.1', port: 0 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'] });
-  page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  browser = await launchChromium();
+  page = await openPage(browser, 1280, 720);
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.setDefaultTimeout(30_000);
 }, 120_000);
 
 afterAll(async () => {
