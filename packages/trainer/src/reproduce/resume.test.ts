@@ -35,7 +35,7 @@ describe('skip-completed planning against a real store', () => {
     });
     store.recordEvaluation(done, { protocol: 'p-vis-nir', fold: '2', metrics: { rank1: { value: 0.1 } } });
     // with what each value was measured over (the probes behind Rank-1), for the tables' significance tests
-    expect(collectFoldResults(store, plan)).toEqual([{ row: 'baseline', column: 'vv', fold: '1', metrics: { rank1: 0.9, eer: 0.05 }, counts: { rank1: 40 } }]);
+    expect(collectFoldResults(store, plan)).toEqual([{ row: 'baseline', column: 'vv', fold: '1', metrics: { rank1: 0.9, eer: 0.05 }, trials: { rank1: 40 } }]);
     expect(collectRouting(store, plan)).toEqual([{ row: 'baseline', column: 'vv', block: 'stem', modality: 'VIS', expert: 0, count: 7 }]);
     expect(collectRouting(store, plan, ['vn'])).toEqual([]);
     store.close();
@@ -57,6 +57,19 @@ describe('skip-completed planning against a real store', () => {
     const stored = { ...now, ssmb: before };
     expect(runIdentity(stored)).toBe(runIdentity(now));
     for (const set of ['ssmb.routing=soft', 'ssmb.routerInput=mean', 'ssmb.routerJitter=0.01', 'ssmb.expertKind=affine']) {
+      expect(runIdentity(resolveConfig({ base: { ssmb: { numExperts: 2 } }, sets: [set] })), set).not.toBe(runIdentity(stored));
+    }
+  });
+
+  it('every key added since: at its default a run stored before it has the same identity (a store is never run again for a new key)', () => {
+    // a stored run's config_json from before the precision keys and the evaluation protocols existed
+    const now = resolveConfig({ base: { ssmb: { numExperts: 2 } } });
+    const { precision: _t, ...train } = now.train;
+    const { precision: _e, ...evalCfg } = now.eval;
+    const { evalProtocols: _p, ...dataset } = now.dataset;
+    const stored = { ...now, train, eval: evalCfg, dataset };
+    expect(runIdentity(stored)).toBe(runIdentity(now));
+    for (const set of ['train.precision=int8', 'eval.precision=int8', 'eval.precision=fp32']) {
       expect(runIdentity(resolveConfig({ base: { ssmb: { numExperts: 2 } }, sets: [set] })), set).not.toBe(runIdentity(stored));
     }
   });

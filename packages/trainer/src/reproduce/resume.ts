@@ -34,9 +34,10 @@ function without(obj: unknown, dotted: string): unknown {
 
 /** Keys added after stores existed whose default is what runs did before them: at the default they are left
  *  out of the identity, so a stored run without the key still matches (dataset.onMissing: skip does not).
- *  The router options: style input, no jitter, top-1 routing is what every SSMB computed before them. */
+ *  The router options: style input, no jitter, top-1 routing is what every SSMB computed before them; fp32
+ *  (eval.precision null: as training) is what every run computed before int8 existed. */
 export const DEFAULTED_IDENTITY_KEYS: Record<string, unknown> = {
-  'dataset.onMissing': 'error', 'dataset.evalProtocols': null,
+  'dataset.onMissing': 'error', 'dataset.evalProtocols': null, 'train.precision': 'fp32', 'eval.precision': null,
   'ssmb.routerInput': DEFAULT_ROUTER_OPTIONS.routerInput, 'ssmb.routerJitter': DEFAULT_ROUTER_OPTIONS.routerJitter, 'ssmb.routing': DEFAULT_ROUTER_OPTIONS.routing,
 };
 

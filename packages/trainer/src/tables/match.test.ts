@@ -29,9 +29,9 @@ describe('run matching', () => {
       run('ssmb', 4, 10, [['synthetic-vis-thermal', '1', 0.3]]), // not a column
     ]);
     expect(results).toEqual([
-      { row: 'baseline', column: 'vis-vis', fold: '1', metrics: { rank1: 0.99, eer: 0.1 }, counts: {} },
-      { row: 'baseline', column: 'vis-nir', fold: '1', metrics: { rank1: 0.5, eer: 0.1 }, counts: {} },
-      { row: 'ssmb', column: 'vis-nir', fold: '2', metrics: { rank1: 0.8, eer: 0.1 }, counts: {} },
+      { row: 'baseline', column: 'vis-vis', fold: '1', metrics: { rank1: 0.99, eer: 0.1 } },
+      { row: 'baseline', column: 'vis-nir', fold: '1', metrics: { rank1: 0.5, eer: 0.1 } },
+      { row: 'ssmb', column: 'vis-nir', fold: '2', metrics: { rank1: 0.8, eer: 0.1 } },
     ]); // fold 4 is outside the column's fold list [1,2,3]
   });
 
