@@ -217,6 +217,6 @@ describe('summariseFindings', () => {
     t.rows[2].cells[2]![0] = { ...t.rows[2].cells[2]![0], folds: folds([0.74, 0.75, 0.76]) } as never;
     expect(summariseFindings(t)[2]).toMatch(/^VIS-UNIVERSAL: SSMB N=1 60\.0% vs SSMB N=4 75\.0% \(\+15\.0 points, 95% CI \[\d+\.\d, \d+\.\d\]\)$/);
     t.rows[2].cells[2]![0] = { ...t.rows[2].cells[2]![0], folds: folds([0.5, 0.75, 0.9]) } as never; // folds disagree
-    expect(summariseFindings(t)[2]).toMatch(/\(not significant\)\)$/);
+    expect(summariseFindings(t)[2]).toMatch(/\(the interval excludes 0 but the paired t-test over folds does not \(p = 0\.\d\d\): not significant\)\)$/);
   });
 });

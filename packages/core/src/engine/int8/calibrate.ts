@@ -8,25 +8,12 @@
 import { createSession, loadOrt, resolveThreads, type OrtLoadOptions } from '../ort_session.ts';
 import type { OnnxGraphBuilder } from '../../weights/onnx/onnx_graph_builder.ts';
 import { frozenLayers } from './quantize_graph.ts';
+import type { Calibration, LayerRange } from './quant_params.ts';
 
-export interface LayerRange {
-  inMin: number;
-  inMax: number;
-  /** the output's range (Conv: the requantized output); NaN where the output stays float */
-  outMin: number;
-  outMax: number;
-}
+// the types live with the quantization numbers: quantize_graph.ts reads them without importing this module
+export type { Calibration, LayerRange } from './quant_params.ts';
 
-export interface Calibration {
-  method: 'minmax';
-  /** images seen, in all */
-  images: number;
-  /** images seen per modality (every modality of the run's training images) */
-  perModality: Record<string, number>;
-  batch: number;
-  /** layer (weight initializer name) -> ranges */
-  ranges: Map<string, LayerRange>;
-}
+
 
 /** What a run records of its calibration (the ranges themselves are rebuilt from the same images). */
 export function describeCalibration(c: Calibration): string {

@@ -48,3 +48,24 @@ export function quantizeBias(bias: Float32Array, xScale: number, wScale: Float32
   if (bias.length !== wScale.length) throw new Error(`int8 bias quantization: ${bias.length} biases for ${wScale.length} weight scales`);
   return Int32Array.from(bias, (v, c) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round(v / (Math.fround(xScale) * wScale[c])))));
 }
+
+/** A frozen layer's measured activation ranges (calibrate.ts). */
+export interface LayerRange {
+  inMin: number;
+  inMax: number;
+  /** the output's range (Conv: the requantized output); NaN where the output stays float */
+  outMin: number;
+  outMax: number;
+}
+
+/** What calibration measured (calibrate.ts): the ranges per layer, and on what. */
+export interface Calibration {
+  method: 'minmax';
+  /** images seen, in all */
+  images: number;
+  /** images seen per modality (every modality of the run's training images) */
+  perModality: Record<string, number>;
+  batch: number;
+  /** layer (weight initializer name) -> ranges */
+  ranges: Map<string, LayerRange>;
+}

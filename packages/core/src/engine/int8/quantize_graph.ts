@@ -18,7 +18,7 @@
 import type { OnnxGraphBuilder } from '../../weights/onnx/onnx_graph_builder.ts';
 import { ONNX_FLOAT, ONNX_INT32, ONNX_INT8, ONNX_UINT8, type OnnxNode, type OnnxTensor } from '../../weights/onnx/onnx_proto.ts';
 import { activationQuant, quantizeBias, quantizeWeightPerChannel, type ActivationQuant, type WeightQuant } from './quant_params.ts';
-import type { Calibration } from './calibrate.ts';
+import type { Calibration } from './quant_params.ts';
 
 export const INT8_FORMS = ['qlinear', 'qdq'] as const;
 export type Int8Form = (typeof INT8_FORMS)[number];
