@@ -162,7 +162,7 @@ export function TablesView() {
             )}
           </div>
           <div className="dim small" style={{ marginTop: 6 }}>
-            Mean ± sample std over folds (runs repeating a fold count as extra folds); n = folds averaged, k/n = folds done of those the protocol declares. Best of each column in bold.
+            Mean ± sample std over folds (runs repeating a fold count as extra folds); n = folds averaged, k/n = folds done of those the protocol declares. Bold: significantly better than every other row (paired t-test over folds, 5%); ≈: tied with the best mean when no row is.
           </div>
           {preview && previewText.data && <pre data-testid="table-preview">{previewText.data}</pre>}
         </div>
