@@ -24,8 +24,8 @@ import { generateSyntheticDataset, resolveSyntheticOptions, SYNTHETIC_GENERATOR_
 import {
   CONVERGENCE_THRESHOLD, runConvergence, summariseConvergence, type ConvergenceSummary, type RunConvergence,
   cancelStaleQueued, flattenConfigValues, formatRoutingSummary, launchRun, loadTableConfig, reclaimDeadLeases, resolveConfig, runIdentity, runQueue, validateConfig,
-  defaultConfig, RunStore, type Config, type ConfigOverride, type Overrides, type PaperTable, type TableCell, type TableConfig,
-  cellDifference, formatDifference, rowDifference, type FoldResult,
+  defaultConfig, RunStore, type Config, type ConfigOverride, type Overrides, type PaperTable, type TableConfig,
+  formatDifference, rowDifference,
 } from '@ssmb/trainer';
 import { backboneInfo } from '@ssmb/core';
 import { ensurePackageWeights } from './import-weights.ts';
@@ -209,24 +209,19 @@ export function openOwnStore(file: string, log: Log): RunStore {
 }
 
 /** Mean of a cell in display units, or null. */
-function cellOf(t: PaperTable, row: string, column: string, metric: string): TableCell | null {
+function cellMean(t: PaperTable, row: string, column: string, metric: string): number | null {
   const ci = t.columns.findIndex((c) => c.id === column);
   const mi = t.metrics.findIndex((m) => m.key === metric);
   const r = t.rows.find((x) => x.id === row);
   if (ci < 0 || mi < 0 || !r) return null;
-  return r.cells[ci]?.[mi] ?? null;
-}
-
-function cellMean(t: PaperTable, row: string, column: string, metric: string): number | null {
-  return cellOf(t, row, column, metric)?.stat?.mean ?? null;
+  return r.cells[ci]?.[mi]?.stat?.mean ?? null;
 }
 
 /** Row a minus row b in one cell of the built table ("+3.1 points, 95% CI [-1.0, 7.2] (not significant)"), by
  *  the per-fold values the table tested; null when the cells share no fold. */
 export function differenceText(t: PaperTable, a: string, b: string, column: string, metric: string): string | null {
-  const spec = t.metrics.find((m) => m.key === metric);
-  const d = spec ? cellDifference(cellOf(t, a, column, metric), cellOf(t, b, column, metric), spec) : null;
-  return d && spec ? formatDifference(d, spec) : null;
+  const d = rowDifference(t, a, b, column, metric);
+  return d ? formatDifference(d, t.metrics.find((m) => m.key === metric)!) : null;
 }
 
 /**
@@ -272,13 +267,13 @@ export function summariseFindings(t: PaperTable): string[] {
  * pooled probes, N = 1 against N > 1; on VIS-VIS, what adaptation costs the VIS ability. Rows are found
  * by their ids in tables/comparison.yaml; a pair without numbers is left out.
  */
-export function summariseComparison(t: PaperTable, results: FoldResult[]): string[] {
+export function summariseComparison(t: PaperTable): string[] {
   const metric = t.metrics.find((m) => m.key === 'rank1');
   if (!metric) return [];
   const label = (id: string) => t.rows.find((r) => r.id === id)?.label ?? id;
   const out: string[] = [];
   const line = (column: string, a: string, b: string, name?: string) => {
-    const d = rowDifference(results, a, b, column, metric);
+    const d = rowDifference(t, a, b, column, metric.key);
     const col = t.columns.find((c) => c.id === column)?.label ?? column;
     if (d) out.push(`${col}: ${name ?? `${label(a)} vs ${label(b)}`}: ${formatDifference(d, metric)}`);
   };
@@ -470,34 +465,27 @@ export async function runQuickstart(opts: QuickstartOptions = {}): Promise<Quick
   log('');
   log('Convergence (under 5% change over the last fifth of training):');
   for (const l of convergenceText) log(`  ${l}`);
-  let ablation: QuickstartResult['ablation'];
-  if (opts.ablation) {
-    const file = path.resolve(opts.ablation);
+  // an optional table after the main one, reusing the runs it shares with the main grid, in words after it
+  const extraTable = async (what: string, config: string, says: string, summarise: (r: ReproduceResult) => string[]) => {
+    const file = path.resolve(config);
     log('');
-    log(`[4/5] the ablation of ${path.relative(REPO_ROOT, file)} (runs it shares with the main grid are reused)`);
-    const abl = await runReproduce({
+    log(`[4/5] the ${what} of ${path.relative(REPO_ROOT, file)} (runs it shares with the main grid are reused)`);
+    const r = await runReproduce({
       config: file, roots: { synthetic: datasetRoot }, weights, store: storeFile, workers: opts.workers ?? 2, base: sizes.grid, log,
-      spawnWorker: opts.spawnWorker, bar, header: `[4/5] ablation: ${loadTableConfig(file).config.title}`,
+      spawnWorker: opts.spawnWorker, bar, header: `[4/5] ${what}: ${loadTableConfig(file).config.title}`,
     });
-    ablation = { ...abl, findings: summariseKindAblation(abl.config, abl.table) };
+    const findings = summarise(r);
     log('');
-    log('What the ablation says (Rank-1, N = 1 against N > 1 per expert kind):');
-    for (const f of ablation.findings) log(`  ${f}`);
-  }
-  let comparison: QuickstartResult['comparison'];
-  if (opts.compare) {
-    const file = path.resolve(opts.compare);
-    log('');
-    log(`[4/5] the comparison of ${path.relative(REPO_ROOT, file)} (runs it shares with the main grid are reused)`);
-    const cmp = await runReproduce({
-      config: file, roots: { synthetic: datasetRoot }, weights, store: storeFile, workers: opts.workers ?? 2, base: sizes.grid, log,
-      spawnWorker: opts.spawnWorker, bar, header: `[4/5] comparison: ${loadTableConfig(file).config.title}`,
-    });
-    comparison = { ...cmp, findings: summariseComparison(cmp.table, cmp.results) };
-    log('');
-    log('What the comparison says (Rank-1; A vs B = A minus B, 95% interval of the difference):');
-    for (const f of comparison.findings) log(`  ${f}`);
-  }
+    log(says);
+    for (const f of findings) log(`  ${f}`);
+    return { ...r, findings };
+  };
+  const ablation = opts.ablation
+    ? await extraTable('ablation', opts.ablation, 'What the ablation says (Rank-1, N = 1 against N > 1 per expert kind):', (r) => summariseKindAblation(r.config, r.table))
+    : undefined;
+  const comparison = opts.compare
+    ? await extraTable('comparison', opts.compare, 'What the comparison says (Rank-1; A vs B = A minus B, 95% interval of the difference):', (r) => summariseComparison(r.table))
+    : undefined;
   log('');
   log(`quickstart finished in ${((Date.now() - t0) / 1000 / 60).toFixed(1)} min (store: ${path.relative(REPO_ROOT, storeFile)})`);
   const result: QuickstartResult = { ...res, datasetRoot, weights, findings, routingText, convergence, convergenceText, ablation, comparison };

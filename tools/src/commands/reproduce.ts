@@ -11,7 +11,7 @@ import { checkProtocol, getProtocol, ON_MISSING, protocolFolds, type OnMissing }
 import {
   RunStore, type QueueRun, type RunRecord,
   buildTable, flattenConfigValues, formatRoutingSummary, loadTableConfig, summariseRouting, toCsv, toLatex, toMarkdown, toText,
-  type Config, type FoldResult, type Overrides, type PaperTable, type RoutingSummary, type TableConfig,
+  type Config, type Overrides, type PaperTable, type RoutingSummary, type TableConfig,
   collectFoldResults, collectRouting, expandGrid, expectedFolds, parseRootFlags, preflight, PreflightError,
   resolveConfig, resolveInputs, runQueue, summarisePlan, type GridProgress, type PlannedEntry, type WorkerPool,
 } from '@ssmb/trainer';
@@ -77,8 +77,6 @@ export interface MissingCell {
 export interface ReproduceResult {
   config: TableConfig;
   table: PaperTable;
-  /** The per-fold results behind the table (with trial counts): row differences with their intervals. */
-  results: FoldResult[];
   /** The files written; null for --dry-run (it writes none). */
   files: { md: string; csv: string; tex: string } | null;
   /** Entries whose run did not complete (failed, cancelled, or left unfinished): named in the log; the command exits non-zero. */
@@ -319,12 +317,11 @@ function finishTable(
   log: Log,
   gaveUp: string | null,
 ): ReproduceResult {
-  const foldResults = collectFoldResults(results, plan);
-  const table = buildTable(config, foldResults, { expectedFolds: expectedFolds(config, foldsOf), references });
+  const table = buildTable(config, collectFoldResults(results, plan), { expectedFolds: expectedFolds(config, foldsOf), references });
   const failed = plan.filter((p) => p.run && (p.run.status === 'failed' || p.run.status === 'cancelled')).map((p) => p.run!);
   const routing = summariseRouting(collectRouting(results, plan));
   const runs = plan.map((p) => ({ row: p.entry.row, column: p.entry.column, fold: p.entry.fold, label: p.entry.label, runId: p.run?.id ?? null, status: p.run?.status ?? null, config: p.config }));
-  const result = { config, table, results: foldResults, plan: summarisePlan(plan), failed, routing, seconds: (Date.now() - t0) / 1000, runs };
+  const result = { config, table, plan: summarisePlan(plan), failed, routing, seconds: (Date.now() - t0) / 1000, runs };
   if (opts.dryRun) return { ...result, files: null, missing: [] };
   const missing = missingCells(plan, gaveUp);
   const outDir = path.resolve(opts.out ?? path.join(stateDir, 'tables'));

@@ -2,26 +2,21 @@
 // units (points for percentages), with the 95% interval of significance.ts (a bootstrap over probes within
 // folds where the metric is a proportion with trial counts, else the paired t-test over folds), phrased
 // for findings: "N = 1 vs N = 4: -3.9 points, 95% CI [-6.1, -1.8]".
-import type { FoldResult, TableCell } from './build.ts';
+import type { PaperTable, TableCell } from './build.ts';
 import type { MetricSpec } from './metrics.ts';
-import { groupDifference, toRowDifference, type FoldValue, type RowDifference } from './significance.ts';
+import { groupDifference, toRowDifference, type RowDifference } from './significance.ts';
 
 export { toRowDifference, type RowDifference } from './significance.ts';
 
 
-function foldValues(results: FoldResult[], row: string, column: string, metric: string): FoldValue[] {
-  const byFold = new Map<string, FoldValue>(); // a later result of the same fold replaces an earlier one
-  for (const r of results) {
-    if (r.row !== row || r.column !== column || !Number.isFinite(r.metrics[metric])) continue;
-    byFold.set(r.fold, { fold: r.fold, value: r.metrics[metric], ...(r.trials?.[metric] ? { trials: r.trials[metric] } : {}) });
-  }
-  return [...byFold.values()];
-}
-
-/** Row A minus row B in one column on one metric; null when they share no fold. */
-export function rowDifference(results: FoldResult[], a: string, b: string, column: string, metric: MetricSpec, seed = 1): RowDifference | null {
-  const d = groupDifference(foldValues(results, a, column, metric.key), foldValues(results, b, column, metric.key), { seed });
-  return d ? toRowDifference(d, metric) : null;
+/** Row A minus row B in one column of a built table on one of its metrics; null when a row or the column
+ *  is not in the table, a cell has no values, or the cells share no fold. */
+export function rowDifference(t: PaperTable, a: string, b: string, column: string, metric: string, seed = 1): RowDifference | null {
+  const ci = t.columns.findIndex((c) => c.id === column);
+  const mi = t.metrics.findIndex((m) => m.key === metric);
+  if (ci < 0 || mi < 0) return null;
+  const cell = (row: string) => t.rows.find((r) => r.id === row)?.cells[ci]?.[mi];
+  return cellDifference(cell(a), cell(b), t.metrics[mi], seed);
 }
 
 /** Two cells of a built table (their per-fold values, as the table tested them): A - B; null when one
