@@ -3,7 +3,8 @@
 // it names a section, a heading of that file (GitHub's anchor for it, computed by github-slugger, the
 // library GitHub's own renderer mirrors). A design reference outside the repository (the old
 // "DESIGN section N" citations) is a problem too: a user of the project never sees that file.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { NOT_OURS, repoFiles } from './repo_files.ts';
 import path from 'node:path';
 import GithubSlugger from 'github-slugger';
 
@@ -16,23 +17,12 @@ export interface DocLinkProblem {
   problem: string;
 }
 
-const SKIP_DIRS = new Set(['node_modules', 'dist', '.git', '.ssmb', '.nx', 'coverage', '.test-results']);
 const SCANNED = /\.(ts|tsx|mjs|md|ya?ml)$/;
 
 /** Source, docs and config files under the repository root (relative paths, sorted). */
 export function scannedFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (rel: string) => {
-    for (const name of readdirSync(path.join(root, rel)).sort()) {
-      if (SKIP_DIRS.has(name)) continue;
-      const r = rel ? `${rel}/${name}` : name;
-      if (statSync(path.join(root, r)).isDirectory()) walk(r);
-      // Test files are left out: their fixtures name broken references on purpose.
-      else if (SCANNED.test(name) && !/\.test\.tsx?$/.test(name)) out.push(r);
-    }
-  };
-  walk('');
-  return out;
+  // Test files are left out: their fixtures name broken references on purpose.
+  return repoFiles(root, { skip: (name) => NOT_OURS.has(name), accept: (name) => SCANNED.test(name) && !/\.test\.tsx?$/.test(name) });
 }
 
 /** GitHub's anchors for the headings of a Markdown text (duplicates get -1, -2 as GitHub does). */

@@ -1,8 +1,9 @@
 // Where the project's issue tracker leaks into what users and readers see: an issue number in a printed line,
 // a docstring or a document means nothing to someone who never saw that tracker. Comments say why, with
 // the reason itself, and docs cite docs/<name>.md sections instead.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { NOT_OURS, repoFiles } from './repo_files.ts';
 
 export interface TrackerRef {
   /** file relative to the repository root, and 1-based line */
@@ -11,24 +12,17 @@ export interface TrackerRef {
   text: string;
 }
 
-const SKIP_DIRS = new Set(['node_modules', 'dist', '.git', '.ssmb', '.nx', 'coverage', '.test-results', 'img']);
 const SCANNED = /\.(ts|tsx|mjs|js|py|md|ya?ml|sh)$/;
 // the word issue or issues with a number after it (a # allowed), or a number after # in parentheses
 const PATTERN = /\bissues? ?#?\d+\b|\(#\d+\)/i;
 
-/** Source, test, docs and config files under the repository root (relative paths, sorted). */
+/** Source, test, docs and config files under the repository root (relative paths, sorted); of the dot
+ *  folders only .ci (the CI entry point prints what users read). */
 export function trackerScanFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (rel: string) => {
-    for (const name of readdirSync(path.join(root, rel)).sort()) {
-      if (SKIP_DIRS.has(name) || name.startsWith('.') && name !== '.ci') continue;
-      const r = rel ? `${rel}/${name}` : name;
-      if (statSync(path.join(root, r)).isDirectory()) walk(r);
-      else if (SCANNED.test(name) || rel === '.ci') out.push(r);
-    }
-  };
-  walk('');
-  return out;
+  return repoFiles(root, {
+    skip: (name) => NOT_OURS.has(name) || name === 'img' || (name.startsWith('.') && name !== '.ci'),
+    accept: (name, rel) => SCANNED.test(name) || rel === '.ci',
+  });
 }
 
 export function findTrackerRefs(root: string, files = trackerScanFiles(root)): TrackerRef[] {
