@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openPage } from './testing/chromium.ts';
+import { checkedShot, launchChromium, openPage } from './testing/chromium.ts';
 import { defaultConfig, mergeConfig } from '@ssmb/trainer';
 import { buildServer, type DashboardServer } from './server.ts';
 import { ensureWebBuild, PACKAGE_ROOT, WEB_OUT } from './build_web.ts';
@@ -59,14 +59,7 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-/** No sideways overflow of the page at the current width, then a full-page screenshot. */
-async function shot(name: string): Promise<void> {
-  await page.waitForTimeout(250);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  expect(overflow, `${name}: the page is ${overflow}px wider than the window`).toBeLessThanOrEqual(0);
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
+const shot = (name: string) => checkedShot(page, SHOTS, name);
 
 /** The seeded SSMB run's counts per block: modality m sends 40 images to expert m mod N, 5 to each other one. */
 const seededNmi = (n: number) => routingNmi(MODALITIES.map((_, mi) => Array.from({ length: n }, (_, e) => (e === mi % n ? 40 : 5))))!;

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openPage } from './testing/chromium.ts';
+import { checkedShot, launchChromium, openPage } from './testing/chromium.ts';
 import { defaultConfig, mergeConfig } from '@ssmb/trainer';
 import { buildServer, type DashboardServer } from './server.ts';
 import { ensureWebBuild, PACKAGE_ROOT, WEB_OUT } from './build_web.ts';
@@ -82,14 +82,7 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-/** No sideways overflow of the page at the current width, then a screenshot. */
-async function shot(name: string): Promise<void> {
-  await page.waitForTimeout(250);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  expect(overflow, `${name}: the page is ${overflow}px wider than the window`).toBeLessThanOrEqual(0);
-  await page.evaluate(() => window.scrollTo(0, 0)); // the sticky header at the top of a full-page shot
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
+const shot = (name: string) => checkedShot(page, SHOTS, name);
 
 describe('research workflow in chromium', () => {
   it('Runs grouped over folds and seeds: mean ± std (n) rows that expand; Rank-1 ranks configurations; compare N=1 with N=4 over folds in 4 actions', async () => {

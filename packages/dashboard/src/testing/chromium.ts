@@ -2,6 +2,8 @@
 // playwright-core, with one timeout for every test. CI runs the packages side by side on 2 cores, so a
 // page can take long to draw without being wrong: waits are for selectors, bounded by this timeout.
 import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -17,4 +19,14 @@ export async function openPage(browser: Browser, width: number, height: number, 
   const page = await browser.newPage({ viewport: { width, height }, ...opts });
   page.setDefaultTimeout(BROWSER_TIMEOUT_MS);
   return page;
+}
+
+/** The page has no sideways overflow at its width; then a full-page screenshot `dir/name.png` from the top
+ *  (the sticky header where it belongs). */
+export async function checkedShot(page: Page, dir: string, name: string): Promise<void> {
+  await page.waitForTimeout(250);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow, `${name}: the page is ${overflow}px wider than the window`).toBeLessThanOrEqual(0);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
 }
